@@ -1,0 +1,587 @@
+"""The nouns of intake-bot: projects and their scope, requests, verdicts, decisions, letters, events.
+
+Plain dataclasses with no I/O. `store/` maps them to tables; adapters map them to platform payloads.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+MAX_REQUEST_CHARS = 4000
+
+
+class Language(enum.StrEnum):
+    EN = "en"
+    ZH = "zh"
+
+
+class RequestStatus(enum.StrEnum):
+    SUBMITTED = "submitted"
+    IN_REVIEW = "in_review"
+    APPROVED = "approved"
+    DECLINED = "declined"
+    NEEDS_INFO = "needs_info"
+    LETTER_DRAFTED = "letter_drafted"
+    LETTER_SENT = "letter_sent"
+    WITHDRAWN = "withdrawn"
+
+    @property
+    def is_open(self) -> bool:
+        """Open requests still wait for a PM or for the requester."""
+        return self in (RequestStatus.SUBMITTED, RequestStatus.IN_REVIEW, RequestStatus.NEEDS_INFO)
+
+    @property
+    def label(self) -> str:
+        return _STATUS_LABELS[self]
+
+
+_STATUS_LABELS = {
+    RequestStatus.SUBMITTED: "submitted",
+    RequestStatus.IN_REVIEW: "in review",
+    RequestStatus.APPROVED: "approved",
+    RequestStatus.DECLINED: "declined",
+    RequestStatus.NEEDS_INFO: "waiting for details",
+    RequestStatus.LETTER_DRAFTED: "declined, letter drafted",
+    RequestStatus.LETTER_SENT: "declined, client answered",
+    RequestStatus.WITHDRAWN: "withdrawn",
+}
+
+
+class VerdictKind(enum.StrEnum):
+    IN_SCOPE = "in_scope"
+    OUT_OF_SCOPE = "out_of_scope"
+    UNLISTED = "unlisted"
+
+    @property
+    def risk(self) -> int:
+        """Order used when parts disagree: the riskiest part decides."""
+        return {VerdictKind.IN_SCOPE: 0, VerdictKind.UNLISTED: 1, VerdictKind.OUT_OF_SCOPE: 2}[self]
+
+    @property
+    def label(self) -> str:
+        return {
+            VerdictKind.IN_SCOPE: "in scope",
+            VerdictKind.OUT_OF_SCOPE: "out of scope",
+            VerdictKind.UNLISTED: "not in the scope (new work)",
+        }[self]
+
+
+class DecisionKind(enum.StrEnum):
+    APPROVE = "approve"
+    DECLINE = "decline"
+    NEEDS_INFO = "needs_info"
+
+
+class ReasonCategory(enum.StrEnum):
+    PROJECT_GOALS = "project_goals"
+    RESOURCE_LIMITS = "resource_limits"
+    TIMELINE = "timeline"
+    BUDGET = "budget"
+    TECHNICAL = "technical"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return {
+            ReasonCategory.PROJECT_GOALS: "Project goals",
+            ReasonCategory.RESOURCE_LIMITS: "Resource limits",
+            ReasonCategory.TIMELINE: "Timeline",
+            ReasonCategory.BUDGET: "Budget",
+            ReasonCategory.TECHNICAL: "Technical constraint",
+            ReasonCategory.OTHER: "Other",
+        }[self]
+
+
+class AlternativeKind(enum.StrEnum):
+    PHASED = "phased"
+    CHANGE_REQUEST = "change_request"
+    THIRD_PARTY = "third_party"
+    REVISIT_LATER = "revisit_later"
+
+    @property
+    def label(self) -> str:
+        return {
+            AlternativeKind.PHASED: "Part now, the rest in a later version",
+            AlternativeKind.CHANGE_REQUEST: "A change request with an estimate",
+            AlternativeKind.THIRD_PARTY: "A third-party tool or provider",
+            AlternativeKind.REVISIT_LATER: "Revisit at a later date",
+        }[self]
+
+
+class Channel(enum.StrEnum):
+    EMAIL = "email"
+    MEETING = "meeting"
+
+
+# --- projects and scope -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScopeItem:
+    id: str
+    title: str
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class Milestone:
+    name: str
+    due: date
+
+
+@dataclass(frozen=True)
+class Client:
+    name: str
+    contact: str
+    email: str
+
+
+@dataclass(frozen=True)
+class Example:
+    """A request a PM has judged: later similar requests are judged with it."""
+
+    text: str
+    verdict: VerdictKind
+    item_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What the scope checker sees: the agreed scope of one project, at one version."""
+
+    project: str
+    name: str
+    language: Language
+    goals: tuple[str, ...]
+    in_scope: tuple[ScopeItem, ...]
+    out_of_scope: tuple[ScopeItem, ...]
+    milestones: tuple[Milestone, ...] = ()
+    capacity: str = ""
+    examples: tuple[Example, ...] = ()
+
+    def item(self, item_id: str | None) -> ScopeItem | None:
+        for it in (*self.in_scope, *self.out_of_scope):
+            if it.id == item_id:
+                return it
+        return None
+
+
+@dataclass(frozen=True)
+class Actor:
+    """A person acting through one platform. `user_id` is the platform's id (an e-mail on the console)."""
+
+    platform: str
+    user_id: str
+    email: str | None = None
+    name: str | None = None
+
+    @property
+    def display(self) -> str:
+        return self.name or self.email or self.user_id
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"platform": self.platform, "user_id": self.user_id, "email": self.email, "name": self.name}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Actor:
+        return cls(platform=d["platform"], user_id=d["user_id"], email=d.get("email"), name=d.get("name"))
+
+
+SYSTEM = Actor(platform="system", user_id="intake-bot", name="intake-bot")
+
+
+@dataclass(frozen=True)
+class Project:
+    slug: str
+    name: str
+    language: Language
+    client: Client
+    goals: tuple[str, ...]
+    in_scope: tuple[ScopeItem, ...]
+    out_of_scope: tuple[ScopeItem, ...]
+    milestones: tuple[Milestone, ...]
+    capacity: str
+    pms: tuple[str, ...]
+    ref_prefix: str
+    timezone: str = "UTC"
+    cc: tuple[str, ...] = ()
+    # Platform sections (`slack:`, `teams:`) and `digest:`, validated by the project-file loader.
+    platforms: dict[str, dict[str, Any]] = field(default_factory=dict)
+    version: int = 0
+
+    def scope(self, examples: tuple[Example, ...] = ()) -> Scope:
+        return Scope(
+            project=self.slug,
+            name=self.name,
+            language=self.language,
+            goals=self.goals,
+            in_scope=self.in_scope,
+            out_of_scope=self.out_of_scope,
+            milestones=self.milestones,
+            capacity=self.capacity,
+            examples=examples,
+        )
+
+    def is_pm(self, actor: Actor) -> bool:
+        """Tell whether `actor` may decide on this project's requests.
+
+        A PM is named in the top-level `pms` (by e-mail or platform user id) or in the `pms` of the
+        actor's platform section. E-mails compare case-insensitively.
+        """
+        names = {p.lower() for p in self.pms}
+        section = self.platforms.get(actor.platform) or {}
+        names |= {str(p).lower() for p in section.get("pms", ())}
+        if actor.email and actor.email.lower() in names:
+            return True
+        return actor.user_id.lower() in names
+
+    def next_milestone(self, today: date) -> Milestone | None:
+        upcoming = sorted((m for m in self.milestones if m.due >= today), key=lambda m: m.due)
+        return upcoming[0] if upcoming else None
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["language"] = self.language.value
+        d["milestones"] = [{"name": m.name, "due": m.due.isoformat()} for m in self.milestones]
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Project:
+        return cls(
+            slug=d["slug"],
+            name=d["name"],
+            language=Language(d["language"]),
+            client=Client(**d["client"]),
+            goals=tuple(d["goals"]),
+            in_scope=tuple(ScopeItem(**i) for i in d["in_scope"]),
+            out_of_scope=tuple(ScopeItem(**i) for i in d["out_of_scope"]),
+            milestones=tuple(Milestone(m["name"], date.fromisoformat(m["due"])) for m in d["milestones"]),
+            capacity=d.get("capacity", ""),
+            pms=tuple(d["pms"]),
+            ref_prefix=d["ref_prefix"],
+            timezone=d.get("timezone", "UTC"),
+            cc=tuple(d.get("cc", ())),
+            platforms=dict(d.get("platforms", {})),
+            version=d.get("version", 0),
+        )
+
+
+# --- verdicts -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VerdictPart:
+    text: str
+    verdict: VerdictKind
+    item_id: str | None
+    score: float
+    clause: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "verdict": self.verdict.value,
+            "item": self.item_id,
+            "score": round(self.score, 3),
+            "clause": self.clause,
+        }
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The scope checker's answer: which kind, which item or exclusion, how sure, and the clause that decided."""
+
+    verdict: VerdictKind
+    item_id: str | None
+    score: float
+    clause: str
+    parts: tuple[VerdictPart, ...] = ()
+    extras: tuple[str, ...] = ()  # what an extension asks beyond its item ("SMS", "iOS app")
+    explanation: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "verdict": self.verdict.value,
+            "item": self.item_id,
+            "score": round(self.score, 3),
+            "clause": self.clause,
+            "parts": [p.to_dict() for p in self.parts],
+            "extras": list(self.extras),
+            "explanation": self.explanation,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Verdict:
+        return cls(
+            verdict=VerdictKind(d["verdict"]),
+            item_id=d.get("item"),
+            score=float(d.get("score", 0.0)),
+            clause=d.get("clause", ""),
+            parts=tuple(
+                VerdictPart(
+                    p["text"], VerdictKind(p["verdict"]), p.get("item"), p.get("score", 0.0), p.get("clause", "")
+                )
+                for p in d.get("parts", ())
+            ),
+            extras=tuple(d.get("extras", ())),
+            explanation=d.get("explanation", ""),
+        )
+
+    def one_line(self) -> str:
+        """Say the verdict in one line, for receipts and lists."""
+        label = self.verdict.label
+        if self.item_id and self.verdict is not VerdictKind.UNLISTED:
+            label += f" ({self.item_id})"
+        if self.extras:
+            label += f"; asks beyond it: {', '.join(self.extras)}"
+        return label
+
+
+# --- decisions, forms, letters ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Alternative:
+    kind: AlternativeKind
+    detail: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind.value, "detail": self.detail}
+
+
+@dataclass(frozen=True)
+class MeetingProposal:
+    """A proposed meeting: start in the project's time zone, minutes, and a room or link."""
+
+    start: datetime
+    duration_minutes: int = 30
+    location: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"start": self.start.isoformat(), "duration_minutes": self.duration_minutes, "location": self.location}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> MeetingProposal:
+        return cls(datetime.fromisoformat(d["start"]), int(d.get("duration_minutes", 30)), d.get("location", ""))
+
+
+@dataclass(frozen=True)
+class DeclineForm:
+    reason_category: ReasonCategory
+    reason_text: str
+    alternatives: tuple[Alternative, ...] = ()
+    empathy: str = ""
+    channel: Channel = Channel.EMAIL
+    language: Language | None = None  # None: the project's language
+    meeting: MeetingProposal | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "reason_category": self.reason_category.value,
+            "reason_text": self.reason_text,
+            "alternatives": [a.to_dict() for a in self.alternatives],
+            "empathy": self.empathy,
+            "channel": self.channel.value,
+            "language": self.language.value if self.language else None,
+            "meeting": self.meeting.to_dict() if self.meeting else None,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> DeclineForm:
+        return cls(
+            reason_category=ReasonCategory(d["reason_category"]),
+            reason_text=d.get("reason_text", ""),
+            alternatives=tuple(
+                Alternative(AlternativeKind(a["kind"]), a.get("detail", "")) for a in d.get("alternatives", ())
+            ),
+            empathy=d.get("empathy", ""),
+            channel=Channel(d.get("channel", "email")),
+            language=Language(d["language"]) if d.get("language") else None,
+            meeting=MeetingProposal.from_dict(d["meeting"]) if d.get("meeting") else None,
+        )
+
+
+@dataclass(frozen=True)
+class ScopeChange:
+    """What a PM records when approving work that was out of scope or unlisted."""
+
+    estimate: str = ""
+    schedule_impact: str = ""
+    note: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"estimate": self.estimate, "schedule_impact": self.schedule_impact, "note": self.note}
+
+
+@dataclass(frozen=True)
+class Decision:
+    kind: DecisionKind
+    actor: Actor
+    at: datetime
+    note: str = ""
+    form: dict[str, Any] | None = None  # decline form, scope change, or the question asked
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind.value,
+            "by": self.actor.to_dict(),
+            "at": self.at.isoformat(),
+            "note": self.note,
+            "form": self.form,
+        }
+
+
+@dataclass(frozen=True)
+class ToneResult:
+    rule: str
+    passed: bool
+    detail: str
+    offending: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rule": self.rule, "passed": self.passed, "detail": self.detail, "offending": list(self.offending)}
+
+
+@dataclass(frozen=True)
+class Letter:
+    subject: str
+    body_text: str
+    body_html: str
+    language: Language
+    tone: tuple[ToneResult, ...]
+    kind: str = "decline"  # decline | meeting_invite
+    edited: bool = False
+    status: str = "draft"  # draft | queued | sent | failed
+    sent_at: datetime | None = None
+    sent_via: str | None = None
+    message_id: str | None = None
+    send_error: str | None = None
+    talking_points: str = ""  # for a meeting: what the PM says, never sent to the client
+
+    @property
+    def tone_ok(self) -> bool:
+        return all(t.passed for t in self.tone)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "subject": self.subject,
+            "body_text": self.body_text,
+            "language": self.language.value,
+            "kind": self.kind,
+            "edited": self.edited,
+            "status": self.status,
+            "sent_at": self.sent_at.isoformat() if self.sent_at else None,
+            "sent_via": self.sent_via,
+            "message_id": self.message_id,
+            "send_error": self.send_error,
+            "tone": [t.to_dict() for t in self.tone],
+        }
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a request came from: platform, channel, thread, message and a link to it when there is one."""
+
+    platform: str
+    channel: str | None = None
+    thread: str | None = None
+    message_id: str | None = None
+    permalink: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any] | None) -> Source | None:
+        return cls(**d) if d else None
+
+
+@dataclass(frozen=True)
+class Event:
+    """One line of the record. Events are only ever appended."""
+
+    kind: str
+    at: datetime
+    actor: Actor
+    text: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "at": self.at.isoformat(),
+            "by": self.actor.to_dict(),
+            "platform": self.actor.platform,
+            "text": self.text,
+            "data": self.data,
+        }
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """A request as a reader sees it: current state and its whole history."""
+
+    ref: str
+    project: str
+    number: int
+    status: RequestStatus
+    text: str
+    requester: Actor
+    verdict: Verdict
+    scope_version: int
+    created_at: datetime
+    source: Source | None = None
+    client_words: str = ""
+    urgency: str = ""
+    requested_date: date | None = None
+    decisions: tuple[Decision, ...] = ()
+    letter: Letter | None = None
+    events: tuple[Event, ...] = ()
+    decline_form: DeclineForm | None = None
+
+    @property
+    def last_decision(self) -> Decision | None:
+        return self.decisions[-1] if self.decisions else None
+
+    def to_dict(self, *, include_letter: bool = True) -> dict[str, Any]:
+        return {
+            "ref": self.ref,
+            "project": self.project,
+            "status": self.status.value,
+            "text": self.text,
+            "requester": self.requester.to_dict(),
+            "verdict": self.verdict.to_dict(),
+            "decisions": [d.to_dict() for d in self.decisions],
+            "letter": self.letter.to_dict() if (self.letter and include_letter) else None,
+            "events": [e.to_dict() for e in self.events],
+            "scope_version": self.scope_version,
+            "created_at": self.created_at.isoformat(),
+            "client_words": self.client_words,
+            "urgency": self.urgency,
+            "requested_date": self.requested_date.isoformat() if self.requested_date else None,
+            "source": self.source.to_dict() if self.source else None,
+        }
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something that must reach a person, written to the outbox with the state change that caused it.
+
+    `kind` names what it is (review_card, card_update, requester_notice, question, letter_draft, email…);
+    `platform` names the adapter that delivers it; `audience` says to whom in platform-neutral terms:
+    "review" (the project's review channel), "requester", or "person" (then `recipient` is set).
+    `text` is a plain-text rendering every adapter can fall back on; `data` holds the structured content.
+    """
+
+    kind: str
+    platform: str
+    audience: str
+    text: str
+    ref: str | None = None
+    project: str | None = None
+    recipient: Actor | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+    dedupe_key: str | None = None

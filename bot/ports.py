@@ -1,0 +1,246 @@
+"""Ports: the small contracts the core needs from the outside world. `store/` implements the storage
+ports; adapters implement `NoticeSink`. Tests use the real implementations, not mocks of these.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from .domain import (
+    Actor,
+    Decision,
+    DeclineForm,
+    Event,
+    Example,
+    Letter,
+    Notice,
+    Project,
+    RequestRecord,
+    RequestStatus,
+    Source,
+    Verdict,
+)
+
+
+class Clock(ABC):
+    @abstractmethod
+    def now(self) -> datetime:
+        """Return the current time. MUST be timezone-aware (UTC)."""
+
+
+class SystemClock(Clock):
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class NewRequest:
+    project: str
+    number: int
+    ref: str
+    text: str
+    requester: Actor
+    verdict: Verdict
+    scope_version: int
+    status: RequestStatus
+    created_at: datetime
+    source: Source | None = None
+    client_words: str = ""
+    urgency: str = ""
+    requested_date: date | None = None
+
+
+@dataclass(frozen=True)
+class ProjectVersionInfo:
+    slug: str
+    version: int
+    loaded_at: datetime
+    loaded_by: str
+
+
+class Transaction(ABC):
+    """One unit of work. Everything written through it is committed together when the `transaction()`
+    block exits normally, and rolled back if it raises. Implementations MUST NOT commit part of it.
+    """
+
+    # projects ----------------------------------------------------------------------------------
+    @abstractmethod
+    async def get_project(self, slug: str, *, lock: bool = False) -> Project | None:
+        """Return the project's current version, or None. With `lock`, hold a row lock until commit."""
+
+    @abstractmethod
+    async def list_projects(self) -> list[Project]:
+        """Return every project's current version, ordered by slug."""
+
+    @abstractmethod
+    async def project_for_prefix(self, prefix: str) -> str | None:
+        """Return the slug of the project whose request refs use `prefix`, if any."""
+
+    @abstractmethod
+    async def save_project(
+        self, project: Project, *, content_hash: str, loaded_by: str, at: datetime
+    ) -> tuple[int, bool]:
+        """Store `project` as its new current version unless the content is unchanged.
+
+        Return `(version, changed)`. Older versions MUST stay readable with `get_project_version`.
+        """
+
+    @abstractmethod
+    async def get_project_version(self, slug: str, version: int) -> Project | None:
+        """Return the project as it was at `version`."""
+
+    @abstractmethod
+    async def project_versions(self, slug: str) -> list[ProjectVersionInfo]:
+        """Return the versions of a project, oldest first."""
+
+    @abstractmethod
+    async def next_request_number(self, slug: str) -> int:
+        """Atomically allocate the next request number of a project. MUST never hand out a number twice."""
+
+    # requests ----------------------------------------------------------------------------------
+    @abstractmethod
+    async def add_request(self, req: NewRequest) -> None:
+        """Store a new request."""
+
+    @abstractmethod
+    async def get_request(self, ref: str, *, lock: bool = False) -> RequestRecord | None:
+        """Return a request with its decisions, letter and events. With `lock`, hold a row lock until
+        commit, so two decisions on one request are serialised.
+        """
+
+    @abstractmethod
+    async def list_requests(
+        self,
+        *,
+        project: str | None = None,
+        statuses: list[RequestStatus] | None = None,
+        requester: Actor | None = None,
+        since: datetime | None = None,
+        with_events: bool = False,
+    ) -> list[RequestRecord]:
+        """Return requests matching every given filter, oldest first."""
+
+    @abstractmethod
+    async def set_status(self, ref: str, status: RequestStatus, *, at: datetime) -> None: ...
+
+    @abstractmethod
+    async def set_verdict(self, ref: str, verdict: Verdict) -> None:
+        """Replace the request's current verdict (a PM's correction). The original stays in the events."""
+
+    @abstractmethod
+    async def add_decision(self, ref: str, decision: Decision) -> None: ...
+
+    @abstractmethod
+    async def save_decline_form(self, ref: str, form: DeclineForm) -> None: ...
+
+    @abstractmethod
+    async def save_letter(self, ref: str, letter: Letter) -> None:
+        """Store the request's letter, replacing the previous draft (every version is in the events)."""
+
+    # record ------------------------------------------------------------------------------------
+    @abstractmethod
+    async def add_event(self, event: Event, *, project: str, ref: str | None) -> None:
+        """Append one line to the record. Events MUST NOT be changed or deleted afterwards."""
+
+    @abstractmethod
+    async def project_events(self, project: str) -> list[Event]:
+        """Return the events not tied to a request (scope loads, digests), oldest first."""
+
+    # outbox ------------------------------------------------------------------------------------
+    @abstractmethod
+    async def add_notice(self, notice: Notice, *, available_at: datetime) -> None:
+        """Queue a notice for delivery. A notice whose `dedupe_key` was queued before is ignored."""
+
+    # learning ----------------------------------------------------------------------------------
+    @abstractmethod
+    async def add_example(self, project: str, example: Example, *, ref: str | None, at: datetime) -> None: ...
+
+    @abstractmethod
+    async def list_examples(self, project: str) -> tuple[Example, ...]: ...
+
+    # idempotency -------------------------------------------------------------------------------
+    @abstractmethod
+    async def claim_key(self, key: str, *, at: datetime) -> bool:
+        """Record `key` as processed. Return False if it was processed before (then do nothing else).
+
+        Used to make platform retries (the same event id, a double click) have one effect.
+        """
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    id: int
+    notice: Notice
+    attempts: int
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class OutboxStats:
+    pending: int
+    failed: int
+    oldest_pending_age: float  # seconds; 0 when nothing is pending
+
+
+class Outbox(ABC):
+    """The delivery side of the outbox. Several processes may share one outbox."""
+
+    @abstractmethod
+    async def claim(self, platforms: list[str], *, worker: str, limit: int, lease_seconds: float) -> list[OutboxRow]:
+        """Lease up to `limit` due rows for `platforms`.
+
+        MUST NOT hand one row to two workers while its lease runs. MUST NOT hand out a row while an older
+        row with the same request is still pending, so notices about one request arrive in order.
+        """
+
+    @abstractmethod
+    async def mark_sent(self, row_id: int, *, worker: str, result: dict[str, Any] | None) -> bool:
+        """Mark a leased row delivered. Return False if the lease was lost (another worker owns it)."""
+
+    @abstractmethod
+    async def mark_retry(self, row_id: int, *, worker: str, error: str, at: datetime) -> None: ...
+
+    @abstractmethod
+    async def mark_failed(self, row_id: int, *, worker: str, error: str) -> None: ...
+
+    @abstractmethod
+    async def delivery_result(self, ref: str, kind: str, platform: str) -> dict[str, Any] | None:
+        """Return what the adapter recorded when it delivered the last `kind` notice of a request."""
+
+    @abstractmethod
+    async def stats(self, now: datetime) -> OutboxStats: ...
+
+
+class Store(ABC):
+    @abstractmethod
+    def transaction(self) -> AbstractAsyncContextManager[Transaction]:
+        """Open a unit of work (see `Transaction`)."""
+
+    @property
+    @abstractmethod
+    def outbox(self) -> Outbox: ...
+
+    @abstractmethod
+    async def ping(self) -> None:
+        """Raise `StorageUnavailable` if the database cannot be reached."""
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
+
+class NoticeSink(ABC):
+    """One platform's way of delivering notices (implemented by each adapter)."""
+
+    platform: str
+
+    @abstractmethod
+    async def deliver(self, notice: Notice, *, outbox: Outbox) -> dict[str, Any] | None:
+        """Deliver one notice and return what later notices need (e.g. the posted message's id).
+
+        MUST raise `TemporaryDeliveryError` for failures worth retrying (rate limits, 5xx, timeouts) and
+        `PermanentDeliveryError` for ones that are not (bad channel, no permission).
+        """
