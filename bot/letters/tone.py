@@ -1,0 +1,352 @@
+"""Tone check: named, explainable rules applied to every letter, drafted or edited.
+
+Each rule returns passed/failed, a sentence a PM can act on, and the words that made it fail. The rules
+follow the decline guidance: give a reason, offer an alternative, show understanding, say "we", avoid
+blunt or dismissive wording, invite further discussion, make no promise the PM did not choose, and keep
+a sane length. Text the letter quotes from the client is left out: the client may write "I" or
+"impossible"; the letter should not.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+
+from ..domain import Language, ToneResult
+
+RULES = (
+    "gives_reason",
+    "offers_alternative",
+    "shows_empathy",
+    "says_we",
+    "no_blunt_phrases",
+    "invites_discussion",
+    "no_promises",
+    "length",
+)
+
+_MARKERS: dict[str, dict[Language, tuple[str, ...]]] = {
+    "gives_reason": {
+        Language.EN: (
+            "because",
+            "due to",
+            "since",
+            "for this reason",
+            "as a result",
+            "in order to",
+            "our goal",
+            "goal",
+            "scope",
+            "budget",
+            "timeline",
+            "schedule",
+            "deadline",
+            "milestone",
+            "capacity",
+            "fully committed",
+            "allocated",
+            "resources",
+            "constraint",
+            "priority",
+            "priorities",
+        ),
+        Language.ZH: (
+            "因为",
+            "由于",
+            "为了",
+            "因此",
+            "所以",
+            "目标",
+            "范围",
+            "预算",
+            "进度",
+            "资源",
+            "里程碑",
+            "节点",
+            "限制",
+            "工期",
+        ),
+    },
+    "offers_alternative": {
+        Language.EN: (
+            "alternative",
+            "instead",
+            "option",
+            "suggest",
+            "propose",
+            "recommend",
+            "later version",
+            "in stages",
+            "phase",
+            "change request",
+            "estimate",
+            "third-party",
+            "third party",
+            "revisit",
+        ),
+        Language.ZH: (
+            "方案",
+            "建议",
+            "替代",
+            "后续版本",
+            "分阶段",
+            "变更",
+            "第三方",
+            "稍后再议",
+            "评估",
+            "下一期",
+            "二期",
+        ),
+    },
+    "shows_empathy": {
+        Language.EN: (
+            "understand",
+            "appreciate",
+            "thank",
+            "recognise",
+            "recognize",
+            "matters to you",
+            "important to you",
+            "we know how",
+            "we see why",
+            "sorry",
+        ),
+        Language.ZH: ("理解", "感谢", "谢谢", "体谅", "重要性", "非常重视", "抱歉"),
+    },
+    "invites_discussion": {
+        Language.EN: (
+            "discuss",
+            "talk",
+            "call",
+            "meeting",
+            "get in touch",
+            "let us know",
+            "reach out",
+            "open to",
+            "glad to",
+            "happy to",
+            "your thoughts",
+            "other ideas",
+        ),
+        Language.ZH: ("沟通", "讨论", "联系", "电话", "会议", "欢迎", "交流", "面谈", "想法", "建议"),
+    },
+}
+
+BLUNT = {
+    Language.EN: (
+        "we can't do this",
+        "we cannot do this",
+        "we can't do that",
+        "we won't do",
+        "we will not do",
+        "can't be done",
+        "cannot be done",
+        "impossible",
+        "no way",
+        "out of the question",
+        "not our problem",
+        "not our job",
+        "you should have",
+        "as i said",
+        "as we said before",
+        "obviously",
+        "that's not how",
+        "we refuse",
+        "forget it",
+        "don't bother",
+        "not going to happen",
+        "absolutely not",
+    ),
+    Language.ZH: (
+        "不能做",
+        "做不了",
+        "不可能",
+        "没办法",
+        "不行",
+        "办不到",
+        "别想",
+        "不是我们的问题",
+        "你们应该",
+        "早就说过",
+        "拒绝",
+        "没得商量",
+        "不予考虑",
+        "不要再提",
+    ),
+}
+
+PROMISES = {
+    Language.EN: (
+        "we guarantee",
+        "we promise",
+        "free of charge",
+        "at no cost",
+        "at no extra cost",
+        "no charge",
+        "we will deliver",
+        "we will build",
+        "we will add it",
+        "we will include it",
+    ),
+    Language.ZH: ("保证", "承诺", "免费", "不收费", "一定会做", "我们会做", "马上就做"),
+}
+
+LENGTH = {Language.EN: (60, 500), Language.ZH: (120, 1000)}
+MEETING_LENGTH = {Language.EN: (40, 400), Language.ZH: (80, 800)}
+
+# A meeting invitation deliberately leaves the refusal for the meeting: it is not held to the rules
+# about reasons and alternatives, which the PM's talking points carry instead.
+RULES_BY_KIND = {
+    "decline": RULES,
+    "meeting_invite": ("says_we", "no_blunt_phrases", "invites_discussion", "no_promises", "length"),
+}
+
+_EN_WORD = re.compile(r"[A-Za-z']+")
+_EN_SINGULAR = {"i", "me", "my", "mine", "myself", "i'm", "i've", "i'd", "i'll"}
+_EN_PLURAL = {"we", "us", "our", "ours", "ourselves", "we're", "we've", "we'd", "we'll"}
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _strip_quoted(text: str, quoted: Iterable[str]) -> str:
+    for q in quoted:
+        if q and q.strip():
+            text = text.replace(q.strip(), " ")
+    return text
+
+
+def _found(text: str, phrases: Iterable[str]) -> list[str]:
+    low = text.lower()
+    hits = []
+    for p in phrases:
+        if p.isascii():
+            if re.search(r"(?<![a-z])" + re.escape(p) + r"(?![a-z])", low):
+                hits.append(p)
+        elif p in text:
+            hits.append(p)
+    return hits
+
+
+def check_tone(
+    text: str, language: Language, *, quoted: Iterable[str] = (), kind: str = "decline"
+) -> tuple[ToneResult, ...]:
+    """Apply the rules for a letter of `kind` to its plain text. `quoted` are passages quoted from the client."""
+    body = _strip_quoted(text, quoted)
+    results = []
+    for rule in RULES_BY_KIND.get(kind, RULES):
+        if rule == "length":
+            results.append(_length(body, language, MEETING_LENGTH if kind == "meeting_invite" else LENGTH))
+        else:
+            results.append(_CHECKS[rule](body, language))
+    return tuple(results)
+
+
+def _presence(rule: str, ok: str, missing: str) -> Callable[[str, Language], ToneResult]:
+    def check(body: str, language: Language) -> ToneResult:
+        hits = _found(body, _MARKERS[rule][language])
+        if hits:
+            return ToneResult(rule, True, ok.format(", ".join(f"“{h}”" for h in hits[:3])))
+        return ToneResult(rule, False, missing)
+
+    return check
+
+
+def _says_we(body: str, language: Language) -> ToneResult:
+    if language is Language.ZH:
+        plural = len(re.findall("我们|咱们", body))
+        singular_hits = re.findall("我(?!们)", body)
+        singular = len(singular_hits)
+        words = ["我"] * min(singular, 1)
+    else:
+        toks = [t.lower() for t in _EN_WORD.findall(body)]
+        plural = sum(t in _EN_PLURAL for t in toks)
+        singular_words = [t for t in toks if t in _EN_SINGULAR]
+        singular = len(singular_words)
+        words = sorted(set(singular_words))
+    counts = f"'we' forms {plural}×, 'I' forms {singular}×"
+    if plural == 0:
+        return ToneResult("says_we", False, f"The letter never says “we” ({counts}): speak for the team.", tuple(words))
+    if singular * 2 >= plural:
+        return ToneResult("says_we", False, f"Too much “I” ({counts}): the team decided, so say “we”.", tuple(words))
+    return ToneResult("says_we", True, f"Speaks for the team ({counts}).")
+
+
+def _no_blunt(body: str, language: Language) -> ToneResult:
+    hits = _found(body, BLUNT[language])
+    if hits:
+        return ToneResult(
+            "no_blunt_phrases", False, "Blunt or dismissive wording: say what we can do and why instead.", tuple(hits)
+        )
+    return ToneResult("no_blunt_phrases", True, "No blunt or dismissive wording.")
+
+
+def _no_promises(body: str, language: Language) -> ToneResult:
+    hits = _found(body, PROMISES[language])
+    if hits:
+        return ToneResult(
+            "no_promises", False, "Makes a commitment: keep it only if the team agreed to it.", tuple(hits)
+        )
+    return ToneResult("no_promises", True, "Makes no commitment beyond what was chosen.")
+
+
+def _length(body: str, language: Language, bounds: dict[Language, tuple[int, int]] = LENGTH) -> ToneResult:
+    lo, hi = bounds[language]
+    if language is Language.ZH:
+        n = len(_CJK.findall(body)) + len(_EN_WORD.findall(body))
+        unit = "characters"
+    else:
+        n = len(_EN_WORD.findall(body))
+        unit = "words"
+    if n < lo:
+        return ToneResult("length", False, f"Only {n} {unit}: too short to explain a decision (aim for {lo}–{hi}).")
+    if n > hi:
+        return ToneResult("length", False, f"{n} {unit}: too long to read with care (aim for {lo}–{hi}).")
+    return ToneResult("length", True, f"{n} {unit}.")
+
+
+_CHECKS: dict[str, Callable[[str, Language], ToneResult]] = {
+    "gives_reason": _presence(
+        "gives_reason",
+        "Gives a reason ({}).",
+        "No clear reason: tie the decision to the project's goals, resources, time or budget.",
+    ),
+    "offers_alternative": _presence(
+        "offers_alternative",
+        "Offers a way forward ({}).",
+        "No alternative offered: suggest a later phase, a change request or another option.",
+    ),
+    "shows_empathy": _presence(
+        "shows_empathy",
+        "Shows understanding ({}).",
+        "No sign of understanding: acknowledge why this matters to the client.",
+    ),
+    "says_we": _says_we,
+    "no_blunt_phrases": _no_blunt,
+    "invites_discussion": _presence(
+        "invites_discussion",
+        "Invites further discussion ({}).",
+        "Does not invite the client to discuss it or to propose other ideas.",
+    ),
+    "no_promises": _no_promises,
+    "length": _length,
+}
+
+RULE_LABELS = {
+    "gives_reason": "Gives a reason",
+    "offers_alternative": "Offers an alternative",
+    "shows_empathy": "Shows empathy",
+    "says_we": "Says “we”, not “I”",
+    "no_blunt_phrases": "No blunt phrases",
+    "invites_discussion": "Invites discussion",
+    "no_promises": "No unplanned promises",
+    "length": "Sane length",
+}
+
+
+def format_report(results: Iterable[ToneResult]) -> str:
+    """Render a tone report as lines of ✓/✗ for chat and terminal."""
+    lines = []
+    for r in results:
+        mark = "✓" if r.passed else "✗"
+        extra = f" [{', '.join(r.offending)}]" if r.offending else ""
+        lines.append(f"{mark} {RULE_LABELS.get(r.rule, r.rule)}: {r.detail}{extra}")
+    return "\n".join(lines)
