@@ -1,0 +1,192 @@
+"""SQLModel tables. One short comment each says what a table is for.
+
+Times are stored timezone-aware (UTC). JSON columns hold the core's own dict forms (`to_dict()`).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, cast
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+TZ = sa.DateTime(timezone=True)
+
+
+def table(model: type[SQLModel]) -> sa.Table:
+    """The Core table behind a model, for statements the ORM does not express (UPDATE … RETURNING)."""
+    return cast(sa.Table, model.__table__)  # type: ignore[attr-defined]  # set by SQLModel's metaclass
+
+
+def _json(**kw: Any) -> Any:
+    return Field(default=None, sa_column=sa.Column(sa.JSON, **kw))
+
+
+class ProjectRow(SQLModel, table=True):
+    """A project: its slug, its request-number prefix and counter, and which scope version is current."""
+
+    __tablename__ = "projects"
+    slug: str = Field(primary_key=True, max_length=64)
+    ref_prefix: str = Field(max_length=12, sa_column_kwargs={"unique": True})
+    current_version: int = 1
+    next_number: int = 0
+    created_at: datetime = Field(sa_type=TZ)
+    updated_at: datetime = Field(sa_type=TZ)
+
+
+class ProjectVersionRow(SQLModel, table=True):
+    """Every loaded version of a project's file; requests point at the version they were judged against."""
+
+    __tablename__ = "project_versions"
+    __table_args__ = (sa.UniqueConstraint("slug", "version", name="uq_project_version"),)
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(foreign_key="projects.slug", max_length=64, index=True)
+    version: int
+    content: dict[str, Any] = _json(nullable=False)
+    content_hash: str = Field(max_length=64)
+    loaded_at: datetime = Field(sa_type=TZ)
+    loaded_by: str = Field(max_length=255)
+
+
+class RequestRow(SQLModel, table=True):
+    """A client request and its current state (its history is in `events`)."""
+
+    __tablename__ = "requests"
+    __table_args__ = (sa.UniqueConstraint("project", "number", name="uq_request_number"),)
+    id: int | None = Field(default=None, primary_key=True)
+    ref: str = Field(max_length=32, sa_column_kwargs={"unique": True})
+    project: str = Field(foreign_key="projects.slug", max_length=64, index=True)
+    number: int
+    text: str = Field(sa_type=sa.Text)
+    client_words: str = Field(default="", sa_type=sa.Text)
+    urgency: str = Field(default="", max_length=64)
+    requested_date: date | None = None
+    requester_platform: str = Field(max_length=32)
+    requester_id: str = Field(max_length=255, index=True)
+    requester_email: str | None = Field(default=None, max_length=320)
+    requester_name: str | None = Field(default=None, max_length=255)
+    source: dict[str, Any] | None = _json(nullable=True)
+    status: str = Field(max_length=32, index=True)
+    verdict: dict[str, Any] = _json(nullable=False)
+    verdict_kind: str = Field(max_length=16)
+    scope_version: int
+    decline_form: dict[str, Any] | None = _json(nullable=True)
+    created_at: datetime = Field(sa_type=TZ, index=True)
+    updated_at: datetime = Field(sa_type=TZ)
+
+
+class DecisionRow(SQLModel, table=True):
+    """A PM's decision on a request: approve, decline or ask for details, with its form."""
+
+    __tablename__ = "decisions"
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="requests.id", index=True)
+    kind: str = Field(max_length=16)
+    actor: dict[str, Any] = _json(nullable=False)
+    at: datetime = Field(sa_type=TZ)
+    note: str = Field(default="", sa_type=sa.Text)
+    form: dict[str, Any] | None = _json(nullable=True)
+
+
+class LetterRow(SQLModel, table=True):
+    """The current letter of a declined request and its send status (each version is also an event)."""
+
+    __tablename__ = "letters"
+    request_id: int = Field(foreign_key="requests.id", primary_key=True)
+    subject: str = Field(max_length=998)
+    body_text: str = Field(sa_type=sa.Text)
+    body_html: str = Field(sa_type=sa.Text)
+    language: str = Field(max_length=8)
+    kind: str = Field(default="decline", max_length=32)
+    tone: list[dict[str, Any]] = _json(nullable=False)
+    edited: bool = False
+    status: str = Field(default="draft", max_length=16)
+    sent_at: datetime | None = Field(default=None, sa_type=TZ)
+    sent_via: str | None = Field(default=None, max_length=32)
+    message_id: str | None = Field(default=None, max_length=255)
+    send_error: str | None = Field(default=None, sa_type=sa.Text)
+    talking_points: str = Field(default="", sa_type=sa.Text)
+    updated_at: datetime = Field(sa_type=TZ)
+
+
+class EventRow(SQLModel, table=True):
+    """The record: one row per step, append-only (triggers refuse UPDATE and DELETE)."""
+
+    __tablename__ = "events"
+    id: int | None = Field(default=None, primary_key=True)
+    project: str = Field(max_length=64, index=True)
+    request_id: int | None = Field(default=None, foreign_key="requests.id", index=True)
+    kind: str = Field(max_length=32)
+    at: datetime = Field(sa_type=TZ)
+    actor: dict[str, Any] = _json(nullable=False)
+    platform: str = Field(max_length=32)
+    text: str = Field(default="", sa_type=sa.Text)
+    data: dict[str, Any] | None = _json(nullable=True)
+
+
+class OutboxEntry(SQLModel, table=True):
+    """A notice waiting to reach a person, written in the same transaction as the change that caused it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (sa.Index("ix_outbox_due", "status", "platform", "available_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(sa_type=TZ)
+    platform: str = Field(max_length=32)
+    kind: str = Field(max_length=32)
+    audience: str = Field(max_length=16)
+    ref: str | None = Field(default=None, max_length=32, index=True)
+    project: str | None = Field(default=None, max_length=64)
+    recipient: dict[str, Any] | None = _json(nullable=True)
+    text: str = Field(default="", sa_type=sa.Text)
+    data: dict[str, Any] | None = _json(nullable=True)
+    dedupe_key: str | None = Field(default=None, max_length=255, sa_column_kwargs={"unique": True})
+    status: str = Field(default="pending", max_length=16)
+    attempts: int = 0
+    available_at: datetime = Field(sa_type=TZ)
+    lease_owner: str | None = Field(default=None, max_length=128)
+    lease_until: datetime | None = Field(default=None, sa_type=TZ)
+    last_error: str | None = Field(default=None, sa_type=sa.Text)
+    sent_at: datetime | None = Field(default=None, sa_type=TZ)
+    result: dict[str, Any] | None = _json(nullable=True)
+
+
+class ExampleRow(SQLModel, table=True):
+    """A request whose verdict a PM corrected: later similar requests are judged with it."""
+
+    __tablename__ = "scope_examples"
+    id: int | None = Field(default=None, primary_key=True)
+    project: str = Field(foreign_key="projects.slug", max_length=64, index=True)
+    text: str = Field(sa_type=sa.Text)
+    verdict: str = Field(max_length=16)
+    item_id: str | None = Field(default=None, max_length=64)
+    ref: str | None = Field(default=None, max_length=32)
+    created_at: datetime = Field(sa_type=TZ)
+
+
+class ProcessedKey(SQLModel, table=True):
+    """Keys of platform deliveries already handled (event ids, activity ids), so retries have one effect."""
+
+    __tablename__ = "processed_keys"
+    key: str = Field(primary_key=True, max_length=255)
+    at: datetime = Field(sa_type=TZ)
+
+
+class ConversationRef(SQLModel, table=True):
+    """Where a bot can post without being spoken to first (e.g. a Teams conversation reference)."""
+
+    __tablename__ = "conversation_refs"
+    platform: str = Field(primary_key=True, max_length=32)
+    conversation_id: str = Field(primary_key=True, max_length=512)
+    reference: dict[str, Any] = _json(nullable=False)
+    updated_at: datetime = Field(sa_type=TZ)
+
+
+class JobRun(SQLModel, table=True):
+    """A scheduled job's run for one period (e.g. a weekly digest): the key makes it run once."""
+
+    __tablename__ = "job_runs"
+    job: str = Field(primary_key=True, max_length=128)
+    period: str = Field(primary_key=True, max_length=64)
+    started_at: datetime = Field(sa_type=TZ)
+    worker: str = Field(max_length=128)

@@ -1,0 +1,698 @@
+"""The SQL implementation of the core's storage ports (SQLite or PostgreSQL, one code path)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.domain import (
+    Actor,
+    Decision,
+    DecisionKind,
+    DeclineForm,
+    Event,
+    Example,
+    Language,
+    Letter,
+    Notice,
+    Project,
+    RequestRecord,
+    RequestStatus,
+    Source,
+    ToneResult,
+    Verdict,
+    VerdictKind,
+)
+from bot.errors import StorageUnavailable
+from bot.ports import NewRequest, Outbox, OutboxRow, OutboxStats, ProjectVersionInfo, Store, Transaction
+
+from .db import is_sqlite, make_engine, normalize_url, redact
+from .models import (
+    ConversationRef,
+    DecisionRow,
+    EventRow,
+    ExampleRow,
+    JobRun,
+    LetterRow,
+    OutboxEntry,
+    ProcessedKey,
+    ProjectRow,
+    ProjectVersionRow,
+    RequestRow,
+    table,
+)
+
+log = logging.getLogger(__name__)
+
+
+def utc(dt: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes: mark them UTC, as they were stored."""
+    if dt is None:
+        return None
+    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+
+
+def _utc(dt: datetime) -> datetime:
+    out = utc(dt)
+    assert out is not None
+    return out
+
+
+class SqlStore(Store):
+    def __init__(self, engine: AsyncEngine, *, url: str) -> None:
+        self.engine = engine
+        self.url = url
+        self.dialect = engine.dialect.name
+        self._sessions = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+        self._outbox = SqlOutbox(self)
+
+    @classmethod
+    def from_url(cls, url: str, **engine_kw: Any) -> SqlStore:
+        url = normalize_url(url)
+        return cls(make_engine(url, **engine_kw), url=url)
+
+    @property
+    def outbox(self) -> Outbox:
+        return self._outbox
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """Open a session in one transaction, turning connection failures into `StorageUnavailable`."""
+        try:
+            async with self._sessions() as session, session.begin():
+                yield session
+        except (sa_exc.OperationalError, sa_exc.InterfaceError, OSError) as exc:
+            raise self._unavailable(exc) from exc
+        except sa_exc.ProgrammingError as exc:
+            if "does not exist" in str(exc) or "no such table" in str(exc):
+                raise self._unavailable(exc) from exc
+            raise
+        except sa_exc.DBAPIError as exc:
+            if exc.connection_invalidated or _is_connect_error(exc):
+                raise self._unavailable(exc) from exc
+            raise
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        async with self.session() as session:
+            yield SqlTransaction(session, self.dialect)
+
+    def _unavailable(self, exc: BaseException) -> StorageUnavailable:
+        text = (
+            str(getattr(exc, "orig", None) or exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        )
+        where = redact(self.url)
+        if "no such table" in text or ("relation" in text and "does not exist" in text):
+            return StorageUnavailable(f"The database at {where} is not set up yet: run `intake db upgrade`.")
+        return StorageUnavailable(
+            f"Cannot use the database at {where} ({text}). Check that it is running and that DATABASE_URL is right."
+        )
+
+    async def ping(self) -> None:
+        async with self.session() as s:
+            await s.exec(sa.text("SELECT 1"))  # type: ignore[call-overload]
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    # Adapter-facing storage that the core itself does not need --------------------------------
+
+    async def save_conversation_ref(
+        self, platform: str, conversation_id: str, reference: dict[str, Any], *, at: datetime
+    ) -> None:
+        async with self.session() as s:
+            ins = _insert(self.dialect, ConversationRef).values(
+                platform=platform, conversation_id=conversation_id, reference=reference, updated_at=at
+            )
+            ins = ins.on_conflict_do_update(
+                index_elements=["platform", "conversation_id"], set_={"reference": reference, "updated_at": at}
+            )
+            await s.exec(ins)  # type: ignore[call-overload]
+
+    async def get_conversation_ref(self, platform: str, conversation_id: str) -> dict[str, Any] | None:
+        async with self.session() as s:
+            row = await s.get(ConversationRef, (platform, conversation_id))
+            return dict(row.reference) if row else None
+
+    async def claim_job_run(self, job: str, period: str, *, worker: str, at: datetime) -> bool:
+        """Record that `job` runs for `period`. Return False if some process already ran it."""
+        async with self.session() as s:
+            ins = _insert(self.dialect, JobRun).values(job=job, period=period, started_at=at, worker=worker)
+            res = await s.exec(ins.on_conflict_do_nothing().returning(table(JobRun).c.job))  # type: ignore[call-overload]
+            return res.first() is not None
+
+
+def _is_connect_error(exc: sa_exc.DBAPIError) -> bool:
+    name = type(getattr(exc, "orig", None)).__name__
+    return any(k in name for k in ("Connect", "InvalidCatalogName", "InvalidAuthorization", "CannotConnectNow"))
+
+
+def _insert(dialect: str, model: Any) -> Any:
+    t = table(model)
+    return postgresql.insert(t) if dialect == "postgresql" else sqlite.insert(t)
+
+
+class SqlTransaction(Transaction):
+    def __init__(self, session: AsyncSession, dialect: str) -> None:
+        self.s = session
+        self.dialect = dialect
+        self._request_ids: dict[str, int] = {}
+
+    # projects ----------------------------------------------------------------------------------
+
+    async def get_project(self, slug: str, *, lock: bool = False) -> Project | None:
+        stmt = select(ProjectRow).where(ProjectRow.slug == slug)
+        if lock:
+            stmt = stmt.with_for_update()
+        row = (await self.s.exec(stmt)).first()
+        if row is None:
+            return None
+        return await self.get_project_version(slug, row.current_version)
+
+    async def list_projects(self) -> list[Project]:
+        stmt = (
+            select(ProjectVersionRow)
+            .join(
+                ProjectRow,
+                sa.and_(
+                    col(ProjectRow.slug) == col(ProjectVersionRow.slug),
+                    col(ProjectRow.current_version) == col(ProjectVersionRow.version),
+                ),
+            )
+            .order_by(ProjectVersionRow.slug)
+        )
+        return [Project.from_dict(r.content) for r in (await self.s.exec(stmt)).all()]
+
+    async def project_for_prefix(self, prefix: str) -> str | None:
+        row = (await self.s.exec(select(ProjectRow).where(ProjectRow.ref_prefix == prefix))).first()
+        return row.slug if row else None
+
+    async def save_project(
+        self, project: Project, *, content_hash: str, loaded_by: str, at: datetime
+    ) -> tuple[int, bool]:
+        row = (await self.s.exec(select(ProjectRow).where(ProjectRow.slug == project.slug).with_for_update())).first()
+        if row is not None:
+            current = (
+                await self.s.exec(
+                    select(ProjectVersionRow).where(
+                        ProjectVersionRow.slug == project.slug, ProjectVersionRow.version == row.current_version
+                    )
+                )
+            ).first()
+            if current is not None and current.content_hash == content_hash:
+                return row.current_version, False
+            version = row.current_version + 1
+            row.current_version = version
+            row.updated_at = at
+            self.s.add(row)
+        else:
+            version = 1
+            self.s.add(
+                ProjectRow(
+                    slug=project.slug,
+                    ref_prefix=project.ref_prefix,
+                    current_version=1,
+                    next_number=0,
+                    created_at=at,
+                    updated_at=at,
+                )
+            )
+            await self.s.flush()
+        content = project.to_dict()
+        content["version"] = version
+        self.s.add(
+            ProjectVersionRow(
+                slug=project.slug,
+                version=version,
+                content=content,
+                content_hash=content_hash,
+                loaded_at=at,
+                loaded_by=loaded_by,
+            )
+        )
+        await self.s.flush()
+        return version, True
+
+    async def get_project_version(self, slug: str, version: int) -> Project | None:
+        row = (
+            await self.s.exec(
+                select(ProjectVersionRow).where(ProjectVersionRow.slug == slug, ProjectVersionRow.version == version)
+            )
+        ).first()
+        return Project.from_dict(row.content) if row else None
+
+    async def project_versions(self, slug: str) -> list[ProjectVersionInfo]:
+        rows = (
+            await self.s.exec(
+                select(ProjectVersionRow).where(ProjectVersionRow.slug == slug).order_by(col(ProjectVersionRow.version))
+            )
+        ).all()
+        return [ProjectVersionInfo(r.slug, r.version, _utc(r.loaded_at), r.loaded_by) for r in rows]
+
+    async def next_request_number(self, slug: str) -> int:
+        t = table(ProjectRow)
+        stmt = sa.update(t).where(t.c.slug == slug).values(next_number=t.c.next_number + 1).returning(t.c.next_number)
+        return int((await self.s.exec(stmt)).scalar_one())  # type: ignore[call-overload]
+
+    # requests ----------------------------------------------------------------------------------
+
+    async def add_request(self, req: NewRequest) -> None:
+        row = RequestRow(
+            ref=req.ref,
+            project=req.project,
+            number=req.number,
+            text=req.text,
+            client_words=req.client_words,
+            urgency=req.urgency,
+            requested_date=req.requested_date,
+            requester_platform=req.requester.platform,
+            requester_id=req.requester.user_id,
+            requester_email=req.requester.email,
+            requester_name=req.requester.name,
+            source=req.source.to_dict() if req.source else None,
+            status=req.status.value,
+            verdict=req.verdict.to_dict(),
+            verdict_kind=req.verdict.verdict.value,
+            scope_version=req.scope_version,
+            created_at=req.created_at,
+            updated_at=req.created_at,
+        )
+        self.s.add(row)
+        await self.s.flush()
+        assert row.id is not None
+        self._request_ids[req.ref] = row.id
+
+    async def _row(self, ref: str, *, lock: bool = False) -> RequestRow:
+        stmt = select(RequestRow).where(RequestRow.ref == ref)
+        if lock:
+            stmt = stmt.with_for_update()
+        row = (await self.s.exec(stmt)).one()
+        return row
+
+    async def get_request(self, ref: str, *, lock: bool = False) -> RequestRecord | None:
+        stmt = select(RequestRow).where(RequestRow.ref == ref)
+        if lock:
+            stmt = stmt.with_for_update()
+        row = (await self.s.exec(stmt)).first()
+        if row is None:
+            return None
+        assert row.id is not None
+        decisions = await self._decisions([row.id])
+        letters = await self._letters([row.id])
+        events = await self._events([row.id])
+        return _record(row, decisions.get(row.id, []), letters.get(row.id), events.get(row.id, []))
+
+    async def list_requests(
+        self,
+        *,
+        project: str | None = None,
+        statuses: list[RequestStatus] | None = None,
+        requester: Actor | None = None,
+        since: datetime | None = None,
+        with_events: bool = False,
+    ) -> list[RequestRecord]:
+        stmt = select(RequestRow)
+        if project:
+            stmt = stmt.where(RequestRow.project == project)
+        if statuses:
+            stmt = stmt.where(col(RequestRow.status).in_([s.value for s in statuses]))
+        if requester:
+            stmt = stmt.where(
+                RequestRow.requester_platform == requester.platform, RequestRow.requester_id == requester.user_id
+            )
+        if since:
+            stmt = stmt.where(RequestRow.updated_at >= since)
+        rows = (await self.s.exec(stmt.order_by(col(RequestRow.id)))).all()
+        ids = [r.id for r in rows if r.id is not None]
+        decisions = await self._decisions(ids)
+        letters = await self._letters(ids)
+        events = await self._events(ids) if with_events else {}
+        return [
+            _record(r, decisions.get(r.id, []), letters.get(r.id), events.get(r.id, []))
+            for r in rows
+            if r.id is not None
+        ]
+
+    async def _decisions(self, ids: list[int]) -> dict[int, list[DecisionRow]]:
+        out: dict[int, list[DecisionRow]] = {}
+        if ids:
+            for d in (
+                await self.s.exec(
+                    select(DecisionRow).where(col(DecisionRow.request_id).in_(ids)).order_by(col(DecisionRow.id))
+                )
+            ).all():
+                out.setdefault(d.request_id, []).append(d)
+        return out
+
+    async def _letters(self, ids: list[int]) -> dict[int, LetterRow]:
+        if not ids:
+            return {}
+        return {
+            lt.request_id: lt
+            for lt in (await self.s.exec(select(LetterRow).where(col(LetterRow.request_id).in_(ids)))).all()
+        }
+
+    async def _events(self, ids: list[int]) -> dict[int, list[EventRow]]:
+        out: dict[int, list[EventRow]] = {}
+        if ids:
+            for e in (
+                await self.s.exec(select(EventRow).where(col(EventRow.request_id).in_(ids)).order_by(col(EventRow.id)))
+            ).all():
+                if e.request_id is not None:
+                    out.setdefault(e.request_id, []).append(e)
+        return out
+
+    async def set_status(self, ref: str, status: RequestStatus, *, at: datetime) -> None:
+        row = await self._row(ref)
+        row.status = status.value
+        row.updated_at = at
+        self.s.add(row)
+        await self.s.flush()
+
+    async def set_verdict(self, ref: str, verdict: Verdict) -> None:
+        row = await self._row(ref)
+        row.verdict = verdict.to_dict()
+        row.verdict_kind = verdict.verdict.value
+        self.s.add(row)
+        await self.s.flush()
+
+    async def add_decision(self, ref: str, decision: Decision) -> None:
+        row = await self._row(ref)
+        assert row.id is not None
+        self.s.add(
+            DecisionRow(
+                request_id=row.id,
+                kind=decision.kind.value,
+                actor=decision.actor.to_dict(),
+                at=decision.at,
+                note=decision.note,
+                form=decision.form,
+            )
+        )
+        await self.s.flush()
+
+    async def save_decline_form(self, ref: str, form: DeclineForm) -> None:
+        row = await self._row(ref)
+        row.decline_form = form.to_dict()
+        self.s.add(row)
+        await self.s.flush()
+
+    async def save_letter(self, ref: str, letter: Letter) -> None:
+        row = await self._row(ref)
+        assert row.id is not None
+        existing = await self.s.get(LetterRow, row.id)
+        values: dict[str, Any] = {
+            "subject": letter.subject,
+            "body_text": letter.body_text,
+            "body_html": letter.body_html,
+            "language": letter.language.value,
+            "kind": letter.kind,
+            "tone": [t.to_dict() for t in letter.tone],
+            "edited": letter.edited,
+            "status": letter.status,
+            "sent_at": letter.sent_at,
+            "sent_via": letter.sent_via,
+            "message_id": letter.message_id,
+            "send_error": letter.send_error,
+            "talking_points": letter.talking_points,
+            "updated_at": datetime.now(UTC),
+        }
+        if existing is None:
+            self.s.add(LetterRow(request_id=row.id, **values))
+        else:
+            for k, v in values.items():
+                setattr(existing, k, v)
+            self.s.add(existing)
+        await self.s.flush()
+
+    # record ------------------------------------------------------------------------------------
+
+    async def add_event(self, event: Event, *, project: str, ref: str | None) -> None:
+        request_id = None
+        if ref is not None:
+            request_id = self._request_ids.get(ref)
+            if request_id is None:
+                request_id = (await self._row(ref)).id
+                assert request_id is not None
+                self._request_ids[ref] = request_id
+        self.s.add(
+            EventRow(
+                project=project,
+                request_id=request_id,
+                kind=event.kind,
+                at=event.at,
+                actor=event.actor.to_dict(),
+                platform=event.actor.platform,
+                text=event.text,
+                data=event.data or None,
+            )
+        )
+        await self.s.flush()
+
+    async def project_events(self, project: str) -> list[Event]:
+        stmt = (
+            select(EventRow)
+            .where(EventRow.project == project, col(EventRow.request_id).is_(None))
+            .order_by(col(EventRow.id))
+        )
+        return [_event(e) for e in (await self.s.exec(stmt)).all()]
+
+    # outbox ------------------------------------------------------------------------------------
+
+    async def add_notice(self, notice: Notice, *, available_at: datetime) -> None:
+        values = {
+            "created_at": available_at,
+            "platform": notice.platform,
+            "kind": notice.kind,
+            "audience": notice.audience,
+            "ref": notice.ref,
+            "project": notice.project,
+            "recipient": notice.recipient.to_dict() if notice.recipient else None,
+            "text": notice.text,
+            "data": notice.data,
+            "dedupe_key": notice.dedupe_key,
+            "status": "pending",
+            "attempts": 0,
+            "available_at": available_at,
+        }
+        ins = _insert(self.dialect, OutboxEntry).values(**values)
+        if notice.dedupe_key:
+            ins = ins.on_conflict_do_nothing(index_elements=["dedupe_key"])
+        await self.s.exec(ins)  # type: ignore[call-overload]
+
+    # learning ----------------------------------------------------------------------------------
+
+    async def add_example(self, project: str, example: Example, *, ref: str | None, at: datetime) -> None:
+        self.s.add(
+            ExampleRow(
+                project=project,
+                text=example.text,
+                verdict=example.verdict.value,
+                item_id=example.item_id,
+                ref=ref,
+                created_at=at,
+            )
+        )
+        await self.s.flush()
+
+    async def list_examples(self, project: str) -> tuple[Example, ...]:
+        rows = (
+            await self.s.exec(select(ExampleRow).where(ExampleRow.project == project).order_by(col(ExampleRow.id)))
+        ).all()
+        # A later correction of the same text wins.
+        latest: dict[str, Example] = {}
+        for r in rows:
+            latest[r.text] = Example(r.text, VerdictKind(r.verdict), r.item_id)
+        return tuple(latest.values())
+
+    # idempotency -------------------------------------------------------------------------------
+
+    async def claim_key(self, key: str, *, at: datetime) -> bool:
+        ins = _insert(self.dialect, ProcessedKey).values(key=key, at=at).on_conflict_do_nothing(index_elements=["key"])
+        res = await self.s.exec(ins.returning(table(ProcessedKey).c.key))  # type: ignore[call-overload]
+        return res.first() is not None
+
+
+class SqlOutbox(Outbox):
+    def __init__(self, store: SqlStore) -> None:
+        self.store = store
+
+    async def claim(self, platforms: list[str], *, worker: str, limit: int, lease_seconds: float) -> list[OutboxRow]:
+        if not platforms:
+            return []
+        now = datetime.now(UTC)
+        o = table(OutboxEntry)
+        p = o.alias("earlier")
+        due = sa.or_(
+            sa.and_(o.c.status == "pending", o.c.available_at <= now),
+            sa.and_(o.c.status == "sending", o.c.lease_until < now),
+        )
+        # Notices about one request go out in order, per platform: a row waits while an older one is open.
+        blocked = (
+            sa.select(p.c.id)
+            .where(
+                p.c.ref == o.c.ref,
+                p.c.platform == o.c.platform,
+                p.c.id < o.c.id,
+                p.c.status.in_(("pending", "sending")),
+            )
+            .exists()
+        )
+        pick = sa.select(o.c.id).where(o.c.platform.in_(platforms), due, ~blocked).order_by(o.c.id).limit(limit)
+        if self.store.dialect == "postgresql":
+            pick = pick.with_for_update(skip_locked=True)
+        stmt = (
+            sa.update(o)
+            .where(o.c.id.in_(pick.scalar_subquery()))
+            .values(
+                status="sending",
+                lease_owner=worker,
+                lease_until=now + timedelta(seconds=lease_seconds),
+                attempts=o.c.attempts + 1,
+            )
+            .returning(*o.c)
+        )
+        async with self.store.session() as s:
+            rows = (await s.exec(stmt)).mappings().all()  # type: ignore[call-overload]
+        out = [
+            OutboxRow(
+                id=r["id"],
+                notice=Notice(
+                    kind=r["kind"],
+                    platform=r["platform"],
+                    audience=r["audience"],
+                    text=r["text"],
+                    ref=r["ref"],
+                    project=r["project"],
+                    recipient=Actor.from_dict(r["recipient"]) if r["recipient"] else None,
+                    data=r["data"] or {},
+                    dedupe_key=r["dedupe_key"],
+                ),
+                attempts=r["attempts"],
+                created_at=_utc(r["created_at"]),
+            )
+            for r in rows
+        ]
+        return sorted(out, key=lambda r: r.id)
+
+    async def _finish(self, row_id: int, worker: str, **values: Any) -> bool:
+        o = table(OutboxEntry)
+        stmt = sa.update(o).where(o.c.id == row_id, o.c.lease_owner == worker, o.c.status == "sending").values(**values)
+        async with self.store.session() as s:
+            res = await s.exec(stmt)  # type: ignore[call-overload]
+            return bool(res.rowcount)
+
+    async def mark_sent(self, row_id: int, *, worker: str, result: dict[str, Any] | None) -> bool:
+        return await self._finish(
+            row_id,
+            worker,
+            status="sent",
+            sent_at=datetime.now(UTC),
+            result=result,
+            lease_owner=None,
+            lease_until=None,
+            last_error=None,
+        )
+
+    async def mark_retry(self, row_id: int, *, worker: str, error: str, at: datetime) -> None:
+        await self._finish(
+            row_id,
+            worker,
+            status="pending",
+            available_at=at,
+            last_error=error[:2000],
+            lease_owner=None,
+            lease_until=None,
+        )
+
+    async def mark_failed(self, row_id: int, *, worker: str, error: str) -> None:
+        await self._finish(row_id, worker, status="failed", last_error=error[:2000], lease_owner=None, lease_until=None)
+
+    async def delivery_result(self, ref: str, kind: str, platform: str) -> dict[str, Any] | None:
+        o = table(OutboxEntry)
+        stmt = (
+            sa.select(o.c.result)
+            .where(o.c.ref == ref, o.c.kind == kind, o.c.platform == platform, o.c.status == "sent")
+            .order_by(o.c.id.desc())
+            .limit(1)
+        )
+        async with self.store.session() as s:
+            row = (await s.exec(stmt)).first()  # type: ignore[call-overload]
+        return dict(row[0]) if row and row[0] else None
+
+    async def stats(self, now: datetime) -> OutboxStats:
+        o = table(OutboxEntry)
+        stmt = sa.select(
+            sa.func.count().filter(o.c.status.in_(("pending", "sending"))),
+            sa.func.count().filter(o.c.status == "failed"),
+            sa.func.min(o.c.created_at).filter(o.c.status.in_(("pending", "sending"))),
+        )
+        async with self.store.session() as s:
+            pending, failed, oldest = (await s.exec(stmt)).one()  # type: ignore[call-overload]
+        age = (now - _utc(oldest)).total_seconds() if oldest else 0.0
+        return OutboxStats(int(pending), int(failed), max(0.0, age))
+
+
+# --- row → domain -------------------------------------------------------------------------------
+
+
+def _event(e: EventRow) -> Event:
+    return Event(e.kind, _utc(e.at), Actor.from_dict(e.actor), e.text or "", dict(e.data or {}))
+
+
+def _letter(lt: LetterRow) -> Letter:
+    return Letter(
+        subject=lt.subject,
+        body_text=lt.body_text,
+        body_html=lt.body_html,
+        language=Language(lt.language),
+        tone=tuple(ToneResult(t["rule"], t["passed"], t["detail"], tuple(t.get("offending", ()))) for t in lt.tone),
+        kind=lt.kind,
+        edited=lt.edited,
+        status=lt.status,
+        sent_at=utc(lt.sent_at),
+        sent_via=lt.sent_via,
+        message_id=lt.message_id,
+        send_error=lt.send_error,
+        talking_points=lt.talking_points or "",
+    )
+
+
+def _record(
+    row: RequestRow, decisions: list[DecisionRow], letter: LetterRow | None, events: list[EventRow]
+) -> RequestRecord:
+    return RequestRecord(
+        ref=row.ref,
+        project=row.project,
+        number=row.number,
+        status=RequestStatus(row.status),
+        text=row.text,
+        requester=Actor(row.requester_platform, row.requester_id, row.requester_email, row.requester_name),
+        verdict=Verdict.from_dict(row.verdict),
+        scope_version=row.scope_version,
+        created_at=_utc(row.created_at),
+        source=Source.from_dict(row.source),
+        client_words=row.client_words or "",
+        urgency=row.urgency or "",
+        requested_date=row.requested_date,
+        decisions=tuple(
+            Decision(DecisionKind(d.kind), Actor.from_dict(d.actor), _utc(d.at), d.note or "", d.form)
+            for d in decisions
+        ),
+        letter=_letter(letter) if letter else None,
+        events=tuple(_event(e) for e in events),
+        decline_form=DeclineForm.from_dict(row.decline_form) if row.decline_form else None,
+    )
+
+
+__all__ = ["SqlOutbox", "SqlStore", "SqlTransaction", "is_sqlite", "utc"]
