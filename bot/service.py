@@ -1,0 +1,722 @@
+"""IntakeService: one method per use case. Each use case is one transaction: the state change, the
+events that record it and the notices it causes are committed together or not at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from typing import Any, TypeVar
+
+from . import messages
+from .domain import (
+    MAX_REQUEST_CHARS,
+    Actor,
+    Channel,
+    Decision,
+    DecisionKind,
+    DeclineForm,
+    Event,
+    Example,
+    Letter,
+    Notice,
+    Project,
+    ReasonCategory,
+    RequestRecord,
+    RequestStatus,
+    ScopeChange,
+    Source,
+    Verdict,
+    VerdictKind,
+)
+from .errors import (
+    AlreadyDecided,
+    Duplicate,
+    IllegalMove,
+    IntakeError,
+    InvalidInput,
+    PermissionDenied,
+    ProjectNotFound,
+    RequestNotFound,
+)
+from .letters import default_empathy, default_reason, revise_letter, write_letter
+from .ports import Clock, NewRequest, Store, SystemClock, Transaction
+from .scope import ScopeChecker, default_checker
+
+T = TypeVar("T")
+
+DECIDABLE = (RequestStatus.SUBMITTED, RequestStatus.IN_REVIEW, RequestStatus.NEEDS_INFO)
+DECIDED = (RequestStatus.APPROVED, RequestStatus.DECLINED, RequestStatus.LETTER_DRAFTED, RequestStatus.LETTER_SENT)
+MAX_ANSWER_CHARS = 4000
+MAX_LETTER_CHARS = 20000
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    project: Project
+    version: int
+    changed: bool
+    created: bool
+
+
+def content_hash(project: Project) -> str:
+    data = project.to_dict()
+    data.pop("version", None)
+    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+class IntakeService:
+    def __init__(self, store: Store, *, checker: ScopeChecker | None = None, clock: Clock | None = None) -> None:
+        self.store = store
+        self.checker = checker or default_checker()
+        self.clock = clock or SystemClock()
+
+    # --- projects ---------------------------------------------------------------------------
+
+    async def load_project(self, project: Project, *, loaded_by: str = "cli") -> LoadResult:
+        """Validate-and-upsert a project. A changed scope becomes a new version; old ones stay."""
+        now = self.clock.now()
+        async with self.store.transaction() as tx:
+            owner = await tx.project_for_prefix(project.ref_prefix)
+            if owner and owner != project.slug:
+                raise InvalidInput(
+                    f"Project '{owner}' already numbers its requests {project.ref_prefix}-…; "
+                    f"set a different `ref_prefix:` in the file for '{project.slug}'.",
+                    field="ref_prefix",
+                )
+            existing = await tx.get_project(project.slug, lock=True)
+            if existing and existing.ref_prefix != project.ref_prefix:
+                raise InvalidInput(
+                    f"'{project.slug}' already numbers its requests {existing.ref_prefix}-…; its ref_prefix cannot change.",
+                    field="ref_prefix",
+                )
+            version, changed = await tx.save_project(
+                project, content_hash=content_hash(project), loaded_by=loaded_by, at=now
+            )
+            if changed:
+                await tx.add_event(
+                    Event("scope_loaded", now, Actor("cli", loaded_by), f"version {version}", {"version": version}),
+                    project=project.slug,
+                    ref=None,
+                )
+            stored = await tx.get_project(project.slug)
+        assert stored is not None
+        return LoadResult(stored, version, changed, created=existing is None)
+
+    async def projects(self) -> list[Project]:
+        async with self.store.transaction() as tx:
+            return await tx.list_projects()
+
+    async def project(self, slug: str) -> Project:
+        async with self.store.transaction() as tx:
+            return await self._project(tx, slug)
+
+    async def _project(self, tx: Transaction, slug: str, *, lock: bool = False) -> Project:
+        project = await tx.get_project(slug, lock=lock)
+        if project is None:
+            raise ProjectNotFound(slug, [p.slug for p in await tx.list_projects()])
+        return project
+
+    async def resolve_project(self, actor: Actor, *, slug: str | None = None, channel: str | None = None) -> Project:
+        """Find the project a request belongs to: named, linked to the channel, the user's only one, or the only one."""
+        async with self.store.transaction() as tx:
+            if slug:
+                return await self._project(tx, slug)
+            projects = await tx.list_projects()
+            if not projects:
+                raise InvalidInput("No project is loaded yet. A PM loads one with `intake project load FILE`.")
+            if channel:
+                for p in projects:
+                    if channel in (p.platforms.get(actor.platform) or {}).get("intake_channels", ()):
+                        return p
+            if len(projects) == 1:
+                return projects[0]
+            mine = [p for p in projects if p.is_pm(actor)]
+            if not mine:
+                earlier = await tx.list_requests(requester=actor)
+                slugs = {r.project for r in earlier}
+                mine = [p for p in projects if p.slug in slugs]
+            if len(mine) == 1:
+                return mine[0]
+            names = ", ".join(f"@{p.slug}" for p in projects)
+            raise InvalidInput(
+                f"Which project is this for? Name it first, e.g. `@{projects[0].slug} …` ({names}).", field="project"
+            )
+
+    async def check_scope(self, slug: str, text: str) -> Verdict:
+        """Judge a text against a project's current scope without recording anything."""
+        async with self.store.transaction() as tx:
+            project = await self._project(tx, slug)
+            examples = await tx.list_examples(slug)
+        return self.checker.check(project.scope(examples), _clean_text(text))
+
+    # --- requests ---------------------------------------------------------------------------
+
+    async def submit_request(
+        self,
+        *,
+        project: str,
+        actor: Actor,
+        text: str,
+        source: Source | None = None,
+        client_words: str = "",
+        urgency: str = "",
+        requested_date: date | None = None,
+        idempotency_key: str | None = None,
+    ) -> RequestRecord:
+        """Record a client request, judge it against the current scope and send it to review."""
+        text = _clean_text(text)
+        client_words = (client_words or "").strip()
+        if len(client_words) > MAX_REQUEST_CHARS:
+            raise InvalidInput(
+                f"The client's words are {len(client_words):,} characters; the limit is {MAX_REQUEST_CHARS:,}."
+            )
+        now = self.clock.now()
+        async with self.store.transaction() as tx:
+            if idempotency_key and not await tx.claim_key(idempotency_key, at=now):
+                raise Duplicate(idempotency_key)
+            proj = await self._project(tx, project)
+            examples = await tx.list_examples(proj.slug)
+            verdict = self.checker.check(proj.scope(examples), text)
+            number = await tx.next_request_number(proj.slug)
+            ref = f"{proj.ref_prefix}-{number}"
+            await tx.add_request(
+                NewRequest(
+                    project=proj.slug,
+                    number=number,
+                    ref=ref,
+                    text=text,
+                    requester=actor,
+                    verdict=verdict,
+                    scope_version=proj.version,
+                    status=RequestStatus.IN_REVIEW,
+                    created_at=now,
+                    source=source,
+                    client_words=client_words,
+                    urgency=urgency.strip(),
+                    requested_date=requested_date,
+                )
+            )
+            await tx.add_event(
+                Event("submitted", now, actor, text, {"source": source.to_dict() if source else None}),
+                project=proj.slug,
+                ref=ref,
+            )
+            await tx.add_event(
+                Event(
+                    "scope_checked",
+                    now,
+                    actor,
+                    messages.verdict_line(verdict),
+                    {"verdict": verdict.to_dict(), "scope_version": proj.version},
+                ),
+                project=proj.slug,
+                ref=ref,
+            )
+            rec = await self._get(tx, ref)
+            await self._notify(tx, rec, "review_card", "review", messages.review_text(rec), dedupe=f"{ref}:review_card")
+        return rec
+
+    async def get_request(self, ref: str, *, actor: Actor | None = None) -> RequestRecord:
+        """Return a request with its record. The letter is shown only to the project's PMs
+        (or with no actor: the local command line, which has the database anyway)."""
+        async with self.store.transaction() as tx:
+            rec = await self._get(tx, ref)
+            if actor is not None and rec.letter is not None:
+                project = await self._project(tx, rec.project)
+                if not project.is_pm(actor):
+                    rec = replace(rec, letter=None)
+        return rec
+
+    async def list_requests(
+        self,
+        *,
+        project: str | None = None,
+        open_only: bool = False,
+        requester: Actor | None = None,
+        since: datetime | None = None,
+    ) -> list[RequestRecord]:
+        statuses = [s for s in RequestStatus if s.is_open] if open_only else None
+        async with self.store.transaction() as tx:
+            if project:
+                await self._project(tx, project)
+            return await tx.list_requests(project=project, statuses=statuses, requester=requester, since=since)
+
+    async def export(self, project: str) -> list[RequestRecord]:
+        """Return the whole record of a project: every request with its decisions, letter and events."""
+        async with self.store.transaction() as tx:
+            await self._project(tx, project)
+            return await tx.list_requests(project=project, with_events=True)
+
+    # --- decisions --------------------------------------------------------------------------
+
+    async def approve(
+        self, ref: str, *, actor: Actor, change: ScopeChange | None = None, note: str = ""
+    ) -> RequestRecord:
+        """Approve a request. Approving out-of-scope or unlisted work records it as a scope change."""
+
+        async def apply(tx: Transaction, rec: RequestRecord, project: Project, now: datetime) -> RequestRecord:
+            is_change = rec.verdict.verdict is not VerdictKind.IN_SCOPE
+            form: dict[str, Any] = {"scope_change": is_change}
+            if change:
+                form.update(change.to_dict())
+            await tx.add_decision(ref, Decision(DecisionKind.APPROVE, actor, now, note.strip(), form))
+            await tx.set_status(ref, RequestStatus.APPROVED, at=now)
+            text = "approved as a scope change" if is_change else "approved"
+            await tx.add_event(Event("approved", now, actor, note.strip() or text, form), project=rec.project, ref=ref)
+            rec = await self._get(tx, ref)
+            await self._card_update(tx, rec)
+            await self._notify(tx, rec, "requester_notice", "requester", messages.decided_for_requester(rec))
+            return rec
+
+        return await self._decide(ref, actor, "approve", apply)
+
+    async def decline_form_defaults(self, ref: str, *, actor: Actor | None = None) -> DeclineForm:
+        """Return the decline form pre-filled from the verdict and the project's language."""
+        async with self.store.transaction() as tx:
+            rec = await self._get(tx, ref)
+            project = await self._project(tx, rec.project, lock=False)
+            scope_project = await tx.get_project_version(rec.project, rec.scope_version) or project
+        category, reason = default_reason(rec.verdict, scope_project)
+        return DeclineForm(
+            reason_category=category,
+            reason_text=reason,
+            empathy=default_empathy(project.language),
+            channel=Channel.EMAIL,
+            language=project.language,
+        )
+
+    async def decline(
+        self, ref: str, *, actor: Actor, form: DeclineForm, idempotency_key: str | None = None
+    ) -> RequestRecord:
+        """Decline a request with the decline form, and draft the formal letter to the client."""
+        _validate_form(form)
+
+        async def apply(tx: Transaction, rec: RequestRecord, project: Project, now: datetime) -> RequestRecord:
+            await tx.add_decision(
+                ref, Decision(DecisionKind.DECLINE, actor, now, form.reason_text.strip(), form.to_dict())
+            )
+            await tx.save_decline_form(ref, form)
+            await tx.set_status(ref, RequestStatus.DECLINED, at=now)
+            await tx.add_event(
+                Event("declined", now, actor, form.reason_text.strip(), form.to_dict()), project=rec.project, ref=ref
+            )
+            rec = await self._get(tx, ref)
+            rec = await self._draft(tx, rec, project, form, actor, now)
+            await self._card_update(tx, rec)
+            await self._notify(tx, rec, "requester_notice", "requester", messages.decided_for_requester(rec))
+            return rec
+
+        return await self._decide(ref, actor, "decline", apply, idempotency_key=idempotency_key)
+
+    async def ask_details(self, ref: str, *, actor: Actor, question: str) -> RequestRecord:
+        """Ask the requester for details; the request waits until they answer."""
+        question = (question or "").strip()
+        if not question:
+            raise InvalidInput("Write the question you want to ask the requester.", field="question")
+        if len(question) > MAX_ANSWER_CHARS:
+            raise InvalidInput(f"The question is over {MAX_ANSWER_CHARS:,} characters.", field="question")
+
+        async def apply(tx: Transaction, rec: RequestRecord, project: Project, now: datetime) -> RequestRecord:
+            await tx.add_decision(ref, Decision(DecisionKind.NEEDS_INFO, actor, now, question, {"question": question}))
+            await tx.set_status(ref, RequestStatus.NEEDS_INFO, at=now)
+            await tx.add_event(Event("asked", now, actor, question), project=rec.project, ref=ref)
+            rec = await self._get(tx, ref)
+            await self._card_update(tx, rec)
+            await self._notify(
+                tx,
+                rec,
+                "question",
+                "requester",
+                messages.question_for_requester(rec, question, actor.display),
+                data={"question": question},
+            )
+            return rec
+
+        return await self._decide(ref, actor, "ask", apply)
+
+    async def answer(self, ref: str, *, actor: Actor, text: str) -> RequestRecord:
+        """Answer a PM's question; the request goes back to review."""
+        text = (text or "").strip()
+        if not text:
+            raise InvalidInput("Write your answer to the PM's question.", field="answer")
+        if len(text) > MAX_ANSWER_CHARS:
+            raise InvalidInput(
+                f"The answer is {len(text):,} characters; the limit is {MAX_ANSWER_CHARS:,}.", field="answer"
+            )
+        now = self.clock.now()
+        async with self.store.transaction() as tx:
+            rec = await self._get(tx, ref, lock=True)
+            project = await self._project(tx, rec.project)
+            if not (_same_person(actor, rec.requester) or project.is_pm(actor)):
+                raise PermissionDenied(
+                    f"Only {rec.requester.display}, who recorded {ref}, or a PM can answer its question."
+                )
+            if rec.status is not RequestStatus.NEEDS_INFO:
+                raise IllegalMove(f"{ref} is not waiting for details (it is {rec.status.label}).")
+            await tx.set_status(ref, RequestStatus.IN_REVIEW, at=now)
+            await tx.add_event(Event("answered", now, actor, text), project=rec.project, ref=ref)
+            rec = await self._get(tx, ref)
+            await self._card_update(tx, rec)
+            asker = rec.last_decision.actor if rec.last_decision else None
+            if asker is not None:
+                await self._notify(
+                    tx,
+                    rec,
+                    "answer",
+                    "person",
+                    messages.answer_for_pm(rec, text, actor.display),
+                    recipient=asker,
+                    data={"answer": text},
+                )
+        return rec
+
+    async def withdraw(self, ref: str, *, actor: Actor, reason: str = "") -> RequestRecord:
+        """Withdraw an open request (its requester or a PM)."""
+        now = self.clock.now()
+        async with self.store.transaction() as tx:
+            rec = await self._get(tx, ref, lock=True)
+            project = await self._project(tx, rec.project)
+            if not (_same_person(actor, rec.requester) or project.is_pm(actor)):
+                raise PermissionDenied(
+                    f"Only {rec.requester.display}, who recorded {ref}, or a PM of {project.name} can withdraw it."
+                )
+            if not rec.status.is_open:
+                raise IllegalMove(f"{ref} is {rec.status.label}; only open requests can be withdrawn.")
+            await tx.set_status(ref, RequestStatus.WITHDRAWN, at=now)
+            await tx.add_event(Event("withdrawn", now, actor, reason.strip()), project=rec.project, ref=ref)
+            rec = await self._get(tx, ref)
+            await self._card_update(tx, rec)
+        return rec
+
+    async def correct_verdict(
+        self, ref: str, *, actor: Actor, verdict: VerdictKind, item_id: str | None = None, note: str = ""
+    ) -> RequestRecord:
+        """A PM corrects the scope verdict. The request becomes an example its project learns from."""
+        now = self.clock.now()
+        denied = None
+        async with self.store.transaction() as tx:
+            rec = await self._get(tx, ref, lock=True)
+            project = await self._project(tx, rec.project)
+            if not project.is_pm(actor):
+                await self._record_denied(tx, rec, actor, "correct the verdict", now)
+                denied = PermissionDenied(f"Only the PMs of {project.name} can correct a scope verdict.")
+            else:
+                scope = project.scope()
+                item = scope.item(item_id) if item_id else None
+                if item_id and item is None:
+                    raise InvalidInput(f"{project.slug} has no item or exclusion '{item_id}'.", field="item")
+                if verdict is VerdictKind.IN_SCOPE and (item is None or item not in project.in_scope):
+                    raise InvalidInput("An in-scope verdict needs the id of an in-scope item.", field="item")
+                if verdict is VerdictKind.OUT_OF_SCOPE and (item is None or item not in project.out_of_scope):
+                    raise InvalidInput("An out-of-scope verdict needs the id of an exclusion.", field="item")
+                if verdict is VerdictKind.UNLISTED:
+                    item = None
+                clause = (item.title + (f": {item.notes}" if item.notes else "")) if item else ""
+                corrected = Verdict(
+                    verdict,
+                    item.id if item else None,
+                    1.0,
+                    clause,
+                    explanation=f"Corrected by {actor.display}" + (f": {note.strip()}" if note.strip() else "."),
+                )
+                await tx.set_verdict(ref, corrected)
+                await tx.add_example(rec.project, Example(rec.text, verdict, corrected.item_id), ref=ref, at=now)
+                await tx.add_event(
+                    Event(
+                        "verdict_corrected",
+                        now,
+                        actor,
+                        note.strip(),
+                        {"from": rec.verdict.to_dict(), "to": corrected.to_dict()},
+                    ),
+                    project=rec.project,
+                    ref=ref,
+                )
+                rec = await self._get(tx, ref)
+                await self._card_update(tx, rec)
+        if denied:
+            raise denied
+        return rec
+
+    # --- letters ----------------------------------------------------------------------------
+
+    async def draft_letter(self, ref: str, *, actor: Actor, form: DeclineForm | None = None) -> RequestRecord:
+        """(Re)draft the letter of a declined request, from a new form or the one on record."""
+        if form is not None:
+            _validate_form(form)
+        now = self.clock.now()
+        async with self.store.transaction() as tx:
+            rec, project = await self._letter_access(tx, ref, actor, now, "draft the letter")
+            if rec.status not in (RequestStatus.DECLINED, RequestStatus.LETTER_DRAFTED):
+                raise IllegalMove(f"{ref} is {rec.status.label}; letters are drafted for declined requests.")
+            use = form or rec.decline_form
+            if use is None:
+                raise IllegalMove(f"{ref} has no decline form on record.")
+            if form is not None:
+                await tx.save_decline_form(ref, form)
+            rec = await self._draft(tx, rec, project, use, actor, now)
+        return rec
+
+    async def edit_letter(self, ref: str, *, actor: Actor, body_text: str, subject: str | None = None) -> RequestRecord:
+        """Replace the letter's text with the PM's edit; the tone check runs again."""
+        body_text = (body_text or "").strip()
+        if not body_text:
+            raise InvalidInput("The letter cannot be empty.", field="body")
+        if len(body_text) > MAX_LETTER_CHARS:
+            raise InvalidInput(
+                f"The letter is {len(body_text):,} characters; the limit is {MAX_LETTER_CHARS:,}.", field="body"
+            )
+        if subject is not None and (not subject.strip() or any(c in subject for c in "\r\n")):
+            raise InvalidInput("The subject must be one non-empty line.", field="subject")
+        now = self.clock.now()
+        async with self.store.transaction() as tx:
+            rec, _ = await self._letter_access(tx, ref, actor, now, "edit the letter")
+            if rec.letter is None or rec.status is not RequestStatus.LETTER_DRAFTED:
+                raise IllegalMove(f"{ref} has no draft letter to edit (it is {rec.status.label}).")
+            letter = revise_letter(
+                rec.letter, body_text=body_text, subject=subject, quoted=rec.client_words or rec.text
+            )
+            await tx.save_letter(ref, letter)
+            await tx.add_event(
+                Event(
+                    "letter_edited",
+                    now,
+                    actor,
+                    letter.body_text,
+                    {"subject": letter.subject, "tone": [t.to_dict() for t in letter.tone]},
+                ),
+                project=rec.project,
+                ref=ref,
+            )
+            rec = await self._get(tx, ref)
+        return rec
+
+    async def mark_letter_sent(
+        self, ref: str, *, actor: Actor | None, via: str = "manual", note: str = "", message_id: str | None = None
+    ) -> RequestRecord:
+        """Record that the letter reached the client (sent by hand, by SMTP, or discussed in the meeting)."""
+        now = self.clock.now()
+        async with self.store.transaction() as tx:
+            if actor is None:
+                rec = await self._get(tx, ref, lock=True)
+                who = Actor("system", "intake-bot", name="intake-bot")
+            else:
+                rec, _ = await self._letter_access(tx, ref, actor, now, "mark the letter sent")
+                who = actor
+            if rec.status is RequestStatus.LETTER_SENT:
+                assert rec.letter is not None
+                raise IllegalMove(
+                    f"The letter for {ref} was already marked sent at {messages.when(rec.letter.sent_at or now)}."
+                )
+            if rec.letter is None or rec.status is not RequestStatus.LETTER_DRAFTED:
+                raise IllegalMove(f"{ref} has no drafted letter (it is {rec.status.label}).")
+            letter = replace(
+                rec.letter,
+                status="sent",
+                sent_at=now,
+                sent_via=via,
+                message_id=message_id or rec.letter.message_id,
+                send_error=None,
+            )
+            await tx.save_letter(ref, letter)
+            await tx.set_status(ref, RequestStatus.LETTER_SENT, at=now)
+            await tx.add_event(
+                Event("letter_sent", now, who, note.strip(), {"via": via, "message_id": letter.message_id}),
+                project=rec.project,
+                ref=ref,
+            )
+            rec = await self._get(tx, ref)
+            await self._card_update(tx, rec)
+        return rec
+
+    # --- internals --------------------------------------------------------------------------
+
+    async def _decide(
+        self,
+        ref: str,
+        actor: Actor,
+        what: str,
+        apply: Callable[[Transaction, RequestRecord, Project, datetime], Awaitable[RequestRecord]],
+        *,
+        idempotency_key: str | None = None,
+    ) -> RequestRecord:
+        """Run a PM decision: permission and state checks, then `apply`, in one transaction.
+
+        A refused attempt by a non-PM is recorded (and committed) before the refusal is raised.
+        """
+        now = self.clock.now()
+        denied: IntakeError | None = None
+        async with self.store.transaction() as tx:
+            if idempotency_key and not await tx.claim_key(idempotency_key, at=now):
+                raise Duplicate(idempotency_key)
+            rec = await self._get(tx, ref, lock=True)
+            project = await self._project(tx, rec.project)
+            if not project.is_pm(actor):
+                await self._record_denied(tx, rec, actor, what, now)
+                denied = PermissionDenied(
+                    f"Only the PMs of {project.name} can decide on {ref}. Your attempt has been recorded."
+                )
+            else:
+                _check_decidable(rec)
+                result = await apply(tx, rec, project, now)
+        if denied:
+            raise denied
+        return result
+
+    async def _record_denied(self, tx: Transaction, rec: RequestRecord, actor: Actor, what: str, now: datetime) -> None:
+        await tx.add_event(
+            Event("denied", now, actor, f"tried to {what}, but is not a PM of {rec.project}", {"action": what}),
+            project=rec.project,
+            ref=rec.ref,
+        )
+
+    async def _letter_access(
+        self, tx: Transaction, ref: str, actor: Actor, now: datetime, what: str
+    ) -> tuple[RequestRecord, Project]:
+        rec = await self._get(tx, ref, lock=True)
+        project = await self._project(tx, rec.project)
+        if not project.is_pm(actor):
+            raise PermissionDenied(f"Only the PMs of {project.name} can {what} for {ref}.")
+        return rec, project
+
+    async def _draft(
+        self, tx: Transaction, rec: RequestRecord, project: Project, form: DeclineForm, pm: Actor, now: datetime
+    ) -> RequestRecord:
+        drafted = write_letter(request=rec, project=project, form=form, pm=pm, today=now.date())
+        await tx.save_letter(rec.ref, drafted.letter)
+        await tx.set_status(rec.ref, RequestStatus.LETTER_DRAFTED, at=now)
+        await tx.add_event(
+            Event(
+                "letter_drafted",
+                now,
+                pm,
+                drafted.letter.body_text,
+                {
+                    "subject": drafted.letter.subject,
+                    "language": drafted.letter.language.value,
+                    "kind": drafted.letter.kind,
+                    "tone": [t.to_dict() for t in drafted.letter.tone],
+                },
+            ),
+            project=rec.project,
+            ref=rec.ref,
+        )
+        rec = await self._get(tx, rec.ref)
+        assert rec.letter is not None
+        await self._notify(
+            tx,
+            rec,
+            "letter_draft",
+            "person",
+            messages.letter_ready(rec, rec.letter),
+            recipient=pm,
+            data={"letter": rec.letter.to_dict(), "talking_points": rec.letter.talking_points},
+        )
+        return rec
+
+    async def _get(self, tx: Transaction, ref: str, *, lock: bool = False) -> RequestRecord:
+        rec = await tx.get_request(normalize_ref(ref), lock=lock)
+        if rec is None:
+            raise RequestNotFound(ref)
+        return rec
+
+    async def _card_update(self, tx: Transaction, rec: RequestRecord) -> None:
+        await self._notify(tx, rec, "card_update", "review", messages.review_text(rec))
+
+    async def _notify(
+        self,
+        tx: Transaction,
+        rec: RequestRecord,
+        kind: str,
+        audience: str,
+        text: str,
+        *,
+        recipient: Actor | None = None,
+        data: dict[str, Any] | None = None,
+        dedupe: str | None = None,
+    ) -> None:
+        platform = (recipient.platform if recipient else None) or (
+            rec.source.platform if rec.source else rec.requester.platform
+        )
+        snapshot = rec.to_dict(include_letter=False)
+        snapshot.pop("events", None)
+        snapshot.pop("letter", None)  # the letter goes to the PM privately, never onto a card or to the requester
+        payload = {"request": snapshot, **(data or {})}
+        notice = Notice(
+            kind=kind,
+            platform=platform,
+            audience=audience,
+            text=text,
+            ref=rec.ref,
+            project=rec.project,
+            recipient=recipient or (rec.requester if audience == "requester" else None),
+            data=payload,
+            dedupe_key=dedupe,
+        )
+        await tx.add_notice(notice, available_at=self.clock.now())
+
+
+def normalize_ref(ref: str) -> str:
+    return ref.strip().upper()
+
+
+def _clean_text(text: str) -> str:
+    text = (text or "").replace("\r\n", "\n").strip()
+    if not text:
+        raise InvalidInput(
+            "The request is empty. Write what the client asked for, e.g. `/request Could the portal also export to PDF?`",
+            field="text",
+        )
+    if len(text) > MAX_REQUEST_CHARS:
+        raise InvalidInput(
+            f"The request is {len(text):,} characters; the limit is {MAX_REQUEST_CHARS:,}. "
+            "Summarise it and attach the full text in the thread.",
+            field="text",
+        )
+    return text
+
+
+def _same_person(a: Actor, b: Actor) -> bool:
+    if a.platform == b.platform and a.user_id == b.user_id:
+        return True
+    return bool(a.email and b.email and a.email.lower() == b.email.lower())
+
+
+def _check_decidable(rec: RequestRecord) -> None:
+    if rec.status in DECIDED:
+        d = rec.last_decision
+        verb = "approved" if rec.status is RequestStatus.APPROVED else "declined"
+        who = f" by {d.actor.display} at {messages.when(d.at)}" if d else ""
+        raise AlreadyDecided(f"{rec.ref} was already {verb}{who}. Nothing was changed.")
+    if rec.status is RequestStatus.WITHDRAWN:
+        raise IllegalMove(f"{rec.ref} was withdrawn; there is nothing to decide.")
+
+
+def _validate_form(form: DeclineForm) -> None:
+    if not isinstance(form.reason_category, ReasonCategory):
+        raise InvalidInput("Pick a reason category.", field="reason_category")
+    if not form.reason_text.strip():
+        raise InvalidInput(
+            "Give the reason in a sentence or two: the client deserves a clear one.", field="reason_text"
+        )
+    if len(form.reason_text) > 2000:
+        raise InvalidInput("Keep the reason under 2,000 characters.", field="reason_text")
+    if len(form.empathy) > 1000:
+        raise InvalidInput("Keep the empathy line under 1,000 characters.", field="empathy")
+    for a in form.alternatives:
+        if len(a.detail) > 500:
+            raise InvalidInput("Keep each alternative's detail under 500 characters.", field="alternatives")
+    if form.channel is Channel.MEETING:
+        if form.meeting is None:
+            raise InvalidInput("A meeting needs a proposed time.", field="meeting")
+        if not 5 <= form.meeting.duration_minutes <= 480:
+            raise InvalidInput("A meeting lasts between 5 and 480 minutes.", field="meeting")
+        if any(ch in form.meeting.location for ch in "\r\n"):
+            raise InvalidInput("The meeting place or link must be one line.", field="meeting")
+
+
+__all__ = ["IntakeService", "Letter", "LoadResult", "content_hash", "normalize_ref"]
