@@ -1,0 +1,355 @@
+"""The `intake` command."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+import sys
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, TypeVar
+
+import click
+
+from adapters.runtime import Runtime, open_runtime
+from adapters.settings import ConfigError, Settings, load_settings
+from bot import messages
+from bot.domain import RequestRecord
+from bot.errors import IntakeError
+from bot.projectfile import load_project_file
+from store.db import redact
+
+T = TypeVar("T")
+
+
+def run(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine; turn the core's errors into a clear message and exit code 1."""
+    try:
+        return asyncio.run(coro)
+    except IntakeError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    except ConfigError as exc:
+        click.echo(f"configuration error: {exc}", err=True)
+        sys.exit(2)
+
+
+def settings_from(ctx: click.Context) -> Settings:
+    settings: Settings = ctx.obj["settings"]
+    return settings
+
+
+async def with_runtime(settings: Settings, fn: Callable[[Runtime], Awaitable[T]], *, migrate: bool = False) -> T:
+    rt = await open_runtime(settings.db_url, migrate=migrate)
+    try:
+        return await fn(rt)
+    finally:
+        await rt.close()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option(
+    "--database-url", envvar="DATABASE_URL", help="Database to use (default: a SQLite file in your data folder)."
+)
+@click.version_option(package_name="intake-bot")
+@click.pass_context
+def cli(ctx: click.Context, database_url: str | None) -> None:
+    """intake-bot: record client requests, check them against the agreed scope, and answer them well."""
+    try:
+        settings = load_settings()
+    except Exception as exc:  # pydantic's ValidationError: show which variable is wrong, not a traceback
+        raise click.ClickException(f"configuration error: {exc}") from exc
+    if database_url:
+        settings = settings.model_copy(update={"database_url": database_url})
+        settings.__dict__.pop("db_url", None)
+    ctx.obj = {"settings": settings}
+
+
+# --- db -----------------------------------------------------------------------------------------
+
+
+@cli.group()
+def db() -> None:
+    """Set up and upgrade the database."""
+
+
+@db.command("upgrade")
+@click.pass_context
+def db_upgrade(ctx: click.Context) -> None:
+    """Apply the database migrations (safe to run again)."""
+    from store.migrate import upgrade
+
+    settings = settings_from(ctx)
+    before, after = run(upgrade(settings.db_url))
+    where = redact(settings.db_url)
+    if before == after:
+        click.echo(f"Database {where} is up to date (revision {after}).")
+    else:
+        click.echo(f"Database {where} upgraded: {before or 'empty'} → {after}.")
+
+
+@db.command("url")
+@click.pass_context
+def db_url(ctx: click.Context) -> None:
+    """Print the database in use (password hidden)."""
+    click.echo(redact(settings_from(ctx).db_url))
+
+
+# --- projects -----------------------------------------------------------------------------------
+
+
+@cli.group()
+def project() -> None:
+    """Load and inspect project scope files."""
+
+
+@project.command("load")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.pass_context
+def project_load(ctx: click.Context, files: tuple[str, ...]) -> None:
+    """Validate project FILES and load them. A file with any problem loads nothing."""
+    projects = []
+    failed = False
+    for f in files:
+        try:
+            projects.append(load_project_file(f))
+        except IntakeError as exc:
+            click.echo(f"error: {exc}", err=True)
+            failed = True
+    if failed:
+        sys.exit(1)
+
+    async def go(rt: Runtime) -> None:
+        for p in projects:
+            res = await rt.service.load_project(p, loaded_by="cli")
+            if res.created:
+                click.echo(
+                    f"Loaded {p.slug} ({p.name}): version 1, {len(p.in_scope)} in scope, {len(p.out_of_scope)} excluded."
+                )
+            elif res.changed:
+                click.echo(f"Updated {p.slug}: now version {res.version} (earlier versions are kept).")
+            else:
+                click.echo(f"{p.slug} is unchanged (version {res.version}).")
+
+    run(with_runtime(settings_from(ctx), go))
+
+
+@project.command("list")
+@click.pass_context
+def project_list(ctx: click.Context) -> None:
+    """List the loaded projects."""
+
+    async def go(rt: Runtime) -> None:
+        projects = await rt.service.projects()
+        if not projects:
+            click.echo("No project is loaded yet. Load one with `intake project load FILE`.")
+        for p in projects:
+            click.echo(f"{p.slug:<24} v{p.version:<3} {p.ref_prefix:<10} {p.language.value}  {p.name}")
+
+    run(with_runtime(settings_from(ctx), go))
+
+
+@project.command("show")
+@click.argument("slug")
+@click.option("--json", "as_json", is_flag=True, help="Print the project as JSON.")
+@click.pass_context
+def project_show(ctx: click.Context, slug: str, as_json: bool) -> None:
+    """Show a project's scope as a readable summary."""
+
+    async def go(rt: Runtime) -> None:
+        p = await rt.service.project(slug)
+        click.echo(json.dumps(p.to_dict(), ensure_ascii=False, indent=2) if as_json else messages.scope_summary(p))
+
+    run(with_runtime(settings_from(ctx), go))
+
+
+# --- requests and the record --------------------------------------------------------------------
+
+
+@cli.group()
+def request() -> None:
+    """Look at recorded requests."""
+
+
+@request.command("show")
+@click.argument("ref")
+@click.option("--json", "as_json", is_flag=True, help="Print the request and its record as JSON.")
+@click.pass_context
+def request_show(ctx: click.Context, ref: str, as_json: bool) -> None:
+    """Show a request's timeline: verdict, decisions, letter and every event."""
+
+    async def go(rt: Runtime) -> None:
+        rec = await rt.service.get_request(ref)
+        if as_json:
+            click.echo(json.dumps(record_json(rec), ensure_ascii=False, indent=2))
+        else:
+            click.echo(messages.timeline(rec, show_letter=True))
+
+    run(with_runtime(settings_from(ctx), go))
+
+
+@request.command("list")
+@click.option("--project", "slug", help="Only this project.")
+@click.option("--all", "show_all", is_flag=True, help="Include decided and withdrawn requests.")
+@click.pass_context
+def request_list(ctx: click.Context, slug: str | None, show_all: bool) -> None:
+    """List requests (open ones unless --all)."""
+
+    async def go(rt: Runtime) -> None:
+        recs = await rt.service.list_requests(project=slug, open_only=not show_all)
+        for rec in recs:
+            click.echo(messages.request_line(rec))
+        if not recs:
+            click.echo("No requests." if show_all else "No open requests.")
+
+    run(with_runtime(settings_from(ctx), go))
+
+
+def record_json(rec: RequestRecord) -> dict[str, Any]:
+    """The request's JSON form, shared by `request show --json` and the jsonl export."""
+    d = rec.to_dict()
+    return {
+        k: d[k] for k in ("ref", "project", "status", "text", "requester", "verdict", "decisions", "letter", "events")
+    } | {k: d[k] for k in ("created_at", "scope_version", "source", "client_words", "urgency", "requested_date")}
+
+
+CSV_FIELDS = [
+    "ref",
+    "project",
+    "status",
+    "created_at",
+    "requester",
+    "text",
+    "verdict",
+    "item",
+    "score",
+    "clause",
+    "decision",
+    "decided_by",
+    "decided_at",
+    "letter_subject",
+    "letter_status",
+    "letter_sent_at",
+    "events",
+]
+
+
+def record_row(rec: RequestRecord) -> dict[str, Any]:
+    d = rec.last_decision
+    return {
+        "ref": rec.ref,
+        "project": rec.project,
+        "status": rec.status.value,
+        "created_at": rec.created_at.isoformat(),
+        "requester": rec.requester.display,
+        "text": rec.text,
+        "verdict": rec.verdict.verdict.value,
+        "item": rec.verdict.item_id or "",
+        "score": f"{rec.verdict.score:.3f}",
+        "clause": rec.verdict.clause,
+        "decision": d.kind.value if d else "",
+        "decided_by": d.actor.display if d else "",
+        "decided_at": d.at.isoformat() if d else "",
+        "letter_subject": rec.letter.subject if rec.letter else "",
+        "letter_status": rec.letter.status if rec.letter else "",
+        "letter_sent_at": rec.letter.sent_at.isoformat() if rec.letter and rec.letter.sent_at else "",
+        "events": len(rec.events),
+    }
+
+
+def markdown_report(project_name: str, slug: str, recs: list[RequestRecord]) -> str:
+    out = [f"# Request record: {project_name} ({slug})", "", f"{len(recs)} requests.", ""]
+    for rec in recs:
+        out += [f"## {rec.ref}: {rec.status.label}", "", f"> {rec.text}", ""]
+        out.append(
+            f"- Requested by {rec.requester.display} on {messages.when(rec.created_at)} (scope version {rec.scope_version})"
+        )
+        out.append(f"- Scope check: {messages.verdict_line(rec.verdict)}")
+        for d in rec.decisions:
+            out.append(
+                f"- Decision: {d.kind.value} by {d.actor.display} on {messages.when(d.at)}"
+                + (f": {d.note}" if d.note else "")
+            )
+        if rec.letter:
+            sent = f", sent {messages.when(rec.letter.sent_at)}" if rec.letter.sent_at else ""
+            out.append(f"- Letter: “{rec.letter.subject}” ({rec.letter.language.value}, {rec.letter.status}{sent})")
+        out += ["", "| when | what | who | detail |", "|---|---|---|---|"]
+        for e in rec.events:
+            detail = messages.shorten(e.text, 120).replace("|", "\\|")
+            out.append(f"| {messages.when(e.at)} | {e.kind} | {e.actor.display} ({e.actor.platform}) | {detail} |")
+        out.append("")
+    return "\n".join(out)
+
+
+@cli.command("export")
+@click.option("--project", "slug", required=True, help="The project whose record to export.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl", "md"]), default="jsonl", show_default=True)
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False, writable=True), help="Write to a file instead of stdout."
+)
+@click.pass_context
+def export(ctx: click.Context, slug: str, fmt: str, output: str | None) -> None:
+    """Export a project's whole record (requests, verdicts, decisions, letters, events)."""
+
+    async def go(rt: Runtime) -> str:
+        project = await rt.service.project(slug)
+        recs = await rt.service.export(slug)
+        if fmt == "jsonl":
+            return "".join(json.dumps(record_json(r), ensure_ascii=False) + "\n" for r in recs)
+        if fmt == "csv":
+            buf = io.StringIO()
+            w = csv.DictWriter(buf, fieldnames=CSV_FIELDS)
+            w.writeheader()
+            for r in recs:
+                w.writerow(record_row(r))
+            return buf.getvalue()
+        return markdown_report(project.name, project.slug, recs)
+
+    text = run(with_runtime(settings_from(ctx), go))
+    if output:
+        with open(output, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        click.echo(f"Wrote {output}.", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+# --- the terminal bot ---------------------------------------------------------------------------
+
+
+@cli.command("chat")
+@click.option("--project", "slug", help="Project to work on (default: the first one loaded).")
+@click.option("--as", "as_who", metavar="EMAIL", help="Who you are, e.g. 'Dana Lee <dana@example.com>'.")
+@click.pass_context
+def chat(ctx: click.Context, slug: str | None, as_who: str | None) -> None:
+    """Run the bot in this terminal (reads commands from a person or from piped stdin)."""
+    from adapters.console.chat import ConsoleBot, actor_from
+
+    actor = actor_from(as_who) if as_who else None
+
+    async def go(rt: Runtime) -> int:
+        bot = ConsoleBot(rt.service, actor=actor, project=slug)
+        return await bot.run()
+
+    code = run(with_runtime(settings_from(ctx), go, migrate=True))
+    sys.exit(code)
+
+
+@cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=3000, show_default=True, type=int, help="Port to listen on.")
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int) -> None:
+    """Run the server for Slack and Teams (migrations are applied on start)."""
+    from adapters.web.serve import serve as serve_app
+
+    run(serve_app(settings_from(ctx), host=host, port=port))
+
+
+def main() -> None:
+    cli(prog_name="intake")
+
+
+if __name__ == "__main__":
+    main()

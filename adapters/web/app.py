@@ -1,0 +1,143 @@
+"""The aiohttp application factory: one app serves every platform, health checks and the outbox.
+
+Platforms plug in through `PLATFORMS`: each entry says whether the settings switch it on and mounts its
+routes and its notice sink. Resources live on the app (`web.AppKey`), never in module globals, so
+`create_app()` can be built many times in one test run and shuts down cleanly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from adapters.runtime import Runtime, open_runtime
+from adapters.settings import Settings
+from bot.errors import StorageUnavailable
+from bot.outbox import Dispatcher
+from bot.ports import Clock, NoticeSink
+from bot.scope import ScopeChecker
+
+log = logging.getLogger("intake.web")
+
+MAX_BODY = 1024 * 1024  # 1 MiB: larger bodies get 413
+
+SETTINGS = web.AppKey("settings", Settings)
+RUNTIME = web.AppKey("runtime", Runtime)
+DISPATCHER = web.AppKey("dispatcher", Dispatcher)
+SINK_FACTORIES = web.AppKey("sink_factories", list)
+ENABLED = web.AppKey("enabled_platforms", list)
+OPTIONS = web.AppKey("options", dict)
+
+SinkFactory = Callable[[web.Application], NoticeSink]
+
+
+@dataclass(frozen=True)
+class Platform:
+    """A pluggable outside world: `enabled(settings)` raises `ConfigError` on a partial configuration."""
+
+    name: str
+    enabled: Callable[[Settings], bool]
+    mount: Callable[[web.Application, Settings], None]
+
+
+def platforms() -> list[Platform]:
+    """The platforms this build knows. Imported lazily so a platform's SDK loads only when it is used."""
+    found: list[Platform] = []
+    for module_name in ("adapters.slack.platform", "adapters.teams.platform", "adapters.email.platform"):
+        try:
+            module = __import__(module_name, fromlist=["PLATFORM"])
+        except ModuleNotFoundError as exc:
+            if exc.name and module_name.startswith(exc.name):
+                continue  # that adapter is not part of this build
+            raise
+        found.append(module.PLATFORM)
+    return found
+
+
+def create_app(
+    settings: Settings,
+    *,
+    runtime: Runtime | None = None,
+    clock: Clock | None = None,
+    checker: ScopeChecker | None = None,
+    migrate: bool = True,
+    dispatch: bool = True,
+    poll_interval: float = 0.25,
+) -> web.Application:
+    """Build the application. With `runtime`, use that store and service instead of opening one."""
+    app = web.Application(client_max_size=MAX_BODY)
+    app[SETTINGS] = settings
+    app[SINK_FACTORIES] = []
+    app[OPTIONS] = {"clock": clock, "checker": checker, "migrate": migrate, "poll_interval": poll_interval}
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+
+    enabled = [p for p in platforms() if p.enabled(settings)]
+    app[ENABLED] = [p.name for p in enabled]
+    app.cleanup_ctx.append(_runtime_ctx(runtime))
+    for p in enabled:
+        p.mount(app, settings)
+    if dispatch:
+        app.cleanup_ctx.append(_dispatcher_ctx)
+    return app
+
+
+def _runtime_ctx(given: Runtime | None) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        if given is not None:
+            app[RUNTIME] = given
+            yield
+            return
+        opts = app[OPTIONS]
+        rt = await open_runtime(
+            app[SETTINGS].db_url, migrate=opts["migrate"], checker=opts["checker"], clock=opts["clock"]
+        )
+        app[RUNTIME] = rt
+        try:
+            yield
+        finally:
+            await rt.close()
+
+    return ctx
+
+
+async def _dispatcher_ctx(app: web.Application) -> AsyncIterator[None]:
+    sinks = [factory(app) for factory in app[SINK_FACTORIES]]
+    rt = app[RUNTIME]
+    dispatcher = Dispatcher(rt.store, sinks, clock=rt.service.clock, poll_interval=app[OPTIONS]["poll_interval"])
+    app[DISPATCHER] = dispatcher
+    task = asyncio.create_task(dispatcher.run_forever(), name="outbox-dispatcher")
+    try:
+        yield
+    finally:
+        dispatcher.stop()
+        # The row being delivered is finished; the rest stays queued for the next start.
+        try:
+            await asyncio.wait_for(task, timeout=30)
+        except TimeoutError:
+            task.cancel()
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """The process is up."""
+    return web.json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """The process can do its work: the database answers."""
+    try:
+        await request.app[RUNTIME].store.ping()
+    except StorageUnavailable as exc:
+        return web.json_response({"status": "unavailable", "reason": str(exc)}, status=503)
+    return web.json_response({"status": "ready", "platforms": request.app[ENABLED]})
+
+
+def wake_dispatcher(app: web.Application) -> None:
+    """Tell this process's dispatcher that a notice was just queued, so it goes out without a poll delay."""
+    dispatcher = app.get(DISPATCHER)
+    if dispatcher is not None:
+        dispatcher.wake()
