@@ -1,0 +1,343 @@
+"""The default scope checker: retrieve the candidate items and exclusions, then judge.
+
+1. Retrieve. Items and exclusions are indexed by their title and notes (stemmed English words, Chinese
+   character bigrams and bilingual concepts). Each request term weighs its inverse document frequency
+   over the scope, so a word every item shares counts little and a word only one item has counts a lot.
+2. Judge, per part of the request (multi-part requests are split; the riskiest part decides):
+   - an exclusion is hit when the request names something the exclusion has and the best in-scope item
+     does not (so "order history in an iPhone app" hits the native-app exclusion, but "stock figures
+     behind SAP" stays with the SAP item although an exclusion also says SAP);
+   - the request extends its item when it names a channel, platform, language, environment, currency,
+     timing or year the item does not, or says "also / another / 再 / 新增…" about words the item lacks;
+   - it stays within the item when the item explains enough of the request; weak evidence means
+     `unlisted`: the PM looks, rather than a guessed "in scope".
+3. PM corrections are examples: a request close enough to a corrected one takes the PM's verdict.
+
+Pure and deterministic: no I/O, the same answer for the same scope and text.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+from ..domain import Example, Scope, ScopeItem, Verdict, VerdictKind, VerdictPart
+from . import text as tx
+
+# Categories whose concepts mark an extension when the matched item does not name them.
+EXTENSION_CATEGORIES = ("channel", "platform", "language", "environment", "currency", "timing")
+
+
+@dataclass(frozen=True)
+class Params:
+    """Thresholds, tuned with leave-one-project-out on labelled projects (see bench/scope)."""
+
+    exclusion_min: float = 2.0  # weight of request terms only the exclusion explains
+    exclusion_ratio: float = 0.5  # ...relative to what the best in-scope item explains
+    item_min: float = 1.6  # weight the best item must explain
+    coverage_min: float = 0.30  # share of the request the best item explains
+    coverage_bug: float = 0.18  # the same, for a bug report or a question on the item
+    additive_gap: float = 0.55  # with "also / another / 再…": uncovered share that makes it an extension
+    unknown_weight: float = 0.55  # weight of a request term no item or exclusion has (relative to max idf)
+    unknown_weight_zh: float = 0.25  # the same for a Chinese bigram (many straddle two words)
+    context_weight: float = 0.35  # terms of the project's name and goals: the whole project is about them
+    concept_weight: float = 1.4
+    notes_weight: float = 0.8
+    exclusion_notes_weight: float = 0.6
+    example_min: float = 0.55  # similarity at which a PM-corrected example decides
+
+
+@dataclass
+class _Doc:
+    item: ScopeItem
+    excluded: bool
+    terms: dict[str, float]  # term -> field weight (title 1.0, notes less)
+    concepts: set[str]
+    years: set[str]
+    sentences: list[tuple[str, dict[str, float]]]
+
+
+@dataclass
+class _Index:
+    docs: list[_Doc]
+    idf: dict[str, float]
+    max_idf: float
+    postings: dict[str, list[int]]
+    context: set[str]
+    deletes: dict[str, str]
+    examples: list[tuple[Example, dict[str, float]]] = field(default_factory=list)
+
+
+@dataclass
+class _PartResult:
+    text: str
+    verdict: VerdictKind
+    doc: _Doc | None
+    score: float
+    clause: str
+    extras: tuple[str, ...] = ()
+    explanation: str = ""
+
+
+def _sentences(notes: str) -> list[str]:
+    return [s.strip() for s in re.split(r"(?<=[.;!?。；！？])\s*", notes) if s.strip()]
+
+
+class ScopeJudge:
+    """Two-step scope checker (retrieve, then judge). Thread-safe for reading; caches one index per scope."""
+
+    def __init__(self, params: Params | None = None, cache_size: int = 32) -> None:
+        self.params = params or Params()
+        self._cache: OrderedDict[object, _Index] = OrderedDict()
+        self._cache_size = cache_size
+
+    # --- index ---------------------------------------------------------------------------------
+
+    def _index(self, scope: Scope) -> _Index:
+        key = (scope.project, scope.in_scope, scope.out_of_scope, scope.examples)
+        idx = self._cache.get(key)
+        if idx is not None:
+            self._cache.move_to_end(key)
+            return idx
+        p = self.params
+        docs: list[_Doc] = []
+        for excluded, items in ((False, scope.in_scope), (True, scope.out_of_scope)):
+            for it in items:
+                title = tx.analyse(it.title, concepts_weight=p.concept_weight)
+                notes = tx.analyse(it.notes, concepts_weight=p.concept_weight) if it.notes else None
+                nw = p.exclusion_notes_weight if excluded else p.notes_weight
+                terms = {t: 1.0 for t in title.terms}
+                concepts = set(title.concepts)
+                years = set(title.years)
+                sentences: list[tuple[str, dict[str, float]]] = []
+                if notes:
+                    for t in notes.terms:
+                        terms.setdefault(t, nw)
+                    concepts |= notes.concepts
+                    years |= notes.years
+                    for s in _sentences(it.notes):
+                        sentences.append((s, tx.analyse(s).terms))
+                docs.append(_Doc(it, excluded, terms, concepts, years, sentences))
+        n = len(docs)
+        df: dict[str, int] = {}
+        postings: dict[str, list[int]] = {}
+        for i, d in enumerate(docs):
+            for t in d.terms:
+                df[t] = df.get(t, 0) + 1
+                postings.setdefault(t, []).append(i)
+        idf = {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
+        max_idf = math.log(1 + (n + 0.5) / 0.5)
+        context = set(tx.analyse(" ".join((scope.name, *scope.goals))).terms)
+        deletes: dict[str, str] = {}
+        for t in sorted(df, key=lambda t: (-df[t], t)):
+            if t.isascii() and t.isalpha() and len(t) >= 4:
+                for i in range(len(t)):
+                    deletes.setdefault(t[:i] + t[i + 1 :], t)
+                deletes.setdefault(t, t)
+        idx = _Index(docs, idf, max_idf, postings, context, deletes)
+        for ex in scope.examples:
+            idx.examples.append((ex, tx.analyse(ex.text, concepts_weight=p.concept_weight).terms))
+        self._cache[key] = idx
+        if len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+        return idx
+
+    def _weight(self, idx: _Index, term: str, qw: float) -> float:
+        w = idx.idf.get(term)
+        if w is None:
+            if term.startswith("#"):
+                w = idx.max_idf * self.params.unknown_weight * 1.2
+            elif term.isascii():
+                w = idx.max_idf * self.params.unknown_weight
+            else:
+                w = idx.max_idf * self.params.unknown_weight_zh
+        if term in idx.context:
+            w *= self.params.context_weight
+        return w * qw
+
+    def _fix_typos(self, idx: _Index, a: tx.Analysis) -> tx.Analysis:
+        """Map an unknown English word to a scope word one edit away ('invetory' -> 'inventory')."""
+        fixed: dict[str, float] = {}
+        changed = False
+        for t, w in a.terms.items():
+            if t in idx.idf or t.startswith("#") or not (t.isascii() and t.isalpha() and len(t) >= 4):
+                fixed[t] = w
+                continue
+            cands = [t] + [t[:i] + t[i + 1 :] for i in range(len(t))]
+            hit = next((idx.deletes[c] for c in cands if c in idx.deletes), None)
+            if hit is not None and hit != t and abs(len(hit) - len(t)) <= 1:
+                fixed.setdefault(hit, w)
+                changed = True
+            else:
+                fixed[t] = w
+        if not changed:
+            return a
+        return tx.Analysis(fixed, a.negated, a.concepts, a.years, a.amounts, a.additive, a.bug, a.cjk_share)
+
+    # --- check ---------------------------------------------------------------------------------
+
+    def check(self, scope: Scope, text: str) -> Verdict:
+        idx = self._index(scope)
+        whole = tx.analyse(text, concepts_weight=self.params.concept_weight)
+        example = self._example(scope, idx, whole)
+        if example is not None:
+            return example
+        parts_text = tx.split_parts(text)
+        if len(parts_text) <= 1:
+            r = self._judge(idx, text, whole)
+            results = [r]
+        else:
+            results = []
+            for pt in parts_text:
+                a = tx.analyse(pt, concepts_weight=self.params.concept_weight)
+                if not a.terms:
+                    continue
+                ex = self._example(scope, idx, a)
+                if ex is not None:
+                    doc = next((d for d in idx.docs if d.item.id == ex.item_id), None)
+                    results.append(_PartResult(pt, ex.verdict, doc, ex.score, ex.clause, (), ex.explanation))
+                else:
+                    results.append(self._judge(idx, pt, a))
+            if not results:
+                results = [self._judge(idx, text, whole)]
+        decisive = max(results, key=lambda r: (r.verdict.risk, r.score if r.verdict is not VerdictKind.UNLISTED else -r.score))
+        parts = tuple(
+            VerdictPart(r.text, r.verdict, r.doc.item.id if r.doc else None, r.score, r.clause) for r in results
+        ) if len(results) > 1 else ()
+        return Verdict(
+            decisive.verdict,
+            decisive.doc.item.id if decisive.doc and decisive.verdict is not VerdictKind.UNLISTED else None,
+            round(decisive.score, 3),
+            decisive.clause,
+            parts=parts,
+            extras=decisive.extras,
+            explanation=decisive.explanation,
+        )
+
+    # --- examples ------------------------------------------------------------------------------
+
+    def _example(self, scope: Scope, idx: _Index, a: tx.Analysis) -> Verdict | None:
+        if not idx.examples or not a.terms:
+            return None
+        best, best_sim = None, 0.0
+        qn = math.sqrt(sum(self._weight(idx, t, w) ** 2 for t, w in a.terms.items()))
+        for ex, terms in idx.examples:
+            dot = sum(self._weight(idx, t, w) * self._weight(idx, t, terms[t]) for t, w in a.terms.items() if t in terms)
+            en = math.sqrt(sum(self._weight(idx, t, w) ** 2 for t, w in terms.items()))
+            sim = dot / (qn * en) if qn and en else 0.0
+            if sim > best_sim:
+                best, best_sim = ex, sim
+        if best is None or best_sim < self.params.example_min:
+            return None
+        item = scope.item(best.item_id) if best.item_id else None
+        if best.verdict is not VerdictKind.UNLISTED and item is None:
+            return None  # the item has since been removed from the scope
+        clause = (item.title + (f": {item.notes}" if item.notes else "")) if item else ""
+        return Verdict(
+            best.verdict,
+            item.id if item else None,
+            round(best_sim, 3),
+            clause,
+            explanation=f"Judged like an earlier request a PM corrected: “{best.text[:120]}”.",
+        )
+
+    # --- judge one part ------------------------------------------------------------------------
+
+    def _judge(self, idx: _Index, part: str, a: tx.Analysis) -> _PartResult:
+        p = self.params
+        a = self._fix_typos(idx, a)
+        weights = {t: self._weight(idx, t, w) for t, w in a.terms.items()}
+        total = sum(weights.values())
+        if not total:
+            return _PartResult(part, VerdictKind.UNLISTED, None, 0.0, "", explanation="The request has no words to match.")
+        # Retrieval over the postings: what each doc explains of the request.
+        explained: dict[int, float] = {}
+        explained_pos: dict[int, float] = {}  # without negated terms
+        for t, w in weights.items():
+            for i in idx.postings.get(t, ()):
+                fw = idx.docs[i].terms[t]
+                explained[i] = explained.get(i, 0.0) + w * fw
+                if t not in a.negated:
+                    explained_pos[i] = explained_pos.get(i, 0.0) + w * fw
+        best_in = max((i for i in explained if not idx.docs[i].excluded), key=lambda i: (explained[i], -i), default=None)
+        in_doc = idx.docs[best_in] if best_in is not None else None
+        m_in = explained.get(best_in, 0.0) if best_in is not None else 0.0
+
+        # Exclusions: what only the exclusion explains, compared with the best in-scope item.
+        best_out, best_distinct = None, 0.0
+        for i, _m in explained_pos.items():
+            d = idx.docs[i]
+            if not d.excluded:
+                continue
+            distinct = sum(
+                weights[t] * d.terms[t]
+                for t in a.terms
+                if t in d.terms and t not in a.negated and (in_doc is None or t not in in_doc.terms)
+            )
+            if distinct > best_distinct:
+                best_out, best_distinct = i, distinct
+        distinct_in = 0.0
+        if in_doc is not None and best_out is not None:
+            out_doc = idx.docs[best_out]
+            distinct_in = sum(weights[t] * in_doc.terms[t] for t in a.terms if t in in_doc.terms and t not in out_doc.terms)
+        if best_out is not None and best_distinct >= p.exclusion_min and best_distinct >= p.exclusion_ratio * distinct_in:
+            d = idx.docs[best_out]
+            score = min(1.0, 0.5 + best_distinct / (2 * total) + 0.1 * min(best_distinct / p.exclusion_min - 1, 2))
+            return _PartResult(
+                part, VerdictKind.OUT_OF_SCOPE, d, score, self._clause(d, a),
+                explanation=f"Asks for what the scope excludes: {d.item.title}.",
+            )
+
+        if in_doc is None:
+            return _PartResult(part, VerdictKind.UNLISTED, None, 0.0, "", explanation="No item matches the request.")
+        coverage = m_in / total
+        cov_min = p.coverage_bug if a.bug else p.coverage_min
+        if m_in < p.item_min or coverage < cov_min:
+            return _PartResult(
+                part, VerdictKind.UNLISTED, in_doc, round(coverage, 3), "",
+                explanation=f"Not sure: the closest item, “{in_doc.item.title}”, explains too little of the request.",
+            )
+
+        # Extensions: a channel, platform, language… the item does not name; or "also / 再" with new words.
+        extras = self._extras(idx, in_doc, a)
+        uncovered = sum(w for t, w in weights.items() if t not in in_doc.terms and t not in a.negated) / total
+        if extras or (a.additive and uncovered >= p.additive_gap and not a.bug):
+            expl = "; ".join(extras) if extras else "asks for more than the item names"
+            return _PartResult(
+                part, VerdictKind.UNLISTED, in_doc, round(max(0.5, uncovered), 3), self._clause(in_doc, a),
+                extras=tuple(extras),
+                explanation=f"Extends “{in_doc.item.title}”: {expl}.",
+            )
+        score = min(1.0, 0.4 + coverage * 0.6 + (0.1 if a.bug else 0.0))
+        return _PartResult(part, VerdictKind.IN_SCOPE, in_doc, score, self._clause(in_doc, a))
+
+    def _extras(self, idx: _Index, doc: _Doc, a: tx.Analysis) -> list[str]:
+        extras: list[str] = []
+        if a.bug:
+            return extras
+        for cid in sorted(a.concepts):
+            if "#" + cid in a.negated or cid in doc.concepts:
+                continue
+            c = tx.concept(cid)
+            if c.category not in EXTENSION_CATEGORIES:
+                continue
+            covered = sorted(tx.concept(o).label for o in doc.concepts if tx.concept(o).category == c.category)
+            if covered:
+                extras.append(f"{c.label}: the item covers {', '.join(covered)} only")
+            else:
+                extras.append(f"{c.label}: not named in the item")
+        for y in sorted(a.years - doc.years):
+            if doc.years:
+                extras.append(f"{y}: the item covers {', '.join(sorted(doc.years))}")
+        return extras
+
+    def _clause(self, doc: _Doc, a: tx.Analysis) -> str:
+        """The item's title and the note sentence that shares most with the request."""
+        best, best_n = "", 0.0
+        for s, terms in doc.sentences:
+            n = sum(1.0 for t in terms if t in a.terms)
+            if n > best_n:
+                best, best_n = s, n
+        return doc.item.title + (f": {best}" if best else "")
