@@ -347,6 +347,11 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
     run(serve_app(settings_from(ctx), host=host, port=port))
 
 
+from adapters.cli.scope import scope as scope_group  # noqa: E402
+
+cli.add_command(scope_group)
+
+
 def main() -> None:
     cli(prog_name="intake")
 
