@@ -24,6 +24,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from ..domain import Example, Scope, ScopeItem, Verdict, VerdictKind, VerdictPart
+from . import lexicon
 from . import text as tx
 
 # Categories whose concepts mark an extension when the matched item does not name them.
@@ -44,6 +45,7 @@ class Params:
     unknown_weight_zh: float = 0.25  # the same for a Chinese bigram (many straddle two words)
     context_weight: float = 0.35  # terms of the project's name and goals: the whole project is about them
     concept_weight: float = 1.4
+    generic_weight: float = 0.5  # everyday business concepts (customer, order, report…)
     notes_weight: float = 0.8
     exclusion_notes_weight: float = 0.6
     example_min: float = 0.55  # similarity at which a PM-corrected example decides
@@ -68,6 +70,9 @@ class _Index:
     context: set[str]
     deletes: dict[str, str]
     examples: list[tuple[Example, dict[str, float]]] = field(default_factory=list)
+
+    def in_scope_has(self, term: str) -> bool:
+        return any(not self.docs[i].excluded for i in self.postings.get(term, ()))
 
 
 @dataclass
@@ -155,6 +160,8 @@ class ScopeJudge:
                 w = idx.max_idf * self.params.unknown_weight_zh
         if term in idx.context:
             w *= self.params.context_weight
+        elif term.startswith("#") and term[1:] in lexicon.GENERIC:
+            w *= self.params.generic_weight
         return w * qw
 
     def _fix_typos(self, idx: _Index, a: tx.Analysis) -> tx.Analysis:
@@ -271,10 +278,11 @@ class ScopeJudge:
             d = idx.docs[i]
             if not d.excluded:
                 continue
+            # Only what no in-scope item has, and not the project's own subject, can name an exclusion.
             distinct = sum(
                 weights[t] * d.terms[t]
                 for t in a.terms
-                if t in d.terms and t not in a.negated and (in_doc is None or t not in in_doc.terms)
+                if t in d.terms and t not in a.negated and t not in idx.context and not idx.in_scope_has(t)
             )
             if distinct > best_distinct:
                 best_out, best_distinct = i, distinct
@@ -318,7 +326,7 @@ class ScopeJudge:
         if a.bug:
             return extras
         for cid in sorted(a.concepts):
-            if "#" + cid in a.negated or cid in doc.concepts:
+            if "#" + cid in a.negated or cid in doc.concepts or "#" + cid in idx.context:
                 continue
             c = tx.concept(cid)
             if c.category not in EXTENSION_CATEGORIES:

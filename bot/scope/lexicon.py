@@ -59,7 +59,7 @@ CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
     "environment": {
         "env_test": ("test environment|testing environment|staging|uat environment|sandbox|qa environment", "测试环境|预发|沙箱"),
         "env_dev": ("dev environment|development environment", "开发环境"),
-        "env_prod": ("production|live environment", "生产环境|正式环境"),
+        "env_prod": ("production environment|prod environment|live environment", "生产环境|正式环境"),
         "environment": ("environment|environments|instance|instances", "环境"),
     },
     "currency": {
@@ -180,3 +180,9 @@ BUG_ZH = (
 # Negation cues: a phrase after one of these is what the requester does *not* want.
 NEGATION_EN = ("don't need", "do not need", "don't want", "do not want", "no need for", "not need", "not want", "rather than", "we don't need")
 NEGATION_ZH = ("不要", "不需要", "不用", "无需", "不必")
+
+# Everyday business nouns: they help find an item but rarely tell one item or exclusion from another.
+GENERIC = frozenset(
+    "customer user staff manager sales order product store date week month year report region account "
+    "admin history status notification export search filter".split()
+)

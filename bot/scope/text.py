@@ -44,6 +44,10 @@ _ZH_STOP_BIGRAMS = frozenset(
 )
 
 
+# Weight of a word that is part of a concept phrase: the concept carries most of that evidence.
+CONSUMED = 0.5
+
+
 def stem(word: str) -> str:
     """A small English suffix stripper: enough to join invoice/invoices/invoicing, order/ordered/ordering."""
     w = word.strip("'")
@@ -54,7 +58,7 @@ def stem(word: str) -> str:
     for suf, rep in (
         ("ational", "ate"), ("ization", "ize"), ("isation", "ize"), ("ations", "ate"), ("ation", "ate"),
         ("ments", ""), ("ment", ""), ("ings", ""), ("ing", ""), ("ies", "y"), ("ied", "y"), ("sses", "ss"),
-        ("ness", ""), ("edly", ""), ("ed", ""), ("ers", "er"), ("ly", ""), ("es", ""), ("s", ""),
+        ("ness", ""), ("ed", ""), ("ers", "er"), ("es", ""), ("s", ""),
     ):
         if w.endswith(suf) and len(w) - len(suf) >= 3:
             if suf == "s" and w.endswith(("ss", "us", "is")):
@@ -170,9 +174,11 @@ def analyse(text: str, *, concepts_weight: float = 1.0) -> Analysis:
         run = m.group()
         if "\u3400" <= run[0] <= "\u9fff":
             cjk_chars += len(run)
+            consumed: set[int] = set()
             for form, c in lex.zh:
                 start = run.find(form)
                 while start >= 0:
+                    consumed.update(range(start, start + len(form) - 1))
                     key = "#" + c.id
                     found.add(c.id)
                     terms[key] = concepts_weight
@@ -185,12 +191,13 @@ def analyse(text: str, *, concepts_weight: float = 1.0) -> Analysis:
                     continue
                 if bg[0] in _ZH_STOP and bg[1] in _ZH_STOP:
                     continue
-                terms[bg] = 1.0
+                terms[bg] = max(terms.get(bg, 0.0), CONSUMED if i in consumed else 1.0)
                 if is_negated(m.start() + i):
                     negated.add(bg)
     # English: phrase matching on the stems of every word (stop words included), then content terms.
     words = [(m.start(), m.group().strip("'-")) for m in _RUN.finditer(t) if not ("\u3400" <= m.group()[0] <= "\u9fff")]
     stems = [stem(w) for _, w in words]
+    consumed_words: set[int] = set()
     i = 0
     while i < len(stems):
         longest = lex.en_first.get(stems[i], 0)
@@ -204,14 +211,15 @@ def analyse(text: str, *, concepts_weight: float = 1.0) -> Analysis:
                     negated.add(key)
                 matched = n
             if matched:
+                consumed_words.update(range(i, i + n))
                 break
         i += 1
-    for (pos, w), s in zip(words, stems, strict=True):
+    for k, ((pos, w), s) in enumerate(zip(words, stems, strict=True)):
         parts = [s] if "-" not in w else [stem(p) for p in w.split("-") if p]
         for p in parts:
             if p in STOP_EN or w in STOP_EN or len(p) < 2 or p.isdigit():
                 continue
-            terms.setdefault(p, 1.0)
+            terms[p] = max(terms.get(p, 0.0), CONSUMED if k in consumed_words else 1.0)
             if is_negated(pos):
                 negated.add(p)
     additive = _has_phrase(t, lexicon.ADDITIVE_EN) or _has_phrase(t, lexicon.ADDITIVE_ZH)
