@@ -42,6 +42,7 @@ GRID: dict[str, tuple[float, ...]] = {
     "exclusion_ratio": (0.5, 0.8, 1.2),
     "additive_gap": (0.45, 0.55, 0.7),
     "unknown_weight_zh": (0.1, 0.25),
+    "exclusion_notes_weight": (0.6, 0.9),
 }
 
 

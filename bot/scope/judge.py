@@ -59,6 +59,11 @@ class _Doc:
     concepts: set[str]
     years: set[str]
     sentences: list[tuple[str, dict[str, float]]]
+    # For an exclusion of "everything other than A and B": the categories of A and B.
+    complement: frozenset[str] = frozenset()
+
+
+_OTHER_THAN = re.compile(r"other than|except|apart from|besides|beyond|any other|其他|其它|以外|之外|除了")
 
 
 @dataclass
@@ -124,7 +129,12 @@ class ScopeJudge:
                     years |= notes.years
                     for s in _sentences(it.notes):
                         sentences.append((s, tx.analyse(s).terms))
-                docs.append(_Doc(it, excluded, terms, concepts, years, sentences))
+                complement: frozenset[str] = frozenset()
+                if excluded and _OTHER_THAN.search(it.title.lower()):
+                    complement = frozenset(
+                        tx.concept(c).category for c in title.concepts if tx.concept(c).category in EXTENSION_CATEGORIES
+                    )
+                docs.append(_Doc(it, excluded, terms, concepts, years, sentences, complement))
         n = len(docs)
         df: dict[str, int] = {}
         postings: dict[str, list[int]] = {}
@@ -169,12 +179,12 @@ class ScopeJudge:
         fixed: dict[str, float] = {}
         changed = False
         for t, w in a.terms.items():
-            if t in idx.idf or t.startswith("#") or not (t.isascii() and t.isalpha() and len(t) >= 4):
+            if t in idx.idf or t.startswith("#") or not (t.isascii() and t.isalpha() and len(t) >= 5):
                 fixed[t] = w
                 continue
             cands = [t] + [t[:i] + t[i + 1 :] for i in range(len(t))]
             hit = next((idx.deletes[c] for c in cands if c in idx.deletes), None)
-            if hit is not None and hit != t and abs(len(hit) - len(t)) <= 1:
+            if hit is not None and hit != t and len(hit) >= 5 and abs(len(hit) - len(t)) <= 1:
                 fixed.setdefault(hit, w)
                 changed = True
             else:
@@ -274,7 +284,8 @@ class ScopeJudge:
 
         # Exclusions: what only the exclusion explains, compared with the best in-scope item.
         best_out, best_distinct = None, 0.0
-        for i, _m in explained_pos.items():
+        candidates = set(explained_pos) | {i for i, d in enumerate(idx.docs) if d.complement}
+        for i in sorted(candidates):
             d = idx.docs[i]
             if not d.excluded:
                 continue
@@ -284,6 +295,20 @@ class ScopeJudge:
                 for t in a.terms
                 if t in d.terms and t not in a.negated and t not in idx.context and not idx.in_scope_has(t)
             )
+            if d.complement:
+                # "Languages other than English and German": another language is what it excludes.
+                for cid in a.concepts:
+                    c = tx.concept(cid)
+                    key = "#" + cid
+                    if (
+                        c.category in d.complement
+                        and cid not in d.concepts
+                        and key not in a.negated
+                        and key not in idx.context
+                        and not idx.in_scope_has(key)
+                        and cid not in lexicon.IMPLIES.values()
+                    ):
+                        distinct += weights[key]
             if distinct > best_distinct:
                 best_out, best_distinct = i, distinct
         distinct_in = 0.0

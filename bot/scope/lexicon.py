@@ -90,6 +90,7 @@ CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
         # commerce
         "invoice": ("invoice|invoices|bill|bills|billing|credit note|fapiao", "发票|账单|开票"),
         "payment": ("payment|payments|pay|paying|paid|credit card|card payment|paypal", "支付|付款|付钱|收款|买单"),
+        "payment_method": ("credit card|debit card|card payment|paypal|alipay|apple pay|google pay|stripe|payment provider|payment providers|wechat pay|klarna", "信用卡|银行卡|支付宝|微信支付|云闪付|支付方式"),
         "refund": ("refund|refunds|money back|reimburse", "退款|退钱|钱退"),
         "deposit": ("deposit|down payment|prepayment|pre-payment", "定金|订金|押金|预付"),
         "instalment": ("instalment|instalments|installment|installments|pay later|financing", "分期"),
@@ -186,3 +187,14 @@ GENERIC = frozenset(
     "customer user staff manager sales order product store date week month year report region account "
     "admin history status notification export search filter".split()
 )
+
+# A concept that implies a broader one ("Spanish" is a language; "Alipay" is a way to pay).
+IMPLIES = {
+    **{c: "translation" for c in CONCEPTS["language"] if c.startswith("lang_")},
+    **{c: "currency" for c in ("usd", "gbp", "eur", "cny")},
+    **{c: "environment" for c in ("env_test", "env_dev", "env_prod")},
+    "alipay": "payment_method",
+    "payment_method": "payment",
+    "ios": "native_app",
+    "android": "native_app",
+}

@@ -222,6 +222,15 @@ def analyse(text: str, *, concepts_weight: float = 1.0) -> Analysis:
             terms[p] = max(terms.get(p, 0.0), CONSUMED if k in consumed_words else 1.0)
             if is_negated(pos):
                 negated.add(p)
+    for cid in list(found):
+        parent = lexicon.IMPLIES.get(cid)
+        while parent and parent not in found:
+            found.add(parent)
+            key = "#" + parent
+            terms.setdefault(key, concepts_weight * CONSUMED)
+            if "#" + cid in negated:
+                negated.add(key)
+            parent = lexicon.IMPLIES.get(parent)
     additive = _has_phrase(t, lexicon.ADDITIVE_EN) or _has_phrase(t, lexicon.ADDITIVE_ZH)
     bug = _has_phrase(t, lexicon.BUG_EN) or _has_phrase(t, lexicon.BUG_ZH)
     letters = sum(1 for ch in t if ch.isalpha())
