@@ -63,6 +63,7 @@ class _Doc:
     complement: frozenset[str] = frozenset()
 
 
+_RANGE = re.compile(r"(?:last|past|previous)\s+\d+\s+(?:months?|years?|weeks?|days?)|近\s*\d+\s*(?:个月|年|天)")
 _OTHER_THAN = re.compile(r"other than|except|apart from|besides|beyond|any other|其他|其它|以外|之外|除了")
 
 
@@ -74,6 +75,7 @@ class _Index:
     postings: dict[str, list[int]]
     context: set[str]
     deletes: dict[str, str]
+    cjk_scope: bool  # the scope is written in Chinese: English words it lacks weigh less
     examples: list[tuple[Example, dict[str, float]]] = field(default_factory=list)
 
     def in_scope_has(self, term: str) -> bool:
@@ -122,6 +124,9 @@ class ScopeJudge:
                 concepts = set(title.concepts)
                 years = set(title.years)
                 sentences: list[tuple[str, dict[str, float]]] = []
+                span = _RANGE.search(f"{it.title} {it.notes}".lower())
+                if span:
+                    years.add(span.group(0))
                 if notes:
                     for t in notes.terms:
                         terms.setdefault(t, nw)
@@ -151,7 +156,9 @@ class ScopeJudge:
                 for i in range(len(t)):
                     deletes.setdefault(t[:i] + t[i + 1 :], t)
                 deletes.setdefault(t, t)
-        idx = _Index(docs, idf, max_idf, postings, context, deletes)
+        words = [t for t in df if not t.startswith("#")]
+        cjk_scope = sum(1 for t in words if not t.isascii()) > len(words) / 2
+        idx = _Index(docs, idf, max_idf, postings, context, deletes, cjk_scope)
         for ex in scope.examples:
             idx.examples.append((ex, tx.analyse(ex.text, concepts_weight=p.concept_weight).terms))
         self._cache[key] = idx
@@ -164,7 +171,7 @@ class ScopeJudge:
         if w is None:
             if term.startswith("#"):
                 w = idx.max_idf * self.params.unknown_weight * 1.2
-            elif term.isascii():
+            elif term.isascii() and not idx.cjk_scope:
                 w = idx.max_idf * self.params.unknown_weight
             else:
                 w = idx.max_idf * self.params.unknown_weight_zh
@@ -266,7 +273,7 @@ class ScopeJudge:
         p = self.params
         a = self._fix_typos(idx, a)
         weights = {t: self._weight(idx, t, w) for t, w in a.terms.items()}
-        total = sum(weights.values())
+        total = sum(w for t, w in weights.items() if t not in a.negated)
         if not total:
             return _PartResult(part, VerdictKind.UNLISTED, None, 0.0, "", explanation="The request has no words to match.")
         # Retrieval over the postings: what each doc explains of the request.
