@@ -38,7 +38,7 @@ OWN = Path(__file__).resolve().parent / "projects"
 GRID: dict[str, tuple[float, ...]] = {
     "coverage_min": (0.22, 0.30, 0.38),
     "coverage_bug": (0.12, 0.18, 0.24),
-    "exclusion_min": (1.5, 2.0, 2.5),
+    "exclusion_min": (0.6, 0.8, 1.0),
     "exclusion_ratio": (0.5, 0.8, 1.2),
     "additive_gap": (0.45, 0.55, 0.7),
     "unknown_weight_zh": (0.1, 0.25),

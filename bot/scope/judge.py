@@ -35,9 +35,11 @@ EXTENSION_CATEGORIES = ("channel", "platform", "language", "environment", "curre
 class Params:
     """Thresholds, tuned with leave-one-project-out on labelled projects (see bench/scope)."""
 
-    exclusion_min: float = 2.0  # weight of request terms only the exclusion explains
+    # Absolute amounts are in units of the weight of a word that only one item has, so they mean the
+    # same on a 5-item scope and on a 500-item one.
+    exclusion_min: float = 0.8  # weight of request terms only the exclusion explains
     exclusion_ratio: float = 0.5  # ...relative to what the best in-scope item explains
-    item_min: float = 1.6  # weight the best item must explain
+    item_min: float = 0.62  # weight the best item must explain
     coverage_min: float = 0.30  # share of the request the best item explains
     coverage_bug: float = 0.18  # the same, for a bug report or a question on the item
     additive_gap: float = 0.55  # with "also / another / 再…": uncovered share that makes it an extension
@@ -76,6 +78,7 @@ class _Index:
     context: set[str]
     deletes: dict[str, str]
     cjk_scope: bool  # the scope is written in Chinese: English words it lacks weigh less
+    unit: float  # weight of a word only one item has
     examples: list[tuple[Example, dict[str, float]]] = field(default_factory=list)
 
     def in_scope_has(self, term: str) -> bool:
@@ -158,7 +161,8 @@ class ScopeJudge:
                 deletes.setdefault(t, t)
         words = [t for t in df if not t.startswith("#")]
         cjk_scope = sum(1 for t in words if not t.isascii()) > len(words) / 2
-        idx = _Index(docs, idf, max_idf, postings, context, deletes, cjk_scope)
+        unit = math.log(1 + (n - 0.5) / 1.5) if n > 1 else 1.0
+        idx = _Index(docs, idf, max_idf, postings, context, deletes, cjk_scope, unit)
         for ex in scope.examples:
             idx.examples.append((ex, tx.analyse(ex.text, concepts_weight=p.concept_weight).terms))
         self._cache[key] = idx
@@ -322,9 +326,9 @@ class ScopeJudge:
         if in_doc is not None and best_out is not None:
             out_doc = idx.docs[best_out]
             distinct_in = sum(weights[t] * in_doc.terms[t] for t in a.terms if t in in_doc.terms and t not in out_doc.terms)
-        if best_out is not None and best_distinct >= p.exclusion_min and best_distinct >= p.exclusion_ratio * distinct_in:
+        if best_out is not None and best_distinct >= p.exclusion_min * idx.unit and best_distinct >= p.exclusion_ratio * distinct_in:
             d = idx.docs[best_out]
-            score = min(1.0, 0.5 + best_distinct / (2 * total) + 0.1 * min(best_distinct / p.exclusion_min - 1, 2))
+            score = min(1.0, 0.5 + best_distinct / (2 * total) + 0.1 * min(best_distinct / (p.exclusion_min * idx.unit) - 1, 2))
             return _PartResult(
                 part, VerdictKind.OUT_OF_SCOPE, d, score, self._clause(d, a),
                 explanation=f"Asks for what the scope excludes: {d.item.title}.",
@@ -334,7 +338,7 @@ class ScopeJudge:
             return _PartResult(part, VerdictKind.UNLISTED, None, 0.0, "", explanation="No item matches the request.")
         coverage = m_in / total
         cov_min = p.coverage_bug if a.bug else p.coverage_min
-        if m_in < p.item_min or coverage < cov_min:
+        if m_in < p.item_min * idx.unit or coverage < cov_min:
             return _PartResult(
                 part, VerdictKind.UNLISTED, in_doc, round(coverage, 3), "",
                 explanation=f"Not sure: the closest item, “{in_doc.item.title}”, explains too little of the request.",
