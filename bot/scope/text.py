@@ -7,6 +7,7 @@ bilingual lexicon are added as extra terms (`#invoice`), which is how 发票 mee
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -270,7 +271,7 @@ def split_parts(text: str) -> list[str]:
         head = body[: cuts[0]]
         if head.strip():
             pieces.append(head)
-        pieces.extend(body[a:b] for a, b in zip(cuts, cuts[1:], strict=False))
+        pieces.extend(body[a:b] for a, b in itertools.pairwise(cuts))
         pieces = [_ENUM.sub("", p, count=1) if i or not head.strip() else p for i, p in enumerate(pieces)]
     else:
         pieces = [body]
