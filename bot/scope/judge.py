@@ -372,6 +372,11 @@ class ScopeJudge:
                 extras.append(f"{c.label}: the item covers {', '.join(covered)} only")
             else:
                 extras.append(f"{c.label}: not named in the item")
+        doc_numbers = set(re.findall(r"\d+", (doc.item.title + " " + doc.item.notes).replace(",", "")))
+        for amount in sorted(a.amounts):
+            digits = re.sub(r"\D", "", amount.split(".")[0])
+            if digits and digits not in doc_numbers:
+                extras.append(f"{amount.strip()}: a quantity the item does not name")
         for y in sorted(a.years - doc.years):
             if doc.years:
                 extras.append(f"{y}: the item covers {', '.join(sorted(doc.years))}")

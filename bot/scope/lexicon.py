@@ -169,9 +169,9 @@ ADDITIVE_ZH = ("再", "还要", "另外", "新增", "额外", "多加", "增加"
 # Words that mark a report on something that should already work (a bug or a question).
 BUG_EN = (
     "bug", "broken", "error", "fails", "failed", "failing", "crash", "wrong", "missing", "not working", "doesn't",
-    "does not", "isn't", "didn't", "don't see", "can't", "cannot", "stopped", "stuck", "blank", "never arrives",
+    "does not", "isn't", "didn't", "hasn't", "haven't", "wasn't", "aren't", "won't", "don't see", "can't", "cannot", "stopped", "stuck", "blank", "never arrives",
     "behind", "too high", "too low", "should be", "supposed to", "i thought", "where do", "where can", "how do",
-    "how does", "is there", "still", "only", "instead", "nothing",
+    "how does", "is there", "still", "nothing",
 )
 BUG_ZH = (
     "bug", "报错", "错误", "失败", "不显示", "没显示", "打不开", "进不去", "转圈", "异常", "不对", "闪退", "没有", "没收到",

@@ -17,7 +17,12 @@ from . import lexicon
 _CJK = "\u3400-\u9fff"
 _RUN = re.compile(rf"[a-z0-9][a-z0-9'&+\-]*|[{_CJK}]+")
 _YEAR = re.compile(r"(?<![\d.,])(19[5-9]\d|20\d\d)(?![\d.,])")
-_AMOUNT = re.compile(r"(?:[€$£¥]\s?\d[\d,.]*|\d[\d,.]*\s?(?:%|k\b|m\b|gb|tb|users|stores|trucks|years|months|minutes))")
+# A count of things ("120 store managers", "3,000 user accounts", "€10,000"), not a time, a percentage or an id.
+_AMOUNT = re.compile(
+    r"(?:[€$£¥]\s?\d[\d,.]*\d"
+    r"|(?<![\w.,-])\d{1,3}(?:,\d{3})+(?![\w.,-])"
+    r"|(?<![\w.,-])\d{2,}(?=\s+(?!(?:minutes?|hours?|days?|weeks?|months?|years?|am|pm|percent|per|of)\b)[a-z]))"
+)
 
 STOP_EN = frozenset(
     """a an and are as at be been being but by can could do does did doing for from had has have having he her his
