@@ -47,6 +47,7 @@ class Params:
     unknown_weight_zh: float = 0.25  # the same for a Chinese bigram (many straddle two words)
     context_weight: float = 0.35  # terms of the project's name and goals: the whole project is about them
     concept_weight: float = 1.4
+    common_weight: float = 0.35  # an everyday word no item has ("usual", "click", "顾客")
     generic_weight: float = 0.5  # everyday business concepts (customer, order, report…)
     notes_weight: float = 0.8
     exclusion_notes_weight: float = 0.6
@@ -65,6 +66,7 @@ class _Doc:
     complement: frozenset[str] = frozenset()
 
 
+_COMMON = frozenset(tx.stem(w) for w in lexicon.COMMON_EN) | lexicon.COMMON_ZH
 _RANGE = re.compile(r"(?:last|past|previous)\s+\d+\s+(?:months?|years?|weeks?|days?)|近\s*\d+\s*(?:个月|年|天)")
 _OTHER_THAN = re.compile(r"other than|except|apart from|besides|beyond|any other|其他|其它|以外|之外|除了")
 
@@ -179,6 +181,8 @@ class ScopeJudge:
                 w = idx.max_idf * self.params.unknown_weight
             else:
                 w = idx.max_idf * self.params.unknown_weight_zh
+            if term in _COMMON or (not term.isascii() and any(ch in tx.ZH_FUNCTION for ch in term)):
+                w *= self.params.common_weight
         if term in idx.context:
             w *= self.params.context_weight
         elif term.startswith("#") and term[1:] in lexicon.GENERIC:

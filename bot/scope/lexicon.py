@@ -198,3 +198,43 @@ IMPLIES = {
     "ios": "native_app",
     "android": "native_app",
 }
+
+# Everyday English words: a request full of them is not thereby asking for something new. An unknown word
+# from this list weighs little; an unknown rare word ("punchout", "shrinkage") weighs a lot.
+COMMON_EN = frozenset(
+    """
+    able about above across act actually add after afternoon again against ago agree ahead allow almost alone along
+    always amount annoy annoying another answer anybody anymore anyway appear apply arrive ask asking away back bad
+    basically become before begin behind believe below best better big bigger bit block body bottom box break bring
+    broad build busy button buy call calling came care careful carry case cause certain chance change changed check
+    choose clear clearly click close closed colleague come comes coming common complain confirm confuse correct cost
+    could couple course cover create current currently cut daily deal decide definitely describe detail different
+    difficult direct directly display does done double down drop due during early easier easy else end enough enter
+    entire even ever every everybody everyone exact exactly example expect explain extra fact fail fair fall far fast
+    feel feels figure fill final finally find fine finish first fix fixed follow following forget form forward free
+    friend front full fully further future gave general get give given glad go goes going gone good great group guess
+    half hand handle happen happened happens happy hard hear heard held help high hold home hope hour huge idea
+    immediately important include including inside instead interest issue job join keep kept kind knew know known
+    large last late later least leave left less level life light likely line list little live long longer look lose
+    lost lot love low main mainly major make making many mark matter mean means meet mention middle might mind minute
+    miss moment more morning most move much must name near nearly need never next nice night nobody normal normally
+    note nothing notice number obviously occur offer often old once open opened option order original others
+    otherwise outside overall page part particular pass past people perhaps person pick piece place plan play please
+    plus point possible pretty previous probably problem proper properly provide pull push put question quick quickly
+    quite rather reach read ready real reason recent recently remember remove reply request require right round run
+    running said same saw say says screen second see seem seems send sense sent separate serious set several share
+    short shortly should show showing shown side simple simply since single slow small someone something sometimes
+    soon sorry sort sound speak special spend start started state stay step still stop straight stuck such suddenly
+    suggest support suppose sure switch take taken talk tell test thank thing think though thought through time
+    today together told too took top total touch tried true try trying turn type under understand unless until update
+    updated upon urgent usual usually value various version view wait want wanted watch way week well went whatever
+    whenever whether while whole wide wish within without wonder word work worked world worry write wrong yet young
+    customer customers user users client clients people staff team colleague colleagues boss everyone
+    """.split()
+)
+COMMON_ZH = frozenset(
+    """顾客 客户 用户 大家 老板 同事 我们 他们 现在 今天 昨天 明天 时候 一直 总是 感觉 觉得 看看 看到 知道 需要 希望 想要 可以
+    能够 一下 一些 这样 那样 怎么 什么 为什么 问题 情况 东西 地方 事情 方便 麻烦 帮忙 谢谢 尽快 马上 已经 还是 或者 而且 但是 因为
+    所以 如果 然后 之后 以前 上面 下面 里面 页面 按钮 点击 打开 进入 操作 使用 设置 显示 出现 发现 反馈 反映 提示 处理 解决 支持
+    功能 系统 平台 直接 自动 手动 一起 每次 有时 经常 一般 其实 确实 应该 必须 可能 简单 容易""".split()
+)

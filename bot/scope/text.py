@@ -38,6 +38,8 @@ STOP_EN = frozenset(
     add added adding use used using work works working put set give take keep say said tell ask asked asking
     help here how about there's where's what's who's okay ok yes etc e.g i.e""".split()
 )
+# Function characters: an unknown bigram with one of them is most likely two words' edges.
+ZH_FUNCTION = frozenset("的了吗呢吧啊呀嘛么着过和与及或是在把被给让就都还很太更最这那我你他她它们个之其要会能可以想请帮一不有没也到从又哪谁怎什时候自己该得地")
 # Particles that never carry meaning in a bigram.
 _ZH_PARTICLES = frozenset("的了吗呢吧啊呀嘛么着过地得哦哈啦")
 _ZH_STOP = frozenset(
