@@ -372,6 +372,8 @@ class ScopeJudge:
             if c.category not in EXTENSION_CATEGORIES:
                 continue
             covered = sorted(tx.concept(o).label for o in doc.concepts if tx.concept(o).category == c.category)
+            if not covered and not a.additive:
+                continue  # "on my iPad, the checkout…": a place where it happens, not more than the item
             if covered:
                 extras.append(f"{c.label}: the item covers {', '.join(covered)} only")
             else:

@@ -130,7 +130,7 @@ CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
         "photo": ("photo|photos|picture|pictures|image|images", "照片|图片|拍照|图"),
         "video": ("video|videos", "视频"),
         "map": ("map|maps|location|gps", "地图|位置|定位"),
-        "calendar": ("calendar|calendars|schedule|schedules|rota|timetable", "日历|排班|日程"),
+        "calendar": ("calendar|calendars|rota|timetable", "日历|排班|日程"),
         "appointment": ("appointment|appointments|booking|bookings|book|reservation", "预约|挂号|预订"),
         "forecast": ("forecast|forecasting|predict|prediction|machine learning|ai|artificial intelligence", "预测|机器学习|人工智能|ai"),
         "training": ("training|train|workshop session|webinar|onboarding session", "培训|教学|讲解"),
@@ -154,7 +154,7 @@ CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
         "staff": ("staff|employee|employees|team members|clerk|clerks", "员工|店员|职员|工作人员"),
         "driver": ("driver|drivers|courier|couriers|rider|riders|delivery person", "司机|骑手|配送员|快递员"),
         "phone_number": ("phone number|mobile number|cell number", "手机号|电话号码"),
-        "contract": ("contract|contracts|agreement", "合同|协议"),
+        "contract": ("contract|contracts", "合同|协议"),
         "copywriting": ("copywriting|photography|product photos|content writing|marketing campaign", "文案|拍摄|运营|策划"),
     },
 }
@@ -162,14 +162,15 @@ CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
 # Words that mark a request as asking for more than what exists.
 ADDITIVE_EN = (
     "also", "too", "as well", "another", "additional", "extra", "second", "third", "more", "new", "besides",
-    "in addition", "on top", "other than", "instead of", "not just", "not only", "expand", "extend", "beyond",
+    "in addition", "on top", "other than", "not just", "not only", "expand", "extend", "beyond",
 )
 ADDITIVE_ZH = ("再", "还要", "另外", "新增", "额外", "多加", "增加", "加一个", "加个", "除了", "也", "扩展", "以外", "新的")
 
 # Words that mark a report on something that should already work (a bug or a question).
 BUG_EN = (
     "bug", "broken", "error", "fails", "failed", "failing", "crash", "wrong", "missing", "not working", "doesn't",
-    "does not", "isn't", "didn't", "hasn't", "haven't", "wasn't", "aren't", "won't", "don't see", "can't", "cannot", "stopped", "stuck", "blank", "never arrives",
+    "does not", "isn't", "didn't", "hasn't", "haven't", "wasn't", "aren't", "won't", "cant", "can not", "couldn't",
+    "dont", "doesnt", "isnt", "didnt", "don't see", "can't", "cannot", "stopped", "stuck", "blank", "never arrives",
     "behind", "too high", "too low", "should be", "supposed to", "i thought", "where do", "where can", "how do",
     "how does", "is there", "still", "nothing",
 )

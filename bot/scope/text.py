@@ -76,7 +76,7 @@ def stem(word: str) -> str:
                 break
             w = w[: -len(suf)] + rep
             break
-    if len(w) > 4 and w.endswith("e"):
+    if len(w) > 5 and w.endswith("e"):
         w = w[:-1]
     if len(w) > 4 and w[-1] == w[-2] and w[-1] not in "lsz":
         w = w[:-1]
@@ -223,7 +223,7 @@ def analyse(text: str, *, concepts_weight: float = 1.0) -> Analysis:
                 break
         i += 1
     for k, ((pos, w), s) in enumerate(zip(words, stems, strict=True)):
-        parts = [s] if "-" not in w else [stem(p) for p in w.split("-") if p]
+        parts = [s] if "-" not in w or k in consumed_words else [stem(p) for p in w.split("-") if p]
         for p in parts:
             if p in STOP_EN or w in STOP_EN or len(p) < 2 or p.isdigit():
                 continue
