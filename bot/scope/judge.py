@@ -47,6 +47,7 @@ class Params:
     unknown_weight_zh: float = 0.25  # the same for a Chinese bigram (many straddle two words)
     context_weight: float = 0.35  # terms of the project's name and goals: the whole project is about them
     concept_weight: float = 1.4
+    length_norm: float = 0.3  # how much a long item's extra words are discounted when ranking
     common_weight: float = 0.35  # an everyday word no item has ("usual", "click", "顾客")
     generic_weight: float = 0.5  # everyday business concepts (customer, order, report…)
     notes_weight: float = 0.8
@@ -81,6 +82,7 @@ class _Index:
     deletes: dict[str, str]
     cjk_scope: bool  # the scope is written in Chinese: English words it lacks weigh less
     unit: float  # weight of a word only one item has
+    norm: list[float]  # length normalisation per doc
     examples: list[tuple[Example, dict[str, float]]] = field(default_factory=list)
 
     def in_scope_has(self, term: str) -> bool:
@@ -164,7 +166,11 @@ class ScopeJudge:
         words = [t for t in df if not t.startswith("#")]
         cjk_scope = sum(1 for t in words if not t.isascii()) > len(words) / 2
         unit = math.log(1 + (n - 0.5) / 1.5) if n > 1 else 1.0
-        idx = _Index(docs, idf, max_idf, postings, context, deletes, cjk_scope, unit)
+        lengths = [sum(d.terms.values()) for d in docs]
+        avg = sum(lengths) / len(lengths) if lengths else 1.0
+        b = self.params.length_norm
+        norm = [1.0 / (1 - b + b * ln / avg) if avg else 1.0 for ln in lengths]
+        idx = _Index(docs, idf, max_idf, postings, context, deletes, cjk_scope, unit, norm)
         for ex in scope.examples:
             idx.examples.append((ex, tx.analyse(ex.text, concepts_weight=p.concept_weight).terms))
         self._cache[key] = idx
@@ -293,7 +299,12 @@ class ScopeJudge:
                 explained[i] = explained.get(i, 0.0) + w * fw
                 if t not in a.negated:
                     explained_pos[i] = explained_pos.get(i, 0.0) + w * fw
-        best_in = max((i for i in explained if not idx.docs[i].excluded), key=lambda i: (explained[i], -i), default=None)
+        # Rank by what a doc explains, discounted for long docs (BM25's length normalisation).
+        best_in = max(
+            (i for i in explained if not idx.docs[i].excluded),
+            key=lambda i: (explained[i] * idx.norm[i], -i),
+            default=None,
+        )
         in_doc = idx.docs[best_in] if best_in is not None else None
         m_in = explained.get(best_in, 0.0) if best_in is not None else 0.0
 

@@ -159,7 +159,13 @@ def normalise(text: str) -> str:
     return re.sub(r"\s+", " ", t)
 
 
+@lru_cache(maxsize=2048)
 def analyse(text: str, *, concepts_weight: float = 1.0) -> Analysis:
+    """Analyse a text (cached: callers must not change the result)."""
+    return _analyse(text, concepts_weight)
+
+
+def _analyse(text: str, concepts_weight: float) -> Analysis:
     t = normalise(text)
     lex = _lex()
     terms: dict[str, float] = {}
