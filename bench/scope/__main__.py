@@ -36,12 +36,12 @@ OWN = Path(__file__).resolve().parent / "projects"
 
 # The thresholds searched when tuning on two projects (leave-one-project-out).
 GRID: dict[str, tuple[float, ...]] = {
-    "coverage_min": (0.22, 0.30, 0.38),
+    "coverage_min": (0.25, 0.30, 0.35),
     "coverage_bug": (0.12, 0.18, 0.24),
-    "exclusion_min": (0.6, 0.8, 1.0),
-    "exclusion_ratio": (0.5, 0.8, 1.2),
-    "additive_gap": (0.45, 0.55, 0.7),
-    "unknown_weight_zh": (0.1, 0.25),
+    "exclusion_min": (0.45, 0.6, 0.8),
+    "exclusion_ratio": (0.3, 0.5, 0.8),
+    "additive_gap": (0.45, 0.55),
+    "unknown_weight_zh": (0.05, 0.1, 0.25),
     "exclusion_notes_weight": (0.6, 0.9),
 }
 
@@ -174,11 +174,16 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--json", action="store_true", help="print one JSON object")
     ap.add_argument("--no-lopo", action="store_true", help="skip the leave-one-project-out tuning (slow)")
     ap.add_argument("--no-latency", action="store_true")
+    ap.add_argument("--tune", action="store_true", help="only print the thresholds tuned on all dev projects")
     args = ap.parse_args(argv)
     _pin_one_core()
     result: dict[str, Any] = {}
     if DEV.is_dir():
         scopes, rows = load_scopes(str(DEV)), load_rows(str(DEV / "requests.jsonl"))
+        if args.tune:
+            best = tune(scopes, rows)
+            print(json.dumps({k: getattr(best, k) for k in GRID}))
+            return
         result["dev"] = evaluate(ScopeJudge(), scopes, rows, worst=10)
         if not args.no_lopo:
             result["leave_one_project_out"] = leave_one_out(scopes, rows)

@@ -37,14 +37,14 @@ class Params:
 
     # Absolute amounts are in units of the weight of a word that only one item has, so they mean the
     # same on a 5-item scope and on a 500-item one.
-    exclusion_min: float = 0.8  # weight of request terms only the exclusion explains
+    exclusion_min: float = 0.6  # weight of request terms only the exclusion explains
     exclusion_ratio: float = 0.5  # ...relative to what the best in-scope item explains
     item_min: float = 0.62  # weight the best item must explain
     coverage_min: float = 0.30  # share of the request the best item explains
-    coverage_bug: float = 0.18  # the same, for a bug report or a question on the item
+    coverage_bug: float = 0.12  # the same, for a bug report or a question on the item
     additive_gap: float = 0.55  # with "also / another / 再…": uncovered share that makes it an extension
     unknown_weight: float = 0.55  # weight of a request term no item or exclusion has (relative to max idf)
-    unknown_weight_zh: float = 0.25  # the same for a Chinese bigram (many straddle two words)
+    unknown_weight_zh: float = 0.1  # the same for a Chinese bigram (many straddle two words)
     context_weight: float = 0.35  # terms of the project's name and goals: the whole project is about them
     concept_weight: float = 1.4
     length_norm: float = 0.3  # how much a long item's extra words are discounted when ranking
