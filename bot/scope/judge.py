@@ -41,13 +41,14 @@ class Params:
     exclusion_ratio: float = 0.5  # ...relative to what the best in-scope item explains
     item_min: float = 0.62  # weight the best item must explain
     coverage_min: float = 0.30  # share of the request the best item explains
-    coverage_bug: float = 0.12  # the same, for a bug report or a question on the item
+    coverage_bug: float = 0.24  # the same, for a bug report or a question on the item
     additive_gap: float = 0.55  # with "also / another / 再…": uncovered share that makes it an extension
     unknown_weight: float = 0.55  # weight of a request term no item or exclusion has (relative to max idf)
     unknown_weight_zh: float = 0.1  # the same for a Chinese bigram (many straddle two words)
     context_weight: float = 0.35  # terms of the project's name and goals: the whole project is about them
     concept_weight: float = 1.4
     length_norm: float = 0.3  # how much a long item's extra words are discounted when ranking
+    cross_script_weight: float = 0.4  # an unknown word in the other script than the scope's
     common_weight: float = 0.35  # an everyday word no item has ("usual", "click", "顾客")
     generic_weight: float = 0.5  # everyday business concepts (customer, order, report…)
     notes_weight: float = 0.8
@@ -187,8 +188,12 @@ class ScopeJudge:
                 w = idx.max_idf * self.params.unknown_weight
             else:
                 w = idx.max_idf * self.params.unknown_weight_zh
-            if term in _COMMON or (not term.isascii() and any(ch in tx.ZH_FUNCTION for ch in term)):
+            if not term.startswith("#") and term.isascii() == idx.cjk_scope:
+                w *= self.params.cross_script_weight  # the other language's words: only concepts bridge
+            if not term.isascii() and any(ch in tx.ZH_FUNCTION for ch in term):
                 w *= self.params.common_weight
+        if term in _COMMON:
+            w *= self.params.common_weight
         if term in idx.context:
             w *= self.params.context_weight
         elif term.startswith("#") and term[1:] in lexicon.GENERIC:
