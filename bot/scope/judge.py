@@ -41,6 +41,7 @@ class Params:
     exclusion_ratio: float = 0.5  # ...relative to what the best in-scope item explains
     item_min: float = 0.62  # weight the best item must explain
     coverage_min: float = 0.30  # share of the request the best item explains
+    coverage_short: float = 0.5  # a short request the item explains this well needs no minimum weight
     coverage_bug: float = 0.24  # the same, for a bug report or a question on the item
     additive_gap: float = 0.55  # with "also / another / 再…": uncovered share that makes it an extension
     unknown_weight: float = 0.55  # weight of a request term no item or exclusion has (relative to max idf)
@@ -68,7 +69,13 @@ class _Doc:
     complement: frozenset[str] = frozenset()
 
 
-_COMMON = frozenset(tx.stem(w) for w in lexicon.COMMON_EN) | lexicon.COMMON_ZH
+# Everyday words, and the words of a bug report ("broken", "报错"), say nothing about which work is asked for.
+_COMMON = (
+    frozenset(tx.stem(w) for w in lexicon.COMMON_EN)
+    | lexicon.COMMON_ZH
+    | frozenset(tx.stem(w) for w in lexicon.BUG_EN if " " not in w and "'" not in w)
+    | frozenset(w for w in lexicon.BUG_ZH if len(w) == 2)
+)
 _RANGE = re.compile(r"(?:last|past|previous)\s+\d+\s+(?:months?|years?|weeks?|days?)|近\s*\d+\s*(?:个月|年|天)")
 _OTHER_THAN = re.compile(r"other than|except|apart from|besides|beyond|any other|其他|其它|以外|之外|除了")
 
@@ -358,7 +365,9 @@ class ScopeJudge:
             return _PartResult(part, VerdictKind.UNLISTED, None, 0.0, "", explanation="No item matches the request.")
         coverage = m_in / total
         cov_min = p.coverage_bug if a.bug else p.coverage_min
-        if m_in < p.item_min * idx.unit or coverage < cov_min:
+        # Weak evidence: the item explains too small a share of the request, or too little in itself
+        # (unless the request is short and almost all about the item).
+        if coverage < cov_min or (m_in < p.item_min * idx.unit and coverage < p.coverage_short):
             return _PartResult(
                 part, VerdictKind.UNLISTED, in_doc, round(coverage, 3), "",
                 explanation=f"Not sure: the closest item, “{in_doc.item.title}”, explains too little of the request.",
