@@ -148,12 +148,19 @@ def test_weak_evidence_is_unlisted_not_a_guess(judge: ScopeJudge) -> None:
 
 
 def test_examples_decide_similar_requests(judge: ScopeJudge) -> None:
-    text = "Can trainers see a member's injury notes before class?"
-    assert judge.check(GYM, text).verdict is not IN
-    learned = Scope(**{**GYM.__dict__, "examples": (Example(text, IN, "staff"),)})
-    v = judge.check(learned, "Could trainers see the injury notes of a member before the class?")
-    assert (v.verdict, v.item_id) == (IN, "staff")
+    text = "Members want to bring a friend to a class for free once a month."
+    similar = "Could a member bring a friend along to one class a month for free?"
+    assert judge.check(GYM, similar).verdict is not IN
+    learned = Scope(**{**GYM.__dict__, "examples": (Example(text, IN, "classes"),)})
+    v = judge.check(learned, similar)
+    assert (v.verdict, v.item_id) == (IN, "classes")
     assert "corrected" in v.explanation
+    # ...and the other way: a PM marks as new work what looked like an item.
+    looked_in = "Can trainers see a member's injury notes before class?"
+    if judge.check(GYM, looked_in).verdict is IN:
+        learned = Scope(**{**GYM.__dict__, "examples": (Example(looked_in, NEW, None),)})
+        v = judge.check(learned, "Could trainers see the injury notes of a member before the class?")
+        assert (v.verdict, v.item_id) == (NEW, None)
     # An unrelated request is not pulled along by the example.
     assert judge.check(learned, "Members want a diet tracker with meal plans.").verdict is OUT
 

@@ -18,6 +18,10 @@ CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
         "sms": ("sms|text message|texts|text them", "短信"),
         "push": ("push|push notification", "推送|消息推送"),
         "whatsapp": ("whatsapp", ""),
+        "dingtalk": ("dingtalk", "钉钉"),
+        "feishu": ("feishu|lark", "飞书"),
+        "wecom": ("wecom|enterprise wechat|wechat work", "企业微信"),
+        "telegram": ("telegram|line app|signal app", ""),
         "wechat_msg": ("wechat message|wechat notification|wechat template message", "微信消息|公众号消息|模板消息|订阅消息"),
         "phone_call": ("phone call|call them|voice call|hotline", "电话|打电话|来电"),
         "slack": ("slack", ""),
@@ -117,6 +121,61 @@ CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
         "pos": ("pos|cash register|point of sale", "收银"),
         "webshop": ("webshop|web shop|online shop|online store|shopify|e-commerce|ecommerce", "网店|商城|电商"),
         "live_selling": ("live selling|livestream|live stream|live streaming|livestreaming", "直播"),
+        # people and organisation
+        "employee_leave": ("leave request|annual leave|holiday request|vacation|time off|sick leave", "请假|休假|年假|病假"),
+        "payroll": ("payroll|salary|salaries|payslip|wage|wages", "工资|薪资|薪酬|工资条"),
+        "attendance": ("attendance|check-in|clock in|clock-in|timesheet|timesheets", "考勤|打卡|签到|出勤"),
+        "recruiting": ("recruiting|recruitment|hiring|job posting|applicant|applicants|candidate|candidates", "招聘|应聘|候选人|简历"),
+        "department": ("department|departments|team structure|org chart", "部门|组织架构"),
+        "expense": ("expense|expenses|reimbursement|reimburse|expense claim", "报销|费用|开支"),
+        "tax": ("tax|taxes|vat|sales tax", "税|增值税|税率|税务"),
+        "ledger": ("ledger|bookkeeping|general ledger|journal entry", "账务|总账|凭证|记账"),
+        # health
+        "patient": ("patient|patients", "患者|病人|病患"),
+        "doctor": ("doctor|doctors|physician|dentist|practitioner|practitioners|therapist", "医生|大夫|医师|牙医"),
+        "medical_record": ("medical record|medical records|clinical notes|health record|emr|ehr", "病历|病例|电子病历|影像"),
+        "prescription": ("prescription|prescriptions|medication|medicine", "处方|药品|用药"),
+        "insurance": ("insurance|insurer|insurers|claim|claims", "保险|医保|理赔"),
+        "consultation": ("consultation|consultations|telehealth|telemedicine", "问诊|咨询|会诊"),
+        # learning
+        "course": ("course|courses|class|classes|lesson|lessons|module|modules|curriculum", "课程|课|课时|章节"),
+        "student": ("student|students|learner|learners|pupil|pupils|trainee", "学生|学员|学习者"),
+        "teacher": ("teacher|teachers|tutor|tutors|instructor|instructors|trainer|trainers", "老师|教师|讲师|教练"),
+        "exam": ("exam|exams|quiz|quizzes|test score|assessment|assessments", "考试|测验|测试题|考核"),
+        "certificate": ("certificate|certificates|certification|diploma", "证书|结业证"),
+        "homework": ("homework|assignment|assignments", "作业"),
+        # logistics and field work
+        "warehouse": ("warehouse|warehouses|depot|depots", "仓库|仓储"),
+        "vehicle": ("vehicle|vehicles|truck|trucks|van|vans|fleet|car|cars", "车辆|卡车|货车|车队"),
+        "route": ("route|routes|routing|route planning|navigation", "路线|路径|导航|线路"),
+        "maintenance": ("maintenance|service interval|repair|repairs|servicing", "维修|保养|维护"),
+        "device": ("device|devices|sensor|sensors|iot|hardware|scanner|scanners|printer|printers", "设备|传感器|硬件|扫码枪|打印机"),
+        "barcode": ("barcode|barcodes|qr code|qr codes|scan|scanning", "条码|条形码|二维码|扫码"),
+        "fuel": ("fuel|petrol|diesel|gas station", "油费|加油|燃油"),
+        # sales and marketing
+        "lead": ("lead|leads|prospect|prospects|opportunity|opportunities|pipeline deal", "线索|商机|潜在客户"),
+        "campaign": ("campaign|campaigns|newsletter|email marketing|marketing", "营销|推广|活动推送|市场活动"),
+        "crm": ("crm|salesforce|hubspot|zoho", "crm|客户管理系统"),
+        "helpdesk_tool": ("zendesk|freshdesk|intercom|jira service|servicenow", "工单系统"),
+        "analytics_tool": ("google analytics|adobe analytics|mixpanel|matomo", "百度统计|友盟"),
+        "referral": ("referral|refer a friend|invite a friend|invite friends|affiliate", "推荐好友|拉新|分销"),
+        "presale": ("pre-order|preorder|pre-sale|presale", "预售"),
+        "group_buy": ("group buy|group buying|group deal|team purchase", "拼团|团购"),
+        "gift_card": ("gift card|gift cards|gift voucher|stored value|wallet balance", "礼品卡|储值卡|余额"),
+        "auction": ("auction|auctions|bidding|bid", "拍卖|竞价|竞拍"),
+        "membership_tier": ("membership tier|membership tiers|membership level|vip|gold member|loyalty tier", "会员等级|vip|等级"),
+        # content and files
+        "article": ("article|articles|blog|blog post|news|news item|announcement|announcements|banner|banners", "文章|新闻|公告|资讯|横幅|轮播图"),
+        "file": ("file|files|attachment|attachments|upload|uploads|document|documents", "文件|附件|上传|文档"),
+        "comment": ("comment|comments|feedback form", "评论|留言"),
+        "signature": ("e-signature|esignature|digital signature|sign electronically|docusign", "电子签名|电子签章|签字"),
+        "backup": ("backup|backups|restore|disaster recovery", "备份|恢复|容灾"),
+        "audit_log": ("audit log|audit trail|activity log|change history", "审计日志|操作日志|操作记录"),
+        "two_factor": ("two-factor|2fa|mfa|multi-factor|one-time code|otp|verification code", "双因素|二次验证|验证码|短信验证"),
+        "privacy": ("gdpr|privacy|consent|data protection|personal data", "隐私|个人信息|数据保护"),
+        "accessibility": ("accessibility|wcag|screen reader", "无障碍"),
+        "performance": ("performance|slow|load time|loading time|speed", "性能|加载慢|卡顿|速度"),
+        "dark_mode": ("dark mode|dark theme", "深色模式|暗黑模式|夜间模式"),
         # content and reporting
         "report": ("report|reports|reporting", "报表|报告|统计"),
         "dashboard": ("dashboard|dashboards", "看板|仪表盘|大屏"),
@@ -163,8 +222,9 @@ CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
 ADDITIVE_EN = (
     "also", "too", "as well", "another", "additional", "extra", "second", "third", "more", "new", "besides",
     "in addition", "on top", "other than", "not just", "not only", "expand", "extend", "beyond",
+    "add", "build", "create", "introduce", "set up",
 )
-ADDITIVE_ZH = ("再", "还要", "另外", "新增", "额外", "多加", "增加", "加一个", "加个", "除了", "也", "扩展", "以外", "新的")
+ADDITIVE_ZH = ("再", "还要", "另外", "新增", "额外", "多加", "增加", "加一个", "加个", "除了", "也", "扩展", "以外", "新的", "做一个", "做个", "开发", "搞个")
 
 # Words that mark a report on something that should already work (a bug or a question).
 BUG_EN = (
@@ -206,31 +266,29 @@ COMMON_EN = frozenset(
     """
     able about above across act actually add after afternoon again against ago agree ahead allow almost alone along
     always amount annoy annoying another answer anybody anymore anyway appear apply arrive ask asking away back bad
-    basically become before begin behind believe below best better big bigger bit block body bottom box break bring
-    broad build busy button buy call calling came care careful carry case cause certain chance change changed check
-    choose clear clearly click close closed colleague come comes coming common complain confirm confuse correct cost
-    could couple course cover create current currently cut daily deal decide definitely describe detail different
-    difficult direct directly display does done double down drop due during early easier easy else end enough enter
-    entire even ever every everybody everyone exact exactly example expect explain extra fact fail fair fall far fast
-    feel feels figure fill final finally find fine finish first fix fixed follow following forget form forward free
-    friend front full fully further future gave general get give given glad go goes going gone good great group guess
-    half hand handle happen happened happens happy hard hear heard held help high hold home hope hour huge idea
-    immediately important include including inside instead interest issue job join keep kept kind knew know known
-    large last late later least leave left less level life light likely line list little live long longer look lose
-    lost lot love low main mainly major make making many mark matter mean means meet mention middle might mind minute
-    miss moment more morning most move much must name near nearly need never next nice night nobody normal normally
-    note nothing notice number obviously occur offer often old once open opened option order original others
-    otherwise outside overall page part particular pass past people perhaps person pick piece place plan play please
-    plus point possible pretty previous probably problem proper properly provide pull push put question quick quickly
-    quite rather reach read ready real reason recent recently remember remove reply request require right round run
-    running said same saw say says screen second see seem seems send sense sent separate serious set several share
-    short shortly should show showing shown side simple simply since single slow small someone something sometimes
-    soon sorry sort sound speak special spend start started state stay step still stop straight stuck such suddenly
-    suggest support suppose sure switch take taken talk tell test thank thing think though thought through time
-    today together told too took top total touch tried true try trying turn type under understand unless until update
-    updated upon urgent usual usually value various version view wait want wanted watch way week well went whatever
-    whenever whether while whole wide wish within without wonder word work worked world worry write wrong yet young
-    customer customers user users client clients people staff team colleague colleagues boss everyone
+    basically become before begin behind believe below best better big bigger bit break bring broad build busy
+    button buy call calling came care careful carry case cause certain change changed check choose clear clearly
+    click close closed colleague come comes coming common complain confirm confuse correct cost could couple course
+    cover create current currently cut daily deal decide definitely describe detail different difficult direct
+    directly display does done double down drop due during early easier easy else end enough enter entire even ever
+    every everybody everyone exact exactly example expect explain extra fact fail fair fall far fast feel feels
+    figure fill final finally find fine finish first fix fixed follow following forget forward full fully further
+    future gave general get give given glad go goes going gone good great guess half handle happen happened happens
+    happy hard hear heard held help high hold hope hour huge idea immediately important include including inside
+    instead join keep kept kind knew know known large last late later least leave left less likely little live long
+    longer look lose lost lot love low main mainly major make making many matter mean means meet mention middle
+    might mind minute miss moment more morning most move much must near nearly need never next nice night nobody
+    normal normally nothing notice obviously occur often old once open opened original others otherwise outside
+    overall page part particular pass past people perhaps person pick place please plus point possible pretty
+    previous probably proper properly provide pull put quick quickly quite rather reach read ready real reason
+    recent recently remember remove reply request require right run running said same saw say says screen second see
+    seem seems send sense sent separate serious set several short shortly should show showing shown simple simply
+    since single slow small someone something sometimes soon sorry sort sound speak special spend start started stay
+    still stop straight stuck such suddenly suggest suppose sure take taken talk tell thank thing think though
+    thought through time today together told too took total touch tried true try trying turn under understand unless
+    until update updated upon urgent usual usually various wait want wanted way week well went whatever whenever
+    whether while whole wide wish within without wonder work worked worry write wrong yet young customer customers
+    user users client clients people staff team colleague colleagues boss everyone
     """.split()
 )
 COMMON_ZH = frozenset(
