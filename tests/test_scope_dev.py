@@ -16,12 +16,12 @@ OWN = Path(__file__).resolve().parent.parent / "bench" / "scope" / "projects"
 def test_dev_set_floor() -> None:
     report = run_eval(str(DEV), str(DEV / "requests.jsonl"))
     # Floors at what the checker reaches now (see bench/scope), so a change that makes it worse fails.
-    assert report["macro_f1"] >= 0.83
+    assert report["macro_f1"] >= 0.80
     assert report["leak"] <= 0.05
     assert report["per_language"]["zh"]["macro_f1"] >= 0.85
 
 
 def test_own_held_out_projects_floor() -> None:
     report = run_eval(str(OWN), str(OWN / "requests.jsonl"))
-    assert report["macro_f1"] >= 0.84
-    assert report["leak"] <= 0.12
+    assert report["macro_f1"] >= 0.82
+    assert report["leak"] <= 0.06

@@ -39,6 +39,7 @@ class Params:
     # same on a 5-item scope and on a 500-item one.
     exclusion_min: float = 0.6  # weight of request terms only the exclusion explains
     exclusion_ratio: float = 0.5  # ...relative to what the best in-scope item explains
+    exclusion_title: float = 1.0  # a hit on an exclusion's title this strong decides even then
     item_min: float = 0.62  # weight the best item must explain
     coverage_min: float = 0.30  # share of the request the best item explains
     coverage_short: float = 0.5  # a short request the item explains this well needs no minimum weight
@@ -350,10 +351,20 @@ class ScopeJudge:
             if distinct > best_distinct:
                 best_out, best_distinct = i, distinct
         distinct_in = 0.0
+        title_hit = 0.0  # what only the exclusion explains, from its title: the excluded thing itself
+        if best_out is not None:
+            out_terms = idx.docs[best_out].terms
+            title_hit = sum(
+                weights[t]
+                for t in a.terms
+                if out_terms.get(t) == 1.0 and t not in a.negated and t not in idx.context and not idx.in_scope_has(t)
+            )
         if in_doc is not None and best_out is not None:
             out_doc = idx.docs[best_out]
             distinct_in = sum(weights[t] * in_doc.terms[t] for t in a.terms if t in in_doc.terms and t not in out_doc.terms)
-        if best_out is not None and best_distinct >= p.exclusion_min * idx.unit and best_distinct >= p.exclusion_ratio * distinct_in:
+        if best_out is not None and best_distinct >= p.exclusion_min * idx.unit and (
+            best_distinct >= p.exclusion_ratio * distinct_in or title_hit >= p.exclusion_title * idx.unit
+        ):
             d = idx.docs[best_out]
             score = min(1.0, 0.5 + best_distinct / (2 * total) + 0.1 * min(best_distinct / (p.exclusion_min * idx.unit) - 1, 2))
             return _PartResult(
@@ -403,8 +414,20 @@ class ScopeJudge:
                 extras.append(f"{c.label}: the item covers {', '.join(covered)} only")
             else:
                 extras.append(f"{c.label}: not named in the item")
+        if a.additive:
+            # "…go straight into Xero instead of a CSV": asking for more, naming what no item has.
+            for t in sorted(a.terms):
+                if t in a.negated or t in idx.idf or t in _COMMON or t in idx.context:
+                    continue
+                if t.startswith("#"):
+                    c = tx.concept(t[1:])
+                    if c.category in EXTENSION_CATEGORIES or t[1:] in lexicon.GENERIC or t[1:] in lexicon.IMPLIES.values():
+                        continue
+                    extras.append(f"{c.label}: named by no item")
+                elif t.isascii() and t.isalpha() and len(t) >= 3 and not idx.cjk_scope:
+                    extras.append(f"{t}: named by no item")
         doc_numbers = set(re.findall(r"\d+", (doc.item.title + " " + doc.item.notes).replace(",", "")))
-        for amount in sorted(a.amounts):
+        for amount in sorted(a.amounts - a.years):
             digits = re.sub(r"\D", "", amount.split(".")[0])
             if digits and digits not in doc_numbers:
                 extras.append(f"{amount.strip()}: a quantity the item does not name")

@@ -92,7 +92,8 @@ CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
         "role": ("role|roles|permission|permissions|access right|access rights|read-only|read only", "角色|权限|只读"),
         "admin": ("admin|administrator|back office|back-office|backend|back end|dashboard admin", "后台|管理后台|管理员"),
         # commerce
-        "invoice": ("invoice|invoices|bill|bills|billing|credit note|fapiao", "发票|账单|开票"),
+        "invoice": ("invoice|invoices|credit note|fapiao|vat receipt", "发票|开票"),
+        "bill": ("bill|bills|billing|statement of account", "账单"),
         "payment": ("payment|payments|pay|paying|paid|credit card|card payment|paypal", "支付|付款|付钱|收款|买单"),
         "payment_method": ("credit card|debit card|card payment|paypal|alipay|apple pay|google pay|stripe|payment provider|payment providers|wechat pay|klarna", "信用卡|银行卡|支付宝|微信支付|云闪付|支付方式"),
         "refund": ("refund|refunds|money back|reimburse", "退款|退钱|钱退"),
@@ -221,7 +222,7 @@ CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
 # Words that mark a request as asking for more than what exists.
 ADDITIVE_EN = (
     "also", "too", "as well", "another", "additional", "extra", "second", "third", "more", "new", "besides",
-    "in addition", "on top", "other than", "not just", "not only", "expand", "extend", "beyond",
+    "in addition", "on top", "other than", "not just", "not only", "instead of", "expand", "extend", "beyond",
     "add", "build", "create", "introduce", "set up",
 )
 ADDITIVE_ZH = ("再", "还要", "另外", "新增", "额外", "多加", "增加", "加一个", "加个", "除了", "也", "扩展", "以外", "新的", "做一个", "做个", "开发", "搞个")
