@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 from ..domain import Example, Scope, ScopeItem, Verdict, VerdictKind, VerdictPart
 from . import lexicon
+from . import messages as msg
 from . import text as tx
 
 # Categories whose concepts mark an extension when the matched item does not name them.
@@ -114,7 +115,7 @@ def _sentences(notes: str) -> list[str]:
 
 
 class ScopeJudge:
-    """Two-step scope checker (retrieve, then judge). Thread-safe for reading; caches one index per scope."""
+    """Two-step scope checker (retrieve, then judge). Caches one index per scope; use one per thread."""
 
     def __init__(self, params: Params | None = None, cache_size: int = 32) -> None:
         self.params = params or Params()
@@ -291,7 +292,7 @@ class ScopeJudge:
             item.id if item else None,
             round(best_sim, 3),
             clause,
-            explanation=f"Judged like an earlier request a PM corrected: “{best.text[:120]}”.",
+            explanation=msg.like_corrected(best.text),
         )
 
     # --- judge one part ------------------------------------------------------------------------
@@ -302,7 +303,7 @@ class ScopeJudge:
         weights = {t: self._weight(idx, t, w) for t, w in a.terms.items()}
         total = sum(w for t, w in weights.items() if t not in a.negated)
         if not total:
-            return _PartResult(part, VerdictKind.UNLISTED, None, 0.0, "", explanation="The request has no words to match.")
+            return _PartResult(part, VerdictKind.UNLISTED, None, 0.0, "", explanation=msg.no_words())
         # Retrieval over the postings: what each doc explains of the request.
         explained: dict[int, float] = {}
         explained_pos: dict[int, float] = {}  # without negated terms
@@ -369,11 +370,11 @@ class ScopeJudge:
             score = min(1.0, 0.5 + best_distinct / (2 * total) + 0.1 * min(best_distinct / (p.exclusion_min * idx.unit) - 1, 2))
             return _PartResult(
                 part, VerdictKind.OUT_OF_SCOPE, d, score, self._clause(d, a),
-                explanation=f"Asks for what the scope excludes: {d.item.title}.",
+                explanation=msg.excluded(d.item.title),
             )
 
         if in_doc is None:
-            return _PartResult(part, VerdictKind.UNLISTED, None, 0.0, "", explanation="No item matches the request.")
+            return _PartResult(part, VerdictKind.UNLISTED, None, 0.0, "", explanation=msg.no_item())
         coverage = m_in / total
         cov_min = p.coverage_bug if a.bug else p.coverage_min
         # Weak evidence: the item explains too small a share of the request, or too little in itself
@@ -381,18 +382,17 @@ class ScopeJudge:
         if coverage < cov_min or (m_in < p.item_min * idx.unit and coverage < p.coverage_short):
             return _PartResult(
                 part, VerdictKind.UNLISTED, in_doc, round(coverage, 3), "",
-                explanation=f"Not sure: the closest item, “{in_doc.item.title}”, explains too little of the request.",
+                explanation=msg.not_sure(in_doc.item.title),
             )
 
         # Extensions: a channel, platform, language… the item does not name; or "also / 再" with new words.
         extras = self._extras(idx, in_doc, a)
         uncovered = sum(w for t, w in weights.items() if t not in in_doc.terms and t not in a.negated) / total
         if extras or (a.additive and uncovered >= p.additive_gap and not a.bug):
-            expl = "; ".join(extras) if extras else "asks for more than the item names"
             return _PartResult(
                 part, VerdictKind.UNLISTED, in_doc, round(max(0.5, uncovered), 3), self._clause(in_doc, a),
                 extras=tuple(extras),
-                explanation=f"Extends “{in_doc.item.title}”: {expl}.",
+                explanation=msg.extends(in_doc.item.title, extras),
             )
         score = min(1.0, 0.4 + coverage * 0.6 + (0.1 if a.bug else 0.0))
         return _PartResult(part, VerdictKind.IN_SCOPE, in_doc, score, self._clause(in_doc, a))
@@ -411,9 +411,9 @@ class ScopeJudge:
             if not covered and not a.additive:
                 continue  # "on my iPad, the checkout…": a place where it happens, not more than the item
             if covered:
-                extras.append(f"{c.label}: the item covers {', '.join(covered)} only")
+                extras.append(msg.extra_beyond(c.label, covered))
             else:
-                extras.append(f"{c.label}: not named in the item")
+                extras.append(msg.extra_unnamed(c.label))
         if a.additive:
             # "…go straight into Xero instead of a CSV": asking for more, naming what no item has.
             for t in sorted(a.terms):
@@ -423,17 +423,17 @@ class ScopeJudge:
                     c = tx.concept(t[1:])
                     if c.category in EXTENSION_CATEGORIES or t[1:] in lexicon.GENERIC or t[1:] in lexicon.IMPLIES.values():
                         continue
-                    extras.append(f"{c.label}: named by no item")
+                    extras.append(msg.extra_new(c.label))
                 elif t.isascii() and t.isalpha() and len(t) >= 3 and not idx.cjk_scope:
-                    extras.append(f"{t}: named by no item")
+                    extras.append(msg.extra_new(t))
         doc_numbers = set(re.findall(r"\d+", (doc.item.title + " " + doc.item.notes).replace(",", "")))
         for amount in sorted(a.amounts - a.years):
             digits = re.sub(r"\D", "", amount.split(".")[0])
             if digits and digits not in doc_numbers:
-                extras.append(f"{amount.strip()}: a quantity the item does not name")
+                extras.append(msg.extra_quantity(amount.strip()))
         for y in sorted(a.years - doc.years):
             if doc.years:
-                extras.append(f"{y}: the item covers {', '.join(sorted(doc.years))}")
+                extras.append(msg.extra_period(y, sorted(doc.years)))
         return extras
 
     def _clause(self, doc: _Doc, a: tx.Analysis) -> str:
