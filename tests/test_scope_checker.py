@@ -179,3 +179,15 @@ def test_fast_on_a_large_scope(judge: ScopeJudge) -> None:
     for _ in range(20):
         judge.check(big, "The report export of feature 512 is broken")
     assert (time.perf_counter() - start) / 20 < 0.05
+
+
+@pytest.mark.parametrize("text", ["", "   ", "???", "🙂🙂", "1. 2. 3.", "x" * 4000, "中" * 4000])
+def test_odd_input_is_unlisted_not_an_error(judge: ScopeJudge, text: str) -> None:
+    v = judge.check(GYM, text)
+    assert v.verdict is NEW and v.item_id is None
+
+
+def test_a_wall_of_parts_is_capped(judge: ScopeJudge) -> None:
+    text = " ".join(f"{n}. the waiting list is broken for class {n}." for n in range(1, 40))
+    v = judge.check(GYM, text)
+    assert 1 < len(v.parts) <= 12

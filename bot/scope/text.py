@@ -274,6 +274,9 @@ _JOINERS = re.compile(
 _LEADIN = re.compile(r"^\s*(?:two|three|a few|several|some)\s+(?:things|questions|requests|points|issues)\s*[:：]\s*|^\s*[两二三几]个(?:问题|事情|需求|事)[:：]\s*", re.IGNORECASE)
 
 
+MAX_PARTS = 12
+
+
 def split_parts(text: str) -> list[str]:
     """Split a request into its parts: '1. … 2. …', '…; …', '… and also …', '…. Also …', '另外…'."""
     body = _LEADIN.sub("", text.strip())
@@ -292,4 +295,7 @@ def split_parts(text: str) -> list[str]:
     for p in pieces:
         out.extend(s for s in _JOINERS.split(p) if s)
     cleaned = [re.sub(r"^\s*(?:and|plus)\b[\s,，:：]*", "", s, flags=re.IGNORECASE).strip(" ,，") for s in out]
-    return [c for c in cleaned if len(c) >= 4]
+    parts = [c for c in cleaned if len(c) >= 4]
+    if len(parts) > MAX_PARTS:  # a wall of text: judge its last stretch as one part
+        parts = [*parts[: MAX_PARTS - 1], " ".join(parts[MAX_PARTS - 1 :])]
+    return parts
