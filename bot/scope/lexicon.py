@@ -233,7 +233,7 @@ BUG_EN = (
     "does not", "isn't", "didn't", "hasn't", "haven't", "wasn't", "aren't", "won't", "cant", "can not", "couldn't",
     "dont", "doesnt", "isnt", "didnt", "don't see", "can't", "cannot", "stopped", "stuck", "blank", "never arrives",
     "behind", "too high", "too low", "should be", "supposed to", "i thought", "where do", "where can", "how do",
-    "how does", "is there", "still", "nothing",
+    "how does", "is there", "still", "nothing", "gives nothing", "gives no", "gives an error",
 )
 BUG_ZH = (
     "bug", "报错", "错误", "失败", "不显示", "没显示", "打不开", "进不去", "转圈", "异常", "不对", "闪退", "没有", "没收到",

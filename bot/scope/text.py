@@ -154,8 +154,13 @@ def _has_phrase(text: str, phrases: tuple[str, ...]) -> bool:
     return False
 
 
+# "The search returns nothing": the verb, not a product return.
+_RETURNS_VERB = re.compile(r"\breturn(s|ed|ing)?\b(?=\s+(?:nothing|no\b|none|an? error|empty|zero|0\b|the wrong|wrong|null|blank))")
+
+
 def normalise(text: str) -> str:
     t = text.lower().replace("’", "'").replace("e-mail", "email")
+    t = _RETURNS_VERB.sub("gives", t)
     return re.sub(r"\s+", " ", t)
 
 
