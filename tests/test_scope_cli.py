@@ -108,3 +108,10 @@ def test_eval_rejects_a_bad_label(project_dir: Path) -> None:
     (project_dir / "bad.jsonl").write_text('{"id": "x", "project": "gym-booking", "text": "hi", "label": "maybe"}\n')
     res = CliRunner().invoke(cli, ["scope", "eval", str(project_dir), str(project_dir / "bad.jsonl")])
     assert res.exit_code != 0 and "label" in res.output
+
+
+def test_check_reports_a_broken_project_file(tmp_path: Path) -> None:
+    (tmp_path / "bad.yaml").write_text("project: x\nname: y\n", encoding="utf-8")
+    res = CliRunner().invoke(cli, ["scope", "check", str(tmp_path / "bad.yaml"), "hello"])
+    assert res.exit_code == 1
+    assert "in_scope: missing required field" in res.output
