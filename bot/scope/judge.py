@@ -34,7 +34,8 @@ EXTENSION_CATEGORIES = ("channel", "platform", "language", "environment", "curre
 
 @dataclass(frozen=True)
 class Params:
-    """Thresholds, tuned with leave-one-project-out on labelled projects (see bench/scope)."""
+    """Thresholds. The main ones were tuned on labelled projects; `python -m bench.scope` re-tunes them with one
+    project held out at a time, to show how much of the tuning carries over to a project it has not seen."""
 
     # Absolute amounts are in units of the weight of a word that only one item has, so they mean the
     # same on a 5-item scope and on a 500-item one.
