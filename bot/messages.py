@@ -176,6 +176,6 @@ def timeline(rec: RequestRecord, *, show_letter: bool) -> str:
         lines.append(f"  {when(e.at)}  {e.kind:<17} {e.actor.display} via {e.actor.platform}{text}")
     if rec.letter and show_letter:
         lines += ["", letter_text(rec, rec.letter)]
-    elif rec.letter:
+    elif rec.letter or rec.status in (RequestStatus.LETTER_DRAFTED, RequestStatus.LETTER_SENT):
         lines.append("A letter has been drafted; only the project's PMs can read it.")
     return "\n".join(lines)

@@ -657,7 +657,7 @@ class IntakeService:
             data=payload,
             dedupe_key=dedupe,
         )
-        await tx.add_notice(notice, available_at=self.clock.now())
+        await tx.add_notice(notice)
 
 
 def normalize_ref(ref: str) -> str:

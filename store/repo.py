@@ -469,9 +469,10 @@ class SqlTransaction(Transaction):
 
     # outbox ------------------------------------------------------------------------------------
 
-    async def add_notice(self, notice: Notice, *, available_at: datetime) -> None:
+    async def add_notice(self, notice: Notice, *, available_at: datetime | None = None) -> None:
+        now = datetime.now(UTC)
         values = {
-            "created_at": available_at,
+            "created_at": now,
             "platform": notice.platform,
             "kind": notice.kind,
             "audience": notice.audience,
@@ -483,7 +484,7 @@ class SqlTransaction(Transaction):
             "dedupe_key": notice.dedupe_key,
             "status": "pending",
             "attempts": 0,
-            "available_at": available_at,
+            "available_at": available_at or now,
         }
         ins = _insert(self.dialect, OutboxEntry).values(**values)
         if notice.dedupe_key:

@@ -127,7 +127,7 @@ class ConsoleBot:
         self.stdin = stdin or sys.stdin
         self.out = stdout or sys.stdout
         self.interactive = self.stdin.isatty() if interactive is None else interactive
-        self.dispatcher = Dispatcher(service.store, [ConsoleSink(self.out)], clock=service.clock, poll_interval=0.05)
+        self.dispatcher = Dispatcher(service.store, [ConsoleSink(self.out)], poll_interval=0.05)
         self.commands: dict[str, Callable[[str], Awaitable[None]]] = {
             "request": self.cmd_request,
             "scope": self.cmd_scope,

@@ -108,7 +108,7 @@ def _runtime_ctx(given: Runtime | None) -> Callable[[web.Application], AsyncIter
 async def _dispatcher_ctx(app: web.Application) -> AsyncIterator[None]:
     sinks = [factory(app) for factory in app[SINK_FACTORIES]]
     rt = app[RUNTIME]
-    dispatcher = Dispatcher(rt.store, sinks, clock=rt.service.clock, poll_interval=app[OPTIONS]["poll_interval"])
+    dispatcher = Dispatcher(rt.store, sinks, poll_interval=app[OPTIONS]["poll_interval"])
     app[DISPATCHER] = dispatcher
     task = asyncio.create_task(dispatcher.run_forever(), name="outbox-dispatcher")
     try:
