@@ -58,7 +58,7 @@ def test_the_shared_dev_projects_load() -> None:
 
 def test_bad_yaml_names_the_line() -> None:
     text = VALID.replace('  - {id: login, title: "Login"}', '  - {id: login, title: "Login"')
-    [(line, field, msg)] = problems(text)
+    [(line, _field, msg)] = problems(text)
     assert line == 10 and "not valid YAML" in msg
     with pytest.raises(ProjectFileError, match=r"^demo\.yaml:10: not valid YAML"):
         load_project_text(text, "demo.yaml")
