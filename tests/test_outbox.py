@@ -141,3 +141,24 @@ async def test_only_platforms_with_a_sink_are_claimed(service: IntakeService, st
     assert (await rows(store))[0]["status"] == "pending"
     stats = await store.outbox.stats(datetime.now(UTC) + timedelta(seconds=60))
     assert stats.pending == 1 and stats.oldest_pending_age >= 59
+
+
+async def test_two_dispatchers_on_one_database_deliver_each_notice_once(service: IntakeService, db_url: str) -> None:
+    import asyncio
+
+    for i in range(40):
+        await service.submit_request(project="acme-portal", actor=MEMBER, text=f"request number {i}")
+    # Two separate stores (two connection pools), as two server processes would have.
+    stores = [SqlStore.from_url(db_url), SqlStore.from_url(db_url)]
+    sinks = [RecordingSink(), RecordingSink()]
+    try:
+        dispatchers = [
+            Dispatcher(s, [k], batch=3, worker=f"w{i}") for i, (s, k) in enumerate(zip(stores, sinks, strict=True))
+        ]
+        await asyncio.gather(*(d.drain(max_rounds=100) for d in dispatchers))
+    finally:
+        for s in stores:
+            await s.close()
+    delivered = sinks[0].delivered + sinks[1].delivered
+    assert len(delivered) == 40 and len(set(delivered)) == 40
+    assert sinks[0].delivered and sinks[1].delivered  # both took a share
