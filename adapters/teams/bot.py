@@ -23,8 +23,6 @@ from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
 from botbuilder.schema import (
     Activity,
     ActivityTypes,
-    AdaptiveCardInvokeResponse,
-    AdaptiveCardInvokeValue,
     Attachment,
     ChannelAccount,
 )
@@ -122,8 +120,7 @@ class IntakeTeamsBot(TeamsActivityHandler):
             log.exception("teams: failed to handle a %s activity", turn_context.activity.type)
             sorry = "Sorry, something went wrong on my side while handling that. Please try again in a moment."
             if turn_context.activity.type == ActivityTypes.invoke:
-                body = AdaptiveCardInvokeResponse(status_code=200, type=MESSAGE_CONTENT_TYPE, value=sorry)
-                value = InvokeResponse(status=200, body=body.serialize())
+                value = InvokeResponse(status=200, body=invoke_body(Reply(text=sorry)))
                 await turn_context.send_activity(Activity(type=ActivityTypes.invoke_response, value=value))
             elif turn_context.activity.type == ActivityTypes.message:
                 try:
@@ -285,16 +282,23 @@ class IntakeTeamsBot(TeamsActivityHandler):
 
     # --- card buttons --------------------------------------------------------------------------
 
-    async def on_adaptive_card_invoke(
-        self, turn_context: TurnContext, invoke_value: AdaptiveCardInvokeValue
-    ) -> AdaptiveCardInvokeResponse:
-        action = invoke_value.action or {}
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
+        """Answer `adaptiveCard/action` (Action.Execute) here; other invokes go to the SDK's handler.
+
+        The response body is plain JSON: the SDK's AdaptiveCardInvokeResponse model cannot carry the
+        string value of a message response.
+        """
+        activity = turn_context.activity
+        if activity.name != "adaptiveCard/action":
+            return await super().on_invoke_activity(turn_context)
+        action = activity.value.get("action") if isinstance(activity.value, dict) else None
+        if not isinstance(action, dict) or action.get("type") != "Action.Execute":
+            body = {"statusCode": 400, "type": "application/vnd.microsoft.error",
+                    "value": {"code": "BadRequest", "message": "The invoke carries no Action.Execute."}}
+            return InvokeResponse(status=200, body=body)
         data = dict(action.get("data") or {})
         data.setdefault("intake", action.get("verb"))
-        reply = await self.card_action(turn_context, data)
-        if reply.card is not None:
-            return AdaptiveCardInvokeResponse(status_code=200, type=cards.CARD_CONTENT_TYPE, value=reply.card)
-        return AdaptiveCardInvokeResponse(status_code=200, type=MESSAGE_CONTENT_TYPE, value=reply.text or "")
+        return InvokeResponse(status=200, body=invoke_body(await self.card_action(turn_context, data)))
 
     async def render_submit_reply(self, turn_context: TurnContext, verb: str, reply: Reply) -> None:
         """Action.Submit path: forms opened from a card are new messages; results replace the clicked card."""
@@ -484,6 +488,13 @@ class IntakeTeamsBot(TeamsActivityHandler):
         rec = await send(rec.ref, actor=actor)
         self.wake()
         return self.letter_reply(rec, note="Queued to send by email.")
+
+
+def invoke_body(reply: Reply) -> dict[str, Any]:
+    """The body of an adaptiveCard/action response: a card that replaces the clicked one, or a message."""
+    if reply.card is not None:
+        return {"statusCode": 200, "type": cards.CARD_CONTENT_TYPE, "value": reply.card}
+    return {"statusCode": 200, "type": MESSAGE_CONTENT_TYPE, "value": reply.text or ""}
 
 
 def snapshot(rec: RequestRecord) -> dict[str, Any]:
