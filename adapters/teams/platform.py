@@ -110,7 +110,7 @@ async def messages_route(request: web.Request) -> web.Response:
         return _problem(400, "The activity has no conversation or serviceUrl.")
 
     state = request.app[TEAMS]
-    auth_header = request.headers.get("Authorization", "")
+    auth_header = request.headers.get("Authorization")  # None when absent: the SDK treats "" differently
     try:
         auth = await state.adapter.bot_framework_authentication.authenticate_request(activity, auth_header)
     except Exception as exc:  # PermissionError, jwt errors, unknown signing keys: all mean "not authenticated"
