@@ -19,7 +19,7 @@ from email.utils import format_datetime, make_msgid, parseaddr
 
 from aiohttp import web
 
-from bot.domain import Letter, Project, RequestRecord
+from bot.domain import Letter, Project
 from bot.errors import NotFound
 
 TOKEN_TTL_SECONDS = 3 * 24 * 3600
@@ -74,7 +74,7 @@ def _one_line(value: str) -> str:
     return value
 
 
-def build_eml(rec: RequestRecord, project: Project, letter: Letter, *, sender: str | None, now: datetime) -> bytes:
+def build_eml(project: Project, letter: Letter, *, sender: str | None, now: datetime) -> bytes:
     """Build the letter as an unsent RFC 5322 message (mail clients open it as a draft to send)."""
     msg = EmailMessage()
     msg["Subject"] = _one_line(letter.subject)
@@ -113,7 +113,7 @@ async def serve_letter(request: web.Request) -> web.Response:
         raise web.HTTPNotFound(text="That letter no longer exists.") from None
     if rec.letter is None:
         raise web.HTTPNotFound(text=f"{ref} has no letter.")
-    body = build_eml(rec, project, rec.letter, sender=settings.mail_from, now=now)
+    body = build_eml(project, rec.letter, sender=settings.mail_from, now=now)
     return web.Response(
         body=body,
         content_type="message/rfc822",
