@@ -3,11 +3,13 @@ input, and how delivery copes with a connector that fails or a review channel th
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 
 import pytest
 
+from adapters.web.app import DISPATCHER
 from tests.support.teams import (
     INTAKE_CHANNEL,
     MEMBER,
@@ -76,12 +78,13 @@ async def test_a_retried_activity_is_processed_once(teams: Harness) -> None:
 
 async def test_connector_failures_are_retried_through_the_outbox(teams: Harness) -> None:
     await teams.add_to_channel(REVIEW_CHANNEL)
-    teams.connector.fail_next(503)
-    teams.connector.fail_next(429, **{"Retry-After": "0.1"})
+    teams.connector.fail_next(503, conversation=REVIEW_CHANNEL)
+    teams.connector.fail_next(429, conversation=REVIEW_CHANNEL, **{"Retry-After": "0.1"})
     await teams.say_in_channel(MEMBER, "request Please add a live chat with our service team")
     cards = await teams.connector.wait_for(lambda: [c for c in teams.connector.posts(REVIEW_CHANNEL) if c.card])
     assert len(cards) == 1
     assert teams.connector.failures == []
+    assert teams.app[DISPATCHER].stats.retried == 2
 
 
 async def test_a_review_card_waits_for_the_bot_to_join_the_review_channel(teams: Harness) -> None:
@@ -115,3 +118,59 @@ async def test_welcome_in_personal_chat_once(teams: Harness) -> None:
     welcomes = [c for c in teams.connector.posts("a:personal-pm-pat") if c.text.startswith("Hello! I'm intake-bot")]
     assert len(welcomes) == 1
     assert "request TEXT" in welcomes[0].text
+
+
+async def test_a_retried_invoke_is_processed_once(teams: Harness) -> None:
+    await teams.add_to_channel(REVIEW_CHANNEL)
+    await teams.say_in_channel(MEMBER, "request Can the order history export to PDF?")
+    card = (await teams.connector.wait_for(lambda: [c for c in teams.connector.posts(REVIEW_CHANNEL) if c.card]))[0]
+    payload = load_payload("invoke_adaptive_card_action", teams.connector.url, id="f:retried-click", replyToId=card.posted_id)
+    payload["from"] = PM
+    payload["conversation"]["id"] = f"{REVIEW_CHANNEL};messageid={card.posted_id}"
+    first = await teams.send(payload)
+    again = await teams.send(payload)
+    assert (first.status, again.status) == (200, 200)
+    assert (await first.json())["type"] == "application/vnd.microsoft.card.adaptive"
+    rec = await teams.service.get_request("ACME-1")
+    assert [d.kind.value for d in rec.decisions] == ["approve"]
+    assert not [e for e in rec.events if e.kind == "denied"]
+
+
+async def test_a_refused_post_is_not_retried(teams: Harness) -> None:
+    await teams.add_to_channel(REVIEW_CHANNEL)
+    teams.connector.fail_next(403, conversation=REVIEW_CHANNEL)
+    await teams.say_in_channel(MEMBER, "request Can the order history export to PDF?")
+
+    async def failed_rows() -> list[str]:
+        import sqlalchemy as sa
+
+        async with teams.service.store.session() as s:
+            rows = (await s.exec(sa.text("SELECT status FROM outbox WHERE kind = 'review_card'"))).all()  # type: ignore[call-overload]
+        return [r[0] for r in rows]
+
+    for _ in range(100):
+        if await failed_rows() == ["failed"]:
+            break
+        await asyncio.sleep(0.02)
+    assert await failed_rows() == ["failed"]
+    assert not [c for c in teams.connector.posts(REVIEW_CHANNEL) if c.card]
+
+
+async def test_without_a_linked_channel_the_bot_asks_which_project(sqlite_url: str) -> None:
+    from tests.conftest import PROJECT_YAML
+    from tests.support.teams import TEAMS_PROJECT_YAML
+
+    async with running(sqlite_url) as teams:
+        other = PROJECT_YAML.replace("project: acme-portal", "project: acme-intranet").replace("name: Acme Customer Portal", "name: Acme Intranet")
+        from bot.projectfile import load_project_text
+
+        await teams.service.load_project(load_project_text(other + "ref_prefix: INTRA\n", "intranet.yaml"))
+        await teams.say_personal(MEMBER, "request Can we pay by credit card?")
+        asked = teams.connector.posts("a:personal-member-sam")[-1].text
+        assert asked.startswith("Which project is this for?") and "@acme-intranet" in asked
+        await teams.say_personal(MEMBER, "request @acme-intranet Can we pay by credit card?")
+        assert teams.connector.posts("a:personal-member-sam")[-1].text.startswith("Recorded INTRA-1")
+        # In a channel linked to a project, no question is needed.
+        await teams.say_in_channel(MEMBER, "request Can we pay by credit card?")
+        assert teams.connector.posts(INTAKE_CHANNEL)[-1].text.startswith("Recorded ACME-1")
+        assert TEAMS_PROJECT_YAML

@@ -77,13 +77,14 @@ class Call:
 @dataclass
 class FakeConnector:
     calls: list[Call] = field(default_factory=list)
-    failures: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+    failures: list[tuple[int, dict[str, str], str]] = field(default_factory=list)
     roster: dict[str, dict[str, Any]] = field(default_factory=lambda: dict(ROSTER))
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
     server: TestServer | None = None
 
-    def fail_next(self, status: int, times: int = 1, **headers: str) -> None:
-        self.failures.extend([(status, headers)] * times)
+    def fail_next(self, status: int, times: int = 1, *, conversation: str = "", **headers: str) -> None:
+        """Answer the next `times` posts or updates (into conversations starting with `conversation`) with `status`."""
+        self.failures.extend([(status, headers, conversation)] * times)
 
     @property
     def url(self) -> str:
@@ -107,10 +108,13 @@ class FakeConnector:
         if self.server is not None:
             await self.server.close()
 
-    def _failure(self) -> web.Response | None:
-        if not self.failures:
+    def _failure(self, request: web.Request) -> web.Response | None:
+        conversation = request.match_info.get("cid", "")
+        due = next((f for f in self.failures if conversation.startswith(f[2])), None)
+        if due is None:
             return None
-        status, headers = self.failures.pop(0)
+        self.failures.remove(due)
+        status, headers, _ = due
         return web.json_response({"error": {"code": "ServiceError", "message": "told to fail"}}, status=status, headers=headers)
 
     async def _record(self, request: web.Request) -> Call:
@@ -120,7 +124,7 @@ class FakeConnector:
         return call
 
     async def post_activity(self, request: web.Request) -> web.Response:
-        failed = self._failure()
+        failed = self._failure(request)
         call = await self._record(request)
         if failed:
             self.calls.pop()
@@ -129,7 +133,7 @@ class FakeConnector:
         return web.json_response({"id": call.posted_id}, status=201)
 
     async def put_activity(self, request: web.Request) -> web.Response:
-        failed = self._failure()
+        failed = self._failure(request)
         call = await self._record(request)
         if failed:
             self.calls.pop()
