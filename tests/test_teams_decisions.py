@@ -181,3 +181,55 @@ async def test_request_alone_opens_a_form_and_records_from_it(teams: Harness) ->
     assert "The request is empty." in all_text(invoke_card(await resp.json()))
     resp = await teams.click(MEMBER, form, {"intake": "request_submit", "text": "Can we pay by credit card?"}, conversation="a:personal-member-sam")
     assert "Recorded ACME-1: out of scope (payments)" in all_text(invoke_card(await resp.json()))
+
+
+async def test_declining_into_a_meeting_drafts_an_invitation_and_keeps_what_was_typed_on_error(teams: Harness) -> None:
+    await teams.install_personal(PM)
+    card = await review_card(teams, "We need a native iOS app for the portal")
+    typed = {
+        "intake": "decline_submit",
+        "ref": "ACME-1",
+        "reason_category": "project_goals",
+        "reason_text": "Native apps are outside the agreed scope.",
+        "alternatives": "phased",
+        "channel": "meeting",
+        "meeting_date": "2026-11-10",
+        "meeting_time": "",
+        "meeting_minutes": "45",
+        "meeting_location": "Room 4",
+    }
+    resp = await teams.click(PM, card, typed)
+    form = invoke_card(await resp.json())
+    assert "For a meeting, give its date and time." in all_text(form)
+    inputs = {b["id"]: b for b in _inputs(form)}
+    assert inputs["reason_text"]["value"] == "Native apps are outside the agreed scope."
+    assert inputs["alternatives"]["value"] == "phased" and inputs["channel"]["value"] == "meeting"
+
+    resp = await teams.click(PM, card, {**typed, "meeting_time": "10:30"})
+    decided = invoke_card(await resp.json())
+    assert "answering the client in a meeting" in all_text(decided)
+    rec = await teams.service.get_request("ACME-1")
+    assert rec.letter is not None and rec.letter.kind == "meeting_invite"
+    assert rec.decline_form is not None and rec.decline_form.meeting is not None
+    assert rec.decline_form.meeting.start.isoformat() == "2026-11-10T10:30:00+01:00"  # the project's time zone
+    invite = await teams.connector.wait_for(
+        lambda: [c for c in teams.connector.posts("a:personal-pm-pat") if c.card and "Meeting invitation" in all_text(c.card)]
+    )
+    assert "Talking points" in all_text(invite[0].card or {})
+
+
+def _inputs(card: dict[str, Any]) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if str(node.get("type", "")).startswith("Input."):
+                found.append(node)
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(card)
+    return found

@@ -385,19 +385,20 @@ class IntakeTeamsBot(TeamsActivityHandler):
         if not (project.is_pm(actor) and rec.status.is_open):
             # Let the service refuse (and record the attempt) before showing anyone the form.
             await self.service.decline(rec.ref, actor=actor, form=defaults)
-        return Reply(card=cards.decline_form(snapshot(rec), defaults))
+        return Reply(card=cards.decline_form(snapshot(rec), defaults, timezone=project.timezone))
 
     async def act_decline_submit(self, turn_context: TurnContext, data: dict[str, Any]) -> Reply:
-        rec, _, actor = await self._request(turn_context, data)
+        rec, project, actor = await self._request(turn_context, data)
+        tz = project.timezone
         try:
-            form = cards.parse_decline_form(data)
+            form = cards.parse_decline_form(data, timezone=tz)
         except ValueError as exc:
-            defaults = await self.service.decline_form_defaults(rec.ref, actor=actor)
-            return Reply(card=cards.decline_form(snapshot(rec), defaults, error=str(exc)))
+            typed = cards.typed_decline_form(data, await self.service.decline_form_defaults(rec.ref, actor=actor))
+            return Reply(card=cards.decline_form(snapshot(rec), typed, timezone=tz, error=str(exc)))
         try:
             rec = await self.service.decline(rec.ref, actor=actor, form=form)
         except InvalidInput as exc:
-            return Reply(card=cards.decline_form(snapshot(rec), form, error=str(exc)))
+            return Reply(card=cards.decline_form(snapshot(rec), form, timezone=tz, error=str(exc)))
         self.wake()
         return self._review(rec)
 

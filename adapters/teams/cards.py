@@ -8,7 +8,9 @@ answered within Teams' deadline) with an `Action.Submit` fallback for clients wi
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot import messages
 from bot.domain import (
@@ -17,6 +19,7 @@ from bot.domain import (
     Channel,
     DeclineForm,
     Language,
+    MeetingProposal,
     ReasonCategory,
     RequestStatus,
     Verdict,
@@ -90,7 +93,11 @@ def review_card(snapshot: dict[str, Any]) -> Card:
     if verdict.explanation:
         body.append(text(verdict.explanation, isSubtle=True, size="small"))
     if status in (RequestStatus.DECLINED, RequestStatus.LETTER_DRAFTED):
-        body.append(text("The client is being answered by email; the PM has the letter.", isSubtle=True))
+        decisions = snapshot.get("decisions") or []
+        in_meeting = bool(decisions) and (decisions[-1].get("form") or {}).get("channel") == "meeting"
+        body.append(text(
+            "The client is being answered in a meeting; the PM has the invitation." if in_meeting
+            else "The client is being answered by email; the PM has the letter.", isSubtle=True))
     actions = None
     if status.is_open:
         actions = [
@@ -133,15 +140,22 @@ def ask_form(snapshot: dict[str, Any], *, error: str | None = None) -> Card:
     return card(body, [action("Ask", "ask_submit", ref), action("Cancel", "show", ref)])
 
 
-def decline_form(snapshot: dict[str, Any], form: DeclineForm, *, error: str | None = None) -> Card:
+def decline_form(
+    snapshot: dict[str, Any], form: DeclineForm, *, timezone: str = "UTC", error: str | None = None
+) -> Card:
     """The decline form, pre-filled (from the service's defaults, or from what the PM typed before an error)."""
     ref = snapshot["ref"]
+    meeting = form.meeting
+    meeting_date = meeting.start.strftime("%Y-%m-%d") if meeting else ""
+    meeting_time = meeting.start.strftime("%H:%M") if meeting else ""
+    meeting_minutes = meeting.duration_minutes if meeting else 30
+    meeting_location = meeting.location if meeting else ""
     alternatives = ",".join(a.kind.value for a in form.alternatives)
     details = "; ".join(a.detail for a in form.alternatives if a.detail)
     body = [
         text(f"Decline {ref}", size="medium", weight="bolder"),
         text(f"“{messages.shorten(snapshot['text'], 200)}”"),
-        text("The client gets a formal letter, drafted for you to review in our private chat."),
+        text("The client gets a formal letter (or a meeting invitation), drafted for you to review in our private chat."),
         *error_block(error),
         {"type": "Input.ChoiceSet", "id": "reason_category", "label": "Reason", "isRequired": True,
          "errorMessage": "Pick a reason.", "value": form.reason_category.value,
@@ -158,12 +172,27 @@ def decline_form(snapshot: dict[str, Any], form: DeclineForm, *, error: str | No
         {"type": "Input.ChoiceSet", "id": "language", "label": "Letter language",
          "value": (form.language or Language.EN).value,
          "choices": [{"title": "English", "value": "en"}, {"title": "中文", "value": "zh"}]},
+        {"type": "Input.ChoiceSet", "id": "channel", "label": "Answer the client", "style": "expanded",
+         "value": form.channel.value,
+         "choices": [{"title": "By email (a formal letter)", "value": "email"},
+                     {"title": "In a meeting (an invitation, and talking points for you)", "value": "meeting"}]},
+        text(f"For a meeting: when and where ({timezone} time).", isSubtle=True, size="small"),
+        {"type": "ColumnSet", "columns": [
+            {"type": "Column", "width": "stretch", "items": [
+                {"type": "Input.Date", "id": "meeting_date", "label": "Date", "value": meeting_date}]},
+            {"type": "Column", "width": "stretch", "items": [
+                {"type": "Input.Time", "id": "meeting_time", "label": "Time", "value": meeting_time}]},
+            {"type": "Column", "width": "stretch", "items": [
+                {"type": "Input.Number", "id": "meeting_minutes", "label": "Minutes", "min": 5, "max": 480,
+                 "value": meeting_minutes}]},
+        ]},
+        {"type": "Input.Text", "id": "meeting_location", "label": "Place or video link", "value": meeting_location},
     ]
     return card(body, [action("Decline and draft the letter", "decline_submit", ref, style="destructive"),
                        action("Cancel", "show", ref)])
 
 
-def parse_decline_form(data: dict[str, Any]) -> DeclineForm:
+def parse_decline_form(data: dict[str, Any], *, timezone: str = "UTC") -> DeclineForm:
     """Turn the decline form's inputs into a `DeclineForm`; raise `ValueError` naming a bad field."""
     try:
         category = ReasonCategory(str(data.get("reason_category") or ""))
@@ -181,14 +210,56 @@ def parse_decline_form(data: dict[str, Any]) -> DeclineForm:
         language = Language(lang) if lang else None
     except ValueError:
         raise ValueError("Pick English or Chinese for the letter.") from None
+    try:
+        channel = Channel(str(data.get("channel") or "email"))
+    except ValueError:
+        raise ValueError("Choose email or a meeting.") from None
+    meeting = _parse_meeting(data, timezone) if channel is Channel.MEETING else None
     return DeclineForm(
         reason_category=category,
         reason_text=str(data.get("reason_text") or ""),
         alternatives=alternatives,
         empathy=str(data.get("empathy") or ""),
-        channel=Channel.EMAIL,
+        channel=channel,
         language=language,
+        meeting=meeting,
     )
+
+
+def typed_decline_form(data: dict[str, Any], defaults: DeclineForm) -> DeclineForm:
+    """What the PM typed, as far as it reads, over the defaults: so a form shown again with an error keeps it."""
+
+    def pick(enum: Any, value: Any, fallback: Any) -> Any:
+        try:
+            return enum(str(value))
+        except ValueError:
+            return fallback
+
+    kinds = [pick(AlternativeKind, k.strip(), None) for k in str(data.get("alternatives") or "").split(",")]
+    detail = str(data.get("alternative_detail") or "")
+    return DeclineForm(
+        reason_category=pick(ReasonCategory, data.get("reason_category"), defaults.reason_category),
+        reason_text=str(data.get("reason_text") if data.get("reason_text") is not None else defaults.reason_text),
+        alternatives=tuple(Alternative(k, detail if i == 0 else "") for i, k in enumerate(k for k in kinds if k)),
+        empathy=str(data.get("empathy") if data.get("empathy") is not None else defaults.empathy),
+        channel=pick(Channel, data.get("channel") or "email", Channel.EMAIL),
+        language=pick(Language, data.get("language"), defaults.language),
+    )
+
+
+def _parse_meeting(data: dict[str, Any], timezone: str) -> MeetingProposal:
+    day, at = str(data.get("meeting_date") or "").strip(), str(data.get("meeting_time") or "").strip()
+    if not day or not at:
+        raise ValueError("For a meeting, give its date and time.")
+    try:
+        start = datetime.strptime(f"{day} {at[:5]}", "%Y-%m-%d %H:%M").replace(tzinfo=ZoneInfo(timezone))
+    except ValueError:
+        raise ValueError("Give the meeting's date as YYYY-MM-DD and its time as HH:MM.") from None
+    try:
+        minutes = int(float(str(data.get("meeting_minutes") or 30)))
+    except ValueError:
+        raise ValueError("The meeting's length is a number of minutes.") from None
+    return MeetingProposal(start, minutes, str(data.get("meeting_location") or "").strip())
 
 
 def request_form(projects: list[tuple[str, str]], *, error: str | None = None, default: str | None = None) -> Card:
