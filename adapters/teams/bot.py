@@ -27,6 +27,7 @@ from botbuilder.schema import (
     ChannelAccount,
 )
 
+from adapters.web.app import RUNTIME, SETTINGS
 from bot import messages
 from bot.domain import Actor, Project, RequestRecord, ScopeChange, Source, VerdictKind
 from bot.errors import IntakeError, InvalidInput, PermissionDenied
@@ -77,20 +78,14 @@ class IntakeTeamsBot(TeamsActivityHandler):
 
     @property
     def service(self) -> IntakeService:
-        from adapters.web.app import RUNTIME
-
         return self.app[RUNTIME].service
 
     @property
     def store(self) -> Any:
-        from adapters.web.app import RUNTIME
-
         return self.app[RUNTIME].store
 
     @property
     def settings(self) -> Any:
-        from adapters.web.app import SETTINGS
-
         return self.app[SETTINGS]
 
     # --- every turn ----------------------------------------------------------------------------
@@ -507,16 +502,12 @@ def snapshot(rec: RequestRecord) -> dict[str, Any]:
 
 
 def email_sending_available(app: web.Application) -> bool:
-    from adapters.web.app import RUNTIME
-
     return callable(getattr(app[RUNTIME].service, "send_letter", None))
 
 
 def letter_card_for(
     app: web.Application, ref: str, letter: dict[str, Any], talking_points: str = "", *, note: str | None = None
 ) -> cards.Card:
-    from adapters.web.app import RUNTIME, SETTINGS
-
     settings = app[SETTINGS]
     url = None
     if settings.public_url and settings.secret_key:

@@ -19,6 +19,7 @@ from email.utils import format_datetime, make_msgid, parseaddr
 
 from aiohttp import web
 
+from adapters.web.app import RUNTIME, SETTINGS
 from bot.domain import Letter, Project
 from bot.errors import NotFound
 
@@ -95,8 +96,6 @@ def build_eml(project: Project, letter: Letter, *, sender: str | None, now: date
 
 async def serve_letter(request: web.Request) -> web.Response:
     """GET /teams/letters/{token}: the letter as an .eml attachment, or 403/404 with a reason."""
-    from adapters.web.app import RUNTIME, SETTINGS
-
     settings = request.app[SETTINGS]
     runtime = request.app[RUNTIME]
     if not settings.secret_key:

@@ -35,6 +35,7 @@ JSON_TYPES = ("application/json",)
 def enabled(settings: Settings) -> bool:
     """Teams is on with MICROSOFT_APP_ID, or in local-emulator mode (INTAKE_TEAMS_EMULATOR=1, no app id)."""
     if settings.microsoft_app_id:
+        settings.check_secret("INTAKE_SECRET_KEY", settings.secret_key)
         settings.check_secret("MICROSOFT_APP_ID", settings.microsoft_app_id)
         if settings.microsoft_app_type != "UserAssignedMSI" and not settings.microsoft_app_password:
             raise ConfigError(
@@ -51,6 +52,7 @@ def enabled(settings: Settings) -> bool:
                 "INTAKE_TEAMS_EMULATOR=1 turns authentication off and is refused with INTAKE_ENV=production: "
                 "set MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD instead."
             )
+        settings.check_secret("INTAKE_SECRET_KEY", settings.secret_key)
         return True
     return False
 

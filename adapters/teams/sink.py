@@ -21,10 +21,10 @@ from botbuilder.schema import (
     ChannelAccount,
     ConversationParameters,
     ConversationReference,
-    ErrorResponseException,
 )
 from msrest.exceptions import ClientRequestError, HttpOperationError
 
+from adapters.web.app import RUNTIME
 from bot.domain import Actor, Notice
 from bot.errors import PermanentDeliveryError, TemporaryDeliveryError
 from bot.ports import NoticeSink, Outbox
@@ -47,14 +47,10 @@ class TeamsSink(NoticeSink):
 
     @property
     def store(self) -> Any:
-        from adapters.web.app import RUNTIME
-
         return self.app[RUNTIME].store
 
     @property
     def service(self) -> Any:
-        from adapters.web.app import RUNTIME
-
         return self.app[RUNTIME].service
 
     async def deliver(self, notice: Notice, *, outbox: Outbox) -> dict[str, Any] | None:
@@ -67,9 +63,7 @@ class TeamsSink(NoticeSink):
         handler = handlers.get(notice.kind, self.plain)
         try:
             return await handler(notice, outbox)
-        except ErrorResponseException as exc:
-            raise _delivery_error(exc) from None
-        except HttpOperationError as exc:
+        except HttpOperationError as exc:  # the connector answered with an error status
             raise _delivery_error(exc) from None
         except (ClientRequestError, aiohttp.ClientError, ConnectionError) as exc:
             raise TemporaryDeliveryError(f"Teams connector unreachable: {exc}") from None
