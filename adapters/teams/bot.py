@@ -84,10 +84,6 @@ class IntakeTeamsBot(TeamsActivityHandler):
     def store(self) -> Any:
         return self.app[RUNTIME].store
 
-    @property
-    def settings(self) -> Any:
-        return self.app[SETTINGS]
-
     # --- every turn ----------------------------------------------------------------------------
 
     async def on_turn(self, turn_context: TurnContext) -> None:
@@ -113,7 +109,7 @@ class IntakeTeamsBot(TeamsActivityHandler):
             await self.on_turn(turn_context)
         except Exception:
             log.exception("teams: failed to handle a %s activity", turn_context.activity.type)
-            sorry = "Sorry, something went wrong on my side while handling that. Please try again in a moment."
+            sorry = tm.SORRY
             if turn_context.activity.type == ActivityTypes.invoke:
                 value = InvokeResponse(status=200, body=invoke_body(Reply(text=sorry)))
                 await turn_context.send_activity(Activity(type=ActivityTypes.invoke_response, value=value))
@@ -270,7 +266,7 @@ class IntakeTeamsBot(TeamsActivityHandler):
     async def cmd_answer(self, turn_context: TurnContext, rest: str) -> None:
         ref, _, text = rest.partition(" ")
         if not ref:
-            raise InvalidInput("Write `answer REF your answer`, e.g. `answer ACME-12 Only the order list.`")
+            raise InvalidInput(tm.ANSWER_USAGE)
         rec = await self.service.answer(ref, actor=await self.actor(turn_context), text=text)
         self.wake()
         await turn_context.send_activity(tm.ANSWER_THANKS.format(ref=rec.ref))
@@ -316,7 +312,7 @@ class IntakeTeamsBot(TeamsActivityHandler):
         verb = str(data.get("intake") or "")
         handler = self.card_actions.get(verb)
         if handler is None:
-            return Reply(text="That button is not one I know; the card may be from an older version.")
+            return Reply(text=tm.UNKNOWN_BUTTON)
         try:
             return await handler(turn_context, data)
         except IntakeError as exc:
@@ -344,7 +340,7 @@ class IntakeTeamsBot(TeamsActivityHandler):
     async def _request(self, turn_context: TurnContext, data: dict[str, Any]) -> tuple[RequestRecord, Project, Actor]:
         ref = str(data.get("ref") or "")
         if not ref:
-            raise InvalidInput("This card has no request on it.")
+            raise InvalidInput(tm.NO_REF_ON_CARD)
         rec = await self.service.get_request(ref)
         project = await self.service.project(rec.project)
         return rec, project, await self.actor(turn_context, project)
@@ -368,7 +364,7 @@ class IntakeTeamsBot(TeamsActivityHandler):
         rec, _, actor = await self._request(turn_context, data)
         values = {k: str(data.get(k) or "").strip() for k in ("estimate", "schedule_impact", "note")}
         if not values["estimate"]:
-            return Reply(card=cards.approve_form(snapshot(rec), error="Give an effort estimate.", values=values))
+            return Reply(card=cards.approve_form(snapshot(rec), error=tm.NEED_ESTIMATE, values=values))
         change = ScopeChange(values["estimate"], values["schedule_impact"], values["note"])
         rec = await self.service.approve(rec.ref, actor=actor, change=change, note=values["note"])
         self.wake()
@@ -437,10 +433,10 @@ class IntakeTeamsBot(TeamsActivityHandler):
     async def _letter(self, turn_context: TurnContext, data: dict[str, Any]) -> tuple[RequestRecord, Actor]:
         rec, project, actor = await self._request(turn_context, data)
         if not project.is_pm(actor):
-            raise PermissionDenied(f"Only the PMs of {project.name} can see the letter for {rec.ref}.")
+            raise PermissionDenied(tm.letter_for_pms_only(project.name, rec.ref))
         rec = await self.service.get_request(rec.ref, actor=actor)
         if rec.letter is None:
-            raise InvalidInput(f"{rec.ref} has no letter.")
+            raise InvalidInput(tm.no_letter(rec.ref))
         return rec, actor
 
     def letter_reply(self, rec: RequestRecord, *, note: str | None = None) -> Reply:
@@ -467,13 +463,13 @@ class IntakeTeamsBot(TeamsActivityHandler):
         except InvalidInput as exc:
             typed = {**before, "subject": subject, "body_text": body}
             return Reply(card=cards.letter_edit_form(rec.ref, typed, error=str(exc)))
-        return self.letter_reply(rec, note="Saved. The tone check above is for your edited text.")
+        return self.letter_reply(rec, note=tm.LETTER_SAVED)
 
     async def act_letter_sent(self, turn_context: TurnContext, data: dict[str, Any]) -> Reply:
         rec, actor = await self._letter(turn_context, data)
         rec = await self.service.mark_letter_sent(rec.ref, actor=actor, via="manual")
         self.wake()
-        return self.letter_reply(rec, note="Recorded: the client has been answered.")
+        return self.letter_reply(rec, note=tm.LETTER_MARKED_SENT)
 
     async def act_letter_send(self, turn_context: TurnContext, data: dict[str, Any]) -> Reply:
         """Send the letter by email: the seam for the email adapter (`IntakeService.send_letter`)."""
@@ -483,7 +479,7 @@ class IntakeTeamsBot(TeamsActivityHandler):
             return Reply(text=tm.EMAIL_NOT_SET_UP)
         rec = await send(rec.ref, actor=actor)
         self.wake()
-        return self.letter_reply(rec, note="Queued to send by email.")
+        return self.letter_reply(rec, note=tm.LETTER_QUEUED)
 
 
 def invoke_body(reply: Reply) -> dict[str, Any]:

@@ -43,7 +43,29 @@ EMAIL_NOT_SET_UP = (
 
 ANSWER_THANKS = "Thanks: your answer is with the PM and {ref} is back in review."
 
-DUPLICATE_IGNORED = "Already handled."
+SORRY = "Sorry, something went wrong on my side while handling that. Please try again in a moment."
+
+UNKNOWN_BUTTON = "That button is not one I know; the card may be from an older version."
+
+NO_REF_ON_CARD = "This card has no request on it."
+
+NEED_ESTIMATE = "Give an effort estimate."
+
+ANSWER_USAGE = "Write `answer REF your answer`, e.g. `answer ACME-12 Only the order list.`"
+
+LETTER_SAVED = "Saved. The tone check above is for your edited text."
+
+LETTER_MARKED_SENT = "Recorded: the client has been answered."
+
+LETTER_QUEUED = "Queued to send by email."
+
+
+def letter_for_pms_only(project_name: str, ref: str) -> str:
+    return f"Only the PMs of {project_name} can see the letter for {ref}."
+
+
+def no_letter(ref: str) -> str:
+    return f"{ref} has no letter."
 
 
 def question_text(ref: str, request_text: str, question: str, asker: str) -> str:
