@@ -24,8 +24,9 @@ from tests.support.teams import (
 
 
 @pytest.fixture
-async def teams(sqlite_url: str) -> AsyncIterator[Harness]:
-    async with running(sqlite_url) as h:
+async def teams(db_url: str) -> AsyncIterator[Harness]:
+    """The whole flow runs on SQLite and on PostgreSQL."""
+    async with running(db_url) as h:
         yield h
 
 
