@@ -152,19 +152,14 @@ class TeamsSink(NoticeSink):
         if source.get("platform") != PLATFORM or not source.get("channel"):
             return None
         ref = await self.store.get_conversation_ref(PLATFORM, source["channel"])
-        if ref is not None and source.get("thread"):
-            ref = {**ref, "conversation": {**ref["conversation"], "id": f"{source['channel']};messageid={source['thread']}"}}
-        return ref
+        return in_thread(ref, source["channel"], source.get("thread"))
 
     async def _review_thread_ref(self, notice: Notice, outbox: Outbox) -> dict[str, Any] | None:
         posted = await outbox.delivery_result(notice.ref or "", "review_card", PLATFORM)
         if not posted:
             return None
         ref = await self.store.get_conversation_ref(PLATFORM, posted["conversation_id"])
-        if ref is not None:
-            thread = f"{posted['conversation_id']};messageid={posted['activity_id']}"
-            ref = {**ref, "conversation": {**ref["conversation"], "id": thread}}
-        return ref
+        return in_thread(ref, posted["conversation_id"], posted["activity_id"])
 
     async def _personal_ref(self, who: Actor | None, notice: Notice) -> dict[str, Any] | None:
         """The person's chat with the bot; opened (created) when we know their tenant but have no chat yet."""
@@ -250,6 +245,13 @@ class TeamsSink(NoticeSink):
             await turn_context.update_activity(activity)
 
         await state.adapter.continue_conversation(reference, update, state.app_id)
+
+
+def in_thread(ref: dict[str, Any] | None, channel: str, message_id: str | None) -> dict[str, Any] | None:
+    """A channel's reference pointed at one thread (Teams: `channel;messageid=ROOT`), for replies in it."""
+    if ref is None or not message_id:
+        return ref
+    return {**ref, "conversation": {**ref["conversation"], "id": f"{channel};messageid={message_id}"}}
 
 
 def _delivery_error(exc: HttpOperationError) -> Exception:
