@@ -174,3 +174,14 @@ async def test_without_a_linked_channel_the_bot_asks_which_project(sqlite_url: s
         await teams.say_in_channel(MEMBER, "request Can we pay by credit card?")
         assert teams.connector.posts(INTAKE_CHANNEL)[-1].text.startswith("Recorded ACME-1")
         assert TEAMS_PROJECT_YAML
+
+
+async def test_adding_the_bot_to_the_team_makes_every_channel_reachable(teams: Harness) -> None:
+    """Teams only announces the team (its General channel); the bot lists the channels itself."""
+    from tests.support.teams import TEAM
+
+    assert (await teams.add_to_team()).status == 200
+    assert [c.path for c in teams.connector.calls if c.method == "GET" and "/teams/" in c.path] == [f"/v3/teams/{TEAM}/conversations"]
+    await teams.say_personal(MEMBER, "request Can we pay by credit card?")
+    cards = await teams.connector.wait_for(lambda: [c for c in teams.connector.posts(REVIEW_CHANNEL) if c.card])
+    assert cards[0].conversation_id == REVIEW_CHANNEL

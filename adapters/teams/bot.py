@@ -176,6 +176,39 @@ class IntakeTeamsBot(TeamsActivityHandler):
         bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient else None
         if any(m.id == bot_id for m in teams_members_added):
             await self.welcome(turn_context)
+            await self.remember_team_channels(turn_context)
+
+    async def on_teams_channel_created(  # type: ignore[override]
+        self, channel_info: Any, team_info: Any, turn_context: TurnContext
+    ) -> None:
+        await self._remember_channels(turn_context, [channel_info.id])
+
+    async def remember_team_channels(self, turn_context: TurnContext) -> None:
+        """When the bot joins a team, store a reference for each of its channels.
+
+        Teams tells the bot only about the team (its General channel); without this, the review channel
+        would be reachable only after someone @mentioned the bot there.
+        """
+        team_id = TeamsInfo.get_team_id(turn_context)
+        if not team_id:
+            return
+        try:
+            client = await TeamsInfo.get_teams_connector_client(turn_context)
+            # The SDK's Teams operations are synchronous (requests): keep them off the event loop.
+            result = await asyncio.wait_for(asyncio.to_thread(client.teams.get_teams_channels, team_id), 10)
+        except Exception as exc:  # best effort: a mention in the channel stores it too
+            log.warning("teams: could not list the channels of team %s: %s", team_id, exc)
+            return
+        await self._remember_channels(turn_context, [c.id for c in result.conversations or [] if c.id])
+
+    async def _remember_channels(self, turn_context: TurnContext, channel_ids: list[str]) -> None:
+        ref = TurnContext.get_conversation_reference(turn_context.activity).serialize()
+        ref.pop("activityId", None)
+        now = self.service.clock.now()
+        for channel in channel_ids:
+            conversation = {**ref["conversation"], "id": channel, "isGroup": True, "conversationType": "channel"}
+            await self.store.save_conversation_ref(PLATFORM, channel, {**ref, "conversation": conversation}, at=now)
+        self.wake()
 
     async def welcome(self, turn_context: TurnContext) -> None:
         """Greet once in a personal chat (Teams sends both an installation and a membership update)."""

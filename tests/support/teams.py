@@ -98,6 +98,7 @@ class FakeConnector:
         app.router.add_post("/v3/conversations/{cid}/activities/{aid}", self.post_activity)
         app.router.add_put("/v3/conversations/{cid}/activities/{aid}", self.put_activity)
         app.router.add_get("/v3/conversations/{cid}/members/{uid}", self.get_member)
+        app.router.add_get("/v3/teams/{tid}/conversations", self.team_channels)
         return app
 
     async def start(self) -> None:
@@ -145,6 +146,13 @@ class FakeConnector:
         self.calls.append(Call("POST", request.path, None, None, body))
         member = body["members"][0]["id"]
         return web.json_response({"id": f"a:created-{member.split(':', 1)[-1]}", "activityId": None}, status=201)
+
+    async def team_channels(self, request: web.Request) -> web.Response:
+        self.calls.append(Call("GET", request.path, None, None, {}))
+        if request.match_info["tid"] != TEAM:
+            return web.json_response({"error": {"code": "NotFound", "message": "no such team"}}, status=404)
+        channels = [{"id": TEAM, "name": None}, {"id": INTAKE_CHANNEL, "name": "Intake"}, {"id": REVIEW_CHANNEL, "name": "Review"}]
+        return web.json_response({"conversations": channels})
 
     async def get_member(self, request: web.Request) -> web.Response:
         member = self.roster.get(request.match_info["uid"])
@@ -238,6 +246,12 @@ class Harness:
         payload = load_payload("installation_update_personal", self.connector.url, id=self.next_id())
         payload["from"] = user
         payload["conversation"]["id"] = personal_conversation(user)
+        return await self.send(payload)
+
+    async def add_to_team(self) -> Any:
+        """The bot is added to the team: Teams tells it about the team's General channel only."""
+        payload = load_payload("conversation_update_team", self.connector.url, id=self.next_id())
+        payload["conversation"]["id"] = TEAM
         return await self.send(payload)
 
     async def add_to_channel(self, channel: str = REVIEW_CHANNEL) -> Any:
