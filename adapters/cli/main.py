@@ -347,6 +347,11 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
     run(serve_app(settings_from(ctx), host=host, port=port))
 
 
+from adapters.cli.teams import teams  # noqa: E402  (registration lines stay together at the end)
+
+cli.add_command(teams)
+
+
 def main() -> None:
     cli(prog_name="intake")
 
