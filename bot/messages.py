@@ -126,9 +126,27 @@ def letter_text(rec: RequestRecord, letter: Letter) -> str:
     ]
     if letter.talking_points:
         lines += ["", letter.talking_points.rstrip()]
-    if letter.send_error:
+    if letter.status in ("queued", "sent", "failed"):
+        lines += ["", send_status_line(letter)]
+    elif letter.send_error:
         lines += ["", f"Last send attempt failed: {letter.send_error}"]
     return "\n".join(lines)
+
+
+def send_status_line(letter: Letter) -> str:
+    """Say in one line where the letter's sending stands: queued, sent (when, how) or failed (why)."""
+    if letter.status == "queued":
+        return "Send status: queued; it goes out as soon as the mail server takes it."
+    if letter.status == "sent":
+        how = {"smtp": "by e-mail", "manual": "by hand", "meeting": "in the meeting"}.get(
+            letter.sent_via or "", f"via {letter.sent_via}" if letter.sent_via else ""
+        )
+        at = f" at {when(letter.sent_at)}" if letter.sent_at else ""
+        mid = f" (Message-ID {letter.message_id})" if letter.message_id else ""
+        return f"Send status: sent{at} {how}{mid}".rstrip() + "."
+    if letter.status == "failed":
+        return f"Send status: failed: {letter.send_error or 'no reason was given'}"
+    return "Send status: not sent yet."
 
 
 def letter_ready(rec: RequestRecord, letter: Letter) -> str:

@@ -347,6 +347,18 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
     run(serve_app(settings_from(ctx), host=host, port=port))
 
 
+def _add_email_commands() -> None:
+    """Letters and updates to the client (e-mail). Imported here: the module uses the helpers above."""
+    from adapters.cli.letter import digest, letter, request_outcome
+
+    cli.add_command(letter)
+    cli.add_command(digest)
+    request.add_command(request_outcome)
+
+
+_add_email_commands()
+
+
 def main() -> None:
     cli(prog_name="intake")
 
