@@ -38,7 +38,9 @@ EMAIL_FORM = DeclineForm(
     "We understand why a native app appeals to your buyers.",
     Channel.EMAIL,
 )
-MEETING = MeetingProposal(datetime(2026, 12, 3, 10, 0, tzinfo=ZoneInfo("Europe/Berlin")), 45, "https://meet.example/acme")
+MEETING = MeetingProposal(
+    datetime(2026, 12, 3, 10, 0, tzinfo=ZoneInfo("Europe/Berlin")), 45, "https://meet.example/acme"
+)
 MEETING_FORM = DeclineForm(
     ReasonCategory.PROJECT_GOALS,
     "Native apps are outside the agreed scope.",
@@ -50,7 +52,9 @@ MEETING_FORM = DeclineForm(
 
 
 async def declined(
-    service: IntakeService, form: DeclineForm = EMAIL_FORM, text: str = "Could the order history also be in an iPhone app?"
+    service: IntakeService,
+    form: DeclineForm = EMAIL_FORM,
+    text: str = "Could the order history also be in an iPhone app?",
 ) -> str:
     rec = await service.submit_request(project="acme-portal", actor=MEMBER, text=text)
     await service.decline(rec.ref, actor=PM, form=form)
@@ -81,8 +85,8 @@ def dispatcher(store: SqlStore, service: IntakeService, server: SmtpServer, **kw
     )
 
 
-@pytest.fixture
-def smtp_server() -> Iterator[SmtpServer]:
+@pytest.fixture(name="smtp_server")
+def smtp_server_fixture() -> Iterator[SmtpServer]:
     server = SmtpServer()
     server.start()
     yield server

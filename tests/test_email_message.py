@@ -124,7 +124,9 @@ async def test_a_line_break_in_the_client_contact_is_refused_before_anything_is_
     store: SqlStore, contact: str
 ) -> None:
     svc = IntakeService(store)
-    await svc.load_project(load_project_text(PROJECT_YAML.replace("contact: Jane Doe", f"contact: {contact}"), "a.yaml"))
+    await svc.load_project(
+        load_project_text(PROJECT_YAML.replace("contact: Jane Doe", f"contact: {contact}"), "a.yaml")
+    )
     rec = await svc.submit_request(project="acme-portal", actor=MEMBER, text="Could we pay by credit card?")
     await svc.decline(rec.ref, actor=PM, form=await svc.decline_form_defaults(rec.ref))
     with pytest.raises(InvalidInput, match="line break or another control character"):

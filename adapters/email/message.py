@@ -8,6 +8,7 @@ or a form can never add a header of its own.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, timedelta
 from email import policy
 from email.headerregistry import Address
@@ -87,6 +88,10 @@ def build_message(mail: OutgoingMail, *, sender: Mailbox) -> EmailMessage:
         msg.add_attachment(
             ics, maintype="text", subtype="calendar", filename="invite.ics", params={"method": "REQUEST"}
         )
+    # Fixed boundaries: every retry of one send is then the same message byte for byte.
+    seed = hashlib.sha256(mail.token.encode()).hexdigest()[:24]
+    for i, part in enumerate(p for p in msg.walk() if p.is_multipart()):
+        part.set_boundary(f"=_intake_{seed}_{i}")
     return msg
 
 

@@ -84,6 +84,14 @@ class EmailSink(NoticeSink):
         )
         if letter:
             assert notice.ref is not None
+            to = {m.address.lower() for m in mail.recipients.to}
+            missed = {a: why for a, why in result.refused.items() if a.lower() in to}
+            if missed:
+                # Only the copies went out: for the client the letter was not delivered.
+                detail = "; ".join(f"{a}: {why}" for a, why in missed.items())
+                reason = f"The mail server refused the recipient ({detail}); only the copies went out."
+                await self._failed(notice, mail, reason, letter)
+                raise PermanentDeliveryError(reason)
             await self._record_sent(notice.ref, mail.token, mid, result.refused)
         return {"message_id": mid, "accepted": result.accepted, "refused": result.refused, "response": result.response}
 
