@@ -197,3 +197,27 @@ def timeline(rec: RequestRecord, *, show_letter: bool) -> str:
     elif rec.letter:
         lines.append("A letter has been drafted; only the project's PMs can read it.")
     return "\n".join(lines)
+
+
+# --- e-mail to the client (shared by the terminal, Slack and Teams) -------------------------------
+
+EMAIL_OFF = (
+    "Sending e-mail is not set up here (SMTP_URL and INTAKE_MAIL_FROM). "
+    "Download the letter as an .eml file and send it from your own mail program, then record it as sent."
+)
+NOTHING_SENT = "Nothing was sent."
+
+
+def send_confirmation(rec: RequestRecord, letter: Letter, recipients_summary: str) -> str:
+    """Ask the PM to confirm an e-mail to the client, showing exactly who will get it."""
+    what = "meeting invitation" if letter.kind == "meeting_invite" else "letter"
+    again = " again" if letter.status == "sent" else ""
+    return f"Send the {what} for {rec.ref}{again} by e-mail?\nSubject: {letter.subject}\n{recipients_summary}"
+
+
+def outcome_recorded(rec: RequestRecord) -> str:
+    return f"Recorded the outcome of the meeting about {rec.ref}."
+
+
+def digest_queued(subject: str, open_count: int, decided_count: int) -> str:
+    return f"Queued the client update “{subject}” ({open_count} open, {decided_count} recently decided)."

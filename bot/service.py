@@ -554,15 +554,18 @@ class IntakeService:
     # through `record_email_sent` / `record_email_failed`.
 
     async def letter_email_recipients(
-        self, ref: str, *, actor: Actor, recipients: list[str] | None = None
+        self, ref: str, *, actor: Actor, recipients: list[str] | None = None, again: bool = False
     ) -> LetterRecipients:
         """Return who the letter would go to (To, Cc, Reply-To), for the PM to confirm. Records nothing.
 
         `recipients`: addresses the PM typed instead of the client contact (never ones from the request text).
+        Raises the same refusals as `send_letter_email` (not a PM, no letter, already sent without `again`,
+        already queued), so an adapter can refuse before it asks for confirmation.
         """
         now = self.clock.now()
         async with self.store.transaction() as tx:
             rec, project = await self._letter_access(tx, ref, actor, now, "send the letter")
+            _check_sendable(rec, again=again)
             return letter_recipients(rec, project, sender=actor, typed=recipients)
 
     async def send_letter_email(
@@ -578,19 +581,7 @@ class IntakeService:
         now = self.clock.now()
         async with self.store.transaction() as tx:
             rec, project = await self._letter_access(tx, ref, actor, now, "send the letter")
-            letter = rec.letter
-            if letter is None or rec.status not in (RequestStatus.LETTER_DRAFTED, RequestStatus.LETTER_SENT):
-                raise IllegalMove(f"{rec.ref} has no letter to send (it is {rec.status.label}).")
-            if letter.status == "queued":
-                raise IllegalMove(
-                    f"The letter for {rec.ref} is already queued to be sent; its status shows when it has gone."
-                )
-            if (rec.status is RequestStatus.LETTER_SENT or letter.status == "sent") and not again:
-                sent = f" at {messages.when(letter.sent_at)}" if letter.sent_at else ""
-                via = f" ({letter.sent_via})" if letter.sent_via else ""
-                raise IllegalMove(
-                    f"The letter for {rec.ref} was already sent{sent}{via}. It is not sent twice unless you ask to send it again."
-                )
+            letter = _check_sendable(rec, again=again)
             rcpt = letter_recipients(rec, project, sender=actor, typed=recipients)
             sends = [e for e in rec.events if e.kind == "letter_queued"]
             send_id = new_send_id(rec.ref, len(sends) + 1)
@@ -953,6 +944,21 @@ def email_outcome(rec: RequestRecord, send_id: str) -> str | None:
             if e.kind == "letter_send_failed":
                 return "failed"
     return None
+
+
+def _check_sendable(rec: RequestRecord, *, again: bool) -> Letter:
+    letter = rec.letter
+    if letter is None or rec.status not in (RequestStatus.LETTER_DRAFTED, RequestStatus.LETTER_SENT):
+        raise IllegalMove(f"{rec.ref} has no letter to send (it is {rec.status.label}).")
+    if letter.status == "queued":
+        raise IllegalMove(f"The letter for {rec.ref} is already queued to be sent; its status shows when it has gone.")
+    if (rec.status is RequestStatus.LETTER_SENT or letter.status == "sent") and not again:
+        sent = f" at {messages.when(letter.sent_at)}" if letter.sent_at else ""
+        via = {"smtp": " by e-mail", "manual": " by hand", "meeting": " in the meeting"}.get(letter.sent_via or "", "")
+        raise IllegalMove(
+            f"The letter for {rec.ref} was already sent{sent}{via}. It is not sent twice unless you ask to send it again."
+        )
+    return letter
 
 
 def _check_not_queued(rec: RequestRecord) -> None:

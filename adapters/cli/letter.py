@@ -100,11 +100,9 @@ def letter_send(ctx: click.Context, ref: str, to: tuple[str, ...], again: bool, 
         rec = await rt.service.get_request(ref)
         actor = cli_actor(as_who, rec)
         typed = list(to) or None
-        rcpt = await rt.service.letter_email_recipients(rec.ref, actor=actor, recipients=typed)
-        assert rec.letter is not None  # letter_email_recipients needs no letter; send_letter_email checks it
-        what = "Meeting invitation" if rec.letter.kind == "meeting_invite" else "Letter"
-        click.echo(f"{what} for {rec.ref}: “{rec.letter.subject}”")
-        click.echo(rcpt.summary())
+        rcpt = await rt.service.letter_email_recipients(rec.ref, actor=actor, recipients=typed, again=again)
+        assert rec.letter is not None  # letter_email_recipients refuses a request without one
+        click.echo(messages.send_confirmation(rec, rec.letter, rcpt.summary()))
         if not yes and not click.confirm("Send it now?", default=False):
             click.echo("Nothing was sent.")
             return 1
