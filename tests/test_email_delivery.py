@@ -26,6 +26,7 @@ from bot.service import IntakeService
 from store.repo import SqlStore
 from tests.conftest import MEMBER, PM
 from tests.email_support import MEETING_FORM, SENDER, declined, dispatcher, email_config, smtp_server_fixture  # noqa: F401  (fixture)
+from tests.support.clock import FakeClock
 from tests.support.smtp import SmtpServer, free_port
 
 
@@ -136,6 +137,25 @@ async def test_an_unreachable_server_is_retried_until_it_answers(
     assert row["status"] == "pending" and "Cannot reach the mail server" in row["last_error"]
     await dispatcher(store, service, smtp_server).run_once()
     assert len(smtp_server.received) == 1
+
+
+async def test_a_letter_that_cannot_go_out_for_a_day_is_marked_failed_with_the_last_answer(
+    service: IntakeService, store: SqlStore, smtp_server: SmtpServer, clock: FakeClock
+) -> None:
+    ref = await declined(service)
+    await service.send_letter_email(ref, actor=PM)
+    smtp_server.handler.answers = ["421 4.3.2 Service shutting down"] * 2
+    d = dispatcher(store, service, smtp_server)
+    await d.run_once()
+    rec = await service.get_request(ref)
+    assert rec.letter is not None and rec.letter.status == "queued"
+    clock.advance(hours=23, minutes=30)
+    await d.run_once()
+    rec = await service.get_request(ref)
+    assert rec.letter is not None and rec.letter.status == "failed"
+    assert (rec.letter.send_error or "").startswith("Gave up after trying for 23 hours; the last answer was: ")
+    assert "421 4.3.2 Service shutting down" in (rec.letter.send_error or "")
+    assert [r["status"] for r in await outbox_rows(store)] == ["failed"]
 
 
 async def test_a_permanent_refusal_stops_with_the_servers_reason(

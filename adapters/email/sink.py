@@ -14,11 +14,12 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from email.message import EmailMessage
 from typing import Any
 
 from bot.domain import Notice
-from bot.errors import InvalidInput, PermanentDeliveryError, StorageUnavailable
+from bot.errors import InvalidInput, PermanentDeliveryError, StorageUnavailable, TemporaryDeliveryError
 from bot.mailing import Mailbox, OutgoingMail
 from bot.ports import NoticeSink, Outbox
 from bot.service import IntakeService, email_outcome
@@ -45,10 +46,19 @@ class EmailConfig:
 class EmailSink(NoticeSink):
     platform = PLATFORM
 
-    def __init__(self, service: IntakeService, config: EmailConfig, *, transport: Transport = send_message) -> None:
+    def __init__(
+        self,
+        service: IntakeService,
+        config: EmailConfig,
+        *,
+        transport: Transport = send_message,
+        give_up_after: timedelta = timedelta(hours=23),
+    ) -> None:
         self.service = service
         self.config = config
         self.transport = transport
+        # Shorter than the outbox's own limit (a day), so the letter itself shows why it never went.
+        self.give_up_after = give_up_after
 
     async def deliver(self, notice: Notice, *, outbox: Outbox) -> dict[str, Any] | None:
         mail = OutgoingMail.from_dict(notice.data["mail"])
@@ -74,6 +84,14 @@ class EmailSink(NoticeSink):
             result = await self.transport(self.config.smtp, msg)
         except PermanentDeliveryError as exc:
             await self._failed(notice, mail, str(exc), letter)
+            raise
+        except TemporaryDeliveryError as exc:
+            waited = self.service.clock.now() - mail.date
+            if waited > self.give_up_after:
+                hours = int(waited.total_seconds() // 3600)
+                reason = f"Gave up after trying for {hours} hours; the last answer was: {exc}"
+                await self._failed(notice, mail, reason, letter)
+                raise PermanentDeliveryError(reason) from None
             raise
         log.info(
             "email: %s %s accepted by %s as %s",
