@@ -569,20 +569,33 @@ class IntakeService:
             return letter_recipients(rec, project, sender=actor, typed=recipients)
 
     async def send_letter_email(
-        self, ref: str, *, actor: Actor, recipients: list[str] | None = None, again: bool = False
+        self,
+        ref: str,
+        *,
+        actor: Actor,
+        recipients: list[str] | None = None,
+        again: bool = False,
+        confirmed: LetterRecipients | None = None,
     ) -> RequestRecord:
         """Queue the letter (or the meeting invitation) to the client by e-mail: the PM's explicit action.
 
         Call it only after the PM confirmed the recipient list shown by `letter_email_recipients` (same
-        `recipients`). In one transaction: the letter's status becomes "queued", a `letter_queued` event
-        and an outbox row (platform "email", kind "letter_email") are written. A letter already sent (or
-        queued) is not sent again unless `again` is given; `again` makes a new send with a new Message-ID.
+        `recipients`); pass that list as `confirmed` and the send is refused if the addressees changed in
+        between (e.g. the project file was reloaded). In one transaction: the letter's status becomes
+        "queued", a `letter_queued` event and an outbox row (platform "email", kind "letter_email") are
+        written. A letter already sent (or queued) is not sent again unless `again` is given; `again`
+        makes a new send with a new Message-ID.
         """
         now = self.clock.now()
         async with self.store.transaction() as tx:
             rec, project = await self._letter_access(tx, ref, actor, now, "send the letter")
             letter = _check_sendable(rec, again=again)
             rcpt = letter_recipients(rec, project, sender=actor, typed=recipients)
+            if confirmed is not None and confirmed != rcpt:
+                raise IllegalMove(
+                    f"The recipients of the letter for {rec.ref} changed after you confirmed them; nothing was sent. "
+                    f"Check them again:\n{rcpt.summary()}"
+                )
             sends = [e for e in rec.events if e.kind == "letter_queued"]
             send_id = new_send_id(rec.ref, len(sends) + 1)
             mail = letter_mail(rec, project, rcpt, token=send_id, date=now, sequence=len(sends))

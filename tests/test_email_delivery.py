@@ -22,9 +22,10 @@ from bot.domain import SYSTEM, RequestStatus
 from bot.errors import IllegalMove, PermissionDenied
 from bot.mailing import OutgoingMail
 from bot.outbox import Dispatcher
+from bot.projectfile import load_project_text
 from bot.service import IntakeService
 from store.repo import SqlStore
-from tests.conftest import MEMBER, PM
+from tests.conftest import MEMBER, PM, PROJECT_YAML
 from tests.email_support import MEETING_FORM, SENDER, declined, dispatcher, email_config, smtp_server_fixture  # noqa: F401  (fixture)
 from tests.support.clock import FakeClock
 from tests.support.smtp import SmtpServer, free_port
@@ -104,6 +105,20 @@ async def test_only_a_pm_can_send_and_a_queued_letter_cannot_be_edited(service: 
         await service.edit_letter(ref, actor=PM, body_text="Dear Jane, something else entirely.")
     with pytest.raises(IllegalMove, match="queued"):
         await service.mark_letter_sent(ref, actor=PM)
+
+
+async def test_a_send_is_refused_if_the_recipients_changed_after_the_pm_confirmed_them(
+    service: IntakeService, store: SqlStore
+) -> None:
+    ref = await declined(service)
+    shown = await service.letter_email_recipients(ref, actor=PM)
+    await service.load_project(load_project_text(PROJECT_YAML + "cc: [accounts@acme.example]\n", "acme.yaml"))
+    with pytest.raises(IllegalMove, match="changed after you confirmed them"):
+        await service.send_letter_email(ref, actor=PM, confirmed=shown)
+    assert await outbox_rows(store) == []
+    again = await service.letter_email_recipients(ref, actor=PM)
+    await service.send_letter_email(ref, actor=PM, confirmed=again)
+    assert len(await outbox_rows(store)) == 1
 
 
 async def test_a_temporary_refusal_is_retried_and_then_delivered(

@@ -106,7 +106,7 @@ def letter_send(ctx: click.Context, ref: str, to: tuple[str, ...], again: bool, 
         if not yes and not click.confirm("Send it now?", default=False):
             click.echo("Nothing was sent.")
             return 1
-        await rt.service.send_letter_email(rec.ref, actor=actor, recipients=typed, again=again)
+        await rt.service.send_letter_email(rec.ref, actor=actor, recipients=typed, again=again, confirmed=rcpt)
         sink = await deliver_now(rt, config)
         rec = await rt.service.get_request(rec.ref)
         assert rec.letter is not None

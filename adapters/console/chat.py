@@ -438,7 +438,7 @@ class ConsoleBot:
         if (await self.ask("Send it now? (yes/no)", "no")).lower() not in ("y", "yes"):
             self.say(messages.NOTHING_SENT)
             return
-        await self.service.send_letter_email(ref, actor=self.actor, recipients=typed, again=again)
+        await self.service.send_letter_email(ref, actor=self.actor, recipients=typed, again=again, confirmed=recipients)
         await self.dispatcher.drain()
         rec = await self.service.get_request(ref, actor=self.actor)
         assert rec.letter is not None
