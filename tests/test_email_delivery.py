@@ -26,7 +26,16 @@ from bot.projectfile import load_project_text
 from bot.service import IntakeService
 from store.repo import SqlStore
 from tests.conftest import MEMBER, PM, PROJECT_YAML
-from tests.email_support import MEETING_FORM, SENDER, declined, dispatcher, email_config, smtp_server_fixture  # noqa: F401  (fixture)
+from tests.email_support import (
+    MEETING_FORM,
+    SENDER,
+    ZH_PM,
+    declined,
+    declined_zh,
+    dispatcher,
+    email_config,
+    smtp_server_fixture,  # noqa: F401  (fixture)
+)
 from tests.support.clock import FakeClock
 from tests.support.smtp import SmtpServer, free_port
 
@@ -74,6 +83,22 @@ async def test_a_sent_letter_arrives_and_the_record_says_when(
     sent = rec.events[-1]
     assert sent.kind == "letter_sent" and sent.actor == SYSTEM and sent.data["message_id"] == msg["Message-ID"]
     assert [(r["kind"], r["status"]) for r in await outbox_rows(store)] == [("letter_email", "sent")]
+
+
+async def test_a_chinese_letter_arrives_intact(
+    service: IntakeService, store: SqlStore, smtp_server: SmtpServer
+) -> None:
+    ref = await declined_zh(service)
+    await service.send_letter_email(ref, actor=ZH_PM)
+    await dispatcher(store, service, smtp_server).drain()
+    (got,) = smtp_server.received
+    assert got.data.split(b"\r\n\r\n", 1)[0].isascii()
+    msg = got.message
+    rec = await service.get_request(ref)
+    assert rec.letter is not None and msg["Subject"] == rec.letter.subject
+    assert str(msg["To"]) == "周文静 <zhouwenjing@lanting-tea.example>"
+    assert msg.get_body(("plain",)).get_content() == rec.letter.body_text  # type: ignore[union-attr]
+    assert "尊敬的周文静" in msg.get_body(("html",)).get_content()  # type: ignore[union-attr]
 
 
 async def test_a_sent_letter_goes_again_only_when_asked_and_with_a_new_message_id(
