@@ -172,3 +172,26 @@ def test_intake_request_outcome_records_it(sqlite_url: str) -> None:
     assert f"Recorded the outcome of the meeting about {ref}; it is now declined, client answered." in result.output
     shown = CliRunner().invoke(cli, ["request", "show", ref], env={"DATABASE_URL": sqlite_url})
     assert "Agreed to revisit after go-live." in shown.output
+
+
+def test_intake_digest_prints_the_update_and_sends_it_with_send(sqlite_url: str, smtp_server: SmtpServer) -> None:
+    ref = _prepared_database(sqlite_url)
+    runner = CliRunner()
+    printed = runner.invoke(
+        cli, ["digest", "--project", "acme-portal", "--since", "2026-01-01"], env={"DATABASE_URL": sqlite_url}
+    )
+    assert printed.exit_code == 0, printed.output
+    assert printed.output.startswith("Subject: Update on your requests: Acme Customer Portal (")
+    assert "Dear Jane Doe," in printed.output and ref in printed.output and smtp_server.received == []
+    env = {
+        "DATABASE_URL": sqlite_url,
+        "SMTP_URL": smtp_server.url,
+        "INTAKE_MAIL_FROM": "Acme PMO <pmo@northbeam.example>",
+    }
+    sent = runner.invoke(cli, ["digest", "--project", "acme-portal", "--send"], env=env)
+    assert sent.exit_code == 0, sent.output
+    assert "Sent “Update on your requests: Acme Customer Portal" in sent.output
+    (got,) = smtp_server.received
+    assert got.message["To"] == "Jane Doe <jane.doe@acme.example>"
+    unknown = runner.invoke(cli, ["digest", "--project", "nope"], env={"DATABASE_URL": sqlite_url})
+    assert unknown.exit_code == 1 and "There is no project called 'nope'" in unknown.output

@@ -12,7 +12,7 @@ from aiohttp.test_utils import TestServer
 
 from adapters.email.config import email_config as config_from_settings
 from adapters.email.message import build_message
-from adapters.email.platform import PLATFORM, enabled
+from adapters.email.platform import PLATFORM, email_for, enabled
 from adapters.email.sink import EmailConfig, EmailSink
 from adapters.email.smtp import parse_smtp_url, send_message
 from adapters.runtime import Runtime
@@ -375,6 +375,7 @@ async def test_the_server_delivers_email_when_smtp_is_configured(
     settings = Settings(smtp_url=smtp_server.url, mail_from="Northbeam Projects <projects@northbeam.example>")
     app = create_app(settings, runtime=Runtime(store, service), migrate=False, poll_interval=0.05)
     assert "email" in app[ENABLED] and PLATFORM.name == "email"
+    assert email_for(app) is not None and email_for(create_app(Settings(), dispatch=False)) is None
     async with TestServer(app) as server:
         ref = await declined(service)
         await service.send_letter_email(ref, actor=PM)

@@ -18,6 +18,11 @@ EMAIL = web.AppKey("email_config", EmailConfig)
 SCHEDULER = web.AppKey("digest_scheduler", DigestScheduler)
 
 
+def email_for(app: web.Application) -> EmailConfig | None:
+    """The e-mail settings when sending is on in this app (chat adapters show "Send email" only then)."""
+    return app.get(EMAIL)
+
+
 def enabled(settings: Settings) -> bool:
     return email_config(settings) is not None
 
