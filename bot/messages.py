@@ -215,6 +215,14 @@ def send_confirmation(rec: RequestRecord, letter: Letter, recipients_summary: st
     return f"Send the {what} for {rec.ref}{again} by e-mail?\nSubject: {letter.subject}\n{recipients_summary}"
 
 
+def awaits_meeting_outcome(rec: RequestRecord) -> bool:
+    """Tell whether a request was answered with a meeting whose outcome is not recorded yet (offer "record outcome")."""
+    meeting = rec.decline_form is not None and rec.decline_form.channel.value == "meeting"
+    done = any(e.kind == "outcome_recorded" for e in rec.events)
+    open_states = (RequestStatus.DECLINED, RequestStatus.LETTER_DRAFTED, RequestStatus.LETTER_SENT)
+    return meeting and not done and rec.status in open_states
+
+
 def outcome_recorded(rec: RequestRecord) -> str:
     return f"Recorded the outcome of the meeting about {rec.ref}."
 

@@ -100,11 +100,11 @@ async def test_without_smtp_the_terminal_says_so_and_saves_an_eml(service: Intak
 async def test_the_terminal_records_a_meetings_outcome(service: IntakeService) -> None:
     ref = await declined(service, MEETING_FORM)
     term = Terminal(service, PM)
-    assert f"Recorded the outcome of the meeting about {ref}." in await term.say(
-        f"/outcome {ref} Agreed on a web view."
-    )
+    assert f"After the meeting, record what was agreed: /outcome {ref} TEXT" in await term.say(f"/show {ref}")
+    out = await term.say(f"/outcome {ref} Agreed on a web view.")
+    assert f"Recorded the outcome of the meeting about {ref}." in out
     out = await term.say(f"/show {ref}")
-    assert "outcome_recorded" in out and "Agreed on a web view." in out
+    assert "outcome_recorded" in out and "Agreed on a web view." in out and "/outcome" not in out
 
 
 def _prepared_database(url: str, form: object = None) -> str:

@@ -296,6 +296,8 @@ class ConsoleBot:
         rec = await self.service.get_request(ref, actor=self.actor)
         project = await self.service.project(rec.project)
         self.say(messages.timeline(rec, show_letter=project.is_pm(self.actor)))
+        if project.is_pm(self.actor) and messages.awaits_meeting_outcome(rec):
+            self.say(f"After the meeting, record what was agreed: /outcome {rec.ref} TEXT")
 
     async def cmd_approve(self, rest: str) -> None:
         ref, note = _ref_and_text(rest, "/approve REF [NOTE]")
