@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from .domain import Decision, DecisionKind, Letter, Project, RequestRecord, RequestStatus, Verdict, VerdictKind
+from .domain import Channel, Decision, DecisionKind, Letter, Project, RequestRecord, RequestStatus, Verdict, VerdictKind
 from .letters.tone import format_report
 
 
@@ -217,7 +217,7 @@ def send_confirmation(rec: RequestRecord, letter: Letter, recipients_summary: st
 
 def awaits_meeting_outcome(rec: RequestRecord) -> bool:
     """Tell whether a request was answered with a meeting whose outcome is not recorded yet (offer "record outcome")."""
-    meeting = rec.decline_form is not None and rec.decline_form.channel.value == "meeting"
+    meeting = rec.decline_form is not None and rec.decline_form.channel is Channel.MEETING
     done = any(e.kind == "outcome_recorded" for e in rec.events)
     open_states = (RequestStatus.DECLINED, RequestStatus.LETTER_DRAFTED, RequestStatus.LETTER_SENT)
     return meeting and not done and rec.status in open_states
