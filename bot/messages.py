@@ -64,6 +64,8 @@ def status_line(rec: RequestRecord) -> str:
             if d.kind is DecisionKind.NEEDS_INFO
             else "Waiting for a PM's decision"
         )
+    if awaits_meeting_outcome(rec) and rec.status is RequestStatus.LETTER_SENT and d.kind is DecisionKind.DECLINE:
+        return f"Declined by {d.actor.display} at {when(d.at)}: the client is invited to a meeting about it"
     return decision_phrase(d, rec.status)
 
 
@@ -221,6 +223,17 @@ def awaits_meeting_outcome(rec: RequestRecord) -> bool:
     done = any(e.kind == "outcome_recorded" for e in rec.events)
     open_states = (RequestStatus.DECLINED, RequestStatus.LETTER_DRAFTED, RequestStatus.LETTER_SENT)
     return meeting and not done and rec.status in open_states
+
+
+def email_outcome_for_sender(rec: RequestRecord, letter: Letter) -> str:
+    """Tell the PM who sent the letter how the sending ended."""
+    what = "meeting invitation" if letter.kind == "meeting_invite" else "letter"
+    if letter.status == "sent":
+        return f"Your {what} for {rec.ref} has gone out. {send_status_line(letter)}"
+    return (
+        f"Your {what} for {rec.ref} could not be sent. {send_status_line(letter)}\n"
+        "Fix the cause and send it again, or send it from your own mail program and record it as sent."
+    )
 
 
 def outcome_recorded(rec: RequestRecord) -> str:

@@ -683,6 +683,7 @@ class IntakeService:
             )
             rec = await self._get(tx, rec.ref)
             await self._card_update(tx, rec)
+            await self._tell_sender(tx, rec, queued)
         return rec
 
     async def record_email_failed(self, ref: str, *, send_id: str, reason: str) -> RequestRecord:
@@ -698,7 +699,28 @@ class IntakeService:
                 Event("letter_send_failed", now, SYSTEM, reason, {"send_id": send_id}), project=rec.project, ref=rec.ref
             )
             rec = await self._get(tx, rec.ref)
+            queued = next(
+                (e for e in rec.events if e.kind == "letter_queued" and e.data.get("send_id") == send_id), None
+            )
+            await self._tell_sender(tx, rec, queued)
         return rec
+
+    async def _tell_sender(self, tx: Transaction, rec: RequestRecord, queued: Event | None) -> None:
+        """Tell the PM who pressed send how it went, privately, on the platform they pressed it on.
+
+        The command line waits for the outcome and prints it itself, so it gets no notice.
+        """
+        if queued is None or rec.letter is None or queued.actor.platform in ("cli", SYSTEM.platform):
+            return
+        await self._notify(
+            tx,
+            rec,
+            "letter_email_status",
+            "person",
+            messages.email_outcome_for_sender(rec, rec.letter),
+            recipient=queued.actor,
+            data={"letter": rec.letter.to_dict()},
+        )
 
     async def record_outcome(self, ref: str, *, actor: Actor, text: str) -> RequestRecord:
         """Record what was agreed in the meeting a PM held instead of sending a letter (PMs only).

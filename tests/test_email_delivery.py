@@ -4,6 +4,7 @@ retries on temporary failures, a clear stop on permanent ones, and nothing sent 
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ from adapters.email.smtp import parse_smtp_url, send_message
 from adapters.runtime import Runtime
 from adapters.settings import ConfigError, Settings
 from adapters.web.app import ENABLED, create_app, wake_dispatcher
+from bot import messages
 from bot.domain import SYSTEM, RequestStatus
 from bot.errors import IllegalMove, PermissionDenied
 from bot.mailing import OutgoingMail
@@ -56,6 +58,18 @@ async def outbox_rows(store: SqlStore) -> list[dict[str, Any]]:
     return [dict(r) for r in rows]
 
 
+async def sender_notices(store: SqlStore) -> list[tuple[str, str, str]]:
+    async with store.session() as s:
+        rows = (
+            await s.exec(
+                sa.text(
+                    "SELECT platform, audience, recipient, text FROM outbox WHERE kind = 'letter_email_status' ORDER BY id"
+                )
+            )  # type: ignore[call-overload]
+        ).all()
+    return [(r[0], r[1], json.loads(r[2])["user_id"] if isinstance(r[2], str) else r[2]["user_id"]) for r in rows]
+
+
 async def test_a_sent_letter_arrives_and_the_record_says_when(
     service: IntakeService, store: SqlStore, smtp_server: SmtpServer
 ) -> None:
@@ -83,6 +97,9 @@ async def test_a_sent_letter_arrives_and_the_record_says_when(
     sent = rec.events[-1]
     assert sent.kind == "letter_sent" and sent.actor == SYSTEM and sent.data["message_id"] == msg["Message-ID"]
     assert [(r["kind"], r["status"]) for r in await outbox_rows(store)] == [("letter_email", "sent")]
+    # The PM who pressed send hears how it went, privately, on their own platform.
+    notices = await sender_notices(store)
+    assert notices == [("console", "person", "pm@acme.example")]
 
 
 async def test_a_chinese_letter_arrives_intact(
@@ -212,6 +229,7 @@ async def test_a_permanent_refusal_stops_with_the_servers_reason(
     assert rec.letter.send_error and "554 5.7.1 Message rejected by policy" in rec.letter.send_error
     assert rec.status is RequestStatus.LETTER_DRAFTED
     assert rec.events[-1].kind == "letter_send_failed"
+    assert await sender_notices(store) == [("console", "person", "pm@acme.example")]
     assert [r["status"] for r in await outbox_rows(store)] == ["failed"]
     # The PM can fix what was wrong and send it again; it goes out as a new send.
     await service.send_letter_email(ref, actor=PM)
@@ -304,8 +322,10 @@ async def test_a_meeting_invitation_is_sent_with_its_calendar_invite(
     assert int(event["SEQUENCE"]) == 0
     rec = await service.get_request(ref)
     assert rec.status is RequestStatus.LETTER_SENT and rec.letter is not None and rec.letter.sent_via == "smtp"
+    assert messages.status_line(rec).endswith("the client is invited to a meeting about it")
     rec = await service.record_outcome(ref, actor=PM, text="Agreed on a mobile web view for the Beta.")
     assert rec.events[-1].kind == "outcome_recorded" and rec.events[-1].actor == PM
+    assert messages.status_line(rec).endswith("the client has been answered in a meeting")
     assert rec.letter is not None and rec.letter.sent_via == "smtp"  # the invitation stays the recorded send
 
 

@@ -441,10 +441,11 @@ class ConsoleBot:
             self.say(messages.NOTHING_SENT)
             return
         await self.service.send_letter_email(ref, actor=self.actor, recipients=typed, again=again, confirmed=recipients)
-        await self.dispatcher.drain()
+        await self.dispatcher.drain()  # the outcome reaches you as a notice, printed by the drain
         rec = await self.service.get_request(ref, actor=self.actor)
         assert rec.letter is not None
-        self.say(messages.send_status_line(rec.letter))
+        if rec.letter.status == "queued":
+            self.say(messages.send_status_line(rec.letter) + " The mail server did not take it yet; it is retried.")
 
     async def save_eml(self, ref: str, args: list[str]) -> None:
         from adapters.email.actions import letter_eml
