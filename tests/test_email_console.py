@@ -138,6 +138,8 @@ def test_intake_letter_send_confirms_sends_and_refuses_a_second_send(sqlite_url:
     assert again.exit_code == 1 and "already sent" in again.output and len(smtp_server.received) == 1
     forced = runner.invoke(cli, ["letter", "send", ref, "--yes", "--again"], env=env)
     assert forced.exit_code == 0 and len(smtp_server.received) == 2
+    missing = runner.invoke(cli, ["letter", "send", "ACME-99", "--yes"], env=env)
+    assert missing.exit_code == 1 and "There is no request ACME-99" in missing.output
 
 
 def test_intake_letter_send_without_smtp_explains_what_to_set(sqlite_url: str) -> None:

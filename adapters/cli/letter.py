@@ -17,7 +17,7 @@ from adapters.runtime import Runtime
 from adapters.settings import ConfigError, Settings
 from bot import messages
 from bot.domain import Actor, Notice, RequestRecord
-from bot.errors import InvalidInput
+from bot.errors import IllegalMove, InvalidInput
 from bot.mailing import declining_pm
 from bot.outbox import Dispatcher
 from bot.ports import NoticeSink, Outbox
@@ -98,6 +98,8 @@ def letter_send(ctx: click.Context, ref: str, to: tuple[str, ...], again: bool, 
     async def go(rt: Runtime) -> int:
         config = require_email(settings)
         rec = await rt.service.get_request(ref)
+        if rec.letter is None:
+            raise IllegalMove(f"{rec.ref} has no letter to send (it is {rec.status.label}).")
         actor = cli_actor(as_who, rec)
         typed = list(to) or None
         rcpt = await rt.service.letter_email_recipients(rec.ref, actor=actor, recipients=typed, again=again)
