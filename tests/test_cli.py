@@ -22,7 +22,7 @@ def intake(
 ) -> subprocess.CompletedProcess[str]:
     full_env = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{db}", **(env or {})}
     return subprocess.run(
-        [sys.executable, "-m", "adapters.cli.main", *args],
+        [sys.executable, "-m", "adapters.cli", *args],
         input=stdin,
         capture_output=True,
         text=True,

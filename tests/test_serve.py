@@ -32,7 +32,7 @@ def test_serve_refuses_to_start_with_a_bad_database_url(tmp_path: Path) -> None:
     import sys
 
     res = subprocess.run(
-        [sys.executable, "-m", "adapters.cli.main", "serve", "--port", "1"],
+        [sys.executable, "-m", "adapters.cli", "serve", "--port", "1"],
         env={
             "PATH": "/usr/bin:/bin",
             "DATABASE_URL": "postgresql+asyncpg://x:y@127.0.0.1:1/none",

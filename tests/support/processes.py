@@ -32,7 +32,7 @@ class ServerProcess:
 
     def start(self, timeout: float = 30.0) -> ServerProcess:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "adapters.cli.main", "serve", "--port", str(self.port)],
+            [sys.executable, "-m", "adapters.cli", "serve", "--port", str(self.port)],
             env=self.env,
             cwd=ROOT,
             stdout=subprocess.PIPE,
