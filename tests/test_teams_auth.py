@@ -39,7 +39,11 @@ class OpenIdServer:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 if self.path == "/.well-known/openidconfiguration":
-                    body = {"issuer": ISSUER, "jwks_uri": f"{outer.url}/keys", "id_token_signing_alg_values_supported": ["RS256"]}
+                    body = {
+                        "issuer": ISSUER,
+                        "jwks_uri": f"{outer.url}/keys",
+                        "id_token_signing_alg_values_supported": ["RS256"],
+                    }
                 elif self.path == "/keys":
                     body = keys
                 else:
@@ -114,7 +118,14 @@ async def test_a_correctly_signed_token_is_accepted(teams: Harness, signing_key:
 
 @pytest.mark.parametrize(
     "header",
-    [None, "", "Bearer", "Bearer not-a-jwt", "Basic dXNlcjpwYXNz", "Bearer eyJhbGciOiJIUzI1NiJ9.e30.ZRrHA1JJJW8opsbCGfG_HACGpVUMN_a9IV7pAx_Zmeo"],
+    [
+        None,
+        "",
+        "Bearer",
+        "Bearer not-a-jwt",
+        "Basic dXNlcjpwYXNz",
+        "Bearer eyJhbGciOiJIUzI1NiJ9.e30.ZRrHA1JJJW8opsbCGfG_HACGpVUMN_a9IV7pAx_Zmeo",
+    ],
     ids=["missing", "empty", "bearer-only", "garbage", "basic", "hs256"],
 )
 async def test_missing_or_garbage_tokens_are_401(teams: Harness, header: str | None) -> None:
@@ -154,7 +165,9 @@ def test_a_partial_teams_configuration_stops_the_start() -> None:
     with pytest.raises(ConfigError, match="MICROSOFT_APP_PASSWORD"):
         enabled(Settings(microsoft_app_id=APP_ID))
     with pytest.raises(ConfigError, match="MICROSOFT_APP_TENANT_ID"):
-        enabled(Settings(microsoft_app_id=APP_ID, microsoft_app_password="pw-from-entra", microsoft_app_type="SingleTenant"))
+        enabled(
+            Settings(microsoft_app_id=APP_ID, microsoft_app_password="pw-from-entra", microsoft_app_type="SingleTenant")
+        )
     with pytest.raises(ConfigError, match="placeholder"):
         enabled(Settings(microsoft_app_id=APP_ID, microsoft_app_password="changeme"))
     assert enabled(Settings(microsoft_app_id=APP_ID, microsoft_app_password="pw-from-entra")) is True

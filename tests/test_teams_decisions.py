@@ -33,8 +33,10 @@ async def review_card(teams: Harness, text: str, *, by: dict[str, Any] = MEMBER)
     before = len([c for c in teams.connector.posts(REVIEW_CHANNEL) if c.card])
     await teams.say_in_channel(by, f"request {text}")
     cards: list[Call] = await teams.connector.wait_for(
-        lambda: len([c for c in teams.connector.posts(REVIEW_CHANNEL) if c.card]) > before
-        and [c for c in teams.connector.posts(REVIEW_CHANNEL) if c.card]
+        lambda: (
+            len([c for c in teams.connector.posts(REVIEW_CHANNEL) if c.card]) > before
+            and [c for c in teams.connector.posts(REVIEW_CHANNEL) if c.card]
+        )
     )
     return cards[-1]
 
@@ -84,10 +86,20 @@ async def test_approving_unlisted_work_asks_for_estimate_and_schedule_impact(tea
     resp = await teams.click(PM, card, {"intake": "approve", "ref": "ACME-1"})
     form = invoke_card(await resp.json())
     assert {b.get("id") for b in form["body"]} >= {"estimate", "schedule_impact", "note"}
-    resp = await teams.click(PM, card, {"intake": "approve_submit", "ref": "ACME-1", "estimate": " ", "schedule_impact": "none"})
+    resp = await teams.click(
+        PM, card, {"intake": "approve_submit", "ref": "ACME-1", "estimate": " ", "schedule_impact": "none"}
+    )
     assert "Give an effort estimate." in all_text(invoke_card(await resp.json()))
     resp = await teams.click(
-        PM, card, {"intake": "approve_submit", "ref": "ACME-1", "estimate": "5 person-days", "schedule_impact": "Beta slips a week", "note": "worth it"}
+        PM,
+        card,
+        {
+            "intake": "approve_submit",
+            "ref": "ACME-1",
+            "estimate": "5 person-days",
+            "schedule_impact": "Beta slips a week",
+            "note": "worth it",
+        },
     )
     assert "actions" not in invoke_card(await resp.json())
     rec = await teams.service.get_request("ACME-1")
@@ -107,16 +119,22 @@ async def test_ask_for_details_reaches_the_requester_privately_and_their_answer_
     card = await review_card(teams, "Please add a live chat with our service team")
     resp = await teams.click(PM, card, {"intake": "ask", "ref": "ACME-1"})
     assert any(b.get("id") == "question" for b in invoke_card(await resp.json())["body"])
-    resp = await teams.click(PM, card, {"intake": "ask_submit", "ref": "ACME-1", "question": "Which hours should the chat be staffed?"})
+    resp = await teams.click(
+        PM, card, {"intake": "ask_submit", "ref": "ACME-1", "question": "Which hours should the chat be staffed?"}
+    )
     assert "Waiting for details" in all_text(invoke_card(await resp.json()))
 
     questions: list[Call] = await teams.connector.wait_for(
-        lambda: [c for c in teams.connector.posts("a:personal-member-sam") if c.card and "Which hours" in all_text(c.card)]
+        lambda: [
+            c for c in teams.connector.posts("a:personal-member-sam") if c.card and "Which hours" in all_text(c.card)
+        ]
     )
     assert action_titles(questions[0].card or {}) == ["Send answer"]
 
     # The requester answers with the card's button (an Action.Submit message, as older clients send).
-    resp = await teams.submit(MEMBER, questions[0], {"intake": "answer_submit", "ref": "ACME-1", "answer": "Office hours, 9 to 5."})
+    resp = await teams.submit(
+        MEMBER, questions[0], {"intake": "answer_submit", "ref": "ACME-1", "answer": "Office hours, 9 to 5."}
+    )
     assert resp.status == 200
     rec = await teams.service.get_request("ACME-1")
     assert rec.status is RequestStatus.IN_REVIEW
@@ -129,7 +147,9 @@ async def test_ask_for_details_reaches_the_requester_privately_and_their_answer_
     assert "back in review" in to_pm[0].text
     # The review card is live again: buttons back, status says the requester answered.
     live = await teams.connector.wait_for(
-        lambda: [u for u in teams.connector.updates() if u.activity_id == card.posted_id and u.card and u.card.get("actions")]
+        lambda: [
+            u for u in teams.connector.updates() if u.activity_id == card.posted_id and u.card and u.card.get("actions")
+        ]
     )
     assert "the requester answered" in all_text(live[-1].card or {})
 
@@ -137,7 +157,9 @@ async def test_ask_for_details_reaches_the_requester_privately_and_their_answer_
 async def test_a_question_opens_a_personal_chat_when_there_is_none(teams: Harness) -> None:
     card = await review_card(teams, "Please add a live chat with our service team")
     await teams.click(PM, card, {"intake": "ask_submit", "ref": "ACME-1", "question": "Which hours?"})
-    created = await teams.connector.wait_for(lambda: [c for c in teams.connector.calls if c.path == "/v3/conversations"])
+    created = await teams.connector.wait_for(
+        lambda: [c for c in teams.connector.calls if c.path == "/v3/conversations"]
+    )
     assert created[0].body["members"] == [{"id": MEMBER["id"]}] and created[0].body["isGroup"] is False
     asked = await teams.connector.wait_for(lambda: [c for c in teams.connector.posts("a:created-member-sam") if c.card])
     assert "Which hours?" in all_text(asked[0].card or {})
@@ -149,13 +171,22 @@ async def test_decline_with_action_submit_posts_the_form_and_shows_errors_in_pla
     await teams.submit(PM, card, {"intake": "decline", "ref": "ACME-1"})
     form_post = [c for c in teams.connector.posts(REVIEW_CHANNEL) if c.card and "Decline ACME-1" in all_text(c.card)]
     assert form_post, "the form is posted as a new message on the Action.Submit path"
-    await teams.submit(PM, form_post[0], {"intake": "decline_submit", "ref": "ACME-1", "reason_category": "nonsense", "reason_text": "x"})
+    await teams.submit(
+        PM,
+        form_post[0],
+        {"intake": "decline_submit", "ref": "ACME-1", "reason_category": "nonsense", "reason_text": "x"},
+    )
     shown = [u for u in teams.connector.updates() if u.activity_id == form_post[0].posted_id]
     assert shown and "Pick a reason from the list." in all_text(shown[-1].card or {})
     await teams.submit(
         PM,
         form_post[0],
-        {"intake": "decline_submit", "ref": "ACME-1", "reason_category": "project_goals", "reason_text": "Apps are outside the scope."},
+        {
+            "intake": "decline_submit",
+            "ref": "ACME-1",
+            "reason_category": "project_goals",
+            "reason_text": "Apps are outside the scope.",
+        },
     )
     assert (await teams.service.get_request("ACME-1")).status is RequestStatus.LETTER_DRAFTED
 
@@ -177,9 +208,16 @@ async def test_request_alone_opens_a_form_and_records_from_it(teams: Harness) ->
     await teams.say_personal(MEMBER, "request")
     form = [c for c in teams.connector.posts("a:personal-member-sam") if c.card][-1]
     assert any(b.get("id") == "text" for b in (form.card or {})["body"])
-    resp = await teams.click(MEMBER, form, {"intake": "request_submit", "text": ""}, conversation="a:personal-member-sam")
+    resp = await teams.click(
+        MEMBER, form, {"intake": "request_submit", "text": ""}, conversation="a:personal-member-sam"
+    )
     assert "The request is empty." in all_text(invoke_card(await resp.json()))
-    resp = await teams.click(MEMBER, form, {"intake": "request_submit", "text": "Can we pay by credit card?"}, conversation="a:personal-member-sam")
+    resp = await teams.click(
+        MEMBER,
+        form,
+        {"intake": "request_submit", "text": "Can we pay by credit card?"},
+        conversation="a:personal-member-sam",
+    )
     assert "Recorded ACME-1: out of scope (payments)" in all_text(invoke_card(await resp.json()))
 
 
@@ -213,7 +251,9 @@ async def test_declining_into_a_meeting_drafts_an_invitation_and_keeps_what_was_
     assert rec.decline_form is not None and rec.decline_form.meeting is not None
     assert rec.decline_form.meeting.start.isoformat() == "2026-11-10T10:30:00+01:00"  # the project's time zone
     invite = await teams.connector.wait_for(
-        lambda: [c for c in teams.connector.posts("a:personal-pm-pat") if c.card and "Meeting invitation" in all_text(c.card)]
+        lambda: [
+            c for c in teams.connector.posts("a:personal-pm-pat") if c.card and "Meeting invitation" in all_text(c.card)
+        ]
     )
     assert "Talking points" in all_text(invite[0].card or {})
 

@@ -71,7 +71,9 @@ async def test_request_review_decline_letter_and_mark_sent(teams: Harness) -> No
     )
 
     # The review card arrives in the review channel, with the three buttons.
-    posted: list[Call] = await teams.connector.wait_for(lambda: [c for c in teams.connector.posts(REVIEW_CHANNEL) if c.card])
+    posted: list[Call] = await teams.connector.wait_for(
+        lambda: [c for c in teams.connector.posts(REVIEW_CHANNEL) if c.card]
+    )
     review = posted[0]
     assert review.card is not None
     assert action_titles(review.card) == ["Approve", "Decline", "Ask for details"]
@@ -87,7 +89,11 @@ async def test_request_review_decline_letter_and_mark_sent(teams: Harness) -> No
     assert inputs["reason_text"]["value"]
 
     # An empty reason is shown back on the form, not swallowed.
-    resp = await teams.click(PM, review, {"intake": "decline_submit", "ref": "ACME-1", "reason_category": "project_goals", "reason_text": "  "})
+    resp = await teams.click(
+        PM,
+        review,
+        {"intake": "decline_submit", "ref": "ACME-1", "reason_category": "project_goals", "reason_text": "  "},
+    )
     form = invoke_card(await resp.json())
     assert "the client deserves a clear one" in all_text(form)
     assert (await teams.service.get_request("ACME-1")).status is RequestStatus.IN_REVIEW
@@ -119,7 +125,11 @@ async def test_request_review_decline_letter_and_mark_sent(teams: Harness) -> No
 
     # The letter goes to the PM's personal chat only.
     letters: list[Call] = await teams.connector.wait_for(
-        lambda: [c for c in teams.connector.posts("a:personal-pm-pat") if c.card and "Letter to the client" in all_text(c.card)]
+        lambda: [
+            c
+            for c in teams.connector.posts("a:personal-pm-pat")
+            if c.card and "Letter to the client" in all_text(c.card)
+        ]
     )
     letter = letters[0].card
     assert letter is not None
@@ -141,7 +151,7 @@ async def test_request_review_decline_letter_and_mark_sent(teams: Harness) -> No
 
     # Download .eml: the signed link serves the letter as an unsent message.
     url = next(a["url"] for a in letter["actions"] if a["title"] == "Download .eml")
-    path = url[len(str(teams.client.make_url("")).rstrip("/")):]
+    path = url[len(str(teams.client.make_url("")).rstrip("/")) :]
     resp = await teams.client.get(path)
     assert resp.status == 200 and resp.content_type == "message/rfc822"
     msg = email.message_from_bytes(await resp.read(), policy=policy.default)
@@ -157,9 +167,15 @@ async def test_request_review_decline_letter_and_mark_sent(teams: Harness) -> No
     edit_form = invoke_card(await resp.json())
     body_input = next(b for b in edit_form["body"] if b.get("id") == "body")
     new_body = body_input["value"].replace("Kind regards", "Warm regards")
-    resp = await teams.click(PM, letters[0], {"intake": "letter_edit_submit", "ref": "ACME-1", "subject": rec.letter.subject, "body": ""})
+    resp = await teams.click(
+        PM, letters[0], {"intake": "letter_edit_submit", "ref": "ACME-1", "subject": rec.letter.subject, "body": ""}
+    )
     assert "The letter cannot be empty." in all_text(invoke_card(await resp.json()))
-    resp = await teams.click(PM, letters[0], {"intake": "letter_edit_submit", "ref": "ACME-1", "subject": rec.letter.subject, "body": new_body})
+    resp = await teams.click(
+        PM,
+        letters[0],
+        {"intake": "letter_edit_submit", "ref": "ACME-1", "subject": rec.letter.subject, "body": new_body},
+    )
     assert "edited" in all_text(invoke_card(await resp.json()))
     resp = await teams.click(PM, letters[0], {"intake": "letter_sent", "ref": "ACME-1"})
     sent = invoke_card(await resp.json())
@@ -170,6 +186,10 @@ async def test_request_review_decline_letter_and_mark_sent(teams: Harness) -> No
     kinds = [e.kind for e in rec.events]
     assert "letter_edited" in kinds and kinds[-1] == "letter_sent"
     final = await teams.connector.wait_for(
-        lambda: [u for u in teams.connector.updates() if u.card and "the client has been answered by email" in all_text(u.card)]
+        lambda: [
+            u
+            for u in teams.connector.updates()
+            if u.card and "the client has been answered by email" in all_text(u.card)
+        ]
     )
     assert final[-1].activity_id == review.posted_id

@@ -34,7 +34,9 @@ async def test_wrong_content_type_is_415(teams: Harness) -> None:
 
 
 async def test_malformed_json_is_400(teams: Harness) -> None:
-    resp = await teams.client.post("/api/messages", data=b'{"type": "message",', headers={"Content-Type": "application/json"})
+    resp = await teams.client.post(
+        "/api/messages", data=b'{"type": "message",', headers={"Content-Type": "application/json"}
+    )
     assert resp.status == 400
     assert "not valid JSON" in (await resp.json())["error"]
 
@@ -100,8 +102,10 @@ async def test_a_review_card_waits_for_the_bot_to_join_the_review_channel(teams:
     assert not teams.connector.posts(REVIEW_CHANNEL)
     await teams.add_to_channel(REVIEW_CHANNEL)
     cards = await teams.connector.wait_for(
-        lambda: len([c for c in teams.connector.posts(REVIEW_CHANNEL) if c.card]) == 2
-        and [c for c in teams.connector.posts(REVIEW_CHANNEL) if c.card]
+        lambda: (
+            len([c for c in teams.connector.posts(REVIEW_CHANNEL) if c.card]) == 2
+            and [c for c in teams.connector.posts(REVIEW_CHANNEL) if c.card]
+        )
     )
     assert [c.card["body"][0]["text"] for c in cards] == ["Client request ACME-1", "Client request ACME-2"]
     # Each requester was told once, however many times the card was retried.
@@ -124,7 +128,9 @@ async def test_a_retried_invoke_is_processed_once(teams: Harness) -> None:
     await teams.add_to_channel(REVIEW_CHANNEL)
     await teams.say_in_channel(MEMBER, "request Can the order history export to PDF?")
     card = (await teams.connector.wait_for(lambda: [c for c in teams.connector.posts(REVIEW_CHANNEL) if c.card]))[0]
-    payload = load_payload("invoke_adaptive_card_action", teams.connector.url, id="f:retried-click", replyToId=card.posted_id)
+    payload = load_payload(
+        "invoke_adaptive_card_action", teams.connector.url, id="f:retried-click", replyToId=card.posted_id
+    )
     payload["from"] = PM
     payload["conversation"]["id"] = f"{REVIEW_CHANNEL};messageid={card.posted_id}"
     first = await teams.send(payload)
@@ -161,7 +167,9 @@ async def test_without_a_linked_channel_the_bot_asks_which_project(sqlite_url: s
     from tests.support.teams import TEAMS_PROJECT_YAML
 
     async with running(sqlite_url) as teams:
-        other = PROJECT_YAML.replace("project: acme-portal", "project: acme-intranet").replace("name: Acme Customer Portal", "name: Acme Intranet")
+        other = PROJECT_YAML.replace("project: acme-portal", "project: acme-intranet").replace(
+            "name: Acme Customer Portal", "name: Acme Intranet"
+        )
         from bot.projectfile import load_project_text
 
         await teams.service.load_project(load_project_text(other + "ref_prefix: INTRA\n", "intranet.yaml"))
@@ -181,7 +189,9 @@ async def test_adding_the_bot_to_the_team_makes_every_channel_reachable(teams: H
     from tests.support.teams import TEAM
 
     assert (await teams.add_to_team()).status == 200
-    assert [c.path for c in teams.connector.calls if c.method == "GET" and "/teams/" in c.path] == [f"/v3/teams/{TEAM}/conversations"]
+    assert [c.path for c in teams.connector.calls if c.method == "GET" and "/teams/" in c.path] == [
+        f"/v3/teams/{TEAM}/conversations"
+    ]
     await teams.say_personal(MEMBER, "request Can we pay by credit card?")
     cards = await teams.connector.wait_for(lambda: [c for c in teams.connector.posts(REVIEW_CHANNEL) if c.card])
     assert cards[0].conversation_id == REVIEW_CHANNEL

@@ -79,7 +79,9 @@ def test_icons_have_the_sizes_teams_requires_and_the_outline_is_white_on_transpa
 
 def test_intake_teams_package_writes_the_zip(tmp_path: Path) -> None:
     out = tmp_path / "app.zip"
-    result = CliRunner().invoke(cli, ["teams", "package", "--app-id", APP_ID, "--url", "https://bot.acme.example", "--out", str(out)])
+    result = CliRunner().invoke(
+        cli, ["teams", "package", "--app-id", APP_ID, "--url", "https://bot.acme.example", "--out", str(out)]
+    )
     assert result.exit_code == 0, result.output
     with zipfile.ZipFile(out) as zf:
         assert sorted(zf.namelist()) == ["color.png", "manifest.json", "outline.png"]
@@ -87,7 +89,9 @@ def test_intake_teams_package_writes_the_zip(tmp_path: Path) -> None:
     assert manifest["bots"][0]["botId"] == APP_ID and manifest["developer"]["websiteUrl"] == "https://bot.acme.example"
 
 
-@pytest.mark.parametrize(("app_id", "url", "why"), [("not-a-guid", "https://x.example", "GUID"), (APP_ID, "http://x.example", "https")])
+@pytest.mark.parametrize(
+    ("app_id", "url", "why"), [("not-a-guid", "https://x.example", "GUID"), (APP_ID, "http://x.example", "https")]
+)
 def test_package_refuses_a_bad_app_id_or_url(app_id: str, url: str, why: str) -> None:
     with pytest.raises(PackageError, match=why):
         build_manifest(app_id, url)
@@ -105,21 +109,44 @@ def snapshot(status: str = "in_review", decisions: list[dict[str, Any]] | None =
         "status": status,
         "text": "We need a native iOS app for the portal",
         "requester": {"platform": "teams", "user_id": "29:sam", "email": None, "name": "Sam Reed"},
-        "verdict": {"verdict": "out_of_scope", "item": "mobile", "score": 0.8, "clause": "Native iOS and Android apps", "parts": [], "extras": [], "explanation": ""},
+        "verdict": {
+            "verdict": "out_of_scope",
+            "item": "mobile",
+            "score": 0.8,
+            "clause": "Native iOS and Android apps",
+            "parts": [],
+            "extras": [],
+            "explanation": "",
+        },
         "decisions": decisions or [],
     }
 
 
-DECLINED = [{"kind": "decline", "by": {"platform": "teams", "user_id": "29:pat", "email": None, "name": "Pat Morgan"},
-             "at": "2026-11-03T10:00:00+00:00", "note": "", "form": {"channel": "email"}}]
+DECLINED = [
+    {
+        "kind": "decline",
+        "by": {"platform": "teams", "user_id": "29:pat", "email": None, "name": "Pat Morgan"},
+        "at": "2026-11-03T10:00:00+00:00",
+        "note": "",
+        "form": {"channel": "email"},
+    }
+]
 
 
 def every_card() -> dict[str, dict[str, Any]]:
     from bot.domain import Channel, DeclineForm, ReasonCategory
 
     form = DeclineForm(ReasonCategory.PROJECT_GOALS, "Outside the agreed scope.", (), "We understand.", Channel.EMAIL)
-    letter = {"subject": "Your request ACME-7", "body_text": "Dear Jane,\n\nThank you.", "language": "en", "status": "draft",
-              "tone": [{"rule": "reason", "passed": True, "detail": "Gives a reason"}, {"rule": "we", "passed": False, "detail": "Says I"}]}
+    letter = {
+        "subject": "Your request ACME-7",
+        "body_text": "Dear Jane,\n\nThank you.",
+        "language": "en",
+        "status": "draft",
+        "tone": [
+            {"rule": "reason", "passed": True, "detail": "Gives a reason"},
+            {"rule": "we", "passed": False, "detail": "Says I"},
+        ],
+    }
     return {
         "review": cards.review_card(snapshot()),
         "review_declined": cards.review_card(snapshot("letter_drafted", DECLINED)),
@@ -128,7 +155,9 @@ def every_card() -> dict[str, dict[str, Any]]:
         "decline_form": cards.decline_form(snapshot(), form, error="Pick a reason."),
         "request_form": cards.request_form([("acme-portal", "Acme"), ("other", "Other")]),
         "question": cards.question_card("ACME-7", "Which hours?"),
-        "letter": cards.letter_card("ACME-7", letter, download_url="https://bot.example/teams/letters/x", can_send_email=True),
+        "letter": cards.letter_card(
+            "ACME-7", letter, download_url="https://bot.example/teams/letters/x", can_send_email=True
+        ),
         "letter_edit": cards.letter_edit_form("ACME-7", letter),
     }
 
@@ -146,7 +175,9 @@ def test_review_card_buttons_are_titled_exactly_and_go_when_decided() -> None:
     assert all(a["data"] == a["fallback"]["data"] for a in open_card["actions"])
     declined = cards.review_card(snapshot(RequestStatus.LETTER_DRAFTED.value, DECLINED))
     assert "actions" not in declined
-    assert "Declined by Pat Morgan at 2026-11-03 10:00 UTC: answering the client by email" in json.dumps(declined, ensure_ascii=False)
+    assert "Declined by Pat Morgan at 2026-11-03 10:00 UTC: answering the client by email" in json.dumps(
+        declined, ensure_ascii=False
+    )
 
 
 def test_letter_card_offers_send_email_only_when_an_email_sender_exists() -> None:
@@ -177,7 +208,9 @@ def test_download_tokens_are_signed_and_expire() -> None:
 
 
 def test_the_eml_is_an_unsent_utf8_message_with_text_and_html() -> None:
-    yaml = PROJECT_YAML.replace("contact: Jane Doe", "contact: 王小明").replace("timezone: Europe/Berlin", "timezone: Europe/Berlin\ncc: [\"ops@acme.example\"]")
+    yaml = PROJECT_YAML.replace("contact: Jane Doe", "contact: 王小明").replace(
+        "timezone: Europe/Berlin", 'timezone: Europe/Berlin\ncc: ["ops@acme.example"]'
+    )
     project = load_project_text(yaml, "acme.yaml")
     letter = Letter("关于您的请求 ACME-7", "王先生您好：\n\n谢谢。", "<p>王先生您好：</p>", project.language, ())
     raw = build_eml(project, letter, sender="Pat Morgan <pm@acme.example>", now=NOW)

@@ -16,8 +16,13 @@ def teams() -> None:
 @teams.command("package")
 @click.option("--app-id", required=True, help="The bot's Microsoft App ID (from its Azure Bot registration).")
 @click.option("--url", required=True, help="The server's public https URL, e.g. https://intake.example.com")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("intake-bot-teams.zip"),
-              show_default=True, help="Where to write the zip.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("intake-bot-teams.zip"),
+    show_default=True,
+    help="Where to write the zip.",
+)
 def package(app_id: str, url: str, out: Path) -> None:
     """Write the Teams app package (manifest.json and the icons) for upload to Teams."""
     from adapters.teams.package import PackageError, write_package

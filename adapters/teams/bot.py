@@ -317,8 +317,11 @@ class IntakeTeamsBot(TeamsActivityHandler):
             return await super().on_invoke_activity(turn_context)
         action = activity.value.get("action") if isinstance(activity.value, dict) else None
         if not isinstance(action, dict) or action.get("type") != "Action.Execute":
-            body = {"statusCode": 400, "type": "application/vnd.microsoft.error",
-                    "value": {"code": "BadRequest", "message": "The invoke carries no Action.Execute."}}
+            body = {
+                "statusCode": 400,
+                "type": "application/vnd.microsoft.error",
+                "value": {"code": "BadRequest", "message": "The invoke carries no Action.Execute."},
+            }
             return InvokeResponse(status=200, body=body)
         data = dict(action.get("data") or {})
         data.setdefault("intake", action.get("verb"))
@@ -474,7 +477,9 @@ class IntakeTeamsBot(TeamsActivityHandler):
 
     def letter_reply(self, rec: RequestRecord, *, note: str | None = None) -> Reply:
         assert rec.letter is not None
-        return Reply(card=letter_card_for(self.app, rec.ref, rec.letter.to_dict(), rec.letter.talking_points, note=note))
+        return Reply(
+            card=letter_card_for(self.app, rec.ref, rec.letter.to_dict(), rec.letter.talking_points, note=note)
+        )
 
     async def act_letter_show(self, turn_context: TurnContext, data: dict[str, Any]) -> Reply:
         rec, _ = await self._letter(turn_context, data)

@@ -95,9 +95,14 @@ def review_card(snapshot: dict[str, Any]) -> Card:
     if status in (RequestStatus.DECLINED, RequestStatus.LETTER_DRAFTED):
         decisions = snapshot.get("decisions") or []
         in_meeting = bool(decisions) and (decisions[-1].get("form") or {}).get("channel") == "meeting"
-        body.append(text(
-            "The client is being answered in a meeting; the PM has the invitation." if in_meeting
-            else "The client is being answered by email; the PM has the letter.", isSubtle=True))
+        body.append(
+            text(
+                "The client is being answered in a meeting; the PM has the invitation."
+                if in_meeting
+                else "The client is being answered by email; the PM has the letter.",
+                isSubtle=True,
+            )
+        )
     actions = None
     if status.is_open:
         actions = [
@@ -120,9 +125,21 @@ def approve_form(snapshot: dict[str, Any], *, error: str | None = None, values: 
         text(f"Approve {ref} as a scope change", size="medium", weight="bolder"),
         text(f"{ref} is {verdict.verdict.label}: “{messages.shorten(snapshot['text'], 200)}”"),
         *error_block(error),
-        {"type": "Input.Text", "id": "estimate", "label": "Effort estimate", "placeholder": "e.g. 3 person-days",
-         "isRequired": True, "errorMessage": "Give an estimate.", "value": v.get("estimate", "")},
-        {"type": "Input.Text", "id": "schedule_impact", "label": "Schedule impact", "value": v.get("schedule_impact", "none")},
+        {
+            "type": "Input.Text",
+            "id": "estimate",
+            "label": "Effort estimate",
+            "placeholder": "e.g. 3 person-days",
+            "isRequired": True,
+            "errorMessage": "Give an estimate.",
+            "value": v.get("estimate", ""),
+        },
+        {
+            "type": "Input.Text",
+            "id": "schedule_impact",
+            "label": "Schedule impact",
+            "value": v.get("schedule_impact", "none"),
+        },
         {"type": "Input.Text", "id": "note", "label": "Note", "isMultiline": True, "value": v.get("note", "")},
     ]
     return card(body, [action("Approve", "approve_submit", ref, style="positive"), action("Cancel", "show", ref)])
@@ -134,8 +151,14 @@ def ask_form(snapshot: dict[str, Any], *, error: str | None = None) -> Card:
         text(f"Ask for details about {ref}", size="medium", weight="bolder"),
         text(f"“{messages.shorten(snapshot['text'], 200)}”"),
         *error_block(error),
-        {"type": "Input.Text", "id": "question", "label": "Your question to the requester", "isMultiline": True,
-         "isRequired": True, "errorMessage": "Write the question."},
+        {
+            "type": "Input.Text",
+            "id": "question",
+            "label": "Your question to the requester",
+            "isMultiline": True,
+            "isRequired": True,
+            "errorMessage": "Write the question.",
+        },
     ]
     return card(body, [action("Ask", "ask_submit", ref), action("Cancel", "show", ref)])
 
@@ -155,41 +178,111 @@ def decline_form(
     body = [
         text(f"Decline {ref}", size="medium", weight="bolder"),
         text(f"“{messages.shorten(snapshot['text'], 200)}”"),
-        text("The client gets a formal letter (or a meeting invitation), drafted for you to review in our private chat."),
+        text(
+            "The client gets a formal letter (or a meeting invitation), drafted for you to review in our private chat."
+        ),
         *error_block(error),
-        {"type": "Input.ChoiceSet", "id": "reason_category", "label": "Reason", "isRequired": True,
-         "errorMessage": "Pick a reason.", "value": form.reason_category.value,
-         "choices": [{"title": c.label, "value": c.value} for c in ReasonCategory]},
-        {"type": "Input.Text", "id": "reason_text", "label": "The reason, in a sentence or two", "isMultiline": True,
-         "isRequired": True, "errorMessage": "Give the reason.", "value": form.reason_text, "maxLength": 2000},
-        {"type": "Input.ChoiceSet", "id": "alternatives", "label": "Alternatives to offer", "isMultiSelect": True,
-         "style": "expanded", "value": alternatives,
-         "choices": [{"title": k.label, "value": k.value} for k in AlternativeKind]},
-        {"type": "Input.Text", "id": "alternative_detail", "label": "Details of the alternatives (optional)",
-         "placeholder": "e.g. about 20 person-days", "value": details, "maxLength": 500},
-        {"type": "Input.Text", "id": "empathy", "label": "A line of understanding", "isMultiline": True,
-         "value": form.empathy, "maxLength": 1000},
-        {"type": "Input.ChoiceSet", "id": "language", "label": "Letter language",
-         "value": (form.language or Language.EN).value,
-         "choices": [{"title": "English", "value": "en"}, {"title": "中文", "value": "zh"}]},
-        {"type": "Input.ChoiceSet", "id": "channel", "label": "Answer the client", "style": "expanded",
-         "value": form.channel.value,
-         "choices": [{"title": "By email (a formal letter)", "value": "email"},
-                     {"title": "In a meeting (an invitation, and talking points for you)", "value": "meeting"}]},
+        {
+            "type": "Input.ChoiceSet",
+            "id": "reason_category",
+            "label": "Reason",
+            "isRequired": True,
+            "errorMessage": "Pick a reason.",
+            "value": form.reason_category.value,
+            "choices": [{"title": c.label, "value": c.value} for c in ReasonCategory],
+        },
+        {
+            "type": "Input.Text",
+            "id": "reason_text",
+            "label": "The reason, in a sentence or two",
+            "isMultiline": True,
+            "isRequired": True,
+            "errorMessage": "Give the reason.",
+            "value": form.reason_text,
+            "maxLength": 2000,
+        },
+        {
+            "type": "Input.ChoiceSet",
+            "id": "alternatives",
+            "label": "Alternatives to offer",
+            "isMultiSelect": True,
+            "style": "expanded",
+            "value": alternatives,
+            "choices": [{"title": k.label, "value": k.value} for k in AlternativeKind],
+        },
+        {
+            "type": "Input.Text",
+            "id": "alternative_detail",
+            "label": "Details of the alternatives (optional)",
+            "placeholder": "e.g. about 20 person-days",
+            "value": details,
+            "maxLength": 500,
+        },
+        {
+            "type": "Input.Text",
+            "id": "empathy",
+            "label": "A line of understanding",
+            "isMultiline": True,
+            "value": form.empathy,
+            "maxLength": 1000,
+        },
+        {
+            "type": "Input.ChoiceSet",
+            "id": "language",
+            "label": "Letter language",
+            "value": (form.language or Language.EN).value,
+            "choices": [{"title": "English", "value": "en"}, {"title": "中文", "value": "zh"}],
+        },
+        {
+            "type": "Input.ChoiceSet",
+            "id": "channel",
+            "label": "Answer the client",
+            "style": "expanded",
+            "value": form.channel.value,
+            "choices": [
+                {"title": "By email (a formal letter)", "value": "email"},
+                {"title": "In a meeting (an invitation, and talking points for you)", "value": "meeting"},
+            ],
+        },
         text(f"For a meeting: when and where ({timezone} time).", isSubtle=True, size="small"),
-        {"type": "ColumnSet", "columns": [
-            {"type": "Column", "width": "stretch", "items": [
-                {"type": "Input.Date", "id": "meeting_date", "label": "Date", "value": meeting_date}]},
-            {"type": "Column", "width": "stretch", "items": [
-                {"type": "Input.Time", "id": "meeting_time", "label": "Time", "value": meeting_time}]},
-            {"type": "Column", "width": "stretch", "items": [
-                {"type": "Input.Number", "id": "meeting_minutes", "label": "Minutes", "min": 5, "max": 480,
-                 "value": meeting_minutes}]},
-        ]},
+        {
+            "type": "ColumnSet",
+            "columns": [
+                {
+                    "type": "Column",
+                    "width": "stretch",
+                    "items": [{"type": "Input.Date", "id": "meeting_date", "label": "Date", "value": meeting_date}],
+                },
+                {
+                    "type": "Column",
+                    "width": "stretch",
+                    "items": [{"type": "Input.Time", "id": "meeting_time", "label": "Time", "value": meeting_time}],
+                },
+                {
+                    "type": "Column",
+                    "width": "stretch",
+                    "items": [
+                        {
+                            "type": "Input.Number",
+                            "id": "meeting_minutes",
+                            "label": "Minutes",
+                            "min": 5,
+                            "max": 480,
+                            "value": meeting_minutes,
+                        }
+                    ],
+                },
+            ],
+        },
         {"type": "Input.Text", "id": "meeting_location", "label": "Place or video link", "value": meeting_location},
     ]
-    return card(body, [action("Decline and draft the letter", "decline_submit", ref, style="destructive"),
-                       action("Cancel", "show", ref)])
+    return card(
+        body,
+        [
+            action("Decline and draft the letter", "decline_submit", ref, style="destructive"),
+            action("Cancel", "show", ref),
+        ],
+    )
 
 
 def parse_decline_form(data: dict[str, Any], *, timezone: str = "UTC") -> DeclineForm:
@@ -267,13 +360,28 @@ def request_form(projects: list[tuple[str, str]], *, error: str | None = None, d
     body: list[dict[str, Any]] = [
         text("Record a client request", size="medium", weight="bolder"),
         *error_block(error),
-        {"type": "Input.Text", "id": "text", "label": "What did the client ask for?", "isMultiline": True,
-         "isRequired": True, "errorMessage": "Write the request.", "maxLength": 4000},
+        {
+            "type": "Input.Text",
+            "id": "text",
+            "label": "What did the client ask for?",
+            "isMultiline": True,
+            "isRequired": True,
+            "errorMessage": "Write the request.",
+            "maxLength": 4000,
+        },
     ]
     if len(projects) > 1:
-        body.append({"type": "Input.ChoiceSet", "id": "project", "label": "Project", "isRequired": True,
-                     "errorMessage": "Pick the project.", "value": default or "",
-                     "choices": [{"title": name, "value": slug} for slug, name in projects]})
+        body.append(
+            {
+                "type": "Input.ChoiceSet",
+                "id": "project",
+                "label": "Project",
+                "isRequired": True,
+                "errorMessage": "Pick the project.",
+                "value": default or "",
+                "choices": [{"title": name, "value": slug} for slug, name in projects],
+            }
+        )
     return card(body, [action("Record", "request_submit")])
 
 
@@ -283,8 +391,16 @@ def question_card(ref: str, question_text: str, *, answered: bool = False) -> Ca
     if answered:
         body.append(text("Answered, thank you.", isSubtle=True))
         return card(body)
-    body.append({"type": "Input.Text", "id": "answer", "label": "Your answer", "isMultiline": True,
-                 "isRequired": True, "errorMessage": "Write your answer."})
+    body.append(
+        {
+            "type": "Input.Text",
+            "id": "answer",
+            "label": "Your answer",
+            "isMultiline": True,
+            "isRequired": True,
+            "errorMessage": "Write your answer.",
+        }
+    )
     return card(body, [action("Send answer", "answer_submit", ref)])
 
 
@@ -310,18 +426,27 @@ def letter_card(
     head = "Meeting invitation" if letter.get("kind") == "meeting_invite" else "Letter to the client"
     body: list[dict[str, Any]] = [
         text(f"{head} for {ref}", size="medium", weight="bolder"),
-        {"type": "FactSet", "facts": [
-            {"title": "Subject", "value": letter["subject"]},
-            {"title": "Language", "value": "中文" if letter.get("language") == "zh" else "English"},
-            {"title": "Status", "value": _letter_status(letter)},
-        ]},
+        {
+            "type": "FactSet",
+            "facts": [
+                {"title": "Subject", "value": letter["subject"]},
+                {"title": "Language", "value": "中文" if letter.get("language") == "zh" else "English"},
+                {"title": "Status", "value": _letter_status(letter)},
+            ],
+        },
         {"type": "Container", "style": "emphasis", "items": [text(letter["body_text"].rstrip(), fontType="default")]},
         text("Tone check", weight="bolder"),
     ]
     for t in letter.get("tone", []):
         mark = "✓" if t.get("passed") else "✗"
-        body.append(text(f"{mark} {t.get('detail') or t.get('rule')}", spacing="none", size="small",
-                         color="good" if t.get("passed") else "warning"))
+        body.append(
+            text(
+                f"{mark} {t.get('detail') or t.get('rule')}",
+                spacing="none",
+                size="small",
+                color="good" if t.get("passed") else "warning",
+            )
+        )
     if talking_points:
         body += [text("Talking points (for you, not the client)", weight="bolder"), text(talking_points)]
     if note:
@@ -341,7 +466,9 @@ def letter_card(
 
 def _letter_status(letter: dict[str, Any]) -> str:
     status = letter.get("status", "draft")
-    label = {"draft": "draft", "queued": "queued to send", "sent": "sent", "failed": "sending failed"}.get(status, status)
+    label = {"draft": "draft", "queued": "queued to send", "sent": "sent", "failed": "sending failed"}.get(
+        status, status
+    )
     if letter.get("edited"):
         label += ", edited"
     if status == "sent" and letter.get("sent_at"):
@@ -353,11 +480,24 @@ def letter_edit_form(ref: str, letter: dict[str, Any], *, error: str | None = No
     body = [
         text(f"Edit the letter for {ref}", size="medium", weight="bolder"),
         *error_block(error),
-        {"type": "Input.Text", "id": "subject", "label": "Subject", "value": letter["subject"], "isRequired": True,
-         "errorMessage": "The subject cannot be empty."},
-        {"type": "Input.Text", "id": "body", "label": "Letter", "isMultiline": True, "value": letter["body_text"],
-         "isRequired": True, "errorMessage": "The letter cannot be empty.", "maxLength": 20000},
+        {
+            "type": "Input.Text",
+            "id": "subject",
+            "label": "Subject",
+            "value": letter["subject"],
+            "isRequired": True,
+            "errorMessage": "The subject cannot be empty.",
+        },
+        {
+            "type": "Input.Text",
+            "id": "body",
+            "label": "Letter",
+            "isMultiline": True,
+            "value": letter["body_text"],
+            "isRequired": True,
+            "errorMessage": "The letter cannot be empty.",
+            "maxLength": 20000,
+        },
         text("The tone check runs again when you save.", isSubtle=True),
     ]
     return card(body, [action("Save", "letter_edit_submit", ref), action("Cancel", "letter_show", ref)])
-

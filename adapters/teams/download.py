@@ -40,7 +40,9 @@ def _unb64(text: str) -> bytes:
 
 
 def sign_token(secret: str, ref: str, *, now: datetime, ttl: int = TOKEN_TTL_SECONDS) -> str:
-    payload = _b64(json.dumps({"p": "eml", "ref": ref, "exp": int(now.timestamp()) + ttl}, separators=(",", ":")).encode())
+    payload = _b64(
+        json.dumps({"p": "eml", "ref": ref, "exp": int(now.timestamp()) + ttl}, separators=(",", ":")).encode()
+    )
     mac = hmac.new(secret.encode(), payload.encode(), hashlib.sha256).digest()
     return f"{payload}.{_b64(mac)}"
 

@@ -37,9 +37,7 @@ REVIEW_CHANNEL_MISSING = (
     "Please ask someone to add me to that channel (or @mention me there once); the review card goes out as soon as I'm in."
 )
 
-EMAIL_NOT_SET_UP = (
-    "Sending email isn't set up on this server. Download the .eml, send it from your own mailbox, then choose Mark as sent."
-)
+EMAIL_NOT_SET_UP = "Sending email isn't set up on this server. Download the .eml, send it from your own mailbox, then choose Mark as sent."
 
 ANSWER_THANKS = "Thanks: your answer is with the PM and {ref} is back in review."
 
@@ -82,7 +80,11 @@ def status_from_snapshot(snapshot: dict[str, Any]) -> str:
         return "Waiting for a PM's decision"
     d = decisions[-1]
     decision = Decision(
-        DecisionKind(d["kind"]), Actor.from_dict(d["by"]), datetime.fromisoformat(d["at"]), d.get("note", ""), d.get("form")
+        DecisionKind(d["kind"]),
+        Actor.from_dict(d["by"]),
+        datetime.fromisoformat(d["at"]),
+        d.get("note", ""),
+        d.get("form"),
     )
     if status is RequestStatus.IN_REVIEW:
         if decision.kind is DecisionKind.NEEDS_INFO:

@@ -197,7 +197,11 @@ class TeamsSink(NoticeSink):
             created.update(ref)
 
         await state.adapter.create_conversation(
-            state.app_id, remember, params, channel_id=base.get("channelId") or "msteams", service_url=base["serviceUrl"]
+            state.app_id,
+            remember,
+            params,
+            channel_id=base.get("channelId") or "msteams",
+            service_url=base["serviceUrl"],
         )
         if not created:
             return None

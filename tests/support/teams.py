@@ -116,7 +116,9 @@ class FakeConnector:
             return None
         self.failures.remove(due)
         status, headers, _ = due
-        return web.json_response({"error": {"code": "ServiceError", "message": "told to fail"}}, status=status, headers=headers)
+        return web.json_response(
+            {"error": {"code": "ServiceError", "message": "told to fail"}}, status=status, headers=headers
+        )
 
     async def _record(self, request: web.Request) -> Call:
         body = await request.json() if request.can_read_body else {}
@@ -151,7 +153,11 @@ class FakeConnector:
         self.calls.append(Call("GET", request.path, None, None, {}))
         if request.match_info["tid"] != TEAM:
             return web.json_response({"error": {"code": "NotFound", "message": "no such team"}}, status=404)
-        channels = [{"id": TEAM, "name": None}, {"id": INTAKE_CHANNEL, "name": "Intake"}, {"id": REVIEW_CHANNEL, "name": "Review"}]
+        channels = [
+            {"id": TEAM, "name": None},
+            {"id": INTAKE_CHANNEL, "name": "Intake"},
+            {"id": REVIEW_CHANNEL, "name": "Review"},
+        ]
         return web.json_response({"conversations": channels})
 
     async def get_member(self, request: web.Request) -> web.Response:
@@ -166,7 +172,9 @@ class FakeConnector:
         return [
             c
             for c in self.calls
-            if c.method == "POST" and c.conversation_id and (conversation_prefix is None or c.conversation_id.startswith(conversation_prefix))
+            if c.method == "POST"
+            and c.conversation_id
+            and (conversation_prefix is None or c.conversation_id.startswith(conversation_prefix))
         ]
 
     def updates(self) -> list[Call]:
@@ -229,7 +237,12 @@ class Harness:
             self.connector.url,
             id=msg_id,
             text=f"<at>intake-bot</at> {text}",
-            conversation={"isGroup": True, "conversationType": "channel", "tenantId": TENANT, "id": f"{channel};messageid={msg_id}"},
+            conversation={
+                "isGroup": True,
+                "conversationType": "channel",
+                "tenantId": TENANT,
+                "id": f"{channel};messageid={msg_id}",
+            },
         )
         payload["from"] = user
         payload["channelData"]["channel"] = {"id": channel}
@@ -259,10 +272,17 @@ class Harness:
         payload["conversation"]["id"] = channel
         return await self.send(payload)
 
-    async def click(self, user: dict[str, Any], card_call: Call, data: dict[str, Any], *, conversation: str | None = None) -> Any:
+    async def click(
+        self, user: dict[str, Any], card_call: Call, data: dict[str, Any], *, conversation: str | None = None
+    ) -> Any:
         """Action.Execute on a posted card: an adaptiveCard/action invoke."""
         conv = conversation or f"{card_call.conversation_id};messageid={card_call_id(card_call)}"
-        payload = load_payload("invoke_adaptive_card_action", self.connector.url, id=f"f:{self.next_id()}", replyToId=card_call_id(card_call))
+        payload = load_payload(
+            "invoke_adaptive_card_action",
+            self.connector.url,
+            id=f"f:{self.next_id()}",
+            replyToId=card_call_id(card_call),
+        )
         payload["from"] = user
         payload["conversation"]["id"] = conv
         payload["conversation"]["conversationType"] = "personal" if conv.startswith("a:") else "channel"
@@ -272,8 +292,18 @@ class Harness:
 
     async def submit(self, user: dict[str, Any], card_call: Call, data: dict[str, Any]) -> Any:
         """Action.Submit on a posted card: a message whose value holds the data."""
-        conv = f"{card_call.conversation_id};messageid={card_call_id(card_call)}" if card_call.conversation_id and card_call.conversation_id.startswith("19:") else card_call.conversation_id
-        payload = load_payload("message_action_submit", self.connector.url, id=self.next_id(), replyToId=card_call_id(card_call), value=data)
+        conv = (
+            f"{card_call.conversation_id};messageid={card_call_id(card_call)}"
+            if card_call.conversation_id and card_call.conversation_id.startswith("19:")
+            else card_call.conversation_id
+        )
+        payload = load_payload(
+            "message_action_submit",
+            self.connector.url,
+            id=self.next_id(),
+            replyToId=card_call_id(card_call),
+            value=data,
+        )
         payload["from"] = user
         payload["conversation"]["id"] = conv
         payload["conversation"]["conversationType"] = "personal" if str(conv).startswith("a:") else "channel"
