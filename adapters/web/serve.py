@@ -8,6 +8,7 @@ import signal
 
 from aiohttp import web
 
+from adapters.logsetup import configure as configure_logging
 from adapters.settings import Settings
 
 from .app import ENABLED, create_app
@@ -18,6 +19,7 @@ log = logging.getLogger("intake.serve")
 async def serve(settings: Settings, *, host: str, port: int, announce: bool = True) -> None:
     """Serve until SIGTERM/SIGINT: stop taking requests, finish in-flight handlers and the outbox row
     being delivered, close the database."""
+    configure_logging(settings.log_format, settings.log_level)
     app = create_app(settings)
     runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=20.0, access_log=None)
     await runner.setup()
