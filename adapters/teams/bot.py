@@ -373,6 +373,7 @@ class IntakeTeamsBot(TeamsActivityHandler):
             "letter_edit_submit": self.act_letter_edit_submit,
             "letter_sent": self.act_letter_sent,
             "letter_send": self.act_letter_send,
+            "letter_send_check": self.act_letter_send,  # on the confirmation card: show it again, updated
             "letter_send_confirm": self.act_letter_send_confirm,
             "letter_send_cancel": self.act_letter_send_cancel,
         }

@@ -533,6 +533,7 @@ def send_confirm_card(
             "id": "other_recipients",
             "label": "Send to other addresses instead (optional, comma-separated)",
             "placeholder": "e.g. Jane Doe <jane@client.example>",
+            "value": ", ".join(typed or []),
             "maxLength": 1000,
         },
         text("Nothing is sent until you press Send.", isSubtle=True, size="small"),
@@ -542,7 +543,7 @@ def send_confirm_card(
         body,
         [
             action("Send", "letter_send_confirm", ref, style="positive", **data),
-            action("Check these addresses", "letter_send", ref, again=again),
+            action("Check these addresses", "letter_send_check", ref, again=again),
             action("Cancel", "letter_send_cancel", ref),
         ],
     )
