@@ -258,14 +258,26 @@ async def test_a_typed_address_is_confirmed_before_it_is_used_on_the_action_subm
     assert smtp.received[0].message["To"] == typed
 
 
-async def test_a_refused_send_shows_failed_with_the_reason(teams: Harness, smtp: SmtpServer) -> None:
+async def test_a_deferred_send_stays_queued_and_a_refused_one_shows_failed_with_the_reason(
+    teams: Harness, smtp: SmtpServer
+) -> None:
     letter = await drafted_letter(teams)
     assert letter.card is not None
-    smtp.handler.answers.append("554 5.7.1 Message rejected by policy")
+    smtp.handler.answers.extend(["451 4.3.0 Try again later"] * 1000)  # deferred until told otherwise
     resp = await teams.click(PM, letter, button(letter.card, "Send email"))
     confirm = invoke_card(await resp.json())
     await teams.click(PM, letter, {**button(confirm, "Send"), "other_recipients": ""})
+    await until(lambda: smtp.handler.data_attempts >= 2)  # tried, deferred, retried
 
+    # While the mail server defers it, the letter is queued: Refresh says so, and a second send is refused.
+    resp = await teams.click(PM, letter, {"intake": "letter_show", "ref": "ACME-1"})
+    queued = invoke_card(await resp.json())
+    assert "Send status: queued" in all_text(queued) and titles(queued) == ["Download .eml", "Refresh"]
+    resp = await teams.click(PM, letter, button(letter.card, "Send email"))
+    assert "already queued" in invoke_text(await resp.json())
+
+    # Then the server refuses it for good: the PM sees "failed" with the server's reason.
+    smtp.handler.answers[:] = ["554 5.7.1 Message rejected by policy"]
     outcome: list[Call] = await teams.connector.wait_for(
         lambda: pm_cards(teams, lambda c: "could not be sent" in all_text(c)), within=10
     )
@@ -275,7 +287,7 @@ async def test_a_refused_send_shows_failed_with_the_reason(teams: Harness, smtp:
     assert titles(card) == ["Edit", "Download .eml", "Send email", "Mark as sent"]
     rec = await teams.service.get_request("ACME-1")
     assert rec.letter is not None and rec.letter.status == "failed" and rec.status is RequestStatus.LETTER_DRAFTED
-    assert smtp.received == [] and smtp.handler.data_attempts == 1
+    assert smtp.received == []
 
 
 async def test_only_a_pm_can_send_and_nothing_is_queued_for_anyone_else(teams: Harness, smtp: SmtpServer) -> None:
