@@ -515,13 +515,15 @@ def send_confirm_card(
     what = "meeting invitation" if letter.get("kind") == "meeting_invite" else "letter"
     body: list[dict[str, Any]] = [
         text(f"Send the {what} for {ref}{' again' if again else ''} by email?", size="medium", weight="bolder"),
-        {"type": "FactSet", "facts": [{"title": "Subject", "value": letter["subject"]}]},
         *error_block(error),
         {
             "type": "FactSet",
             "facts": [
-                {"title": name, "value": value}
-                for name, _, value in (line.partition(": ") for line in recipients.summary().splitlines())
+                {"title": "Subject", "value": letter["subject"]},
+                *(
+                    {"title": name, "value": value}
+                    for name, _, value in (line.partition(": ") for line in recipients.summary().splitlines())
+                ),
             ],
         },
     ]

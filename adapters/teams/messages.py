@@ -63,7 +63,7 @@ BAD_CONFIRMATION = "This confirmation card is incomplete; open the letter again 
 
 
 def letter_queued(recipients_to: str) -> str:
-    return f"Queued to send by email to {recipients_to}. I'll tell you here when the mail server has taken it."
+    return f"Queued to send by email to {recipients_to}. I'll tell you here how it went as soon as the mail server answers."
 
 
 def letter_for_pms_only(project_name: str, ref: str) -> str:
