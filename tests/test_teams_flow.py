@@ -149,7 +149,7 @@ async def test_request_review_decline_letter_and_mark_sent(teams: Harness) -> No
     )
     assert told[0].conversation_id.startswith(INTAKE_CHANNEL + ";messageid=")
 
-    # Download .eml: the signed link serves the letter as an unsent message.
+    # Download .eml: the signed link serves the letter as the message e-mail would send.
     url = next(a["url"] for a in letter["actions"] if a["title"] == "Download .eml")
     path = url[len(str(teams.client.make_url("")).rstrip("/")) :]
     resp = await teams.client.get(path)
@@ -157,7 +157,7 @@ async def test_request_review_decline_letter_and_mark_sent(teams: Harness) -> No
     msg = email.message_from_bytes(await resp.read(), policy=policy.default)
     assert msg["Subject"] == rec.letter.subject
     assert msg["To"] == "Jane Doe <jane.doe@acme.example>"
-    assert msg["X-Unsent"] == "1"
+    assert msg["X-Intake-Request"] == "ACME-1" and msg["Message-ID"].startswith("<acme-1.draft.")
     assert first_paragraph.split()[0] in msg.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     forged = await teams.client.get(path[:-3] + ("AAA" if not path.endswith("AAA") else "BBB"))
     assert forged.status == 403

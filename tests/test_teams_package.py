@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import email
 import json
 import zipfile
 from datetime import UTC, datetime, timedelta
-from email import policy
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +13,11 @@ from click.testing import CliRunner
 
 from adapters.cli.main import cli
 from adapters.teams import cards
-from adapters.teams.download import BadToken, build_eml, sign_token, verify_token
+from adapters.teams.download import BadToken, sign_token, verify_token
 from adapters.teams.package import MANIFEST_DIR, PackageError, build_manifest
-from bot.domain import Letter, RequestStatus
-from bot.projectfile import load_project_text
-from tests.conftest import PROJECT_YAML, SHARED
+from bot.domain import Actor, RequestStatus
+from bot.mailing import LetterRecipients, Mailbox
+from tests.conftest import SHARED
 
 SCHEMAS = SHARED / "schemas"
 APP_ID = "1b2c3d4e-0000-4000-8000-00000000abcd"
@@ -133,6 +131,20 @@ DECLINED = [
 ]
 
 
+PM_BOX = Mailbox("pm@acme.example", "Pat Morgan")
+RECIPIENTS = LetterRecipients(to=(Mailbox("jane.doe@acme.example", "Jane Doe"),), cc=(PM_BOX,), reply_to=(PM_BOX,))
+SENT_LETTER = {
+    "subject": "Your request ACME-7",
+    "body_text": "Dear Jane,\n\nThank you.",
+    "language": "en",
+    "status": "sent",
+    "sent_at": "2026-11-03T10:05:00+00:00",
+    "sent_via": "smtp",
+    "message_id": "<acme-7.1@acme.example>",
+    "tone": [],
+}
+
+
 def every_card() -> dict[str, dict[str, Any]]:
     from bot.domain import Channel, DeclineForm, ReasonCategory
 
@@ -159,6 +171,12 @@ def every_card() -> dict[str, dict[str, Any]]:
             "ACME-7", letter, download_url="https://bot.example/teams/letters/x", can_send_email=True
         ),
         "letter_edit": cards.letter_edit_form("ACME-7", letter),
+        "letter_queued": cards.letter_card("ACME-7", {**letter, "status": "queued"}, can_send_email=True),
+        "letter_sent": cards.letter_card("ACME-7", SENT_LETTER, can_send_email=True, note="It has gone out."),
+        "letter_failed": cards.letter_card(
+            "ACME-7", {**letter, "status": "failed", "send_error": "550 no such user"}, can_send_email=True
+        ),
+        "send_confirm": cards.send_confirm_card("ACME-7", letter, RECIPIENTS, typed=["jane@client.example"]),
     }
 
 
@@ -180,46 +198,66 @@ def test_review_card_buttons_are_titled_exactly_and_go_when_decided() -> None:
     )
 
 
+def titles(card: dict[str, Any]) -> list[str]:
+    return [a["title"] for a in card.get("actions", [])]
+
+
 def test_letter_card_offers_send_email_only_when_an_email_sender_exists() -> None:
     letter = {"subject": "S", "body_text": "B", "status": "draft", "tone": []}
-    titles = [a["title"] for a in cards.letter_card("ACME-7", letter, download_url="https://x/y")["actions"]]
-    assert titles == ["Edit", "Download .eml", "Mark as sent"]
-    titles = [a["title"] for a in cards.letter_card("ACME-7", letter, can_send_email=True)["actions"]]
-    assert titles == ["Edit", "Send email", "Mark as sent"]
+    assert titles(cards.letter_card("ACME-7", letter, download_url="https://x/y")) == [
+        "Edit",
+        "Download .eml",
+        "Mark as sent",
+    ]
+    assert titles(cards.letter_card("ACME-7", letter, can_send_email=True)) == ["Edit", "Send email", "Mark as sent"]
+
+
+def test_letter_card_shows_the_send_status_and_offers_what_fits_it() -> None:
+    letter = {"subject": "S", "body_text": "B", "status": "draft", "tone": []}
+    queued = cards.letter_card("ACME-7", {**letter, "status": "queued"}, can_send_email=True)
+    assert titles(queued) == ["Refresh"]
+    assert "Send status: queued" in json.dumps(queued)
+    failed = cards.letter_card(
+        "ACME-7", {**letter, "status": "failed", "send_error": "550 no such user"}, can_send_email=True
+    )
+    assert "Send status: failed: 550 no such user" in json.dumps(failed)
+    assert titles(failed) == ["Edit", "Send email", "Mark as sent"]
+    sent = cards.letter_card("ACME-7", SENT_LETTER, can_send_email=True)
+    assert "Send status: sent at 2026-11-03 10:05 UTC by e-mail (Message-ID <acme-7.1@acme.example>)." in json.dumps(
+        sent
+    )
+    assert titles(sent) == ["Send again"]
+    again = sent["actions"][0]
+    assert again["data"] == {"intake": "letter_send", "ref": "ACME-7", "again": True} == again["fallback"]["data"]
+    assert titles(cards.letter_card("ACME-7", SENT_LETTER)) == []  # sent by hand, no e-mail here: nothing to do
+
+
+def test_the_confirmation_card_lists_the_recipients_and_carries_them_on_send() -> None:
+    card = cards.send_confirm_card("ACME-7", {"subject": "S", "body_text": "B"}, RECIPIENTS)
+    facts = {f["title"]: f["value"] for b in card["body"] if b["type"] == "FactSet" for f in b["facts"]}
+    assert facts["To"] == "Jane Doe <jane.doe@acme.example>"
+    assert facts["Cc"] == "Pat Morgan <pm@acme.example>" and facts["Reply-To"] == "Pat Morgan <pm@acme.example>"
+    assert titles(card) == ["Send", "Check these addresses", "Cancel"]
+    send = card["actions"][0]
+    assert send["data"]["intake"] == "letter_send_confirm"
+    assert LetterRecipients.from_dict(send["data"]["confirmed"]) == RECIPIENTS
 
 
 # --- the .eml link and file --------------------------------------------------------------------
 
 
 def test_download_tokens_are_signed_and_expire() -> None:
-    t = sign_token("k1-secret", "ACME-7", now=NOW)
-    assert verify_token("k1-secret", t, now=NOW + timedelta(days=2)) == "ACME-7"
+    pm = Actor("teams", "29:pm-pat", email="pm@acme.example", name="Pat Morgan")
+    t = sign_token("k1-secret", "ACME-7", pm=pm, now=NOW)
+    assert verify_token("k1-secret", t, now=NOW + timedelta(days=2)) == ("ACME-7", pm)
     with pytest.raises(BadToken, match="expired"):
         verify_token("k1-secret", t, now=NOW + timedelta(days=4))
     with pytest.raises(BadToken, match="not valid"):
         verify_token("another-secret", t, now=NOW)
     mac = t.partition(".")[2]
-    tampered = sign_token("k1-secret", "ACME-8", now=NOW).partition(".")[0] + "." + mac
+    tampered = sign_token("k1-secret", "ACME-8", pm=pm, now=NOW).partition(".")[0] + "." + mac
     with pytest.raises(BadToken, match="not valid"):
         verify_token("k1-secret", tampered, now=NOW)
     for junk in ("", "abc", "a.b", "!!!.???"):
         with pytest.raises(BadToken):
             verify_token("k1-secret", junk, now=NOW)
-
-
-def test_the_eml_is_an_unsent_utf8_message_with_text_and_html() -> None:
-    yaml = PROJECT_YAML.replace("contact: Jane Doe", "contact: 王小明").replace(
-        "timezone: Europe/Berlin", 'timezone: Europe/Berlin\ncc: ["ops@acme.example"]'
-    )
-    project = load_project_text(yaml, "acme.yaml")
-    letter = Letter("关于您的请求 ACME-7", "王先生您好：\n\n谢谢。", "<p>王先生您好：</p>", project.language, ())
-    raw = build_eml(project, letter, sender="Pat Morgan <pm@acme.example>", now=NOW)
-    msg = email.message_from_bytes(raw, policy=policy.default)
-    assert msg["Subject"] == "关于您的请求 ACME-7"
-    assert msg["To"] == "王小明 <jane.doe@acme.example>"
-    assert msg["Cc"] == "ops@acme.example" and msg["From"] == "Pat Morgan <pm@acme.example>"
-    assert msg["X-Unsent"] == "1" and msg["Message-ID"] and msg["Date"]
-    assert msg.get_body(("plain",)).get_content().strip() == "王先生您好：\n\n谢谢。"  # type: ignore[union-attr]
-    assert "<p>" in msg.get_body(("html",)).get_content()  # type: ignore[union-attr]
-    with pytest.raises(ValueError, match="line break"):
-        build_eml(project, Letter("a\r\nBcc: x@y.example", "b", "", project.language, ()), sender=None, now=NOW)

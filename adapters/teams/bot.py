@@ -27,10 +27,12 @@ from botbuilder.schema import (
     ChannelAccount,
 )
 
+from adapters.email.platform import email_for
 from adapters.web.app import RUNTIME, SETTINGS
 from bot import messages
 from bot.domain import Actor, Project, RequestRecord, ScopeChange, Source, VerdictKind
 from bot.errors import IntakeError, InvalidInput, PermissionDenied
+from bot.mailing import LetterRecipients
 from bot.service import IntakeService
 
 from . import cards
@@ -43,7 +45,7 @@ PLATFORM = "teams"
 MEMBER_LOOKUP_TIMEOUT = 2.0
 MESSAGE_CONTENT_TYPE = "application/vnd.microsoft.activity.message"
 # Verbs clicked on a review card that open a form; on the Action.Submit path the form is a new message.
-FORM_OPENERS = {"approve", "decline", "ask", "letter_edit"}
+FORM_OPENERS = {"approve", "decline", "ask", "letter_edit", "letter_send"}
 
 
 def base_conversation_id(conversation_id: str) -> str:
@@ -371,6 +373,9 @@ class IntakeTeamsBot(TeamsActivityHandler):
             "letter_edit_submit": self.act_letter_edit_submit,
             "letter_sent": self.act_letter_sent,
             "letter_send": self.act_letter_send,
+            "letter_send_check": self.act_letter_send,  # on the confirmation card: show it again, updated
+            "letter_send_confirm": self.act_letter_send_confirm,
+            "letter_send_cancel": self.act_letter_send_cancel,
         }
 
     async def _request(self, turn_context: TurnContext, data: dict[str, Any]) -> tuple[RequestRecord, Project, Actor]:
@@ -475,15 +480,15 @@ class IntakeTeamsBot(TeamsActivityHandler):
             raise InvalidInput(tm.no_letter(rec.ref))
         return rec, actor
 
-    def letter_reply(self, rec: RequestRecord, *, note: str | None = None) -> Reply:
+    def letter_reply(self, rec: RequestRecord, pm: Actor, *, note: str | None = None) -> Reply:
         assert rec.letter is not None
         return Reply(
-            card=letter_card_for(self.app, rec.ref, rec.letter.to_dict(), rec.letter.talking_points, note=note)
+            card=letter_card_for(self.app, rec.ref, rec.letter.to_dict(), rec.letter.talking_points, pm=pm, note=note)
         )
 
     async def act_letter_show(self, turn_context: TurnContext, data: dict[str, Any]) -> Reply:
-        rec, _ = await self._letter(turn_context, data)
-        return self.letter_reply(rec)
+        rec, actor = await self._letter(turn_context, data)
+        return self.letter_reply(rec, actor)
 
     async def act_letter_edit(self, turn_context: TurnContext, data: dict[str, Any]) -> Reply:
         rec, _ = await self._letter(turn_context, data)
@@ -501,23 +506,97 @@ class IntakeTeamsBot(TeamsActivityHandler):
         except InvalidInput as exc:
             typed = {**before, "subject": subject, "body_text": body}
             return Reply(card=cards.letter_edit_form(rec.ref, typed, error=str(exc)))
-        return self.letter_reply(rec, note=tm.LETTER_SAVED)
+        return self.letter_reply(rec, actor, note=tm.LETTER_SAVED)
 
     async def act_letter_sent(self, turn_context: TurnContext, data: dict[str, Any]) -> Reply:
         rec, actor = await self._letter(turn_context, data)
         rec = await self.service.mark_letter_sent(rec.ref, actor=actor, via="manual")
         self.wake()
-        return self.letter_reply(rec, note=tm.LETTER_MARKED_SENT)
+        return self.letter_reply(rec, actor, note=tm.LETTER_MARKED_SENT)
+
+    # --- sending the letter by e-mail: ask, show the recipients, confirm, queue ------------------
 
     async def act_letter_send(self, turn_context: TurnContext, data: dict[str, Any]) -> Reply:
-        """Send the letter by email: the seam for the email adapter (`IntakeService.send_letter`)."""
-        rec, actor = await self._letter(turn_context, data)
-        send = getattr(self.service, "send_letter", None)
-        if send is None:
+        """Send email / Send again / Check these addresses: show who would get it, and ask to confirm."""
+        if not email_sending_available(self.app):
             return Reply(text=tm.EMAIL_NOT_SET_UP)
-        rec = await send(rec.ref, actor=actor)
+        rec, _, actor = await self._request(turn_context, data)
+        again = _flag(data.get("again"))
+        typed = typed_recipients(data.get("other_recipients"))
+        try:
+            # Refuses (not a PM, no letter, already sent without "again", already queued) before asking.
+            rcpt = await self.service.letter_email_recipients(rec.ref, actor=actor, recipients=typed, again=again)
+        except InvalidInput as exc:  # an address the PM typed does not read: show it on the card
+            rcpt = await self.service.letter_email_recipients(rec.ref, actor=actor, again=again)
+            return Reply(card=await self._confirm_card(rec.ref, actor, rcpt, again=again, error=str(exc)))
+        return Reply(card=await self._confirm_card(rec.ref, actor, rcpt, typed=typed, again=again))
+
+    async def act_letter_send_confirm(self, turn_context: TurnContext, data: dict[str, Any]) -> Reply:
+        """Send, on the confirmation card: queue the e-mail to exactly the recipients the PM saw."""
+        if not email_sending_available(self.app):
+            return Reply(text=tm.EMAIL_NOT_SET_UP)
+        rec, _, actor = await self._request(turn_context, data)
+        again = _flag(data.get("again"))
+        typed = typed_recipients(data.get("typed"))
+        try:
+            confirmed = LetterRecipients.from_dict(data["confirmed"])
+        except (KeyError, TypeError, ValueError, AttributeError):
+            return Reply(text=tm.BAD_CONFIRMATION)
+        newly_typed = typed_recipients(data.get("other_recipients"))
+        if newly_typed and newly_typed != typed:
+            # Addresses typed into the box were never shown for confirmation: show them first.
+            try:
+                rcpt = await self.service.letter_email_recipients(
+                    rec.ref, actor=actor, recipients=newly_typed, again=again
+                )
+            except InvalidInput as exc:
+                return Reply(
+                    card=await self._confirm_card(rec.ref, actor, confirmed, typed=typed, again=again, error=str(exc))
+                )
+            return Reply(
+                card=await self._confirm_card(
+                    rec.ref, actor, rcpt, typed=newly_typed, again=again, error=tm.CHECK_TYPED
+                )
+            )
+        rec = await self.service.send_letter_email(
+            rec.ref, actor=actor, recipients=typed, again=again, confirmed=confirmed
+        )
         self.wake()
-        return self.letter_reply(rec, note=tm.LETTER_QUEUED)
+        to = ", ".join(str(m) for m in confirmed.to)
+        return self.letter_reply(rec, actor, note=tm.letter_queued(to))
+
+    async def act_letter_send_cancel(self, turn_context: TurnContext, data: dict[str, Any]) -> Reply:
+        rec, actor = await self._letter(turn_context, data)
+        return self.letter_reply(rec, actor, note=tm.SEND_CANCELLED)
+
+    async def _confirm_card(
+        self,
+        ref: str,
+        actor: Actor,
+        rcpt: LetterRecipients,
+        *,
+        typed: list[str] | None = None,
+        again: bool = False,
+        error: str | None = None,
+    ) -> cards.Card:
+        rec = await self.service.get_request(ref, actor=actor)
+        assert rec.letter is not None  # letter_email_recipients refused otherwise
+        return cards.send_confirm_card(rec.ref, rec.letter.to_dict(), rcpt, typed=typed, again=again, error=error)
+
+
+def _flag(value: Any) -> bool:
+    return value is True or str(value).lower() in ("true", "1", "yes")
+
+
+def typed_recipients(value: Any) -> list[str] | None:
+    """Addresses the PM typed (a comma- or semicolon-separated text, or a list): None when there are none."""
+    if isinstance(value, list):
+        items = [str(v).strip() for v in value]
+    elif isinstance(value, str):
+        items = [v.strip() for v in re.split(r"[,;]", value)]
+    else:
+        return None
+    return [v for v in items if v] or None
 
 
 def invoke_body(reply: Reply) -> dict[str, Any]:
@@ -536,16 +615,25 @@ def snapshot(rec: RequestRecord) -> dict[str, Any]:
 
 
 def email_sending_available(app: web.Application) -> bool:
-    return callable(getattr(app[RUNTIME].service, "send_letter", None))
+    """E-mail is on in this app (SMTP_URL and INTAKE_MAIL_FROM set): the letter card offers "Send email"."""
+    return email_for(app) is not None
 
 
 def letter_card_for(
-    app: web.Application, ref: str, letter: dict[str, Any], talking_points: str = "", *, note: str | None = None
+    app: web.Application,
+    ref: str,
+    letter: dict[str, Any],
+    talking_points: str = "",
+    *,
+    pm: Actor,
+    note: str | None = None,
 ) -> cards.Card:
+    """The letter card for one PM: its download link is signed for them."""
     settings = app[SETTINGS]
     url = None
     if settings.public_url and settings.secret_key:
-        url = download_url(settings.public_url, settings.secret_key, ref, now=app[RUNTIME].service.clock.now())
+        now = app[RUNTIME].service.clock.now()
+        url = download_url(settings.public_url, settings.secret_key, ref, pm=pm, now=now)
     return cards.letter_card(
         ref,
         letter,

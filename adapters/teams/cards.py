@@ -19,11 +19,13 @@ from bot.domain import (
     Channel,
     DeclineForm,
     Language,
+    Letter,
     MeetingProposal,
     ReasonCategory,
     RequestStatus,
     Verdict,
 )
+from bot.mailing import LetterRecipients
 
 from .messages import status_from_snapshot
 
@@ -420,12 +422,16 @@ def letter_card(
     talking_points: str = "",
     note: str | None = None,
 ) -> Card:
-    """The drafted letter for the PM: subject, text, tone check; Edit, Download .eml, Mark as sent
-    (and Send email when an email sender is configured)."""
+    """The drafted letter for the PM: subject, text, tone check, send status; Edit, Download .eml,
+    Send email (when e-mail is set up) and Mark as sent while it is a draft; Send again once sent."""
     status = letter.get("status", "draft")
     head = "Meeting invitation" if letter.get("kind") == "meeting_invite" else "Letter to the client"
     body: list[dict[str, Any]] = [
         text(f"{head} for {ref}", size="medium", weight="bolder"),
+    ]
+    if note:
+        body.append(text(note, weight="bolder", color="attention" if status == "failed" else "default"))
+    body += [
         {
             "type": "FactSet",
             "facts": [
@@ -434,6 +440,11 @@ def letter_card(
                 {"title": "Status", "value": _letter_status(letter)},
             ],
         },
+    ]
+    status_line = messages.send_status_line(letter_from_dict(letter))
+    if status in ("queued", "sent", "failed") and not (note and status_line in note):
+        body.append(text(status_line, color={"sent": "good", "failed": "attention"}.get(status, "default")))
+    body += [
         {"type": "Container", "style": "emphasis", "items": [text(letter["body_text"].rstrip(), fontType="default")]},
         text("Tone check", weight="bolder"),
     ]
@@ -449,19 +460,95 @@ def letter_card(
         )
     if talking_points:
         body += [text("Talking points (for you, not the client)", weight="bolder"), text(talking_points)]
-    if note:
-        body.append(text(note, isSubtle=True))
+    download = [{"type": "Action.OpenUrl", "title": "Download .eml", "url": download_url}] if download_url else []
     actions: list[dict[str, Any]] = []
-    if status not in ("sent",):
-        actions.append(action("Edit", "letter_edit", ref))
-        if download_url:
-            actions.append({"type": "Action.OpenUrl", "title": "Download .eml", "url": download_url})
+    if status == "sent":
+        actions += download
         if can_send_email:
-            actions.append(action("Send email", "letter_send", ref))
+            actions.append(action("Send again", "letter_send", ref, again=True))
+    elif status == "queued":
+        # Waiting for the mail server: nothing to change until it has gone or failed.
+        actions += [*download, action("Refresh", "letter_show", ref)]
+    else:
+        actions.append(action("Edit", "letter_edit", ref))
+        actions += download
+        if can_send_email:
+            actions.append(action("Send email", "letter_send", ref, style="positive"))
         actions.append(action("Mark as sent", "letter_sent", ref))
-    elif download_url:
-        actions.append({"type": "Action.OpenUrl", "title": "Download .eml", "url": download_url})
     return card(body, actions)
+
+
+def letter_from_dict(letter: dict[str, Any]) -> Letter:
+    """The parts of a letter snapshot (`Letter.to_dict`) that its send status is told from."""
+    sent_at = letter.get("sent_at")
+    return Letter(
+        subject=str(letter.get("subject") or ""),
+        body_text=str(letter.get("body_text") or ""),
+        body_html="",
+        language=Language(letter.get("language") or "en"),
+        tone=(),
+        kind=str(letter.get("kind") or "decline"),
+        edited=bool(letter.get("edited")),
+        status=str(letter.get("status") or "draft"),
+        sent_at=datetime.fromisoformat(sent_at) if sent_at else None,
+        sent_via=letter.get("sent_via"),
+        message_id=letter.get("message_id"),
+        send_error=letter.get("send_error"),
+    )
+
+
+def send_confirm_card(
+    ref: str,
+    letter: dict[str, Any],
+    recipients: LetterRecipients,
+    *,
+    typed: list[str] | None = None,
+    again: bool = False,
+    error: str | None = None,
+) -> Card:
+    """Ask the PM to confirm an e-mail to the client, showing exactly who gets it (To, Cc, Reply-To).
+
+    "Send" carries the list shown here (`confirmed`) and the addresses it was made from (`typed`), so
+    the service can refuse if the recipients changed in between. The PM may type other addresses: they
+    are shown here for confirmation first ("Check these addresses"), never sent to unseen.
+    """
+    what = "meeting invitation" if letter.get("kind") == "meeting_invite" else "letter"
+    body: list[dict[str, Any]] = [
+        text(f"Send the {what} for {ref}{' again' if again else ''} by email?", size="medium", weight="bolder"),
+        *error_block(error),
+        {
+            "type": "FactSet",
+            "facts": [
+                {"title": "Subject", "value": letter["subject"]},
+                *(
+                    {"title": name, "value": value}
+                    for name, _, value in (line.partition(": ") for line in recipients.summary().splitlines())
+                ),
+            ],
+        },
+    ]
+    if typed:
+        body.append(text("These are the addresses you typed, instead of the client contact.", isSubtle=True))
+    body += [
+        {
+            "type": "Input.Text",
+            "id": "other_recipients",
+            "label": "Send to other addresses instead (optional, comma-separated)",
+            "placeholder": "e.g. Jane Doe <jane@client.example>",
+            "value": ", ".join(typed or []),
+            "maxLength": 1000,
+        },
+        text("Nothing is sent until you press Send.", isSubtle=True, size="small"),
+    ]
+    data: dict[str, Any] = {"confirmed": recipients.to_dict(), "typed": list(typed or []), "again": again}
+    return card(
+        body,
+        [
+            action("Send", "letter_send_confirm", ref, style="positive", **data),
+            action("Check these addresses", "letter_send_check", ref, again=again),
+            action("Cancel", "letter_send_cancel", ref),
+        ],
+    )
 
 
 def _letter_status(letter: dict[str, Any]) -> str:

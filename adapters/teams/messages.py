@@ -55,7 +55,15 @@ LETTER_SAVED = "Saved. The tone check above is for your edited text."
 
 LETTER_MARKED_SENT = "Recorded: the client has been answered."
 
-LETTER_QUEUED = "Queued to send by email."
+SEND_CANCELLED = "Nothing was sent."
+
+CHECK_TYPED = "You typed other addresses: check them below, then press Send."
+
+BAD_CONFIRMATION = "This confirmation card is incomplete; open the letter again and press Send email."
+
+
+def letter_queued(recipients_to: str) -> str:
+    return f"Queued to send by email to {recipients_to}. I'll tell you here how it went as soon as the mail server answers."
 
 
 def letter_for_pms_only(project_name: str, ref: str) -> str:

@@ -59,6 +59,7 @@ class TeamsSink(NoticeSink):
             "card_update": self.card_update,
             "question": self.question,
             "letter_draft": self.letter_draft,
+            "letter_email_status": self.letter_email_status,
         }
         handler = handlers.get(notice.kind, self.plain)
         try:
@@ -116,9 +117,30 @@ class TeamsSink(NoticeSink):
                 "the PM has no personal chat with the bot yet; the letter waits until they open one",
                 retry_after=max(60.0, self.app[TEAMS].waiting_retry),
             )
+        assert notice.recipient is not None  # _personal_ref found a chat for them
         card = letter_card_for(
-            self.app, notice.ref or "", notice.data["letter"], notice.data.get("talking_points") or ""
+            self.app,
+            notice.ref or "",
+            notice.data["letter"],
+            notice.data.get("talking_points") or "",
+            pm=notice.recipient,
         )
+        return await self._post(ref, MessageFactory.attachment(_attachment(card)))
+
+    async def letter_email_status(self, notice: Notice, outbox: Outbox) -> dict[str, Any] | None:
+        """How the e-mail went, to the PM who pressed Send: the letter card again, with its new status on top."""
+        letter = notice.data.get("letter")
+        if notice.recipient is None or not isinstance(letter, dict) or not notice.ref:
+            return await self.plain(notice, outbox)
+        ref = await self._personal_ref(notice.recipient, notice)
+        if ref is None:  # it is about the PM's letter: it waits for their private chat, like the letter did
+            raise TemporaryDeliveryError(
+                "the PM has no personal chat with the bot yet; the send status waits until they open one",
+                retry_after=max(60.0, self.app[TEAMS].waiting_retry),
+            )
+        rec = await self.service.get_request(notice.ref)
+        talking_points = rec.letter.talking_points if rec.letter is not None else ""
+        card = letter_card_for(self.app, notice.ref, letter, talking_points, pm=notice.recipient, note=notice.text)
         return await self._post(ref, MessageFactory.attachment(_attachment(card)))
 
     async def plain(self, notice: Notice, outbox: Outbox) -> dict[str, Any] | None:
