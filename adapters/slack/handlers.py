@@ -361,7 +361,18 @@ def on_submit(
 async def scope_change_submitted(
     ctx: SlackContext, body: dict[str, Any], actor: Actor, ref: str, values: dict[str, Any]
 ) -> dict[str, str] | None:
-    await ctx.service.approve(ref, actor=actor, change=scope_change_from_view(values))
+    change = scope_change_from_view(values)
+    missing = {
+        block: message
+        for block, value, message in (
+            ("estimate", change.estimate, "Give an effort estimate, e.g. 5 person-days."),
+            ("schedule_impact", change.schedule_impact, "Say what this does to the schedule, even if nothing."),
+        )
+        if not value
+    }
+    if missing:
+        return missing
+    await ctx.service.approve(ref, actor=actor, change=change)
     return None
 
 

@@ -99,11 +99,11 @@ class FakeSlack:
 
     async def _args(self, request: web.Request) -> dict[str, Any]:
         raw = await request.read()
-        if request.method == "GET":
-            return dict(request.query)
+        args: dict[str, Any] = dict(request.query)  # the SDK sends some methods' arguments as query parameters
         if request.content_type == "application/json":
-            return dict(json.loads(raw or b"{}"))
-        args: dict[str, Any] = dict(parse_qsl(raw.decode()))
+            args.update(json.loads(raw or b"{}"))
+        elif raw:
+            args.update(parse_qsl(raw.decode()))
         for k in ("blocks", "view", "files"):
             if isinstance(args.get(k), str):
                 try:
