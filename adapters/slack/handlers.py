@@ -298,7 +298,7 @@ async def approve_clicked(ctx: SlackContext, body: dict[str, Any], actor: Actor,
         ctx.wake()
         return
     rec = await ctx.service.authorize_decision(ref, actor=actor, what="approve")
-    await _open(ctx, body["trigger_id"], bk.scope_change_modal(rec, metadata={"ref": rec.ref}), actor.user_id, None)
+    await _open(ctx, body["trigger_id"], bk.scope_change_modal(rec, metadata={"ref": rec.ref}), actor.user_id, _where(body)[0])
 
 
 async def decline_clicked(ctx: SlackContext, body: dict[str, Any], actor: Actor, ref: str) -> None:
@@ -306,12 +306,12 @@ async def decline_clicked(ctx: SlackContext, body: dict[str, Any], actor: Actor,
     defaults = await ctx.service.decline_form_defaults(ref, actor=actor)
     project = await ctx.service.project(rec.project)
     view = bk.decline_modal(rec, defaults, metadata={"ref": rec.ref, "tz": project.timezone})
-    await _open(ctx, body["trigger_id"], view, actor.user_id, None)
+    await _open(ctx, body["trigger_id"], view, actor.user_id, _where(body)[0])
 
 
 async def ask_clicked(ctx: SlackContext, body: dict[str, Any], actor: Actor, ref: str) -> None:
     rec = await ctx.service.authorize_decision(ref, actor=actor, what="ask for details")
-    await _open(ctx, body["trigger_id"], bk.ask_modal(rec, metadata={"ref": rec.ref}), actor.user_id, None)
+    await _open(ctx, body["trigger_id"], bk.ask_modal(rec, metadata={"ref": rec.ref}), actor.user_id, _where(body)[0])
 
 
 async def answer_clicked(ctx: SlackContext, body: dict[str, Any], actor: Actor, ref: str) -> None:
@@ -319,7 +319,7 @@ async def answer_clicked(ctx: SlackContext, body: dict[str, Any], actor: Actor, 
     if rec.status is not RequestStatus.NEEDS_INFO:
         raise InvalidInput(f"{rec.ref} is not waiting for details any more (it is {rec.status.label}).")
     question = next((d.note for d in reversed(rec.decisions) if d.kind is DecisionKind.NEEDS_INFO), "")
-    await _open(ctx, body["trigger_id"], bk.answer_modal(rec, question, metadata={"ref": rec.ref}), actor.user_id, None)
+    await _open(ctx, body["trigger_id"], bk.answer_modal(rec, question, metadata={"ref": rec.ref}), actor.user_id, _where(body)[0])
 
 
 # --- modal submissions for decisions ------------------------------------------------------------

@@ -274,7 +274,7 @@ async def slack(sqlite_url: str, clock: FakeClock) -> AsyncIterator[SlackHarness
     app = create_app(settings, runtime=Runtime(store, service), migrate=False, dispatch=False)
     client = TestClient(TestServer(app))
     await client.start_server()
-    dispatcher = Dispatcher(store, [f(app) for f in app[SINK_FACTORIES]], policy=RetryPolicy(base=0.01, cap=0.05))
+    dispatcher = Dispatcher(store, [f(app) for f in app[SINK_FACTORIES]], policy=RetryPolicy(base=0.01, cap=0.05, give_up_after=1e9))
     try:
         yield SlackHarness(client, fake, service, store, dispatcher)
     finally:
