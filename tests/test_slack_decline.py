@@ -92,8 +92,8 @@ async def test_decline_sends_the_letter_to_the_pm_privately_and_updates_the_card
 
 
 async def test_edit_reruns_the_tone_check_and_updates_the_dm(slack: SlackHarness) -> None:
-    ref, dm = await declined(slack)
-    dm_ts = "1700000000.000005"
+    ref, _ = await declined(slack)
+    dm_ts = "1700000000.000005"  # the letter DM the PM clicks in
     await slack.click("letter_edit", ref, user=PM_ID, channel="D0PMSLACK", message_ts=dm_ts)
     await slack.settle()
     view = slack.opened_view()

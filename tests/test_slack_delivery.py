@@ -20,7 +20,9 @@ IOS = "Please build native iOS and Android apps for the portal"
 async def outbox_rows(slack: SlackHarness) -> list[tuple]:
     async with slack.store.session() as s:
         return list(
-            (await s.exec(sa.text("SELECT kind, status, attempts, last_error, available_at FROM outbox ORDER BY id"))).all()  # type: ignore[call-overload]
+            (
+                await s.exec(sa.text("SELECT kind, status, attempts, last_error, available_at FROM outbox ORDER BY id"))
+            ).all()  # type: ignore[call-overload]
         )
 
 
@@ -41,7 +43,9 @@ async def test_rate_limit_waits_for_retry_after_then_delivers(slack: SlackHarnes
     assert len(slack.posted("C0REVIEW")) == 2  # the rate-limited call and the delivered one
 
 
-async def test_slack_server_errors_are_retried_and_logged(slack: SlackHarness, caplog: pytest.LogCaptureFixture) -> None:
+async def test_slack_server_errors_are_retried_and_logged(
+    slack: SlackHarness, caplog: pytest.LogCaptureFixture
+) -> None:
     slack.fake.fail("chat.postMessage", status=503, error="service_unavailable", times=2)
     caplog.set_level(logging.WARNING, logger="intake.outbox")
     await slack.command("/request", IOS)
@@ -109,7 +113,9 @@ async def test_long_texts_are_cut_to_slack_limits(slack: SlackHarness) -> None:
     for block in card["blocks"]:
         if block["type"] in ("section", "header"):
             assert len(block["text"]["text"]) <= (150 if block["type"] == "header" else 3000)
-    quoted = next(b["text"]["text"] for b in card["blocks"] if b["type"] == "section" and b["text"]["text"].startswith(">"))
+    quoted = next(
+        b["text"]["text"] for b in card["blocks"] if b["type"] == "section" and b["text"]["text"].startswith(">")
+    )
     assert quoted.endswith("…")
     assert len(card["text"]) <= 3000
     assert json.dumps(card)  # a well-formed call, accepted by the fake

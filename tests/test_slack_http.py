@@ -53,7 +53,9 @@ async def test_malformed_bodies_get_a_4xx_with_a_reason(slack: SlackHarness) -> 
     assert 400 <= resp.status < 500
     resp = await slack.post("hello", content_type="text/plain", headers=sign("hello"))
     assert resp.status == 415 and "content type" in (await resp.json())["error"]
-    unknown = json.dumps({"type": "block_actions", "user": {"id": "U1"}, "actions": [{"action_id": "nope", "value": "x"}]})
+    unknown = json.dumps(
+        {"type": "block_actions", "user": {"id": "U1"}, "actions": [{"action_id": "nope", "value": "x"}]}
+    )
     body = "payload=" + unknown
     resp = await slack.post(body, content_type=FORM, headers=sign(body))
     assert resp.status == 404

@@ -26,7 +26,10 @@ async def test_request_command_acks_at_once_then_sends_receipt_and_review_card(s
     await slack.settle()
     receipt = slack.fake.responses[-1]
     assert receipt["response_type"] == "ephemeral"
-    assert receipt["text"] == "Recorded ACME-1: out of scope (mobile): “Native iOS and Android apps”. The PMs will review it."
+    assert (
+        receipt["text"]
+        == "Recorded ACME-1: out of scope (mobile): “Native iOS and Android apps”. The PMs will review it."
+    )
     (card,) = slack.posted("C0REVIEW")
     assert "ACME-1" in json.dumps(card["blocks"])
     rec = await slack.service.get_request("ACME-1")
@@ -109,7 +112,9 @@ async def test_intake_modal_offers_a_project_choice_when_several_are_loaded(slac
     view = slack.opened_view()
     project = next(b for b in view["blocks"] if b.get("block_id") == "project")
     assert project["element"]["initial_option"]["value"] == "beta-shop"
-    await slack.submit(view, user=MEMBER_ID, values={"what": text_value("Gift wrapping"), "project": select_value("acme-portal")})
+    await slack.submit(
+        view, user=MEMBER_ID, values={"what": text_value("Gift wrapping"), "project": select_value("acme-portal")}
+    )
     await slack.settle()
     assert (await slack.service.list_requests())[0].project == "acme-portal"
 
@@ -138,7 +143,9 @@ async def test_message_shortcut_prefills_the_modal_and_keeps_the_permalink(slack
     await slack.click("approve_request", "ACME-1", user=PM_ID)
     await slack.settle()
     await slack.submit(
-        slack.opened_view(), user=PM_ID, values={"estimate": text_value("2 days"), "schedule_impact": text_value("none")}
+        slack.opened_view(),
+        user=PM_ID,
+        values={"estimate": text_value("2 days"), "schedule_impact": text_value("none")},
     )
     await slack.settle()
     assert all(c["channel"] != "C0SHARED" for c in slack.posted())

@@ -78,6 +78,8 @@ async def test_the_messages_tab_does_not_publish_home(slack: SlackHarness) -> No
 
 
 async def test_url_verification_is_answered(slack: SlackHarness) -> None:
-    resp = await slack.event({"type": "url_verification", "token": "x", "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"})
+    resp = await slack.event(
+        {"type": "url_verification", "token": "x", "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"}
+    )
     assert resp.status == 200
     assert (await resp.json())["challenge"].startswith("3eZbrw")

@@ -188,7 +188,9 @@ def letter_message(
     blocks += [SectionBlock(text=_plain(p)) for p in pieces]
     blocks.append(DividerBlock())
     tone = letter.get("tone") or []
-    results = [ToneResult(t["rule"], bool(t["passed"]), t.get("detail", ""), tuple(t.get("offending", ()))) for t in tone]
+    results = [
+        ToneResult(t["rule"], bool(t["passed"]), t.get("detail", ""), tuple(t.get("offending", ()))) for t in tone
+    ]
     ok = all(r.passed for r in results)
     head = "*Tone check:* all rules pass" if ok else "*Tone check:* some rules fail; consider editing"
     blocks.append(SectionBlock(text=_md(head + "\n" + escape(format_report(results)))))
@@ -253,8 +255,9 @@ def _text_input(
     )
 
 
-def _select(block_id: str, label: str, options: Sequence[tuple[str, str]], *, initial: str | None = None,
-            optional: bool = False) -> InputBlock:
+def _select(
+    block_id: str, label: str, options: Sequence[tuple[str, str]], *, initial: str | None = None, optional: bool = False
+) -> InputBlock:
     opts = [Option(value=v, text=_plain(t, 75)) for v, t in options]
     chosen = next((o for o in opts if o.value == initial), None)
     return InputBlock(
@@ -355,8 +358,9 @@ def decline_modal(rec: RequestRecord, defaults: DeclineForm, *, metadata: dict[s
             [(c.value, c.label) for c in ReasonCategory],
             initial=defaults.reason_category.value,
         ),
-        _text_input("reason_text", "The reason, for the client", initial=defaults.reason_text, multiline=True,
-                    max_length=2000),
+        _text_input(
+            "reason_text", "The reason, for the client", initial=defaults.reason_text, multiline=True, max_length=2000
+        ),
         InputBlock(
             block_id="alternatives",
             label=_plain("Alternatives to offer", 2000),
@@ -380,8 +384,14 @@ def decline_modal(rec: RequestRecord, defaults: DeclineForm, *, metadata: dict[s
             )
         )
     blocks += [
-        _text_input("empathy", "A line of understanding", initial=defaults.empathy, multiline=True, optional=True,
-                    max_length=1000),
+        _text_input(
+            "empathy",
+            "A line of understanding",
+            initial=defaults.empathy,
+            multiline=True,
+            optional=True,
+            max_length=1000,
+        ),
         InputBlock(
             block_id="channel",
             label=_plain("How will you answer the client?", 2000),
@@ -445,7 +455,9 @@ def scope_blocks(project: Project) -> list[Block]:
     """The project's scope for `/scope`: goals, in scope, exclusions, milestones."""
     blocks: list[Block] = [
         HeaderBlock(text=_plain(f"{project.name}: agreed scope", messages.HEADER_LIMIT)),
-        ContextBlock(elements=[_md(f"{escape(project.slug)} · for {escape(project.client.name)} · version {project.version}")]),
+        ContextBlock(
+            elements=[_md(f"{escape(project.slug)} · for {escape(project.client.name)} · version {project.version}")]
+        ),
     ]
 
     def section(title: str, lines: list[str]) -> None:
@@ -461,7 +473,10 @@ def scope_blocks(project: Project) -> list[Block]:
     )
     section(
         "Not in scope",
-        [f"• `{it.id}` {escape(it.title)}" + (f": {escape(it.notes)}" if it.notes else "") for it in project.out_of_scope],
+        [
+            f"• `{it.id}` {escape(it.title)}" + (f": {escape(it.notes)}" if it.notes else "")
+            for it in project.out_of_scope
+        ],
     )
     section("Milestones", [f"• {m.due.isoformat()}  {escape(m.name)}" for m in project.milestones])
     return blocks[:MAX_MESSAGE_BLOCKS]

@@ -113,7 +113,9 @@ class SlackContext:
                 await self.client.chat_postEphemeral(channel=channel, user=user_id, text=text, blocks=blocks)
                 return
         except SlackApiError as exc:
-            log.info("slack: ephemeral message in %s failed (%s); sending a DM instead", channel, exc.response.get("error"))
+            log.info(
+                "slack: ephemeral message in %s failed (%s); sending a DM instead", channel, exc.response.get("error")
+            )
         try:
             dm = await self.open_dm(user_id)
             await self.client.chat_postMessage(channel=dm, text=text, blocks=blocks)

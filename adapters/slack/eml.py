@@ -27,15 +27,11 @@ def eml_filename(ref: str) -> str:
     return f"{_SAFE.sub('-', ref).strip('-') or 'letter'}.eml"
 
 
-def build_eml(
-    letter: Letter, project: Project, *, sender: Address | None = None, when: Any = None
-) -> bytes:
+def build_eml(letter: Letter, project: Project, *, sender: Address | None = None, when: Any = None) -> bytes:
     """Render the letter as an unsent message (`X-Unsent: 1`) addressed to the project's client contact."""
     msg = EmailMessage()
     msg["Subject"] = _one_line(letter.subject)
-    msg["To"] = Address(
-        display_name=_one_line(project.client.contact), addr_spec=_one_line(project.client.email)
-    )
+    msg["To"] = Address(display_name=_one_line(project.client.contact), addr_spec=_one_line(project.client.email))
     if sender is not None:
         msg["From"] = sender
     if project.cc:

@@ -168,7 +168,7 @@ async def on_requests_command(ctx: SlackContext, body: dict[str, Any], ack: Ack)
 
 
 async def on_record_shortcut(ctx: SlackContext, body: dict[str, Any], ack: Ack) -> None:
-    """"Record as client request" on a message: the intake form, pre-filled with the message."""
+    """ "Record as client request" on a message: the intake form, pre-filled with the message."""
     await ack()
     message = body.get("message") or {}
     channel = (body.get("channel") or {}).get("id")
@@ -263,9 +263,7 @@ def _from_home(body: dict[str, Any]) -> bool:
     return (body.get("view") or {}).get("type") == "home"
 
 
-def on_click(
-    work: Callable[[SlackContext, dict[str, Any], Actor, str], Awaitable[None]], name: str
-) -> Handler:
+def on_click(work: Callable[[SlackContext, dict[str, Any], Actor, str], Awaitable[None]], name: str) -> Handler:
     """Acknowledge a button at once, then run `work(ctx, body, actor, ref)`, telling the clicker about refusals."""
 
     async def handler(ctx: SlackContext, body: dict[str, Any], ack: Ack) -> None:
@@ -298,7 +296,9 @@ async def approve_clicked(ctx: SlackContext, body: dict[str, Any], actor: Actor,
         ctx.wake()
         return
     rec = await ctx.service.authorize_decision(ref, actor=actor, what="approve")
-    await _open(ctx, body["trigger_id"], bk.scope_change_modal(rec, metadata={"ref": rec.ref}), actor.user_id, _where(body)[0])
+    await _open(
+        ctx, body["trigger_id"], bk.scope_change_modal(rec, metadata={"ref": rec.ref}), actor.user_id, _where(body)[0]
+    )
 
 
 async def decline_clicked(ctx: SlackContext, body: dict[str, Any], actor: Actor, ref: str) -> None:
@@ -319,7 +319,13 @@ async def answer_clicked(ctx: SlackContext, body: dict[str, Any], actor: Actor, 
     if rec.status is not RequestStatus.NEEDS_INFO:
         raise InvalidInput(f"{rec.ref} is not waiting for details any more (it is {rec.status.label}).")
     question = next((d.note for d in reversed(rec.decisions) if d.kind is DecisionKind.NEEDS_INFO), "")
-    await _open(ctx, body["trigger_id"], bk.answer_modal(rec, question, metadata={"ref": rec.ref}), actor.user_id, _where(body)[0])
+    await _open(
+        ctx,
+        body["trigger_id"],
+        bk.answer_modal(rec, question, metadata={"ref": rec.ref}),
+        actor.user_id,
+        _where(body)[0],
+    )
 
 
 # --- modal submissions for decisions ------------------------------------------------------------
@@ -539,7 +545,9 @@ async def _open(ctx: SlackContext, trigger_id: str, view: Any, user_id: str, cha
         await ctx.client.views_open(trigger_id=trigger_id, view=view)
     except (SlackApiError, OSError, TimeoutError) as exc:
         log.warning("slack: views.open failed: %s", exc)
-        await ctx.tell(user_id, "The form could not be opened (Slack took too long). Please click again.", channel=channel)
+        await ctx.tell(
+            user_id, "The form could not be opened (Slack took too long). Please click again.", channel=channel
+        )
 
 
 # One table: (payload type, id) → handler. A new payload type is one line here.

@@ -96,7 +96,10 @@ class SlackSink(NoticeSink):
     async def requester_notice(self, notice: Notice, outbox: Outbox) -> dict[str, Any]:
         channel, thread = await self._requester_place(notice)
         resp = await self.ctx.client.chat_postMessage(
-            channel=channel, thread_ts=thread, text=cut(notice.text, FALLBACK_LIMIT), blocks=bk.requester_blocks(notice.text)
+            channel=channel,
+            thread_ts=thread,
+            text=cut(notice.text, FALLBACK_LIMIT),
+            blocks=bk.requester_blocks(notice.text),
         )
         return {"channel": resp["channel"], "ts": resp["ts"]}
 

@@ -201,7 +201,7 @@ def decline_form_from_view(values: dict[str, Any], *, timezone: str = "UTC") -> 
     errors: dict[str, str] = {}
     category_raw = values.get("reason_category")
     try:
-        category = ReasonCategory(category_raw)
+        category = ReasonCategory(str(category_raw))
     except ValueError:
         errors["reason_category"] = "Pick a reason category."
         category = ReasonCategory.OTHER

@@ -76,7 +76,12 @@ class FakeSlack:
         profile: dict[str, Any] = {"real_name": name, "display_name": name}
         if email:
             profile["email"] = email
-        self.users[user_id] = {"id": user_id, "name": name.lower().replace(" ", "."), "real_name": name, "profile": profile}
+        self.users[user_id] = {
+            "id": user_id,
+            "name": name.lower().replace(" ", "."),
+            "real_name": name,
+            "profile": profile,
+        }
 
     def fail(self, method: str, *, status: int = 200, error: str = "internal_error", times: int = 1) -> None:
         """Make the next `times` calls of `method` fail (HTTP `status`, Slack `error`)."""
@@ -147,8 +152,14 @@ class FakeSlack:
     # --- method answers -------------------------------------------------------------------------
 
     def _m_auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
-        return {"url": "https://acme.example.slack.com/", "team": "Acme", "user": "intake", "team_id": "T0ACME",
-                "user_id": BOT_USER, "bot_id": "B0BOT"}
+        return {
+            "url": "https://acme.example.slack.com/",
+            "team": "Acme",
+            "user": "intake",
+            "team_id": "T0ACME",
+            "user_id": BOT_USER,
+            "bot_id": "B0BOT",
+        }
 
     def _m_chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
         ts = self._next_ts()
@@ -162,7 +173,10 @@ class FakeSlack:
 
     def _m_chat_getPermalink(self, args: dict[str, Any]) -> dict[str, Any]:
         ts = str(args.get("message_ts", "")).replace(".", "")
-        return {"channel": args.get("channel"), "permalink": f"https://acme.example.slack.com/archives/{args.get('channel')}/p{ts}"}
+        return {
+            "channel": args.get("channel"),
+            "permalink": f"https://acme.example.slack.com/archives/{args.get('channel')}/p{ts}",
+        }
 
     def _view(self, args: dict[str, Any]) -> dict[str, Any]:
         view = args.get("view") or {}

@@ -98,7 +98,12 @@ def select_value(value: str | None) -> dict[str, Any]:
 
 
 def radio_value(value: str) -> dict[str, Any]:
-    return {"value": {"type": "radio_buttons", "selected_option": {"text": {"type": "plain_text", "text": value}, "value": value}}}
+    return {
+        "value": {
+            "type": "radio_buttons",
+            "selected_option": {"text": {"type": "plain_text", "text": value}, "value": value},
+        }
+    }
 
 
 def checkboxes_value(values: list[str]) -> dict[str, Any]:
@@ -274,7 +279,9 @@ async def slack(sqlite_url: str, clock: FakeClock) -> AsyncIterator[SlackHarness
     app = create_app(settings, runtime=Runtime(store, service), migrate=False, dispatch=False)
     client = TestClient(TestServer(app))
     await client.start_server()
-    dispatcher = Dispatcher(store, [f(app) for f in app[SINK_FACTORIES]], policy=RetryPolicy(base=0.01, cap=0.05, give_up_after=1e9))
+    dispatcher = Dispatcher(
+        store, [f(app) for f in app[SINK_FACTORIES]], policy=RetryPolicy(base=0.01, cap=0.05, give_up_after=1e9)
+    )
     try:
         yield SlackHarness(client, fake, service, store, dispatcher)
     finally:
