@@ -198,3 +198,31 @@ async def test_denied_attempts_are_in_the_record(slack: SlackHarness) -> None:
     async with slack.store.session() as s:
         rows = (await s.exec(sa.text("SELECT kind, actor FROM events WHERE kind = 'denied'"))).all()  # type: ignore[call-overload]
     assert len(rows) == 1
+
+
+async def test_an_unexpected_error_in_a_modal_shows_inline_not_a_500(slack: SlackHarness, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    ref = await record(slack, IOS)
+    await slack.click("ask_details", ref, user=PM_ID)
+    await slack.settle()
+
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(slack.service, "ask_details", broken)
+    resp = await slack.submit(slack.opened_view(), user=PM_ID, values={"question": text_value("Which devices?")})
+    assert resp.status == 200
+    body = await resp.json()
+    assert body["response_action"] == "errors" and "went wrong" in body["errors"]["question"]
+
+
+async def test_an_unexpected_error_after_a_click_is_told_to_the_clicker(slack: SlackHarness, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    ref = await record(slack, IN_SCOPE)
+
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(slack.service, "approve", broken)
+    resp = await slack.click("approve_request", ref, user=PM_ID)
+    assert resp.status == 200
+    await slack.settle()
+    assert "went wrong" in slack.fake.calls_to("chat.postEphemeral")[-1]["text"]

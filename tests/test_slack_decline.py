@@ -5,10 +5,19 @@ from __future__ import annotations
 
 import email
 import json
+from datetime import UTC, datetime
 from email import policy
 
 from bot.domain import RequestStatus
-from tests.support.slack_harness import MEMBER_ID, OTHER_ID, PM_ID, SlackHarness, radio_value, text_value
+from tests.support.slack_harness import (
+    MEMBER_ID,
+    OTHER_ID,
+    PM_ID,
+    SlackHarness,
+    datetime_value,
+    radio_value,
+    text_value,
+)
 
 IOS = "Please build native iOS and Android apps for the portal"
 
@@ -158,3 +167,34 @@ async def test_send_email_button_is_offered_only_when_mail_is_set_up(slack: Slac
     await slack.settle()
     told = [c for c in slack.posted() if c["channel"] == "D0PMSLACK"][-1]
     assert "not set up" in told["text"]
+
+
+async def test_declining_in_a_meeting_sends_the_invitation_and_talking_points_privately(slack: SlackHarness) -> None:
+    await slack.command("/request", IOS, user=MEMBER_ID)
+    await slack.settle()
+    await slack.click("decline_request", "ACME-1", user=PM_ID)
+    await slack.settle()
+    start = int(datetime(2026, 11, 18, 9, 0, tzinfo=UTC).timestamp())
+    resp = await slack.submit(
+        slack.opened_view(),
+        user=PM_ID,
+        values={
+            "channel": radio_value("meeting"),
+            "meeting_start": datetime_value(start),
+            "meeting_minutes": text_value("45"),
+            "meeting_location": text_value("https://meet.acme.example/portal"),
+        },
+    )
+    assert (await resp.text()) == ""
+    await slack.settle()
+    rec = await slack.service.get_request("ACME-1")
+    assert rec.letter is not None and rec.letter.kind == "meeting_invite"
+    form = rec.decisions[-1].form or {}
+    assert form["meeting"]["duration_minutes"] == 45
+    assert form["meeting"]["start"] == "2026-11-18T10:00:00+01:00"  # in the project's time zone (Berlin)
+    dm = [c for c in slack.posted() if c["channel"] == "D0PMSLACK"][-1]
+    text = dumps(dm["blocks"])
+    assert "Meeting invitation for ACME-1" in text and "Your talking points" in text
+    card = slack.fake.calls_to("chat.update")[-1]
+    assert "Declined by <@U0PMSLACK> — answering the client in a meeting" in dumps(card["blocks"])
+    assert "talking points" not in dumps(card["blocks"]).lower()

@@ -168,7 +168,12 @@ def review_card(rec: RequestRecord, *, project_name: str | None = None) -> list[
 
 
 def letter_message(
-    rec: RequestRecord, letter: dict[str, Any], *, can_send_email: bool = False, sent_by: Any = None
+    rec: RequestRecord,
+    letter: dict[str, Any],
+    *,
+    can_send_email: bool = False,
+    sent_by: Any = None,
+    talking_points: str = "",
 ) -> list[Block]:
     """The letter as the PM sees it in their DM: subject, text, tone check and what to do next.
 
@@ -186,6 +191,11 @@ def letter_message(
     if len(pieces) > room:
         pieces = [*pieces[: room - 1], cut(pieces[room - 1], messages.SECTION_LIMIT - 1) + "…"]
     blocks += [SectionBlock(text=_plain(p)) for p in pieces]
+    if talking_points.strip():
+        blocks.append(DividerBlock())
+        blocks.append(SectionBlock(text=_md("*Your talking points* (for you only; never sent to the client)")))
+        points = _chunks(talking_points, messages.SECTION_LIMIT)[:6]
+        blocks += [SectionBlock(text=_plain(p)) for p in points]
     blocks.append(DividerBlock())
     tone = letter.get("tone") or []
     results = [

@@ -76,6 +76,10 @@ async def submit_from_command(ctx: SlackContext, body: dict[str, Any], slug: str
     except IntakeError as exc:
         await ctx.respond(url, text=str(exc))
         return
+    except Exception:
+        log.exception("slack: /request failed")
+        await ctx.respond(url, text=messages.NOT_RECORDED_ERROR)
+        return
     ctx.wake()
     await ctx.respond(url, text=core_messages.receipt(rec), blocks=bk.receipt_blocks(rec))
 
@@ -281,6 +285,9 @@ def on_click(work: Callable[[SlackContext, dict[str, Any], Actor, str], Awaitabl
                 await ctx.tell(user_id, messages.NOT_SAVED, channel=channel)
             except IntakeError as exc:
                 await ctx.tell(user_id, str(exc), channel=channel)
+            except Exception:
+                log.exception("slack: %s on %s failed", name, ref)
+                await ctx.tell(user_id, messages.SOMETHING_FAILED, channel=channel)
             if _from_home(body):
                 await publish_home(ctx, user_id)
 
@@ -500,7 +507,13 @@ async def refresh_letter(
             ref=rec.ref,
             project=rec.project,
             recipient=actor,
-            data={"request": snapshot, "letter": rec.letter.to_dict(), "channel": channel, "ts": ts},
+            data={
+                "request": snapshot,
+                "letter": rec.letter.to_dict(),
+                "talking_points": rec.letter.talking_points,
+                "channel": channel,
+                "ts": ts,
+            },
         )
     )
 

@@ -60,6 +60,10 @@ NOT_RECORDED = (
     ":warning: Your request was *not* recorded: the bot cannot reach its database right now. "
     "Please try again in a minute."
 )
+NOT_RECORDED_ERROR = (
+    ":warning: Your request was *not* recorded: something went wrong on our side. Please try again; "
+    "if it keeps failing, tell whoever runs intake-bot."
+)
 NOT_SAVED = "Not saved: the bot cannot reach its database right now. Please try again in a minute."
 SOMETHING_FAILED = "Something went wrong on our side and nothing was changed. Please try again."
 EML_UPLOAD_FAILED = "The .eml file could not be uploaded to Slack just now. Please try again."

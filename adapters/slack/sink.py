@@ -129,7 +129,12 @@ class SlackSink(NoticeSink):
         resp = await self.ctx.client.chat_postMessage(
             channel=channel,
             text=f"Your letter for {rec.ref} is drafted: review it here.",
-            blocks=bk.letter_message(rec, notice.data["letter"], can_send_email=self.ctx.can_send_email()),
+            blocks=bk.letter_message(
+                rec,
+                notice.data["letter"],
+                can_send_email=self.ctx.can_send_email(),
+                talking_points=str(notice.data.get("talking_points") or ""),
+            ),
         )
         return {"channel": resp["channel"], "ts": resp["ts"]}
 
@@ -143,7 +148,11 @@ class SlackSink(NoticeSink):
             ts=ts,
             text=f"The letter for {rec.ref}.",
             blocks=bk.letter_message(
-                rec, notice.data["letter"], can_send_email=self.ctx.can_send_email(), sent_by=notice.recipient
+                rec,
+                notice.data["letter"],
+                can_send_email=self.ctx.can_send_email(),
+                sent_by=notice.recipient,
+                talking_points=str(notice.data.get("talking_points") or ""),
             ),
         )
         return {"channel": channel, "ts": ts}

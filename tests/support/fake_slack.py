@@ -42,6 +42,8 @@ class FakeSlack:
     failures: dict[str, list[Failure]] = field(default_factory=dict)
     base: str = ""
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
+    socket_acks: list[dict[str, Any]] = field(default_factory=list)  # Socket Mode envelopes acknowledged
+    _ws: web.WebSocketResponse | None = None
     _runner: web.AppRunner | None = None
 
     # --- lifecycle ------------------------------------------------------------------------------
@@ -51,6 +53,7 @@ class FakeSlack:
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{key}", self._response_url)
         app.router.add_post("/upload/{file_id}", self._upload)
+        app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -130,7 +133,9 @@ class FakeSlack:
                 queued.pop(0)
             headers = {"Retry-After": str(f.retry_after)} if f.retry_after is not None else {}
             return web.json_response({"ok": False, "error": f.error}, status=f.status, headers=headers)
-        if not auth.startswith("Bearer xox"):
+        if not (
+            auth.startswith("Bearer xox") or (method == "apps.connections.open" and auth.startswith("Bearer xapp-"))
+        ):
             return web.json_response({"ok": False, "error": "not_authed"})
         answer = getattr(self, "_m_" + method.replace(".", "_"), None)
         if answer is None:
@@ -146,10 +151,32 @@ class FakeSlack:
         self.uploads[request.match_info["file_id"]] = await request.read()
         return web.Response(text="OK - 0")
 
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self._ws = ws
+        await ws.send_json({"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A0INTAKE"}})
+        async for msg in ws:
+            if msg.type == web.WSMsgType.TEXT:
+                self.socket_acks.append(json.loads(msg.data))
+        return ws
+
+    async def send_envelope(self, envelope: dict[str, Any]) -> None:
+        """Push a Socket Mode envelope to the connected app, as Slack does."""
+        assert self._ws is not None, "no Socket Mode connection"
+        await self._ws.send_json(envelope)
+
+    @property
+    def socket_connected(self) -> bool:
+        return self._ws is not None and not self._ws.closed
+
     def _next_ts(self) -> str:
         return f"1700000000.{next(self._ts):06d}"
 
     # --- method answers -------------------------------------------------------------------------
+
+    def _m_apps_connections_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"url": self.base.replace("http://", "ws://") + "/socket"}
 
     def _m_auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
         return {
