@@ -7,6 +7,7 @@ file uploads, and can be told to fail or rate-limit a method. Point the bot at i
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 from dataclasses import dataclass, field
@@ -41,6 +42,7 @@ class FakeSlack:
     uploads: dict[str, bytes] = field(default_factory=dict)
     failures: dict[str, list[Failure]] = field(default_factory=dict)
     base: str = ""
+    delay: float = 0.0  # seconds every Web API call takes (a slow Slack)
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
     socket_acks: list[dict[str, Any]] = field(default_factory=list)  # Socket Mode envelopes acknowledged
     _ws: web.WebSocketResponse | None = None
@@ -123,6 +125,8 @@ class FakeSlack:
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         args = await self._args(request)
+        if self.delay:
+            await asyncio.sleep(self.delay)
         auth = request.headers.get("Authorization", "")
         self.calls.append(Call(method, args, auth.removeprefix("Bearer ") or None))
         queued = self.failures.get(method)
