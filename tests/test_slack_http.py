@@ -52,6 +52,11 @@ async def test_malformed_bodies_get_a_4xx_with_a_reason(slack: SlackHarness) -> 
     assert 400 <= resp.status < 500
     resp = await slack.post("hello", content_type="text/plain", headers=sign("hello"))
     assert resp.status == 415 and "content type" in (await resp.json())["error"]
+    for bad in ("payload=%5B1%2C2%5D", "payload=%22just+a+string%22"):
+        resp = await slack.post(bad, content_type=FORM, headers=sign(bad))
+        assert resp.status == 400 and "unreadable" in (await resp.json())["error"]
+    resp = await slack.post("payload=%7Bnot+json", content_type=FORM, headers={})
+    assert resp.status == 401
     unknown = json.dumps(
         {"type": "block_actions", "user": {"id": "U1"}, "actions": [{"action_id": "nope", "value": "x"}]}
     )

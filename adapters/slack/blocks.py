@@ -495,7 +495,7 @@ def scope_blocks(project: Project) -> list[Block]:
 def request_list_blocks(title: str, recs: Sequence[RequestRecord]) -> list[Block]:
     blocks: list[Block] = [SectionBlock(text=_md(f"*{escape(title)}*"))]
     if not recs:
-        blocks.append(SectionBlock(text=_md("No open requests.")))
+        blocks.append(SectionBlock(text=_md(messages.NO_OPEN_REQUESTS)))
         return blocks
     lines = [escape(core_messages.request_line(r)) for r in recs]
     for piece in _chunks("\n".join(lines), messages.SECTION_LIMIT)[: MAX_MESSAGE_BLOCKS - 1]:

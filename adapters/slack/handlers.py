@@ -105,7 +105,7 @@ async def open_intake_modal(
             chosen = None
         view = bk.intake_modal(metadata=meta, text=text, projects=projects, project=chosen)
     except StorageUnavailable:
-        view = bk.message_modal("Not available", messages.NOT_RECORDED.replace(":warning: ", ""))
+        view = bk.message_modal("Not available", messages.UNAVAILABLE)
     except IntakeError as exc:
         view = bk.message_modal("Cannot record", str(exc))
     await _open(ctx, trigger_id, view, user_id, channel)
@@ -121,7 +121,7 @@ async def on_scope_command(ctx: SlackContext, body: dict[str, Any], ack: Ack) ->
         try:
             project = await ctx.service.resolve_project(actor, slug=slug, channel=body.get("channel_id"))
         except StorageUnavailable:
-            await ctx.respond(body["response_url"], text=messages.NOT_SAVED)
+            await ctx.respond(body["response_url"], text=messages.UNAVAILABLE)
             return
         except IntakeError as exc:
             await ctx.respond(body["response_url"], text=str(exc))
@@ -146,19 +146,19 @@ async def on_requests_command(ctx: SlackContext, body: dict[str, Any], ack: Ack)
             try:
                 project = await ctx.service.resolve_project(actor, slug=slug, channel=body.get("channel_id"))
                 recs = await ctx.service.list_requests(project=project.slug, open_only=True)
-                title = f"Open requests: {project.name}"
+                title = messages.open_requests_title(project.name)
             except InvalidInput as exc:
                 if exc.field != "project":
                     raise
                 recs = await ctx.service.list_requests(open_only=True)
-                title = "Open requests: every project"
+                title = messages.open_requests_title(None)
         except StorageUnavailable:
-            await ctx.respond(body["response_url"], text=messages.NOT_SAVED)
+            await ctx.respond(body["response_url"], text=messages.UNAVAILABLE)
             return
         except IntakeError as exc:
             await ctx.respond(body["response_url"], text=str(exc))
             return
-        text = "\n".join(core_messages.request_line(r) for r in recs) or "No open requests."
+        text = "\n".join(core_messages.request_line(r) for r in recs) or messages.NO_OPEN_REQUESTS
         await ctx.respond(
             body["response_url"],
             text=messages.cut(f"{title}\n{text}", messages.FALLBACK_LIMIT),
@@ -324,7 +324,7 @@ async def ask_clicked(ctx: SlackContext, body: dict[str, Any], actor: Actor, ref
 async def answer_clicked(ctx: SlackContext, body: dict[str, Any], actor: Actor, ref: str) -> None:
     rec = await ctx.service.get_request(ref, actor=actor)
     if rec.status is not RequestStatus.NEEDS_INFO:
-        raise InvalidInput(f"{rec.ref} is not waiting for details any more (it is {rec.status.label}).")
+        raise InvalidInput(messages.not_waiting_for_details(rec.ref, rec.status.label))
     question = next((d.note for d in reversed(rec.decisions) if d.kind is DecisionKind.NEEDS_INFO), "")
     await _open(
         ctx,
@@ -378,8 +378,8 @@ async def scope_change_submitted(
     missing = {
         block: message
         for block, value, message in (
-            ("estimate", change.estimate, "Give an effort estimate, e.g. 5 person-days."),
-            ("schedule_impact", change.schedule_impact, "Say what this does to the schedule, even if nothing."),
+            ("estimate", change.estimate, messages.NEED_ESTIMATE),
+            ("schedule_impact", change.schedule_impact, messages.NEED_SCHEDULE_IMPACT),
         )
         if not value
     }
@@ -433,7 +433,7 @@ async def _letter_for(ctx: SlackContext, actor: Actor, ref: str) -> RequestRecor
     if rec.letter is None:
         project = await ctx.service.project(rec.project)
         if not project.is_pm(actor):
-            raise InvalidInput(f"Only the PMs of {project.name} can see the letter for {rec.ref}.")
+            raise InvalidInput(messages.letter_for_pms_only(project.name, rec.ref))
         raise InvalidInput(messages.NO_LETTER)
     return rec
 
@@ -442,7 +442,7 @@ async def letter_edit_clicked(ctx: SlackContext, body: dict[str, Any], actor: Ac
     rec = await _letter_for(ctx, actor, ref)
     assert rec.letter is not None
     if rec.status is not RequestStatus.LETTER_DRAFTED:
-        raise InvalidInput(f"The letter for {rec.ref} was already sent; it cannot be edited any more.")
+        raise InvalidInput(messages.letter_already_sent(rec.ref))
     if len(rec.letter.body_text) > bk.INPUT_MAX:
         raise InvalidInput(messages.LETTER_TOO_LONG_TO_EDIT)
     channel, ts = _where(body)
@@ -466,7 +466,7 @@ async def letter_eml_clicked(ctx: SlackContext, body: dict[str, Any], actor: Act
             content=data,
             filename=eml_filename(rec.ref),
             title=f"{rec.ref} letter (.eml)",
-            initial_comment=f"The letter for {rec.ref} as an e-mail draft: open it in your mail program to send it.",
+            initial_comment=messages.eml_comment(rec.ref),
         )
     except (SlackApiError, OSError, TimeoutError) as exc:
         log.error("slack: .eml upload for %s failed: %s", rec.ref, exc)
@@ -558,9 +558,7 @@ async def _open(ctx: SlackContext, trigger_id: str, view: Any, user_id: str, cha
         await ctx.client.views_open(trigger_id=trigger_id, view=view)
     except (SlackApiError, OSError, TimeoutError) as exc:
         log.warning("slack: views.open failed: %s", exc)
-        await ctx.tell(
-            user_id, "The form could not be opened (Slack took too long). Please click again.", channel=channel
-        )
+        await ctx.tell(user_id, messages.FORM_NOT_OPENED, channel=channel)
 
 
 # One table: (payload type, id) → handler. A new payload type is one line here.

@@ -64,6 +64,7 @@ NOT_RECORDED_ERROR = (
     ":warning: Your request was *not* recorded: something went wrong on our side. Please try again; "
     "if it keeps failing, tell whoever runs intake-bot."
 )
+UNAVAILABLE = "The bot cannot reach its database right now. Please try again in a minute."
 NOT_SAVED = "Not saved: the bot cannot reach its database right now. Please try again in a minute."
 SOMETHING_FAILED = "Something went wrong on our side and nothing was changed. Please try again."
 EML_UPLOAD_FAILED = "The .eml file could not be uploaded to Slack just now. Please try again."
@@ -98,3 +99,29 @@ def home_intro(is_pm: bool) -> str:
     if is_pm:
         return "Requests waiting for your decision, and the ones you recorded."
     return "The client requests you recorded. Use `/request` in a channel to record a new one."
+
+
+FORM_NOT_OPENED = "The form could not be opened (Slack took too long). Please click again."
+NO_OPEN_REQUESTS = "No open requests."
+NEED_ESTIMATE = "Give an effort estimate, e.g. 5 person-days."
+NEED_SCHEDULE_IMPACT = "Say what this does to the schedule, even if nothing."
+
+
+def open_requests_title(project_name: str | None) -> str:
+    return f"Open requests: {project_name}" if project_name else "Open requests: every project"
+
+
+def letter_for_pms_only(project_name: str, ref: str) -> str:
+    return f"Only the PMs of {project_name} can see the letter for {ref}."
+
+
+def letter_already_sent(ref: str) -> str:
+    return f"The letter for {ref} was already sent; it cannot be edited any more."
+
+
+def eml_comment(ref: str) -> str:
+    return f"The letter for {ref} as an e-mail draft: open it in your mail program, check it and send it."
+
+
+def not_waiting_for_details(ref: str, status: str) -> str:
+    return f"{ref} is not waiting for details any more (it is {status})."

@@ -13,6 +13,7 @@ from typing import Any
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.settings import ConfigError, Settings
@@ -84,12 +85,23 @@ async def slack_events(request: web.Request) -> web.StreamResponse:
     """Convert the request for bolt, dispatch it, convert the answer back."""
     if request.content_type not in FORM_TYPES:
         return web.json_response({"error": f"unsupported content type {request.content_type}"}, status=415)
-    bolt = request.app[SLACK].bolt
+    ctx = request.app[SLACK]
+    bolt = ctx.bolt
+    # Check the signature before reading the body, so an unsigned request learns nothing but 401.
+    verifier = SignatureVerifier(ctx.settings.slack_signing_secret or "")
+    if not verifier.is_valid_request(await request.read(), dict(request.headers)):
+        return web.json_response({"error": "invalid or missing Slack signature"}, status=401)
     try:
         bolt_request = await to_bolt_request(request)
-    except ValueError as exc:  # an unreadable body: say so rather than fail
+        if not isinstance(bolt_request.body, dict):
+            raise ValueError("the payload is not a JSON object")
+    except (ValueError, TypeError, AttributeError, KeyError) as exc:  # an unreadable body: say so, don't fail
         return web.json_response({"error": f"unreadable request body: {exc}"}, status=400)
-    response = await bolt.async_dispatch(bolt_request)
+    try:
+        response = await bolt.async_dispatch(bolt_request)
+    except Exception:  # the edge of the app: whatever went wrong, Slack gets an answer, not a 500
+        log.exception("slack: dispatching a request failed")
+        return web.json_response({"error": "the request could not be handled"}, status=400)
     if response.status >= 500:
         # Our listeners never raise; if bolt's own middleware did, Slack must still not see a 500.
         log.error("slack: bolt answered %s: %s", response.status, response.body)
