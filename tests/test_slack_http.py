@@ -97,6 +97,7 @@ def test_slack_is_off_without_settings() -> None:
     [
         ({"slack_bot_token": "xoxb-1-2-abc"}, "SLACK_SIGNING_SECRET"),
         ({"slack_signing_secret": SECRET}, "SLACK_BOT_TOKEN"),
+        ({"slack_app_token": "xapp-1-abc"}, "SLACK_BOT_TOKEN"),
         ({"slack_bot_token": "xapp-1-2-abc", "slack_signing_secret": SECRET}, "xoxb-"),
         ({"slack_bot_token": "changeme", "slack_signing_secret": SECRET}, "placeholder"),
         ({"slack_bot_token": "xoxb-1-2-abc", "slack_app_token": "xoxb-wrong"}, "xapp-"),

@@ -71,3 +71,17 @@ async def test_socket_mode_events_are_deduplicated_too(slack: SlackHarness) -> N
 async def test_socket_mode_needs_an_app_token(slack: SlackHarness) -> None:
     with pytest.raises(ConfigError, match="SLACK_APP_TOKEN"):
         await start_socket_mode(slack.app)
+
+
+def test_serve_socket_mode_without_slack_settings_stops_with_a_clear_message(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from adapters.cli.main import cli
+
+    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    result = CliRunner().invoke(cli, ["--database-url", sqlite_url, "serve", "--port", "0", "--socket-mode"])
+    assert result.exit_code == 2
+    assert "--socket-mode needs Slack" in result.output

@@ -34,13 +34,14 @@ FORM_TYPES = ("application/x-www-form-urlencoded", "application/json")
 def enabled(settings: Settings) -> bool:
     """Slack is on when its settings are present; a partial set raises `ConfigError` naming what is missing."""
     token, secret, app_token = settings.slack_bot_token, settings.slack_signing_secret, settings.slack_app_token
-    if not (token or secret):
+    if not (token or secret or app_token):
         return False
     settings.check_secret("SLACK_BOT_TOKEN", token)
     settings.check_secret("SLACK_SIGNING_SECRET", secret)
     settings.check_secret("SLACK_APP_TOKEN", app_token)
     if not token:
-        raise ConfigError("SLACK_SIGNING_SECRET is set but SLACK_BOT_TOKEN is missing: set the bot token (xoxb-…).")
+        given = "SLACK_SIGNING_SECRET" if secret else "SLACK_APP_TOKEN"
+        raise ConfigError(f"{given} is set but SLACK_BOT_TOKEN is missing: set the bot token (xoxb-…).")
     if not token.startswith("xoxb-"):
         raise ConfigError("SLACK_BOT_TOKEN must be the bot token, which starts with xoxb-.")
     if not secret and not app_token:
