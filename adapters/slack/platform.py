@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
@@ -79,7 +80,20 @@ def mount(app: web.Application, settings: Settings) -> None:
     if settings.slack_signing_secret:
         app.router.add_post(EVENTS_PATH, slack_events)
     app[SINK_FACTORIES].append(lambda a: SlackSink(a[SLACK]))
+    app.on_startup.append(_open_http_session)
     app.on_shutdown.append(ctx.shutdown)
+    app.on_cleanup.append(_close_http_session)  # after the dispatcher (a cleanup context) has stopped
+
+
+async def _open_http_session(app: web.Application) -> None:
+    """One keep-alive HTTP session for every Web API call, instead of a new connection per call."""
+    app[SLACK].client.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=API_TIMEOUT))
+
+
+async def _close_http_session(app: web.Application) -> None:
+    session = app[SLACK].client.session
+    if session is not None:
+        await session.close()
 
 
 async def slack_events(request: web.Request) -> web.StreamResponse:
