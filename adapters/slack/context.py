@@ -11,9 +11,10 @@ from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
@@ -28,6 +29,8 @@ from .translate import actor_from_user
 log = logging.getLogger("intake.slack")
 
 USER_CACHE_SECONDS = 300.0
+# What a Web API call can raise when Slack refuses, fails or cannot be reached.
+SLACK_FAILURES = (SlackClientError, aiohttp.ClientError, OSError, TimeoutError)
 
 
 @dataclass
@@ -87,7 +90,7 @@ class SlackContext:
         try:
             resp = await self.client.users_info(user=user_id)
             actor = actor_from_user(user_id, resp.get("user"))
-        except (SlackApiError, OSError, TimeoutError) as exc:
+        except SLACK_FAILURES as exc:
             log.warning("slack: users.info for %s failed (%s); deciding on the user id alone", user_id, exc)
             return actor_from_user(user_id)
         self.users[user_id] = (now, actor)
@@ -119,7 +122,7 @@ class SlackContext:
         try:
             dm = await self.open_dm(user_id)
             await self.client.chat_postMessage(channel=dm, text=text, blocks=blocks)
-        except (SlackApiError, OSError, TimeoutError) as exc:
+        except SLACK_FAILURES as exc:
             log.error("slack: could not tell %s: %s", user_id, exc)
 
     async def open_dm(self, user_id: str) -> str:

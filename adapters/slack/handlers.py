@@ -14,7 +14,6 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
-from slack_sdk.errors import SlackApiError
 
 from bot import messages as core_messages
 from bot.domain import Actor, DecisionKind, Notice, RequestRecord, RequestStatus, Source, VerdictKind
@@ -22,7 +21,7 @@ from bot.errors import IntakeError, InvalidInput, StorageUnavailable
 
 from . import blocks as bk
 from . import messages
-from .context import SlackContext, log
+from .context import SLACK_FAILURES, SlackContext, log
 from .eml import build_eml, eml_filename
 from .translate import (
     PLATFORM,
@@ -243,7 +242,7 @@ async def _permalink(ctx: SlackContext, channel: str | None, ts: str) -> str | N
     try:
         resp = await ctx.client.chat_getPermalink(channel=channel, message_ts=ts)
         return str(resp.get("permalink")) if resp.get("permalink") else None
-    except (SlackApiError, OSError, TimeoutError) as exc:
+    except SLACK_FAILURES as exc:
         log.warning("slack: no permalink for %s/%s: %s", channel, ts, exc)
         return None
 
@@ -468,7 +467,7 @@ async def letter_eml_clicked(ctx: SlackContext, body: dict[str, Any], actor: Act
             title=f"{rec.ref} letter (.eml)",
             initial_comment=messages.eml_comment(rec.ref),
         )
-    except (SlackApiError, OSError, TimeoutError) as exc:
+    except SLACK_FAILURES as exc:
         log.error("slack: .eml upload for %s failed: %s", rec.ref, exc)
         await ctx.tell(actor.user_id, messages.EML_UPLOAD_FAILED, channel=channel)
 
@@ -545,7 +544,7 @@ async def publish_home(ctx: SlackContext, user_id: str) -> None:
     view = bk.home_view(queue=queue, mine=mine, is_pm=bool(mine_projects))
     try:
         await ctx.client.views_publish(user_id=user_id, view=view)
-    except (SlackApiError, OSError, TimeoutError) as exc:
+    except SLACK_FAILURES as exc:
         log.error("slack: views.publish for %s failed: %s", user_id, exc)
 
 
@@ -556,7 +555,7 @@ async def _open(ctx: SlackContext, trigger_id: str, view: Any, user_id: str, cha
     """Open a modal; if the trigger expired or Slack refused, say so instead of failing silently."""
     try:
         await ctx.client.views_open(trigger_id=trigger_id, view=view)
-    except (SlackApiError, OSError, TimeoutError) as exc:
+    except SLACK_FAILURES as exc:
         log.warning("slack: views.open failed: %s", exc)
         await ctx.tell(user_id, messages.FORM_NOT_OPENED, channel=channel)
 

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.domain import Notice, Project
 from bot.errors import PermanentDeliveryError, TemporaryDeliveryError
@@ -55,6 +55,8 @@ class SlackSink(NoticeSink):
             return await handler(notice, outbox)
         except SlackApiError as exc:
             raise _classify(exc) from exc
+        except SlackClientError as exc:  # a malformed answer or a failed request: worth another try
+            raise TemporaryDeliveryError(f"Slack call failed: {exc}") from exc
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
             raise TemporaryDeliveryError(f"Slack could not be reached: {type(exc).__name__}: {exc}") from exc
 

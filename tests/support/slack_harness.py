@@ -4,6 +4,7 @@ and a dispatcher the test runs by hand. Registered as a pytest plugin by tests/c
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 import time
@@ -169,6 +170,15 @@ class SlackHarness:
             if n == 0 and not self.ctx.tasks:
                 return
         raise AssertionError("the Slack adapter did not settle")
+
+    async def settle_until(self, condition: Any, *, within: float = 5.0) -> None:
+        """Settle repeatedly (retries wait for their backoff) until `condition()` holds."""
+        async with asyncio.timeout(within):
+            while True:
+                await self.settle()
+                if await condition():
+                    return
+                await asyncio.sleep(0.02)
 
     # --- raw posts ------------------------------------------------------------------------------
 
