@@ -26,7 +26,10 @@ def _env(name: str) -> AliasChoices:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True)
+    # env_ignore_empty: `VAR=` in an .env file or `${VAR:-}` in compose means "not set", not "set to nothing".
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True, env_ignore_empty=True
+    )
 
     database_url: str = Field(default_factory=default_database_url, validation_alias=_env("DATABASE_URL"))
     env: Literal["development", "production", "test"] = Field("development", validation_alias=_env("INTAKE_ENV"))

@@ -572,7 +572,8 @@ class Notice:
 
     `kind` names what it is (review_card, card_update, requester_notice, question, letter_draft, email…);
     `platform` names the adapter that delivers it; `audience` says to whom in platform-neutral terms:
-    "review" (the project's review channel), "requester", or "person" (then `recipient` is set).
+    "review" (the project's review channel), "requester", "person" (then `recipient` is set), or
+    "client" (an e-mail to the client, platform "email": `data["mail"]` holds the frozen message).
     `text` is a plain-text rendering every adapter can fall back on; `data` holds the structured content.
     """
 

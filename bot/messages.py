@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from .domain import Decision, DecisionKind, Letter, Project, RequestRecord, RequestStatus, Verdict, VerdictKind
+from .domain import Channel, Decision, DecisionKind, Letter, Project, RequestRecord, RequestStatus, Verdict, VerdictKind
 from .letters.tone import format_report
 
 
@@ -64,6 +64,8 @@ def status_line(rec: RequestRecord) -> str:
             if d.kind is DecisionKind.NEEDS_INFO
             else "Waiting for a PM's decision"
         )
+    if awaits_meeting_outcome(rec) and rec.status is RequestStatus.LETTER_SENT and d.kind is DecisionKind.DECLINE:
+        return f"Declined by {d.actor.display} at {when(d.at)}: the client is invited to a meeting about it"
     return decision_phrase(d, rec.status)
 
 
@@ -126,9 +128,27 @@ def letter_text(rec: RequestRecord, letter: Letter) -> str:
     ]
     if letter.talking_points:
         lines += ["", letter.talking_points.rstrip()]
-    if letter.send_error:
+    if letter.status in ("queued", "sent", "failed"):
+        lines += ["", send_status_line(letter)]
+    elif letter.send_error:
         lines += ["", f"Last send attempt failed: {letter.send_error}"]
     return "\n".join(lines)
+
+
+def send_status_line(letter: Letter) -> str:
+    """Say in one line where the letter's sending stands: queued, sent (when, how) or failed (why)."""
+    if letter.status == "queued":
+        return "Send status: queued; it goes out as soon as the mail server takes it."
+    if letter.status == "sent":
+        how = {"smtp": "by e-mail", "manual": "by hand", "meeting": "in the meeting"}.get(
+            letter.sent_via or "", f"via {letter.sent_via}" if letter.sent_via else ""
+        )
+        at = f" at {when(letter.sent_at)}" if letter.sent_at else ""
+        mid = f" (Message-ID {letter.message_id})" if letter.message_id else ""
+        return f"Send status: sent{at} {how}{mid}".rstrip() + "."
+    if letter.status == "failed":
+        return f"Send status: failed: {letter.send_error or 'no reason was given'}"
+    return "Send status: not sent yet."
 
 
 def letter_ready(rec: RequestRecord, letter: Letter) -> str:
@@ -176,6 +196,49 @@ def timeline(rec: RequestRecord, *, show_letter: bool) -> str:
         lines.append(f"  {when(e.at)}  {e.kind:<17} {e.actor.display} via {e.actor.platform}{text}")
     if rec.letter and show_letter:
         lines += ["", letter_text(rec, rec.letter)]
-    elif rec.letter:
+    elif rec.letter or rec.status in (RequestStatus.LETTER_DRAFTED, RequestStatus.LETTER_SENT):
         lines.append("A letter has been drafted; only the project's PMs can read it.")
     return "\n".join(lines)
+
+
+# --- e-mail to the client (shared by the terminal, Slack and Teams) -------------------------------
+
+EMAIL_OFF = (
+    "Sending e-mail is not set up here (SMTP_URL and INTAKE_MAIL_FROM). "
+    "Download the letter as an .eml file and send it from your own mail program, then record it as sent."
+)
+NOTHING_SENT = "Nothing was sent."
+
+
+def send_confirmation(rec: RequestRecord, letter: Letter, recipients_summary: str) -> str:
+    """Ask the PM to confirm an e-mail to the client, showing exactly who will get it."""
+    what = "meeting invitation" if letter.kind == "meeting_invite" else "letter"
+    again = " again" if letter.status == "sent" else ""
+    return f"Send the {what} for {rec.ref}{again} by e-mail?\nSubject: {letter.subject}\n{recipients_summary}"
+
+
+def awaits_meeting_outcome(rec: RequestRecord) -> bool:
+    """Tell whether a request was answered with a meeting whose outcome is not recorded yet (offer "record outcome")."""
+    meeting = rec.decline_form is not None and rec.decline_form.channel is Channel.MEETING
+    done = any(e.kind == "outcome_recorded" for e in rec.events)
+    open_states = (RequestStatus.DECLINED, RequestStatus.LETTER_DRAFTED, RequestStatus.LETTER_SENT)
+    return meeting and not done and rec.status in open_states
+
+
+def email_outcome_for_sender(rec: RequestRecord, letter: Letter) -> str:
+    """Tell the PM who sent the letter how the sending ended."""
+    what = "meeting invitation" if letter.kind == "meeting_invite" else "letter"
+    if letter.status == "sent":
+        return f"Your {what} for {rec.ref} has gone out. {send_status_line(letter)}"
+    return (
+        f"Your {what} for {rec.ref} could not be sent. {send_status_line(letter)}\n"
+        "Fix the cause and send it again, or send it from your own mail program and record it as sent."
+    )
+
+
+def outcome_recorded(rec: RequestRecord) -> str:
+    return f"Recorded the outcome of the meeting about {rec.ref}."
+
+
+def digest_queued(subject: str, open_count: int, decided_count: int) -> str:
+    return f"Queued the client update “{subject}” ({open_count} open, {decided_count} recently decided)."

@@ -152,8 +152,10 @@ class Transaction(ABC):
 
     # outbox ------------------------------------------------------------------------------------
     @abstractmethod
-    async def add_notice(self, notice: Notice, *, available_at: datetime) -> None:
-        """Queue a notice for delivery. A notice whose `dedupe_key` was queued before is ignored."""
+    async def add_notice(self, notice: Notice, *, available_at: datetime | None = None) -> None:
+        """Queue a notice for delivery (now, or at `available_at`). A notice whose `dedupe_key` was queued
+        before is ignored. The outbox runs on wall-clock time, whatever clock the service uses.
+        """
 
     # learning ----------------------------------------------------------------------------------
     @abstractmethod

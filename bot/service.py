@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
 from . import messages
+from .digest import ClientDigest, build_digest
 from .domain import (
     MAX_REQUEST_CHARS,
+    SYSTEM,
     Actor,
     Channel,
     Decision,
@@ -43,6 +46,15 @@ from .errors import (
     RequestNotFound,
 )
 from .letters import default_empathy, default_reason, revise_letter, write_letter
+from .mailing import (
+    LetterRecipients,
+    OutgoingMail,
+    declining_pm,
+    digest_recipients,
+    letter_mail,
+    letter_recipients,
+    new_send_id,
+)
 from .ports import Clock, NewRequest, Store, SystemClock, Transaction
 from .scope import ScopeChecker, default_checker
 
@@ -473,6 +485,7 @@ class IntakeService:
         now = self.clock.now()
         async with self.store.transaction() as tx:
             rec, project = await self._letter_access(tx, ref, actor, now, "draft the letter")
+            _check_not_queued(rec)
             if rec.status not in (RequestStatus.DECLINED, RequestStatus.LETTER_DRAFTED):
                 raise IllegalMove(f"{ref} is {rec.status.label}; letters are drafted for declined requests.")
             use = form or rec.decline_form
@@ -497,6 +510,7 @@ class IntakeService:
         now = self.clock.now()
         async with self.store.transaction() as tx:
             rec, _ = await self._letter_access(tx, ref, actor, now, "edit the letter")
+            _check_not_queued(rec)
             if rec.letter is None or rec.status is not RequestStatus.LETTER_DRAFTED:
                 raise IllegalMove(f"{ref} has no draft letter to edit (it is {rec.status.label}).")
             letter = revise_letter(
@@ -528,6 +542,7 @@ class IntakeService:
                 who = Actor("system", "intake-bot", name="intake-bot")
             else:
                 rec, _ = await self._letter_access(tx, ref, actor, now, "mark the letter sent")
+                _check_not_queued(rec)
                 who = actor
             if rec.status is RequestStatus.LETTER_SENT:
                 assert rec.letter is not None
@@ -554,6 +569,301 @@ class IntakeService:
             rec = await self._get(tx, ref)
             await self._card_update(tx, rec)
         return rec
+
+    # --- e-mail to the client ---------------------------------------------------------------
+    # Nothing here sends anything: these use cases record the PM's explicit action and queue an
+    # `email` outbox row in the same transaction; the e-mail adapter delivers it and reports back
+    # through `record_email_sent` / `record_email_failed`.
+
+    async def letter_email_recipients(
+        self, ref: str, *, actor: Actor, recipients: list[str] | None = None, again: bool = False
+    ) -> LetterRecipients:
+        """Return who the letter would go to (To, Cc, Reply-To), for the PM to confirm. Records nothing.
+
+        `recipients`: addresses the PM typed instead of the client contact (never ones from the request text).
+        Raises the same refusals as `send_letter_email` (not a PM, no letter, already sent without `again`,
+        already queued), so an adapter can refuse before it asks for confirmation.
+        """
+        now = self.clock.now()
+        async with self.store.transaction() as tx:
+            rec, project = await self._letter_access(tx, ref, actor, now, "send the letter")
+            _check_sendable(rec, again=again)
+            return letter_recipients(rec, project, sender=actor, typed=recipients)
+
+    async def send_letter_email(
+        self,
+        ref: str,
+        *,
+        actor: Actor,
+        recipients: list[str] | None = None,
+        again: bool = False,
+        confirmed: LetterRecipients | None = None,
+    ) -> RequestRecord:
+        """Queue the letter (or the meeting invitation) to the client by e-mail: the PM's explicit action.
+
+        Call it only after the PM confirmed the recipient list shown by `letter_email_recipients` (same
+        `recipients`); pass that list as `confirmed` and the send is refused if the addressees changed in
+        between (e.g. the project file was reloaded). In one transaction: the letter's status becomes
+        "queued", a `letter_queued` event and an outbox row (platform "email", kind "letter_email") are
+        written. A letter already sent (or queued) is not sent again unless `again` is given; `again`
+        makes a new send with a new Message-ID.
+        """
+        now = self.clock.now()
+        async with self.store.transaction() as tx:
+            rec, project = await self._letter_access(tx, ref, actor, now, "send the letter")
+            letter = _check_sendable(rec, again=again)
+            rcpt = letter_recipients(rec, project, sender=actor, typed=recipients)
+            if confirmed is not None and confirmed != rcpt:
+                raise IllegalMove(
+                    f"The recipients of the letter for {rec.ref} changed after you confirmed them; nothing was sent. "
+                    f"Check them again:\n{rcpt.summary()}"
+                )
+            sends = [e for e in rec.events if e.kind == "letter_queued"]
+            send_id = new_send_id(rec.ref, len(sends) + 1)
+            mail = letter_mail(rec, project, rcpt, token=send_id, date=now, sequence=len(sends))
+            await tx.save_letter(rec.ref, replace(letter, status="queued", send_error=None))
+            await tx.add_event(
+                Event(
+                    "letter_queued",
+                    now,
+                    actor,
+                    rcpt.summary(),
+                    {"send_id": send_id, "again": again, "kind": letter.kind, **rcpt.to_dict()},
+                ),
+                project=rec.project,
+                ref=rec.ref,
+            )
+            await tx.add_notice(
+                Notice(
+                    kind="letter_email",
+                    platform="email",
+                    audience="client",
+                    text=rcpt.summary(),
+                    ref=rec.ref,
+                    project=rec.project,
+                    data={"mail": mail.to_dict(), "sent_by": actor.to_dict(), "again": again},
+                    dedupe_key=f"email:{send_id}",
+                ),
+                available_at=now,
+            )
+            rec = await self._get(tx, rec.ref)
+        return rec
+
+    async def letter_email_draft(
+        self, ref: str, *, actor: Actor | None, recipients: list[str] | None = None
+    ) -> OutgoingMail:
+        """Return the letter as the mail it would be (for "Download .eml"). Records nothing.
+
+        `actor` None is the local command line. If the letter was e-mailed, the last send's token is
+        reused, so the file carries the Message-ID the client received.
+        """
+        now = self.clock.now()
+        async with self.store.transaction() as tx:
+            if actor is None:
+                rec = await self._get(tx, ref)
+                project = await self._project(tx, rec.project)
+            else:
+                rec, project = await self._letter_access(tx, ref, actor, now, "download the letter")
+        if rec.letter is None:
+            raise IllegalMove(f"{rec.ref} has no letter yet; one is drafted when a PM declines it.")
+        sender = actor or declining_pm(rec) or SYSTEM
+        rcpt = letter_recipients(rec, project, sender=sender, typed=recipients)
+        sends = [e for e in rec.events if e.kind == "letter_queued"]
+        sent = [e for e in rec.events if e.kind == "letter_sent" and e.data.get("send_id")]
+        token = str(sent[-1].data["send_id"]) if sent else f"{rec.ref.lower()}.draft.{secrets.token_hex(4)}"
+        return letter_mail(rec, project, rcpt, token=token, date=now, sequence=max(0, len(sends) - 1))
+
+    async def record_email_sent(
+        self, ref: str, *, send_id: str, message_id: str, refused: dict[str, str] | None = None
+    ) -> RequestRecord:
+        """Record that the mail server accepted one send of the letter (the e-mail adapter calls this).
+
+        Idempotent per `send_id`: a second call for the same send changes nothing.
+        """
+        now = self.clock.now()
+        async with self.store.transaction() as tx:
+            rec = await self._get(tx, ref, lock=True)
+            if email_outcome(rec, send_id) == "sent" or rec.letter is None:
+                return rec
+            queued = next(
+                (e for e in rec.events if e.kind == "letter_queued" and e.data.get("send_id") == send_id), None
+            )
+            to = ", ".join(m["address"] for m in (queued.data.get("to", ()) if queued else ()))
+            letter = replace(
+                rec.letter, status="sent", sent_at=now, sent_via="smtp", message_id=message_id, send_error=None
+            )
+            await tx.save_letter(rec.ref, letter)
+            if rec.status is RequestStatus.LETTER_DRAFTED:
+                await tx.set_status(rec.ref, RequestStatus.LETTER_SENT, at=now)
+            data: dict[str, Any] = {"via": "smtp", "message_id": message_id, "send_id": send_id}
+            if refused:
+                data["refused"] = refused
+            await tx.add_event(
+                Event("letter_sent", now, SYSTEM, f"sent by e-mail to {to}" if to else "sent by e-mail", data),
+                project=rec.project,
+                ref=rec.ref,
+            )
+            rec = await self._get(tx, rec.ref)
+            await self._card_update(tx, rec)
+            await self._tell_sender(tx, rec, queued)
+        return rec
+
+    async def record_email_failed(self, ref: str, *, send_id: str, reason: str) -> RequestRecord:
+        """Record that one send of the letter failed for good: the letter shows "failed" with the reason."""
+        now = self.clock.now()
+        async with self.store.transaction() as tx:
+            rec = await self._get(tx, ref, lock=True)
+            if email_outcome(rec, send_id) is not None or rec.letter is None:
+                return rec
+            if rec.letter.status == "queued":
+                await tx.save_letter(rec.ref, replace(rec.letter, status="failed", send_error=reason))
+            await tx.add_event(
+                Event("letter_send_failed", now, SYSTEM, reason, {"send_id": send_id}), project=rec.project, ref=rec.ref
+            )
+            rec = await self._get(tx, rec.ref)
+            queued = next(
+                (e for e in rec.events if e.kind == "letter_queued" and e.data.get("send_id") == send_id), None
+            )
+            await self._tell_sender(tx, rec, queued)
+        return rec
+
+    async def _tell_sender(self, tx: Transaction, rec: RequestRecord, queued: Event | None) -> None:
+        """Tell the PM who pressed send how it went, privately, on the platform they pressed it on.
+
+        The command line waits for the outcome and prints it itself, so it gets no notice.
+        """
+        if queued is None or rec.letter is None or queued.actor.platform in ("cli", SYSTEM.platform):
+            return
+        await self._notify(
+            tx,
+            rec,
+            "letter_email_status",
+            "person",
+            messages.email_outcome_for_sender(rec, rec.letter),
+            recipient=queued.actor,
+            data={"letter": rec.letter.to_dict()},
+        )
+
+    async def record_outcome(self, ref: str, *, actor: Actor, text: str) -> RequestRecord:
+        """Record what was agreed in the meeting a PM held instead of sending a letter (PMs only).
+
+        If the invitation was never e-mailed from here, the client counts as answered in the meeting.
+        """
+        text = (text or "").strip()
+        if not text:
+            raise InvalidInput("Write what was agreed in the meeting.", field="text")
+        if len(text) > MAX_ANSWER_CHARS:
+            raise InvalidInput(f"Keep the outcome under {MAX_ANSWER_CHARS:,} characters.", field="text")
+        now = self.clock.now()
+        async with self.store.transaction() as tx:
+            rec, _ = await self._letter_access(tx, ref, actor, now, "record the meeting's outcome")
+            if rec.decline_form is None or rec.decline_form.channel is not Channel.MEETING:
+                raise IllegalMove(
+                    f"{rec.ref} was not answered with a meeting, so there is no meeting outcome to record."
+                )
+            if rec.status not in (RequestStatus.DECLINED, RequestStatus.LETTER_DRAFTED, RequestStatus.LETTER_SENT):
+                raise IllegalMove(f"{rec.ref} is {rec.status.label}; there is no meeting outcome to record.")
+            await tx.add_event(Event("outcome_recorded", now, actor, text), project=rec.project, ref=rec.ref)
+            if rec.status is RequestStatus.LETTER_DRAFTED and rec.letter is not None:
+                await tx.save_letter(
+                    rec.ref, replace(rec.letter, status="sent", sent_at=now, sent_via="meeting", send_error=None)
+                )
+                await tx.set_status(rec.ref, RequestStatus.LETTER_SENT, at=now)
+                await tx.add_event(
+                    Event("letter_sent", now, actor, "answered in the meeting", {"via": "meeting"}),
+                    project=rec.project,
+                    ref=rec.ref,
+                )
+            rec = await self._get(tx, rec.ref)
+            await self._card_update(tx, rec)
+        return rec
+
+    # --- client updates ---------------------------------------------------------------------
+
+    async def build_digest(self, slug: str, *, since: datetime | None = None) -> ClientDigest:
+        """Build the client update from the record (nothing is recorded or sent).
+
+        `since` defaults to the last update queued for the project, or a week ago.
+        """
+        now = self.clock.now()
+        async with self.store.transaction() as tx:
+            project = await self._project(tx, slug)
+            since = since or await self._last_digest(tx, project.slug, now)
+            recs = await tx.list_requests(project=project.slug, with_events=True)
+        return build_digest(project, recs, since=since, now=now)
+
+    async def send_digest(
+        self,
+        slug: str,
+        *,
+        actor: Actor | None = None,
+        since: datetime | None = None,
+        period: str | None = None,
+        skip_empty: bool = False,
+    ) -> ClientDigest | None:
+        """Queue the client update by e-mail to the client contact (copied to the project's cc list).
+
+        `actor` None is the scheduler or the local command line; a chat user must be a PM. With `period`
+        (the scheduler's), it is queued at most once per period: a second call returns None. With
+        `skip_empty`, an update with nothing to report is not sent (returns None).
+        """
+        now = self.clock.now()
+        async with self.store.transaction() as tx:
+            project = await self._project(tx, slug)
+            if actor is not None and not project.is_pm(actor):
+                raise PermissionDenied(f"Only the PMs of {project.name} can send the client an update.")
+            if period is not None and not await tx.claim_key(f"digest:{project.slug}:{period}", at=now):
+                return None
+            since = since or await self._last_digest(tx, project.slug, now)
+            recs = await tx.list_requests(project=project.slug, with_events=True)
+            digest = build_digest(project, recs, since=since, now=now)
+            if skip_empty and digest.empty:
+                return None
+            rcpt = digest_recipients(project)
+            token = f"digest.{project.slug}.{now:%Y%m%d%H%M}.{secrets.token_hex(4)}"
+            mail = OutgoingMail(
+                kind="digest",
+                token=token,
+                project=project.slug,
+                project_name=project.name,
+                subject=digest.subject,
+                body_text=digest.body_text,
+                body_html=digest.body_html,
+                language=digest.language,
+                recipients=rcpt,
+                date=now,
+                timezone=project.timezone,
+                extra_headers={"Auto-Submitted": "auto-generated"},
+            )
+            who = actor or SYSTEM
+            await tx.add_event(
+                Event(
+                    "digest_queued",
+                    now,
+                    who,
+                    f"{len(digest.open)} open, {len(digest.decided)} decided since {digest.since.date().isoformat()}",
+                    {"token": token, "since": digest.since.isoformat(), "period": period, **rcpt.to_dict()},
+                ),
+                project=project.slug,
+                ref=None,
+            )
+            await tx.add_notice(
+                Notice(
+                    kind="digest",
+                    platform="email",
+                    audience="client",
+                    text=rcpt.summary(),
+                    project=project.slug,
+                    data={"mail": mail.to_dict()},
+                    dedupe_key=f"email:{token}",
+                ),
+                available_at=now,
+            )
+        return digest
+
+    async def _last_digest(self, tx: Transaction, slug: str, now: datetime) -> datetime:
+        events = [e for e in await tx.project_events(slug) if e.kind == "digest_queued"]
+        return events[-1].at if events else now - timedelta(days=7)
 
     # --- internals --------------------------------------------------------------------------
 
@@ -679,7 +989,40 @@ class IntakeService:
             data=payload,
             dedupe_key=dedupe,
         )
-        await tx.add_notice(notice, available_at=self.clock.now())
+        await tx.add_notice(notice)
+
+
+def email_outcome(rec: RequestRecord, send_id: str) -> str | None:
+    """Say what became of one e-mail send of a request's letter: "sent", "failed", or None (not known yet)."""
+    for e in reversed(rec.events):
+        if e.data.get("send_id") == send_id:
+            if e.kind == "letter_sent":
+                return "sent"
+            if e.kind == "letter_send_failed":
+                return "failed"
+    return None
+
+
+def _check_sendable(rec: RequestRecord, *, again: bool) -> Letter:
+    letter = rec.letter
+    if letter is None or rec.status not in (RequestStatus.LETTER_DRAFTED, RequestStatus.LETTER_SENT):
+        raise IllegalMove(f"{rec.ref} has no letter to send (it is {rec.status.label}).")
+    if letter.status == "queued":
+        raise IllegalMove(f"The letter for {rec.ref} is already queued to be sent; its status shows when it has gone.")
+    if (rec.status is RequestStatus.LETTER_SENT or letter.status == "sent") and not again:
+        sent = f" at {messages.when(letter.sent_at)}" if letter.sent_at else ""
+        via = {"smtp": " by e-mail", "manual": " by hand", "meeting": " in the meeting"}.get(letter.sent_via or "", "")
+        raise IllegalMove(
+            f"The letter for {rec.ref} was already sent{sent}{via}. It is not sent twice unless you ask to send it again."
+        )
+    return letter
+
+
+def _check_not_queued(rec: RequestRecord) -> None:
+    if rec.letter is not None and rec.letter.status == "queued":
+        raise IllegalMove(
+            f"The letter for {rec.ref} is queued to be sent by e-mail; wait until its status shows it sent or failed."
+        )
 
 
 def normalize_ref(ref: str) -> str:

@@ -469,9 +469,10 @@ class SqlTransaction(Transaction):
 
     # outbox ------------------------------------------------------------------------------------
 
-    async def add_notice(self, notice: Notice, *, available_at: datetime) -> None:
+    async def add_notice(self, notice: Notice, *, available_at: datetime | None = None) -> None:
+        now = datetime.now(UTC)
         values = {
-            "created_at": available_at,
+            "created_at": now,
             "platform": notice.platform,
             "kind": notice.kind,
             "audience": notice.audience,
@@ -483,7 +484,7 @@ class SqlTransaction(Transaction):
             "dedupe_key": notice.dedupe_key,
             "status": "pending",
             "attempts": 0,
-            "available_at": available_at,
+            "available_at": available_at or now,
         }
         ins = _insert(self.dialect, OutboxEntry).values(**values)
         if notice.dedupe_key:
@@ -696,3 +697,23 @@ def _record(
 
 
 __all__ = ["SqlOutbox", "SqlStore", "SqlTransaction", "is_sqlite", "utc"]
+
+
+async def metrics_snapshot(store: SqlStore) -> dict[str, Any]:
+    """Counts for the /metrics endpoint, read from the database so every process reports the same."""
+    r, d, lt = table(RequestRow), table(DecisionRow), table(LetterRow)
+    async with store.session() as s:
+        by_kind = sa.select(r.c.requester_platform, r.c.verdict_kind, sa.func.count())
+        by_kind = by_kind.group_by(r.c.requester_platform, r.c.verdict_kind)
+        requests = (await s.exec(by_kind)).all()  # type: ignore[call-overload]
+        decisions = (await s.exec(sa.select(d.c.kind, sa.func.count()).group_by(d.c.kind))).all()  # type: ignore[call-overload]
+        letters = (await s.exec(sa.select(lt.c.status, sa.func.count()).group_by(lt.c.status))).all()  # type: ignore[call-overload]
+    stats = await store.outbox.stats(datetime.now(UTC))
+    return {
+        "requests": {(p, v): int(n) for p, v, n in requests},
+        "decisions": {k: int(n) for k, n in decisions},
+        "letters": {k: int(n) for k, n in letters},
+        "outbox_pending": stats.pending,
+        "outbox_failed": stats.failed,
+        "outbox_oldest_age": stats.oldest_pending_age,
+    }

@@ -131,6 +131,8 @@ async def service(store: SqlStore, clock: FakeClock) -> IntakeService:
 class TestBot:
     """The terminal bot driven by a script: `await bot.say("/request …")` returns what it printed."""
 
+    __test__ = False  # a helper, not a test class
+
     def __init__(self, service: IntakeService, actor: Actor) -> None:
         from adapters.console.chat import ConsoleBot
 

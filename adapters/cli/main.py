@@ -325,14 +325,17 @@ def export(ctx: click.Context, slug: str, fmt: str, output: str | None) -> None:
 def chat(ctx: click.Context, slug: str | None, as_who: str | None) -> None:
     """Run the bot in this terminal (reads commands from a person or from piped stdin)."""
     from adapters.console.chat import ConsoleBot, actor_from
+    from adapters.email.config import email_config, eml_sender
 
     actor = actor_from(as_who) if as_who else None
+    settings = settings_from(ctx)
 
     async def go(rt: Runtime) -> int:
-        bot = ConsoleBot(rt.service, actor=actor, project=slug)
+        email = email_config(settings)  # the terminal sends e-mail too when SMTP_URL is set
+        bot = ConsoleBot(rt.service, actor=actor, project=slug, email=email, eml_sender=eml_sender(settings))
         return await bot.run()
 
-    code = run(with_runtime(settings_from(ctx), go, migrate=True))
+    code = run(with_runtime(settings, go, migrate=True))
     sys.exit(code)
 
 
@@ -348,9 +351,20 @@ def serve(ctx: click.Context, host: str, port: int, socket_mode: bool) -> None:
     run(serve_app(settings_from(ctx), host=host, port=port, socket_mode=socket_mode))
 
 
-from adapters.cli.slack import slack as slack_commands  # noqa: E402 - registered after the core commands
+def _register_area_commands() -> None:
+    """Commands of each outside world live in their own module; they use the helpers above."""
+    from adapters.cli.letter import digest, letter, request_outcome
+    from adapters.cli.slack import slack
+    from adapters.cli.teams import teams
 
-cli.add_command(slack_commands)
+    cli.add_command(letter)
+    cli.add_command(digest)
+    request.add_command(request_outcome)
+    cli.add_command(teams)
+    cli.add_command(slack)
+
+
+_register_area_commands()
 
 
 def main() -> None:

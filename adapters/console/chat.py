@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from email.utils import parseaddr
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from bot import messages
@@ -39,9 +39,13 @@ from bot.domain import (
     VerdictKind,
 )
 from bot.errors import IntakeError, InvalidInput
+from bot.mailing import Mailbox
 from bot.outbox import Dispatcher
 from bot.ports import NoticeSink, Outbox
 from bot.service import IntakeService
+
+if TYPE_CHECKING:
+    from adapters.email.sink import EmailConfig
 
 PLATFORM = "console"
 
@@ -60,6 +64,10 @@ Commands (REF looks like ACME-12):
   /letter REF            show the letter and its tone check (PMs only)
   /letter REF edit       edit the letter ($EDITOR, or type it and end with a line holding only '.')
   /letter REF sent       record that the letter has been sent to the client
+  /letter REF send [again] [ADDRESS...]
+                         e-mail it to the client contact (or to ADDRESS) after confirming the recipients
+  /letter REF eml [FILE] save it as an .eml file to send from your own mail program
+  /outcome REF TEXT      record what was agreed in the meeting about REF (PMs only)
   /project SLUG          switch project
   /as EMAIL [NAME]       act as someone else (a PM is anyone listed in the project's pms)
   /help                  this list
@@ -120,14 +128,23 @@ class ConsoleBot:
         stdin: IO[str] | None = None,
         stdout: IO[str] | None = None,
         interactive: bool | None = None,
+        email: EmailConfig | None = None,
+        eml_sender: Mailbox | None = None,
     ) -> None:
         self.service = service
+        self.email = email
+        self.eml_sender = eml_sender or (email.sender if email else Mailbox("intake-bot@localhost", "intake-bot"))
         self.actor = actor or default_actor()
         self.project_slug = project
         self.stdin = stdin or sys.stdin
         self.out = stdout or sys.stdout
         self.interactive = self.stdin.isatty() if interactive is None else interactive
-        self.dispatcher = Dispatcher(service.store, [ConsoleSink(self.out)], clock=service.clock, poll_interval=0.05)
+        sinks: list[NoticeSink] = [ConsoleSink(self.out)]
+        if email is not None:
+            from adapters.email.sink import EmailSink
+
+            sinks.append(EmailSink(service, email))
+        self.dispatcher = Dispatcher(service.store, sinks, poll_interval=0.05)
         self.commands: dict[str, Callable[[str], Awaitable[None]]] = {
             "request": self.cmd_request,
             "scope": self.cmd_scope,
@@ -140,6 +157,7 @@ class ConsoleBot:
             "withdraw": self.cmd_withdraw,
             "correct": self.cmd_correct,
             "letter": self.cmd_letter,
+            "outcome": self.cmd_outcome,
             "project": self.cmd_project,
             "as": self.cmd_as,
             "help": self.cmd_help,
@@ -278,6 +296,8 @@ class ConsoleBot:
         rec = await self.service.get_request(ref, actor=self.actor)
         project = await self.service.project(rec.project)
         self.say(messages.timeline(rec, show_letter=project.is_pm(self.actor)))
+        if project.is_pm(self.actor) and messages.awaits_meeting_outcome(rec):
+            self.say(f"After the meeting, record what was agreed: /outcome {rec.ref} TEXT")
 
     async def cmd_approve(self, rest: str) -> None:
         ref, note = _ref_and_text(rest, "/approve REF [NOTE]")
@@ -377,7 +397,7 @@ class ConsoleBot:
     async def cmd_letter(self, rest: str) -> None:
         parts = rest.split()
         if not parts:
-            raise InvalidInput("Usage: /letter REF [edit|sent]")
+            raise InvalidInput("Usage: /letter REF [edit|sent|send|eml]")
         ref, action = parts[0], (parts[1].lower() if len(parts) > 1 else "show")
         rec = await self.service.get_request(ref, actor=self.actor)
         project = await self.service.project(rec.project)
@@ -400,8 +420,45 @@ class ConsoleBot:
         elif action == "sent":
             rec = await self.service.mark_letter_sent(rec.ref, actor=self.actor, via="manual")
             self.say(f"Recorded: the letter for {rec.ref} has been sent to the client.")
+        elif action == "send":
+            await self.send_letter(rec.ref, parts[2:])
+        elif action == "eml":
+            await self.save_eml(rec.ref, parts[2:])
         else:
-            raise InvalidInput("Usage: /letter REF [edit|sent]")
+            raise InvalidInput("Usage: /letter REF [edit|sent|send|eml]")
+
+    async def send_letter(self, ref: str, args: list[str]) -> None:
+        if self.email is None:
+            self.say(messages.EMAIL_OFF + f" (/letter {ref} eml saves it.)")
+            return
+        again = "again" in (a.lower() for a in args)
+        typed = [a for a in args if a.lower() != "again"] or None
+        recipients = await self.service.letter_email_recipients(ref, actor=self.actor, recipients=typed, again=again)
+        rec = await self.service.get_request(ref, actor=self.actor)
+        assert rec.letter is not None
+        self.say(messages.send_confirmation(rec, rec.letter, recipients.summary()))
+        if (await self.ask("Send it now? (yes/no)", "no")).lower() not in ("y", "yes"):
+            self.say(messages.NOTHING_SENT)
+            return
+        await self.service.send_letter_email(ref, actor=self.actor, recipients=typed, again=again, confirmed=recipients)
+        await self.dispatcher.drain()  # the outcome reaches you as a notice, printed by the drain
+        rec = await self.service.get_request(ref, actor=self.actor)
+        assert rec.letter is not None
+        if rec.letter.status == "queued":
+            self.say(messages.send_status_line(rec.letter) + " The mail server did not take it yet; it is retried.")
+
+    async def save_eml(self, ref: str, args: list[str]) -> None:
+        from adapters.email.actions import letter_eml
+
+        name, data = await letter_eml(self.service, ref, actor=self.actor, sender=self.eml_sender)
+        path = Path(args[0] if args else name)
+        await asyncio.to_thread(path.write_bytes, data)
+        self.say(f"Saved the letter as {path}: open it in your mail program to send it yourself.")
+
+    async def cmd_outcome(self, rest: str) -> None:
+        ref, text = _ref_and_text(rest, "/outcome REF TEXT")
+        rec = await self.service.record_outcome(ref, actor=self.actor, text=text)
+        self.say(messages.outcome_recorded(rec))
 
     async def edit_text(self, current: str) -> str | None:
         editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")

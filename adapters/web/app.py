@@ -21,6 +21,8 @@ from bot.outbox import Dispatcher
 from bot.ports import Clock, NoticeSink
 from bot.scope import ScopeChecker
 
+from .metrics import setup_metrics
+
 log = logging.getLogger("intake.web")
 
 MAX_BODY = 1024 * 1024  # 1 MiB: larger bodies get 413
@@ -75,6 +77,7 @@ def create_app(
     app[OPTIONS] = {"clock": clock, "checker": checker, "migrate": migrate, "poll_interval": poll_interval}
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    setup_metrics(app)
 
     enabled = [p for p in platforms() if p.enabled(settings)]
     app[ENABLED] = [p.name for p in enabled]
@@ -108,7 +111,7 @@ def _runtime_ctx(given: Runtime | None) -> Callable[[web.Application], AsyncIter
 async def _dispatcher_ctx(app: web.Application) -> AsyncIterator[None]:
     sinks = [factory(app) for factory in app[SINK_FACTORIES]]
     rt = app[RUNTIME]
-    dispatcher = Dispatcher(rt.store, sinks, clock=rt.service.clock, poll_interval=app[OPTIONS]["poll_interval"])
+    dispatcher = Dispatcher(rt.store, sinks, poll_interval=app[OPTIONS]["poll_interval"])
     app[DISPATCHER] = dispatcher
     task = asyncio.create_task(dispatcher.run_forever(), name="outbox-dispatcher")
     try:

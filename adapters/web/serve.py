@@ -9,6 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
+from adapters.logsetup import configure as configure_logging
 from adapters.settings import ConfigError, Settings
 
 from .app import ENABLED, create_app
@@ -19,6 +20,7 @@ log = logging.getLogger("intake.serve")
 async def serve(settings: Settings, *, host: str, port: int, announce: bool = True, socket_mode: bool = False) -> None:
     """Serve until SIGTERM/SIGINT: stop taking requests, finish in-flight handlers and the outbox row
     being delivered, close the database."""
+    configure_logging(settings.log_format, settings.log_level)
     app = create_app(settings)
     runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=20.0, access_log=None)
     await runner.setup()

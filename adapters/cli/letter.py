@@ -1,0 +1,192 @@
+"""`intake letter send|eml`, `intake request outcome` and `intake digest`: letters and updates to the client."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from email.utils import parseaddr
+from typing import Any
+
+import click
+
+from adapters.cli.main import run, settings_from, with_runtime
+from adapters.email.actions import letter_eml
+from adapters.email.config import email_config, eml_sender
+from adapters.email.sink import EmailConfig, EmailSink
+from adapters.runtime import Runtime
+from adapters.settings import ConfigError, Settings
+from bot import messages
+from bot.domain import Actor, Notice, RequestRecord
+from bot.errors import IllegalMove, InvalidInput
+from bot.mailing import declining_pm
+from bot.outbox import Dispatcher
+from bot.ports import NoticeSink, Outbox
+
+
+def require_email(settings: Settings) -> EmailConfig:
+    config = email_config(settings)
+    if config is None:
+        raise ConfigError(
+            "SMTP_URL is not set, so nothing can be e-mailed. Set SMTP_URL and INTAKE_MAIL_FROM (see the README's "
+            "Email section), or save the letter with `intake letter eml REF > letter.eml` and send it yourself."
+        )
+    return config
+
+
+def cli_actor(as_who: str | None, rec: RequestRecord) -> Actor:
+    """The PM acting from the command line: `--as EMAIL`, or else the PM who declined the request."""
+    if as_who:
+        name, address = parseaddr(as_who)
+        if "@" not in address:
+            raise InvalidInput(f"--as '{as_who}' is not an e-mail address.")
+        return Actor("cli", address.lower(), email=address.lower(), name=name or None)
+    pm = declining_pm(rec)
+    if pm is None:
+        raise InvalidInput(f"{rec.ref} has not been declined; say who you are with --as EMAIL.")
+    return pm
+
+
+class WatchingSink(NoticeSink):
+    """Wraps the e-mail sink to remember how each delivery went, so the command can say it."""
+
+    platform = "email"
+
+    def __init__(self, inner: EmailSink) -> None:
+        self.inner = inner
+        self.errors: list[str] = []
+        self.results: list[dict[str, Any]] = []
+
+    async def deliver(self, notice: Notice, *, outbox: Outbox) -> dict[str, Any] | None:
+        try:
+            result = await self.inner.deliver(notice, outbox=outbox)
+        except Exception as exc:
+            self.errors.append(str(exc) or type(exc).__name__)
+            raise
+        self.results.append(result or {})
+        return result
+
+
+async def deliver_now(rt: Runtime, config: EmailConfig) -> WatchingSink:
+    """Deliver the e-mails that are due now, from this process (a running server would do it too)."""
+    sink = WatchingSink(EmailSink(rt.service, config))
+    await Dispatcher(rt.store, [sink], clock=rt.service.clock).drain(max_rounds=5)
+    return sink
+
+
+@click.group("letter")
+def letter() -> None:
+    """Send a declined request's letter to the client by e-mail, or save it as an .eml file."""
+
+
+@letter.command("send")
+@click.argument("ref")
+@click.option(
+    "--to",
+    "to",
+    multiple=True,
+    metavar="ADDRESS",
+    help="Send to this address instead of the client contact (repeatable).",
+)
+@click.option("--again", is_flag=True, help="Send a letter that was already sent once more (with a new Message-ID).")
+@click.option("--yes", "-y", is_flag=True, help="Send without asking for confirmation (for scripts).")
+@click.option("--as", "as_who", metavar="EMAIL", help="The PM who sends it (default: the PM who declined).")
+@click.pass_context
+def letter_send(ctx: click.Context, ref: str, to: tuple[str, ...], again: bool, yes: bool, as_who: str | None) -> None:
+    """Send the letter for REF to the client by e-mail, after showing the recipients."""
+    settings = settings_from(ctx)
+
+    async def go(rt: Runtime) -> int:
+        config = require_email(settings)
+        rec = await rt.service.get_request(ref)
+        if rec.letter is None:
+            raise IllegalMove(f"{rec.ref} has no letter to send (it is {rec.status.label}).")
+        actor = cli_actor(as_who, rec)
+        typed = list(to) or None
+        rcpt = await rt.service.letter_email_recipients(rec.ref, actor=actor, recipients=typed, again=again)
+        assert rec.letter is not None  # letter_email_recipients refuses a request without one
+        click.echo(messages.send_confirmation(rec, rec.letter, rcpt.summary()))
+        if not yes and not click.confirm("Send it now?", default=False):
+            click.echo("Nothing was sent.")
+            return 1
+        await rt.service.send_letter_email(rec.ref, actor=actor, recipients=typed, again=again, confirmed=rcpt)
+        sink = await deliver_now(rt, config)
+        rec = await rt.service.get_request(rec.ref)
+        assert rec.letter is not None
+        click.echo(messages.send_status_line(rec.letter))
+        if rec.letter.status == "queued":
+            reason = sink.errors[-1] if sink.errors else "the mail server has not answered yet"
+            click.echo(f"Not sent yet: {reason}. It stays queued; `intake serve` with SMTP_URL set retries it.")
+        return 0 if rec.letter.status == "sent" else 1
+
+    sys.exit(run(with_runtime(settings, go)))
+
+
+@letter.command("eml")
+@click.argument("ref")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="Write to FILE, not stdout.")
+@click.option("--to", "to", multiple=True, metavar="ADDRESS", help="Address it to this address instead of the client.")
+@click.pass_context
+def letter_eml_command(ctx: click.Context, ref: str, output: str | None, to: tuple[str, ...]) -> None:
+    """Write the letter for REF as an e-mail file (.eml) to open in a mail program."""
+    settings = settings_from(ctx)
+
+    async def go(rt: Runtime) -> tuple[str, bytes]:
+        return await letter_eml(rt.service, ref, actor=None, sender=eml_sender(settings), recipients=list(to) or None)
+
+    _name, data = run(with_runtime(settings, go))
+    if output:
+        with open(output, "wb") as fh:
+            fh.write(data)
+        click.echo(f"Wrote {output}.", err=True)
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+
+
+@click.command("outcome")
+@click.argument("ref")
+@click.argument("text", nargs=-1, required=True)
+@click.option("--as", "as_who", metavar="EMAIL", help="The PM recording it (default: the PM who declined).")
+@click.pass_context
+def request_outcome(ctx: click.Context, ref: str, text: tuple[str, ...], as_who: str | None) -> None:
+    """Record what was agreed in the meeting held about REF."""
+
+    async def go(rt: Runtime) -> None:
+        rec = await rt.service.get_request(ref)
+        rec = await rt.service.record_outcome(rec.ref, actor=cli_actor(as_who, rec), text=" ".join(text))
+        click.echo(f"Recorded the outcome of the meeting about {rec.ref}; it is now {rec.status.label}.")
+
+    run(with_runtime(settings_from(ctx), go))
+
+
+@click.command("digest")
+@click.option("--project", "slug", required=True, help="The project whose client gets the update.")
+@click.option(
+    "--since",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Report decisions since this date (default: the last update, or a week ago).",
+)
+@click.option("--send", is_flag=True, help="Send it to the client by e-mail (otherwise it is only printed).")
+@click.pass_context
+def digest(ctx: click.Context, slug: str, since: datetime | None, send: bool) -> None:
+    """Build the client's update on their requests; print it, or send it with --send."""
+    settings = settings_from(ctx)
+    start = since.replace(tzinfo=UTC) if since else None
+
+    async def go(rt: Runtime) -> int:
+        if not send:
+            d = await rt.service.build_digest(slug, since=start)
+            click.echo(f"Subject: {d.subject}\n\n{d.body_text}", nl=False)
+            return 0
+        config = require_email(settings)
+        queued = await rt.service.send_digest(slug, since=start)
+        assert queued is not None  # no period and no skip_empty: always queued
+        sink = await deliver_now(rt, config)
+        if sink.results:
+            click.echo(f"Sent “{queued.subject}” ({len(queued.open)} open, {len(queued.decided)} decided).")
+            return 0
+        reason = sink.errors[-1] if sink.errors else "the mail server has not answered yet"
+        click.echo(f"Not sent yet: {reason}. It stays queued; `intake serve` with SMTP_URL set retries it.")
+        return 1
+
+    sys.exit(run(with_runtime(settings, go)))

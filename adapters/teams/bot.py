@@ -1,0 +1,560 @@
+"""The Teams bot: activities in, core commands out.
+
+Text commands (`request …`, `scope`, `requests`, `answer …`, `help`) arrive as messages (in channels
+only when the bot is @mentioned: the mention is stripped). Card buttons arrive either as an
+`adaptiveCard/action` invoke (Action.Execute) or, on clients without Universal Actions, as a message
+whose `value` holds the data (Action.Submit); both go through `card_action`, which returns a `Reply`
+that each path renders its own way. Everything that must reach someone else (the review card, card
+updates, the letter) goes through the outbox; only the answer to the person who acted is sent here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+from botbuilder.core import InvokeResponse, MessageFactory, TurnContext
+from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
+from botbuilder.schema import (
+    Activity,
+    ActivityTypes,
+    Attachment,
+    ChannelAccount,
+)
+
+from adapters.web.app import RUNTIME, SETTINGS
+from bot import messages
+from bot.domain import Actor, Project, RequestRecord, ScopeChange, Source, VerdictKind
+from bot.errors import IntakeError, InvalidInput, PermissionDenied
+from bot.service import IntakeService
+
+from . import cards
+from . import messages as tm
+from .download import download_url
+
+log = logging.getLogger("intake.teams")
+
+PLATFORM = "teams"
+MEMBER_LOOKUP_TIMEOUT = 2.0
+MESSAGE_CONTENT_TYPE = "application/vnd.microsoft.activity.message"
+# Verbs clicked on a review card that open a form; on the Action.Submit path the form is a new message.
+FORM_OPENERS = {"approve", "decline", "ask", "letter_edit"}
+
+
+def base_conversation_id(conversation_id: str) -> str:
+    """A channel thread's id is `19:…@thread.tacv2;messageid=123`; the channel's is the part before `;`."""
+    return conversation_id.split(";", 1)[0]
+
+
+def thread_id(conversation_id: str) -> str | None:
+    m = re.search(r";messageid=([^;]+)", conversation_id)
+    return m.group(1) if m else None
+
+
+def user_key(user_id: str) -> str:
+    """The key under which a user's personal chat with the bot is stored."""
+    return f"user:{user_id}"
+
+
+@dataclass
+class Reply:
+    """What the person who acted sees: a card (a form or the updated card) or a short message."""
+
+    card: cards.Card | None = None
+    text: str | None = None
+
+
+class IntakeTeamsBot(TeamsActivityHandler):
+    def __init__(self, app: web.Application, *, wake: Callable[[], None]) -> None:
+        self.app = app
+        self.wake = wake
+
+    # --- resources on the app ------------------------------------------------------------------
+
+    @property
+    def service(self) -> IntakeService:
+        return self.app[RUNTIME].service
+
+    @property
+    def store(self) -> Any:
+        return self.app[RUNTIME].store
+
+    # --- every turn ----------------------------------------------------------------------------
+
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        if activity.conversation is not None and activity.conversation.id:
+            await self.remember_conversation(turn_context)
+        if activity.type in (ActivityTypes.message, ActivityTypes.invoke) and activity.id:
+            key = f"teams:activity:{base_conversation_id(activity.conversation.id)}:{activity.id}"
+            async with self.store.transaction() as tx:
+                first = await tx.claim_key(key, at=self.service.clock.now())
+            if not first:
+                log.info("teams: activity %s was already processed; ignoring the retry", activity.id)
+                if activity.type == ActivityTypes.invoke:
+                    await turn_context.send_activity(
+                        Activity(type=ActivityTypes.invoke_response, value=InvokeResponse(status=200))
+                    )
+                return
+        await super().on_turn(turn_context)
+
+    async def safe_turn(self, turn_context: TurnContext) -> None:
+        """Run a turn; an unexpected failure is logged and the person gets an apology instead of silence."""
+        try:
+            await self.on_turn(turn_context)
+        except Exception:
+            log.exception("teams: failed to handle a %s activity", turn_context.activity.type)
+            sorry = tm.SORRY
+            if turn_context.activity.type == ActivityTypes.invoke:
+                value = InvokeResponse(status=200, body=invoke_body(Reply(text=sorry)))
+                await turn_context.send_activity(Activity(type=ActivityTypes.invoke_response, value=value))
+            elif turn_context.activity.type == ActivityTypes.message:
+                try:
+                    await turn_context.send_activity(sorry)
+                except Exception:
+                    log.exception("teams: could not send the apology either")
+
+    async def remember_conversation(self, turn_context: TurnContext) -> None:
+        """Store where this conversation is, so notices can be posted into it later (proactively)."""
+        activity = turn_context.activity
+        ref = TurnContext.get_conversation_reference(activity).serialize()
+        conv_id = base_conversation_id(activity.conversation.id)
+        ref["conversation"]["id"] = conv_id
+        ref.pop("activityId", None)
+        now = self.service.clock.now()
+        await self.store.save_conversation_ref(PLATFORM, conv_id, ref, at=now)
+        if activity.conversation.conversation_type == "personal" and activity.from_property is not None:
+            user = activity.from_property
+            for uid in {user.id, getattr(user, "aad_object_id", None)} - {None, ""}:
+                await self.store.save_conversation_ref(PLATFORM, user_key(str(uid)), ref, at=now)
+        self.wake()  # a notice may have been waiting for this conversation
+
+    # --- who is acting -------------------------------------------------------------------------
+
+    async def actor(self, turn_context: TurnContext, project: Project | None = None) -> Actor:
+        """The person acting. Teams does not send e-mail addresses, so ask the connector (briefly).
+
+        With a project, an AAD object id listed in its `teams.pms` is used as the id, so that either
+        kind of id names a PM.
+        """
+        user = turn_context.activity.from_property or ChannelAccount(id="unknown")
+        cached = turn_context.turn_state.get("intake.email", ...)
+        if cached is ...:
+            cached = await self._lookup_email(turn_context, user.id)
+            turn_context.turn_state["intake.email"] = cached
+        email: str | None = cached
+        user_id = user.id
+        aad = getattr(user, "aad_object_id", None)
+        if project is not None and aad:
+            listed = {str(p).lower() for p in (project.platforms.get(PLATFORM) or {}).get("pms", ())}
+            if aad.lower() in listed and user.id.lower() not in listed:
+                user_id = aad
+        return Actor(PLATFORM, user_id, email=email, name=user.name or None)
+
+    async def _lookup_email(self, turn_context: TurnContext, user_id: str) -> str | None:
+        try:
+            member = await asyncio.wait_for(TeamsInfo.get_member(turn_context, user_id), MEMBER_LOOKUP_TIMEOUT)
+        except Exception as exc:  # the lookup is a nicety: without it, ids still identify people
+            log.info("teams: could not look up the e-mail of %s: %s", user_id, exc)
+            return None
+        email = getattr(member, "email", None) or getattr(member, "user_principal_name", None)
+        return str(email).lower() if email and "@" in str(email) else None
+
+    # --- installation and membership -----------------------------------------------------------
+
+    async def on_installation_update_add(self, turn_context: TurnContext) -> None:
+        await self.welcome(turn_context)
+
+    async def on_teams_members_added(  # type: ignore[override]
+        self, teams_members_added: list[Any], team_info: Any, turn_context: TurnContext
+    ) -> None:
+        bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient else None
+        if any(m.id == bot_id for m in teams_members_added):
+            await self.welcome(turn_context)
+            await self.remember_team_channels(turn_context)
+
+    async def on_teams_channel_created(  # type: ignore[override]
+        self, channel_info: Any, team_info: Any, turn_context: TurnContext
+    ) -> None:
+        await self._remember_channels(turn_context, [channel_info.id])
+
+    async def remember_team_channels(self, turn_context: TurnContext) -> None:
+        """When the bot joins a team, store a reference for each of its channels.
+
+        Teams tells the bot only about the team (its General channel); without this, the review channel
+        would be reachable only after someone @mentioned the bot there.
+        """
+        team_id = TeamsInfo.get_team_id(turn_context)
+        if not team_id:
+            return
+        try:
+            client = await TeamsInfo.get_teams_connector_client(turn_context)
+            # The SDK's Teams operations are synchronous (requests): keep them off the event loop.
+            result = await asyncio.wait_for(asyncio.to_thread(client.teams.get_teams_channels, team_id), 10)
+        except Exception as exc:  # best effort: a mention in the channel stores it too
+            log.warning("teams: could not list the channels of team %s: %s", team_id, exc)
+            return
+        await self._remember_channels(turn_context, [c.id for c in result.conversations or [] if c.id])
+
+    async def _remember_channels(self, turn_context: TurnContext, channel_ids: list[str]) -> None:
+        ref = TurnContext.get_conversation_reference(turn_context.activity).serialize()
+        ref.pop("activityId", None)
+        now = self.service.clock.now()
+        for channel in channel_ids:
+            conversation = {**ref["conversation"], "id": channel, "isGroup": True, "conversationType": "channel"}
+            await self.store.save_conversation_ref(PLATFORM, channel, {**ref, "conversation": conversation}, at=now)
+        self.wake()
+
+    async def welcome(self, turn_context: TurnContext) -> None:
+        """Greet once in a personal chat (Teams sends both an installation and a membership update)."""
+        conv = turn_context.activity.conversation
+        if conv.conversation_type != "personal":
+            return
+        async with self.store.transaction() as tx:
+            first = await tx.claim_key(f"teams:welcome:{conv.id}", at=self.service.clock.now())
+        if first:
+            await turn_context.send_activity(tm.WELCOME)
+
+    # --- text commands -------------------------------------------------------------------------
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        if isinstance(activity.value, dict) and activity.value.get("intake"):
+            reply = await self.card_action(turn_context, dict(activity.value))
+            await self.render_submit_reply(turn_context, str(activity.value.get("intake")), reply)
+            return
+        text = TurnContext.remove_recipient_mention(activity) if activity.entities else (activity.text or "")
+        text = re.sub(r"<[^>]+>", "", text or "").strip()
+        name, _, rest = text.partition(" ")
+        handler = self.commands.get(name.lower())
+        if handler is None:
+            await turn_context.send_activity(tm.UNKNOWN_COMMAND)
+            return
+        try:
+            await handler(turn_context, rest.strip())
+        except IntakeError as exc:
+            await turn_context.send_activity(str(exc))
+
+    @property
+    def commands(self) -> dict[str, Callable[[TurnContext, str], Awaitable[None]]]:
+        return {
+            "request": self.cmd_request,
+            "scope": self.cmd_scope,
+            "requests": self.cmd_requests,
+            "answer": self.cmd_answer,
+            "help": self.cmd_help,
+        }
+
+    async def cmd_help(self, turn_context: TurnContext, _: str) -> None:
+        await turn_context.send_activity(tm.HELP)
+
+    async def _project(self, turn_context: TurnContext, slug: str | None) -> Project:
+        channel = base_conversation_id(turn_context.activity.conversation.id)
+        return await self.service.resolve_project(await self.actor(turn_context), slug=slug, channel=channel)
+
+    async def cmd_request(self, turn_context: TurnContext, rest: str) -> None:
+        slug = None
+        m = re.match(r"^@([a-z0-9][a-z0-9-]*)\s*(.*)$", rest, re.S)
+        if m:
+            slug, rest = m.group(1), m.group(2)
+        if not rest:
+            projects = await self.service.projects()
+            form = cards.request_form([(p.slug, p.name) for p in projects], default=slug)
+            await turn_context.send_activity(MessageFactory.attachment(_attachment(form)))
+            return
+        rec = await self.submit(turn_context, rest, slug)
+        await turn_context.send_activity(messages.receipt(rec))
+
+    async def submit(self, turn_context: TurnContext, text: str, slug: str | None) -> RequestRecord:
+        activity = turn_context.activity
+        project = await self._project(turn_context, slug)
+        conv_id = activity.conversation.id
+        source = Source(
+            PLATFORM,
+            channel=base_conversation_id(conv_id),
+            thread=thread_id(conv_id),
+            message_id=activity.id,
+        )
+        rec = await self.service.submit_request(
+            project=project.slug, actor=await self.actor(turn_context, project), text=text, source=source
+        )
+        self.wake()
+        return rec
+
+    async def cmd_scope(self, turn_context: TurnContext, rest: str) -> None:
+        project = await self._project(turn_context, rest.lstrip("@").strip() or None)
+        await turn_context.send_activity(messages.scope_summary(project))
+
+    async def cmd_requests(self, turn_context: TurnContext, rest: str) -> None:
+        project = await self._project(turn_context, rest.lstrip("@").strip() or None)
+        recs = await self.service.list_requests(project=project.slug, open_only=True)
+        lines = [messages.request_line(r) for r in recs] or [f"No open requests in {project.name}."]
+        await turn_context.send_activity("\n\n".join(lines))
+
+    async def cmd_answer(self, turn_context: TurnContext, rest: str) -> None:
+        ref, _, text = rest.partition(" ")
+        if not ref:
+            raise InvalidInput(tm.ANSWER_USAGE)
+        rec = await self.service.answer(ref, actor=await self.actor(turn_context), text=text)
+        self.wake()
+        await turn_context.send_activity(tm.ANSWER_THANKS.format(ref=rec.ref))
+
+    # --- card buttons --------------------------------------------------------------------------
+
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
+        """Answer `adaptiveCard/action` (Action.Execute) here; other invokes go to the SDK's handler.
+
+        The response body is plain JSON: the SDK's AdaptiveCardInvokeResponse model cannot carry the
+        string value of a message response.
+        """
+        activity = turn_context.activity
+        if activity.name != "adaptiveCard/action":
+            return await super().on_invoke_activity(turn_context)
+        action = activity.value.get("action") if isinstance(activity.value, dict) else None
+        if not isinstance(action, dict) or action.get("type") != "Action.Execute":
+            body = {
+                "statusCode": 400,
+                "type": "application/vnd.microsoft.error",
+                "value": {"code": "BadRequest", "message": "The invoke carries no Action.Execute."},
+            }
+            return InvokeResponse(status=200, body=body)
+        data = dict(action.get("data") or {})
+        data.setdefault("intake", action.get("verb"))
+        return InvokeResponse(status=200, body=invoke_body(await self.card_action(turn_context, data)))
+
+    async def render_submit_reply(self, turn_context: TurnContext, verb: str, reply: Reply) -> None:
+        """Action.Submit path: forms opened from a card are new messages; results replace the clicked card."""
+        activity = turn_context.activity
+        if reply.card is not None:
+            if verb in FORM_OPENERS or not activity.reply_to_id:
+                await turn_context.send_activity(MessageFactory.attachment(_attachment(reply.card)))
+            else:
+                update = Activity(
+                    type=ActivityTypes.message,
+                    id=activity.reply_to_id,
+                    conversation=activity.conversation,
+                    attachments=[_attachment(reply.card)],
+                )
+                await turn_context.update_activity(update)
+        if reply.text:
+            await turn_context.send_activity(reply.text)
+
+    async def card_action(self, turn_context: TurnContext, data: dict[str, Any]) -> Reply:
+        verb = str(data.get("intake") or "")
+        handler = self.card_actions.get(verb)
+        if handler is None:
+            return Reply(text=tm.UNKNOWN_BUTTON)
+        try:
+            return await handler(turn_context, data)
+        except IntakeError as exc:
+            return Reply(text=str(exc))
+
+    @property
+    def card_actions(self) -> dict[str, Callable[[TurnContext, dict[str, Any]], Awaitable[Reply]]]:
+        return {
+            "show": self.act_show,
+            "approve": self.act_approve,
+            "approve_submit": self.act_approve_submit,
+            "decline": self.act_decline,
+            "decline_submit": self.act_decline_submit,
+            "ask": self.act_ask,
+            "ask_submit": self.act_ask_submit,
+            "answer_submit": self.act_answer_submit,
+            "request_submit": self.act_request_submit,
+            "letter_show": self.act_letter_show,
+            "letter_edit": self.act_letter_edit,
+            "letter_edit_submit": self.act_letter_edit_submit,
+            "letter_sent": self.act_letter_sent,
+            "letter_send": self.act_letter_send,
+        }
+
+    async def _request(self, turn_context: TurnContext, data: dict[str, Any]) -> tuple[RequestRecord, Project, Actor]:
+        ref = str(data.get("ref") or "")
+        if not ref:
+            raise InvalidInput(tm.NO_REF_ON_CARD)
+        rec = await self.service.get_request(ref)
+        project = await self.service.project(rec.project)
+        return rec, project, await self.actor(turn_context, project)
+
+    def _review(self, rec: RequestRecord) -> Reply:
+        return Reply(card=cards.review_card(snapshot(rec)))
+
+    async def act_show(self, turn_context: TurnContext, data: dict[str, Any]) -> Reply:
+        rec, _, _ = await self._request(turn_context, data)
+        return self._review(rec)
+
+    async def act_approve(self, turn_context: TurnContext, data: dict[str, Any]) -> Reply:
+        rec, project, actor = await self._request(turn_context, data)
+        if rec.verdict.verdict is not VerdictKind.IN_SCOPE and project.is_pm(actor) and rec.status.is_open:
+            return Reply(card=cards.approve_form(snapshot(rec)))
+        rec = await self.service.approve(rec.ref, actor=actor)  # a non-PM is refused (and recorded) here
+        self.wake()
+        return self._review(rec)
+
+    async def act_approve_submit(self, turn_context: TurnContext, data: dict[str, Any]) -> Reply:
+        rec, _, actor = await self._request(turn_context, data)
+        values = {k: str(data.get(k) or "").strip() for k in ("estimate", "schedule_impact", "note")}
+        if not values["estimate"]:
+            return Reply(card=cards.approve_form(snapshot(rec), error=tm.NEED_ESTIMATE, values=values))
+        change = ScopeChange(values["estimate"], values["schedule_impact"], values["note"])
+        rec = await self.service.approve(rec.ref, actor=actor, change=change, note=values["note"])
+        self.wake()
+        return self._review(rec)
+
+    async def act_decline(self, turn_context: TurnContext, data: dict[str, Any]) -> Reply:
+        rec, project, actor = await self._request(turn_context, data)
+        defaults = await self.service.decline_form_defaults(rec.ref, actor=actor)
+        if not (project.is_pm(actor) and rec.status.is_open):
+            # Let the service refuse (and record the attempt) before showing anyone the form.
+            await self.service.decline(rec.ref, actor=actor, form=defaults)
+        return Reply(card=cards.decline_form(snapshot(rec), defaults, timezone=project.timezone))
+
+    async def act_decline_submit(self, turn_context: TurnContext, data: dict[str, Any]) -> Reply:
+        rec, project, actor = await self._request(turn_context, data)
+        tz = project.timezone
+        try:
+            form = cards.parse_decline_form(data, timezone=tz)
+        except ValueError as exc:
+            typed = cards.typed_decline_form(data, await self.service.decline_form_defaults(rec.ref, actor=actor))
+            return Reply(card=cards.decline_form(snapshot(rec), typed, timezone=tz, error=str(exc)))
+        try:
+            rec = await self.service.decline(rec.ref, actor=actor, form=form)
+        except InvalidInput as exc:
+            return Reply(card=cards.decline_form(snapshot(rec), form, timezone=tz, error=str(exc)))
+        self.wake()
+        return self._review(rec)
+
+    async def act_ask(self, turn_context: TurnContext, data: dict[str, Any]) -> Reply:
+        rec, project, actor = await self._request(turn_context, data)
+        if not (project.is_pm(actor) and rec.status.is_open):
+            await self.service.ask_details(rec.ref, actor=actor, question="(opened the question form)")
+        return Reply(card=cards.ask_form(snapshot(rec)))
+
+    async def act_ask_submit(self, turn_context: TurnContext, data: dict[str, Any]) -> Reply:
+        rec, _, actor = await self._request(turn_context, data)
+        try:
+            rec = await self.service.ask_details(rec.ref, actor=actor, question=str(data.get("question") or ""))
+        except InvalidInput as exc:
+            return Reply(card=cards.ask_form(snapshot(rec), error=str(exc)))
+        self.wake()
+        return self._review(rec)
+
+    async def act_answer_submit(self, turn_context: TurnContext, data: dict[str, Any]) -> Reply:
+        ref = str(data.get("ref") or "")
+        rec = await self.service.answer(ref, actor=await self.actor(turn_context), text=str(data.get("answer") or ""))
+        self.wake()
+        question = next((d.note for d in reversed(rec.decisions) if d.kind.value == "needs_info"), "")
+        asker = rec.last_decision.actor.display if rec.last_decision else "The PM"
+        done = cards.question_card(rec.ref, tm.question_text(rec.ref, rec.text, question, asker), answered=True)
+        done["body"].append(cards.text(tm.ANSWER_THANKS.format(ref=rec.ref)))
+        return Reply(card=done)
+
+    async def act_request_submit(self, turn_context: TurnContext, data: dict[str, Any]) -> Reply:
+        text = str(data.get("text") or "")
+        slug = str(data.get("project") or "") or None
+        try:
+            rec = await self.submit(turn_context, text, slug)
+        except InvalidInput as exc:
+            projects = await self.service.projects()
+            return Reply(card=cards.request_form([(p.slug, p.name) for p in projects], error=str(exc), default=slug))
+        return Reply(card=cards.message_card(messages.receipt(rec)))
+
+    # --- the letter ----------------------------------------------------------------------------
+
+    async def _letter(self, turn_context: TurnContext, data: dict[str, Any]) -> tuple[RequestRecord, Actor]:
+        rec, project, actor = await self._request(turn_context, data)
+        if not project.is_pm(actor):
+            raise PermissionDenied(tm.letter_for_pms_only(project.name, rec.ref))
+        rec = await self.service.get_request(rec.ref, actor=actor)
+        if rec.letter is None:
+            raise InvalidInput(tm.no_letter(rec.ref))
+        return rec, actor
+
+    def letter_reply(self, rec: RequestRecord, *, note: str | None = None) -> Reply:
+        assert rec.letter is not None
+        return Reply(
+            card=letter_card_for(self.app, rec.ref, rec.letter.to_dict(), rec.letter.talking_points, note=note)
+        )
+
+    async def act_letter_show(self, turn_context: TurnContext, data: dict[str, Any]) -> Reply:
+        rec, _ = await self._letter(turn_context, data)
+        return self.letter_reply(rec)
+
+    async def act_letter_edit(self, turn_context: TurnContext, data: dict[str, Any]) -> Reply:
+        rec, _ = await self._letter(turn_context, data)
+        assert rec.letter is not None
+        return Reply(card=cards.letter_edit_form(rec.ref, rec.letter.to_dict()))
+
+    async def act_letter_edit_submit(self, turn_context: TurnContext, data: dict[str, Any]) -> Reply:
+        rec, actor = await self._letter(turn_context, data)
+        assert rec.letter is not None
+        before = rec.letter.to_dict()
+        body = str(data.get("body") or "")
+        subject = str(data.get("subject") or "")
+        try:
+            rec = await self.service.edit_letter(rec.ref, actor=actor, body_text=body, subject=subject)
+        except InvalidInput as exc:
+            typed = {**before, "subject": subject, "body_text": body}
+            return Reply(card=cards.letter_edit_form(rec.ref, typed, error=str(exc)))
+        return self.letter_reply(rec, note=tm.LETTER_SAVED)
+
+    async def act_letter_sent(self, turn_context: TurnContext, data: dict[str, Any]) -> Reply:
+        rec, actor = await self._letter(turn_context, data)
+        rec = await self.service.mark_letter_sent(rec.ref, actor=actor, via="manual")
+        self.wake()
+        return self.letter_reply(rec, note=tm.LETTER_MARKED_SENT)
+
+    async def act_letter_send(self, turn_context: TurnContext, data: dict[str, Any]) -> Reply:
+        """Send the letter by email: the seam for the email adapter (`IntakeService.send_letter`)."""
+        rec, actor = await self._letter(turn_context, data)
+        send = getattr(self.service, "send_letter", None)
+        if send is None:
+            return Reply(text=tm.EMAIL_NOT_SET_UP)
+        rec = await send(rec.ref, actor=actor)
+        self.wake()
+        return self.letter_reply(rec, note=tm.LETTER_QUEUED)
+
+
+def invoke_body(reply: Reply) -> dict[str, Any]:
+    """The body of an adaptiveCard/action response: a card that replaces the clicked one, or a message."""
+    if reply.card is not None:
+        return {"statusCode": 200, "type": cards.CARD_CONTENT_TYPE, "value": reply.card}
+    return {"statusCode": 200, "type": MESSAGE_CONTENT_TYPE, "value": reply.text or ""}
+
+
+def snapshot(rec: RequestRecord) -> dict[str, Any]:
+    """The request as a card sees it: the same shape the core puts in notices (no letter, no events)."""
+    snap = rec.to_dict(include_letter=False)
+    snap.pop("events", None)
+    snap.pop("letter", None)
+    return snap
+
+
+def email_sending_available(app: web.Application) -> bool:
+    return callable(getattr(app[RUNTIME].service, "send_letter", None))
+
+
+def letter_card_for(
+    app: web.Application, ref: str, letter: dict[str, Any], talking_points: str = "", *, note: str | None = None
+) -> cards.Card:
+    settings = app[SETTINGS]
+    url = None
+    if settings.public_url and settings.secret_key:
+        url = download_url(settings.public_url, settings.secret_key, ref, now=app[RUNTIME].service.clock.now())
+    return cards.letter_card(
+        ref,
+        letter,
+        download_url=url,
+        can_send_email=email_sending_available(app),
+        talking_points=talking_points,
+        note=note,
+    )
+
+
+def _attachment(card: cards.Card) -> Attachment:
+    return Attachment(content_type=cards.CARD_CONTENT_TYPE, content=card)

@@ -1,0 +1,133 @@
+"""Plug Teams into the shared server: `POST /api/messages`, the letter download route, and the sink.
+
+The route is our own rather than `CloudAdapter.process`: in botbuilder-integration-aiohttp 4.17.1 that
+method answers every invoke with a body (`adaptiveCard/action`) with 500, and a malformed
+`Authorization` header with 500 instead of 401. Here authentication runs first and any failure of it
+is a 401; the Activity is processed with `process_activity`; an invoke's body is serialized whether
+it is an msrest model or plain data.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from aiohttp import web
+from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+from botbuilder.schema import Activity
+from msrest.exceptions import DeserializationError
+from msrest.serialization import Model
+
+from adapters.settings import ConfigError, Settings
+from adapters.web.app import SINK_FACTORIES, Platform, wake_dispatcher
+
+from .bot import IntakeTeamsBot
+from .download import ROUTE, serve_letter
+from .sink import TeamsSink
+from .state import TEAMS, TeamsState
+
+log = logging.getLogger("intake.teams")
+
+JSON_TYPES = ("application/json",)
+
+
+def enabled(settings: Settings) -> bool:
+    """Teams is on with MICROSOFT_APP_ID, or in local-emulator mode (INTAKE_TEAMS_EMULATOR=1, no app id)."""
+    if settings.microsoft_app_id:
+        settings.check_secret("INTAKE_SECRET_KEY", settings.secret_key)
+        settings.check_secret("MICROSOFT_APP_ID", settings.microsoft_app_id)
+        if settings.microsoft_app_type != "UserAssignedMSI" and not settings.microsoft_app_password:
+            raise ConfigError(
+                "MICROSOFT_APP_ID is set but MICROSOFT_APP_PASSWORD is not: set the bot's client secret "
+                "(or MICROSOFT_APP_TYPE=UserAssignedMSI for a managed identity)."
+            )
+        settings.check_secret("MICROSOFT_APP_PASSWORD", settings.microsoft_app_password)
+        if settings.microsoft_app_type != "MultiTenant" and not settings.microsoft_app_tenant_id:
+            raise ConfigError(f"MICROSOFT_APP_TYPE={settings.microsoft_app_type} needs MICROSOFT_APP_TENANT_ID.")
+        return True
+    if settings.teams_emulator:
+        if settings.is_production:
+            raise ConfigError(
+                "INTAKE_TEAMS_EMULATOR=1 turns authentication off and is refused with INTAKE_ENV=production: "
+                "set MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD instead."
+            )
+        settings.check_secret("INTAKE_SECRET_KEY", settings.secret_key)
+        return True
+    return False
+
+
+class AuthConfig:
+    """The configuration object ConfigurationBotFrameworkAuthentication reads its keys from."""
+
+    def __init__(self, settings: Settings, **overrides: Any) -> None:
+        self.APP_ID = settings.microsoft_app_id or ""
+        self.APP_PASSWORD = settings.microsoft_app_password or ""
+        self.APP_TYPE = settings.microsoft_app_type
+        self.APP_TENANTID = settings.microsoft_app_tenant_id or ""
+        for key, value in overrides.items():
+            setattr(self, key, value)
+
+
+def make_adapter(settings: Settings, **overrides: Any) -> CloudAdapter:
+    """A CloudAdapter for these settings. `overrides` are further configuration keys (e.g. a sovereign
+    cloud's TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL)."""
+    return CloudAdapter(ConfigurationBotFrameworkAuthentication(AuthConfig(settings, **overrides)))
+
+
+def mount(app: web.Application, settings: Settings) -> None:
+    if not settings.microsoft_app_id:
+        log.warning(
+            "Teams runs in LOCAL-EMULATOR MODE: requests to /api/messages are NOT authenticated. "
+            "Use it only with the Agents Playground or tests, never where others can reach the server."
+        )
+    bot = IntakeTeamsBot(app, wake=lambda: wake_dispatcher(app))
+    app[TEAMS] = TeamsState(adapter=make_adapter(settings), bot=bot, app_id=settings.microsoft_app_id or "")
+    app.router.add_post("/api/messages", messages_route)
+    app.router.add_get(ROUTE, serve_letter)
+    if not (settings.public_url and settings.secret_key):
+        log.warning("Teams: set INTAKE_PUBLIC_URL and INTAKE_SECRET_KEY to offer letters as .eml downloads.")
+    app[SINK_FACTORIES].append(TeamsSink)
+
+
+def _problem(status: int, reason: str) -> web.Response:
+    return web.json_response({"error": reason}, status=status)
+
+
+async def messages_route(request: web.Request) -> web.Response:
+    """POST /api/messages: one Bot Framework activity in, 200 (with the invoke's body) out."""
+    if request.content_type not in JSON_TYPES:
+        return _problem(415, "Send the activity as application/json.")
+    try:
+        body = json.loads(await request.read())
+    except (ValueError, UnicodeDecodeError):
+        return _problem(400, "The body is not valid JSON.")
+    if not isinstance(body, dict) or not isinstance(body.get("type"), str) or not body["type"]:
+        return _problem(400, "The body is not an activity: it has no 'type'.")
+    try:
+        activity = Activity().deserialize(body)
+    except (DeserializationError, TypeError, ValueError, AttributeError) as exc:
+        return _problem(400, f"The activity could not be read: {exc}")
+    if activity.conversation is None or not activity.service_url:
+        return _problem(400, "The activity has no conversation or serviceUrl.")
+
+    state = request.app[TEAMS]
+    auth_header = request.headers.get("Authorization")  # None when absent: the SDK treats "" differently
+    try:
+        auth = await state.adapter.bot_framework_authentication.authenticate_request(activity, auth_header)
+    except Exception as exc:  # PermissionError, jwt errors, unknown signing keys: all mean "not authenticated"
+        log.info("teams: refused an activity: %s: %s", type(exc).__name__, exc)
+        return _problem(401, "The request is not authenticated.")
+
+    response = await state.adapter.process_activity(auth, activity, state.bot.safe_turn)
+    if response is None:
+        return web.Response(status=200)
+    payload = response.body
+    if isinstance(payload, Model):
+        payload = payload.serialize()
+    if payload is None:
+        return web.Response(status=response.status or 200)
+    return web.json_response(payload, status=response.status or 200)
+
+
+PLATFORM = Platform("teams", enabled, mount)

@@ -1,0 +1,272 @@
+"""The Teams side of delivery: notices from the outbox become proactive posts and card updates.
+
+Every post goes through `continue_conversation` on a stored conversation reference. What a post
+needs later (the review card's conversation and activity id, for updating it in place) is returned
+and kept as the outbox row's result. Connector failures worth retrying (429, 5xx, the network)
+raise `TemporaryDeliveryError`; the dispatcher retries with backoff.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeAlias
+
+import aiohttp
+from aiohttp import web
+from botbuilder.core import MessageFactory, TurnContext
+from botbuilder.schema import (
+    Activity,
+    ActivityTypes,
+    ChannelAccount,
+    ConversationParameters,
+    ConversationReference,
+)
+from msrest.exceptions import ClientRequestError, HttpOperationError
+
+from adapters.web.app import RUNTIME
+from bot.domain import Actor, Notice
+from bot.errors import PermanentDeliveryError, TemporaryDeliveryError
+from bot.ports import NoticeSink, Outbox
+
+from . import cards
+from . import messages as tm
+from .bot import PLATFORM, _attachment, letter_card_for, user_key
+from .state import TEAMS
+
+log = logging.getLogger("intake.teams.sink")
+
+Post: TypeAlias = Activity | str
+
+
+class TeamsSink(NoticeSink):
+    platform = PLATFORM
+
+    def __init__(self, app: web.Application) -> None:
+        self.app = app
+
+    @property
+    def store(self) -> Any:
+        return self.app[RUNTIME].store
+
+    @property
+    def service(self) -> Any:
+        return self.app[RUNTIME].service
+
+    async def deliver(self, notice: Notice, *, outbox: Outbox) -> dict[str, Any] | None:
+        handlers: dict[str, Callable[[Notice, Outbox], Awaitable[dict[str, Any] | None]]] = {
+            "review_card": self.review_card,
+            "card_update": self.card_update,
+            "question": self.question,
+            "letter_draft": self.letter_draft,
+        }
+        handler = handlers.get(notice.kind, self.plain)
+        try:
+            return await handler(notice, outbox)
+        except HttpOperationError as exc:  # the connector answered with an error status
+            raise _delivery_error(exc) from None
+        except (ClientRequestError, aiohttp.ClientError, ConnectionError) as exc:
+            raise TemporaryDeliveryError(f"Teams connector unreachable: {exc}") from None
+
+    # --- kinds -----------------------------------------------------------------------------------
+
+    async def review_card(self, notice: Notice, outbox: Outbox) -> dict[str, Any]:
+        channel = await self._review_channel(notice)
+        ref = await self.store.get_conversation_ref(PLATFORM, channel)
+        if ref is None:
+            await self._tell_requester_once(notice)
+            raise TemporaryDeliveryError(
+                f"no conversation reference for review channel {channel} yet (the bot must be added to it)",
+                retry_after=self.app[TEAMS].waiting_retry,
+            )
+        card = cards.review_card(notice.data["request"])
+        return await self._post(ref, MessageFactory.attachment(_attachment(card)))
+
+    async def card_update(self, notice: Notice, outbox: Outbox) -> dict[str, Any] | None:
+        posted = await outbox.delivery_result(notice.ref or "", "review_card", PLATFORM)
+        card = cards.review_card(notice.data["request"])
+        if not posted:
+            # The review card never went out (it failed for good): post the current state instead.
+            return await self.review_card(notice, outbox)
+        ref = await self.store.get_conversation_ref(PLATFORM, posted["conversation_id"])
+        if ref is None:
+            raise PermanentDeliveryError(f"conversation {posted['conversation_id']} is no longer known")
+        update = Activity(type=ActivityTypes.message, id=posted["activity_id"], attachments=[_attachment(card)])
+        await self._update(ref, update)
+        return posted
+
+    async def question(self, notice: Notice, outbox: Outbox) -> dict[str, Any]:
+        snap = notice.data["request"]
+        decisions = snap.get("decisions") or []
+        asker = Actor.from_dict(decisions[-1]["by"]).display if decisions else "A PM"
+        text = tm.question_text(snap["ref"], snap["text"], notice.data.get("question", ""), asker)
+        post = MessageFactory.attachment(_attachment(cards.question_card(snap["ref"], text)))
+        ref = await self._personal_ref(notice.recipient, notice)
+        if ref is None:
+            ref = await self._source_ref(notice)
+        if ref is None:
+            raise PermanentDeliveryError("no conversation to ask the requester in")
+        return await self._post(ref, post)
+
+    async def letter_draft(self, notice: Notice, outbox: Outbox) -> dict[str, Any]:
+        """The letter goes only to the PM's personal chat, never to a channel."""
+        ref = await self._personal_ref(notice.recipient, notice)
+        if ref is None:
+            raise TemporaryDeliveryError(
+                "the PM has no personal chat with the bot yet; the letter waits until they open one",
+                retry_after=max(60.0, self.app[TEAMS].waiting_retry),
+            )
+        card = letter_card_for(
+            self.app, notice.ref or "", notice.data["letter"], notice.data.get("talking_points") or ""
+        )
+        return await self._post(ref, MessageFactory.attachment(_attachment(card)))
+
+    async def plain(self, notice: Notice, outbox: Outbox) -> dict[str, Any] | None:
+        """Any other notice: its text, to the person, the requester's conversation, or the review channel."""
+        ref = None
+        if notice.audience == "person":
+            ref = await self._personal_ref(notice.recipient, notice)
+            if ref is None:
+                ref = await self._review_thread_ref(notice, outbox)
+        elif notice.audience == "requester":
+            ref = await self._source_ref(notice) or await self._personal_ref(notice.recipient, notice)
+        else:
+            channel = await self._review_channel(notice)
+            ref = await self.store.get_conversation_ref(PLATFORM, channel)
+        if ref is None:
+            raise PermanentDeliveryError(f"no Teams conversation to deliver {notice.kind} of {notice.ref} into")
+        return await self._post(ref, notice.text)
+
+    # --- where to post ---------------------------------------------------------------------------
+
+    async def _review_channel(self, notice: Notice) -> str:
+        project = await self.service.project(notice.project or notice.data["request"]["project"])
+        channel = (project.platforms.get(PLATFORM) or {}).get("review_channel")
+        if not channel:
+            raise PermanentDeliveryError(f"project {project.slug} has no teams.review_channel in its project file")
+        return str(channel)
+
+    async def _source_ref(self, notice: Notice) -> dict[str, Any] | None:
+        """The thread the request was made in (or the chat, when there is no thread)."""
+        source = notice.data.get("request", {}).get("source") or {}
+        if source.get("platform") != PLATFORM or not source.get("channel"):
+            return None
+        ref = await self.store.get_conversation_ref(PLATFORM, source["channel"])
+        return in_thread(ref, source["channel"], source.get("thread"))
+
+    async def _review_thread_ref(self, notice: Notice, outbox: Outbox) -> dict[str, Any] | None:
+        posted = await outbox.delivery_result(notice.ref or "", "review_card", PLATFORM)
+        if not posted:
+            return None
+        ref = await self.store.get_conversation_ref(PLATFORM, posted["conversation_id"])
+        return in_thread(ref, posted["conversation_id"], posted["activity_id"])
+
+    async def _personal_ref(self, who: Actor | None, notice: Notice) -> dict[str, Any] | None:
+        """The person's chat with the bot; opened (created) when we know their tenant but have no chat yet."""
+        if who is None or who.platform != PLATFORM:
+            return None
+        ref = await self.store.get_conversation_ref(PLATFORM, user_key(who.user_id))
+        if ref is not None or not who.user_id.startswith("29:"):
+            return ref
+        return await self._open_personal_chat(who, notice)
+
+    async def _open_personal_chat(self, who: Actor, notice: Notice) -> dict[str, Any] | None:
+        """Create a 1:1 chat (POST /v3/conversations), using the service URL and tenant of the review channel."""
+        try:
+            channel = await self._review_channel(notice)
+        except PermanentDeliveryError:
+            return None
+        base = await self.store.get_conversation_ref(PLATFORM, channel)
+        if base is None:
+            return None
+        state = self.app[TEAMS]
+        tenant = (base.get("conversation") or {}).get("tenantId")
+        params = ConversationParameters(
+            is_group=False,
+            bot=ChannelAccount().deserialize(base.get("bot") or {}),
+            members=[ChannelAccount(id=who.user_id)],
+            tenant_id=tenant,
+            channel_data={"tenant": {"id": tenant}} if tenant else None,
+        )
+        created: dict[str, Any] = {}
+
+        async def remember(turn_context: TurnContext) -> None:
+            ref = TurnContext.get_conversation_reference(turn_context.activity).serialize()
+            ref.pop("activityId", None)
+            ref["conversation"] = {**(ref.get("conversation") or {}), "conversationType": "personal"}
+            created.update(ref)
+
+        await state.adapter.create_conversation(
+            state.app_id,
+            remember,
+            params,
+            channel_id=base.get("channelId") or "msteams",
+            service_url=base["serviceUrl"],
+        )
+        if not created:
+            return None
+        now = self.service.clock.now()
+        await self.store.save_conversation_ref(PLATFORM, created["conversation"]["id"], created, at=now)
+        await self.store.save_conversation_ref(PLATFORM, user_key(who.user_id), created, at=now)
+        return created
+
+    async def _tell_requester_once(self, notice: Notice) -> None:
+        async with self.store.transaction() as tx:
+            first = await tx.claim_key(f"teams:review-channel-missing:{notice.ref}", at=self.service.clock.now())
+        if not first:
+            return
+        ref = await self._source_ref(notice)
+        if ref is None:
+            return
+        project = notice.project or notice.data["request"]["project"]
+        try:
+            await self._post(ref, tm.REVIEW_CHANNEL_MISSING.format(ref=notice.ref, project=project))
+        except Exception as exc:  # telling them is a courtesy; the card itself is what must not be lost
+            log.warning("teams: could not tell the requester of %s about the missing channel: %s", notice.ref, exc)
+
+    # --- the connector ---------------------------------------------------------------------------
+
+    async def _post(self, ref: dict[str, Any], post: Post) -> dict[str, Any]:
+        state = self.app[TEAMS]
+        reference = ConversationReference().deserialize(ref)
+        result: dict[str, Any] = {}
+
+        async def send(turn_context: TurnContext) -> None:
+            # A proactive post starts a new message (or thread), not a reply to the made-up continuation activity.
+            turn_context.activity.id = None
+            response = await turn_context.send_activity(post)
+            result["activity_id"] = response.id if response else None
+
+        await state.adapter.continue_conversation(reference, send, state.app_id)
+        return {"conversation_id": reference.conversation.id, **result}
+
+    async def _update(self, ref: dict[str, Any], activity: Activity) -> None:
+        state = self.app[TEAMS]
+        reference = ConversationReference().deserialize(ref)
+
+        async def update(turn_context: TurnContext) -> None:
+            activity.conversation = reference.conversation
+            await turn_context.update_activity(activity)
+
+        await state.adapter.continue_conversation(reference, update, state.app_id)
+
+
+def in_thread(ref: dict[str, Any] | None, channel: str, message_id: str | None) -> dict[str, Any] | None:
+    """A channel's reference pointed at one thread (Teams: `channel;messageid=ROOT`), for replies in it."""
+    if ref is None or not message_id:
+        return ref
+    return {**ref, "conversation": {**ref["conversation"], "id": f"{channel};messageid={message_id}"}}
+
+
+def _delivery_error(exc: HttpOperationError) -> Exception:
+    response = getattr(exc, "response", None)
+    status = getattr(response, "status_code", None) or 0
+    headers = getattr(response, "headers", None) or {}
+    retry_after: float | None = None
+    try:
+        retry_after = float(str(headers.get("Retry-After"))) if headers.get("Retry-After") else None
+    except ValueError:
+        retry_after = None
+    if status == 429 or status >= 500 or status in (408,):
+        return TemporaryDeliveryError(f"Teams connector answered {status}", retry_after=retry_after)
+    return PermanentDeliveryError(f"Teams connector refused the post ({status}): {exc}")

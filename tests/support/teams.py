@@ -1,0 +1,354 @@
+"""A local fake of the Bot Framework connector, and a harness that runs the real app against it.
+
+The fake speaks the connector's wire format on a free loopback port (it is the activities'
+`serviceUrl`): it records every post, reply, update and conversation creation, answers member
+look-ups from a roster, and can be told to fail the next calls with a given status.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import itertools
+import json
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+PAYLOADS = Path(__file__).resolve().parent.parent / "payloads" / "teams"
+
+BOT = {"id": "28:intake-bot", "name": "intake-bot"}
+TENANT = "72f988bf-0000-4000-8000-000000000001"
+REVIEW_CHANNEL = "19:review-acme@thread.tacv2"
+INTAKE_CHANNEL = "19:intake-acme@thread.tacv2"
+TEAM = "19:team-acme@thread.tacv2"
+
+PM = {"id": "29:pm-pat", "name": "Pat Morgan", "aadObjectId": "aad-pat"}  # a PM by e-mail (top-level pms)
+PM2 = {"id": "29:pm-robin", "name": "Robin Fox", "aadObjectId": "aad-robin"}  # a PM by AAD id (teams.pms)
+MEMBER = {"id": "29:member-sam", "name": "Sam Reed", "aadObjectId": "aad-sam"}
+OTHER = {"id": "29:member-lee", "name": "Lee Chen", "aadObjectId": "aad-lee"}
+
+ROSTER = {
+    PM["id"]: {**PM, "email": "pm@acme.example", "userPrincipalName": "pm@acme.example"},
+    PM2["id"]: {**PM2, "email": "robin@acme-team.example", "userPrincipalName": "robin@acme-team.example"},
+    MEMBER["id"]: {**MEMBER, "email": "sam@acme-team.example", "userPrincipalName": "sam@acme-team.example"},
+    OTHER["id"]: {**OTHER, "email": "lee@acme-team.example", "userPrincipalName": "lee@acme-team.example"},
+}
+
+TEAMS_PROJECT_YAML = f"""
+teams:
+  review_channel: "{REVIEW_CHANNEL}"
+  intake_channels: ["{INTAKE_CHANNEL}"]
+  pms: ["aad-robin"]
+"""
+
+
+def personal_conversation(user: dict[str, Any]) -> str:
+    return f"a:personal-{user['id'].split(':', 1)[1]}"
+
+
+@dataclass
+class Call:
+    method: str
+    path: str
+    conversation_id: str | None
+    activity_id: str | None
+    body: dict[str, Any]
+    posted_id: str | None = None  # the id the connector gave a new activity
+
+    @property
+    def card(self) -> dict[str, Any] | None:
+        for a in self.body.get("attachments") or []:
+            if a.get("contentType") == "application/vnd.microsoft.card.adaptive":
+                content: dict[str, Any] = a["content"]
+                return content
+        return None
+
+    @property
+    def text(self) -> str:
+        return str(self.body.get("text") or "")
+
+
+@dataclass
+class FakeConnector:
+    calls: list[Call] = field(default_factory=list)
+    failures: list[tuple[int, dict[str, str], str]] = field(default_factory=list)
+    roster: dict[str, dict[str, Any]] = field(default_factory=lambda: dict(ROSTER))
+    _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
+    server: TestServer | None = None
+
+    def fail_next(self, status: int, times: int = 1, *, conversation: str = "", **headers: str) -> None:
+        """Answer the next `times` posts or updates (into conversations starting with `conversation`) with `status`."""
+        self.failures.extend([(status, headers, conversation)] * times)
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        return str(self.server.make_url("")).rstrip("/") + "/"
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/v3/conversations", self.create_conversation)
+        app.router.add_post("/v3/conversations/{cid}/activities", self.post_activity)
+        app.router.add_post("/v3/conversations/{cid}/activities/{aid}", self.post_activity)
+        app.router.add_put("/v3/conversations/{cid}/activities/{aid}", self.put_activity)
+        app.router.add_get("/v3/conversations/{cid}/members/{uid}", self.get_member)
+        app.router.add_get("/v3/teams/{tid}/conversations", self.team_channels)
+        return app
+
+    async def start(self) -> None:
+        self.server = TestServer(self.app(), host="127.0.0.1")
+        await self.server.start_server()
+
+    async def close(self) -> None:
+        if self.server is not None:
+            await self.server.close()
+
+    def _failure(self, request: web.Request) -> web.Response | None:
+        conversation = request.match_info.get("cid", "")
+        due = next((f for f in self.failures if conversation.startswith(f[2])), None)
+        if due is None:
+            return None
+        self.failures.remove(due)
+        status, headers, _ = due
+        return web.json_response(
+            {"error": {"code": "ServiceError", "message": "told to fail"}}, status=status, headers=headers
+        )
+
+    async def _record(self, request: web.Request) -> Call:
+        body = await request.json() if request.can_read_body else {}
+        call = Call(request.method, request.path, request.match_info.get("cid"), request.match_info.get("aid"), body)
+        self.calls.append(call)
+        return call
+
+    async def post_activity(self, request: web.Request) -> web.Response:
+        failed = self._failure(request)
+        call = await self._record(request)
+        if failed:
+            self.calls.pop()
+            return failed
+        call.posted_id = f"act-{next(self._ids)}"
+        return web.json_response({"id": call.posted_id}, status=201)
+
+    async def put_activity(self, request: web.Request) -> web.Response:
+        failed = self._failure(request)
+        call = await self._record(request)
+        if failed:
+            self.calls.pop()
+            return failed
+        return web.json_response({"id": call.activity_id})
+
+    async def create_conversation(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.calls.append(Call("POST", request.path, None, None, body))
+        member = body["members"][0]["id"]
+        return web.json_response({"id": f"a:created-{member.split(':', 1)[-1]}", "activityId": None}, status=201)
+
+    async def team_channels(self, request: web.Request) -> web.Response:
+        self.calls.append(Call("GET", request.path, None, None, {}))
+        if request.match_info["tid"] != TEAM:
+            return web.json_response({"error": {"code": "NotFound", "message": "no such team"}}, status=404)
+        channels = [
+            {"id": TEAM, "name": None},
+            {"id": INTAKE_CHANNEL, "name": "Intake"},
+            {"id": REVIEW_CHANNEL, "name": "Review"},
+        ]
+        return web.json_response({"conversations": channels})
+
+    async def get_member(self, request: web.Request) -> web.Response:
+        member = self.roster.get(request.match_info["uid"])
+        if member is None:
+            return web.json_response({"error": {"code": "NotFound", "message": "member not found"}}, status=404)
+        return web.json_response(member)
+
+    # --- queries -----------------------------------------------------------------------------
+
+    def posts(self, conversation_prefix: str | None = None) -> list[Call]:
+        return [
+            c
+            for c in self.calls
+            if c.method == "POST"
+            and c.conversation_id
+            and (conversation_prefix is None or c.conversation_id.startswith(conversation_prefix))
+        ]
+
+    def updates(self) -> list[Call]:
+        return [c for c in self.calls if c.method == "PUT"]
+
+    async def wait_for(self, predicate: Callable[[], Any], within: float = 5.0) -> Any:
+        """Wait until `predicate()` is truthy (deliveries happen in the background) and return its value."""
+        deadline = asyncio.get_running_loop().time() + within
+        while True:
+            value = predicate()
+            if value:
+                return value
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"timed out; connector saw: {[(c.method, c.path) for c in self.calls]}")
+            await asyncio.sleep(0.02)
+
+
+def load_payload(name: str, service_url: str, **fields: Any) -> dict[str, Any]:
+    """A payload file under tests/payloads/teams, with its serviceUrl and the given top-level fields set."""
+    data: dict[str, Any] = json.loads((PAYLOADS / f"{name}.json").read_text(encoding="utf-8"))
+    data = copy.deepcopy(data)
+    data["serviceUrl"] = service_url
+    data.update(fields)
+    return data
+
+
+class Harness:
+    """The real app (create_app) on a test server, talking to a fake connector."""
+
+    def __init__(self, client: TestClient, connector: FakeConnector, app: web.Application) -> None:
+        self.client = client
+        self.connector = connector
+        self.app = app
+        self._ids = itertools.count(1)
+
+    @property
+    def service(self) -> Any:
+        from adapters.web.app import RUNTIME
+
+        return self.app[RUNTIME].service
+
+    def next_id(self) -> str:
+        return f"17000000{next(self._ids):05d}"
+
+    async def send(self, payload: dict[str, Any], **headers: str) -> Any:
+        resp = await self.client.post("/api/messages", json=payload, headers=headers)
+        return resp
+
+    async def post(self, name: str, **fields: Any) -> Any:
+        payload = load_payload(name, self.connector.url, **fields)
+        payload.setdefault("id", self.next_id())
+        return await self.send(payload)
+
+    # Teams-shaped activities ------------------------------------------------------------------
+
+    async def say_in_channel(self, user: dict[str, Any], text: str, channel: str = INTAKE_CHANNEL) -> Any:
+        msg_id = self.next_id()
+        payload = load_payload(
+            "message_channel_mention",
+            self.connector.url,
+            id=msg_id,
+            text=f"<at>intake-bot</at> {text}",
+            conversation={
+                "isGroup": True,
+                "conversationType": "channel",
+                "tenantId": TENANT,
+                "id": f"{channel};messageid={msg_id}",
+            },
+        )
+        payload["from"] = user
+        payload["channelData"]["channel"] = {"id": channel}
+        payload["channelData"]["teamsChannelId"] = channel
+        return await self.send(payload)
+
+    async def say_personal(self, user: dict[str, Any], text: str) -> Any:
+        payload = load_payload("message_personal", self.connector.url, id=self.next_id(), text=text)
+        payload["from"] = user
+        payload["conversation"]["id"] = personal_conversation(user)
+        return await self.send(payload)
+
+    async def install_personal(self, user: dict[str, Any]) -> Any:
+        payload = load_payload("installation_update_personal", self.connector.url, id=self.next_id())
+        payload["from"] = user
+        payload["conversation"]["id"] = personal_conversation(user)
+        return await self.send(payload)
+
+    async def add_to_team(self) -> Any:
+        """The bot is added to the team: Teams tells it about the team's General channel only."""
+        payload = load_payload("conversation_update_team", self.connector.url, id=self.next_id())
+        payload["conversation"]["id"] = TEAM
+        return await self.send(payload)
+
+    async def add_to_channel(self, channel: str = REVIEW_CHANNEL) -> Any:
+        payload = load_payload("conversation_update_team", self.connector.url, id=self.next_id())
+        payload["conversation"]["id"] = channel
+        return await self.send(payload)
+
+    async def click(
+        self, user: dict[str, Any], card_call: Call, data: dict[str, Any], *, conversation: str | None = None
+    ) -> Any:
+        """Action.Execute on a posted card: an adaptiveCard/action invoke."""
+        conv = conversation or f"{card_call.conversation_id};messageid={card_call_id(card_call)}"
+        payload = load_payload(
+            "invoke_adaptive_card_action",
+            self.connector.url,
+            id=f"f:{self.next_id()}",
+            replyToId=card_call_id(card_call),
+        )
+        payload["from"] = user
+        payload["conversation"]["id"] = conv
+        payload["conversation"]["conversationType"] = "personal" if conv.startswith("a:") else "channel"
+        payload["value"]["action"]["verb"] = data["intake"]
+        payload["value"]["action"]["data"] = data
+        return await self.send(payload)
+
+    async def submit(self, user: dict[str, Any], card_call: Call, data: dict[str, Any]) -> Any:
+        """Action.Submit on a posted card: a message whose value holds the data."""
+        conv = (
+            f"{card_call.conversation_id};messageid={card_call_id(card_call)}"
+            if card_call.conversation_id and card_call.conversation_id.startswith("19:")
+            else card_call.conversation_id
+        )
+        payload = load_payload(
+            "message_action_submit",
+            self.connector.url,
+            id=self.next_id(),
+            replyToId=card_call_id(card_call),
+            value=data,
+        )
+        payload["from"] = user
+        payload["conversation"]["id"] = conv
+        payload["conversation"]["conversationType"] = "personal" if str(conv).startswith("a:") else "channel"
+        return await self.send(payload)
+
+
+def card_call_id(call: Call) -> str:
+    """The activity id of a posted card (or of the card a PUT updated)."""
+    return call.posted_id or call.activity_id or ""
+
+
+@contextlib.asynccontextmanager
+async def running(db_url: str, *, project_yaml: str | None = None, **settings: Any) -> AsyncIterator[Harness]:
+    """Start the fake connector and the real app (emulator mode unless settings say otherwise)."""
+    from adapters.runtime import open_runtime
+    from adapters.settings import Settings
+    from adapters.teams.state import TEAMS
+    from adapters.web.app import DISPATCHER, create_app
+    from bot.outbox import RetryPolicy
+    from bot.projectfile import load_project_text
+    from tests.conftest import PROJECT_YAML
+
+    connector = FakeConnector()
+    await connector.start()
+    rt = await open_runtime(db_url)
+    await rt.service.load_project(load_project_text(project_yaml or PROJECT_YAML + TEAMS_PROJECT_YAML, "acme.yaml"))
+    values: dict[str, Any] = {
+        "database_url": db_url,
+        "env": "test",
+        "teams_emulator": True,
+        "secret_key": "a-long-random-test-secret-for-signing-links",
+    }
+    values.update(settings)
+    app = create_app(Settings(**values), runtime=rt, migrate=False, poll_interval=0.05)
+    client = TestClient(TestServer(app, host="127.0.0.1"))
+    await client.start_server()
+    try:
+        from adapters.web.app import SETTINGS
+
+        app[SETTINGS].public_url = str(client.make_url("")).rstrip("/")
+        if DISPATCHER in app:
+            app[DISPATCHER].policy = RetryPolicy(base=0.05, cap=0.5)
+        app[TEAMS].waiting_retry = 0.2
+        yield Harness(client, connector, app)
+    finally:
+        await client.close()
+        await rt.close()
+        await connector.close()
