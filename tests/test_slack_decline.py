@@ -18,6 +18,7 @@ from tests.support.slack_harness import (
     radio_value,
     text_value,
 )
+from tests.support.smtp import SmtpServer
 
 IOS = "Please build native iOS and Android apps for the portal"
 
@@ -132,7 +133,7 @@ async def test_download_eml_uploads_the_letter_to_the_dm(slack: SlackHarness) ->
     assert rec.letter is not None
     assert msg["Subject"] == rec.letter.subject
     assert msg["To"] == "Jane Doe <jane.doe@acme.example>"
-    assert msg["X-Unsent"] == "1"
+    assert msg["X-Intake-Request"] == "ACME-1"
     assert rec.letter.body_text.strip().splitlines()[0] in msg.get_body(("plain",)).get_content()  # type: ignore[union-attr]
 
 
@@ -198,3 +199,64 @@ async def test_declining_in_a_meeting_sends_the_invitation_and_talking_points_pr
     card = slack.fake.calls_to("chat.update")[-1]
     assert "Declined by <@U0PMSLACK> — answering the client in a meeting" in dumps(card["blocks"])
     assert "talking points" not in dumps(card["blocks"]).lower()
+
+
+async def test_send_email_confirms_recipients_then_mails_the_client(
+    slack_with_email: tuple[SlackHarness, SmtpServer],
+) -> None:
+    """With mail set up: Send email shows who gets it; after the PM confirms, the client gets the letter by SMTP."""
+    slack, smtp = slack_with_email
+    ref, dm = await declined(slack)
+    assert buttons(dm["blocks"]) == ["Edit", "Download .eml", "Send email", "Mark as sent"]
+    dm_ts = "1700000000.000005"
+    await slack.click("letter_send_email", ref, user=PM_ID, channel="D0PMSLACK", message_ts=dm_ts)
+    await slack.settle()
+    confirm = slack.opened_view()
+    assert confirm["callback_id"] == "send_email_modal"
+    assert "To: Jane Doe &lt;jane.doe@acme.example&gt;" in dumps(confirm["blocks"])  # escaped for mrkdwn
+    assert smtp.received == []  # nothing leaves before the PM confirms
+    resp = await slack.submit(confirm, user=PM_ID)
+    assert resp.status == 200 and (await resp.text()) == ""
+    await slack.settle_until(lambda: _letter_sent(slack, ref))
+    (mail,) = smtp.received
+    rec = await slack.service.get_request(ref)
+    assert rec.letter is not None
+    assert mail.message["Subject"] == rec.letter.subject
+    assert "jane.doe@acme.example" in mail.rcpt_tos
+    card = [u for u in slack.fake.calls_to("chat.update") if u["channel"] == "C0REVIEW"][-1]
+    assert "the client has been answered by email" in dumps(card["blocks"])
+    letter_dm = [u for u in slack.fake.calls_to("chat.update") if u["channel"] == "D0PMSLACK"][-1]
+    assert "Sent to the client by e-mail" in dumps(letter_dm["blocks"]) and buttons(letter_dm["blocks"]) == []
+    # a second send is refused, saying it was already sent
+    await slack.click("letter_send_email", ref, user=PM_ID, channel="D0PMSLACK", message_ts=dm_ts)
+    await slack.settle()
+    told = [c for c in slack.posted() if c["channel"] == "D0PMSLACK"][-1]
+    assert "already sent" in told["text"]
+    assert len(smtp.received) == 1
+
+
+async def _letter_sent(slack: SlackHarness, ref: str) -> bool:
+    rec = await slack.service.get_request(ref)
+    return rec.status is RequestStatus.LETTER_SENT
+
+
+async def test_send_email_refuses_when_recipients_changed_after_the_pm_saw_them(
+    slack_with_email: tuple[SlackHarness, SmtpServer],
+) -> None:
+    slack, smtp = slack_with_email
+    ref, _ = await declined(slack)
+    await slack.click("letter_send_email", ref, user=PM_ID, channel="D0PMSLACK")
+    await slack.settle()
+    confirm = slack.opened_view()
+    project = await slack.service.project("acme-portal")
+    from dataclasses import replace
+
+    from bot.domain import Client
+
+    await slack.service.load_project(replace(project, client=Client("Acme Corp", "John Roe", "john.roe@acme.example")))
+    resp = await slack.submit(confirm, user=PM_ID)
+    body = await resp.json()
+    assert body["response_action"] == "update"
+    assert "changed" in dumps(body["view"]) and "john.roe@acme.example" in dumps(body["view"])
+    await slack.settle()
+    assert smtp.received == []

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import email
 from datetime import UTC, date, datetime
-from email import policy
 
 import pytest
 
 from adapters.slack import blocks as bk
-from adapters.slack.eml import build_eml, eml_filename
 from adapters.slack.translate import (
     actor_from_user,
     decline_form_from_view,
@@ -26,7 +23,6 @@ from bot.domain import (
     AlternativeKind,
     Channel,
     Language,
-    Letter,
     ReasonCategory,
     RequestRecord,
     RequestStatus,
@@ -34,8 +30,6 @@ from bot.domain import (
     Verdict,
     VerdictKind,
 )
-from bot.projectfile import load_project_text
-from tests.support.slack_harness import SLACK_PROJECT_YAML
 
 
 def record(text: str = "Please add SMS alerts", **kw: object) -> RequestRecord:
@@ -197,19 +191,3 @@ def test_modal_titles_are_cut_to_24_characters() -> None:
     rec = record(ref="VERYLONGPREF-123456")
     view = bk.ask_modal(rec, metadata={"ref": rec.ref}).to_dict()
     assert len(view["title"]["text"]) <= 24 and view["title"]["text"].endswith("…")
-
-
-def test_eml_is_a_draft_to_the_client_in_utf8() -> None:
-    project = load_project_text(SLACK_PROJECT_YAML, "acme.yaml")
-    letter = Letter("关于您的请求 ACME-7", "尊敬的 Jane：\n\n谢谢。", "<p>尊敬的 Jane：</p>", Language.ZH, ())
-    msg = email.message_from_bytes(
-        build_eml(letter, project, when=datetime(2026, 11, 3, tzinfo=UTC)), policy=policy.default
-    )
-    assert msg["Subject"] == "关于您的请求 ACME-7"
-    assert msg["To"] == "Jane Doe <jane.doe@acme.example>"
-    assert msg["Date"] == "Tue, 03 Nov 2026 00:00:00 +0000"
-    assert msg.get_body(("plain",)).get_content().startswith("尊敬的 Jane")  # type: ignore[union-attr]
-    assert msg.get_body(("html",)) is not None
-    assert eml_filename("ACME-7") == "ACME-7.eml"
-    with pytest.raises(ValueError):
-        build_eml(Letter("Hi\r\nBcc: evil@x.example", "b", "", Language.EN, ()), project)

@@ -63,6 +63,7 @@ ASK_VIEW = "ask_modal"
 ANSWER_VIEW = "answer_modal"
 DECLINE_VIEW = "decline_modal"
 LETTER_EDIT_VIEW = "letter_edit_modal"
+SEND_EMAIL_VIEW = "send_email_modal"
 RECORD_SHORTCUT = "record_client_request"
 
 MAX_MESSAGE_BLOCKS = 50
@@ -204,7 +205,12 @@ def letter_message(
     ok = all(r.passed for r in results)
     head = "*Tone check:* all rules pass" if ok else "*Tone check:* some rules fail; consider editing"
     blocks.append(SectionBlock(text=_md(head + "\n" + escape(format_report(results)))))
-    if letter.get("status") != "sent":
+    status = letter.get("status")
+    if status == "queued":  # on its way: only the file, for the PM's own records
+        blocks.append(
+            ActionsBlock(block_id=f"letter:{rec.ref}", elements=[_button("Download .eml", LETTER_EML, rec.ref)])
+        )
+    elif status != "sent":
         buttons = [
             _button("Edit", LETTER_EDIT, rec.ref),
             _button("Download .eml", LETTER_EML, rec.ref),
@@ -446,6 +452,15 @@ def letter_edit_modal(rec: RequestRecord, letter: dict[str, Any], *, metadata: d
         _text_input("body", "Letter", initial=str(letter.get("body_text", "")), multiline=True, max_length=INPUT_MAX),
     ]
     return _modal(LETTER_EDIT_VIEW, f"Edit letter {rec.ref}", "Save", blocks, metadata)
+
+
+def send_email_modal(rec: RequestRecord, recipients: str, *, metadata: dict[str, Any]) -> View:
+    """The PM's explicit confirmation before the letter leaves: who it goes to."""
+    blocks: list[Block] = [
+        SectionBlock(text=_md(escape(messages.send_email_intro(rec.ref)))),
+        SectionBlock(text=_md("```" + cut(escape(recipients), 2900) + "```")),
+    ]
+    return _modal(SEND_EMAIL_VIEW, f"Send {rec.ref}", "Send", blocks, metadata)
 
 
 def message_modal(title: str, text: str) -> View:

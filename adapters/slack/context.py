@@ -136,9 +136,7 @@ class SlackContext:
         self.wake()
 
     def can_send_email(self) -> bool:
-        """Whether the letter DM offers "Send email": the server has SMTP and the service can send letters.
+        """Whether the letter DM offers "Send email": this server sends mail (SMTP_URL is set)."""
+        from adapters.email.platform import email_for
 
-        This is the seam for the e-mail adapter: once `IntakeService.send_letter(ref, actor=...)` exists
-        and SMTP_URL is set, the button appears and its click calls that method.
-        """
-        return bool(self.settings.smtp_url) and callable(getattr(self.service, "send_letter", None))
+        return email_for(self.app) is not None

@@ -8,6 +8,7 @@ beside the fields.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -22,7 +23,6 @@ from bot.errors import IntakeError, InvalidInput, StorageUnavailable
 from . import blocks as bk
 from . import messages
 from .context import SLACK_FAILURES, SlackContext, log
-from .eml import build_eml, eml_filename
 from .translate import (
     PLATFORM,
     command_source,
@@ -450,25 +450,27 @@ async def letter_edit_clicked(ctx: SlackContext, body: dict[str, Any], actor: Ac
 
 
 async def letter_eml_clicked(ctx: SlackContext, body: dict[str, Any], actor: Actor, ref: str) -> None:
-    rec = await _letter_for(ctx, actor, ref)
-    assert rec.letter is not None
-    project = await ctx.service.project(rec.project)
+    """Upload the letter as an .eml file, only ever into the PM's own DM."""
+    from adapters.email.actions import letter_eml
+    from adapters.email.config import eml_sender
+
+    await _letter_for(ctx, actor, ref)
+    filename, data = await letter_eml(ctx.service, ref, actor=actor, sender=eml_sender(ctx.settings))
     channel, ts = _where(body)
     if not channel or not channel.startswith("D"):
-        channel = await ctx.open_dm(actor.user_id)  # the letter only ever goes to the PM's DM
+        channel = await ctx.open_dm(actor.user_id)
         ts = None
-    data = build_eml(rec.letter, project, when=ctx.service.clock.now())
     try:
         await ctx.client.files_upload_v2(
             channel=channel,
             thread_ts=ts,
             content=data,
-            filename=eml_filename(rec.ref),
-            title=f"{rec.ref} letter (.eml)",
-            initial_comment=messages.eml_comment(rec.ref),
+            filename=filename,
+            title=filename,
+            initial_comment=messages.eml_comment(ref.upper()),
         )
     except SLACK_FAILURES as exc:
-        log.error("slack: .eml upload for %s failed: %s", rec.ref, exc)
+        log.error("slack: .eml upload for %s failed: %s", ref, exc)
         await ctx.tell(actor.user_id, messages.EML_UPLOAD_FAILED, channel=channel)
 
 
@@ -479,12 +481,44 @@ async def letter_sent_clicked(ctx: SlackContext, body: dict[str, Any], actor: Ac
 
 
 async def letter_send_email_clicked(ctx: SlackContext, body: dict[str, Any], actor: Actor, ref: str) -> None:
-    send = getattr(ctx.service, "send_letter", None)
-    if not ctx.can_send_email() or send is None:
+    """Show who the letter would go to; it is sent only when the PM confirms in the modal."""
+    if not ctx.can_send_email():
         raise InvalidInput(messages.EMAIL_NOT_SET_UP)
-    rec = await send(ref, actor=actor)
+    rec = await _letter_for(ctx, actor, ref)
+    recipients = await ctx.service.letter_email_recipients(rec.ref, actor=actor)
     channel, ts = _where(body)
-    await refresh_letter(ctx, rec, actor, channel=channel, ts=ts)
+    meta = {"ref": rec.ref, "rcpt": recipients_digest(recipients.summary()), "channel": channel, "ts": ts}
+    await _open(
+        ctx, body["trigger_id"], bk.send_email_modal(rec, recipients.summary(), metadata=meta), actor.user_id, channel
+    )
+
+
+def recipients_digest(summary: str) -> str:
+    """A short fingerprint of the recipients the PM saw, to notice if they changed before the PM confirmed."""
+    return hashlib.sha256(summary.encode()).hexdigest()[:16]
+
+
+async def on_send_email_submit(ctx: SlackContext, body: dict[str, Any], ack: Ack) -> None:
+    view = body["view"]
+    meta = load_metadata(view)
+    ref = str(meta.get("ref", ""))
+    try:
+        actor = await ctx.actor(user_id_of(body))
+        recipients = await ctx.service.letter_email_recipients(ref, actor=actor)
+        if recipients_digest(recipients.summary()) != meta.get("rcpt"):
+            problem = messages.recipients_changed(ref, recipients.summary())
+        else:
+            rec = await ctx.service.send_letter_email(ref, actor=actor, confirmed=recipients)
+            problem = None
+    except StorageUnavailable:
+        problem = messages.NOT_SAVED
+    except IntakeError as exc:
+        problem = str(exc)
+    if problem is not None:
+        await ack(response_action="update", view=bk.message_modal("Not sent", problem))
+        return
+    await ack()
+    await refresh_letter(ctx, rec, actor, channel=meta.get("channel"), ts=meta.get("ts"))
 
 
 async def refresh_letter(
@@ -580,6 +614,7 @@ HANDLERS: list[tuple[str, str, Handler]] = [
     ("view", bk.ANSWER_VIEW, on_submit(answer_submitted, default_block="answer")),
     ("view", bk.DECLINE_VIEW, on_submit(decline_submitted, default_block="reason_text")),
     ("view", bk.LETTER_EDIT_VIEW, on_submit(letter_edit_submitted, default_block="body")),
+    ("view", bk.SEND_EMAIL_VIEW, on_send_email_submit),
     ("event", "app_home_opened", on_home_opened),
 ]
 

@@ -69,7 +69,7 @@ NOT_SAVED = "Not saved: the bot cannot reach its database right now. Please try 
 SOMETHING_FAILED = "Something went wrong on our side and nothing was changed. Please try again."
 EML_UPLOAD_FAILED = "The .eml file could not be uploaded to Slack just now. Please try again."
 EMAIL_NOT_SET_UP = (
-    "Sending by email is not set up on this server. Download the .eml, send it from your mail program, "
+    "Sending by e-mail is not set up on this server. Download the .eml, send it from your mail program, "
     "then click Mark as sent."
 )
 NO_LETTER = "There is no letter to show for this request any more."
@@ -79,13 +79,21 @@ LETTER_TOO_LONG_TO_EDIT = (
 
 
 def letter_state_line(letter: dict[str, object], by: Actor | None = None) -> str:
+    """Where the letter stands, at the top of the PM's letter message."""
     status = letter.get("status")
+    sent_at = str(letter.get("sent_at") or "")[:16].replace("T", " ")
+    if status == "sent" and letter.get("sent_via") == "smtp":
+        mid = f" (Message-ID {letter['message_id']})" if letter.get("message_id") else ""
+        return f":white_check_mark: Sent to the client by e-mail at {sent_at} UTC{mid}"
     if status == "sent":
         via = letter.get("sent_via") or "manual"
-        how = "by hand" if via == "manual" else f"via {via}"
-        sent_at = str(letter.get("sent_at") or "")[:16].replace("T", " ")
+        how = {"manual": "by hand", "meeting": "in the meeting"}.get(str(via), f"via {via}")
         person = f" by {who(by)}" if by else ""
         return f":white_check_mark: Marked as sent{person} ({how}) at {sent_at} UTC"
+    if status == "queued":
+        return ":outbox_tray: Queued: it goes out as soon as the mail server takes it."
+    if status == "failed":
+        return f":warning: Sending failed: {escape(str(letter.get('send_error') or 'no reason was given'))}. Fix it and send again, or send it by hand."
     if letter.get("edited"):
         return "Draft, edited: only you and the project's PMs can see it."
     return "Draft: only you and the project's PMs can see it. It is never posted in a shared channel."
@@ -125,3 +133,11 @@ def eml_comment(ref: str) -> str:
 
 def not_waiting_for_details(ref: str, status: str) -> str:
     return f"{ref} is not waiting for details any more (it is {status})."
+
+
+def recipients_changed(ref: str, summary: str) -> str:
+    return f"The recipients of the letter for {ref} changed while the form was open; nothing was sent. Check them again:\n{summary}"
+
+
+def send_email_intro(ref: str) -> str:
+    return f"Send the letter for {ref} to the client by e-mail? It goes to:"

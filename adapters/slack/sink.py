@@ -45,6 +45,7 @@ class SlackSink(NoticeSink):
             "answer": self.to_person,
             "letter_draft": self.letter_draft,
             "letter_update": self.letter_update,
+            "letter_email_status": self.letter_email_status,
         }
 
     async def deliver(self, notice: Notice, *, outbox: Outbox) -> dict[str, Any] | None:
@@ -158,6 +159,26 @@ class SlackSink(NoticeSink):
             ),
         )
         return {"channel": channel, "ts": ts}
+
+    async def letter_email_status(self, notice: Notice, outbox: Outbox) -> dict[str, Any]:
+        """The mail server took the letter (or refused it): refresh the letter DM and say so there."""
+        assert notice.ref is not None
+        posted = await outbox.delivery_result(notice.ref, "letter_draft", PLATFORM)
+        rec = record_from_snapshot(notice.data["request"])
+        if posted and str(posted.get("channel", "")).startswith("D"):
+            stored = (await self.ctx.service.get_request(notice.ref)).letter
+            await self.ctx.client.chat_update(
+                channel=posted["channel"],
+                ts=posted["ts"],
+                text=f"The letter for {rec.ref}.",
+                blocks=bk.letter_message(
+                    rec,
+                    notice.data["letter"],
+                    can_send_email=self.ctx.can_send_email(),
+                    talking_points=stored.talking_points if stored else "",
+                ),
+            )
+        return await self.to_person(notice, outbox)
 
     # --- helpers --------------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ import copy
 import json
 import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -26,6 +27,7 @@ from bot.service import IntakeService
 from store.repo import SqlStore
 from tests.support.clock import FakeClock
 from tests.support.fake_slack import FakeSlack
+from tests.support.smtp import SmtpServer
 
 PAYLOADS = Path(__file__).resolve().parent.parent / "payloads" / "slack"
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -268,8 +270,8 @@ class SlackHarness:
         return recs[-1].ref
 
 
-@pytest.fixture
-async def slack(sqlite_url: str, clock: FakeClock) -> AsyncIterator[SlackHarness]:
+@asynccontextmanager
+async def running_slack(sqlite_url: str, clock: FakeClock, **settings_kw: Any) -> AsyncIterator[SlackHarness]:
     """The whole Slack side on SQLite: real route, real signatures, fake Web API, hand-run dispatcher."""
     fake = await FakeSlack().start()
     fake.add_user(PM_ID, name="Pat Morgan")
@@ -285,6 +287,7 @@ async def slack(sqlite_url: str, clock: FakeClock) -> AsyncIterator[SlackHarness
         slack_bot_token=TOKEN,
         slack_signing_secret=SECRET,
         slack_api_url=fake.api_url,
+        **settings_kw,
     )
     app = create_app(settings, runtime=Runtime(store, service), migrate=False, dispatch=False)
     client = TestClient(TestServer(app))
@@ -298,3 +301,23 @@ async def slack(sqlite_url: str, clock: FakeClock) -> AsyncIterator[SlackHarness
         await client.close()
         await fake.close()
         await store.close()
+
+
+@pytest.fixture
+async def slack(sqlite_url: str, clock: FakeClock) -> AsyncIterator[SlackHarness]:
+    async with running_slack(sqlite_url, clock) as harness:
+        yield harness
+
+
+@pytest.fixture
+async def slack_with_email(sqlite_url: str, clock: FakeClock) -> AsyncIterator[tuple[SlackHarness, SmtpServer]]:
+    """Slack on a server that sends mail, to a real SMTP server on loopback."""
+    server = SmtpServer()
+    server.start()
+    try:
+        async with running_slack(
+            sqlite_url, clock, smtp_url=server.url, mail_from="Acme Projects <projects@acme-team.example>"
+        ) as harness:
+            yield harness, server
+    finally:
+        server.stop()
