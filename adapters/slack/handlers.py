@@ -46,7 +46,12 @@ Handler = Callable[[SlackContext, dict[str, Any], Ack], Awaitable[None]]
 
 
 async def on_request_command(ctx: SlackContext, body: dict[str, Any], ack: Ack) -> None:
-    """`/request TEXT` records a request; `/request` alone opens the intake form."""
+    """`/request TEXT` records a request; `/request` alone opens the intake form.
+
+    The ack goes first and the request is written right after it (a few milliseconds later): Slack's
+    answer never waits for the database or `users.info`. If the write fails, the user is told it was
+    not recorded; only a crash inside those milliseconds would lose it without a word.
+    """
     await ack()
     slug, text = parse_project_prefix(body.get("text", ""))
     if not text:
