@@ -354,6 +354,7 @@ def serve(ctx: click.Context, host: str, port: int, socket_mode: bool) -> None:
 def _register_area_commands() -> None:
     """Commands of each outside world live in their own module; they use the helpers above."""
     from adapters.cli.letter import digest, letter, request_outcome
+    from adapters.cli.scope import scope
     from adapters.cli.slack import slack
     from adapters.cli.teams import teams
 
@@ -361,6 +362,7 @@ def _register_area_commands() -> None:
     cli.add_command(digest)
     request.add_command(request_outcome)
     cli.add_command(teams)
+    cli.add_command(scope)
     cli.add_command(slack)
 
 

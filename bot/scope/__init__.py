@@ -17,6 +17,6 @@ class ScopeChecker(Protocol):
 
 
 def default_checker() -> ScopeChecker:
-    from .lexical import LexicalChecker
+    from .judge import ScopeJudge
 
-    return LexicalChecker()
+    return ScopeJudge()

@@ -1,0 +1,1 @@
+"""Scope checker benchmark: quality on labelled projects, leave-one-project-out, and latency."""

@@ -1,0 +1,233 @@
+"""Measure the scope checker.
+
+    python -m bench.scope [--json] [--no-lopo] [--no-latency]
+
+1. Quality on the shared development set (`../shared/scope-eval/dev` beside the repository), when present.
+2. Leave one project out: tune the thresholds on two projects, measure on the third, for each project.
+   If the held-out numbers fall far below the tuned ones, the defaults are overfitted.
+3. Quality on this repository's own projects, which the dev-set tuning never saw:
+   `bench/scope/projects` (five projects; the first three were written before any tuning, the last two after;
+   their overall numbers were watched while choosing between designs) and `bench/scope/fresh` (two projects
+   written after all tuning and measured once, at the end).
+4. Latency on generated 12-item and 1,000-item scopes (median per request, one core), and the time to
+   import the checker and give a first verdict in a fresh interpreter.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from adapters.cli.scope import load_rows, load_scopes
+from bot.domain import Language, Scope, ScopeItem
+from bot.scope.evaluate import Row, evaluate, format_report, macro_f1
+from bot.scope.judge import Params, ScopeJudge
+
+ROOT = Path(__file__).resolve().parents[2]
+DEV = ROOT.parent / "shared" / "scope-eval" / "dev"
+OWN = Path(__file__).resolve().parent / "projects"
+FRESH = Path(__file__).resolve().parent / "fresh"
+
+# The thresholds searched when tuning on two projects (leave-one-project-out).
+GRID: dict[str, tuple[float, ...]] = {
+    "coverage_min": (0.25, 0.30, 0.38),
+    "coverage_bug": (0.12, 0.18, 0.24),
+    "exclusion_min": (0.6, 0.8, 1.0),
+    "exclusion_ratio": (0.5, 0.8, 1.2),
+    "additive_gap": (0.45, 0.55, 0.7),
+    "unknown_weight_zh": (0.1, 0.25),
+}
+
+
+def _objective(checker: ScopeJudge, scopes: dict[str, Scope], rows: list[Row]) -> float:
+    pairs, leaks, risky = [], 0, 0
+    for r in rows:
+        v = checker.check(scopes[r.project], r.text).verdict.value
+        pairs.append((r.label, v))
+        if r.label != "in_scope":
+            risky += 1
+            leaks += v == "in_scope"
+    leak = leaks / risky if risky else 0.0
+    # A leak is the most dangerous error: each point of leak beyond 3% costs two points of F1.
+    return macro_f1(pairs) - 2 * max(0.0, leak - 0.03)
+
+
+def tune(scopes: dict[str, Scope], rows: list[Row]) -> Params:
+    best, best_score = Params(), -1.0
+    keys = list(GRID)
+    for values in itertools.product(*(GRID[k] for k in keys)):
+        params = replace(Params(), **dict(zip(keys, values, strict=True)))
+        score = _objective(ScopeJudge(params), scopes, rows)
+        if score > best_score + 1e-9:
+            best, best_score = params, score
+    return best
+
+
+def leave_one_out(scopes: dict[str, Scope], rows: list[Row]) -> dict[str, Any]:
+    out: dict[str, Any] = {"folds": {}}
+    held_pairs: list[tuple[str, str]] = []
+    held_default: list[tuple[str, str]] = []
+    for project in sorted(scopes):
+        train = [r for r in rows if r.project != project]
+        test = [r for r in rows if r.project == project]
+        params = tune(scopes, train)
+        rep_tuned = evaluate(ScopeJudge(params), scopes, train, worst=0)
+        rep_test = evaluate(ScopeJudge(params), scopes, test, worst=0)
+        rep_def = evaluate(ScopeJudge(), scopes, test, worst=0)
+        for r in test:
+            held_pairs.append((r.label, ScopeJudge(params).check(scopes[r.project], r.text).verdict.value))
+            held_default.append((r.label, ScopeJudge().check(scopes[r.project], r.text).verdict.value))
+        out["folds"][project] = {
+            "tuned_on_others": {k: rep_tuned[k] for k in ("macro_f1", "leak")},
+            "held_out": {k: rep_test[k] for k in ("macro_f1", "leak", "accuracy")},
+            "held_out_with_defaults": {k: rep_def[k] for k in ("macro_f1", "leak")},
+            "params": {k: getattr(params, k) for k in GRID},
+        }
+    risky = [p for g, p in held_pairs if g != "in_scope"]
+    out["held_out_all"] = {
+        "macro_f1": round(macro_f1(held_pairs), 4),
+        "leak": round(sum(p == "in_scope" for p in risky) / len(risky), 4) if risky else 0.0,
+    }
+    return out
+
+
+# --- latency --------------------------------------------------------------------------------------
+
+_WORDS = (
+    "order invoice report dashboard export login account role catalog search filter price stock supplier "
+    "delivery tracking notification email alert schedule booking calendar payment refund coupon user admin "
+    "review approval document upload photo map region store warehouse shipment contract customer ticket"
+).split()
+_ZH = "订单 发票 报表 看板 导出 登录 账号 权限 商品 搜索 筛选 价格 库存 供应商 配送 通知 提醒 预约 支付 退款 优惠券 后台".split()
+
+
+def generated_scope(n_items: int, seed: int = 7) -> Scope:
+    rnd = random.Random(seed)
+
+    def item(i: int, prefix: str) -> ScopeItem:
+        title = " ".join(rnd.sample(_WORDS, 4)) + f" {prefix}{i}"
+        notes = " ".join(rnd.sample(_WORDS, 8)) + ". " + "".join(rnd.sample(_ZH, 3)) + "。"
+        return ScopeItem(f"{prefix}{i}", title, notes)
+
+    n_out = max(2, n_items // 5)
+    return Scope(
+        project=f"generated-{n_items}",
+        name="Generated project",
+        language=Language.EN,
+        goals=("Measure the checker",),
+        in_scope=tuple(item(i, "in") for i in range(n_items)),
+        out_of_scope=tuple(item(i, "out") for i in range(n_out)),
+    )
+
+
+def generated_requests(n: int, seed: int = 11) -> list[str]:
+    rnd = random.Random(seed)
+    texts = []
+    for i in range(n):
+        if i % 3 == 2:
+            texts.append("能不能" + "".join(rnd.sample(_ZH, 3)) + "？另外" + "".join(rnd.sample(_ZH, 2)) + "也要。")
+        else:
+            texts.append("Could the " + " ".join(rnd.sample(_WORDS, 5)) + " also work for our new team? 1. fix it 2. add more")
+    return texts
+
+
+def latency(n_items: int, n_requests: int = 300) -> dict[str, float]:
+    sc = generated_scope(n_items)
+    checker = ScopeJudge()
+    texts = generated_requests(n_requests)
+    checker.check(sc, texts[0])  # build the index once, as a running service has
+    times = []
+    for t in texts:
+        start = time.perf_counter()
+        checker.check(sc, t)
+        times.append((time.perf_counter() - start) * 1000)
+    return {"items": n_items, "median_ms": round(statistics.median(times), 3), "p95_ms": round(sorted(times)[int(0.95 * len(times))], 3)}
+
+
+def first_verdict_seconds() -> float:
+    code = (
+        "import time; t=time.perf_counter();"
+        "from bot.domain import Scope, ScopeItem, Language; from bot.scope import default_checker;"
+        "s=Scope('p','P',Language.EN,(),(ScopeItem('a','Order history','CSV export.'),),());"
+        "default_checker().check(s,'Can I export my orders?'); print(time.perf_counter()-t)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    return round(float(out.stdout.strip()), 3)
+
+
+def _pin_one_core() -> None:
+    if hasattr(os, "sched_setaffinity"):
+        try:
+            os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+        except OSError:
+            pass
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(prog="python -m bench.scope")
+    ap.add_argument("--json", action="store_true", help="print one JSON object")
+    ap.add_argument("--no-lopo", action="store_true", help="skip the leave-one-project-out tuning (slow)")
+    ap.add_argument("--no-latency", action="store_true")
+    ap.add_argument("--tune", action="store_true", help="only print the thresholds tuned on all dev projects")
+    args = ap.parse_args(argv)
+    _pin_one_core()
+    result: dict[str, Any] = {}
+    if DEV.is_dir():
+        scopes, rows = load_scopes(str(DEV)), load_rows(str(DEV / "requests.jsonl"))
+        if args.tune:
+            best = tune(scopes, rows)
+            print(json.dumps({k: getattr(best, k) for k in GRID}))
+            return
+        result["dev"] = evaluate(ScopeJudge(), scopes, rows, worst=10)
+        if not args.no_lopo:
+            result["leave_one_project_out"] = leave_one_out(scopes, rows)
+    else:
+        result["dev"] = None
+        print(f"(no development set at {DEV.name}: skipping the dev-set and leave-one-project-out measures)")
+    own = evaluate(ScopeJudge(), load_scopes(str(OWN)), load_rows(str(OWN / "requests.jsonl")), worst=10)
+    result["own_projects"] = own
+    result["fresh_projects"] = evaluate(
+        ScopeJudge(), load_scopes(str(FRESH)), load_rows(str(FRESH / "requests.jsonl")), worst=10
+    )
+    if not args.no_latency:
+        result["latency"] = [latency(12), latency(1000)]
+        result["import_and_first_verdict_s"] = first_verdict_seconds()
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+        return
+    if result.get("dev"):
+        print("== development set (shared/scope-eval/dev) ==")
+        print(format_report(result["dev"]))
+    if "leave_one_project_out" in result:
+        lopo = result["leave_one_project_out"]
+        print("\n== leave one project out (tuned on the other two) ==")
+        for p, f in lopo["folds"].items():
+            print(
+                f"  {p:<16} tuned-on-others F1={f['tuned_on_others']['macro_f1']:.3f}  "
+                f"held-out F1={f['held_out']['macro_f1']:.3f} leak={f['held_out']['leak']:.1%}  "
+                f"(defaults: F1={f['held_out_with_defaults']['macro_f1']:.3f})"
+            )
+        print(f"  all held-out folds: macro-F1={lopo['held_out_all']['macro_f1']:.3f} leak={lopo['held_out_all']['leak']:.1%}")
+    print("\n== own projects (bench/scope/projects) ==")
+    print(format_report(own))
+    print("\n== fresh projects, never tuned on (bench/scope/fresh) ==")
+    print(format_report(result["fresh_projects"]))
+    if "latency" in result:
+        print("\n== latency (one core) ==")
+        for lat in result["latency"]:
+            print(f"  {lat['items']:>5} items: median {lat['median_ms']:.3f} ms, p95 {lat['p95_ms']:.3f} ms")
+        print(f"  import + first verdict: {result['import_and_first_verdict_s']:.3f} s")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

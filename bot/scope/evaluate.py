@@ -1,0 +1,143 @@
+"""Measure a scope checker on labelled requests: accuracy, macro-F1, item accuracy, leak rate, and more.
+
+Pure: the caller loads the project scopes and the labelled rows; this module only counts.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..domain import Scope, VerdictKind
+from . import ScopeChecker
+
+LABELS = (VerdictKind.IN_SCOPE.value, VerdictKind.OUT_OF_SCOPE.value, VerdictKind.UNLISTED.value)
+_TAG = re.compile(r"^hard\(([^)]+)\)")
+
+
+@dataclass(frozen=True)
+class Row:
+    id: str
+    project: str
+    text: str
+    label: str
+    item: str | None
+    lang: str = ""
+    note: str = ""
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        m = _TAG.match(self.note or "")
+        return tuple(t.strip() for t in m.group(1).split(",")) if m else ()
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Row:
+        label = d.get("label")
+        if label not in LABELS:
+            raise ValueError(f"label must be one of {', '.join(LABELS)}, not {label!r}")
+        for key in ("id", "project", "text"):
+            if not isinstance(d.get(key), str) or not d[key]:
+                raise ValueError(f"'{key}' must be a non-empty string")
+        return cls(d["id"], d["project"], d["text"], label, d.get("item"), d.get("lang") or "", d.get("note") or "")
+
+
+def macro_f1(pairs: list[tuple[str, str]]) -> float:
+    if not pairs:
+        return 0.0
+    f1s = []
+    for lab in LABELS:
+        tp = sum(1 for g, p in pairs if g == lab and p == lab)
+        fp = sum(1 for g, p in pairs if g != lab and p == lab)
+        fn = sum(1 for g, p in pairs if g == lab and p != lab)
+        if tp + fp + fn == 0:
+            continue  # a class absent from both gold and predictions does not count
+        f1s.append(2 * tp / (2 * tp + fp + fn))
+    return sum(f1s) / len(f1s)
+
+
+def _summary(pairs: list[tuple[str, str]]) -> dict[str, Any]:
+    n = len(pairs)
+    risky = [p for g, p in pairs if g != VerdictKind.IN_SCOPE.value]
+    return {
+        "n": n,
+        "accuracy": round(sum(1 for g, p in pairs if g == p) / n, 4) if n else 0.0,
+        "macro_f1": round(macro_f1(pairs), 4),
+        "leak": round(sum(1 for p in risky if p == VerdictKind.IN_SCOPE.value) / len(risky), 4) if risky else 0.0,
+    }
+
+
+def evaluate(checker: ScopeChecker, scopes: Mapping[str, Scope], rows: Iterable[Row], *, worst: int = 10) -> dict[str, Any]:
+    """Run `checker` on every row whose project is in `scopes` and report the measures."""
+    results = []
+    skipped = []
+    for row in rows:
+        scope = scopes.get(row.project)
+        if scope is None:
+            skipped.append(row.id)
+            continue
+        v = checker.check(scope, row.text)
+        results.append((row, v))
+    pairs = [(r.label, v.verdict.value) for r, v in results]
+    report: dict[str, Any] = _summary(pairs)
+    right_label = [(r, v) for r, v in results if r.label == v.verdict.value and r.label != VerdictKind.UNLISTED.value]
+    report["item_accuracy"] = (
+        round(sum(1 for r, v in right_label if r.item == v.item_id) / len(right_label), 4) if right_label else 0.0
+    )
+    by: dict[str, dict[str, list[tuple[str, str]]]] = {"lang": defaultdict(list), "tag": defaultdict(list), "project": defaultdict(list)}
+    for r, v in results:
+        pair = (r.label, v.verdict.value)
+        by["lang"][r.lang or "?"].append(pair)
+        by["project"][r.project].append(pair)
+        for t in r.tags:
+            by["tag"][t].append(pair)
+    report["per_language"] = {k: _summary(v) for k, v in sorted(by["lang"].items())}
+    report["per_project"] = {k: _summary(v) for k, v in sorted(by["project"].items())}
+    report["per_tag"] = {k: _summary(v) for k, v in sorted(by["tag"].items())}
+    confusion: Counter[tuple[str, str]] = Counter(pairs)
+    report["confusion"] = {g: {p: confusion[(g, p)] for p in LABELS} for g in LABELS}
+    # Worst mistakes: leaks first, then confident errors.
+    mistakes = [(r, v) for r, v in results if r.label != v.verdict.value]
+    mistakes.sort(key=lambda rv: (-(rv[1].verdict is VerdictKind.IN_SCOPE), -rv[1].score, rv[0].id))
+    report["worst"] = [
+        {
+            "id": r.id,
+            "text": r.text,
+            "label": r.label,
+            "item": r.item,
+            "predicted": v.verdict.value,
+            "predicted_item": v.item_id,
+            "score": round(v.score, 3),
+            "explanation": v.explanation,
+        }
+        for r, v in mistakes[:worst]
+    ]
+    report["skipped"] = skipped
+    return report
+
+
+def format_report(report: Mapping[str, Any]) -> str:
+    """The report as text for a terminal."""
+    out = [
+        f"requests: {report['n']}   accuracy: {report['accuracy']:.3f}   macro-F1: {report['macro_f1']:.3f}   "
+        f"item accuracy: {report['item_accuracy']:.3f}   leak: {report['leak']:.1%}",
+    ]
+    for title, key in (("per language", "per_language"), ("per project", "per_project"), ("per hard tag", "per_tag")):
+        if report.get(key):
+            out.append(f"\n{title}:")
+            for k, s in report[key].items():
+                out.append(f"  {k:<14} n={s['n']:<4} acc={s['accuracy']:.3f}  macro-F1={s['macro_f1']:.3f}  leak={s['leak']:.1%}")
+    out.append("\nconfusion (rows: label, columns: predicted):")
+    out.append("  " + " " * 14 + "".join(f"{p:>14}" for p in LABELS))
+    for g in LABELS:
+        out.append(f"  {g:<14}" + "".join(f"{report['confusion'][g][p]:>14}" for p in LABELS))
+    if report.get("worst"):
+        out.append("\nworst mistakes:")
+        for w in report["worst"]:
+            out.append(f"  {w['id']}: {w['label']} ({w['item']}) -> {w['predicted']} ({w['predicted_item']}, {w['score']:.2f})")
+            out.append(f"      {w['text'][:140]}")
+    if report.get("skipped"):
+        out.append(f"\nskipped (no project file): {len(report['skipped'])}")
+    return "\n".join(out)

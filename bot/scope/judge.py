@@ -1,0 +1,447 @@
+"""The default scope checker: retrieve the candidate items and exclusions, then judge.
+
+1. Retrieve. Items and exclusions are indexed by their title and notes (stemmed English words, Chinese
+   character bigrams and bilingual concepts). Each request term weighs its inverse document frequency
+   over the scope, so a word every item shares counts little and a word only one item has counts a lot.
+2. Judge, per part of the request (multi-part requests are split; the riskiest part decides):
+   - an exclusion is hit when the request names something the exclusion has and the best in-scope item
+     does not (so "order history in an iPhone app" hits the native-app exclusion, but "stock figures
+     behind SAP" stays with the SAP item although an exclusion also says SAP);
+   - the request extends its item when it names a channel, platform, language, environment, currency,
+     timing or year the item does not, or says "also / another / 再 / 新增…" about words the item lacks;
+   - it stays within the item when the item explains enough of the request; weak evidence means
+     `unlisted`: the PM looks, rather than a guessed "in scope".
+3. PM corrections are examples: a request close enough to a corrected one takes the PM's verdict.
+
+Pure and deterministic: no I/O, the same answer for the same scope and text.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+from ..domain import Example, Scope, ScopeItem, Verdict, VerdictKind, VerdictPart
+from . import lexicon
+from . import messages as msg
+from . import text as tx
+
+# Categories whose concepts mark an extension when the matched item does not name them.
+EXTENSION_CATEGORIES = ("channel", "platform", "language", "environment", "currency", "timing")
+
+
+@dataclass(frozen=True)
+class Params:
+    """Thresholds. The main ones were tuned on labelled projects; `python -m bench.scope` re-tunes them with one
+    project held out at a time, to show how much of the tuning carries over to a project it has not seen."""
+
+    # Absolute amounts are in units of the weight of a word that only one item has, so they mean the
+    # same on a 5-item scope and on a 500-item one.
+    exclusion_min: float = 0.6  # weight of request terms only the exclusion explains
+    exclusion_ratio: float = 0.5  # ...relative to what the best in-scope item explains
+    exclusion_title: float = 1.0  # a hit on an exclusion's title this strong decides even then
+    item_min: float = 0.62  # weight the best item must explain
+    coverage_min: float = 0.30  # share of the request the best item explains
+    coverage_short: float = 0.5  # a short request the item explains this well needs no minimum weight
+    coverage_bug: float = 0.24  # the same, for a bug report or a question on the item
+    additive_gap: float = 0.55  # with "also / another / 再…": uncovered share that makes it an extension
+    unknown_weight: float = 0.55  # weight of a request term no item or exclusion has (relative to max idf)
+    unknown_weight_zh: float = 0.1  # the same for a Chinese bigram (many straddle two words)
+    context_weight: float = 0.35  # terms of the project's name and goals: the whole project is about them
+    concept_weight: float = 1.4
+    length_norm: float = 0.3  # how much a long item's extra words are discounted when ranking
+    cross_script_weight: float = 0.4  # an unknown word in the other script than the scope's
+    common_weight: float = 0.35  # an everyday word no item has ("usual", "click", "顾客")
+    generic_weight: float = 0.5  # everyday business concepts (customer, order, report…)
+    notes_weight: float = 0.8
+    exclusion_notes_weight: float = 0.6
+    example_min: float = 0.55  # similarity at which a PM-corrected example decides
+
+
+@dataclass
+class _Doc:
+    item: ScopeItem
+    excluded: bool
+    terms: dict[str, float]  # term -> field weight (title 1.0, notes less)
+    concepts: set[str]
+    years: set[str]
+    sentences: list[tuple[str, dict[str, float]]]
+    # For an exclusion of "everything other than A and B": the categories of A and B.
+    complement: frozenset[str] = frozenset()
+
+
+# Everyday words, and the words of a bug report ("broken", "报错"), say nothing about which work is asked for.
+_COMMON = (
+    frozenset(tx.stem(w) for w in lexicon.COMMON_EN)
+    | lexicon.COMMON_ZH
+    | frozenset(tx.stem(w) for w in lexicon.BUG_EN if " " not in w and "'" not in w)
+    | frozenset(w for w in lexicon.BUG_ZH if len(w) == 2)
+)
+_RANGE = re.compile(r"(?:last|past|previous)\s+\d+\s+(?:months?|years?|weeks?|days?)|近\s*\d+\s*(?:个月|年|天)")
+_OTHER_THAN = re.compile(r"other than|except|apart from|besides|beyond|any other|其他|其它|以外|之外|除了")
+
+
+@dataclass
+class _Index:
+    docs: list[_Doc]
+    idf: dict[str, float]
+    max_idf: float
+    postings: dict[str, list[int]]
+    context: set[str]
+    deletes: dict[str, str]
+    cjk_scope: bool  # the scope is written in Chinese: English words it lacks weigh less
+    unit: float  # weight of a word only one item has
+    norm: list[float]  # length normalisation per doc
+    examples: list[tuple[Example, dict[str, float]]] = field(default_factory=list)
+
+    def in_scope_has(self, term: str) -> bool:
+        return any(not self.docs[i].excluded for i in self.postings.get(term, ()))
+
+
+@dataclass
+class _PartResult:
+    text: str
+    verdict: VerdictKind
+    doc: _Doc | None
+    score: float
+    clause: str
+    extras: tuple[str, ...] = ()
+    explanation: str = ""
+
+
+def _sentences(notes: str) -> list[str]:
+    return [s.strip() for s in re.split(r"(?<=[.;!?。；！？])\s*", notes) if s.strip()]
+
+
+class ScopeJudge:
+    """Two-step scope checker (retrieve, then judge). Caches one index per scope; use one per thread."""
+
+    def __init__(self, params: Params | None = None, cache_size: int = 32) -> None:
+        self.params = params or Params()
+        self._cache: OrderedDict[object, _Index] = OrderedDict()
+        self._cache_size = cache_size
+
+    # --- index ---------------------------------------------------------------------------------
+
+    def _index(self, scope: Scope) -> _Index:
+        key = (scope.project, scope.in_scope, scope.out_of_scope, scope.examples)
+        idx = self._cache.get(key)
+        if idx is not None:
+            self._cache.move_to_end(key)
+            return idx
+        p = self.params
+        docs: list[_Doc] = []
+        for excluded, items in ((False, scope.in_scope), (True, scope.out_of_scope)):
+            for it in items:
+                title = tx.analyse(it.title, concepts_weight=p.concept_weight)
+                notes = tx.analyse(it.notes, concepts_weight=p.concept_weight) if it.notes else None
+                nw = p.exclusion_notes_weight if excluded else p.notes_weight
+                terms = {t: 1.0 for t in title.terms}
+                concepts = set(title.concepts)
+                years = set(title.years)
+                sentences: list[tuple[str, dict[str, float]]] = []
+                span = _RANGE.search(f"{it.title} {it.notes}".lower())
+                if span:
+                    years.add(span.group(0))
+                if notes:
+                    for t in notes.terms:
+                        terms.setdefault(t, nw)
+                    concepts |= notes.concepts
+                    years |= notes.years
+                    for s in _sentences(it.notes):
+                        sentences.append((s, tx.analyse(s).terms))
+                complement: frozenset[str] = frozenset()
+                if excluded and _OTHER_THAN.search(it.title.lower()):
+                    complement = frozenset(
+                        tx.concept(c).category for c in title.concepts if tx.concept(c).category in EXTENSION_CATEGORIES
+                    )
+                docs.append(_Doc(it, excluded, terms, concepts, years, sentences, complement))
+        n = len(docs)
+        df: dict[str, int] = {}
+        postings: dict[str, list[int]] = {}
+        for i, d in enumerate(docs):
+            for t in d.terms:
+                df[t] = df.get(t, 0) + 1
+                postings.setdefault(t, []).append(i)
+        idf = {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
+        max_idf = math.log(1 + (n + 0.5) / 0.5)
+        context = set(tx.analyse(" ".join((scope.name, *scope.goals))).terms)
+        deletes: dict[str, str] = {}
+        for t in sorted(df, key=lambda t: (-df[t], t)):
+            if t.isascii() and t.isalpha() and len(t) >= 4:
+                for i in range(len(t)):
+                    deletes.setdefault(t[:i] + t[i + 1 :], t)
+                deletes.setdefault(t, t)
+        words = [t for t in df if not t.startswith("#")]
+        cjk_scope = sum(1 for t in words if not t.isascii()) > len(words) / 2
+        unit = math.log(1 + (n - 0.5) / 1.5) if n > 1 else 1.0
+        lengths = [sum(d.terms.values()) for d in docs]
+        avg = sum(lengths) / len(lengths) if lengths else 1.0
+        b = self.params.length_norm
+        norm = [1.0 / (1 - b + b * ln / avg) if avg else 1.0 for ln in lengths]
+        idx = _Index(docs, idf, max_idf, postings, context, deletes, cjk_scope, unit, norm)
+        for ex in scope.examples:
+            idx.examples.append((ex, tx.analyse(ex.text, concepts_weight=p.concept_weight).terms))
+        self._cache[key] = idx
+        if len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+        return idx
+
+    def _weight(self, idx: _Index, term: str, qw: float) -> float:
+        w = idx.idf.get(term)
+        if w is None:
+            if term.startswith("#"):
+                w = idx.max_idf * self.params.unknown_weight * 1.2
+            elif term.isascii() and not idx.cjk_scope:
+                w = idx.max_idf * self.params.unknown_weight
+            else:
+                w = idx.max_idf * self.params.unknown_weight_zh
+            if not term.startswith("#") and term.isascii() == idx.cjk_scope:
+                w *= self.params.cross_script_weight  # the other language's words: only concepts bridge
+            if not term.isascii() and any(ch in tx.ZH_FUNCTION for ch in term):
+                w *= self.params.common_weight
+        if term in _COMMON:
+            w *= self.params.common_weight
+        if term in idx.context:
+            w *= self.params.context_weight
+        elif term.startswith("#") and term[1:] in lexicon.GENERIC:
+            w *= self.params.generic_weight
+        return w * qw
+
+    def _fix_typos(self, idx: _Index, a: tx.Analysis) -> tx.Analysis:
+        """Map an unknown English word to a scope word one edit away ('invetory' -> 'inventory')."""
+        fixed: dict[str, float] = {}
+        changed = False
+        for t, w in a.terms.items():
+            if t in idx.idf or t.startswith("#") or not (t.isascii() and t.isalpha() and len(t) >= 5):
+                fixed[t] = w
+                continue
+            cands = [t] + [t[:i] + t[i + 1 :] for i in range(len(t))]
+            hit = next((idx.deletes[c] for c in cands if c in idx.deletes), None)
+            if hit is not None and hit != t and len(hit) >= 5 and abs(len(hit) - len(t)) <= 1:
+                fixed.setdefault(hit, w)
+                changed = True
+            else:
+                fixed[t] = w
+        if not changed:
+            return a
+        return tx.Analysis(fixed, a.negated, a.concepts, a.years, a.amounts, a.additive, a.bug, a.cjk_share)
+
+    # --- check ---------------------------------------------------------------------------------
+
+    def check(self, scope: Scope, text: str) -> Verdict:
+        idx = self._index(scope)
+        whole = tx.analyse(text, concepts_weight=self.params.concept_weight)
+        example = self._example(scope, idx, whole)
+        if example is not None:
+            return example
+        parts_text = tx.split_parts(text)
+        if len(parts_text) <= 1:
+            r = self._judge(idx, text, whole)
+            results = [r]
+        else:
+            results = []
+            for pt in parts_text:
+                a = tx.analyse(pt, concepts_weight=self.params.concept_weight)
+                if not a.terms:
+                    continue
+                ex = self._example(scope, idx, a)
+                if ex is not None:
+                    doc = next((d for d in idx.docs if d.item.id == ex.item_id), None)
+                    results.append(_PartResult(pt, ex.verdict, doc, ex.score, ex.clause, (), ex.explanation))
+                else:
+                    results.append(self._judge(idx, pt, a))
+            if not results:
+                results = [self._judge(idx, text, whole)]
+        decisive = max(results, key=lambda r: (r.verdict.risk, r.score if r.verdict is not VerdictKind.UNLISTED else -r.score))
+        parts = tuple(
+            VerdictPart(r.text, r.verdict, r.doc.item.id if r.doc else None, r.score, r.clause) for r in results
+        ) if len(results) > 1 else ()
+        return Verdict(
+            decisive.verdict,
+            decisive.doc.item.id if decisive.doc and decisive.verdict is not VerdictKind.UNLISTED else None,
+            round(decisive.score, 3),
+            decisive.clause,
+            parts=parts,
+            extras=decisive.extras,
+            explanation=decisive.explanation,
+        )
+
+    # --- examples ------------------------------------------------------------------------------
+
+    def _example(self, scope: Scope, idx: _Index, a: tx.Analysis) -> Verdict | None:
+        if not idx.examples or not a.terms:
+            return None
+        best, best_sim = None, 0.0
+        qn = math.sqrt(sum(self._weight(idx, t, w) ** 2 for t, w in a.terms.items()))
+        for ex, terms in idx.examples:
+            dot = sum(self._weight(idx, t, w) * self._weight(idx, t, terms[t]) for t, w in a.terms.items() if t in terms)
+            en = math.sqrt(sum(self._weight(idx, t, w) ** 2 for t, w in terms.items()))
+            sim = dot / (qn * en) if qn and en else 0.0
+            if sim > best_sim:
+                best, best_sim = ex, sim
+        if best is None or best_sim < self.params.example_min:
+            return None
+        item = scope.item(best.item_id) if best.item_id else None
+        if best.verdict is not VerdictKind.UNLISTED and item is None:
+            return None  # the item has since been removed from the scope
+        clause = (item.title + (f": {item.notes}" if item.notes else "")) if item else ""
+        return Verdict(
+            best.verdict,
+            item.id if item else None,
+            round(best_sim, 3),
+            clause,
+            explanation=msg.like_corrected(best.text),
+        )
+
+    # --- judge one part ------------------------------------------------------------------------
+
+    def _judge(self, idx: _Index, part: str, a: tx.Analysis) -> _PartResult:
+        p = self.params
+        a = self._fix_typos(idx, a)
+        weights = {t: self._weight(idx, t, w) for t, w in a.terms.items()}
+        total = sum(w for t, w in weights.items() if t not in a.negated)
+        if not total:
+            return _PartResult(part, VerdictKind.UNLISTED, None, 0.0, "", explanation=msg.no_words())
+        # Retrieval over the postings: what each doc explains of the request.
+        explained: dict[int, float] = {}
+        explained_pos: dict[int, float] = {}  # without negated terms
+        for t, w in weights.items():
+            for i in idx.postings.get(t, ()):
+                fw = idx.docs[i].terms[t]
+                explained[i] = explained.get(i, 0.0) + w * fw
+                if t not in a.negated:
+                    explained_pos[i] = explained_pos.get(i, 0.0) + w * fw
+        # Rank by what a doc explains, discounted for long docs (BM25's length normalisation).
+        best_in = max(
+            (i for i in explained if not idx.docs[i].excluded),
+            key=lambda i: (explained[i] * idx.norm[i], -i),
+            default=None,
+        )
+        in_doc = idx.docs[best_in] if best_in is not None else None
+        m_in = explained.get(best_in, 0.0) if best_in is not None else 0.0
+
+        # Exclusions: what only the exclusion explains, compared with the best in-scope item.
+        best_out, best_distinct = None, 0.0
+        candidates = set(explained_pos) | {i for i, d in enumerate(idx.docs) if d.complement}
+        for i in sorted(candidates):
+            d = idx.docs[i]
+            if not d.excluded:
+                continue
+            # Only what no in-scope item has, and not the project's own subject, can name an exclusion.
+            distinct = sum(
+                weights[t] * d.terms[t]
+                for t in a.terms
+                if t in d.terms and t not in a.negated and t not in idx.context and not idx.in_scope_has(t)
+            )
+            if d.complement:
+                # "Languages other than English and German": another language is what it excludes.
+                for cid in a.concepts:
+                    c = tx.concept(cid)
+                    key = "#" + cid
+                    if (
+                        c.category in d.complement
+                        and cid not in d.concepts
+                        and key not in a.negated
+                        and key not in idx.context
+                        and not idx.in_scope_has(key)
+                        and cid not in lexicon.IMPLIES.values()
+                    ):
+                        distinct += weights[key]
+            if distinct > best_distinct:
+                best_out, best_distinct = i, distinct
+        distinct_in = 0.0
+        title_hit = 0.0  # what only the exclusion explains, from its title: the excluded thing itself
+        if best_out is not None:
+            out_terms = idx.docs[best_out].terms
+            title_hit = sum(
+                weights[t]
+                for t in a.terms
+                if out_terms.get(t) == 1.0 and t not in a.negated and t not in idx.context and not idx.in_scope_has(t)
+            )
+        if in_doc is not None and best_out is not None:
+            out_doc = idx.docs[best_out]
+            distinct_in = sum(weights[t] * in_doc.terms[t] for t in a.terms if t in in_doc.terms and t not in out_doc.terms)
+        if best_out is not None and best_distinct >= p.exclusion_min * idx.unit and (
+            best_distinct >= p.exclusion_ratio * distinct_in or title_hit >= p.exclusion_title * idx.unit
+        ):
+            d = idx.docs[best_out]
+            score = min(1.0, 0.5 + best_distinct / (2 * total) + 0.1 * min(best_distinct / (p.exclusion_min * idx.unit) - 1, 2))
+            return _PartResult(
+                part, VerdictKind.OUT_OF_SCOPE, d, score, self._clause(d, a),
+                explanation=msg.excluded(d.item.title),
+            )
+
+        if in_doc is None:
+            return _PartResult(part, VerdictKind.UNLISTED, None, 0.0, "", explanation=msg.no_item())
+        coverage = m_in / total
+        cov_min = p.coverage_bug if a.bug else p.coverage_min
+        # Weak evidence: the item explains too small a share of the request, or too little in itself
+        # (unless the request is short and almost all about the item).
+        if coverage < cov_min or (m_in < p.item_min * idx.unit and coverage < p.coverage_short):
+            return _PartResult(
+                part, VerdictKind.UNLISTED, in_doc, round(coverage, 3), "",
+                explanation=msg.not_sure(in_doc.item.title),
+            )
+
+        # Extensions: a channel, platform, language… the item does not name; or "also / 再" with new words.
+        extras = self._extras(idx, in_doc, a)
+        uncovered = sum(w for t, w in weights.items() if t not in in_doc.terms and t not in a.negated) / total
+        if extras or (a.additive and uncovered >= p.additive_gap and not a.bug):
+            return _PartResult(
+                part, VerdictKind.UNLISTED, in_doc, round(max(0.5, uncovered), 3), self._clause(in_doc, a),
+                extras=tuple(extras),
+                explanation=msg.extends(in_doc.item.title, extras),
+            )
+        score = min(1.0, 0.4 + coverage * 0.6 + (0.1 if a.bug else 0.0))
+        return _PartResult(part, VerdictKind.IN_SCOPE, in_doc, score, self._clause(in_doc, a))
+
+    def _extras(self, idx: _Index, doc: _Doc, a: tx.Analysis) -> list[str]:
+        extras: list[str] = []
+        if a.bug:
+            return extras
+        for cid in sorted(a.concepts):
+            if "#" + cid in a.negated or cid in doc.concepts or "#" + cid in idx.context:
+                continue
+            c = tx.concept(cid)
+            if c.category not in EXTENSION_CATEGORIES:
+                continue
+            covered = sorted(tx.concept(o).label for o in doc.concepts if tx.concept(o).category == c.category)
+            if not covered and not a.additive:
+                continue  # "on my iPad, the checkout…": a place where it happens, not more than the item
+            if covered:
+                extras.append(msg.extra_beyond(c.label, covered))
+            else:
+                extras.append(msg.extra_unnamed(c.label))
+        if a.additive:
+            # "…go straight into Xero instead of a CSV": asking for more, naming what no item has.
+            for t in sorted(a.terms):
+                if t in a.negated or t in idx.idf or t in _COMMON or t in idx.context:
+                    continue
+                if t.startswith("#"):
+                    c = tx.concept(t[1:])
+                    if c.category in EXTENSION_CATEGORIES or t[1:] in lexicon.GENERIC or t[1:] in lexicon.IMPLIES.values():
+                        continue
+                    extras.append(msg.extra_new(c.label))
+                elif t.isascii() and t.isalpha() and len(t) >= 3 and not idx.cjk_scope:
+                    extras.append(msg.extra_new(t))
+        doc_numbers = set(re.findall(r"\d+", (doc.item.title + " " + doc.item.notes).replace(",", "")))
+        for amount in sorted(a.amounts - a.years):
+            digits = re.sub(r"\D", "", amount.split(".")[0])
+            if digits and digits not in doc_numbers:
+                extras.append(msg.extra_quantity(amount.strip()))
+        for y in sorted(a.years - doc.years):
+            if doc.years:
+                extras.append(msg.extra_period(y, sorted(doc.years)))
+        return extras
+
+    def _clause(self, doc: _Doc, a: tx.Analysis) -> str:
+        """The item's title and the note sentence that shares most with the request."""
+        best, best_n = "", 0.0
+        for s, terms in doc.sentences:
+            n = sum(1.0 for t in terms if t in a.terms)
+            if n > best_n:
+                best, best_n = s, n
+        return doc.item.title + (f": {best}" if best else "")

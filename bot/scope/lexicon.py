@@ -1,0 +1,302 @@
+"""General bilingual vocabulary of software projects, used as a bridge between wordings and languages.
+
+Each concept lists English phrases (matched on stemmed words) and Chinese phrases (matched as substrings).
+A request and a scope item that name the same concept in different words or languages meet on it.
+Concepts in a *category* (channel, platform, language, environment, currency, audience…) are also how an
+extension is recognised: a request that names a channel the matched item does not name asks for more.
+
+This is general vocabulary about software work, not a list made for any one project.
+"""
+
+from __future__ import annotations
+
+# category -> {concept: (english phrases, chinese phrases)}
+# Category "" holds plain synonyms: they help matching but never mark an extension.
+CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
+    "channel": {
+        "email": ("email|e-mail|mail|emailed|e-mailed|mailing|newsletter", "邮件|邮箱|电子邮件"),
+        "sms": ("sms|text message|texts|text them", "短信"),
+        "push": ("push|push notification", "推送|消息推送"),
+        "whatsapp": ("whatsapp", ""),
+        "dingtalk": ("dingtalk", "钉钉"),
+        "feishu": ("feishu|lark", "飞书"),
+        "wecom": ("wecom|enterprise wechat|wechat work", "企业微信"),
+        "telegram": ("telegram|line app|signal app", ""),
+        "wechat_msg": ("wechat message|wechat notification|wechat template message", "微信消息|公众号消息|模板消息|订阅消息"),
+        "phone_call": ("phone call|call them|voice call|hotline", "电话|打电话|来电"),
+        "slack": ("slack", ""),
+        "teams_chat": ("teams channel|microsoft teams", ""),
+        "letter": ("printed letter|post letter", "纸质信"),
+        "live_chat": ("live chat|chat widget|chatbot|chat bot", "在线客服|客服聊天|聊天机器人"),
+    },
+    "platform": {
+        "native_app": ("app|apps|native app|mobile app|iphone app|android app|ios app|application store|app store", "app|应用|手机端|移动端|客户端"),
+        "ios": ("ios|iphone", "苹果|ios"),
+        "android": ("android", "安卓"),
+        "tablet": ("tablet|ipad|tablets", "平板|ipad"),
+        "phone_web": ("phone browser|mobile browser|on my phone|on our phones|phone-friendly|mobile layout|mobile-friendly|responsive", "手机网页|手机浏览器|h5|移动网页"),
+        "desktop_app": ("desktop app|windows app|mac app", "桌面端|桌面应用|电脑客户端"),
+        "miniprogram": ("mini-program|mini program|miniprogram|mini app", "小程序"),
+        "alipay": ("alipay", "支付宝"),
+        "douyin": ("douyin|tiktok", "抖音"),
+        "wechat": ("wechat|weixin", "微信"),
+        "excel_addin": ("excel add-in|add-in|plugin|plug-in|browser extension", "插件"),
+        "tv_screen": ("tv screen|wall screen|big screen|wallboard", "大屏|电视"),
+        "smartwatch": ("smartwatch|apple watch", "手表"),
+        "kiosk": ("kiosk", "自助机"),
+    },
+    "language": {
+        "lang_en": ("english", "英文|英语"),
+        "lang_de": ("german|deutsch", "德语|德文"),
+        "lang_fr": ("french", "法语|法文"),
+        "lang_es": ("spanish", "西班牙语"),
+        "lang_it": ("italian", "意大利语"),
+        "lang_zh": ("chinese|mandarin", "中文|汉语|简体|繁体"),
+        "lang_ja": ("japanese", "日语|日文"),
+        "lang_cy": ("welsh", "威尔士语"),
+        "lang_ar": ("arabic", "阿拉伯语"),
+        "lang_pt": ("portuguese", "葡萄牙语"),
+        "lang_nl": ("dutch", "荷兰语"),
+        "lang_pl": ("polish", "波兰语"),
+        "translation": ("translate|translated|translation|language|languages|localise|localize|multilingual", "翻译|多语言|语言版本|语言"),
+    },
+    "environment": {
+        "env_test": ("test environment|testing environment|staging|uat environment|sandbox|qa environment", "测试环境|预发|沙箱"),
+        "env_dev": ("dev environment|development environment", "开发环境"),
+        "env_prod": ("production environment|prod environment|live environment", "生产环境|正式环境"),
+        "environment": ("environment|environments|instance|instances", "环境"),
+    },
+    "currency": {
+        "usd": ("us dollar|us dollars|usd", "美元"),
+        "gbp": ("british pound|british pounds|gbp|sterling", "英镑"),
+        "eur": ("eur|euro|euros", "欧元"),
+        "cny": ("rmb|cny|yuan", "人民币"),
+        "currency": ("currency|currencies|multi-currency", "币种|货币|多币种"),
+    },
+    "timing": {
+        "realtime": ("real-time|real time|realtime|live|every minute|streaming|instant|instantly|intraday", "实时|即时|秒级"),
+        "weekly": ("weekly|every week|each week|per week|by week|week by week", "每周|周报|按周|周度"),
+        "monthly": ("monthly|every month|each month|per month|by month|month by month", "每月|月度|月报|按月|月份"),
+        "daily": ("daily|every day|each day|nightly|every night|every morning|by day|per day", "每天|每日|每晚|按天|按日|日报"),
+        "hourly": ("hourly|every hour|every few hours|by hour|per hour", "每小时|按小时"),
+        "quarterly": ("quarterly|every quarter|each quarter|per quarter|by quarter", "每季度|按季度|季度|季报"),
+        "yearly": ("yearly|annually|every year|each year|per year|by year", "每年|按年|年度|年报"),
+        "support_247": ("24/7|24x7|around the clock|on-call|on call|out of hours", "7x24|全天候|值班"),
+    },
+    "": {
+        # accounts and access
+        "login": ("login|log in|sign in|signin|logon|log on", "登录|登陆|登入"),
+        "signup": ("sign up|signup|register|registration", "注册"),
+        "password": ("password|passwords", "密码"),
+        "sso": ("single sign-on|sso|saml|azure ad|active directory|okta", "单点登录|统一认证|域账号"),
+        "account": ("account|accounts|profile", "账号|账户|帐号|帐户"),
+        "user": ("user|users|colleague|colleagues|member|members", "用户|成员"),
+        "role": ("role|roles|permission|permissions|access right|access rights|read-only|read only", "角色|权限|只读"),
+        "admin": ("admin|administrator|back office|back-office|backend|back end|dashboard admin", "后台|管理后台|管理员"),
+        # commerce
+        "invoice": ("invoice|invoices|credit note|fapiao|vat receipt", "发票|开票"),
+        "bill": ("bill|bills|billing|statement of account", "账单"),
+        "payment": ("payment|payments|pay|paying|paid|credit card|card payment|paypal", "支付|付款|付钱|收款|买单"),
+        "payment_method": ("credit card|debit card|card payment|paypal|alipay|apple pay|google pay|stripe|payment provider|payment providers|wechat pay|klarna", "信用卡|银行卡|支付宝|微信支付|云闪付|支付方式"),
+        "refund": ("refund|refunds|money back|reimburse", "退款|退钱|钱退"),
+        "deposit": ("deposit|down payment|prepayment|pre-payment", "定金|订金|押金|预付"),
+        "instalment": ("instalment|instalments|installment|installments|pay later|financing", "分期"),
+        "subscription": ("subscription|subscriptions|membership|memberships|recurring", "订阅|会员制|包月"),
+        "order": ("order|orders|ordering|purchase order|po", "订单|下单|采购单"),
+        "cart": ("cart|basket|shopping cart", "购物车"),
+        "checkout": ("checkout|check out", "结算|结账"),
+        "price": ("price|prices|pricing|discount|discounts", "价格|定价|价钱|折扣"),
+        "coupon": ("coupon|coupons|voucher|vouchers|promo code|promotion", "优惠券|优惠|券|满减|促销"),
+        "points": ("loyalty points|reward points|points|loyalty", "积分"),
+        "product": ("product|products|item|items|goods|sku|skus|article", "商品|产品|货品|物品"),
+        "catalog": ("catalog|catalogue|product list", "目录|商品列表"),
+        "stock": ("stock|inventory|stock level|stock levels|on hand", "库存|存货|备货"),
+        "supplier": ("supplier|suppliers|vendor|vendors", "供应商|厂商"),
+        "delivery": ("delivery|deliveries|deliver|delivered|shipping|shipment|shipped|dispatch", "配送|送货|发货|送达|物流|快递"),
+        "pickup": ("pickup|pick up|pick-up|collect in store|click and collect", "自提"),
+        "return": ("return|returns|rma|send back|complaint|complaints", "退货|售后|投诉"),
+        "customer": ("customer|customers|client|clients|buyer|buyers", "客户|顾客|买家"),
+        "sales": ("sales|revenue|turnover", "销售|销售额|营业额|收入"),
+        "margin": ("margin|profit|gross margin", "毛利|利润"),
+        "budget": ("budget|budgets|p&l|profit and loss|balance sheet", "预算|损益|资产负债"),
+        "erp": ("erp|sap|dynamics|nav|netsuite|kingdee|yonyou|quickbooks|accounting system|finance system|financial system", "erp|金蝶|用友|财务系统|财务软件|记账"),
+        "store": ("store|stores|shop|shops|branch|branches|outlet", "门店|店铺|分店|店"),
+        "pos": ("pos|cash register|point of sale", "收银"),
+        "webshop": ("webshop|web shop|online shop|online store|shopify|e-commerce|ecommerce", "网店|商城|电商"),
+        "live_selling": ("live selling|livestream|live stream|live streaming|livestreaming", "直播"),
+        # people and organisation
+        "employee_leave": ("leave request|annual leave|holiday request|vacation|time off|sick leave", "请假|休假|年假|病假"),
+        "payroll": ("payroll|salary|salaries|payslip|wage|wages", "工资|薪资|薪酬|工资条"),
+        "attendance": ("attendance|check-in|clock in|clock-in|timesheet|timesheets", "考勤|打卡|签到|出勤"),
+        "recruiting": ("recruiting|recruitment|hiring|job posting|applicant|applicants|candidate|candidates", "招聘|应聘|候选人|简历"),
+        "department": ("department|departments|team structure|org chart", "部门|组织架构"),
+        "expense": ("expense|expenses|reimbursement|reimburse|expense claim", "报销|费用|开支"),
+        "tax": ("tax|taxes|vat|sales tax", "税|增值税|税率|税务"),
+        "ledger": ("ledger|bookkeeping|general ledger|journal entry", "账务|总账|凭证|记账"),
+        # health
+        "patient": ("patient|patients", "患者|病人|病患"),
+        "doctor": ("doctor|doctors|physician|dentist|practitioner|practitioners|therapist", "医生|大夫|医师|牙医"),
+        "medical_record": ("medical record|medical records|clinical notes|health record|emr|ehr", "病历|病例|电子病历|影像"),
+        "prescription": ("prescription|prescriptions|medication|medicine", "处方|药品|用药"),
+        "insurance": ("insurance|insurer|insurers|claim|claims", "保险|医保|理赔"),
+        "consultation": ("consultation|consultations|telehealth|telemedicine", "问诊|咨询|会诊"),
+        # learning
+        "course": ("course|courses|class|classes|lesson|lessons|module|modules|curriculum", "课程|课|课时|章节"),
+        "student": ("student|students|learner|learners|pupil|pupils|trainee", "学生|学员|学习者"),
+        "teacher": ("teacher|teachers|tutor|tutors|instructor|instructors|trainer|trainers", "老师|教师|讲师|教练"),
+        "exam": ("exam|exams|quiz|quizzes|test score|assessment|assessments", "考试|测验|测试题|考核"),
+        "certificate": ("certificate|certificates|certification|diploma", "证书|结业证"),
+        "homework": ("homework|assignment|assignments", "作业"),
+        # logistics and field work
+        "warehouse": ("warehouse|warehouses|depot|depots", "仓库|仓储"),
+        "vehicle": ("vehicle|vehicles|truck|trucks|van|vans|fleet|car|cars", "车辆|卡车|货车|车队"),
+        "route": ("route|routes|routing|route planning|navigation", "路线|路径|导航|线路"),
+        "maintenance": ("maintenance|service interval|repair|repairs|servicing", "维修|保养|维护"),
+        "device": ("device|devices|sensor|sensors|iot|hardware|scanner|scanners|printer|printers", "设备|传感器|硬件|扫码枪|打印机"),
+        "barcode": ("barcode|barcodes|qr code|qr codes|scan|scanning", "条码|条形码|二维码|扫码"),
+        "fuel": ("fuel|petrol|diesel|gas station", "油费|加油|燃油"),
+        # sales and marketing
+        "lead": ("lead|leads|prospect|prospects|opportunity|opportunities|pipeline deal", "线索|商机|潜在客户"),
+        "campaign": ("campaign|campaigns|newsletter|email marketing|marketing", "营销|推广|活动推送|市场活动"),
+        "crm": ("crm|salesforce|hubspot|zoho", "crm|客户管理系统"),
+        "helpdesk_tool": ("zendesk|freshdesk|intercom|jira service|servicenow", "工单系统"),
+        "analytics_tool": ("google analytics|adobe analytics|mixpanel|matomo", "百度统计|友盟"),
+        "referral": ("referral|refer a friend|invite a friend|invite friends|affiliate", "推荐好友|拉新|分销"),
+        "presale": ("pre-order|preorder|pre-sale|presale", "预售"),
+        "group_buy": ("group buy|group buying|group deal|team purchase", "拼团|团购"),
+        "gift_card": ("gift card|gift cards|gift voucher|stored value|wallet balance", "礼品卡|储值卡|余额"),
+        "auction": ("auction|auctions|bidding|bid", "拍卖|竞价|竞拍"),
+        "membership_tier": ("membership tier|membership tiers|membership level|vip|gold member|loyalty tier", "会员等级|vip|等级"),
+        # content and files
+        "article": ("article|articles|blog|blog post|news|news item|announcement|announcements|banner|banners", "文章|新闻|公告|资讯|横幅|轮播图"),
+        "file": ("file|files|attachment|attachments|upload|uploads|document|documents", "文件|附件|上传|文档"),
+        "comment": ("comment|comments|feedback form", "评论|留言"),
+        "signature": ("e-signature|esignature|digital signature|sign electronically|docusign", "电子签名|电子签章|签字"),
+        "backup": ("backup|backups|restore|disaster recovery", "备份|恢复|容灾"),
+        "audit_log": ("audit log|audit trail|activity log|change history", "审计日志|操作日志|操作记录"),
+        "two_factor": ("two-factor|2fa|mfa|multi-factor|one-time code|otp|verification code", "双因素|二次验证|验证码|短信验证"),
+        "privacy": ("gdpr|privacy|consent|data protection|personal data", "隐私|个人信息|数据保护"),
+        "accessibility": ("accessibility|wcag|screen reader", "无障碍"),
+        "performance": ("performance|slow|load time|loading time|speed", "性能|加载慢|卡顿|速度"),
+        "dark_mode": ("dark mode|dark theme", "深色模式|暗黑模式|夜间模式"),
+        # content and reporting
+        "report": ("report|reports|reporting", "报表|报告|统计"),
+        "dashboard": ("dashboard|dashboards", "看板|仪表盘|大屏"),
+        "export": ("export|download|excel|csv|spreadsheet|spreadsheets", "导出|下载|excel|表格"),
+        "pdf": ("pdf", "pdf"),
+        "search": ("search|find|look up|lookup", "搜索|查找|检索|搜"),
+        "filter": ("filter|filters|sort", "筛选|过滤|排序"),
+        "notification": ("notification|notifications|notify|alert|alerts|reminder|reminders|message", "通知|提醒|提示|消息|预警"),
+        "history": ("history|past|previous|historical|back to", "历史|以前|之前|过去"),
+        "status": ("status|tracking|track|where is", "状态|跟踪|追踪|进度"),
+        "photo": ("photo|photos|picture|pictures|image|images", "照片|图片|拍照|图"),
+        "video": ("video|videos", "视频"),
+        "map": ("map|maps|location|gps", "地图|位置|定位"),
+        "calendar": ("calendar|calendars|rota|timetable", "日历|排班|日程"),
+        "appointment": ("appointment|appointments|booking|bookings|book|reservation", "预约|挂号|预订"),
+        "forecast": ("forecast|forecasting|predict|prediction|machine learning|ai|artificial intelligence", "预测|机器学习|人工智能|ai"),
+        "training": ("training|train|workshop session|webinar|onboarding session", "培训|教学|讲解"),
+        "documentation": ("documentation|docs|data dictionary|manual|definition", "文档|说明书|手册|数据字典"),
+        "design": ("design|layout|look and feel|brand|colours|colors|theme|redesign", "设计|改版|风格|界面|ui"),
+        "support": ("support|helpdesk|help desk|service desk|sla", "支持|运维|售后支持"),
+        "migration": ("migrate|migration|move over|import old|data migration", "迁移|导入旧"),
+        "integration": ("integration|integrate|sync|synchronise|synchronize|api|connect|interface", "对接|同步|接口|集成"),
+        "security": ("security|secure|encryption|row-level security|rls", "安全|加密"),
+        "approval": ("approve|approval|approvals|sign off|sign-off", "审核|审批|批准"),
+        "review_rating": ("review|reviews|rating|ratings|stars", "评价|评分|打分|点评"),
+        "recommend": ("recommend|recommendation|recommendations|suggest", "推荐"),
+        "gamification": ("leaderboard|badge|badges|gamification", "排行榜|勋章"),
+        "chat": ("chat|messaging|forum|forums|comment|comments|discussion", "聊天|留言|评论|论坛"),
+        "date": ("date|dates|day|days", "日期|时间|天"),
+        "year": ("year|years|annual", "年"),
+        "week": ("week|weeks", "周|星期"),
+        "month": ("month|months", "月"),
+        "region": ("region|regions|area|city|cities|district", "区域|地区|城市|片区"),
+        "manager": ("manager|managers|supervisor", "经理|主管|店长"),
+        "staff": ("staff|employee|employees|team members|clerk|clerks", "员工|店员|职员|工作人员"),
+        "driver": ("driver|drivers|courier|couriers|rider|riders|delivery person", "司机|骑手|配送员|快递员"),
+        "phone_number": ("phone number|mobile number|cell number", "手机号|电话号码"),
+        "contract": ("contract|contracts", "合同|协议"),
+        "copywriting": ("copywriting|photography|product photos|content writing|marketing campaign", "文案|拍摄|运营|策划"),
+    },
+}
+
+# Words that mark a request as asking for more than what exists.
+ADDITIVE_EN = (
+    "also", "too", "as well", "another", "additional", "extra", "second", "third", "more", "new", "besides",
+    "in addition", "on top", "other than", "not just", "not only", "instead of", "expand", "extend", "beyond",
+    "add", "build", "create", "introduce", "set up",
+)
+ADDITIVE_ZH = ("再", "还要", "另外", "新增", "额外", "多加", "增加", "加一个", "加个", "除了", "也", "扩展", "以外", "新的", "做一个", "做个", "开发", "搞个")
+
+# Words that mark a report on something that should already work (a bug or a question).
+BUG_EN = (
+    "bug", "broken", "error", "fails", "failed", "failing", "crash", "wrong", "missing", "not working", "doesn't",
+    "does not", "isn't", "didn't", "hasn't", "haven't", "wasn't", "aren't", "won't", "cant", "can not", "couldn't",
+    "dont", "doesnt", "isnt", "didnt", "don't see", "can't", "cannot", "stopped", "stuck", "blank", "never arrives",
+    "behind", "too high", "too low", "should be", "supposed to", "i thought", "where do", "where can", "how do",
+    "how does", "is there", "still", "nothing", "gives nothing", "gives no", "gives an error",
+)
+BUG_ZH = (
+    "bug", "报错", "错误", "失败", "不显示", "没显示", "打不开", "进不去", "转圈", "异常", "不对", "闪退", "没有", "没收到",
+    "不了", "不出", "在哪", "哪里", "怎么", "一直", "明明", "看不到", "没更新", "显示", "反馈",
+)
+
+# Negation cues: a phrase after one of these is what the requester does *not* want.
+NEGATION_EN = ("don't need", "do not need", "don't want", "do not want", "no need for", "not need", "not want", "rather than", "we don't need")
+NEGATION_ZH = ("不要", "不需要", "不用", "无需", "不必")
+
+# Everyday business nouns: they help find an item but rarely tell one item or exclusion from another.
+GENERIC = frozenset(
+    "customer user staff manager sales order product store date week month year report region account "
+    "admin history status notification export search filter".split()
+)
+
+# A concept that implies a broader one ("Spanish" is a language; "Alipay" is a way to pay).
+IMPLIES = {
+    **{c: "translation" for c in CONCEPTS["language"] if c.startswith("lang_")},
+    **{c: "currency" for c in ("usd", "gbp", "eur", "cny")},
+    **{c: "environment" for c in ("env_test", "env_dev", "env_prod")},
+    "alipay": "payment_method",
+    "payment_method": "payment",
+    "ios": "native_app",
+    "android": "native_app",
+}
+
+# Everyday English words: a request full of them is not thereby asking for something new. An unknown word
+# from this list weighs little; an unknown rare word ("punchout", "shrinkage") weighs a lot.
+COMMON_EN = frozenset(
+    """
+    able about above across act actually add after afternoon again against ago agree ahead allow almost alone along
+    always amount annoy annoying another answer anybody anymore anyway appear apply arrive ask asking away back bad
+    basically become before begin behind believe below best better big bigger bit break bring broad build busy
+    button buy call calling came care careful carry case cause certain change changed check choose clear clearly
+    click close closed colleague come comes coming common complain confirm confuse correct cost could couple course
+    cover create current currently cut daily deal decide definitely describe detail different difficult direct
+    directly display does done double down drop due during early easier easy else end enough enter entire even ever
+    every everybody everyone exact exactly example expect explain extra fact fail fair fall far fast feel feels
+    figure fill final finally find fine finish first fix fixed follow following forget forward full fully further
+    future gave general get give given glad go goes going gone good great guess half handle happen happened happens
+    happy hard hear heard held help high hold hope hour huge idea immediately important include including inside
+    instead join keep kept kind knew know known large last late later least leave left less likely little live long
+    longer look lose lost lot love low main mainly major make making many matter mean means meet mention middle
+    might mind minute miss moment more morning most move much must near nearly need never next nice night nobody
+    normal normally nothing notice obviously occur often old once open opened original others otherwise outside
+    overall page part particular pass past people perhaps person pick place please plus point possible pretty
+    previous probably proper properly provide pull put quick quickly quite rather reach read ready real reason
+    recent recently remember remove reply request require right run running said same saw say says screen second see
+    seem seems send sense sent separate serious set several short shortly should show showing shown simple simply
+    since single slow small someone something sometimes soon sorry sort sound speak special spend start started stay
+    still stop straight stuck such suddenly suggest suppose sure take taken talk tell thank thing think though
+    thought through time today together told too took total touch tried true try trying turn under understand unless
+    until update updated upon urgent usual usually various wait want wanted way week well went whatever whenever
+    whether while whole wide wish within without wonder work worked worry write wrong yet young customer customers
+    user users client clients people staff team colleague colleagues boss everyone
+    """.split()
+)
+COMMON_ZH = frozenset(
+    """顾客 客户 用户 大家 老板 同事 我们 他们 现在 今天 昨天 明天 时候 一直 总是 感觉 觉得 看看 看到 知道 需要 希望 想要 可以
+    能够 一下 一些 这样 那样 怎么 什么 为什么 问题 情况 东西 地方 事情 方便 麻烦 帮忙 谢谢 尽快 马上 已经 还是 或者 而且 但是 因为
+    所以 如果 然后 之后 以前 上面 下面 里面 页面 按钮 点击 打开 进入 操作 使用 设置 显示 出现 发现 反馈 反映 提示 处理 解决 支持
+    功能 系统 平台 直接 自动 手动 一起 每次 有时 经常 一般 其实 确实 应该 必须 可能 简单 容易""".split()
+)

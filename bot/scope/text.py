@@ -1,0 +1,306 @@
+"""Text analysis for the scope checker: words, Chinese bigrams, concepts, negation and multi-part splitting.
+
+Pure functions, no I/O. English words are lower-cased and stemmed with a small suffix stripper; Chinese
+runs become character bigrams (no dictionary to load, so the first verdict is fast). Concepts from the
+bilingual lexicon are added as extra terms (`#invoice`), which is how 发票 meets "invoice".
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from . import lexicon
+
+_CJK = "\u3400-\u9fff"
+_RUN = re.compile(rf"[a-z0-9][a-z0-9'&+\-]*|[{_CJK}]+")
+_YEAR = re.compile(r"(?<![\d.,])(19[5-9]\d|20\d\d)(?![\d.,])")
+# A count of things ("120 store managers", "3,000 user accounts", "€10,000"), not a time, a percentage or an id.
+_AMOUNT = re.compile(
+    r"(?:[€$£¥]\s?\d[\d,.]*\d"
+    r"|(?<![\w.,-])\d{1,3}(?:,\d{3})+(?![\w.,-])"
+    r"|(?<![\w.,-])\d{2,}(?=\s+(?!(?:minutes?|hours?|days?|weeks?|months?|years?|am|pm|percent|per|of)\b)[a-z]))"
+)
+
+STOP_EN = frozenset(
+    """a an and are as at be been being but by can could do does did doing for from had has have having he her his
+    i if in into is it its it's me my myself no nor not of off on once only or our ours ourselves out over own same
+    she so some such than that that's the their theirs them then there these they this those through to too under
+    until up very was we were what when where which while who whom why will with would you your yours just also
+    please pls thanks thank hi hello dear team guys anyone someone something anything everything all any each
+    every few more most other need needs needed want wants wanted like would'd we'd we'll i'd i'm i've we're they're
+    it's can't don't doesn't isn't aren't won't let lets make made get gets got see sees seen show shows able way
+    now today yesterday tomorrow still already yet again even really actually maybe perhaps quite bit lot lots
+    one two three four five six seven eight nine ten first well sure right thing things stuff kind sort via per
+    should shall must might may go going come coming know think thought look looks looking possible possibly
+    add added adding use used using work works working put set give take keep say said tell ask asked asking
+    help here how about there's where's what's who's okay ok yes etc e.g i.e""".split()
+)
+# Function characters: an unknown bigram with one of them is most likely two words' edges.
+ZH_FUNCTION = frozenset("的了吗呢吧啊呀嘛么着过和与及或是在把被给让就都还很太更最这那我你他她它们个之其要会能可以想请帮一不有没也到从又哪谁怎什时候自己该得地")
+# Particles that never carry meaning in a bigram.
+_ZH_PARTICLES = frozenset("的了吗呢吧啊呀嘛么着过地得哦哈啦")
+_ZH_STOP = frozenset(
+    "的了吗呢吧啊呀嘛么着过和与及或是在把被给让就都还很太更最这那我你他她它们个之其要会能可以想请帮下上里后前时一不有没也"
+)
+_ZH_STOP_BIGRAMS = frozenset(
+    """能不 不能 可以 我们 你们 他们 一下 一个 这个 那个 什么 怎么 是不 不是 时候 已经 现在 麻烦 帮忙 需要 想要 希望 能否
+    是否 有没 有个 一些 这些 那些 如果 或者 还是 因为 所以 但是 可是 然后 之后 以后 之前 自己 大家 他们 有些 有点 好像 应该
+    觉得 感觉 看看 看下 一起 直接 还有 另外 问题 功能 能够 支持 帮我 给我 为什么 的话 就是 还要 再做 一下 能做""".split()
+)
+
+
+# Weight of a word that is part of a concept phrase: the concept carries most of that evidence.
+CONSUMED = 0.5
+
+
+def stem(word: str) -> str:
+    """A small English suffix stripper: enough to join invoice/invoices/invoicing, order/ordered/ordering."""
+    w = word.strip("'")
+    if w.endswith("'s"):
+        w = w[:-2]
+    if len(w) <= 3 or not w.isalpha():
+        return w
+    for suf, rep in (
+        ("ational", "ate"), ("ization", "ize"), ("isation", "ize"), ("ations", "ate"), ("ation", "ate"),
+        ("ments", ""), ("ment", ""), ("ings", ""), ("ing", ""), ("ies", "y"), ("ied", "y"), ("sses", "ss"),
+        ("ness", ""), ("ed", ""), ("ers", "er"), ("es", ""), ("s", ""),
+    ):
+        if w.endswith(suf) and len(w) - len(suf) >= 3:
+            if suf == "s" and w.endswith(("ss", "us", "is")):
+                continue
+            if suf == "es" and not w.endswith(("ses", "xes", "ches", "shes", "zes")):
+                w = w[:-1]
+                break
+            w = w[: -len(suf)] + rep
+            break
+    if len(w) > 5 and w.endswith("e"):
+        w = w[:-1]
+    if len(w) > 4 and w[-1] == w[-2] and w[-1] not in "lsz":
+        w = w[:-1]
+    return w
+
+
+@dataclass(frozen=True)
+class Concept:
+    id: str
+    category: str
+    label: str  # a readable name for explanations ("SMS", "Android")
+
+
+@dataclass
+class _Lexicon:
+    en: dict[tuple[str, ...], list[Concept]] = field(default_factory=dict)
+    en_first: dict[str, int] = field(default_factory=dict)  # first stem -> longest phrase length
+    zh: list[tuple[str, Concept]] = field(default_factory=list)
+    by_id: dict[str, Concept] = field(default_factory=dict)
+
+
+def _label(concept_id: str, en_forms: str, zh_forms: str) -> str:
+    first = (en_forms.split("|")[0] or zh_forms.split("|")[0]).strip()
+    return first.upper() if len(first) <= 3 else first
+
+
+@lru_cache(maxsize=1)
+def _lex() -> _Lexicon:
+    lex = _Lexicon()
+    for category, concepts in lexicon.CONCEPTS.items():
+        for cid, (en_forms, zh_forms) in concepts.items():
+            concept = Concept(cid, category, _label(cid, en_forms, zh_forms))
+            lex.by_id[cid] = concept
+            forms = [f.strip() for f in en_forms.split("|") if f.strip()]
+            forms += [f.strip() for f in zh_forms.split("|") if f.strip() and f.strip().isascii()]
+            for form in forms:
+                key = tuple(stem(w) for w in _RUN.findall(form.lower()))
+                if not key:
+                    continue
+                lex.en.setdefault(key, []).append(concept)
+                lex.en_first[key[0]] = max(lex.en_first.get(key[0], 0), len(key))
+            for form in zh_forms.split("|"):
+                form = form.strip()
+                if form and not form.isascii():
+                    lex.zh.append((form, concept))
+    lex.zh.sort(key=lambda fc: -len(fc[0]))
+    return lex
+
+
+def concept(concept_id: str) -> Concept:
+    return _lex().by_id[concept_id]
+
+
+@dataclass
+class Analysis:
+    """What the checker needs to know about a text."""
+
+    terms: dict[str, float]  # term -> weight in the text (concepts are '#id')
+    negated: set[str]
+    concepts: set[str]
+    years: set[str]
+    amounts: set[str]
+    additive: bool
+    bug: bool
+    cjk_share: float
+
+
+def _has_phrase(text: str, phrases: tuple[str, ...]) -> bool:
+    for p in phrases:
+        if p.isascii():
+            if re.search(rf"(?<![a-z]){re.escape(p)}(?![a-z])", text):
+                return True
+        elif p in text:
+            return True
+    return False
+
+
+# "The search returns nothing": the verb, not a product return.
+_RETURNS_VERB = re.compile(r"\breturn(s|ed|ing)?\b(?=\s+(?:nothing|no\b|none|an? error|empty|zero|0\b|the wrong|wrong|null|blank))")
+
+
+def normalise(text: str) -> str:
+    t = text.lower().replace("’", "'").replace("e-mail", "email")
+    t = _RETURNS_VERB.sub("gives", t)
+    return re.sub(r"\s+", " ", t)
+
+
+@lru_cache(maxsize=2048)
+def analyse(text: str, *, concepts_weight: float = 1.0) -> Analysis:
+    """Analyse a text (cached: callers must not change the result)."""
+    return _analyse(text, concepts_weight)
+
+
+def _analyse(text: str, concepts_weight: float) -> Analysis:
+    t = normalise(text)
+    lex = _lex()
+    terms: dict[str, float] = {}
+    negated: set[str] = set()
+    found: set[str] = set()
+    # Negated stretches: from a cue to the end of its clause (at most a few words).
+    neg_spans: list[tuple[int, int]] = []
+    for cue in lexicon.NEGATION_EN + lexicon.NEGATION_ZH:
+        for m in re.finditer(re.escape(cue), t):
+            end = m.end()
+            stop = re.search(r"[,.;!?，。；！？]| but | just |只|就", t[end:])
+            limit = end + (stop.start() if stop else len(t) - end)
+            neg_spans.append((m.start(), min(limit, end + 40)))
+
+    def is_negated(pos: int) -> bool:
+        return any(a <= pos < b for a, b in neg_spans)
+
+    cjk_chars = 0
+    for m in _RUN.finditer(t):
+        run = m.group()
+        if "\u3400" <= run[0] <= "\u9fff":
+            cjk_chars += len(run)
+            consumed: set[int] = set()
+            for form, c in lex.zh:
+                start = run.find(form)
+                while start >= 0:
+                    consumed.update(range(start, start + len(form) - 1))
+                    key = "#" + c.id
+                    found.add(c.id)
+                    terms[key] = concepts_weight
+                    if is_negated(m.start() + start):
+                        negated.add(key)
+                    start = run.find(form, start + 1)
+            for i in range(len(run) - 1):
+                bg = run[i : i + 2]
+                if bg in _ZH_STOP_BIGRAMS or bg[0] in _ZH_PARTICLES or bg[1] in _ZH_PARTICLES:
+                    continue
+                if bg[0] in _ZH_STOP and bg[1] in _ZH_STOP:
+                    continue
+                terms[bg] = max(terms.get(bg, 0.0), CONSUMED if i in consumed else 1.0)
+                if is_negated(m.start() + i):
+                    negated.add(bg)
+    # English: phrase matching on the stems of every word (stop words included), then content terms.
+    words = [(m.start(), m.group().strip("'-")) for m in _RUN.finditer(t) if not ("\u3400" <= m.group()[0] <= "\u9fff")]
+    stems = [stem(w) for _, w in words]
+    consumed_words: set[int] = set()
+    i = 0
+    while i < len(stems):
+        longest = lex.en_first.get(stems[i], 0)
+        matched = 0
+        for n in range(min(longest, len(stems) - i), 0, -1):
+            for c in lex.en.get(tuple(stems[i : i + n]), ()):
+                key = "#" + c.id
+                found.add(c.id)
+                terms[key] = concepts_weight
+                if is_negated(words[i][0]):
+                    negated.add(key)
+                matched = n
+            if matched:
+                consumed_words.update(range(i, i + n))
+                break
+        i += 1
+    for k, ((pos, w), s) in enumerate(zip(words, stems, strict=True)):
+        parts = [s] if "-" not in w or k in consumed_words else [stem(p) for p in w.split("-") if p]
+        for p in parts:
+            if p in STOP_EN or w in STOP_EN or len(p) < 2 or p.isdigit():
+                continue
+            terms[p] = max(terms.get(p, 0.0), CONSUMED if k in consumed_words else 1.0)
+            if is_negated(pos):
+                negated.add(p)
+    for cid in list(found):
+        parent = lexicon.IMPLIES.get(cid)
+        while parent and parent not in found:
+            found.add(parent)
+            key = "#" + parent
+            terms.setdefault(key, concepts_weight * CONSUMED)
+            if "#" + cid in negated:
+                negated.add(key)
+            parent = lexicon.IMPLIES.get(parent)
+    additive = _has_phrase(t, lexicon.ADDITIVE_EN) or _has_phrase(t, lexicon.ADDITIVE_ZH)
+    bug = _has_phrase(t, lexicon.BUG_EN) or _has_phrase(t, lexicon.BUG_ZH)
+    letters = sum(1 for ch in t if ch.isalpha())
+    return Analysis(
+        terms=terms,
+        negated=negated,
+        concepts=found,
+        years=set(_YEAR.findall(t)),
+        amounts=set(_AMOUNT.findall(t)),
+        additive=additive,
+        bug=bug,
+        cjk_share=cjk_chars / letters if letters else 0.0,
+    )
+
+
+# --- multi-part requests ----------------------------------------------------------------------
+
+_ENUM = re.compile(r"(?:^|(?<=[\s:：;；,，.。!?！？]))[(（]?\d{1,2}\s?[.)）、](?!\d)\s*|(?:^|(?<=\s))[①②③④⑤]\s*")
+_JOINERS = re.compile(
+    r"(?<=[.!?。！？;；])\s*(?=(?:and|also|plus|besides|另外|此外|还有|再就是|顺便)\b)"
+    r"|,\s*and\s+(?=(?:can|could|would|will|please|also|we|i)\b)"
+    r"|\s+and also\s+"
+    r"|[;；]"
+    r"|[，,。.]\s*(?=另外|此外|还有|顺便|再就是)",
+    re.IGNORECASE,
+)
+_LEADIN = re.compile(r"^\s*(?:two|three|a few|several|some)\s+(?:things|questions|requests|points|issues)\s*[:：]\s*|^\s*[两二三几]个(?:问题|事情|需求|事)[:：]\s*", re.IGNORECASE)
+
+
+MAX_PARTS = 12
+
+
+def split_parts(text: str) -> list[str]:
+    """Split a request into its parts: '1. … 2. …', '…; …', '… and also …', '…. Also …', '另外…'."""
+    body = _LEADIN.sub("", text.strip())
+    pieces: list[str] = []
+    enum_hits = list(_ENUM.finditer(body))
+    if len(enum_hits) >= 2:
+        cuts = [m.start() for m in enum_hits] + [len(body)]
+        head = body[: cuts[0]]
+        if head.strip():
+            pieces.append(head)
+        pieces.extend(body[a:b] for a, b in itertools.pairwise(cuts))
+        pieces = [_ENUM.sub("", p, count=1) if i or not head.strip() else p for i, p in enumerate(pieces)]
+    else:
+        pieces = [body]
+    out: list[str] = []
+    for p in pieces:
+        out.extend(s for s in _JOINERS.split(p) if s)
+    cleaned = [re.sub(r"^\s*(?:and|plus)\b[\s,，:：]*", "", s, flags=re.IGNORECASE).strip(" ,，") for s in out]
+    parts = [c for c in cleaned if len(c) >= 4]
+    if len(parts) > MAX_PARTS:  # a wall of text: judge its last stretch as one part
+        parts = [*parts[: MAX_PARTS - 1], " ".join(parts[MAX_PARTS - 1 :])]
+    return parts

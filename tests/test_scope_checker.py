@@ -1,0 +1,193 @@
+"""The default scope checker on small scopes of its own: bugs on items, extensions, exclusion traps, multi-part,
+Chinese, cross-language, the "not sure" path, the explanation, and determinism."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from bot.domain import Example, Language, Scope, ScopeItem, VerdictKind
+from bot.scope import default_checker
+from bot.scope.judge import ScopeJudge
+from bot.scope.text import split_parts
+
+IN, OUT, NEW = VerdictKind.IN_SCOPE, VerdictKind.OUT_OF_SCOPE, VerdictKind.UNLISTED
+
+GYM = Scope(
+    project="gym-booking",
+    name="Riverside Gym class booking website",
+    language=Language.EN,
+    goals=("Members book fitness classes online",),
+    in_scope=(
+        ScopeItem("classes", "Class timetable and online class booking", "Members book a place in a class; waiting list when full."),
+        ScopeItem("members", "Member accounts with e-mail login", "Password reset by e-mail; members see their bookings."),
+        ScopeItem("reminders", "Class reminders by e-mail", "Sent 2 hours before the class. E-mail only."),
+        ScopeItem("invoices", "Monthly membership invoices as PDF", "Members download invoices of the last 12 months."),
+        ScopeItem("staff", "Staff view of attendance", "Trainers mark who attended; export attendance as CSV."),
+        ScopeItem("languages", "Website in English and French"),
+    ),
+    out_of_scope=(
+        ScopeItem("apps", "Native iOS and Android apps"),
+        ScopeItem("payments", "Online card payment or PayPal", "Members keep paying by direct debit at the front desk."),
+        ScopeItem("nutrition", "Nutrition plans and diet tracking"),
+        ScopeItem("langs", "Website languages other than English and French"),
+    ),
+)
+
+SHOP = Scope(
+    project="tea-shop",
+    name="清茶坊网上商城",
+    language=Language.ZH,
+    goals=("上线网上商城",),
+    in_scope=(
+        ScopeItem("catalog", "商品分类与搜索", "按茶类和产地筛选；商品详情页含多图。"),
+        ScopeItem("orders", "订单列表与物流跟踪", "显示快递单号和物流状态。"),
+        ScopeItem("invoice", "电子发票申请", "下单后可申请增值税电子发票。"),
+        ScopeItem("login", "手机号验证码登录"),
+    ),
+    out_of_scope=(
+        ScopeItem("live", "直播带货"),
+        ScopeItem("erp", "对接金蝶、用友等ERP系统"),
+    ),
+)
+
+
+@pytest.fixture(scope="module")
+def judge() -> ScopeJudge:
+    return ScopeJudge()
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "item"),
+    [
+        # bugs, questions and small fixes on a listed item
+        ("The waiting list doesn't work: a member got a place in a full class.", IN, "classes"),
+        ("Members can't download their invoices from March, the PDF is empty.", IN, "invoices"),
+        ("The password reset e-mail never arrives.", IN, "members"),
+        ("How do trainers export the attendance list as CSV?", IN, "staff"),
+        # extensions of a listed item: a new channel, time range or language
+        ("Could the class reminders also go out by SMS?", NEW, None),
+        ("Can members download invoices from 2019 onwards too?", NEW, None),
+        # exclusions, including one phrased around an in-scope feature
+        ("Could the class timetable also be in an iPhone app?", OUT, "apps"),
+        ("We'd like members to pay for a class online by credit card when they book.", OUT, "payments"),
+        ("Members want a diet tracker with meal plans.", OUT, "nutrition"),
+        ("Our Spanish members would like the website in Spanish.", OUT, "langs"),
+        # new work nobody listed
+        ("Can we add a referral programme where members earn a free month for bringing a friend?", NEW, None),
+    ],
+)
+def test_english_verdicts(judge: ScopeJudge, text: str, kind: VerdictKind, item: str | None) -> None:
+    v = judge.check(GYM, text)
+    assert (v.verdict, v.item_id) == (kind, item), v
+
+
+def test_negated_exclusion_word_is_not_an_exclusion(judge: ScopeJudge) -> None:
+    v = judge.check(GYM, "We don't need an iPhone app: members just want to book a class and join the waiting list from the browser.")
+    assert v.verdict is IN and v.item_id == "classes"
+
+
+def test_extension_names_what_is_extra(judge: ScopeJudge) -> None:
+    v = judge.check(GYM, "Could the class reminders also go out by SMS?")
+    assert v.verdict is NEW
+    assert any(e.startswith("SMS") and "email" in e for e in v.extras), v.extras
+    assert v.clause.startswith("Class reminders by e-mail")
+
+
+def test_clause_quotes_title_and_deciding_note_sentence(judge: ScopeJudge) -> None:
+    v = judge.check(GYM, "Members can't download their invoices from March, the PDF is empty.")
+    assert v.clause == "Monthly membership invoices as PDF: Members download invoices of the last 12 months."
+
+
+def test_multi_part_riskiest_part_decides_and_parts_are_listed(judge: ScopeJudge) -> None:
+    v = judge.check(GYM, "Two things: 1. the waiting list is broken; 2. can we get a diet tracker with meal plans?")
+    assert v.verdict is OUT and v.item_id == "nutrition"
+    assert [(p.verdict, p.item_id) for p in v.parts] == [(IN, "classes"), (OUT, "nutrition")]
+
+
+def test_split_parts() -> None:
+    assert split_parts("两个问题：1. 搜索很慢；2. 想加直播") == ["搜索很慢", "想加直播"]
+    assert split_parts("The export is broken. Also, could we get SMS reminders?") == [
+        "The export is broken.",
+        "Also, could we get SMS reminders?",
+    ]
+    assert split_parts("Just one question about the invoices.") == ["Just one question about the invoices."]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "item"),
+    [
+        ("搜索“龙井”什么都搜不出来，可商品明明已经上架了。", IN, "catalog"),
+        ("物流状态一直不更新，顾客说已经收到货了。", IN, "orders"),
+        ("能不能加个直播功能，边播边卖？", OUT, "live"),
+        ("订单能不能自动同步到金蝶？", OUT, "erp"),
+        ("想做一个积分兑换商城。", NEW, None),
+    ],
+)
+def test_chinese_verdicts(judge: ScopeJudge, text: str, kind: VerdictKind, item: str | None) -> None:
+    v = judge.check(SHOP, text)
+    assert (v.verdict, v.item_id) == (kind, item), v
+
+
+def test_cross_language_both_ways(judge: ScopeJudge) -> None:
+    # A Chinese request on an English project, and an English request on a Chinese project.
+    v = judge.check(GYM, "会员找不到下载发票的地方。")
+    assert (v.verdict, v.item_id) == (IN, "invoices")
+    v = judge.check(GYM, "能不能用信用卡在线付款？")
+    assert (v.verdict, v.item_id) == (OUT, "payments")
+    v = judge.check(SHOP, "Can customers ask for an electronic invoice after they order?")
+    assert (v.verdict, v.item_id) == (IN, "invoice")
+
+
+def test_weak_evidence_is_unlisted_not_a_guess(judge: ScopeJudge) -> None:
+    v = judge.check(GYM, "Something about the thing we talked about on Tuesday.")
+    assert v.verdict is NEW and v.item_id is None
+    v = judge.check(GYM, "")
+    assert v.verdict is NEW
+
+
+def test_examples_decide_similar_requests(judge: ScopeJudge) -> None:
+    text = "Members want to bring a friend to a class for free once a month."
+    similar = "Could a member bring a friend along to one class a month for free?"
+    assert judge.check(GYM, similar).verdict is not IN
+    learned = Scope(**{**GYM.__dict__, "examples": (Example(text, IN, "classes"),)})
+    v = judge.check(learned, similar)
+    assert (v.verdict, v.item_id) == (IN, "classes")
+    assert "corrected" in v.explanation
+    # ...and the other way: a PM marks as new work what looked like an item.
+    looked_in = "Can trainers see a member's injury notes before class?"
+    if judge.check(GYM, looked_in).verdict is IN:
+        learned = Scope(**{**GYM.__dict__, "examples": (Example(looked_in, NEW, None),)})
+        v = judge.check(learned, "Could trainers see the injury notes of a member before the class?")
+        assert (v.verdict, v.item_id) == (NEW, None)
+    # An unrelated request is not pulled along by the example.
+    assert judge.check(learned, "Members want a diet tracker with meal plans.").verdict is OUT
+
+
+def test_deterministic_and_default(judge: ScopeJudge) -> None:
+    assert isinstance(default_checker(), ScopeJudge)
+    text = "Could the class reminders also go out by SMS? And the export is broken."
+    assert judge.check(GYM, text) == ScopeJudge().check(GYM, text)
+
+
+def test_fast_on_a_large_scope(judge: ScopeJudge) -> None:
+    items = tuple(ScopeItem(f"i{n}", f"Feature {n} report export for team {n}", f"Note about module {n}.") for n in range(1000))
+    big = Scope("big", "Big", Language.EN, (), items, GYM.out_of_scope)
+    judge.check(big, "warm up")
+    start = time.perf_counter()
+    for _ in range(20):
+        judge.check(big, "The report export of feature 512 is broken")
+    assert (time.perf_counter() - start) / 20 < 0.05
+
+
+@pytest.mark.parametrize("text", ["", "   ", "???", "🙂🙂", "1. 2. 3.", "x" * 4000, "中" * 4000])
+def test_odd_input_is_unlisted_not_an_error(judge: ScopeJudge, text: str) -> None:
+    v = judge.check(GYM, text)
+    assert v.verdict is NEW and v.item_id is None
+
+
+def test_a_wall_of_parts_is_capped(judge: ScopeJudge) -> None:
+    text = " ".join(f"{n}. the waiting list is broken for class {n}." for n in range(1, 40))
+    v = judge.check(GYM, text)
+    assert 1 < len(v.parts) <= 12
