@@ -55,6 +55,18 @@ def enabled(settings: Settings) -> bool:
     return True
 
 
+class _TokenFromEnvironmentNote(logging.Filter):
+    """Drop bolt's start-up note that `token` is unused: bolt reads SLACK_BOT_TOKEN from the environment
+    even when given a client (ours carries that same token and the SLACK_API_URL), and says so on every start."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("As you gave `client` as well")
+
+
+BOLT_LOG = logging.getLogger("intake.slack.bolt")
+BOLT_LOG.addFilter(_TokenFromEnvironmentNote())
+
+
 def build_bolt(settings: Settings) -> AsyncApp:
     """The bolt app. Listeners run inline (`process_before_response`): each acks first and hands slow
     work to a task, so the HTTP answer leaves as soon as the ack is made."""
@@ -68,7 +80,7 @@ def build_bolt(settings: Settings) -> AsyncApp:
         signing_secret=settings.slack_signing_secret or "",
         request_verification_enabled=bool(settings.slack_signing_secret),
         process_before_response=True,
-        logger=logging.getLogger("intake.slack.bolt"),
+        logger=BOLT_LOG,
     )
 
 
