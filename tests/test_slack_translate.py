@@ -191,3 +191,11 @@ def test_modal_titles_are_cut_to_24_characters() -> None:
     rec = record(ref="VERYLONGPREF-123456")
     view = bk.ask_modal(rec, metadata={"ref": rec.ref}).to_dict()
     assert len(view["title"]["text"]) <= 24 and view["title"]["text"].endswith("…")
+
+
+def test_home_view_stays_within_a_hundred_blocks() -> None:
+    queue = [record(ref=f"ACME-{i}") for i in range(80)]
+    mine = [record(ref=f"ACME-{i}", text="t" * 300) for i in range(200)]
+    view = bk.home_view(queue=queue, mine=mine, is_pm=True).to_dict()
+    assert len(view["blocks"]) <= bk.MAX_VIEW_BLOCKS
+    assert "More requests are waiting" in str(view["blocks"])
