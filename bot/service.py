@@ -286,6 +286,28 @@ class IntakeService:
 
         return await self._decide(ref, actor, "approve", apply)
 
+    async def authorize_decision(self, ref: str, *, actor: Actor, what: str) -> RequestRecord:
+        """Check, before showing a decision form, that `actor` may decide on `ref` now.
+
+        A refused attempt by a non-PM is recorded, as for the decision itself. Raises `PermissionDenied`,
+        `AlreadyDecided` or `IllegalMove`; returns the request when the form may be shown.
+        """
+        now = self.clock.now()
+        denied: IntakeError | None = None
+        async with self.store.transaction() as tx:
+            rec = await self._get(tx, ref)
+            project = await self._project(tx, rec.project)
+            if not project.is_pm(actor):
+                await self._record_denied(tx, rec, actor, what, now)
+                denied = PermissionDenied(
+                    f"Only the PMs of {project.name} can decide on {rec.ref}. Your attempt has been recorded."
+                )
+            else:
+                _check_decidable(rec)
+        if denied:
+            raise denied
+        return rec
+
     async def decline_form_defaults(self, ref: str, *, actor: Actor | None = None) -> DeclineForm:
         """Return the decline form pre-filled from the verdict and the project's language."""
         async with self.store.transaction() as tx:

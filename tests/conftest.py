@@ -22,6 +22,8 @@ from tests.support.databases import (
     skip_or_fail,
 )
 
+pytest_plugins = ["tests.support.slack_harness"]
+
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 

@@ -342,18 +342,20 @@ def chat(ctx: click.Context, slug: str | None, as_who: str | None) -> None:
 @cli.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--port", default=3000, show_default=True, type=int, help="Port to listen on.")
+@click.option("--socket-mode", is_flag=True, help="Take Slack's requests over Socket Mode (needs SLACK_APP_TOKEN).")
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int) -> None:
+def serve(ctx: click.Context, host: str, port: int, socket_mode: bool) -> None:
     """Run the server for Slack and Teams (migrations are applied on start)."""
     from adapters.web.serve import serve as serve_app
 
-    run(serve_app(settings_from(ctx), host=host, port=port))
+    run(serve_app(settings_from(ctx), host=host, port=port, socket_mode=socket_mode))
 
 
 def _register_area_commands() -> None:
     """Commands of each outside world live in their own module; they use the helpers above."""
     from adapters.cli.letter import digest, letter, request_outcome
     from adapters.cli.scope import scope
+    from adapters.cli.slack import slack
     from adapters.cli.teams import teams
 
     cli.add_command(letter)
@@ -361,6 +363,7 @@ def _register_area_commands() -> None:
     request.add_command(request_outcome)
     cli.add_command(teams)
     cli.add_command(scope)
+    cli.add_command(slack)
 
 
 _register_area_commands()

@@ -5,18 +5,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from typing import Any
 
 from aiohttp import web
 
 from adapters.logsetup import configure as configure_logging
-from adapters.settings import Settings
+from adapters.settings import ConfigError, Settings
 
 from .app import ENABLED, create_app
 
 log = logging.getLogger("intake.serve")
 
 
-async def serve(settings: Settings, *, host: str, port: int, announce: bool = True) -> None:
+async def serve(settings: Settings, *, host: str, port: int, announce: bool = True, socket_mode: bool = False) -> None:
     """Serve until SIGTERM/SIGINT: stop taking requests, finish in-flight handlers and the outbox row
     being delivered, close the database."""
     configure_logging(settings.log_format, settings.log_level)
@@ -25,6 +26,13 @@ async def serve(settings: Settings, *, host: str, port: int, announce: bool = Tr
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()
+    socket_handler = None
+    if socket_mode:
+        try:
+            socket_handler = await _start_socket_mode(app)
+        except BaseException:
+            await runner.cleanup()
+            raise
     if announce:
         enabled = app[ENABLED]
         on = ", ".join(enabled) if enabled else "none (set SLACK_* or MICROSOFT_APP_ID; see the README)"
@@ -37,4 +45,16 @@ async def serve(settings: Settings, *, host: str, port: int, announce: bool = Tr
         await stop.wait()
     finally:
         log.info("shutting down")
+        if socket_handler is not None:
+            await socket_handler.close_async()
         await runner.cleanup()
+
+
+async def _start_socket_mode(app: web.Application) -> Any:
+    if "slack" not in app[ENABLED]:
+        raise ConfigError("--socket-mode needs Slack: set SLACK_BOT_TOKEN and SLACK_APP_TOKEN.")
+    from adapters.slack.platform import start_socket_mode
+
+    handler = await start_socket_mode(app)
+    print("Slack: connected over Socket Mode", flush=True)
+    return handler

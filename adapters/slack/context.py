@@ -1,0 +1,142 @@
+"""The Slack side's resources, held on the aiohttp app (never in module globals): the bolt app, the Web API
+client, the background tasks started after an ack, and a short-lived cache of who users are.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from adapters.settings import Settings
+from adapters.web.app import RUNTIME, wake_dispatcher
+from bot.domain import Actor, Notice
+from bot.service import IntakeService
+from store.repo import SqlStore
+
+from .translate import actor_from_user
+
+log = logging.getLogger("intake.slack")
+
+USER_CACHE_SECONDS = 300.0
+# What a Web API call can raise when Slack refuses, fails or cannot be reached.
+SLACK_FAILURES = (SlackClientError, aiohttp.ClientError, OSError, TimeoutError)
+
+
+@dataclass
+class SlackContext:
+    app: web.Application
+    settings: Settings
+    bolt: AsyncApp
+    client: AsyncWebClient
+    tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+    users: dict[str, tuple[float, Actor]] = field(default_factory=dict)
+
+    @property
+    def service(self) -> IntakeService:
+        return self.app[RUNTIME].service
+
+    @property
+    def store(self) -> SqlStore:
+        return self.app[RUNTIME].store
+
+    # --- background work after the ack ---------------------------------------------------------
+
+    def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str = "slack") -> asyncio.Task[Any]:
+        """Run slow work after Slack has its acknowledgement; errors are logged, never lost silently."""
+        task = asyncio.create_task(coro, name=name)
+        self.tasks.add(task)
+        task.add_done_callback(self._done)
+        return task
+
+    def _done(self, task: asyncio.Task[Any]) -> None:
+        self.tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("slack: background work %s failed", task.get_name(), exc_info=task.exception())
+
+    async def settle(self) -> None:
+        """Wait until every background task (and any task they started) has finished."""
+        while self.tasks:
+            await asyncio.gather(*list(self.tasks), return_exceptions=True)
+
+    async def shutdown(self, app: web.Application) -> None:
+        try:
+            await asyncio.wait_for(self.settle(), timeout=10)
+        except TimeoutError:
+            for task in list(self.tasks):
+                task.cancel()
+
+    def wake(self) -> None:
+        wake_dispatcher(self.app)
+
+    # --- people ---------------------------------------------------------------------------------
+
+    async def actor(self, user_id: str) -> Actor:
+        """Who a Slack user is, with their profile e-mail (so e-mail PMs in the project file match)."""
+        now = time.monotonic()
+        hit = self.users.get(user_id)
+        if hit and now - hit[0] < USER_CACHE_SECONDS:
+            return hit[1]
+        try:
+            resp = await self.client.users_info(user=user_id)
+            actor = actor_from_user(user_id, resp.get("user"))
+        except SLACK_FAILURES as exc:
+            log.warning("slack: users.info for %s failed (%s); deciding on the user id alone", user_id, exc)
+            return actor_from_user(user_id)
+        self.users[user_id] = (now, actor)
+        return actor
+
+    # --- talking back ---------------------------------------------------------------------------
+
+    async def respond(self, response_url: str, *, text: str, blocks: Any = None) -> None:
+        """Answer a slash command privately through its response_url."""
+        try:
+            resp = await AsyncWebhookClient(response_url, timeout=10).send(
+                text=text, blocks=blocks, response_type="ephemeral"
+            )
+            if resp.status_code >= 300:
+                log.warning("slack: response_url answered %s: %s", resp.status_code, resp.body)
+        except (OSError, TimeoutError) as exc:
+            log.warning("slack: could not answer through response_url: %s", exc)
+
+    async def tell(self, user_id: str, text: str, *, channel: str | None = None, blocks: Any = None) -> None:
+        """Tell one person something only they see: an ephemeral message in `channel`, else a DM."""
+        try:
+            if channel and not channel.startswith("D"):
+                await self.client.chat_postEphemeral(channel=channel, user=user_id, text=text, blocks=blocks)
+                return
+        except SlackApiError as exc:
+            log.info(
+                "slack: ephemeral message in %s failed (%s); sending a DM instead", channel, exc.response.get("error")
+            )
+        try:
+            dm = await self.open_dm(user_id)
+            await self.client.chat_postMessage(channel=dm, text=text, blocks=blocks)
+        except SLACK_FAILURES as exc:
+            log.error("slack: could not tell %s: %s", user_id, exc)
+
+    async def open_dm(self, user_id: str) -> str:
+        resp = await self.client.conversations_open(users=user_id)
+        return str(resp["channel"]["id"])
+
+    async def queue(self, notice: Notice) -> None:
+        """Queue a notice of the Slack adapter's own (e.g. refreshing the letter DM) through the outbox."""
+        async with self.store.transaction() as tx:
+            await tx.add_notice(notice, available_at=self.service.clock.now())
+        self.wake()
+
+    def can_send_email(self) -> bool:
+        """Whether the letter DM offers "Send email": this server sends mail (SMTP_URL is set)."""
+        from adapters.email.platform import email_for
+
+        return email_for(self.app) is not None

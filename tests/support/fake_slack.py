@@ -1,0 +1,244 @@
+"""A local fake of the Slack Web API, speaking its wire format on a free loopback port.
+
+It records every call (method and arguments), answers like Slack does, serves `response_url` posts and
+file uploads, and can be told to fail or rate-limit a method. Point the bot at it with
+`SLACK_API_URL=fake.api_url`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+
+BOT_USER = "U0BOT"
+
+
+@dataclass
+class Call:
+    method: str
+    args: dict[str, Any]
+    token: str | None = None
+
+
+@dataclass
+class Failure:
+    status: int
+    error: str
+    retry_after: int | None
+    times: int
+
+
+@dataclass
+class FakeSlack:
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    calls: list[Call] = field(default_factory=list)
+    responses: list[dict[str, Any]] = field(default_factory=list)  # posts to response_url
+    uploads: dict[str, bytes] = field(default_factory=dict)
+    failures: dict[str, list[Failure]] = field(default_factory=dict)
+    base: str = ""
+    delay: float = 0.0  # seconds every Web API call takes (a slow Slack)
+    _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
+    socket_acks: list[dict[str, Any]] = field(default_factory=list)  # Socket Mode envelopes acknowledged
+    _ws: web.WebSocketResponse | None = None
+    _runner: web.AppRunner | None = None
+
+    # --- lifecycle ------------------------------------------------------------------------------
+
+    async def start(self) -> FakeSlack:
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_post("/response/{key}", self._response_url)
+        app.router.add_post("/upload/{file_id}", self._upload)
+        app.router.add_get("/socket", self._socket)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.base = f"http://127.0.0.1:{port}"
+        return self
+
+    async def close(self) -> None:
+        if self._runner:
+            await self._runner.cleanup()
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.base}/api/"
+
+    def response_url(self, key: str = "cmd") -> str:
+        return f"{self.base}/response/{key}"
+
+    # --- test controls --------------------------------------------------------------------------
+
+    def add_user(self, user_id: str, *, name: str, email: str | None = None) -> None:
+        profile: dict[str, Any] = {"real_name": name, "display_name": name}
+        if email:
+            profile["email"] = email
+        self.users[user_id] = {
+            "id": user_id,
+            "name": name.lower().replace(" ", "."),
+            "real_name": name,
+            "profile": profile,
+        }
+
+    def fail(self, method: str, *, status: int = 200, error: str = "internal_error", times: int = 1) -> None:
+        """Make the next `times` calls of `method` fail (HTTP `status`, Slack `error`)."""
+        self.failures.setdefault(method, []).append(Failure(status, error, None, times))
+
+    def rate_limit(self, method: str, *, retry_after: int = 1, times: int = 1) -> None:
+        self.failures.setdefault(method, []).append(Failure(429, "ratelimited", retry_after, times))
+
+    def calls_to(self, method: str) -> list[dict[str, Any]]:
+        return [c.args for c in self.calls if c.method == method]
+
+    def methods(self) -> list[str]:
+        return [c.method for c in self.calls]
+
+    def clear(self) -> None:
+        self.calls.clear()
+        self.responses.clear()
+
+    # --- handlers -------------------------------------------------------------------------------
+
+    async def _args(self, request: web.Request) -> dict[str, Any]:
+        raw = await request.read()
+        args: dict[str, Any] = dict(request.query)  # the SDK sends some methods' arguments as query parameters
+        if request.content_type == "application/json":
+            args.update(json.loads(raw or b"{}"))
+        elif raw:
+            args.update(parse_qsl(raw.decode()))
+        for k in ("blocks", "view", "files"):
+            if isinstance(args.get(k), str):
+                try:
+                    args[k] = json.loads(args[k])
+                except ValueError:
+                    pass
+        return args
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        args = await self._args(request)
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        auth = request.headers.get("Authorization", "")
+        self.calls.append(Call(method, args, auth.removeprefix("Bearer ") or None))
+        queued = self.failures.get(method)
+        if queued:
+            f = queued[0]
+            f.times -= 1
+            if f.times <= 0:
+                queued.pop(0)
+            headers = {"Retry-After": str(f.retry_after)} if f.retry_after is not None else {}
+            return web.json_response({"ok": False, "error": f.error}, status=f.status, headers=headers)
+        if not (
+            auth.startswith("Bearer xox") or (method == "apps.connections.open" and auth.startswith("Bearer xapp-"))
+        ):
+            return web.json_response({"ok": False, "error": "not_authed"})
+        answer = getattr(self, "_m_" + method.replace(".", "_"), None)
+        if answer is None:
+            return web.json_response({"ok": False, "error": "unknown_method"}, status=404)
+        return web.json_response({"ok": True, **answer(args)})
+
+    async def _response_url(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.responses.append({"key": request.match_info["key"], **body})
+        return web.Response(text="ok")
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        self.uploads[request.match_info["file_id"]] = await request.read()
+        return web.Response(text="OK - 0")
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self._ws = ws
+        await ws.send_json({"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A0INTAKE"}})
+        async for msg in ws:
+            if msg.type == web.WSMsgType.TEXT:
+                self.socket_acks.append(json.loads(msg.data))
+        return ws
+
+    async def send_envelope(self, envelope: dict[str, Any]) -> None:
+        """Push a Socket Mode envelope to the connected app, as Slack does."""
+        assert self._ws is not None, "no Socket Mode connection"
+        await self._ws.send_json(envelope)
+
+    @property
+    def socket_connected(self) -> bool:
+        return self._ws is not None and not self._ws.closed
+
+    def _next_ts(self) -> str:
+        return f"1700000000.{next(self._ts):06d}"
+
+    # --- method answers -------------------------------------------------------------------------
+
+    def _m_apps_connections_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"url": self.base.replace("http://", "ws://") + "/socket"}
+
+    def _m_auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "url": "https://acme.example.slack.com/",
+            "team": "Acme",
+            "user": "intake",
+            "team_id": "T0ACME",
+            "user_id": BOT_USER,
+            "bot_id": "B0BOT",
+        }
+
+    def _m_chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
+        ts = self._next_ts()
+        return {"channel": args.get("channel"), "ts": ts, "message": {"text": args.get("text"), "ts": ts}}
+
+    def _m_chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"message_ts": self._next_ts()}
+
+    def _m_chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"channel": args.get("channel"), "ts": args.get("ts"), "text": args.get("text")}
+
+    def _m_chat_getPermalink(self, args: dict[str, Any]) -> dict[str, Any]:
+        ts = str(args.get("message_ts", "")).replace(".", "")
+        return {
+            "channel": args.get("channel"),
+            "permalink": f"https://acme.example.slack.com/archives/{args.get('channel')}/p{ts}",
+        }
+
+    def _view(self, args: dict[str, Any]) -> dict[str, Any]:
+        view = args.get("view") or {}
+        if isinstance(view, str):
+            view = json.loads(view)
+        return {"view": {**view, "id": f"V{len(self.calls):04d}", "hash": "h1"}}
+
+    def _m_views_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        return self._view(args)
+
+    def _m_views_update(self, args: dict[str, Any]) -> dict[str, Any]:
+        return self._view(args)
+
+    def _m_views_publish(self, args: dict[str, Any]) -> dict[str, Any]:
+        return self._view(args)
+
+    def _m_conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        users = str(args.get("users", ""))
+        return {"channel": {"id": "D" + users.lstrip("UW")}}
+
+    def _m_users_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        uid = str(args.get("user"))
+        user = self.users.get(uid, {"id": uid, "name": uid.lower(), "profile": {"real_name": uid}})
+        return {"user": user}
+
+    def _m_files_getUploadURLExternal(self, args: dict[str, Any]) -> dict[str, Any]:
+        file_id = f"F{len(self.uploads) + len(self.calls):05d}"
+        return {"upload_url": f"{self.base}/upload/{file_id}", "file_id": file_id}
+
+    def _m_files_completeUploadExternal(self, args: dict[str, Any]) -> dict[str, Any]:
+        files = args.get("files") or []
+        if isinstance(files, str):
+            files = json.loads(files)
+        return {"files": [{"id": f["id"], "title": f.get("title", "")} for f in files]}

@@ -1,0 +1,85 @@
+"""Step 7: `/scope`, `/requests` and App Home; Events API retries are handled once."""
+
+from __future__ import annotations
+
+import json
+
+from tests.support.slack_harness import MEMBER_ID, OTHER_ID, PM_ID, SlackHarness, payload
+
+IOS = "Please build native iOS and Android apps for the portal"
+IN_SCOPE = "Customers should be able to filter the order history by date"
+
+
+async def test_scope_is_shown_to_the_asker_only(slack: SlackHarness) -> None:
+    resp = await slack.command("/scope", "", user=OTHER_ID)
+    assert resp.status == 200
+    await slack.settle()
+    answer = slack.fake.responses[-1]
+    assert answer["response_type"] == "ephemeral"
+    text = json.dumps(answer["blocks"], ensure_ascii=False)
+    for part in ("Goals", "In scope", "Not in scope", "Milestones", "Native iOS and Android apps", "2027-03-31"):
+        assert part in text
+    assert slack.posted() == []
+
+
+async def test_requests_lists_the_open_ones(slack: SlackHarness) -> None:
+    await slack.command("/request", IOS)
+    await slack.command("/request", IN_SCOPE)
+    await slack.settle()
+    await slack.click("approve_request", "ACME-2", user=PM_ID)
+    await slack.settle()
+    await slack.command("/requests", "")
+    await slack.settle()
+    text = json.dumps(slack.fake.responses[-1]["blocks"], ensure_ascii=False)
+    assert "ACME-1" in text and "ACME-2" not in text
+
+
+async def test_app_home_shows_a_pm_the_queue_with_buttons_and_everyone_their_own(slack: SlackHarness) -> None:
+    await slack.command("/request", IOS, user=MEMBER_ID)
+    await slack.command("/request", IN_SCOPE, user=OTHER_ID)
+    await slack.settle()
+    resp = await slack.event(payload("app_home_opened.json"))
+    assert resp.status == 200
+    await slack.settle()
+    home = slack.fake.calls_to("views.publish")[-1]
+    assert home["user_id"] == PM_ID and home["view"]["type"] == "home"
+    blocks = home["view"]["blocks"]
+    actions = [b for b in blocks if b["type"] == "actions"]
+    assert [b["block_id"] for b in actions] == ["decide:ACME-1", "decide:ACME-2"]
+    assert [e["text"]["text"] for e in actions[0]["elements"]] == ["Approve", "Decline", "Ask for details"]
+
+    event = payload("app_home_opened.json")
+    event["event"]["user"] = MEMBER_ID
+    event["event_id"] = "Ev0HOME0002"
+    await slack.event(event)
+    await slack.settle()
+    mine = slack.fake.calls_to("views.publish")[-1]
+    assert mine["user_id"] == MEMBER_ID
+    text = json.dumps(mine["view"]["blocks"], ensure_ascii=False)
+    assert "Your requests (1)" in text and "ACME-1" in text and "ACME-2" not in text
+    assert not [b for b in mine["view"]["blocks"] if b["type"] == "actions"]
+
+
+async def test_event_retries_are_handled_once(slack: SlackHarness) -> None:
+    event = payload("app_home_opened.json")
+    for retry in (None, 1, 2):
+        resp = await slack.event(event, retry=retry)
+        assert resp.status == 200
+    await slack.settle()
+    assert len(slack.fake.calls_to("views.publish")) == 1
+
+
+async def test_the_messages_tab_does_not_publish_home(slack: SlackHarness) -> None:
+    event = payload("app_home_opened.json")
+    event["event"]["tab"] = "messages"
+    await slack.event(event)
+    await slack.settle()
+    assert slack.fake.calls_to("views.publish") == []
+
+
+async def test_url_verification_is_answered(slack: SlackHarness) -> None:
+    resp = await slack.event(
+        {"type": "url_verification", "token": "x", "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"}
+    )
+    assert resp.status == 200
+    assert (await resp.json())["challenge"].startswith("3eZbrw")
