@@ -20,8 +20,14 @@ GYM = Scope(
     language=Language.EN,
     goals=("Members book fitness classes online",),
     in_scope=(
-        ScopeItem("classes", "Class timetable and online class booking", "Members book a place in a class; waiting list when full."),
-        ScopeItem("members", "Member accounts with e-mail login", "Password reset by e-mail; members see their bookings."),
+        ScopeItem(
+            "classes",
+            "Class timetable and online class booking",
+            "Members book a place in a class; waiting list when full.",
+        ),
+        ScopeItem(
+            "members", "Member accounts with e-mail login", "Password reset by e-mail; members see their bookings."
+        ),
         ScopeItem("reminders", "Class reminders by e-mail", "Sent 2 hours before the class. E-mail only."),
         ScopeItem("invoices", "Monthly membership invoices as PDF", "Members download invoices of the last 12 months."),
         ScopeItem("staff", "Staff view of attendance", "Trainers mark who attended; export attendance as CSV."),
@@ -29,7 +35,9 @@ GYM = Scope(
     ),
     out_of_scope=(
         ScopeItem("apps", "Native iOS and Android apps"),
-        ScopeItem("payments", "Online card payment or PayPal", "Members keep paying by direct debit at the front desk."),
+        ScopeItem(
+            "payments", "Online card payment or PayPal", "Members keep paying by direct debit at the front desk."
+        ),
         ScopeItem("nutrition", "Nutrition plans and diet tracking"),
         ScopeItem("langs", "Website languages other than English and French"),
     ),
@@ -84,7 +92,10 @@ def test_english_verdicts(judge: ScopeJudge, text: str, kind: VerdictKind, item:
 
 
 def test_negated_exclusion_word_is_not_an_exclusion(judge: ScopeJudge) -> None:
-    v = judge.check(GYM, "We don't need an iPhone app: members just want to book a class and join the waiting list from the browser.")
+    v = judge.check(
+        GYM,
+        "We don't need an iPhone app: members just want to book a class and join the waiting list from the browser.",
+    )
     assert v.verdict is IN and v.item_id == "classes"
 
 
@@ -172,7 +183,9 @@ def test_deterministic_and_default(judge: ScopeJudge) -> None:
 
 
 def test_fast_on_a_large_scope(judge: ScopeJudge) -> None:
-    items = tuple(ScopeItem(f"i{n}", f"Feature {n} report export for team {n}", f"Note about module {n}.") for n in range(1000))
+    items = tuple(
+        ScopeItem(f"i{n}", f"Feature {n} report export for team {n}", f"Note about module {n}.") for n in range(1000)
+    )
     big = Scope("big", "Big", Language.EN, (), items, GYM.out_of_scope)
     judge.check(big, "warm up")
     start = time.perf_counter()

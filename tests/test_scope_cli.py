@@ -27,22 +27,58 @@ out_of_scope:
 """
 
 LABELLED = [
-    {"id": "g1", "project": "gym-booking", "text": "The waiting list is broken for full classes.", "label": "in_scope", "item": "classes", "lang": "en", "note": ""},
-    {"id": "g2", "project": "gym-booking", "text": "Could the timetable also be in an iPhone app?", "label": "out_of_scope", "item": "apps", "lang": "en", "note": "hard(trap): app"},
-    {"id": "g3", "project": "gym-booking", "text": "Could the class reminders also go out by SMS?", "label": "unlisted", "item": None, "lang": "en", "note": "hard(trap): channel"},
-    {"id": "g4", "project": "gym-booking", "text": "会员找不到下载发票的地方。", "label": "in_scope", "item": "invoices", "lang": "zh", "note": "hard(crosslang): invoices"},
+    {
+        "id": "g1",
+        "project": "gym-booking",
+        "text": "The waiting list is broken for full classes.",
+        "label": "in_scope",
+        "item": "classes",
+        "lang": "en",
+        "note": "",
+    },
+    {
+        "id": "g2",
+        "project": "gym-booking",
+        "text": "Could the timetable also be in an iPhone app?",
+        "label": "out_of_scope",
+        "item": "apps",
+        "lang": "en",
+        "note": "hard(trap): app",
+    },
+    {
+        "id": "g3",
+        "project": "gym-booking",
+        "text": "Could the class reminders also go out by SMS?",
+        "label": "unlisted",
+        "item": None,
+        "lang": "en",
+        "note": "hard(trap): channel",
+    },
+    {
+        "id": "g4",
+        "project": "gym-booking",
+        "text": "会员找不到下载发票的地方。",
+        "label": "in_scope",
+        "item": "invoices",
+        "lang": "zh",
+        "note": "hard(crosslang): invoices",
+    },
 ]
 
 
 @pytest.fixture
 def project_dir(tmp_path: Path) -> Path:
     (tmp_path / "gym.yaml").write_text(PROJECT, encoding="utf-8")
-    (tmp_path / "requests.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in LABELLED) + "\n", encoding="utf-8")
+    (tmp_path / "requests.jsonl").write_text(
+        "\n".join(json.dumps(r, ensure_ascii=False) for r in LABELLED) + "\n", encoding="utf-8"
+    )
     return tmp_path
 
 
 def test_check_human_readable(project_dir: Path) -> None:
-    res = CliRunner().invoke(cli, ["scope", "check", str(project_dir / "gym.yaml"), "Could the class reminders also go out by SMS?"])
+    res = CliRunner().invoke(
+        cli, ["scope", "check", str(project_dir / "gym.yaml"), "Could the class reminders also go out by SMS?"]
+    )
     assert res.exit_code == 0, res.output
     assert "not in the scope (new work)" in res.output
     assert "extra: SMS" in res.output

@@ -12,7 +12,9 @@ DEV = Path(__file__).resolve().parent.parent.parent / "shared" / "scope-eval" / 
 OWN = Path(__file__).resolve().parent.parent / "bench" / "scope" / "projects"
 
 
-@pytest.mark.skipif(not (DEV / "requests.jsonl").is_file(), reason="the shared scope-eval dev set is not beside the repository")
+@pytest.mark.skipif(
+    not (DEV / "requests.jsonl").is_file(), reason="the shared scope-eval dev set is not beside the repository"
+)
 def test_dev_set_floor() -> None:
     report = run_eval(str(DEV), str(DEV / "requests.jsonl"))
     # Floors at what the checker reaches now (see bench/scope), so a change that makes it worse fails.

@@ -10,9 +10,13 @@ from tests.conftest import MEMBER, PM
 
 async def test_default_checker_in_the_service(service: IntakeService) -> None:
     assert isinstance(service.checker, ScopeJudge)
-    rec = await service.submit_request(project="acme-portal", actor=MEMBER, text="Could the order history also be in an iPhone app?")
+    rec = await service.submit_request(
+        project="acme-portal", actor=MEMBER, text="Could the order history also be in an iPhone app?"
+    )
     assert (rec.verdict.verdict, rec.verdict.item_id) == (VerdictKind.OUT_OF_SCOPE, "mobile")
-    rec = await service.submit_request(project="acme-portal", actor=MEMBER, text="Can the low-stock alerts also go out by SMS?")
+    rec = await service.submit_request(
+        project="acme-portal", actor=MEMBER, text="Can the low-stock alerts also go out by SMS?"
+    )
     assert rec.verdict.verdict is VerdictKind.UNLISTED
     assert any(e.startswith("SMS") for e in rec.verdict.extras)
 
@@ -25,7 +29,9 @@ async def test_a_correction_changes_the_next_similar_verdict(service: IntakeServ
 
     rec = await service.submit_request(project="acme-portal", actor=MEMBER, text=first_text)
     assert rec.verdict.verdict is not VerdictKind.IN_SCOPE
-    await service.correct_verdict(rec.ref, actor=PM, verdict=VerdictKind.IN_SCOPE, item_id="orders", note="Tracking covers it.")
+    await service.correct_verdict(
+        rec.ref, actor=PM, verdict=VerdictKind.IN_SCOPE, item_id="orders", note="Tracking covers it."
+    )
 
     after = await service.check_scope("acme-portal", similar)
     assert (after.verdict, after.item_id) == (VerdictKind.IN_SCOPE, "orders")

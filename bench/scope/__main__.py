@@ -137,7 +137,9 @@ def generated_requests(n: int, seed: int = 11) -> list[str]:
         if i % 3 == 2:
             texts.append("能不能" + "".join(rnd.sample(_ZH, 3)) + "？另外" + "".join(rnd.sample(_ZH, 2)) + "也要。")
         else:
-            texts.append("Could the " + " ".join(rnd.sample(_WORDS, 5)) + " also work for our new team? 1. fix it 2. add more")
+            texts.append(
+                "Could the " + " ".join(rnd.sample(_WORDS, 5)) + " also work for our new team? 1. fix it 2. add more"
+            )
     return texts
 
 
@@ -151,7 +153,11 @@ def latency(n_items: int, n_requests: int = 300) -> dict[str, float]:
         start = time.perf_counter()
         checker.check(sc, t)
         times.append((time.perf_counter() - start) * 1000)
-    return {"items": n_items, "median_ms": round(statistics.median(times), 3), "p95_ms": round(sorted(times)[int(0.95 * len(times))], 3)}
+    return {
+        "items": n_items,
+        "median_ms": round(statistics.median(times), 3),
+        "p95_ms": round(sorted(times)[int(0.95 * len(times))], 3),
+    }
 
 
 def first_verdict_seconds() -> float:
@@ -217,7 +223,9 @@ def main(argv: list[str] | None = None) -> None:
                 f"held-out F1={f['held_out']['macro_f1']:.3f} leak={f['held_out']['leak']:.1%}  "
                 f"(defaults: F1={f['held_out_with_defaults']['macro_f1']:.3f})"
             )
-        print(f"  all held-out folds: macro-F1={lopo['held_out_all']['macro_f1']:.3f} leak={lopo['held_out_all']['leak']:.1%}")
+        print(
+            f"  all held-out folds: macro-F1={lopo['held_out_all']['macro_f1']:.3f} leak={lopo['held_out_all']['leak']:.1%}"
+        )
     print("\n== own projects (bench/scope/projects) ==")
     print(format_report(own))
     print("\n== fresh projects, never tuned on (bench/scope/fresh) ==")

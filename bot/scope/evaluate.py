@@ -69,7 +69,9 @@ def _summary(pairs: list[tuple[str, str]]) -> dict[str, Any]:
     }
 
 
-def evaluate(checker: ScopeChecker, scopes: Mapping[str, Scope], rows: Iterable[Row], *, worst: int = 10) -> dict[str, Any]:
+def evaluate(
+    checker: ScopeChecker, scopes: Mapping[str, Scope], rows: Iterable[Row], *, worst: int = 10
+) -> dict[str, Any]:
     """Run `checker` on every row whose project is in `scopes` and report the measures."""
     results = []
     skipped = []
@@ -86,7 +88,11 @@ def evaluate(checker: ScopeChecker, scopes: Mapping[str, Scope], rows: Iterable[
     report["item_accuracy"] = (
         round(sum(1 for r, v in right_label if r.item == v.item_id) / len(right_label), 4) if right_label else 0.0
     )
-    by: dict[str, dict[str, list[tuple[str, str]]]] = {"lang": defaultdict(list), "tag": defaultdict(list), "project": defaultdict(list)}
+    by: dict[str, dict[str, list[tuple[str, str]]]] = {
+        "lang": defaultdict(list),
+        "tag": defaultdict(list),
+        "project": defaultdict(list),
+    }
     for r, v in results:
         pair = (r.label, v.verdict.value)
         by["lang"][r.lang or "?"].append(pair)
@@ -128,7 +134,9 @@ def format_report(report: Mapping[str, Any]) -> str:
         if report.get(key):
             out.append(f"\n{title}:")
             for k, s in report[key].items():
-                out.append(f"  {k:<14} n={s['n']:<4} acc={s['accuracy']:.3f}  macro-F1={s['macro_f1']:.3f}  leak={s['leak']:.1%}")
+                out.append(
+                    f"  {k:<14} n={s['n']:<4} acc={s['accuracy']:.3f}  macro-F1={s['macro_f1']:.3f}  leak={s['leak']:.1%}"
+                )
     out.append("\nconfusion (rows: label, columns: predicted):")
     out.append("  " + " " * 14 + "".join(f"{p:>14}" for p in LABELS))
     for g in LABELS:
@@ -136,7 +144,9 @@ def format_report(report: Mapping[str, Any]) -> str:
     if report.get("worst"):
         out.append("\nworst mistakes:")
         for w in report["worst"]:
-            out.append(f"  {w['id']}: {w['label']} ({w['item']}) -> {w['predicted']} ({w['predicted_item']}, {w['score']:.2f})")
+            out.append(
+                f"  {w['id']}: {w['label']} ({w['item']}) -> {w['predicted']} ({w['predicted_item']}, {w['score']:.2f})"
+            )
             out.append(f"      {w['text'][:140]}")
     if report.get("skipped"):
         out.append(f"\nskipped (no project file): {len(report['skipped'])}")

@@ -255,10 +255,14 @@ class ScopeJudge:
                     results.append(self._judge(idx, pt, a))
             if not results:
                 results = [self._judge(idx, text, whole)]
-        decisive = max(results, key=lambda r: (r.verdict.risk, r.score if r.verdict is not VerdictKind.UNLISTED else -r.score))
-        parts = tuple(
-            VerdictPart(r.text, r.verdict, r.doc.item.id if r.doc else None, r.score, r.clause) for r in results
-        ) if len(results) > 1 else ()
+        decisive = max(
+            results, key=lambda r: (r.verdict.risk, r.score if r.verdict is not VerdictKind.UNLISTED else -r.score)
+        )
+        parts = (
+            tuple(VerdictPart(r.text, r.verdict, r.doc.item.id if r.doc else None, r.score, r.clause) for r in results)
+            if len(results) > 1
+            else ()
+        )
         return Verdict(
             decisive.verdict,
             decisive.doc.item.id if decisive.doc and decisive.verdict is not VerdictKind.UNLISTED else None,
@@ -277,7 +281,9 @@ class ScopeJudge:
         best, best_sim = None, 0.0
         qn = math.sqrt(sum(self._weight(idx, t, w) ** 2 for t, w in a.terms.items()))
         for ex, terms in idx.examples:
-            dot = sum(self._weight(idx, t, w) * self._weight(idx, t, terms[t]) for t, w in a.terms.items() if t in terms)
+            dot = sum(
+                self._weight(idx, t, w) * self._weight(idx, t, terms[t]) for t, w in a.terms.items() if t in terms
+            )
             en = math.sqrt(sum(self._weight(idx, t, w) ** 2 for t, w in terms.items()))
             sim = dot / (qn * en) if qn and en else 0.0
             if sim > best_sim:
@@ -363,14 +369,24 @@ class ScopeJudge:
             )
         if in_doc is not None and best_out is not None:
             out_doc = idx.docs[best_out]
-            distinct_in = sum(weights[t] * in_doc.terms[t] for t in a.terms if t in in_doc.terms and t not in out_doc.terms)
-        if best_out is not None and best_distinct >= p.exclusion_min * idx.unit and (
-            best_distinct >= p.exclusion_ratio * distinct_in or title_hit >= p.exclusion_title * idx.unit
+            distinct_in = sum(
+                weights[t] * in_doc.terms[t] for t in a.terms if t in in_doc.terms and t not in out_doc.terms
+            )
+        if (
+            best_out is not None
+            and best_distinct >= p.exclusion_min * idx.unit
+            and (best_distinct >= p.exclusion_ratio * distinct_in or title_hit >= p.exclusion_title * idx.unit)
         ):
             d = idx.docs[best_out]
-            score = min(1.0, 0.5 + best_distinct / (2 * total) + 0.1 * min(best_distinct / (p.exclusion_min * idx.unit) - 1, 2))
+            score = min(
+                1.0, 0.5 + best_distinct / (2 * total) + 0.1 * min(best_distinct / (p.exclusion_min * idx.unit) - 1, 2)
+            )
             return _PartResult(
-                part, VerdictKind.OUT_OF_SCOPE, d, score, self._clause(d, a),
+                part,
+                VerdictKind.OUT_OF_SCOPE,
+                d,
+                score,
+                self._clause(d, a),
                 explanation=msg.excluded(d.item.title),
             )
 
@@ -382,7 +398,11 @@ class ScopeJudge:
         # (unless the request is short and almost all about the item).
         if coverage < cov_min or (m_in < p.item_min * idx.unit and coverage < p.coverage_short):
             return _PartResult(
-                part, VerdictKind.UNLISTED, in_doc, round(coverage, 3), "",
+                part,
+                VerdictKind.UNLISTED,
+                in_doc,
+                round(coverage, 3),
+                "",
                 explanation=msg.not_sure(in_doc.item.title),
             )
 
@@ -391,7 +411,11 @@ class ScopeJudge:
         uncovered = sum(w for t, w in weights.items() if t not in in_doc.terms and t not in a.negated) / total
         if extras or (a.additive and uncovered >= p.additive_gap and not a.bug):
             return _PartResult(
-                part, VerdictKind.UNLISTED, in_doc, round(max(0.5, uncovered), 3), self._clause(in_doc, a),
+                part,
+                VerdictKind.UNLISTED,
+                in_doc,
+                round(max(0.5, uncovered), 3),
+                self._clause(in_doc, a),
                 extras=tuple(extras),
                 explanation=msg.extends(in_doc.item.title, extras),
             )
@@ -422,7 +446,11 @@ class ScopeJudge:
                     continue
                 if t.startswith("#"):
                     c = tx.concept(t[1:])
-                    if c.category in EXTENSION_CATEGORIES or t[1:] in lexicon.GENERIC or t[1:] in lexicon.IMPLIES.values():
+                    if (
+                        c.category in EXTENSION_CATEGORIES
+                        or t[1:] in lexicon.GENERIC
+                        or t[1:] in lexicon.IMPLIES.values()
+                    ):
                         continue
                     extras.append(msg.extra_new(c.label))
                 elif t.isascii() and t.isalpha() and len(t) >= 3 and not idx.cjk_scope:

@@ -39,7 +39,9 @@ STOP_EN = frozenset(
     help here how about there's where's what's who's okay ok yes etc e.g i.e""".split()
 )
 # Function characters: an unknown bigram with one of them is most likely two words' edges.
-ZH_FUNCTION = frozenset("的了吗呢吧啊呀嘛么着过和与及或是在把被给让就都还很太更最这那我你他她它们个之其要会能可以想请帮一不有没也到从又哪谁怎什时候自己该得地")
+ZH_FUNCTION = frozenset(
+    "的了吗呢吧啊呀嘛么着过和与及或是在把被给让就都还很太更最这那我你他她它们个之其要会能可以想请帮一不有没也到从又哪谁怎什时候自己该得地"
+)
 # Particles that never carry meaning in a bigram.
 _ZH_PARTICLES = frozenset("的了吗呢吧啊呀嘛么着过地得哦哈啦")
 _ZH_STOP = frozenset(
@@ -64,9 +66,23 @@ def stem(word: str) -> str:
     if len(w) <= 3 or not w.isalpha():
         return w
     for suf, rep in (
-        ("ational", "ate"), ("ization", "ize"), ("isation", "ize"), ("ations", "ate"), ("ation", "ate"),
-        ("ments", ""), ("ment", ""), ("ings", ""), ("ing", ""), ("ies", "y"), ("ied", "y"), ("sses", "ss"),
-        ("ness", ""), ("ed", ""), ("ers", "er"), ("es", ""), ("s", ""),
+        ("ational", "ate"),
+        ("ization", "ize"),
+        ("isation", "ize"),
+        ("ations", "ate"),
+        ("ation", "ate"),
+        ("ments", ""),
+        ("ment", ""),
+        ("ings", ""),
+        ("ing", ""),
+        ("ies", "y"),
+        ("ied", "y"),
+        ("sses", "ss"),
+        ("ness", ""),
+        ("ed", ""),
+        ("ers", "er"),
+        ("es", ""),
+        ("s", ""),
     ):
         if w.endswith(suf) and len(w) - len(suf) >= 3:
             if suf == "s" and w.endswith(("ss", "us", "is")):
@@ -155,7 +171,9 @@ def _has_phrase(text: str, phrases: tuple[str, ...]) -> bool:
 
 
 # "The search returns nothing": the verb, not a product return.
-_RETURNS_VERB = re.compile(r"\breturn(s|ed|ing)?\b(?=\s+(?:nothing|no\b|none|an? error|empty|zero|0\b|the wrong|wrong|null|blank))")
+_RETURNS_VERB = re.compile(
+    r"\breturn(s|ed|ing)?\b(?=\s+(?:nothing|no\b|none|an? error|empty|zero|0\b|the wrong|wrong|null|blank))"
+)
 
 
 def normalise(text: str) -> str:
@@ -276,7 +294,10 @@ _JOINERS = re.compile(
     r"|[，,。.]\s*(?=另外|此外|还有|顺便|再就是)",
     re.IGNORECASE,
 )
-_LEADIN = re.compile(r"^\s*(?:two|three|a few|several|some)\s+(?:things|questions|requests|points|issues)\s*[:：]\s*|^\s*[两二三几]个(?:问题|事情|需求|事)[:：]\s*", re.IGNORECASE)
+_LEADIN = re.compile(
+    r"^\s*(?:two|three|a few|several|some)\s+(?:things|questions|requests|points|issues)\s*[:：]\s*|^\s*[两二三几]个(?:问题|事情|需求|事)[:：]\s*",
+    re.IGNORECASE,
+)
 
 
 MAX_PARTS = 12
