@@ -292,21 +292,11 @@ class IntakeService:
         A refused attempt by a non-PM is recorded, as for the decision itself. Raises `PermissionDenied`,
         `AlreadyDecided` or `IllegalMove`; returns the request when the form may be shown.
         """
-        now = self.clock.now()
-        denied: IntakeError | None = None
-        async with self.store.transaction() as tx:
-            rec = await self._get(tx, ref)
-            project = await self._project(tx, rec.project)
-            if not project.is_pm(actor):
-                await self._record_denied(tx, rec, actor, what, now)
-                denied = PermissionDenied(
-                    f"Only the PMs of {project.name} can decide on {rec.ref}. Your attempt has been recorded."
-                )
-            else:
-                _check_decidable(rec)
-        if denied:
-            raise denied
-        return rec
+
+        async def allowed(tx: Transaction, rec: RequestRecord, project: Project, now: datetime) -> RequestRecord:
+            return rec
+
+        return await self._decide(ref, actor, what, allowed)
 
     async def decline_form_defaults(self, ref: str, *, actor: Actor | None = None) -> DeclineForm:
         """Return the decline form pre-filled from the verdict and the project's language."""
@@ -890,7 +880,7 @@ class IntakeService:
             if not project.is_pm(actor):
                 await self._record_denied(tx, rec, actor, what, now)
                 denied = PermissionDenied(
-                    f"Only the PMs of {project.name} can decide on {ref}. Your attempt has been recorded."
+                    f"Only the PMs of {project.name} can decide on {rec.ref}. Your attempt has been recorded."
                 )
             else:
                 _check_decidable(rec)
