@@ -100,7 +100,7 @@ CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
         "payment_method": ("credit card|debit card|card payment|paypal|alipay|apple pay|google pay|stripe|payment provider|payment providers|wechat pay|klarna", "信用卡|银行卡|支付宝|微信支付|云闪付|支付方式"),
         "refund": ("refund|refunds|money back|reimburse|refunded", "退款|退钱|钱退|退回|退还"),
         "deposit": ("deposit|down payment|prepayment|pre-payment", "定金|订金|押金|预付"),
-        "instalment": ("instalment|instalments|installment|installments|pay later|financing", "分期"),
+        "instalment": ("instalment|instalments|installment|installments|pay later|payment plan", "分期"),
         "subscription": ("subscription|subscriptions|membership|memberships|recurring", "订阅|会员制|包月"),
         "order": ("order|orders|ordering|purchase order|po", "订单|下单|采购单"),
         "cart": ("cart|basket|shopping cart", "购物车"),
@@ -240,7 +240,8 @@ BUG_EN = (
     "does not", "isn't", "didn't", "hasn't", "haven't", "wasn't", "aren't", "won't", "cant", "can not", "couldn't",
     "dont", "doesnt", "isnt", "didnt", "don't see", "can't", "cannot", "stopped", "stuck", "blank", "never arrives",
     "behind", "too high", "too low", "should be", "supposed to", "i thought", "where do", "where can", "how do",
-    "how does", "is there", "still", "nothing", "gives nothing", "gives no", "gives an error",
+    "how does", "is there", "still", "nothing", "gives nothing", "gives no", "gives an error", "cut off", "cuts off",
+    "overlaps", "overlapping", "freezes", "hangs", "times out", "doesn't load", "won't load", "keeps",
 )
 BUG_ZH = (
     "bug", "报错", "错误", "失败", "不显示", "没显示", "打不开", "进不去", "转圈", "异常", "不对", "闪退", "没有", "没收到",
@@ -296,7 +297,10 @@ COMMON_EN = frozenset(
     thought through time today together told too took total touch tried true try trying turn under understand unless
     until update updated upon urgent usual usually various wait want wanted way week well went whatever whenever
     whether while whole wide wish within without wonder work worked worry write wrong yet young customer customers
-    user users client clients people staff team colleague colleagues boss everyone
+    user users client clients people staff team colleague colleagues boss everyone compare comparison
+    january february march april may june july august september october november december
+    monday tuesday wednesday thursday friday saturday sunday weekend
+    gmbh ltd inc llc plc ag sa bv co corp
     """.split()
 )
 COMMON_ZH = frozenset(

@@ -158,9 +158,29 @@ def _has_phrase(text: str, phrases: tuple[str, ...]) -> bool:
 _RETURNS_VERB = re.compile(r"\breturn(s|ed|ing)?\b(?=\s+(?:nothing|no\b|none|an? error|empty|zero|0\b|the wrong|wrong|null|blank))")
 
 
+# "Every 4 hours" and "every few hours" say the same about timing.
+_EVERY_N = re.compile(r"\bevery (?:\d+|two|three|four|five|six|few|couple of) (minutes|hours|days|weeks)\b")
+# "Shows the list price instead of the discount": what is on screen is wrong, nothing more is asked.
+_SEES_INSTEAD = re.compile(r"\b(?:sees?|seeing|shows?|showing|shown|displays?|displaying|gets?|getting|prints?|printing)\b[^.;!?]{0,60}\binstead of\b")
+
+
+_ASK = re.compile(r"\b(?:could|can|would|please|want|wants|like|need|needs|let)\b")
+
+
+def _wrong_shown(t: str) -> bool:
+    """'Brenner sees the list price instead of their discount' reports a fault; 'could it show weekly
+    instead of monthly' asks for a change."""
+    m = _SEES_INSTEAD.search(t)
+    if not m:
+        return False
+    start = max(t.rfind(c, 0, m.start()) for c in ".;!?")
+    return not _ASK.search(t[start + 1 : m.start()])
+
+
 def normalise(text: str) -> str:
     t = text.lower().replace("’", "'").replace("e-mail", "email")
     t = _RETURNS_VERB.sub("gives", t)
+    t = _EVERY_N.sub(lambda m: "every few " + m.group(1), t)
     return re.sub(r"\s+", " ", t)
 
 
@@ -250,8 +270,9 @@ def _analyse(text: str, concepts_weight: float) -> Analysis:
             if "#" + cid in negated:
                 negated.add(key)
             parent = lexicon.IMPLIES.get(parent)
-    additive = _has_phrase(t, lexicon.ADDITIVE_EN) or _has_phrase(t, lexicon.ADDITIVE_ZH)
-    bug = _has_phrase(t, lexicon.BUG_EN) or _has_phrase(t, lexicon.BUG_ZH)
+    wrong_shown = _wrong_shown(t)
+    additive = (_has_phrase(t, lexicon.ADDITIVE_EN) and not wrong_shown) or _has_phrase(t, lexicon.ADDITIVE_ZH)
+    bug = wrong_shown or _has_phrase(t, lexicon.BUG_EN) or _has_phrase(t, lexicon.BUG_ZH)
     letters = sum(1 for ch in t if ch.isalpha())
     return Analysis(
         terms=terms,
