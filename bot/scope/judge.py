@@ -350,7 +350,7 @@ class ScopeJudge:
                         and cid not in lexicon.IMPLIES.values()
                     ):
                         distinct += weights[key]
-            if distinct > best_distinct:
+            if distinct > best_distinct and self._names_something(idx, d, a):
                 best_out, best_distinct = i, distinct
         distinct_in = 0.0
         title_hit = 0.0  # what only the exclusion explains, from its title: the excluded thing itself
@@ -398,6 +398,20 @@ class ScopeJudge:
         score = min(1.0, 0.4 + coverage * 0.6 + (0.1 if a.bug else 0.0))
         return _PartResult(part, VerdictKind.IN_SCOPE, in_doc, score, self._clause(in_doc, a))
 
+    @staticmethod
+    def _names_something(idx: _Index, d: _Doc, a: tx.Analysis) -> bool:
+        """Whether the request names something specific that only this exclusion has: everyday business
+        concepts ("sales managers would like…") do not name an exclusion that happens to say "sales"."""
+        for t in a.terms:
+            if t not in d.terms or t in a.negated or t in idx.context or idx.in_scope_has(t):
+                continue
+            if t.startswith("#"):
+                if t[1:] not in lexicon.GENERIC:
+                    return True
+            elif a.terms[t] > tx.CONSUMED:
+                return True
+        return bool(d.complement)
+
     def _extras(self, idx: _Index, doc: _Doc, a: tx.Analysis) -> list[str]:
         extras: list[str] = []
         if a.bug:
@@ -420,6 +434,8 @@ class ScopeJudge:
             for t in sorted(a.terms):
                 if t in a.negated or t in idx.idf or t in _COMMON or t in idx.context:
                     continue
+                if not t.startswith("#") and a.terms[t] <= tx.CONSUMED:
+                    continue  # part of a concept phrase ("till data"): the concept speaks for it
                 if t.startswith("#"):
                     c = tx.concept(t[1:])
                     if c.category in EXTENSION_CATEGORIES or t[1:] in lexicon.GENERIC or t[1:] in lexicon.IMPLIES.values():
