@@ -429,6 +429,17 @@ class ScopeJudge:
                 extras.append(msg.extra_beyond(c.label, covered))
             else:
                 extras.append(msg.extra_unnamed(c.label))
+        if not a.additive:
+            # "Can patients rate their doctor?": a specific thing that no item or exclusion names at all.
+            for cid in sorted(a.concepts):
+                key = "#" + cid
+                if key in a.negated or key in idx.idf or key in idx.context or cid in lexicon.GENERIC:
+                    continue
+                c = tx.concept(cid)
+                if c.category in EXTENSION_CATEGORIES or cid in lexicon.IMPLIES.values():
+                    continue
+                if a.terms[key] >= self.params.concept_weight:  # named, not only implied
+                    extras.append(msg.extra_new(c.label))
         if a.additive:
             # "…go straight into Xero instead of a CSV": asking for more, naming what no item has.
             for t in sorted(a.terms):
