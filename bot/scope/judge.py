@@ -95,9 +95,10 @@ class _Index:
     unit: float  # weight of a word only one item has
     norm: list[float]  # length normalisation per doc
     examples: list[tuple[Example, dict[str, float]]] = field(default_factory=list)
+    in_scope_terms: frozenset[str] = frozenset()
 
     def in_scope_has(self, term: str) -> bool:
-        return any(not self.docs[i].excluded for i in self.postings.get(term, ()))
+        return term in self.in_scope_terms
 
 
 @dataclass
@@ -182,6 +183,7 @@ class ScopeJudge:
         b = self.params.length_norm
         norm = [1.0 / (1 - b + b * ln / avg) if avg else 1.0 for ln in lengths]
         idx = _Index(docs, idf, max_idf, postings, context, deletes, cjk_scope, unit, norm)
+        idx.in_scope_terms = frozenset(t for d in docs if not d.excluded for t in d.terms)
         for ex in scope.examples:
             idx.examples.append((ex, tx.analyse(ex.text, concepts_weight=p.concept_weight).terms))
         self._cache[key] = idx
