@@ -191,3 +191,64 @@ def test_a_wall_of_parts_is_capped(judge: ScopeJudge) -> None:
     text = " ".join(f"{n}. the waiting list is broken for class {n}." for n in range(1, 40))
     v = judge.check(GYM, text)
     assert 1 < len(v.parts) <= 12
+
+
+def test_a_specific_thing_no_item_names_is_new_work_without_also(judge: ScopeJudge) -> None:
+    # No "also / another": the ask names something (ratings) that neither an item nor an exclusion has.
+    v = judge.check(GYM, "Can members rate the trainer after a class?")
+    assert v.verdict is NEW, v
+    assert any(e.startswith("review") for e in v.extras), v.extras
+    v = judge.check(SHOP, "能不能让顾客给买过的茶写评价、打分？")
+    assert v.verdict is NEW, v
+    # How an existing feature looks or performs is a change to that item, not new work.
+    v = judge.check(GYM, "The class timetable page is really slow to load in the evening.")
+    assert (v.verdict, v.item_id) == (IN, "classes"), v
+
+
+def test_wrong_thing_shown_is_a_fault_not_a_request_for_more(judge: ScopeJudge) -> None:
+    v = judge.check(GYM, "Member Jane Smith sees the invoices of another gym instead of her own monthly invoices.")
+    assert (v.verdict, v.item_id) == (IN, "invoices"), v
+    # ...while asking for something instead of what the item gives still extends it.
+    v = judge.check(GYM, "Could the reminders go out by SMS instead of e-mail?")
+    assert v.verdict is NEW, v
+
+
+def test_everyday_business_word_alone_does_not_name_an_exclusion(judge: ScopeJudge) -> None:
+    shop = Scope(
+        project="parts-portal",
+        name="Parts portal",
+        language=Language.EN,
+        goals=("Trade customers order spare parts online",),
+        in_scope=(ScopeItem("orders", "Order placement for trade customers", "Quick order by part number."),),
+        out_of_scope=(ScopeItem("b2c", "Sales to consumers or guest checkout"),),
+    )
+    # "sales" is everyday business vocabulary: the exclusion is about consumers, which is not asked.
+    assert judge.check(shop, "Our sales team would like a dashboard of portal revenue per region.").verdict is not OUT
+    # Naming the excluded thing itself (in other words) still hits it.
+    v = judge.check(shop, "Could ordinary end users buy parts too, without a trade account?")
+    assert (v.verdict, v.item_id) == (OUT, "b2c"), v
+
+
+@pytest.mark.parametrize(
+    ("text", "item"),
+    [
+        ("What's the average spend per visit in each region?", "sales"),
+        ("We need the till data going back two years.", "pos"),
+        ("Can staff sign in with their Microsoft work account?", "login"),
+    ],
+)
+def test_common_business_paraphrases(judge: ScopeJudge, text: str, item: str) -> None:
+    retail = Scope(
+        project="retail-bi",
+        name="Retail reporting",
+        language=Language.EN,
+        goals=("Weekly trading figures for the shops",),
+        in_scope=(
+            ScopeItem("pos", "Load POS transactions from all shops", "History back two years."),
+            ScopeItem("sales", "Sales dashboard", "Revenue, units and basket size by shop and region."),
+            ScopeItem("login", "Login with Azure AD single sign-on"),
+        ),
+        out_of_scope=(ScopeItem("ml", "Forecasting and machine learning"),),
+    )
+    v = judge.check(retail, text)
+    assert (v.verdict, v.item_id) == (IN, item), v

@@ -435,7 +435,7 @@ class ScopeJudge:
             # "Can patients rate their doctor?": a specific thing that no item or exclusion names at all.
             for cid in sorted(a.concepts):
                 key = "#" + cid
-                if key in a.negated or key in idx.idf or key in idx.context or cid in lexicon.GENERIC:
+                if key in a.negated or key in idx.idf or key in idx.context or cid in lexicon.GENERIC or cid in lexicon.QUALITIES:
                     continue
                 c = tx.concept(cid)
                 if c.category in EXTENSION_CATEGORIES or cid in lexicon.IMPLIES.values():

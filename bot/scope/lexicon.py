@@ -208,7 +208,7 @@ CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
         "integration": ("integration|integrate|sync|synchronise|synchronize|api|connect|interface", "对接|同步|接口|集成"),
         "security": ("security|secure|encryption|row-level security|rls", "安全|加密"),
         "approval": ("approve|approval|approvals|sign off|sign-off", "审核|审批|批准"),
-        "review_rating": ("review|reviews|rating|ratings|stars", "评价|评分|打分|点评"),
+        "review_rating": ("review|reviews|rating|ratings|stars|star rating|rate the|rate their|rate a|rate your|rate our|rate us", "评价|评分|打分|点评"),
         "recommend": ("recommend|recommendation|recommendations|suggest", "推荐"),
         "gamification": ("leaderboard|badge|badges|gamification", "排行榜|勋章"),
         "chat": ("chat|instant messaging|forum|forums|comment|comments|discussion|discussion board", "聊天|留言|评论|论坛"),
@@ -240,7 +240,7 @@ BUG_EN = (
     "does not", "isn't", "didn't", "hasn't", "haven't", "wasn't", "aren't", "won't", "cant", "can not", "couldn't",
     "dont", "doesnt", "isnt", "didnt", "don't see", "can't", "cannot", "stopped", "stuck", "blank", "never arrives",
     "behind", "too high", "too low", "should be", "supposed to", "i thought", "where do", "where can", "how do",
-    "how does", "is there", "still", "nothing", "gives nothing", "gives no", "gives an error", "cut off", "cuts off",
+    "how does", "is there", "still", "nothing", "gives nothing", "gives no", "gives an error", "cut off", "cuts off", "slow to", "too slow", "so slow", "very slow", "really slow", "takes ages", "takes forever",
     "overlaps", "overlapping", "freezes", "hangs", "times out", "doesn't load", "won't load", "keeps",
 )
 BUG_ZH = (
@@ -257,6 +257,9 @@ GENERIC = frozenset(
     "customer user staff manager sales order product store date week month year report region account "
     "admin history status notification export search filter".split()
 )
+
+# How something already built looks or behaves: naming one asks for a change to an item, not for new work.
+QUALITIES = frozenset("design performance photo phone_number date dark_mode accessibility".split())
 
 # A concept that implies a broader one ("Spanish" is a language; "Alipay" is a way to pay).
 IMPLIES = {
