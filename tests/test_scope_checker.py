@@ -252,3 +252,30 @@ def test_common_business_paraphrases(judge: ScopeJudge, text: str, item: str) ->
     )
     v = judge.check(retail, text)
     assert (v.verdict, v.item_id) == (IN, item), v
+
+
+def test_who_the_request_is_for_does_not_name_an_exclusion(judge: ScopeJudge) -> None:
+    fleet = Scope(
+        project="fleet",
+        name="Fleet maintenance",
+        language=Language.EN,
+        goals=("Keep the vans serviced on time",),
+        in_scope=(
+            ScopeItem("alerts", "Overdue service alerts by e-mail", "Sent to the workshop manager."),
+            ScopeItem("parts", "Spare parts reorder list", "Parts below their minimum stock, exported as CSV."),
+        ),
+        out_of_scope=(
+            ScopeItem("routing", "Route planning and driver scheduling"),
+            ScopeItem("buying", "Purchasing of parts from suppliers"),
+        ),
+    )
+    # The drivers and the purchasing team are who it is for: the asks extend or use in-scope items.
+    v = judge.check(fleet, "Could the overdue service alerts also go out by SMS to the drivers?")
+    assert v.verdict is NEW, v
+    v = judge.check(fleet, "Can the spare parts reorder list be exported as CSV so purchasing can use it?")
+    assert (v.verdict, v.item_id) == (IN, "parts"), v
+    # Asking for the excluded work itself still hits the exclusion.
+    v = judge.check(fleet, "Can the system plan the routes and schedule the drivers for each day?")
+    assert (v.verdict, v.item_id) == (OUT, "routing"), v
+    v = judge.check(fleet, "Could the system order parts from our suppliers automatically?")
+    assert (v.verdict, v.item_id) == (OUT, "buying"), v

@@ -229,7 +229,7 @@ class ScopeJudge:
                 fixed[t] = w
         if not changed:
             return a
-        return tx.Analysis(fixed, a.negated, a.concepts, a.years, a.amounts, a.additive, a.bug, a.cjk_share)
+        return tx.Analysis(fixed, a.negated, a.concepts, a.years, a.amounts, a.additive, a.bug, a.cjk_share, a.audience)
 
     # --- check ---------------------------------------------------------------------------------
 
@@ -405,7 +405,7 @@ class ScopeJudge:
         """Whether the request names something specific that only this exclusion has: everyday business
         concepts ("sales managers would like…") do not name an exclusion that happens to say "sales"."""
         for t in a.terms:
-            if t not in d.terms or t in a.negated or t in idx.context or idx.in_scope_has(t):
+            if t not in d.terms or t in a.negated or t in idx.context or idx.in_scope_has(t) or t in a.audience:
                 continue
             if t.startswith("#"):
                 if t[1:] not in lexicon.GENERIC:

@@ -258,6 +258,11 @@ GENERIC = frozenset(
     "admin history status notification export search filter".split()
 )
 
+# Concepts that are people: who a request is for, rarely what it asks for.
+PEOPLE = frozenset(
+    "customer user staff manager driver patient doctor student teacher supplier consumer".split()
+)
+
 # How something already built looks or behaves: naming one asks for a change to an item, not for new work.
 QUALITIES = frozenset("design performance photo phone_number date dark_mode accessibility".split())
 

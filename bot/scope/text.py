@@ -142,6 +142,23 @@ class Analysis:
     additive: bool
     bug: bool
     cjk_share: float
+    # Terms naming who wants or uses the result ("so purchasing can use it", "Finance says…",
+    # "…by SMS to the drivers"), not what is asked for.
+    audience: frozenset[str] = frozenset()
+
+
+_WHO = r"(?:the |our |their |all )?([a-z&]+(?: (?:and|&) [a-z&]+)?)(?: team| teams| department| people| staff)?"
+_AUDIENCE = (
+    # "…so purchasing can use it", "so that the drivers could…"
+    re.compile(rf"\bso (?:that )?{_WHO} (?:can|could|will|would|are able|is able)\b"),
+    # "Finance and ops calculate it differently", "Head office wants…" (at the start of a sentence)
+    re.compile(
+        rf"(?:^|[.;!?:]\s*){_WHO} (?:wants?|would like|would love|asks?|asked|needs?|says?|said|complains?|"
+        r"uses?|calculates?|prefers?|keeps? asking|is asking|are asking)\b"
+    ),
+)
+# "…by SMS to the drivers": only a person can be the one something goes to.
+_TO_WHOM = re.compile(r"\b(?:to|for) (?:the |our |their |all |all the |each )?([a-z]+)\b")
 
 
 def _has_phrase(text: str, phrases: tuple[str, ...]) -> bool:
@@ -237,6 +254,7 @@ def _analyse(text: str, concepts_weight: float) -> Analysis:
     words = [(m.start(), m.group().strip("'-")) for m in _RUN.finditer(t) if not ("\u3400" <= m.group()[0] <= "\u9fff")]
     stems = [stem(w) for _, w in words]
     consumed_words: set[int] = set()
+    word_concepts: dict[int, set[str]] = {}
     i = 0
     while i < len(stems):
         longest = lex.en_first.get(stems[i], 0)
@@ -248,6 +266,8 @@ def _analyse(text: str, concepts_weight: float) -> Analysis:
                 terms[key] = concepts_weight
                 if is_negated(words[i][0]):
                     negated.add(key)
+                for k in range(i, i + n):
+                    word_concepts.setdefault(k, set()).add(key)
                 matched = n
             if matched:
                 consumed_words.update(range(i, i + n))
@@ -270,6 +290,17 @@ def _analyse(text: str, concepts_weight: float) -> Analysis:
             if "#" + cid in negated:
                 negated.add(key)
             parent = lexicon.IMPLIES.get(parent)
+    audience: set[str] = set()
+    spans = [m.span(1) for rx in _AUDIENCE for m in rx.finditer(t)]
+    to_whom = [m.span(1) for m in _TO_WHOM.finditer(t)]
+    for k, ((pos, w), s) in enumerate(zip(words, stems, strict=True)):
+        keys = word_concepts.get(k, set())
+        if any(a <= pos < b for a, b in spans):
+            audience.add(s)
+            audience.update(keys)
+        elif any(a <= pos < b for a, b in to_whom) and any(c[1:] in lexicon.PEOPLE for c in keys):
+            audience.add(s)
+            audience.update(keys)
     wrong_shown = _wrong_shown(t)
     additive = (_has_phrase(t, lexicon.ADDITIVE_EN) and not wrong_shown) or _has_phrase(t, lexicon.ADDITIVE_ZH)
     bug = wrong_shown or _has_phrase(t, lexicon.BUG_EN) or _has_phrase(t, lexicon.BUG_ZH)
@@ -283,6 +314,7 @@ def _analyse(text: str, concepts_weight: float) -> Analysis:
         additive=additive,
         bug=bug,
         cjk_share=cjk_chars / letters if letters else 0.0,
+        audience=frozenset(audience),
     )
 
 
