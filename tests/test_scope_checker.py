@@ -279,3 +279,11 @@ def test_who_the_request_is_for_does_not_name_an_exclusion(judge: ScopeJudge) ->
     assert (v.verdict, v.item_id) == (OUT, "routing"), v
     v = judge.check(fleet, "Could the system order parts from our suppliers automatically?")
     assert (v.verdict, v.item_id) == (OUT, "buying"), v
+
+
+def test_chinese_also_on_another_device_extends_the_item(judge: ScopeJudge) -> None:
+    # "同时" asks for more; a screen is a new place for the order list. "显示" alone is not a fault report.
+    v = judge.check(SHOP, "订单列表能不能同时显示在门店的显示屏上？")
+    assert v.verdict is NEW, v
+    v = judge.check(SHOP, "物流状态显示成已签收，可顾客说没收到货。")
+    assert (v.verdict, v.item_id) == (IN, "orders"), v

@@ -41,7 +41,7 @@ CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
         "douyin": ("douyin|tiktok", "抖音"),
         "wechat": ("wechat|weixin", "微信"),
         "excel_addin": ("excel add-in|add-in|plugin|plug-in|browser extension", "插件"),
-        "tv_screen": ("tv screen|wall screen|big screen|wallboard", "大屏|电视"),
+        "tv_screen": ("tv screen|wall screen|big screen|wallboard|display screen|wall display|kitchen display", "大屏|电视|显示屏|电子屏|显示器"),
         "smartwatch": ("smartwatch|apple watch", "手表"),
         "kiosk": ("kiosk", "自助机"),
     },
@@ -232,7 +232,7 @@ ADDITIVE_EN = (
     "in addition", "on top", "other than", "not just", "not only", "instead of", "expand", "extend", "beyond",
     "add", "build", "create", "introduce", "set up",
 )
-ADDITIVE_ZH = ("再", "还要", "另外", "新增", "额外", "多加", "增加", "加一个", "加个", "除了", "也", "扩展", "以外", "新的", "做一个", "做个", "开发", "搞个")
+ADDITIVE_ZH = ("再", "还要", "同时", "顺便", "另外", "新增", "额外", "多加", "增加", "加一个", "加个", "除了", "也", "扩展", "以外", "新的", "做一个", "做个", "开发", "搞个")
 
 # Words that mark a report on something that should already work (a bug or a question).
 BUG_EN = (
@@ -245,7 +245,7 @@ BUG_EN = (
 )
 BUG_ZH = (
     "bug", "报错", "错误", "失败", "不显示", "没显示", "打不开", "进不去", "转圈", "异常", "不对", "闪退", "没有", "没收到",
-    "不了", "不出", "在哪", "哪里", "怎么", "一直", "明明", "看不到", "没更新", "显示", "反馈",
+    "不了", "不出", "在哪", "哪里", "怎么", "一直", "明明", "看不到", "没更新", "显示成", "显示为", "反馈",
 )
 
 # Negation cues: a phrase after one of these is what the requester does *not* want.
