@@ -223,6 +223,40 @@ CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
         "phone_number": ("phone number|mobile number|cell number", "手机号|电话号码"),
         "contract": ("contract|contracts", "合同|协议"),
         "copywriting": ("copywriting|photography|product photos|content writing|marketing campaign", "文案|拍摄|运营|策划"),
+        # everyday software actions
+        "bulk_import": ("bulk import|bulk upload|mass import|import from excel|import a spreadsheet|import the spreadsheet", "批量导入|批量上传|excel导入"),
+        "printing": ("print|prints|printing|printout|print out", "打印"),
+        "wishlist": ("wishlist|wish list|favourites|favorites|save for later|bookmark|bookmarks", "收藏|心愿单"),
+        "address": ("address|addresses|address book|postcode|zip code", "地址|收货地址|邮编"),
+        "tracking_number": ("tracking number|tracking link|waybill|consignment number", "快递单号|运单号|物流单号"),
+        # manufacturing and field service
+        "work_order": ("work order|work orders|job card|job cards|job sheet|service ticket", "工单|派工单|维修单"),
+        "technician": ("technician|technicians|engineer on site|field engineer|field staff|installer", "技术员|师傅|维修工|安装工"),
+        "production": ("production|production line|production order|shop floor|assembly line", "生产线|产线|排产|产量|生产计划|生产订单"),
+        "downtime": ("downtime|machine stop|machine stops|oee", "停机|故障停机|设备故障|稼动率"),
+        "quality_check": ("quality check|quality checks|quality inspection|inspection|inspections|defect rate|qc", "质检|检验|巡检|不良率"),
+        "spare_part": ("spare part|spare parts|parts list|bill of materials|bom", "备件|零件|配件|物料清单"),
+        # hospitality and travel
+        "hotel_room": ("hotel room|hotel rooms|room type|room types|room booking|housekeeping", "客房|房型|房间|保洁"),
+        "itinerary": ("itinerary|itineraries|business trip|business trips|flight|flights|travel booking", "行程|机票|航班|出行"),
+        "table_booking": ("table booking|table reservation|book a table|reserve a table", "订座|订桌|预订桌位"),
+        # money
+        "loan": ("loan|loans|credit line|mortgage|lending", "贷款|借款|信贷|按揭"),
+        "bank_transfer": ("bank transfer|wire transfer|direct debit|standing order|sepa", "银行转账|转账|对公转账|汇款"),
+        "account_balance": ("balance|balances|outstanding amount|amount owed|unpaid amount", "欠款|未付|应收|未结清"),
+        "commission": ("commission|commissions|rebate|rebates|kickback", "佣金|提成|返利|返点"),
+        "quote": ("quote|quotes|quotation|quotations|price estimate", "报价|报价单|估价"),
+        # property and facilities
+        "property_listing": ("property listing|property listings|house viewing|property viewing|open house", "房源|看房|带看"),
+        "rent": ("rent|rental|rentals|lease|leases|leasing|tenancy", "租金|租赁|出租|房租|租约"),
+        "tenant": ("tenant|tenants|resident|residents|homeowner|homeowners|occupant", "租户|住户|业主|居民"),
+        "visitor": ("visitor|visitors|visitor pass|guest pass", "访客|来访|访客登记"),
+        "access_control": ("access control|door access|key card|keycard|access card|door entry|turnstile", "门禁|刷卡进门|闸机"),
+        # school and membership admin
+        "enrolment": ("enrolment|enrollment|enrol|enroll|admission|admissions|application form", "报名|入学|招生|注册入学"),
+        "grade": ("grade|grades|transcript|report card", "成绩|分数|成绩单"),
+        "timetable": ("timetable|timetables|class schedule|lesson plan", "课表|课程表"),
+        "parent": ("parent|parents|guardian|guardians", "家长|监护人"),
     },
 }
 
@@ -260,11 +294,11 @@ GENERIC = frozenset(
 
 # Concepts that are people: who a request is for, rarely what it asks for.
 PEOPLE = frozenset(
-    "customer user staff manager driver patient doctor student teacher supplier consumer".split()
+    "customer user staff manager driver patient doctor student teacher supplier consumer technician tenant visitor parent".split()
 )
 
 # How something already built looks or behaves: naming one asks for a change to an item, not for new work.
-QUALITIES = frozenset("design performance photo phone_number date dark_mode accessibility".split())
+QUALITIES = frozenset("design performance photo phone_number date dark_mode accessibility printing address".split())
 
 # A concept that implies a broader one ("Spanish" is a language; "Alipay" is a way to pay).
 IMPLIES = {
