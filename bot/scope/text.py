@@ -184,6 +184,20 @@ _SEES_INSTEAD = re.compile(r"\b(?:sees?|seeing|shows?|showing|shown|displays?|di
 _ASK = re.compile(r"\b(?:could|can|would|please|want|wants|like|need|needs|let)\b")
 
 
+# Phrasal verbs split by their object ("walk our analysts through", "hand the project over"): join them.
+_SPLIT_VERB = re.compile(
+    r"\b(walk|talk)\s+((?:[a-z'-]+\s+){1,3}?)(through)\b"
+    r"|\b(hand)\s+((?:[a-z'-]+\s+){1,3}?)(over)\b"
+    r"|\b(log|sign)\s+((?:[a-z'-]+\s+){1,2}?)(in|out)\b"
+    r"|\b(set)\s+((?:[a-z'-]+\s+){1,2}?)(up)\b"
+)
+
+
+def _join_verb(m: re.Match[str]) -> str:
+    verb, obj, particle = (g for g in m.groups() if g is not None)
+    return f"{verb} {particle} {obj.strip()}"
+
+
 def _wrong_shown(t: str) -> bool:
     """'Brenner sees the list price instead of their discount' reports a fault; 'could it show weekly
     instead of monthly' asks for a change."""
@@ -198,6 +212,7 @@ def normalise(text: str) -> str:
     t = text.lower().replace("’", "'").replace("e-mail", "email")
     t = _RETURNS_VERB.sub("gives", t)
     t = _EVERY_N.sub(lambda m: "every few " + m.group(1), t)
+    t = _SPLIT_VERB.sub(_join_verb, t)
     return re.sub(r"\s+", " ", t)
 
 
