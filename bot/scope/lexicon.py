@@ -343,6 +343,25 @@ COMMON_EN = frozenset(
     january february march april may june july august september october november december
     monday tuesday wednesday thursday friday saturday sunday weekend
     gmbh ltd inc llc plc ag sa bv co corp
+    accept accepted across actual additionally advance affect afraid age allowed alright also although amazing
+    appreciate approach area arrange assume attach attached attempt available avoid aware awful basic behave belong
+    beside besides better bottom bring brought bunch calculate calculated certainly chance changes choice clever
+    complete completely concern concerned consider constantly contain continue convenient correctly count counted
+    couple crazy critical curious dear deliberately depend depending despite differ difference differently disappear
+    easily effort either elsewhere entirely equal especially everywhere except expected explain extremely fairly
+    familiar feature features fine forever forgot forward frankly fresh friendly front frustrating generally
+    genuinely gets getting glad happened hardly harder hear honestly hopefully however imagine improve improved
+    improvement instance interested issue issues kindly know largely latest lately least let likely literally lately
+    manage maybe meant mess messy method mind mistake mistakes modern month months mostly moving near necessary
+    neither never newer nicer nobody none nor note noted noticed obvious odd officially okay ones onto option
+    options ordinary otherwise ought overall particularly perfect personally pick plain pleased plenty point prefer
+    prepared pretty prevent previously problem problems proper purpose quickly rarely reason reasonable receive
+    received recently regular regularly related relevant rely remain replace respect rest result results reverse
+    rough round safe saved scroll seen select selected sent seriously showed side significant similar simpler
+    slightly smooth solve somehow somewhere sorted specific spot standard stick strange suggestion supposed
+    surprised tell tend terrible thanks themselves therefore thing things third tiny tip top totally tried trouble
+    truly typical unclear unfortunately unless unusual upset useful usual via visible want wants way weird whenever
+    wherever whoever willing worse worst worth wrong yes
     """.split()
 )
 COMMON_ZH = frozenset(

@@ -308,7 +308,7 @@ def _analyse(text: str, concepts_weight: float) -> Analysis:
     audience: set[str] = set()
     spans = [m.span(1) for rx in _AUDIENCE for m in rx.finditer(t)]
     to_whom = [m.span(1) for m in _TO_WHOM.finditer(t)]
-    for k, ((pos, w), s) in enumerate(zip(words, stems, strict=True)):
+    for k, ((pos, _w), s) in enumerate(zip(words, stems, strict=True)):
         keys = word_concepts.get(k, set())
         if any(a <= pos < b for a, b in spans):
             audience.add(s)
