@@ -190,6 +190,7 @@ _SPLIT_VERB = re.compile(
     r"|\b(hand)\s+((?:[a-z'-]+\s+){1,3}?)(over)\b"
     r"|\b(log|sign)\s+((?:[a-z'-]+\s+){1,2}?)(in|out)\b"
     r"|\b(set)\s+((?:[a-z'-]+\s+){1,2}?)(up)\b"
+    r"|\b(mark)\s+((?:[a-z'-]+\s+){1,2}?)(down)\b"
 )
 
 
