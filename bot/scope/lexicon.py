@@ -104,7 +104,7 @@ CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
         "subscription": ("subscription|subscriptions|membership|memberships|recurring", "订阅|会员制|包月"),
         "order": ("order|orders|ordering|purchase order|po", "订单|下单|采购单"),
         "cart": ("cart|basket|shopping cart", "购物车"),
-        "basket_size": ("basket size|average basket|average order value|aov|average spend|spend per visit|spend per trip|spend per shopping trip|average ticket|average transaction value", "客单价|平均一单|单均|笔单价"),
+        "basket_size": ("basket size|average basket|average order value|aov|average spend|spend per visit|spend per trip|spend per shopping trip|average ticket|average transaction value", "客单价|平均一单|单均|笔单价|平均消费|人均消费"),
         "slow_mover": ("slow mover|slow movers|slow-moving|slow moving|dead stock|unsold|haven't sold|hasn't sold|not sold|didn't sell", "滞销|动销慢|卖不动"),
         "consumer": ("consumer|consumers|b2c|end user|end users|end customer|end customers|private customer|private customers|guest checkout|general public|members of the public|ordinary people", "个人消费者|散客|c端|普通消费者"),
         "impersonate": ("impersonate|impersonation|log in as|login as|act as the user|see what they see|see exactly what|see what the customer sees|see what a customer sees|see what customers see", "模拟登录|代登录|以客户身份"),
