@@ -200,6 +200,9 @@ def test_a_specific_thing_no_item_names_is_new_work_without_also(judge: ScopeJud
     assert any(e.startswith("review") for e in v.extras), v.extras
     v = judge.check(SHOP, "能不能让顾客给买过的茶写评价、打分？")
     assert v.verdict is NEW, v
+    # A request its item explains well keeps a detail no item names (a column in an export it already has).
+    v = judge.check(GYM, "Could trainers export the attendance of each class as CSV by department?")
+    assert (v.verdict, v.item_id) == (IN, "staff"), v
     # How an existing feature looks or performs is a change to that item, not new work.
     v = judge.check(GYM, "The class timetable page is really slow to load in the evening.")
     assert (v.verdict, v.item_id) == (IN, "classes"), v

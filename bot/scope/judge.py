@@ -58,6 +58,7 @@ class Params:
     notes_weight: float = 0.8
     exclusion_notes_weight: float = 0.6
     example_min: float = 0.55  # similarity at which a PM-corrected example decides
+    new_thing_coverage: float = 0.5  # a thing no item names is new work when the item explains at most this share
 
 
 @dataclass
@@ -389,7 +390,7 @@ class ScopeJudge:
             )
 
         # Extensions: a channel, platform, language… the item does not name; or "also / 再" with new words.
-        extras = self._extras(idx, in_doc, a)
+        extras = self._extras(idx, in_doc, a, coverage)
         uncovered = sum(w for t, w in weights.items() if t not in in_doc.terms and t not in a.negated) / total
         if extras or (a.additive and uncovered >= p.additive_gap and not a.bug):
             return _PartResult(
@@ -414,7 +415,7 @@ class ScopeJudge:
                 return True
         return bool(d.complement)
 
-    def _extras(self, idx: _Index, doc: _Doc, a: tx.Analysis) -> list[str]:
+    def _extras(self, idx: _Index, doc: _Doc, a: tx.Analysis, coverage: float) -> list[str]:
         extras: list[str] = []
         if a.bug:
             return extras
@@ -431,8 +432,9 @@ class ScopeJudge:
                 extras.append(msg.extra_beyond(c.label, covered))
             else:
                 extras.append(msg.extra_unnamed(c.label))
-        if not a.additive:
-            # "Can patients rate their doctor?": a specific thing that no item or exclusion names at all.
+        if not a.additive and coverage <= self.params.new_thing_coverage:
+            # "Can patients rate their doctor?": a specific thing that no item or exclusion names at all,
+            # in a request its closest item explains only in part.
             for cid in sorted(a.concepts):
                 key = "#" + cid
                 if key in a.negated or key in idx.idf or key in idx.context or cid in lexicon.GENERIC or cid in lexicon.QUALITIES:
