@@ -290,3 +290,21 @@ def test_chinese_also_on_another_device_extends_the_item(judge: ScopeJudge) -> N
     assert v.verdict is NEW, v
     v = judge.check(SHOP, "物流状态显示成已签收，可顾客说没收到货。")
     assert (v.verdict, v.item_id) == (IN, "orders"), v
+
+
+def test_a_month_the_item_names_matches_and_one_it_does_not_is_only_a_date(judge: ScopeJudge) -> None:
+    scope = Scope(
+        project="giving",
+        name="Donations site",
+        language=Language.EN,
+        goals=("Take donations online",),
+        in_scope=(
+            ScopeItem("receipts", "Donation receipts by e-mail", "A receipt after each gift, and a yearly summary every April."),
+            ScopeItem("history", "Donation history for donors", "Donors see their gifts back to 2020."),
+        ),
+        out_of_scope=(ScopeItem("events", "Event ticketing"),),
+    )
+    v = judge.check(scope, "Donors say they never got their April summary.")
+    assert (v.verdict, v.item_id) == (IN, "receipts"), v
+    v = judge.check(scope, "Donors want to see their gift history back to January 2020, not just this year.")
+    assert (v.verdict, v.item_id) == (IN, "history"), v

@@ -80,6 +80,7 @@ _COMMON = (
     | frozenset(tx.stem(w) for w in lexicon.BUG_EN if " " not in w and "'" not in w)
     | frozenset(w for w in lexicon.BUG_ZH if len(w) == 2)
 )
+_CALENDAR = frozenset(tx.stem(w) for w in lexicon.CALENDAR_WORDS)
 _RANGE = re.compile(r"(?:last|past|previous)\s+\d+\s+(?:months?|years?|weeks?|days?)|近\s*\d+\s*(?:个月|年|天)")
 _OTHER_THAN = re.compile(r"other than|except|apart from|besides|beyond|any other|其他|其它|以外|之外|除了")
 
@@ -205,7 +206,7 @@ class ScopeJudge:
                 w *= self.params.cross_script_weight  # the other language's words: only concepts bridge
             if not term.isascii() and any(ch in tx.ZH_FUNCTION for ch in term):
                 w *= self.params.common_weight
-        if term in _COMMON:
+        if term in _COMMON or (term in _CALENDAR and term not in idx.idf):
             w *= self.params.common_weight
         if term in idx.context:
             w *= self.params.context_weight
@@ -451,6 +452,8 @@ class ScopeJudge:
                     continue
                 if not t.startswith("#") and a.terms[t] <= tx.CONSUMED:
                     continue  # part of a concept phrase ("till data"): the concept speaks for it
+                if t in _CALENDAR:
+                    continue  # "back to January": when, not what
                 if t.startswith("#"):
                     c = tx.concept(t[1:])
                     if c.category in EXTENSION_CATEGORIES or t[1:] in lexicon.GENERIC or t[1:] in lexicon.IMPLIES.values():

@@ -294,6 +294,13 @@ GENERIC = frozenset(
     "admin history status notification export search filter".split()
 )
 
+# Names of months and days: when a request names one, it says when, not what; an item that names one
+# ("a yearly summary every April") is still matched by it.
+CALENDAR_WORDS = frozenset(
+    """january february march april may june july august september october november december
+    monday tuesday wednesday thursday friday saturday sunday weekend""".split()
+)
+
 # Concepts that are people: who a request is for, rarely what it asks for.
 PEOPLE = frozenset(
     "customer user staff manager driver patient doctor student teacher supplier consumer technician tenant visitor parent".split()
@@ -342,8 +349,6 @@ COMMON_EN = frozenset(
     until update updated upon urgent usual usually various wait want wanted way week well went whatever whenever
     whether while whole wide wish within without wonder work worked worry write wrong yet young customer customers
     user users client clients people staff team colleague colleagues boss everyone compare comparison
-    january february march april may june july august september october november december
-    monday tuesday wednesday thursday friday saturday sunday weekend
     gmbh ltd inc llc plc ag sa bv co corp
     accept accepted across actual additionally advance affect afraid age allowed alright also although amazing
     appreciate approach area arrange assume attach attached attempt available avoid aware awful basic behave belong
