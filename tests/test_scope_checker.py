@@ -308,3 +308,18 @@ def test_a_month_the_item_names_matches_and_one_it_does_not_is_only_a_date(judge
     assert (v.verdict, v.item_id) == (IN, "receipts"), v
     v = judge.check(scope, "Donors want to see their gift history back to January 2020, not just this year.")
     assert (v.verdict, v.item_id) == (IN, "history"), v
+
+
+def test_an_everyday_word_is_not_corrected_into_a_scope_word(judge: ScopeJudge) -> None:
+    scope = Scope(
+        project="appeals",
+        name="Appeals site",
+        language=Language.EN,
+        goals=("Raise money online",),
+        in_scope=(ScopeItem("appeals", "Appeal pages with a progress bar", "Staff set a target; the bar shows the share raised."),),
+        out_of_scope=(ScopeItem("stock", "Warehouse stock management"),),
+    )
+    v = judge.check(scope, "The progress bar is stuck at 40% although we passed the target.")
+    assert (v.verdict, v.item_id) == (IN, "appeals"), v
+    # A real typo of a scope word is still corrected.
+    assert judge.check(scope, "Can we manage the warehouse stokc too?").verdict is OUT

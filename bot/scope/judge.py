@@ -219,7 +219,8 @@ class ScopeJudge:
         fixed: dict[str, float] = {}
         changed = False
         for t, w in a.terms.items():
-            if t in idx.idf or t.startswith("#") or not (t.isascii() and t.isalpha() and len(t) >= 5):
+            if t in idx.idf or t.startswith("#") or t in _COMMON or not (t.isascii() and t.isalpha() and len(t) >= 5):
+                # An everyday word is not a typo: 'stuck' is not 'stock'.
                 fixed[t] = w
                 continue
             cands = [t] + [t[:i] + t[i + 1 :] for i in range(len(t))]
