@@ -194,7 +194,7 @@ CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
         "notification": ("notification|notifications|notify|alert|alerts|reminder|reminders|message", "通知|提醒|提示|消息|预警"),
         "history": ("history|past|previous|historical|back to", "历史|以前|之前|过去"),
         "status": ("status|tracking|track|where is", "状态|跟踪|追踪|进度"),
-        "photo": ("photo|photos|picture|pictures|image|images", "照片|图片|拍照|图"),
+        "photo": ("photo|photos|picture|pictures|image|images", "照片|图片|拍照|相片"),
         "video": ("video|videos", "视频"),
         "map": ("map|maps|location|gps", "地图|位置|定位"),
         "calendar": ("calendar|calendars|rota|timetable", "日历|排班|日程"),
