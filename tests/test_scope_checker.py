@@ -323,3 +323,16 @@ def test_an_everyday_word_is_not_corrected_into_a_scope_word(judge: ScopeJudge) 
     assert (v.verdict, v.item_id) == (IN, "appeals"), v
     # A real typo of a scope word is still corrected.
     assert judge.check(scope, "Can we manage the warehouse stokc too?").verdict is OUT
+
+
+def test_an_iphone_app_names_ios_even_when_an_item_mentions_some_app(judge: ScopeJudge) -> None:
+    scope = Scope(
+        project="portal",
+        name="Client portal",
+        language=Language.EN,
+        goals=("Clients follow their cases online",),
+        in_scope=(ScopeItem("login", "Client sign-in with two-factor codes", "A code from an authenticator app."),),
+        out_of_scope=(),
+    )
+    v = judge.check(scope, "Clients keep asking for an iPhone app so they can check their case on the go.")
+    assert v.verdict is not IN, v

@@ -31,8 +31,8 @@ CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
     },
     "platform": {
         "native_app": ("app|apps|native app|mobile app|iphone app|android app|ios app|application store|app store", "app|应用|手机端|移动端|客户端"),
-        "ios": ("ios|iphone", "苹果|ios"),
-        "android": ("android", "安卓"),
+        "ios": ("ios|iphone|iphone app|ios app|iphone apps", "苹果|ios"),
+        "android": ("android|android app|android apps", "安卓"),
         "tablet": ("tablet|ipad|tablets", "平板|ipad"),
         "phone_web": ("phone browser|mobile browser|on my phone|on our phones|phone-friendly|mobile layout|mobile-friendly|responsive|smartphone|smartphones|mobile phone|mobile phones|phone|phones|samsung|huawei|xiaomi|oneplus", "手机网页|手机浏览器|h5|移动网页|三星手机|华为手机|小米手机"),
         "desktop_app": ("desktop app|windows app|mac app", "桌面端|桌面应用|电脑客户端"),
