@@ -336,3 +336,10 @@ def test_an_iphone_app_names_ios_even_when_an_item_mentions_some_app(judge: Scop
     )
     v = judge.check(scope, "Clients keep asking for an iPhone app so they can check their case on the go.")
     assert v.verdict is not IN, v
+
+
+def test_sending_by_a_channel_no_item_names_is_new_work(judge: ScopeJudge) -> None:
+    # The order list names no channel: texting customers about their parcels is more than the item.
+    v = judge.check(SHOP, "物流状态更新的时候，能不能给顾客发个短信？")
+    assert v.verdict is NEW, v
+    assert any(e.startswith("SMS") for e in v.extras), v.extras
