@@ -226,6 +226,8 @@ CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
         "contract": ("contract|contracts", "合同|协议"),
         "copywriting": ("copywriting|photography|product photos|content writing|marketing campaign", "文案|拍摄|运营|策划"),
         # everyday software actions
+        "cancel": ("cancel|cancels|cancelled|canceled|cancelling|canceling|cancellation|cancellations", "取消|撤销|退订"),
+        "form_field": ("field|fields|form field|custom field|input field", "字段|输入框|填写项"),
         "bulk_import": ("bulk import|bulk upload|mass import|import from excel|import a spreadsheet|import the spreadsheet", "批量导入|批量上传|excel导入"),
         "printing": ("print|prints|printing|printout|print out", "打印"),
         "wishlist": ("wishlist|wish list|favourites|favorites|save for later|bookmark|bookmarks", "收藏|心愿单"),
