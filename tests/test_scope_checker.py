@@ -204,3 +204,155 @@ def test_a_wall_of_parts_is_capped(judge: ScopeJudge) -> None:
     text = " ".join(f"{n}. the waiting list is broken for class {n}." for n in range(1, 40))
     v = judge.check(GYM, text)
     assert 1 < len(v.parts) <= 12
+
+
+def test_a_specific_thing_no_item_names_is_new_work_without_also(judge: ScopeJudge) -> None:
+    # No "also / another": the ask names something (ratings) that neither an item nor an exclusion has.
+    v = judge.check(GYM, "Can members rate the trainer after a class?")
+    assert v.verdict is NEW, v
+    assert any(e.startswith("review") for e in v.extras), v.extras
+    v = judge.check(SHOP, "能不能让顾客给买过的茶写评价、打分？")
+    assert v.verdict is NEW, v
+    # A request its item explains well keeps a detail no item names (a column in an export it already has).
+    v = judge.check(GYM, "Could trainers export the attendance of each class as CSV by department?")
+    assert (v.verdict, v.item_id) == (IN, "staff"), v
+    # How an existing feature looks or performs is a change to that item, not new work.
+    v = judge.check(GYM, "The class timetable page is really slow to load in the evening.")
+    assert (v.verdict, v.item_id) == (IN, "classes"), v
+
+
+def test_wrong_thing_shown_is_a_fault_not_a_request_for_more(judge: ScopeJudge) -> None:
+    v = judge.check(GYM, "Member Jane Smith sees the invoices of another gym instead of her own monthly invoices.")
+    assert (v.verdict, v.item_id) == (IN, "invoices"), v
+    # ...while asking for something instead of what the item gives still extends it.
+    v = judge.check(GYM, "Could the reminders go out by SMS instead of e-mail?")
+    assert v.verdict is NEW, v
+
+
+def test_everyday_business_word_alone_does_not_name_an_exclusion(judge: ScopeJudge) -> None:
+    shop = Scope(
+        project="parts-portal",
+        name="Parts portal",
+        language=Language.EN,
+        goals=("Trade customers order spare parts online",),
+        in_scope=(ScopeItem("orders", "Order placement for trade customers", "Quick order by part number."),),
+        out_of_scope=(ScopeItem("b2c", "Sales to consumers or guest checkout"),),
+    )
+    # "sales" is everyday business vocabulary: the exclusion is about consumers, which is not asked.
+    assert judge.check(shop, "Our sales team would like a dashboard of portal revenue per region.").verdict is not OUT
+    # Naming the excluded thing itself (in other words) still hits it.
+    v = judge.check(shop, "Could ordinary end users buy parts too, without a trade account?")
+    assert (v.verdict, v.item_id) == (OUT, "b2c"), v
+
+
+@pytest.mark.parametrize(
+    ("text", "item"),
+    [
+        ("What's the average spend per visit in each region?", "sales"),
+        ("We need the till data going back two years.", "pos"),
+        ("Can staff sign in with their Microsoft work account?", "login"),
+    ],
+)
+def test_common_business_paraphrases(judge: ScopeJudge, text: str, item: str) -> None:
+    retail = Scope(
+        project="retail-bi",
+        name="Retail reporting",
+        language=Language.EN,
+        goals=("Weekly trading figures for the shops",),
+        in_scope=(
+            ScopeItem("pos", "Load POS transactions from all shops", "History back two years."),
+            ScopeItem("sales", "Sales dashboard", "Revenue, units and basket size by shop and region."),
+            ScopeItem("login", "Login with Azure AD single sign-on"),
+        ),
+        out_of_scope=(ScopeItem("ml", "Forecasting and machine learning"),),
+    )
+    v = judge.check(retail, text)
+    assert (v.verdict, v.item_id) == (IN, item), v
+
+
+def test_who_the_request_is_for_does_not_name_an_exclusion(judge: ScopeJudge) -> None:
+    fleet = Scope(
+        project="fleet",
+        name="Fleet maintenance",
+        language=Language.EN,
+        goals=("Keep the vans serviced on time",),
+        in_scope=(
+            ScopeItem("alerts", "Overdue service alerts by e-mail", "Sent to the workshop manager."),
+            ScopeItem("parts", "Spare parts reorder list", "Parts below their minimum stock, exported as CSV."),
+        ),
+        out_of_scope=(
+            ScopeItem("routing", "Route planning and driver scheduling"),
+            ScopeItem("buying", "Purchasing of parts from suppliers"),
+        ),
+    )
+    # The drivers and the purchasing team are who it is for: the asks extend or use in-scope items.
+    v = judge.check(fleet, "Could the overdue service alerts also go out by SMS to the drivers?")
+    assert v.verdict is NEW, v
+    v = judge.check(fleet, "Can the spare parts reorder list be exported as CSV so purchasing can use it?")
+    assert (v.verdict, v.item_id) == (IN, "parts"), v
+    # Asking for the excluded work itself still hits the exclusion.
+    v = judge.check(fleet, "Can the system plan the routes and schedule the drivers for each day?")
+    assert (v.verdict, v.item_id) == (OUT, "routing"), v
+    v = judge.check(fleet, "Could the system order parts from our suppliers automatically?")
+    assert (v.verdict, v.item_id) == (OUT, "buying"), v
+
+
+def test_chinese_also_on_another_device_extends_the_item(judge: ScopeJudge) -> None:
+    # "同时" asks for more; a screen is a new place for the order list. "显示" alone is not a fault report.
+    v = judge.check(SHOP, "订单列表能不能同时显示在门店的显示屏上？")
+    assert v.verdict is NEW, v
+    v = judge.check(SHOP, "物流状态显示成已签收，可顾客说没收到货。")
+    assert (v.verdict, v.item_id) == (IN, "orders"), v
+
+
+def test_a_month_the_item_names_matches_and_one_it_does_not_is_only_a_date(judge: ScopeJudge) -> None:
+    scope = Scope(
+        project="giving",
+        name="Donations site",
+        language=Language.EN,
+        goals=("Take donations online",),
+        in_scope=(
+            ScopeItem("receipts", "Donation receipts by e-mail", "A receipt after each gift, and a yearly summary every April."),
+            ScopeItem("history", "Donation history for donors", "Donors see their gifts back to 2020."),
+        ),
+        out_of_scope=(ScopeItem("events", "Event ticketing"),),
+    )
+    v = judge.check(scope, "Donors say they never got their April summary.")
+    assert (v.verdict, v.item_id) == (IN, "receipts"), v
+    v = judge.check(scope, "Donors want to see their gift history back to January 2020, not just this year.")
+    assert (v.verdict, v.item_id) == (IN, "history"), v
+
+
+def test_an_everyday_word_is_not_corrected_into_a_scope_word(judge: ScopeJudge) -> None:
+    scope = Scope(
+        project="appeals",
+        name="Appeals site",
+        language=Language.EN,
+        goals=("Raise money online",),
+        in_scope=(ScopeItem("appeals", "Appeal pages with a progress bar", "Staff set a target; the bar shows the share raised."),),
+        out_of_scope=(ScopeItem("stock", "Warehouse stock management"),),
+    )
+    v = judge.check(scope, "The progress bar is stuck at 40% although we passed the target.")
+    assert (v.verdict, v.item_id) == (IN, "appeals"), v
+    # A real typo of a scope word is still corrected.
+    assert judge.check(scope, "Can we manage the warehouse stokc too?").verdict is OUT
+
+
+def test_an_iphone_app_names_ios_even_when_an_item_mentions_some_app(judge: ScopeJudge) -> None:
+    scope = Scope(
+        project="portal",
+        name="Client portal",
+        language=Language.EN,
+        goals=("Clients follow their cases online",),
+        in_scope=(ScopeItem("login", "Client sign-in with two-factor codes", "A code from an authenticator app."),),
+        out_of_scope=(),
+    )
+    v = judge.check(scope, "Clients keep asking for an iPhone app so they can check their case on the go.")
+    assert v.verdict is not IN, v
+
+
+def test_sending_by_a_channel_no_item_names_is_new_work(judge: ScopeJudge) -> None:
+    # The order list names no channel: texting customers about their parcels is more than the item.
+    v = judge.check(SHOP, "物流状态更新的时候，能不能给顾客发个短信？")
+    assert v.verdict is NEW, v
+    assert any(e.startswith("SMS") for e in v.extras), v.extras

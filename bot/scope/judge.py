@@ -58,6 +58,7 @@ class Params:
     notes_weight: float = 0.8
     exclusion_notes_weight: float = 0.6
     example_min: float = 0.55  # similarity at which a PM-corrected example decides
+    new_thing_coverage: float = 0.5  # a thing no item names is new work when the item explains at most this share
 
 
 @dataclass
@@ -79,6 +80,7 @@ _COMMON = (
     | frozenset(tx.stem(w) for w in lexicon.BUG_EN if " " not in w and "'" not in w)
     | frozenset(w for w in lexicon.BUG_ZH if len(w) == 2)
 )
+_CALENDAR = frozenset(tx.stem(w) for w in lexicon.CALENDAR_WORDS)
 _RANGE = re.compile(r"(?:last|past|previous)\s+\d+\s+(?:months?|years?|weeks?|days?)|近\s*\d+\s*(?:个月|年|天)")
 _OTHER_THAN = re.compile(r"other than|except|apart from|besides|beyond|any other|其他|其它|以外|之外|除了")
 
@@ -95,9 +97,10 @@ class _Index:
     unit: float  # weight of a word only one item has
     norm: list[float]  # length normalisation per doc
     examples: list[tuple[Example, dict[str, float]]] = field(default_factory=list)
+    in_scope_terms: frozenset[str] = frozenset()
 
     def in_scope_has(self, term: str) -> bool:
-        return any(not self.docs[i].excluded for i in self.postings.get(term, ()))
+        return term in self.in_scope_terms
 
 
 @dataclass
@@ -182,6 +185,7 @@ class ScopeJudge:
         b = self.params.length_norm
         norm = [1.0 / (1 - b + b * ln / avg) if avg else 1.0 for ln in lengths]
         idx = _Index(docs, idf, max_idf, postings, context, deletes, cjk_scope, unit, norm)
+        idx.in_scope_terms = frozenset(t for d in docs if not d.excluded for t in d.terms)
         for ex in scope.examples:
             idx.examples.append((ex, tx.analyse(ex.text, concepts_weight=p.concept_weight).terms))
         self._cache[key] = idx
@@ -202,7 +206,7 @@ class ScopeJudge:
                 w *= self.params.cross_script_weight  # the other language's words: only concepts bridge
             if not term.isascii() and any(ch in tx.ZH_FUNCTION for ch in term):
                 w *= self.params.common_weight
-        if term in _COMMON:
+        if term in _COMMON or (term in _CALENDAR and term not in idx.idf):
             w *= self.params.common_weight
         if term in idx.context:
             w *= self.params.context_weight
@@ -215,7 +219,8 @@ class ScopeJudge:
         fixed: dict[str, float] = {}
         changed = False
         for t, w in a.terms.items():
-            if t in idx.idf or t.startswith("#") or not (t.isascii() and t.isalpha() and len(t) >= 5):
+            if t in idx.idf or t.startswith("#") or t in _COMMON or not (t.isascii() and t.isalpha() and len(t) >= 5):
+                # An everyday word is not a typo: 'stuck' is not 'stock'.
                 fixed[t] = w
                 continue
             cands = [t] + [t[:i] + t[i + 1 :] for i in range(len(t))]
@@ -227,7 +232,7 @@ class ScopeJudge:
                 fixed[t] = w
         if not changed:
             return a
-        return tx.Analysis(fixed, a.negated, a.concepts, a.years, a.amounts, a.additive, a.bug, a.cjk_share)
+        return tx.Analysis(fixed, a.negated, a.concepts, a.years, a.amounts, a.additive, a.bug, a.cjk_share, a.audience)
 
     # --- check ---------------------------------------------------------------------------------
 
@@ -356,7 +361,7 @@ class ScopeJudge:
                         and cid not in lexicon.IMPLIES.values()
                     ):
                         distinct += weights[key]
-            if distinct > best_distinct:
+            if distinct > best_distinct and self._names_something(idx, d, a):
                 best_out, best_distinct = i, distinct
         distinct_in = 0.0
         title_hit = 0.0  # what only the exclusion explains, from its title: the excluded thing itself
@@ -407,7 +412,7 @@ class ScopeJudge:
             )
 
         # Extensions: a channel, platform, language… the item does not name; or "also / 再" with new words.
-        extras = self._extras(idx, in_doc, a)
+        extras = self._extras(idx, in_doc, a, coverage)
         uncovered = sum(w for t, w in weights.items() if t not in in_doc.terms and t not in a.negated) / total
         if extras or (a.additive and uncovered >= p.additive_gap and not a.bug):
             return _PartResult(
@@ -422,7 +427,21 @@ class ScopeJudge:
         score = min(1.0, 0.4 + coverage * 0.6 + (0.1 if a.bug else 0.0))
         return _PartResult(part, VerdictKind.IN_SCOPE, in_doc, score, self._clause(in_doc, a))
 
-    def _extras(self, idx: _Index, doc: _Doc, a: tx.Analysis) -> list[str]:
+    @staticmethod
+    def _names_something(idx: _Index, d: _Doc, a: tx.Analysis) -> bool:
+        """Whether the request names something specific that only this exclusion has: everyday business
+        concepts ("sales managers would like…") do not name an exclusion that happens to say "sales"."""
+        for t in a.terms:
+            if t not in d.terms or t in a.negated or t in idx.context or idx.in_scope_has(t) or t in a.audience:
+                continue
+            if t.startswith("#"):
+                if t[1:] not in lexicon.GENERIC:
+                    return True
+            elif a.terms[t] > tx.CONSUMED:
+                return True
+        return bool(d.complement)
+
+    def _extras(self, idx: _Index, doc: _Doc, a: tx.Analysis, coverage: float) -> list[str]:
         extras: list[str] = []
         if a.bug:
             return extras
@@ -433,17 +452,34 @@ class ScopeJudge:
             if c.category not in EXTENSION_CATEGORIES:
                 continue
             covered = sorted(tx.concept(o).label for o in doc.concepts if tx.concept(o).category == c.category)
-            if not covered and not a.additive:
+            if not covered and not a.additive and c.category != "channel":
                 continue  # "on my iPad, the checkout…": a place where it happens, not more than the item
+            # ...but sending something by SMS, e-mail or WeChat is a way to reach people the item has not got.
             if covered:
                 extras.append(msg.extra_beyond(c.label, covered))
             else:
                 extras.append(msg.extra_unnamed(c.label))
+        if not a.additive and coverage <= self.params.new_thing_coverage:
+            # "Can patients rate their doctor?": a specific thing that no item or exclusion names at all,
+            # in a request its closest item explains only in part.
+            for cid in sorted(a.concepts):
+                key = "#" + cid
+                if key in a.negated or key in idx.idf or key in idx.context or cid in lexicon.GENERIC or cid in lexicon.QUALITIES:
+                    continue
+                c = tx.concept(cid)
+                if c.category in EXTENSION_CATEGORIES or cid in lexicon.IMPLIES.values():
+                    continue
+                if a.terms[key] >= self.params.concept_weight:  # named, not only implied
+                    extras.append(msg.extra_new(c.label))
         if a.additive:
             # "…go straight into Xero instead of a CSV": asking for more, naming what no item has.
             for t in sorted(a.terms):
                 if t in a.negated or t in idx.idf or t in _COMMON or t in idx.context:
                     continue
+                if not t.startswith("#") and a.terms[t] <= tx.CONSUMED:
+                    continue  # part of a concept phrase ("till data"): the concept speaks for it
+                if t in _CALENDAR:
+                    continue  # "back to January": when, not what
                 if t.startswith("#"):
                     c = tx.concept(t[1:])
                     if (

@@ -26,7 +26,10 @@ CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
             "wechat message|wechat notification|wechat template message",
             "微信消息|公众号消息|模板消息|订阅消息",
         ),
-        "phone_call": ("phone call|call them|voice call|hotline", "电话|打电话|来电"),
+        "phone_call": (
+            "phone call|call them|voice call|hotline|by phone|over the phone|on the phone|phone them",
+            "电话|打电话|来电",
+        ),
         "slack": ("slack", ""),
         "teams_chat": ("teams channel|microsoft teams", ""),
         "letter": ("printed letter|post letter", "纸质信"),
@@ -37,12 +40,12 @@ CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
             "app|apps|native app|mobile app|iphone app|android app|ios app|application store|app store",
             "app|应用|手机端|移动端|客户端",
         ),
-        "ios": ("ios|iphone", "苹果|ios"),
-        "android": ("android", "安卓"),
+        "ios": ("ios|iphone|iphone app|ios app|iphone apps", "苹果|ios"),
+        "android": ("android|android app|android apps", "安卓"),
         "tablet": ("tablet|ipad|tablets", "平板|ipad"),
         "phone_web": (
-            "phone browser|mobile browser|on my phone|on our phones|phone-friendly|mobile layout|mobile-friendly|responsive",
-            "手机网页|手机浏览器|h5|移动网页",
+            "phone browser|mobile browser|on my phone|on our phones|phone-friendly|mobile layout|mobile-friendly|responsive|smartphone|smartphones|mobile phone|mobile phones|phone|phones|samsung|huawei|xiaomi|oneplus",
+            "手机网页|手机浏览器|h5|移动网页|三星手机|华为手机|小米手机",
         ),
         "desktop_app": ("desktop app|windows app|mac app", "桌面端|桌面应用|电脑客户端"),
         "miniprogram": ("mini-program|mini program|miniprogram|mini app", "小程序"),
@@ -50,7 +53,10 @@ CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
         "douyin": ("douyin|tiktok", "抖音"),
         "wechat": ("wechat|weixin", "微信"),
         "excel_addin": ("excel add-in|add-in|plugin|plug-in|browser extension", "插件"),
-        "tv_screen": ("tv screen|wall screen|big screen|wallboard", "大屏|电视"),
+        "tv_screen": (
+            "tv screen|wall screen|big screen|wallboard|display screen|wall display|kitchen display",
+            "大屏|电视|显示屏|电子屏|显示器",
+        ),
         "smartwatch": ("smartwatch|apple watch", "手表"),
         "kiosk": ("kiosk", "自助机"),
     },
@@ -90,7 +96,7 @@ CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
     },
     "timing": {
         "realtime": (
-            "real-time|real time|realtime|live|every minute|streaming|instant|instantly|intraday",
+            "real-time|real time|realtime|live|every minute|streaming|instant|instantly|intraday|as they happen|as it happens|up to the minute|up-to-the-minute",
             "实时|即时|秒级",
         ),
         "weekly": ("weekly|every week|each week|per week|by week|week by week", "每周|周报|按周|周度"),
@@ -106,10 +112,13 @@ CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
     },
     "": {
         # accounts and access
-        "login": ("login|log in|sign in|signin|logon|log on", "登录|登陆|登入"),
+        "login": ("login|log in|sign in|signin|sign-in|logon|log on|sign on", "登录|登陆|登入"),
         "signup": ("sign up|signup|register|registration", "注册"),
         "password": ("password|passwords", "密码"),
-        "sso": ("single sign-on|sso|saml|azure ad|active directory|okta", "单点登录|统一认证|域账号"),
+        "sso": (
+            "single sign-on|sso|saml|azure ad|active directory|okta|entra|work account|microsoft work account|microsoft account|microsoft login|microsoft sign-in|office 365|microsoft 365|google workspace account",
+            "单点登录|统一认证|域账号",
+        ),
         "account": ("account|accounts|profile", "账号|账户|帐号|帐户"),
         "user": ("user|users|colleague|colleagues|member|members", "用户|成员"),
         "role": ("role|roles|permission|permissions|access right|access rights|read-only|read only", "角色|权限|只读"),
@@ -125,17 +134,43 @@ CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
             "credit card|debit card|card payment|paypal|alipay|apple pay|google pay|stripe|payment provider|payment providers|wechat pay|klarna",
             "信用卡|银行卡|支付宝|微信支付|云闪付|支付方式",
         ),
-        "refund": ("refund|refunds|money back|reimburse", "退款|退钱|钱退"),
+        "refund": ("refund|refunds|money back|reimburse|refunded", "退款|退钱|钱退|退回|退还"),
         "deposit": ("deposit|down payment|prepayment|pre-payment", "定金|订金|押金|预付"),
-        "instalment": ("instalment|instalments|installment|installments|pay later|financing", "分期"),
+        "instalment": ("instalment|instalments|installment|installments|pay later|payment plan", "分期"),
         "subscription": ("subscription|subscriptions|membership|memberships|recurring", "订阅|会员制|包月"),
         "order": ("order|orders|ordering|purchase order|po", "订单|下单|采购单"),
         "cart": ("cart|basket|shopping cart", "购物车"),
+        "basket_size": (
+            "basket size|average basket|average order value|aov|average spend|spend per visit|spend per trip|spend per shopping trip|average ticket|average transaction value",
+            "客单价|平均一单|单均|笔单价|平均消费|人均消费",
+        ),
+        "slow_mover": (
+            "slow mover|slow movers|slow-moving|slow moving|dead stock|unsold|haven't sold|hasn't sold|not sold|didn't sell",
+            "滞销|动销慢|卖不动",
+        ),
+        "consumer": (
+            "consumer|consumers|b2c|end user|end users|end customer|end customers|private customer|private customers|guest checkout|general public|members of the public|ordinary people",
+            "个人消费者|散客|c端|普通消费者",
+        ),
+        "impersonate": (
+            "impersonate|impersonation|log in as|login as|act as the user|see what they see|see exactly what|see what the customer sees|see what a customer sees|see what customers see",
+            "模拟登录|代登录|以客户身份",
+        ),
+        "time_slot": (
+            "time slot|time slots|delivery slot|delivery slots|delivery window|delivery time|morning or afternoon",
+            "时段|配送时间|送货时间|上午送|下午送|几点送",
+        ),
         "checkout": ("checkout|check out", "结算|结账"),
-        "price": ("price|prices|pricing|discount|discounts", "价格|定价|价钱|折扣"),
+        "price": (
+            "price|prices|pricing|discount|discounts|mark down|marked down|price cut|price cuts",
+            "价格|定价|价钱|折扣",
+        ),
         "coupon": ("coupon|coupons|voucher|vouchers|promo code|promotion", "优惠券|优惠|券|满减|促销"),
         "points": ("loyalty points|reward points|points|loyalty", "积分"),
-        "product": ("product|products|item|items|goods|sku|skus|article", "商品|产品|货品|物品"),
+        "product": (
+            "product|products|item|items|goods|sku|skus|article|product line|product lines|range of products",
+            "商品|产品|货品|物品",
+        ),
         "catalog": ("catalog|catalogue|product list", "目录|商品列表"),
         "stock": ("stock|inventory|stock level|stock levels|on hand", "库存|存货|备货"),
         "supplier": ("supplier|suppliers|vendor|vendors", "供应商|厂商"),
@@ -144,9 +179,12 @@ CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
             "配送|送货|发货|送达|物流|快递",
         ),
         "pickup": ("pickup|pick up|pick-up|collect in store|click and collect", "自提"),
-        "return": ("return|returns|rma|send back|complaint|complaints", "退货|售后|投诉"),
+        "return": (
+            "return|returns|rma|send back|complaint|complaints|arrives broken|arrived broken|arrives damaged|arrived damaged|damaged|defective",
+            "退货|售后|投诉|破损|坏了的货",
+        ),
         "customer": ("customer|customers|client|clients|buyer|buyers", "客户|顾客|买家"),
-        "sales": ("sales|revenue|turnover", "销售|销售额|营业额|收入"),
+        "sales": ("sales|revenue|turnover|takings|income", "销售|销售额|营业额|收入"),
         "margin": ("margin|profit|gross margin", "毛利|利润"),
         "budget": ("budget|budgets|p&l|profit and loss|balance sheet", "预算|损益|资产负债"),
         "erp": (
@@ -154,8 +192,14 @@ CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
             "erp|金蝶|用友|财务系统|财务软件|记账",
         ),
         "store": ("store|stores|shop|shops|branch|branches|outlet", "门店|店铺|分店|店"),
-        "pos": ("pos|cash register|point of sale", "收银"),
-        "webshop": ("webshop|web shop|online shop|online store|shopify|e-commerce|ecommerce", "网店|商城|电商"),
+        "pos": (
+            "pos|cash register|point of sale|tills|the till|till data|till system|till receipt|till receipts|epos",
+            "收银|收银机|pos机",
+        ),
+        "webshop": (
+            "webshop|web shop|online shop|online store|shopify|e-commerce|ecommerce|online order|online orders|online sales",
+            "网店|商城|电商",
+        ),
         "live_selling": ("live selling|livestream|live stream|live streaming|livestreaming", "直播"),
         # people and organisation
         "employee_leave": (
@@ -174,7 +218,10 @@ CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
         "ledger": ("ledger|bookkeeping|general ledger|journal entry", "账务|总账|凭证|记账"),
         # health
         "patient": ("patient|patients", "患者|病人|病患"),
-        "doctor": ("doctor|doctors|physician|dentist|practitioner|practitioners|therapist", "医生|大夫|医师|牙医"),
+        "doctor": (
+            "doctor|doctors|physician|physicians|dentist|dentists|practitioner|practitioners|therapist|therapists|physio|physios|physiotherapist|physiotherapists|clinician|clinicians|nurse|nurses",
+            "医生|大夫|医师|牙医",
+        ),
         "medical_record": (
             "medical record|medical records|clinical notes|health record|emr|ehr",
             "病历|病例|电子病历|影像",
@@ -204,16 +251,22 @@ CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
         "lead": ("lead|leads|prospect|prospects|opportunity|opportunities|pipeline deal", "线索|商机|潜在客户"),
         "campaign": ("campaign|campaigns|newsletter|email marketing|marketing", "营销|推广|活动推送|市场活动"),
         "crm": ("crm|salesforce|hubspot|zoho", "crm|客户管理系统"),
-        "helpdesk_tool": ("zendesk|freshdesk|intercom|jira service|servicenow", "工单系统"),
+        "helpdesk_tool": (
+            "zendesk|freshdesk|intercom|jira service|servicenow|customer service tool|customer service tools|ticketing system|helpdesk tool",
+            "工单系统|客服系统",
+        ),
         "analytics_tool": ("google analytics|adobe analytics|mixpanel|matomo", "百度统计|友盟"),
-        "referral": ("referral|refer a friend|invite a friend|invite friends|affiliate", "推荐好友|拉新|分销"),
+        "referral": (
+            "referral|refer a friend|invite a friend|invite friends|invite your friends|affiliate",
+            "推荐好友|邀请好友|拉新|老带新|分销",
+        ),
         "presale": ("pre-order|preorder|pre-sale|presale", "预售"),
         "group_buy": ("group buy|group buying|group deal|team purchase", "拼团|团购"),
         "gift_card": ("gift card|gift cards|gift voucher|stored value|wallet balance", "礼品卡|储值卡|余额"),
         "auction": ("auction|auctions|bidding|bid", "拍卖|竞价|竞拍"),
         "membership_tier": (
-            "membership tier|membership tiers|membership level|vip|gold member|loyalty tier",
-            "会员等级|vip|等级",
+            "membership tier|membership tiers|membership level|vip|gold member|gold members|silver member|platinum member|loyalty tier",
+            "会员等级|vip|等级|金卡|银卡|白金卡|钻石会员",
         ),
         # content and files
         "article": (
@@ -249,16 +302,24 @@ CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
         ),
         "history": ("history|past|previous|historical|back to", "历史|以前|之前|过去"),
         "status": ("status|tracking|track|where is", "状态|跟踪|追踪|进度"),
-        "photo": ("photo|photos|picture|pictures|image|images", "照片|图片|拍照|图"),
+        "photo": ("photo|photos|picture|pictures|image|images", "照片|图片|拍照|相片"),
         "video": ("video|videos", "视频"),
         "map": ("map|maps|location|gps", "地图|位置|定位"),
         "calendar": ("calendar|calendars|rota|timetable", "日历|排班|日程"),
+        "reschedule": (
+            "reschedule|rescheduling|rebook|rebooking|move an appointment|move their appointment|move my appointment|change the appointment",
+            "改约|改期|改时间|调整预约|重新预约",
+        ),
+        "reception": ("reception|receptionist|receptionists|front desk|front office", "前台|接待处|服务台"),
         "appointment": ("appointment|appointments|booking|bookings|book|reservation", "预约|挂号|预订"),
         "forecast": (
             "forecast|forecasting|predict|prediction|machine learning|ai|artificial intelligence",
             "预测|机器学习|人工智能|ai",
         ),
-        "training": ("training|train|workshop session|webinar|onboarding session", "培训|教学|讲解"),
+        "training": (
+            "training|train|workshop session|webinar|onboarding session|walkthrough|walk through|knowledge transfer|handover|hand over|show us how",
+            "培训|教学|讲解|交接",
+        ),
         "documentation": ("documentation|docs|data dictionary|manual|definition", "文档|说明书|手册|数据字典"),
         "design": ("design|layout|look and feel|brand|colours|colors|theme|redesign", "设计|改版|风格|界面|ui"),
         "support": ("support|helpdesk|help desk|service desk|sla", "支持|运维|售后支持"),
@@ -269,10 +330,16 @@ CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
         ),
         "security": ("security|secure|encryption|row-level security|rls", "安全|加密"),
         "approval": ("approve|approval|approvals|sign off|sign-off", "审核|审批|批准"),
-        "review_rating": ("review|reviews|rating|ratings|stars", "评价|评分|打分|点评"),
+        "review_rating": (
+            "review|reviews|rating|ratings|stars|star rating|rate the|rate their|rate a|rate your|rate our|rate us",
+            "评价|评分|打分|点评",
+        ),
         "recommend": ("recommend|recommendation|recommendations|suggest", "推荐"),
         "gamification": ("leaderboard|badge|badges|gamification", "排行榜|勋章"),
-        "chat": ("chat|messaging|forum|forums|comment|comments|discussion", "聊天|留言|评论|论坛"),
+        "chat": (
+            "chat|instant messaging|forum|forums|comment|comments|discussion|discussion board",
+            "聊天|留言|评论|论坛",
+        ),
         "date": ("date|dates|day|days", "日期|时间|天"),
         "year": ("year|years|annual", "年"),
         "week": ("week|weeks", "周|星期"),
@@ -287,6 +354,72 @@ CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
             "copywriting|photography|product photos|content writing|marketing campaign",
             "文案|拍摄|运营|策划",
         ),
+        # everyday software actions
+        "cancel": (
+            "cancel|cancels|cancelled|canceled|cancelling|canceling|cancellation|cancellations",
+            "取消|撤销|退订",
+        ),
+        "form_field": ("field|fields|form field|custom field|input field", "字段|输入框|填写项"),
+        "bulk_import": (
+            "bulk import|bulk upload|mass import|import from excel|import a spreadsheet|import the spreadsheet",
+            "批量导入|批量上传|excel导入",
+        ),
+        "printing": ("print|prints|printing|printout|print out", "打印"),
+        "wishlist": ("wishlist|wish list|favourites|favorites|save for later|bookmark|bookmarks", "收藏|心愿单"),
+        "address": ("address|addresses|address book|postcode|zip code", "地址|收货地址|邮编"),
+        "tracking_number": ("tracking number|tracking link|waybill|consignment number", "快递单号|运单号|物流单号"),
+        # manufacturing and field service
+        "work_order": ("work order|work orders|job card|job cards|job sheet|service ticket", "工单|派工单|维修单"),
+        "technician": (
+            "technician|technicians|engineer on site|field engineer|field staff|installer",
+            "技术员|师傅|维修工|安装工",
+        ),
+        "production": (
+            "production|production line|production order|shop floor|assembly line",
+            "生产线|产线|排产|产量|生产计划|生产订单",
+        ),
+        "downtime": ("downtime|machine stop|machine stops|oee", "停机|故障停机|设备故障|稼动率"),
+        "quality_check": (
+            "quality check|quality checks|quality inspection|inspection|inspections|defect rate|qc",
+            "质检|检验|巡检|不良率",
+        ),
+        "spare_part": ("spare part|spare parts|parts list|bill of materials|bom", "备件|零件|配件|物料清单"),
+        # hospitality and travel
+        "hotel_room": ("hotel room|hotel rooms|room type|room types|room booking|housekeeping", "客房|房型|房间|保洁"),
+        "itinerary": (
+            "itinerary|itineraries|business trip|business trips|flight|flights|travel booking",
+            "行程|机票|航班|出行",
+        ),
+        "table_booking": ("table booking|table reservation|book a table|reserve a table", "订座|订桌|预订桌位"),
+        # money
+        "loan": ("loan|loans|credit line|mortgage|lending", "贷款|借款|信贷|按揭"),
+        "bank_transfer": (
+            "bank transfer|wire transfer|direct debit|standing order|sepa",
+            "银行转账|转账|对公转账|汇款",
+        ),
+        "account_balance": ("balance|balances|outstanding amount|amount owed|unpaid amount", "欠款|未付|应收|未结清"),
+        "commission": ("commission|commissions|rebate|rebates|kickback", "佣金|提成|返利|返点"),
+        "quote": ("quote|quotes|quotation|quotations|price estimate", "报价|报价单|估价"),
+        # property and facilities
+        "property_listing": (
+            "property listing|property listings|house viewing|property viewing|open house",
+            "房源|看房|带看",
+        ),
+        "rent": ("rent|rental|rentals|lease|leases|leasing|tenancy", "租金|租赁|出租|房租|租约"),
+        "tenant": ("tenant|tenants|resident|residents|homeowner|homeowners|occupant", "租户|住户|业主|居民"),
+        "visitor": ("visitor|visitors|visitor pass|guest pass", "访客|来访|访客登记"),
+        "access_control": (
+            "access control|door access|key card|keycard|access card|door entry|turnstile",
+            "门禁|刷卡进门|闸机",
+        ),
+        # school and membership admin
+        "enrolment": (
+            "enrolment|enrollment|enrol|enroll|admission|admissions|application form",
+            "报名|入学|招生|注册入学",
+        ),
+        "grade": ("grade|grades|transcript|report card", "成绩|分数|成绩单"),
+        "timetable": ("timetable|timetables|class schedule|lesson plan", "课表|课程表"),
+        "parent": ("parent|parents|guardian|guardians", "家长|监护人"),
     },
 }
 
@@ -321,6 +454,8 @@ ADDITIVE_EN = (
 ADDITIVE_ZH = (
     "再",
     "还要",
+    "同时",
+    "顺便",
     "另外",
     "新增",
     "额外",
@@ -390,6 +525,28 @@ BUG_EN = (
     "gives nothing",
     "gives no",
     "gives an error",
+    "cut off",
+    "cuts off",
+    "slow to",
+    "too slow",
+    "so slow",
+    "very slow",
+    "really slow",
+    "takes ages",
+    "takes forever",
+    "overlap",
+    "overlaps",
+    "overlapping",
+    "looks odd",
+    "looks weird",
+    "looks wrong",
+    "looks broken",
+    "freezes",
+    "hangs",
+    "times out",
+    "doesn't load",
+    "won't load",
+    "keeps",
 )
 BUG_ZH = (
     "bug",
@@ -415,7 +572,8 @@ BUG_ZH = (
     "明明",
     "看不到",
     "没更新",
-    "显示",
+    "显示成",
+    "显示为",
     "反馈",
 )
 
@@ -438,6 +596,21 @@ GENERIC = frozenset(
     "customer user staff manager sales order product store date week month year report region account "
     "admin history status notification export search filter".split()
 )
+
+# Names of months and days: when a request names one, it says when, not what; an item that names one
+# ("a yearly summary every April") is still matched by it.
+CALENDAR_WORDS = frozenset(
+    """january february march april may june july august september october november december
+    monday tuesday wednesday thursday friday saturday sunday weekend""".split()
+)
+
+# Concepts that are people: who a request is for, rarely what it asks for.
+PEOPLE = frozenset(
+    "customer user staff manager driver patient doctor student teacher supplier consumer technician tenant visitor parent".split()
+)
+
+# How something already built looks or behaves: naming one asks for a change to an item, not for new work.
+QUALITIES = frozenset("design performance photo phone_number date dark_mode accessibility printing address".split())
 
 # A concept that implies a broader one ("Spanish" is a language; "Alipay" is a way to pay).
 IMPLIES = {
@@ -478,7 +651,27 @@ COMMON_EN = frozenset(
     thought through time today together told too took total touch tried true try trying turn under understand unless
     until update updated upon urgent usual usually various wait want wanted way week well went whatever whenever
     whether while whole wide wish within without wonder work worked worry write wrong yet young customer customers
-    user users client clients people staff team colleague colleagues boss everyone
+    user users client clients people staff team colleague colleagues boss everyone compare comparison
+    gmbh ltd inc llc plc ag sa bv co corp
+    accept accepted across actual additionally advance affect afraid age allowed alright also although amazing
+    appreciate approach area arrange assume attach attached attempt available avoid aware awful basic behave belong
+    beside besides better bottom bring brought bunch calculate calculated certainly chance changes choice clever
+    complete completely concern concerned consider constantly contain continue convenient correctly count counted
+    couple crazy critical curious dear deliberately depend depending despite differ difference differently disappear
+    easily effort either elsewhere entirely equal especially everywhere except expected explain extremely fairly
+    familiar feature features fine forever forgot forward frankly fresh friendly front frustrating generally
+    genuinely gets getting glad happened hardly harder hear honestly hopefully however imagine improve improved
+    improvement instance interested issue issues kindly know largely latest lately least let likely literally lately
+    manage maybe meant mess messy method mind mistake mistakes modern month months mostly moving near necessary
+    neither never newer nicer nobody none nor note noted noticed obvious odd officially okay ones onto option
+    options ordinary otherwise ought overall particularly perfect personally pick plain pleased plenty point prefer
+    prepared pretty prevent previously problem problems proper purpose quickly rarely reason reasonable receive
+    received recently regular regularly related relevant rely remain replace respect rest result results reverse
+    rough round safe saved scroll seen select selected sent seriously showed side significant similar simpler
+    slightly smooth solve somehow somewhere sorted specific spot standard stick strange suggestion supposed
+    surprised tell tend terrible thanks themselves therefore thing things third tiny tip top totally tried trouble
+    truly typical unclear unfortunately unless unusual upset useful usual via visible want wants way weird whenever
+    wherever whoever willing worse worst worth wrong yes
     """.split()
 )
 COMMON_ZH = frozenset(

@@ -158,6 +158,23 @@ class Analysis:
     additive: bool
     bug: bool
     cjk_share: float
+    # Terms naming who wants or uses the result ("so purchasing can use it", "Finance says…",
+    # "…by SMS to the drivers"), not what is asked for.
+    audience: frozenset[str] = frozenset()
+
+
+_WHO = r"(?:the |our |their |all )?([a-z&]+(?: (?:and|&) [a-z&]+)?)(?: team| teams| department| people| staff)?"
+_AUDIENCE = (
+    # "…so purchasing can use it", "so that the drivers could…"
+    re.compile(rf"\bso (?:that )?{_WHO} (?:can|could|will|would|are able|is able)\b"),
+    # "Finance and ops calculate it differently", "Head office wants…" (at the start of a sentence)
+    re.compile(
+        rf"(?:^|[.;!?:]\s*){_WHO} (?:wants?|would like|would love|asks?|asked|needs?|says?|said|complains?|"
+        r"uses?|calculates?|prefers?|keeps? asking|is asking|are asking)\b"
+    ),
+)
+# "…by SMS to the drivers": only a person can be the one something goes to.
+_TO_WHOM = re.compile(r"\b(?:to|for) (?:the |our |their |all |all the |each )?([a-z]+)\b")
 
 
 def _has_phrase(text: str, phrases: tuple[str, ...]) -> bool:
@@ -176,9 +193,45 @@ _RETURNS_VERB = re.compile(
 )
 
 
+# "Every 4 hours" and "every few hours" say the same about timing.
+_EVERY_N = re.compile(r"\bevery (?:\d+|two|three|four|five|six|few|couple of) (minutes|hours|days|weeks)\b")
+# "Shows the list price instead of the discount": what is on screen is wrong, nothing more is asked.
+_SEES_INSTEAD = re.compile(r"\b(?:sees?|seeing|shows?|showing|shown|displays?|displaying|gets?|getting|prints?|printing)\b[^.;!?]{0,60}\binstead of\b")
+
+
+_ASK = re.compile(r"\b(?:could|can|would|please|want|wants|like|need|needs|let)\b")
+
+
+# Phrasal verbs split by their object ("walk our analysts through", "hand the project over"): join them.
+_SPLIT_VERB = re.compile(
+    r"\b(walk|talk)\s+((?:[a-z'-]+\s+){1,3}?)(through)\b"
+    r"|\b(hand)\s+((?:[a-z'-]+\s+){1,3}?)(over)\b"
+    r"|\b(log|sign)\s+((?:[a-z'-]+\s+){1,2}?)(in|out)\b"
+    r"|\b(set)\s+((?:[a-z'-]+\s+){1,2}?)(up)\b"
+    r"|\b(mark)\s+((?:[a-z'-]+\s+){1,2}?)(down)\b"
+)
+
+
+def _join_verb(m: re.Match[str]) -> str:
+    verb, obj, particle = (g for g in m.groups() if g is not None)
+    return f"{verb} {particle} {obj.strip()}"
+
+
+def _wrong_shown(t: str) -> bool:
+    """'Brenner sees the list price instead of their discount' reports a fault; 'could it show weekly
+    instead of monthly' asks for a change."""
+    m = _SEES_INSTEAD.search(t)
+    if not m:
+        return False
+    start = max(t.rfind(c, 0, m.start()) for c in ".;!?")
+    return not _ASK.search(t[start + 1 : m.start()])
+
+
 def normalise(text: str) -> str:
     t = text.lower().replace("’", "'").replace("e-mail", "email")
     t = _RETURNS_VERB.sub("gives", t)
+    t = _EVERY_N.sub(lambda m: "every few " + m.group(1), t)
+    t = _SPLIT_VERB.sub(_join_verb, t)
     return re.sub(r"\s+", " ", t)
 
 
@@ -235,6 +288,7 @@ def _analyse(text: str, concepts_weight: float) -> Analysis:
     words = [(m.start(), m.group().strip("'-")) for m in _RUN.finditer(t) if not ("\u3400" <= m.group()[0] <= "\u9fff")]
     stems = [stem(w) for _, w in words]
     consumed_words: set[int] = set()
+    word_concepts: dict[int, set[str]] = {}
     i = 0
     while i < len(stems):
         longest = lex.en_first.get(stems[i], 0)
@@ -246,6 +300,8 @@ def _analyse(text: str, concepts_weight: float) -> Analysis:
                 terms[key] = concepts_weight
                 if is_negated(words[i][0]):
                     negated.add(key)
+                for k in range(i, i + n):
+                    word_concepts.setdefault(k, set()).add(key)
                 matched = n
             if matched:
                 consumed_words.update(range(i, i + n))
@@ -268,8 +324,20 @@ def _analyse(text: str, concepts_weight: float) -> Analysis:
             if "#" + cid in negated:
                 negated.add(key)
             parent = lexicon.IMPLIES.get(parent)
-    additive = _has_phrase(t, lexicon.ADDITIVE_EN) or _has_phrase(t, lexicon.ADDITIVE_ZH)
-    bug = _has_phrase(t, lexicon.BUG_EN) or _has_phrase(t, lexicon.BUG_ZH)
+    audience: set[str] = set()
+    spans = [m.span(1) for rx in _AUDIENCE for m in rx.finditer(t)]
+    to_whom = [m.span(1) for m in _TO_WHOM.finditer(t)]
+    for k, ((pos, _w), s) in enumerate(zip(words, stems, strict=True)):
+        keys = word_concepts.get(k, set())
+        if any(a <= pos < b for a, b in spans):
+            audience.add(s)
+            audience.update(keys)
+        elif any(a <= pos < b for a, b in to_whom) and any(c[1:] in lexicon.PEOPLE for c in keys):
+            audience.add(s)
+            audience.update(keys)
+    wrong_shown = _wrong_shown(t)
+    additive = (_has_phrase(t, lexicon.ADDITIVE_EN) and not wrong_shown) or _has_phrase(t, lexicon.ADDITIVE_ZH)
+    bug = wrong_shown or _has_phrase(t, lexicon.BUG_EN) or _has_phrase(t, lexicon.BUG_ZH)
     letters = sum(1 for ch in t if ch.isalpha())
     return Analysis(
         terms=terms,
@@ -280,6 +348,7 @@ def _analyse(text: str, concepts_weight: float) -> Analysis:
         additive=additive,
         bug=bug,
         cjk_share=cjk_chars / letters if letters else 0.0,
+        audience=frozenset(audience),
     )
 
 
