@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from bot.ports import Clock
 from bot.scope import ScopeChecker
 from bot.service import IntakeService
-from store.migrate import upgrade
 from store.repo import SqlStore
 
 
@@ -25,6 +24,8 @@ async def open_runtime(
 ) -> Runtime:
     """Open the database (applying migrations first when `migrate`) and the service on it."""
     if migrate:
+        from store.migrate import upgrade  # Alembic is slow to import; most commands never migrate
+
         await upgrade(database_url)
     store = SqlStore.from_url(database_url)
     return Runtime(store, IntakeService(store, checker=checker, clock=clock))
