@@ -24,6 +24,7 @@ async def test_scope_is_shown_to_the_asker_only(slack: SlackHarness) -> None:
 
 async def test_requests_lists_the_open_ones(slack: SlackHarness) -> None:
     await slack.command("/request", IOS)
+    await slack.settle()  # numbered in the order they were recorded
     await slack.command("/request", IN_SCOPE)
     await slack.settle()
     await slack.click("approve_request", "ACME-2", user=PM_ID)
