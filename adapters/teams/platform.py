@@ -16,6 +16,7 @@ from typing import Any
 from aiohttp import web
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import Activity
+from botframework.connector.auth import ConnectorFactory
 from msrest.exceptions import DeserializationError
 from msrest.serialization import Model
 
@@ -30,6 +31,10 @@ from .state import TEAMS, TeamsState
 log = logging.getLogger("intake.teams")
 
 JSON_TYPES = ("application/json",)
+# Seconds per connector call. The SDK's default is 100 s, longer than the outbox lease (60 s): a hung
+# post would outlive its lease (another worker could post it too) and hold one of the few executor
+# threads the SDK's blocking HTTP client runs in. Shorter, a hang becomes a retry.
+CONNECTOR_TIMEOUT = 15.0
 
 
 def enabled(settings: Settings) -> bool:
@@ -69,10 +74,27 @@ class AuthConfig:
             setattr(self, key, value)
 
 
+class _TimedConnectorFactory(ConnectorFactory):
+    """Give every connector client a timeout of `CONNECTOR_TIMEOUT` seconds instead of the SDK's 100."""
+
+    def __init__(self, inner: ConnectorFactory) -> None:
+        self.inner = inner
+
+    async def create(self, service_url: str, audience: str | None = None) -> Any:
+        client = await self.inner.create(service_url, audience)  # type: ignore[arg-type]
+        client.config.connection.timeout = CONNECTOR_TIMEOUT
+        return client
+
+
+class _Authentication(ConfigurationBotFrameworkAuthentication):
+    def create_connector_factory(self, claims_identity: Any) -> ConnectorFactory:
+        return _TimedConnectorFactory(super().create_connector_factory(claims_identity))
+
+
 def make_adapter(settings: Settings, **overrides: Any) -> CloudAdapter:
     """A CloudAdapter for these settings. `overrides` are further configuration keys (e.g. a sovereign
     cloud's TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL)."""
-    return CloudAdapter(ConfigurationBotFrameworkAuthentication(AuthConfig(settings, **overrides)))
+    return CloudAdapter(_Authentication(AuthConfig(settings, **overrides)))
 
 
 def mount(app: web.Application, settings: Settings) -> None:
