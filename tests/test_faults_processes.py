@@ -249,3 +249,34 @@ async def expire_leases(db_url: str) -> None:
 
 async def _all_sent(db_url: str) -> bool:
     return set(await outbox_state(db_url)) <= {"sent"}
+
+
+@pytest.mark.postgres
+async def test_two_servers_on_one_postgres_post_500_review_cards_each_once(
+    tmp_path: Path, sqlite_template: Path, postgres_dbs: PostgresDatabases, fake: FakeSlack
+) -> None:
+    db_url = await fresh_database("postgres", tmp_path, sqlite_template, postgres_dbs)
+    env = server_env(db_url, fake)
+    servers = await asyncio.gather(start(env), start(env))
+    n = 500
+    try:
+        async with aiohttp.ClientSession() as session:
+            acked = await fire(n, lambda i: send_request(session, servers[i % 2], fake, i), concurrency=16)
+            assert len(acked) == n
+            await wait_until(lambda: _cards_posted(fake, n), within=40, what=f"{n} review cards were posted")
+            await wait_until(lambda: _all_sent(db_url), within=10, what="every outbox row is marked sent")
+    finally:
+        await asyncio.gather(*(stop(s) for s in servers))
+
+    texts = await recorded_texts(db_url)
+    assert len(texts) == n and {request_text(i) for i in range(n)} == set(texts)
+    cards = cards_by_ref(fake)
+    assert set(cards) == set(texts.values())
+    assert max(cards.values()) == 1, f"posted twice: {[r for r, k in cards.items() if k > 1]}"
+    assert len([c for c in fake.delivered("chat.postMessage") if c.get("channel") == "C0REVIEW"]) == n
+    for s in servers:
+        assert "Traceback" not in s.output(), s.output()
+
+
+async def _cards_posted(fake: FakeSlack, n: int) -> bool:
+    return len([c for c in fake.delivered("chat.postMessage") if c.get("channel") == "C0REVIEW"]) >= n
