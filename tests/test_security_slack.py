@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from bot.domain import RequestStatus
+from tests.support.clock import FakeClock
 from tests.support.slack_harness import PM_ID, SlackHarness, fresh_trigger, payload, sign
 
 FORM = "application/x-www-form-urlencoded"
@@ -107,3 +108,20 @@ async def test_a_body_over_1_mib_is_413_and_changes_nothing(slack: SlackHarness)
     resp = await slack.post(event, content_type="application/json", headers=sign(event))
     assert resp.status == 413
     await nothing_recorded(slack)
+
+
+async def test_remembered_signatures_are_forgotten_once_they_could_never_be_accepted_again(
+    slack: SlackHarness, clock: FakeClock
+) -> None:
+    async def remembered() -> int:
+        async with slack.store.session() as s:
+            q = sa.text("SELECT count(*) FROM processed_keys WHERE key LIKE 'slack:sig:%'")
+            return int((await s.exec(q)).one()[0])  # type: ignore[call-overload]
+
+    await slack.command("/request", IN_SCOPE)
+    await slack.command("/request", "Please build native iOS and Android apps")
+    assert await remembered() == 2
+    clock.advance(minutes=11)  # both signatures are long past Slack's five minutes
+    await slack.command("/requests", "")
+    assert await remembered() == 1
+    await slack.settle()
