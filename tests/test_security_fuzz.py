@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import logging
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
@@ -99,6 +100,13 @@ async def _slack_post(slack: SlackHarness, body: str, content_type: str) -> tupl
     return resp.status, await resp.text()
 
 
+def _assert_nothing_crashed(caplog: pytest.LogCaptureFixture) -> None:
+    """A payload is refused up front or handled: never acknowledged and then crashing in the background."""
+    crashes = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    caplog.clear()
+    assert crashes == []
+
+
 def _assert_answered(status: int, text: str, *, allowed: set[int]) -> None:
     assert status < 500, (status, text)
     assert status in allowed, (status, text)
@@ -109,7 +117,7 @@ def _assert_answered(status: int, text: str, *, allowed: set[int]) -> None:
 @EXAMPLES
 @given(data=slack_shapes)
 def test_slack_interactivity_payloads_of_any_shape_never_500(
-    slack_app: tuple[Loop, SlackHarness], data: object
+    slack_app: tuple[Loop, SlackHarness], caplog: pytest.LogCaptureFixture, data: object
 ) -> None:
     loop, slack = slack_app
     body = urlencode({"payload": json.dumps(data), "n": next(_nonce)})
@@ -118,12 +126,13 @@ def test_slack_interactivity_payloads_of_any_shape_never_500(
     # 404: no listener for it; 400: unreadable.
     _assert_answered(status, text, allowed={200, 400, 404})
     loop.run(slack.ctx.settle())
+    _assert_nothing_crashed(caplog)
 
 
 @EXAMPLES
 @given(fields=st.dictionaries(st.text(max_size=15), st.text(max_size=40), max_size=8), raw=st.binary(max_size=60))
 def test_slack_form_bodies_of_any_shape_never_500(
-    slack_app: tuple[Loop, SlackHarness], fields: dict[str, str], raw: bytes
+    slack_app: tuple[Loop, SlackHarness], caplog: pytest.LogCaptureFixture, fields: dict[str, str], raw: bytes
 ) -> None:
     loop, slack = slack_app
     for body in (
@@ -134,11 +143,14 @@ def test_slack_form_bodies_of_any_shape_never_500(
         status, text = loop.run(_slack_post(slack, body, "application/x-www-form-urlencoded"))
         _assert_answered(status, text, allowed={200, 400, 404})
     loop.run(slack.ctx.settle())
+    _assert_nothing_crashed(caplog)
 
 
 @EXAMPLES
 @given(data=json_values, raw=st.binary(max_size=40))
-def test_slack_json_bodies_of_any_shape_never_500(slack_app: tuple[Loop, SlackHarness], data: Any, raw: bytes) -> None:
+def test_slack_json_bodies_of_any_shape_never_500(
+    slack_app: tuple[Loop, SlackHarness], caplog: pytest.LogCaptureFixture, data: Any, raw: bytes
+) -> None:
     loop, slack = slack_app
     event = {**payload("app_home_opened.json"), "event_id": f"Ev{next(_nonce)}"}
     if isinstance(data, dict):
@@ -148,6 +160,7 @@ def test_slack_json_bodies_of_any_shape_never_500(slack_app: tuple[Loop, SlackHa
         # 401 only for the rare generated body that repeats an earlier one within the same second.
         _assert_answered(status, text, allowed={200, 400, 401, 404})
     loop.run(slack.ctx.settle())
+    _assert_nothing_crashed(caplog)
 
 
 TEAMS_TYPES = ["message", "invoke", "conversationUpdate", "installationUpdate", "messageReaction", "event", "typing"]

@@ -125,3 +125,59 @@ async def test_remembered_signatures_are_forgotten_once_they_could_never_be_acce
     await slack.command("/requests", "")
     assert await remembered() == 1
     await slack.settle()
+
+
+def _click(**changes: object) -> dict:
+    data = fresh_trigger(payload("block_actions.json"))
+    data["actions"][0].update(action_id="approve_request", value="ACME-1")
+    data.update(changes)
+    return data
+
+
+WRONG_SHAPES = {
+    "user as a string": _click(user="U0PMSLACK"),
+    "container as a string": _click(container="C0REVIEW"),
+    "actions as an object": _click(actions={"action_id": "approve_request"}),
+    "an action without its id": _click(actions=[{"value": "ACME-1"}]),
+    "a value that is a number": _click(actions=[{"action_id": "approve_request", "value": 7}]),
+    "a view without state values": {
+        **payload("view_submission.json"),
+        "view": {"callback_id": "decline_modal", "state": []},
+    },
+    "a selected option that is text": {
+        **payload("view_submission.json"),
+        "view": {"callback_id": "decline_modal", "state": {"values": {"b": {"a": {"selected_option": "x"}}}}},
+    },
+    "a shortcut without its trigger": {k: v for k, v in payload("message_action.json").items() if k != "trigger_id"},
+    "no type at all": {"user": {"id": "U0PMSLACK"}},
+}
+
+
+@pytest.mark.parametrize("data", list(WRONG_SHAPES.values()), ids=list(WRONG_SHAPES))
+async def test_a_signed_payload_of_the_wrong_shape_is_400_with_a_reason_and_changes_nothing(
+    slack: SlackHarness, data: dict
+) -> None:
+    await slack.command("/request", IN_SCOPE)
+    await slack.settle()
+    calls = len(slack.fake.calls)
+    body = urlencode({"payload": json.dumps(data)})
+    resp = await slack.post(body, content_type=FORM, headers=sign(body))
+    assert resp.status == 400
+    assert "unreadable request body: " in (await resp.json())["error"]
+    await slack.settle()
+    assert len(slack.fake.calls) == calls, "nothing was acknowledged and attempted in the background"
+    assert (await slack.service.get_request("ACME-1")).status is RequestStatus.IN_REVIEW
+
+
+@pytest.mark.parametrize(
+    "missing", ["command", "user_id", "trigger_id", "response_url"], ids=lambda m: f"a command without {m}"
+)
+async def test_a_signed_command_missing_a_field_is_400(slack: SlackHarness, missing: str) -> None:
+    fields = fresh_trigger(payload("slash_command.json"))
+    fields.update(text=IN_SCOPE, response_url=slack.fake.response_url())
+    del fields[missing]
+    body = urlencode(fields)
+    resp = await slack.post(body, content_type=FORM, headers=sign(body))
+    named = "type" if missing == "command" else missing  # without `command` it is no command at all
+    assert resp.status == 400 and named in (await resp.json())["error"]
+    await nothing_recorded(slack)

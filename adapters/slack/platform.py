@@ -23,6 +23,7 @@ from adapters.web.app import SINK_FACTORIES, Platform
 from .context import SlackContext
 from .handlers import register
 from .replay import first_sight
+from .shape import shape_problem
 from .sink import SlackSink
 
 log = logging.getLogger("intake.slack")
@@ -127,6 +128,9 @@ async def slack_events(request: web.Request) -> web.StreamResponse:
         bolt_request = await to_bolt_request(request)
         if not isinstance(bolt_request.body, dict):
             raise ValueError("the payload is not a JSON object")
+        problem = shape_problem(bolt_request.body)
+        if problem:
+            raise ValueError(problem)
     except (ValueError, TypeError, AttributeError, KeyError) as exc:  # an unreadable body: say so, don't fail
         return web.json_response({"error": f"unreadable request body: {exc}"}, status=400)
     try:
