@@ -108,8 +108,24 @@ CHECKS: dict[str, Check] = {
 }
 
 
+def _common(body: dict[str, Any]) -> str | None:
+    """Fields that bolt itself reads from any payload, before a handler is chosen."""
+    if "event" in body and not isinstance(body["event"], dict):
+        return "'event' must be an object"
+    auths = body.get("authorizations")
+    if auths is not None and not (isinstance(auths, list) and all(isinstance(a, dict) for a in auths)):
+        return "'authorizations' must be a list of objects"
+    team = body.get("team")
+    if team is not None and not isinstance(team, dict | str):
+        return "'team' must be an object"
+    return _obj(body, "enterprise", "user", "channel", "container", "message", "view", optional=True)
+
+
 def shape_problem(body: dict[str, Any]) -> str | None:
     """Return what is wrong with the payload's shape, or None when the handlers can read it."""
+    problem = _common(body)
+    if problem:
+        return problem
     if "command" in body:
         return _command(body)
     if body.get("ssl_check"):
