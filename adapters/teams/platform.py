@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+from http import HTTPStatus
 from typing import Any
 
 from aiohttp import web
@@ -144,6 +145,9 @@ async def messages_route(request: web.Request) -> web.Response:
     response = await state.adapter.process_activity(auth, activity, state.bot.safe_turn)
     if response is None:
         return web.Response(status=200)
+    if response.status == HTTPStatus.NOT_IMPLEMENTED:
+        # The SDK's answer to an invoke the bot does not handle: the sender's mistake, not the server's.
+        return _problem(400, f"This bot does not handle the invoke '{activity.name or ''}'.")
     payload = response.body
     if isinstance(payload, Model):
         payload = payload.serialize()
