@@ -11,6 +11,7 @@ import asyncio
 import itertools
 import json
 import logging
+import os
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
@@ -24,7 +25,7 @@ from tests.support.slack_harness import SlackHarness, payload, running_slack, si
 from tests.support.teams import Harness, load_payload, running
 
 EXAMPLES = settings(
-    max_examples=60,
+    max_examples=int(os.environ.get("INTAKE_FUZZ_EXAMPLES", "60")),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -168,7 +169,10 @@ TEAMS_KEYS = ["type", "name", "value", "text", "from", "recipient", "channelData
 
 
 def _activity(service_url: str, base: str, changes: dict[str, Any], drop: list[str]) -> dict[str, Any]:
-    return _mutate(load_payload(base, service_url), changes, drop)
+    out = _mutate(load_payload(base, service_url), changes, drop)
+    if isinstance(out.get("id"), str):
+        out["id"] += f"-{next(_nonce)}"  # each example is new to the bot, not a retry it would skip
+    return out
 
 
 @EXAMPLES
@@ -209,3 +213,19 @@ def test_teams_body_over_1_mib_is_413(teams_app: tuple[Loop, Harness]) -> None:
     assert loop.run(go()) == 413
     assert loop.run(teams.service.list_requests()) == []
     assert teams.connector.calls == []
+
+
+def test_an_invoke_the_bot_does_not_handle_is_400_with_a_reason(teams_app: tuple[Loop, Harness]) -> None:
+    """botbuilder answers unknown invokes with 501; the route turns that into the sender's 4xx."""
+    loop, teams = teams_app
+
+    async def go() -> tuple[int, str]:
+        body = load_payload("invoke_adaptive_card_action", teams.connector.url, id="f:unknown")
+        body["name"] = "composeExtension/query"
+        resp = await teams.client.post(
+            "/api/messages", data=json.dumps(body), headers={"Content-Type": "application/json"}
+        )
+        return resp.status, (await resp.json())["error"]
+
+    status, error = loop.run(go())
+    assert status == 400 and "composeExtension/query" in error
