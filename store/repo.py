@@ -127,6 +127,17 @@ class SqlStore(Store):
 
     # Adapter-facing storage that the core itself does not need --------------------------------
 
+    async def forget_keys(self, prefix: str, *, before: datetime) -> int:
+        """Delete processed keys starting with `prefix` recorded before `before`; return how many.
+
+        For keys that only matter for a while (a signature is only accepted for five minutes)."""
+        keys = table(ProcessedKey)
+        async with self.session() as s:
+            res = await s.exec(  # type: ignore[call-overload]
+                sa.delete(keys).where(keys.c.key.startswith(prefix, autoescape=True), keys.c.at < before)
+            )
+            return int(res.rowcount or 0)
+
     async def save_conversation_ref(
         self, platform: str, conversation_id: str, reference: dict[str, Any], *, at: datetime
     ) -> None:

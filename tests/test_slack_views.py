@@ -24,6 +24,7 @@ async def test_scope_is_shown_to_the_asker_only(slack: SlackHarness) -> None:
 
 async def test_requests_lists_the_open_ones(slack: SlackHarness) -> None:
     await slack.command("/request", IOS)
+    await slack.settle()  # numbered in the order they were recorded
     await slack.command("/request", IN_SCOPE)
     await slack.settle()
     await slack.click("approve_request", "ACME-2", user=PM_ID)
@@ -36,6 +37,7 @@ async def test_requests_lists_the_open_ones(slack: SlackHarness) -> None:
 
 async def test_app_home_shows_a_pm_the_queue_with_buttons_and_everyone_their_own(slack: SlackHarness) -> None:
     await slack.command("/request", IOS, user=MEMBER_ID)
+    await slack.settle()  # numbered in the order they were recorded
     await slack.command("/request", IN_SCOPE, user=OTHER_ID)
     await slack.settle()
     resp = await slack.event(payload("app_home_opened.json"))

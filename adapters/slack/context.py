@@ -9,6 +9,7 @@ import logging
 import time
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import aiohttp
@@ -41,6 +42,7 @@ class SlackContext:
     client: AsyncWebClient
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
     users: dict[str, tuple[float, Actor]] = field(default_factory=dict)
+    replay_pruned_at: datetime | None = None  # when old replay-guard keys were last cleared (see replay.py)
 
     @property
     def service(self) -> IntakeService:

@@ -22,6 +22,8 @@ from adapters.web.app import SINK_FACTORIES, Platform
 
 from .context import SlackContext
 from .handlers import register
+from .replay import first_sight
+from .shape import shape_problem
 from .sink import SlackSink
 
 log = logging.getLogger("intake.slack")
@@ -118,10 +120,17 @@ async def slack_events(request: web.Request) -> web.StreamResponse:
     verifier = SignatureVerifier(ctx.settings.slack_signing_secret or "")
     if not verifier.is_valid_request(await request.read(), dict(request.headers)):
         return web.json_response({"error": "invalid or missing Slack signature"}, status=401)
+    # Only Events API deliveries (JSON) are retried by Slack; commands and clicks (forms) never are.
+    is_retry = "X-Slack-Retry-Num" in request.headers and request.content_type == "application/json"
+    if not await first_sight(ctx, request.headers["X-Slack-Signature"], is_retry=is_retry):
+        return web.json_response({"error": "this signed request was already received (a replay)"}, status=401)
     try:
         bolt_request = await to_bolt_request(request)
         if not isinstance(bolt_request.body, dict):
             raise ValueError("the payload is not a JSON object")
+        problem = shape_problem(bolt_request.body)
+        if problem:
+            raise ValueError(problem)
     except (ValueError, TypeError, AttributeError, KeyError) as exc:  # an unreadable body: say so, don't fail
         return web.json_response({"error": f"unreadable request body: {exc}"}, status=400)
     try:

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import json
 import logging
+from http import HTTPStatus
 from typing import Any
 
 from aiohttp import web
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import Activity
+from botframework.connector.auth import ConnectorFactory
 from msrest.exceptions import DeserializationError
 from msrest.serialization import Model
 
@@ -30,6 +32,10 @@ from .state import TEAMS, TeamsState
 log = logging.getLogger("intake.teams")
 
 JSON_TYPES = ("application/json",)
+# Seconds per connector call. The SDK's default is 100 s, longer than the outbox lease (60 s): a hung
+# post would outlive its lease (another worker could post it too) and hold one of the few executor
+# threads the SDK's blocking HTTP client runs in. Shorter, a hang becomes a retry.
+CONNECTOR_TIMEOUT = 15.0
 
 
 def enabled(settings: Settings) -> bool:
@@ -69,10 +75,27 @@ class AuthConfig:
             setattr(self, key, value)
 
 
+class _TimedConnectorFactory(ConnectorFactory):
+    """Give every connector client a timeout of `CONNECTOR_TIMEOUT` seconds instead of the SDK's 100."""
+
+    def __init__(self, inner: ConnectorFactory) -> None:
+        self.inner = inner
+
+    async def create(self, service_url: str, audience: str | None = None) -> Any:
+        client = await self.inner.create(service_url, audience)  # type: ignore[arg-type]
+        client.config.connection.timeout = CONNECTOR_TIMEOUT
+        return client
+
+
+class _Authentication(ConfigurationBotFrameworkAuthentication):
+    def create_connector_factory(self, claims_identity: Any) -> ConnectorFactory:
+        return _TimedConnectorFactory(super().create_connector_factory(claims_identity))
+
+
 def make_adapter(settings: Settings, **overrides: Any) -> CloudAdapter:
     """A CloudAdapter for these settings. `overrides` are further configuration keys (e.g. a sovereign
     cloud's TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL)."""
-    return CloudAdapter(ConfigurationBotFrameworkAuthentication(AuthConfig(settings, **overrides)))
+    return CloudAdapter(_Authentication(AuthConfig(settings, **overrides)))
 
 
 def mount(app: web.Application, settings: Settings) -> None:
@@ -122,6 +145,9 @@ async def messages_route(request: web.Request) -> web.Response:
     response = await state.adapter.process_activity(auth, activity, state.bot.safe_turn)
     if response is None:
         return web.Response(status=200)
+    if response.status == HTTPStatus.NOT_IMPLEMENTED:
+        # The SDK's answer to an invoke the bot does not handle: the sender's mistake, not the server's.
+        return _problem(400, f"This bot does not handle the invoke '{activity.name or ''}'.")
     payload = response.body
     if isinstance(payload, Model):
         payload = payload.serialize()

@@ -1,13 +1,17 @@
 """A local fake of the Slack Web API, speaking its wire format on a free loopback port.
 
 It records every call (method and arguments), answers like Slack does, serves `response_url` posts and
-file uploads, and can be told to fail or rate-limit a method. Point the bot at it with
-`SLACK_API_URL=fake.api_url`.
+file uploads, and can be told to fail, rate-limit, hang on or drop the connection of a method. Point the
+bot at it with `SLACK_API_URL=fake.api_url`.
+
+A call that failed in any of these ways had no effect (Slack posted nothing): `Call.ok` is False for it,
+and `delivered(method)` lists only the calls that took effect, to count what people would really see.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 from dataclasses import dataclass, field
@@ -24,6 +28,7 @@ class Call:
     method: str
     args: dict[str, Any]
     token: str | None = None
+    ok: bool = True  # False when the fake failed the call: it had no effect
 
 
 @dataclass
@@ -32,6 +37,8 @@ class Failure:
     error: str
     retry_after: int | None
     times: int
+    mode: str = "answer"  # "answer": reply with status/error; "hang": say nothing for `seconds`; "drop": cut the line
+    seconds: float = 0.0
 
 
 @dataclass
@@ -47,6 +54,7 @@ class FakeSlack:
     socket_acks: list[dict[str, Any]] = field(default_factory=list)  # Socket Mode envelopes acknowledged
     _ws: web.WebSocketResponse | None = None
     _runner: web.AppRunner | None = None
+    _closing: asyncio.Event = field(default_factory=asyncio.Event)
 
     # --- lifecycle ------------------------------------------------------------------------------
 
@@ -65,6 +73,7 @@ class FakeSlack:
         return self
 
     async def close(self) -> None:
+        self._closing.set()  # hung calls end now rather than hold up the shutdown
         if self._runner:
             await self._runner.cleanup()
 
@@ -94,6 +103,18 @@ class FakeSlack:
 
     def rate_limit(self, method: str, *, retry_after: int = 1, times: int = 1) -> None:
         self.failures.setdefault(method, []).append(Failure(429, "ratelimited", retry_after, times))
+
+    def hang(self, method: str, *, seconds: float = 30.0, times: int = 1) -> None:
+        """Make the next `times` calls of `method` get no answer for `seconds` (then a 503), with no effect."""
+        self.failures.setdefault(method, []).append(Failure(503, "request_timeout", None, times, "hang", seconds))
+
+    def drop(self, method: str, *, times: int = 1) -> None:
+        """Make the next `times` calls of `method` lose their connection before any answer, with no effect."""
+        self.failures.setdefault(method, []).append(Failure(0, "", None, times, "drop"))
+
+    def delivered(self, method: str) -> list[dict[str, Any]]:
+        """The calls of `method` that took effect (were answered ok)."""
+        return [c.args for c in self.calls if c.method == method and c.ok]
 
     def calls_to(self, method: str) -> list[dict[str, Any]]:
         return [c.args for c in self.calls if c.method == method]
@@ -135,14 +156,24 @@ class FakeSlack:
             f.times -= 1
             if f.times <= 0:
                 queued.pop(0)
+            self.calls[-1].ok = False
+            if f.mode == "drop":
+                assert request.transport is not None
+                request.transport.abort()
+                return web.Response(status=503)  # never reaches the client: the connection is gone
+            if f.mode == "hang":
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._closing.wait(), f.seconds)
             headers = {"Retry-After": str(f.retry_after)} if f.retry_after is not None else {}
             return web.json_response({"ok": False, "error": f.error}, status=f.status, headers=headers)
         if not (
             auth.startswith("Bearer xox") or (method == "apps.connections.open" and auth.startswith("Bearer xapp-"))
         ):
+            self.calls[-1].ok = False
             return web.json_response({"ok": False, "error": "not_authed"})
         answer = getattr(self, "_m_" + method.replace(".", "_"), None)
         if answer is None:
+            self.calls[-1].ok = False
             return web.json_response({"ok": False, "error": "unknown_method"}, status=404)
         return web.json_response({"ok": True, **answer(args)})
 

@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -25,6 +26,8 @@ class ServerProcess:
         self.port = port or free_port()
         self.env = {**os.environ, **env}
         self.proc: subprocess.Popen[str] | None = None
+        self._lines: list[str] = []
+        self._reader: threading.Thread | None = None
 
     @property
     def url(self) -> str:
@@ -39,6 +42,10 @@ class ServerProcess:
             stderr=subprocess.STDOUT,
             text=True,
         )
+        # Read the output as it comes: a busy server would otherwise block once the pipe is full.
+        self._lines = []
+        self._reader = threading.Thread(target=self._read, args=(self.proc,), daemon=True)
+        self._reader.start()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -51,12 +58,16 @@ class ServerProcess:
                 time.sleep(0.1)
         raise TimeoutError(f"server did not come up on {self.url}")
 
+    def _read(self, proc: subprocess.Popen[str]) -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            self._lines.append(line)
+
     def output(self) -> str:
-        if self.proc is None or self.proc.stdout is None:
-            return ""
-        if self.proc.poll() is None:
-            return ""
-        return self.proc.stdout.read()
+        """What the process printed; all of it once it has exited."""
+        if self.proc is not None and self.proc.poll() is not None and self._reader is not None:
+            self._reader.join(timeout=5)
+        return "".join(self._lines)
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 30.0) -> int:
         assert self.proc is not None

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import itertools
 import json
 import time
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -89,6 +91,19 @@ def sign(body: str, *, secret: str = SECRET, timestamp: int | None = None) -> di
     ts = str(int(time.time()) if timestamp is None else timestamp)
     signature = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)
     return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature}
+
+
+_TRIGGERS = itertools.count(1)
+
+
+def fresh_trigger(data: dict[str, Any]) -> dict[str, Any]:
+    """Give a payload its own trigger id, as Slack does for every command, click and submission
+    (so two clicks are never byte-identical, and the route's replay protection tells them apart)."""
+    n = next(_TRIGGERS)
+    data["trigger_id"] = f"13345224609.738474920.{n:08x}{uuid.uuid4().hex[:8]}"
+    for action in data.get("actions") or []:
+        action["action_ts"] = f"{int(time.time())}.{n:06d}"
+    return data
 
 
 def text_value(value: str) -> dict[str, Any]:
@@ -192,7 +207,7 @@ class SlackHarness:
         return await self.post(urlencode(fields), content_type="application/x-www-form-urlencoded", **kw)
 
     async def post_payload(self, data: dict[str, Any], **kw: Any) -> Any:
-        return await self.post_form({"payload": json.dumps(data)}, **kw)
+        return await self.post_form({"payload": json.dumps(fresh_trigger(data))}, **kw)
 
     # --- Slack-shaped requests ------------------------------------------------------------------
 
@@ -205,7 +220,7 @@ class SlackHarness:
             channel_id=channel,
             response_url=self.fake.response_url(f"{command.strip('/')}-{len(self.fake.responses)}"),
         )
-        return await self.post_form(fields)
+        return await self.post_form(fresh_trigger(fields))
 
     async def click(
         self,

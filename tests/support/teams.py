@@ -2,7 +2,8 @@
 
 The fake speaks the connector's wire format on a free loopback port (it is the activities'
 `serviceUrl`): it records every post, reply, update and conversation creation, answers member
-look-ups from a roster, and can be told to fail the next calls with a given status.
+look-ups from a roster, and can be told to fail the next calls with a given status, to hang on them,
+or to drop their connection. A failed call has no effect and is not kept in `calls`.
 """
 
 from __future__ import annotations
@@ -75,16 +76,35 @@ class Call:
 
 
 @dataclass
+class Fault:
+    status: int
+    headers: dict[str, str]
+    conversation: str
+    mode: str = "answer"  # "answer" with status; "hang" for `seconds` first; "drop" the connection
+    seconds: float = 0.0
+
+
+@dataclass
 class FakeConnector:
     calls: list[Call] = field(default_factory=list)
-    failures: list[tuple[int, dict[str, str], str]] = field(default_factory=list)
+    failures: list[Fault] = field(default_factory=list)
+    attempts: int = 0  # posts and updates that reached the connector, failed or not
     roster: dict[str, dict[str, Any]] = field(default_factory=lambda: dict(ROSTER))
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
     server: TestServer | None = None
+    _closing: asyncio.Event = field(default_factory=asyncio.Event)
 
     def fail_next(self, status: int, times: int = 1, *, conversation: str = "", **headers: str) -> None:
         """Answer the next `times` posts or updates (into conversations starting with `conversation`) with `status`."""
-        self.failures.extend([(status, headers, conversation)] * times)
+        self.failures.extend(Fault(status, headers, conversation) for _ in range(times))
+
+    def hang_next(self, seconds: float, times: int = 1, *, conversation: str = "") -> None:
+        """Give the next `times` posts or updates no answer for `seconds` (then a 503); they have no effect."""
+        self.failures.extend(Fault(503, {}, conversation, "hang", seconds) for _ in range(times))
+
+    def drop_next(self, times: int = 1, *, conversation: str = "") -> None:
+        """Cut the connection of the next `times` posts or updates before any answer; they have no effect."""
+        self.failures.extend(Fault(0, {}, conversation, "drop") for _ in range(times))
 
     @property
     def url(self) -> str:
@@ -106,18 +126,28 @@ class FakeConnector:
         await self.server.start_server()
 
     async def close(self) -> None:
+        self._closing.set()  # hung calls end now rather than hold up the shutdown
         if self.server is not None:
             await self.server.close()
 
-    def _failure(self, request: web.Request) -> web.Response | None:
+    def _fault(self, request: web.Request) -> Fault | None:
+        self.attempts += 1
         conversation = request.match_info.get("cid", "")
-        due = next((f for f in self.failures if conversation.startswith(f[2])), None)
-        if due is None:
-            return None
-        self.failures.remove(due)
-        status, headers, _ = due
+        due = next((f for f in self.failures if conversation.startswith(f.conversation)), None)
+        if due is not None:
+            self.failures.remove(due)
+        return due
+
+    async def _fail(self, request: web.Request, fault: Fault) -> web.Response:
+        if fault.mode == "drop":
+            assert request.transport is not None
+            request.transport.abort()
+            return web.Response(status=503)  # never reaches the client: the connection is gone
+        if fault.mode == "hang":
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._closing.wait(), fault.seconds)
         return web.json_response(
-            {"error": {"code": "ServiceError", "message": "told to fail"}}, status=status, headers=headers
+            {"error": {"code": "ServiceError", "message": "told to fail"}}, status=fault.status, headers=fault.headers
         )
 
     async def _record(self, request: web.Request) -> Call:
@@ -127,20 +157,20 @@ class FakeConnector:
         return call
 
     async def post_activity(self, request: web.Request) -> web.Response:
-        failed = self._failure(request)
         call = await self._record(request)
-        if failed:
-            self.calls.pop()
-            return failed
+        fault = self._fault(request)
+        if fault:
+            self.calls.remove(call)
+            return await self._fail(request, fault)
         call.posted_id = f"act-{next(self._ids)}"
         return web.json_response({"id": call.posted_id}, status=201)
 
     async def put_activity(self, request: web.Request) -> web.Response:
-        failed = self._failure(request)
         call = await self._record(request)
-        if failed:
-            self.calls.pop()
-            return failed
+        fault = self._fault(request)
+        if fault:
+            self.calls.remove(call)
+            return await self._fail(request, fault)
         return web.json_response({"id": call.activity_id})
 
     async def create_conversation(self, request: web.Request) -> web.Response:
