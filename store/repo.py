@@ -151,6 +151,49 @@ class SqlStore(Store):
             res = await s.exec(ins.on_conflict_do_nothing().returning(table(JobRun).c.job))  # type: ignore[call-overload]
             return res.first() is not None
 
+    # Work accepted before an acknowledgement (see adapters/slack/handlers.py) ------------------
+
+    async def accept_work(self, notice: Notice, *, grace: timedelta) -> bool:
+        """Durably queue `notice` in one INSERT and commit: the only write on an acknowledgement's path.
+
+        The row waits in the outbox for `grace` (by the outbox's own clock), so the process that accepted
+        it can do the work itself right away; if that process dies first, any dispatcher picks it up then.
+        Return False if a row with the same dedupe key was already queued.
+        """
+        o = table(OutboxEntry)
+        now = datetime.now(UTC)
+        ins = (
+            _insert(self.dialect, OutboxEntry)
+            .values(
+                created_at=now,
+                platform=notice.platform,
+                kind=notice.kind,
+                audience=notice.audience,
+                ref=notice.ref,
+                project=notice.project,
+                recipient=notice.recipient.to_dict() if notice.recipient else None,
+                text=notice.text,
+                data=notice.data,
+                dedupe_key=notice.dedupe_key,
+                status="pending",
+                attempts=0,
+                available_at=now + grace,
+            )
+            .on_conflict_do_nothing(index_elements=["dedupe_key"])
+            .returning(o.c.id)
+        )
+        async with self.session() as s:
+            return (await s.exec(ins)).first() is not None  # type: ignore[call-overload]
+
+    async def finish_work(self, dedupe_key: str) -> bool:
+        """Drop accepted work that the accepting process has done (its outcome is in the record now).
+        Return False if a dispatcher has already leased the row: it then finishes the row itself."""
+        o = table(OutboxEntry)
+        stmt = sa.delete(o).where(o.c.dedupe_key == dedupe_key, o.c.status == "pending")
+        async with self.session() as s:
+            res = await s.exec(stmt)  # type: ignore[call-overload]
+            return bool(res.rowcount)
+
 
 def _is_connect_error(exc: sa_exc.DBAPIError) -> bool:
     name = type(getattr(exc, "orig", None)).__name__
