@@ -39,7 +39,7 @@ def die_after_ack(slack: SlackHarness, monkeypatch: pytest.MonkeyPatch) -> list[
 
 
 async def grace_has_passed(slack: SlackHarness) -> None:
-    """Move the accepted commands' hand-over time into the past (as if the restart came 15 s later)."""
+    """Move the accepted commands' hand-over time into the past (as if the restart came after the grace period)."""
     async with slack.store.session() as s:
         await s.exec(  # type: ignore[call-overload]
             sa.text("UPDATE outbox SET available_at = :t WHERE kind = :k"),

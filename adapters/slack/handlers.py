@@ -96,7 +96,9 @@ async def _record_in_turn(
 
 
 COMMAND = "slack_command"
-COMMAND_GRACE = timedelta(seconds=15)  # how long an accepted command is left to the process that acked it
+# How long an accepted command is left to the process that acked it. Long enough for that process to work
+# through a burst (2,000 commands take SQLite about a minute to record), short enough for a restart.
+COMMAND_GRACE = timedelta(seconds=30)
 
 
 def command_work(body: dict[str, Any]) -> Notice:

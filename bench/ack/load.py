@@ -41,7 +41,11 @@ class Proc:
         self.log_path = log_path
         self.log = log_path.open("w")
         self.proc = subprocess.Popen(
-            [sys.executable, *args], env={**os.environ, **env}, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT
+            args if args[0] != "-m" else [sys.executable, *args],
+            env={**os.environ, **env},
+            cwd=ROOT,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
         )
 
     @property
@@ -63,7 +67,8 @@ class Proc:
 
     def stop(self) -> None:
         if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
+            # py-spy writes its profile on SIGINT and passes it on to the server
+            self.proc.send_signal(signal.SIGINT if "py-spy" in self.proc.args[0] else signal.SIGTERM)
             try:
                 self.proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
@@ -123,9 +128,16 @@ def slack_env(fake: FakeSlackProcess, database_url: str) -> dict[str, str]:
 
 
 def start_intake(fake: FakeSlackProcess, database_url: str, workdir: Path, name: str) -> tuple[Proc, str]:
+    """Start `intake serve`; with INTAKE_BENCH_PROFILE=DIR, under py-spy, writing DIR/<name>.txt."""
     port = free_port()
+    args = ["-m", "adapters.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    profile = os.environ.get("INTAKE_BENCH_PROFILE")
+    if profile:
+        Path(profile).mkdir(parents=True, exist_ok=True)
+        spy = str(Path(sys.executable).parent / "py-spy")
+        args = [spy, "record", "-r", "200", "-f", "raw", "-o", f"{profile}/{name}.txt", "--", sys.executable, *args]
     proc = Proc(
-        ["-m", "adapters.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        args,
         slack_env(fake, database_url),
         workdir / f"{name}.log",
     )
