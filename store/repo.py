@@ -76,6 +76,9 @@ class SqlStore(Store):
         self.dialect = engine.dialect.name
         self._sessions = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
         self._outbox = SqlOutbox(self)
+        # Parsed project versions by (slug, version, content hash): a stored version never changes, and
+        # the hash tells a version apart from one a rolled-back load had written under the same number.
+        self._projects: dict[tuple[str, int, str], Project] = {}
         # Group commit of accepted work: rows waiting for the next batch, and the task writing them.
         self._accepted: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
         self._accepting: asyncio.Task[None] | None = None
@@ -124,7 +127,7 @@ class SqlStore(Store):
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
         async with self.session() as session:
-            yield SqlTransaction(session, self.dialect)
+            yield SqlTransaction(session, self.dialect, projects=self._projects)
 
     def _unavailable(self, exc: BaseException) -> StorageUnavailable:
         text = (
@@ -277,35 +280,46 @@ def _insert(dialect: str, model: Any) -> Any:
 
 
 class SqlTransaction(Transaction):
-    def __init__(self, session: AsyncSession, dialect: str) -> None:
+    def __init__(
+        self, session: AsyncSession, dialect: str, *, projects: dict[tuple[str, int, str], Project] | None = None
+    ) -> None:
         self.s = session
         self.dialect = dialect
         self._request_ids: dict[str, int] = {}
+        self._projects = projects if projects is not None else {}
 
     # projects ----------------------------------------------------------------------------------
 
     async def get_project(self, slug: str, *, lock: bool = False) -> Project | None:
-        stmt = select(ProjectRow).where(ProjectRow.slug == slug)
-        if lock:
-            stmt = stmt.with_for_update()
+        if not lock:
+            found = await self._current_projects(ProjectRow.slug == slug)
+            return found[0] if found else None
+        stmt = select(ProjectRow).where(ProjectRow.slug == slug).with_for_update()
         row = (await self.s.exec(stmt)).first()
         if row is None:
             return None
         return await self.get_project_version(slug, row.current_version)
 
     async def list_projects(self) -> list[Project]:
+        return await self._current_projects(sa.true())
+
+    async def _current_projects(self, where: Any) -> list[Project]:
+        """The current version of each project matching `where`, parsed once per version (see `_projects`)."""
+        v = table(ProjectVersionRow)
+        p = table(ProjectRow)
         stmt = (
-            select(ProjectVersionRow)
-            .join(
-                ProjectRow,
-                sa.and_(
-                    col(ProjectRow.slug) == col(ProjectVersionRow.slug),
-                    col(ProjectRow.current_version) == col(ProjectVersionRow.version),
-                ),
-            )
-            .order_by(ProjectVersionRow.slug)
+            sa.select(v.c.slug, v.c.version, v.c.content_hash)
+            .join(p, sa.and_(p.c.slug == v.c.slug, p.c.current_version == v.c.version))
+            .where(where)
+            .order_by(v.c.slug)
         )
-        return [Project.from_dict(r.content) for r in (await self.s.exec(stmt)).all()]
+        keys = [(r[0], r[1], r[2]) for r in (await self.s.exec(stmt)).all()]  # type: ignore[call-overload]
+        missing = [k for k in keys if k not in self._projects]
+        for slug, version, content_hash in missing:
+            q = sa.select(v.c.content).where(v.c.slug == slug, v.c.version == version)
+            content = (await self.s.exec(q)).scalar_one()  # type: ignore[call-overload]
+            self._projects[(slug, version, content_hash)] = Project.from_dict(content)
+        return [self._projects[k] for k in keys]
 
     async def project_for_prefix(self, prefix: str) -> str | None:
         row = (await self.s.exec(select(ProjectRow).where(ProjectRow.ref_prefix == prefix))).first()

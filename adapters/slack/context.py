@@ -41,9 +41,9 @@ class SlackContext:
     client: AsyncWebClient
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
     users: dict[str, tuple[float, Actor]] = field(default_factory=dict)
-    # The last accepted `/request` still being recorded: each waits for the one before, so requests are
-    # numbered in the order Slack's acks went out.
-    last_command: asyncio.Task[Any] | None = None
+    # Set once the last accepted `/request` has its number: each waits for the one before, so requests
+    # are numbered in the order Slack's acks went out.
+    last_command: asyncio.Future[None] | None = None
 
     @property
     def service(self) -> IntakeService:

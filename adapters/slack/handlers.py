@@ -81,16 +81,21 @@ async def on_request_command(ctx: SlackContext, body: dict[str, Any], ack: Ack) 
         return
     await ack()
     lookup = ctx.spawn(ctx.actor(user_id_of(body)), name="request-user")  # in parallel, however slow Slack is
-    ctx.last_command = ctx.spawn(_record_in_turn(ctx, command, lookup, ctx.last_command), name="request")
+    previous, ctx.last_command = ctx.last_command, asyncio.get_running_loop().create_future()
+    ctx.spawn(_record_in_turn(ctx, command, lookup, previous), name="request")
 
 
 async def _record_in_turn(
-    ctx: SlackContext, command: Notice, lookup: asyncio.Task[Actor], previous: asyncio.Task[Any] | None
+    ctx: SlackContext, command: Notice, lookup: asyncio.Task[Actor], previous: asyncio.Future[None] | None
 ) -> None:
-    actor = await lookup
-    if previous is not None:
-        await asyncio.wait([previous])
-    _, reply = await record_command(ctx, command, in_process=True, actor=actor)
+    mine = ctx.last_command
+    assert mine is not None
+    try:
+        actor = await lookup
+        _, reply = await record_command(ctx, command, in_process=True, actor=actor, turn=(previous, mine))
+    finally:
+        if not mine.done():
+            mine.set_result(None)
     if reply is not None:
         ctx.spawn(ctx.respond(reply["url"], text=reply["text"], blocks=reply.get("blocks")), name="receipt")
 
@@ -120,12 +125,19 @@ def command_work(body: dict[str, Any]) -> Notice:
 
 
 async def record_command(
-    ctx: SlackContext, command: Notice, *, in_process: bool, actor: Actor | None = None
+    ctx: SlackContext,
+    command: Notice,
+    *,
+    in_process: bool,
+    actor: Actor | None = None,
+    turn: tuple[asyncio.Future[None] | None, asyncio.Future[None]] | None = None,
 ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
     """Record an accepted `/request` command once. Return the outcome kept with the outbox row and the
     reply for the user's response_url (None when there is nothing to say).
 
     Runs right after the ack (`in_process`), or from the outbox when the acking process died first.
+    With `turn` (the previous command's and this one's "numbered" signals), the request is numbered
+    only after the previous command's; everything else runs alongside the other commands.
     Raises `StorageUnavailable` from the outbox, so the command stays queued until the database is back.
     """
     body = command.data
@@ -138,9 +150,15 @@ async def record_command(
     reply: dict[str, Any] | None
     try:
         project = await ctx.service.resolve_project(actor, slug=slug, channel=body.get("channel_id"))
-        rec = await ctx.service.submit_request(
-            project=project.slug, actor=actor, text=text, source=command_source(body), idempotency_key=key
-        )
+        if turn is not None and turn[0] is not None:
+            await turn[0]
+        try:
+            rec = await ctx.service.submit_request(
+                project=project.slug, actor=actor, text=text, source=command_source(body), idempotency_key=key
+            )
+        finally:
+            if turn is not None and not turn[1].done():
+                turn[1].set_result(None)
         result = {"ref": rec.ref}
         reply = {"url": url, "text": core_messages.receipt(rec), "blocks": bk.receipt_blocks(rec)}
     except Duplicate:
