@@ -104,7 +104,8 @@ class SlackContext:
     async def respond(self, response_url: str, *, text: str, blocks: Any = None) -> None:
         """Answer a slash command privately through its response_url."""
         try:
-            resp = await AsyncWebhookClient(response_url, timeout=10).send(
+            # The app's keep-alive session: a new connection per receipt cost more than the receipt itself.
+            resp = await AsyncWebhookClient(response_url, timeout=10, session=self.client.session).send(
                 text=text, blocks=blocks, response_type="ephemeral"
             )
             if resp.status_code >= 300:
