@@ -195,29 +195,24 @@ class IntakeService:
             verdict = self.checker.check(proj.scope(examples), text)
             number = await tx.next_request_number(proj.slug)
             ref = f"{proj.ref_prefix}-{number}"
-            await tx.add_request(
-                NewRequest(
-                    project=proj.slug,
-                    number=number,
-                    ref=ref,
-                    text=text,
-                    requester=actor,
-                    verdict=verdict,
-                    scope_version=proj.version,
-                    status=RequestStatus.IN_REVIEW,
-                    created_at=now,
-                    source=source,
-                    client_words=client_words,
-                    urgency=urgency.strip(),
-                    requested_date=requested_date,
-                )
-            )
-            await tx.add_event(
-                Event("submitted", now, actor, text, {"source": source.to_dict() if source else None}),
+            new = NewRequest(
                 project=proj.slug,
+                number=number,
                 ref=ref,
+                text=text,
+                requester=actor,
+                verdict=verdict,
+                scope_version=proj.version,
+                status=RequestStatus.IN_REVIEW,
+                created_at=now,
+                source=source,
+                client_words=client_words,
+                urgency=urgency.strip(),
+                requested_date=requested_date,
             )
-            await tx.add_event(
+            await tx.add_request(new)
+            events = (
+                Event("submitted", now, actor, text, {"source": source.to_dict() if source else None}),
                 Event(
                     "scope_checked",
                     now,
@@ -225,10 +220,27 @@ class IntakeService:
                     messages.verdict_line(verdict),
                     {"verdict": verdict.to_dict(), "scope_version": proj.version},
                 ),
-                project=proj.slug,
-                ref=ref,
             )
-            rec = await self._get(tx, ref)
+            for event in events:
+                await tx.add_event(event, project=proj.slug, ref=ref)
+            # Built from what was just written rather than read back: a new request has no decisions,
+            # letter or form yet, and the read would cost four more statements on the ack's hot path.
+            rec = RequestRecord(
+                ref=ref,
+                project=proj.slug,
+                number=number,
+                status=new.status,
+                text=text,
+                requester=actor,
+                verdict=verdict,
+                scope_version=proj.version,
+                created_at=now,
+                source=source,
+                client_words=new.client_words,
+                urgency=new.urgency,
+                requested_date=requested_date,
+                events=events,
+            )
             await self._notify(tx, rec, "review_card", "review", messages.review_text(rec), dedupe=f"{ref}:review_card")
         return rec
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -75,6 +76,17 @@ class SqlStore(Store):
         self.dialect = engine.dialect.name
         self._sessions = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
         self._outbox = SqlOutbox(self)
+        # Parsed project versions by (slug, version, content hash): a stored version never changes, and
+        # the hash tells a version apart from one a rolled-back load had written under the same number.
+        self._projects: dict[tuple[str, int, str], Project] = {}
+        # Group commit of accepted work: rows waiting for the next batch, and the task writing them.
+        self._accepted: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
+        self._accepting: asyncio.Task[None] | None = None
+        # SQLite has one writer at a time and every transaction here takes the write lock up front
+        # (BEGIN IMMEDIATE). Queueing in-process, rather than in SQLite's busy handler (which sleeps
+        # 1, 2, 5 … 100 ms between tries), keeps the waits as short as the transactions ahead; the
+        # acknowledgement path's batches go first.
+        self._writer = WriterQueue() if self.dialect == "sqlite" else None
 
     @classmethod
     def from_url(cls, url: str, **engine_kw: Any) -> SqlStore:
@@ -86,8 +98,18 @@ class SqlStore(Store):
         return self._outbox
 
     @asynccontextmanager
-    async def session(self) -> AsyncIterator[AsyncSession]:
-        """Open a session in one transaction, turning connection failures into `StorageUnavailable`."""
+    async def session(self, *, urgent: bool = False) -> AsyncIterator[AsyncSession]:
+        """Open a session in one transaction, turning connection failures into `StorageUnavailable`.
+        On SQLite, wait for this process's other transactions first (`urgent` ones go ahead)."""
+        if self._writer is None:
+            async with self._session() as session:
+                yield session
+            return
+        async with self._writer.turn(urgent=urgent), self._session() as session:
+            yield session
+
+    @asynccontextmanager
+    async def _session(self) -> AsyncIterator[AsyncSession]:
         try:
             async with self._sessions() as session, session.begin():
                 yield session
@@ -105,7 +127,7 @@ class SqlStore(Store):
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
         async with self.session() as session:
-            yield SqlTransaction(session, self.dialect)
+            yield SqlTransaction(session, self.dialect, projects=self._projects)
 
     def _unavailable(self, exc: BaseException) -> StorageUnavailable:
         text = (
@@ -162,6 +184,101 @@ class SqlStore(Store):
             res = await s.exec(ins.on_conflict_do_nothing().returning(table(JobRun).c.job))  # type: ignore[call-overload]
             return res.first() is not None
 
+    # Work accepted before an acknowledgement (see adapters/slack/handlers.py) ------------------
+
+    async def accept_work(self, notice: Notice, *, grace: timedelta) -> None:
+        """Durably queue `notice`: return once its outbox row is committed. The fast path before an ack.
+
+        Rows accepted while a batch is being written go together into the next one: one INSERT and one
+        commit for every acknowledgement waiting (group commit), so 50 concurrent acks cost a few
+        commits, not 50 transactions queueing for SQLite's single writer lock or for pool connections.
+        The row waits in the outbox for `grace` (by the outbox's own clock), so the process that accepted
+        it can do the work itself right away; if that process dies first, any dispatcher picks it up then.
+        """
+        now = datetime.now(UTC)
+        values = {
+            "created_at": now,
+            "platform": notice.platform,
+            "kind": notice.kind,
+            "audience": notice.audience,
+            "ref": notice.ref,
+            "project": notice.project,
+            "recipient": notice.recipient.to_dict() if notice.recipient else None,
+            "text": notice.text,
+            "data": notice.data,
+            "dedupe_key": notice.dedupe_key,
+            "status": "pending",
+            "attempts": 0,
+            "available_at": now + grace,
+        }
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._accepted.append((values, done))
+        if self._accepting is None or self._accepting.done():
+            self._accepting = asyncio.create_task(self._write_accepted(), name="accept-work")
+        await asyncio.shield(done)  # a cancelled caller must not cancel the others' commit
+
+    async def _write_accepted(self) -> None:
+        while self._accepted:
+            batch, self._accepted = self._accepted, []
+            try:
+                async with self.session(urgent=True) as s:
+                    await s.exec(sa.insert(table(OutboxEntry)), params=[v for v, _ in batch])  # type: ignore[call-overload]
+            except Exception as exc:
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
+                continue
+            for _, done in batch:
+                if not done.done():
+                    done.set_result(None)
+
+    async def finish_work(self, dedupe_key: str) -> bool:
+        """Drop accepted work that the accepting process has done (its outcome is in the record now).
+        Return False if a dispatcher has already leased the row: it then finishes the row itself."""
+        o = table(OutboxEntry)
+        stmt = sa.delete(o).where(o.c.dedupe_key == dedupe_key, o.c.status == "pending")
+        async with self.session() as s:
+            res = await s.exec(stmt)  # type: ignore[call-overload]
+            return bool(res.rowcount)
+
+
+class WriterQueue:
+    """One transaction at a time, first come first served, except that urgent ones go ahead."""
+
+    def __init__(self) -> None:
+        self._busy = False
+        self._urgent: list[asyncio.Future[None]] = []
+        self._normal: list[asyncio.Future[None]] = []
+
+    @asynccontextmanager
+    async def turn(self, *, urgent: bool = False) -> AsyncIterator[None]:
+        if self._busy:
+            waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            (self._urgent if urgent else self._normal).append(waiter)
+            try:
+                await waiter
+            except BaseException:
+                if waiter.done() and not waiter.cancelled():
+                    self._release()  # we were handed the turn just as we were cancelled: pass it on
+                else:
+                    (self._urgent if urgent else self._normal).remove(waiter)
+                raise
+        else:
+            self._busy = True
+        try:
+            yield
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        for queue in (self._urgent, self._normal):
+            while queue:
+                waiter = queue.pop(0)
+                if not waiter.done():
+                    waiter.set_result(None)  # the turn passes straight to the next waiter
+                    return
+        self._busy = False
+
 
 def _is_connect_error(exc: sa_exc.DBAPIError) -> bool:
     name = type(getattr(exc, "orig", None)).__name__
@@ -174,35 +291,46 @@ def _insert(dialect: str, model: Any) -> Any:
 
 
 class SqlTransaction(Transaction):
-    def __init__(self, session: AsyncSession, dialect: str) -> None:
+    def __init__(
+        self, session: AsyncSession, dialect: str, *, projects: dict[tuple[str, int, str], Project] | None = None
+    ) -> None:
         self.s = session
         self.dialect = dialect
         self._request_ids: dict[str, int] = {}
+        self._projects = projects if projects is not None else {}
 
     # projects ----------------------------------------------------------------------------------
 
     async def get_project(self, slug: str, *, lock: bool = False) -> Project | None:
-        stmt = select(ProjectRow).where(ProjectRow.slug == slug)
-        if lock:
-            stmt = stmt.with_for_update()
+        if not lock:
+            found = await self._current_projects(ProjectRow.slug == slug)
+            return found[0] if found else None
+        stmt = select(ProjectRow).where(ProjectRow.slug == slug).with_for_update()
         row = (await self.s.exec(stmt)).first()
         if row is None:
             return None
         return await self.get_project_version(slug, row.current_version)
 
     async def list_projects(self) -> list[Project]:
+        return await self._current_projects(sa.true())
+
+    async def _current_projects(self, where: Any) -> list[Project]:
+        """The current version of each project matching `where`, parsed once per version (see `_projects`)."""
+        v = table(ProjectVersionRow)
+        p = table(ProjectRow)
         stmt = (
-            select(ProjectVersionRow)
-            .join(
-                ProjectRow,
-                sa.and_(
-                    col(ProjectRow.slug) == col(ProjectVersionRow.slug),
-                    col(ProjectRow.current_version) == col(ProjectVersionRow.version),
-                ),
-            )
-            .order_by(ProjectVersionRow.slug)
+            sa.select(v.c.slug, v.c.version, v.c.content_hash)
+            .join(p, sa.and_(p.c.slug == v.c.slug, p.c.current_version == v.c.version))
+            .where(where)
+            .order_by(v.c.slug)
         )
-        return [Project.from_dict(r.content) for r in (await self.s.exec(stmt)).all()]
+        keys = [(r[0], r[1], r[2]) for r in (await self.s.exec(stmt)).all()]  # type: ignore[call-overload]
+        missing = [k for k in keys if k not in self._projects]
+        for slug, version, content_hash in missing:
+            q = sa.select(v.c.content).where(v.c.slug == slug, v.c.version == version)
+            content = (await self.s.exec(q)).scalar_one()  # type: ignore[call-overload]
+            self._projects[(slug, version, content_hash)] = Project.from_dict(content)
+        return [self._projects[k] for k in keys]
 
     async def project_for_prefix(self, prefix: str) -> str | None:
         row = (await self.s.exec(select(ProjectRow).where(ProjectRow.ref_prefix == prefix))).first()

@@ -43,6 +43,9 @@ class SlackContext:
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
     users: dict[str, tuple[float, Actor]] = field(default_factory=dict)
     replay_pruned_at: datetime | None = None  # when old replay-guard keys were last cleared (see replay.py)
+    # Set once the last accepted `/request` has its number: each waits for the one before, so requests
+    # are numbered in the order Slack's acks went out.
+    last_command: asyncio.Future[None] | None = None
 
     @property
     def service(self) -> IntakeService:
@@ -103,7 +106,8 @@ class SlackContext:
     async def respond(self, response_url: str, *, text: str, blocks: Any = None) -> None:
         """Answer a slash command privately through its response_url."""
         try:
-            resp = await AsyncWebhookClient(response_url, timeout=10).send(
+            # The app's keep-alive session: a new connection per receipt cost more than the receipt itself.
+            resp = await AsyncWebhookClient(response_url, timeout=10, session=self.client.session).send(
                 text=text, blocks=blocks, response_type="ephemeral"
             )
             if resp.status_code >= 300:

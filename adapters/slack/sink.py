@@ -46,6 +46,7 @@ class SlackSink(NoticeSink):
             "letter_draft": self.letter_draft,
             "letter_update": self.letter_update,
             "letter_email_status": self.letter_email_status,
+            "slack_command": self.slack_command,
         }
 
     async def deliver(self, notice: Notice, *, outbox: Outbox) -> dict[str, Any] | None:
@@ -79,6 +80,20 @@ class SlackSink(NoticeSink):
             unfurl_media=False,
         )
         return {"channel": resp["channel"], "ts": resp["ts"]}
+
+    async def slack_command(self, notice: Notice, outbox: Outbox) -> dict[str, Any] | None:
+        """A `/request` acknowledged by a process that died before recording it: record it now, once."""
+        from bot.errors import StorageUnavailable
+
+        from .handlers import record_command
+
+        try:
+            result, reply = await record_command(self.ctx, notice, in_process=False)
+        except StorageUnavailable as exc:
+            raise TemporaryDeliveryError(str(exc)) from exc
+        if reply is not None:
+            await self.ctx.respond(reply["url"], text=reply["text"], blocks=reply.get("blocks"))
+        return result
 
     async def card_update(self, notice: Notice, outbox: Outbox) -> dict[str, Any]:
         assert notice.ref is not None
