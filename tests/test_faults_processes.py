@@ -183,11 +183,6 @@ async def stop(server: ServerProcess, sig: int = signal.SIGTERM) -> None:
 
 
 @pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-@pytest.mark.xfail(
-    strict=True,
-    reason="pending change: /request acknowledges before it writes (adapters/slack/handlers.py on_request_command); "
-    "a SIGKILL right after the ack loses the request. Remove this marker when /request writes first.",
-)
 async def test_a_server_killed_mid_flow_loses_no_acknowledged_request_and_sends_every_card_once(
     kind: str, tmp_path: Path, sqlite_template: Path, postgres_dbs: PostgresDatabases, fake: FakeSlack
 ) -> None:
