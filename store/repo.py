@@ -195,22 +195,7 @@ class SqlStore(Store):
         The row waits in the outbox for `grace` (by the outbox's own clock), so the process that accepted
         it can do the work itself right away; if that process dies first, any dispatcher picks it up then.
         """
-        now = datetime.now(UTC)
-        values = {
-            "created_at": now,
-            "platform": notice.platform,
-            "kind": notice.kind,
-            "audience": notice.audience,
-            "ref": notice.ref,
-            "project": notice.project,
-            "recipient": notice.recipient.to_dict() if notice.recipient else None,
-            "text": notice.text,
-            "data": notice.data,
-            "dedupe_key": notice.dedupe_key,
-            "status": "pending",
-            "attempts": 0,
-            "available_at": now + grace,
-        }
+        values = outbox_values(notice, available_in=grace)
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._accepted.append((values, done))
         if self._accepting is None or self._accepting.done():
@@ -278,6 +263,28 @@ class WriterQueue:
                     waiter.set_result(None)  # the turn passes straight to the next waiter
                     return
         self._busy = False
+
+
+def outbox_values(
+    notice: Notice, *, available_at: datetime | None = None, available_in: timedelta | None = None
+) -> dict[str, Any]:
+    """The column values of a new outbox row. The outbox runs on wall-clock time."""
+    now = datetime.now(UTC)
+    return {
+        "created_at": now,
+        "platform": notice.platform,
+        "kind": notice.kind,
+        "audience": notice.audience,
+        "ref": notice.ref,
+        "project": notice.project,
+        "recipient": notice.recipient.to_dict() if notice.recipient else None,
+        "text": notice.text,
+        "data": notice.data,
+        "dedupe_key": notice.dedupe_key,
+        "status": "pending",
+        "attempts": 0,
+        "available_at": available_at or (now + available_in if available_in else now),
+    }
 
 
 def _is_connect_error(exc: sa_exc.DBAPIError) -> bool:
@@ -609,22 +616,7 @@ class SqlTransaction(Transaction):
     # outbox ------------------------------------------------------------------------------------
 
     async def add_notice(self, notice: Notice, *, available_at: datetime | None = None) -> None:
-        now = datetime.now(UTC)
-        values = {
-            "created_at": now,
-            "platform": notice.platform,
-            "kind": notice.kind,
-            "audience": notice.audience,
-            "ref": notice.ref,
-            "project": notice.project,
-            "recipient": notice.recipient.to_dict() if notice.recipient else None,
-            "text": notice.text,
-            "data": notice.data,
-            "dedupe_key": notice.dedupe_key,
-            "status": "pending",
-            "attempts": 0,
-            "available_at": available_at or now,
-        }
+        values = outbox_values(notice, available_at=available_at)
         ins = _insert(self.dialect, OutboxEntry).values(**values)
         if notice.dedupe_key:
             ins = ins.on_conflict_do_nothing(index_elements=["dedupe_key"])

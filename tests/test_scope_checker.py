@@ -312,7 +312,11 @@ def test_a_month_the_item_names_matches_and_one_it_does_not_is_only_a_date(judge
         language=Language.EN,
         goals=("Take donations online",),
         in_scope=(
-            ScopeItem("receipts", "Donation receipts by e-mail", "A receipt after each gift, and a yearly summary every April."),
+            ScopeItem(
+                "receipts",
+                "Donation receipts by e-mail",
+                "A receipt after each gift, and a yearly summary every April.",
+            ),
             ScopeItem("history", "Donation history for donors", "Donors see their gifts back to 2020."),
         ),
         out_of_scope=(ScopeItem("events", "Event ticketing"),),
@@ -329,7 +333,11 @@ def test_an_everyday_word_is_not_corrected_into_a_scope_word(judge: ScopeJudge) 
         name="Appeals site",
         language=Language.EN,
         goals=("Raise money online",),
-        in_scope=(ScopeItem("appeals", "Appeal pages with a progress bar", "Staff set a target; the bar shows the share raised."),),
+        in_scope=(
+            ScopeItem(
+                "appeals", "Appeal pages with a progress bar", "Staff set a target; the bar shows the share raised."
+            ),
+        ),
         out_of_scope=(ScopeItem("stock", "Warehouse stock management"),),
     )
     v = judge.check(scope, "The progress bar is stuck at 40% although we passed the target.")

@@ -464,7 +464,13 @@ class ScopeJudge:
             # in a request its closest item explains only in part.
             for cid in sorted(a.concepts):
                 key = "#" + cid
-                if key in a.negated or key in idx.idf or key in idx.context or cid in lexicon.GENERIC or cid in lexicon.QUALITIES:
+                if (
+                    key in a.negated
+                    or key in idx.idf
+                    or key in idx.context
+                    or cid in lexicon.GENERIC
+                    or cid in lexicon.QUALITIES
+                ):
                     continue
                 c = tx.concept(cid)
                 if c.category in EXTENSION_CATEGORIES or cid in lexicon.IMPLIES.values():

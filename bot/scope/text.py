@@ -196,7 +196,9 @@ _RETURNS_VERB = re.compile(
 # "Every 4 hours" and "every few hours" say the same about timing.
 _EVERY_N = re.compile(r"\bevery (?:\d+|two|three|four|five|six|few|couple of) (minutes|hours|days|weeks)\b")
 # "Shows the list price instead of the discount": what is on screen is wrong, nothing more is asked.
-_SEES_INSTEAD = re.compile(r"\b(?:sees?|seeing|shows?|showing|shown|displays?|displaying|gets?|getting|prints?|printing)\b[^.;!?]{0,60}\binstead of\b")
+_SEES_INSTEAD = re.compile(
+    r"\b(?:sees?|seeing|shows?|showing|shown|displays?|displaying|gets?|getting|prints?|printing)\b[^.;!?]{0,60}\binstead of\b"
+)
 
 
 _ASK = re.compile(r"\b(?:could|can|would|please|want|wants|like|need|needs|let)\b")
