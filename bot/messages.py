@@ -23,10 +23,16 @@ def shorten(text: str, limit: int) -> str:
 
 
 def verdict_line(v: Verdict) -> str:
-    line = v.one_line()
+    """The verdict with the clause that decided it, e.g. `out of scope (mobile): “Native iOS and Android apps”`."""
+    label = v.verdict.label
+    if v.item_id and v.verdict is not VerdictKind.UNLISTED:
+        label += f" ({v.item_id})"
+    if v.verdict is VerdictKind.UNLISTED and v.extras and v.explanation:
+        # An extension: say what it extends and what is extra, rather than quoting the item as if it covered it.
+        return f"{label}: {v.explanation[0].lower()}{v.explanation[1:].rstrip('.')}"
     if v.clause:
-        line += f": “{shorten(v.clause, 160)}”"
-    return line
+        return f"{label}: “{shorten(v.clause, 160)}”"
+    return label
 
 
 def receipt(rec: RequestRecord) -> str:

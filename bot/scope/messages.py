@@ -26,7 +26,7 @@ def not_sure(title: str) -> str:
 
 
 def extends(title: str, extras: list[str]) -> str:
-    return f"Extends “{title}”: {'; '.join(extras) if extras else 'asks for more than the item names'}."
+    return f"Extends “{title}” ({'; '.join(extras) if extras else 'asks for more than the item names'})."
 
 
 def extra_beyond(label: str, covered: list[str]) -> str:
