@@ -13,6 +13,11 @@ from typing import Any
 MAX_REQUEST_CHARS = 4000
 
 
+def canonical_ref(ref: str) -> str:
+    """Refs are stored as PREFIX-N in capitals; people type them any way (` acme-12`)."""
+    return ref.strip().upper()
+
+
 class Language(enum.StrEnum):
     EN = "en"
     ZH = "zh"

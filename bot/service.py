@@ -34,6 +34,7 @@ from .domain import (
     Source,
     Verdict,
     VerdictKind,
+    canonical_ref,
 )
 from .errors import (
     AlreadyDecided,
@@ -1028,7 +1029,7 @@ def _check_not_queued(rec: RequestRecord) -> None:
 
 
 def normalize_ref(ref: str) -> str:
-    return ref.strip().upper()
+    return canonical_ref(ref)
 
 
 def _clean_text(text: str) -> str:

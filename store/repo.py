@@ -33,6 +33,7 @@ from bot.domain import (
     ToneResult,
     Verdict,
     VerdictKind,
+    canonical_ref,
 )
 from bot.errors import StorageUnavailable
 from bot.ports import NewRequest, Outbox, OutboxRow, OutboxStats, ProjectVersionInfo, Store, Transaction
@@ -439,14 +440,14 @@ class SqlTransaction(Transaction):
         self._request_ids[req.ref] = row.id
 
     async def _row(self, ref: str, *, lock: bool = False) -> RequestRow:
-        stmt = select(RequestRow).where(RequestRow.ref == ref)
+        stmt = select(RequestRow).where(RequestRow.ref == canonical_ref(ref))
         if lock:
             stmt = stmt.with_for_update()
         row = (await self.s.exec(stmt)).one()
         return row
 
     async def get_request(self, ref: str, *, lock: bool = False) -> RequestRecord | None:
-        stmt = select(RequestRow).where(RequestRow.ref == ref)
+        stmt = select(RequestRow).where(RequestRow.ref == canonical_ref(ref))
         if lock:
             stmt = stmt.with_for_update()
         row = (await self.s.exec(stmt)).first()
@@ -586,6 +587,7 @@ class SqlTransaction(Transaction):
     async def add_event(self, event: Event, *, project: str, ref: str | None) -> None:
         request_id = None
         if ref is not None:
+            ref = canonical_ref(ref)
             request_id = self._request_ids.get(ref)
             if request_id is None:
                 request_id = (await self._row(ref)).id

@@ -256,3 +256,12 @@ async def test_decline_form_defaults_come_from_the_verdict(service: IntakeServic
     if rec.verdict.verdict is VerdictKind.OUT_OF_SCOPE:
         assert "Online payment by credit card or PayPal" in defaults.reason_text
     assert defaults.empathy and defaults.language is not None
+
+
+async def test_refs_are_found_however_they_are_typed(service: IntakeService) -> None:
+    ref = await submit(service, "Customers get locked out after two tries")
+    await service.ask_details(ref.lower(), actor=PM, question="Which customers?")
+    await service.answer(f"  {ref.lower()} ", actor=MEMBER, text="All of them.")
+    rec = await service.approve(ref.lower(), actor=PM)
+    assert rec.ref == ref and rec.status is RequestStatus.APPROVED
+    assert [e.kind for e in rec.events][-3:] == ["asked", "answered", "approved"]
