@@ -386,12 +386,7 @@ class IntakeService:
             )
         now = self.clock.now()
         async with self.store.transaction() as tx:
-            rec = await self._get(tx, ref, lock=True)
-            project = await self._project(tx, rec.project)
-            if not (_same_person(actor, rec.requester) or project.is_pm(actor)):
-                raise PermissionDenied(
-                    f"Only {rec.requester.display}, who recorded {ref}, or a PM can answer its question."
-                )
+            rec, _ = await self._requester_or_pm(tx, ref, actor, "answer its question")
             if rec.status is not RequestStatus.NEEDS_INFO:
                 raise IllegalMove(f"{ref} is not waiting for details (it is {rec.status.label}).")
             await tx.set_status(ref, RequestStatus.IN_REVIEW, at=now)
@@ -415,12 +410,7 @@ class IntakeService:
         """Withdraw an open request (its requester or a PM)."""
         now = self.clock.now()
         async with self.store.transaction() as tx:
-            rec = await self._get(tx, ref, lock=True)
-            project = await self._project(tx, rec.project)
-            if not (_same_person(actor, rec.requester) or project.is_pm(actor)):
-                raise PermissionDenied(
-                    f"Only {rec.requester.display}, who recorded {ref}, or a PM of {project.name} can withdraw it."
-                )
+            rec, _ = await self._requester_or_pm(tx, ref, actor, "withdraw it")
             if not rec.status.is_open:
                 raise IllegalMove(f"{ref} is {rec.status.label}; only open requests can be withdrawn.")
             await tx.set_status(ref, RequestStatus.WITHDRAWN, at=now)
@@ -901,6 +891,18 @@ class IntakeService:
         if denied:
             raise denied
         return result
+
+    async def _requester_or_pm(
+        self, tx: Transaction, ref: str, actor: Actor, what: str
+    ) -> tuple[RequestRecord, Project]:
+        """Load a request for a move its requester or a PM may make (answer, withdraw)."""
+        rec = await self._get(tx, ref, lock=True)
+        project = await self._project(tx, rec.project)
+        if not (_same_person(actor, rec.requester) or project.is_pm(actor)):
+            raise PermissionDenied(
+                f"Only {rec.requester.display}, who recorded {rec.ref}, or a PM of {project.name} can {what}."
+            )
+        return rec, project
 
     async def _record_denied(self, tx: Transaction, rec: RequestRecord, actor: Actor, what: str, now: datetime) -> None:
         await tx.add_event(
