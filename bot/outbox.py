@@ -11,9 +11,9 @@ import logging
 import os
 import random
 import socket
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from .errors import PermanentDeliveryError, TemporaryDeliveryError
 from .ports import Clock, NoticeSink, OutboxRow, Store, SystemClock
@@ -60,6 +60,7 @@ class Dispatcher:
         batch: int = 20,
         poll_interval: float = 0.5,
         worker: str | None = None,
+        pace: Callable[[datetime], Awaitable[None]] | None = None,
     ) -> None:
         self.store = store
         self.sinks = {s.platform: s for s in sinks}
@@ -69,6 +70,9 @@ class Dispatcher:
         self.batch = batch
         self.poll_interval = poll_interval
         self.worker = worker or worker_name()
+        # Called before each delivery with the row's creation time; returns when the delivery may go
+        # (a server lets its acknowledgements go first: see adapters/web/pace.py).
+        self.pace = pace
         self.stats = DispatchStats()
         self._wake = asyncio.Event()
         self._stopping = False
@@ -86,6 +90,8 @@ class Dispatcher:
             if self._stopping:
                 # Leave the rest of the batch: their leases run out and another worker (or our restart) takes them.
                 break
+            if self.pace is not None:
+                await self.pace(row.created_at)
             await self._deliver(row)
         return len(rows)
 

@@ -56,6 +56,11 @@ from .models import (
 
 log = logging.getLogger(__name__)
 
+# Most rows one group commit writes; more wait for the next (SQLite caps the variables in one statement).
+GROUP_COMMIT_MAX = 500
+# A claim (or None), an outbox row (or None), and the future told whether the claim was new.
+Accepted = tuple[dict[str, Any] | None, dict[str, Any] | None, asyncio.Future[object]]
+
 
 def utc(dt: datetime | None) -> datetime | None:
     """SQLite hands back naive datetimes: mark them UTC, as they were stored."""
@@ -81,7 +86,7 @@ class SqlStore(Store):
         # the hash tells a version apart from one a rolled-back load had written under the same number.
         self._projects: dict[tuple[str, int, str], Project] = {}
         # Group commit of accepted work: rows waiting for the next batch, and the task writing them.
-        self._accepted: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
+        self._accepted: list[Accepted] = []
         self._accepting: asyncio.Task[None] | None = None
         # SQLite has one writer at a time and every transaction here takes the write lock up front
         # (BEGIN IMMEDIATE). Queueing in-process, rather than in SQLite's busy handler (which sleeps
@@ -187,7 +192,9 @@ class SqlStore(Store):
 
     # Work accepted before an acknowledgement (see adapters/slack/handlers.py) ------------------
 
-    async def accept_work(self, notice: Notice, *, grace: timedelta) -> None:
+    async def accept_work(
+        self, notice: Notice, *, grace: timedelta, claim: str | None = None, at: datetime | None = None
+    ) -> bool:
         """Durably queue `notice`: return once its outbox row is committed. The fast path before an ack.
 
         Rows accepted while a batch is being written go together into the next one: one INSERT and one
@@ -195,28 +202,63 @@ class SqlStore(Store):
         commits, not 50 transactions queueing for SQLite's single writer lock or for pool connections.
         The row waits in the outbox for `grace` (by the outbox's own clock), so the process that accepted
         it can do the work itself right away; if that process dies first, any dispatcher picks it up then.
+
+        With `claim`, the key is claimed (as `claim_key`, at `at`) in the same transaction, and the row is
+        written only if the claim is new; returns whether it was (always True without a claim).
         """
-        values = outbox_values(notice, available_in=grace)
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._accepted.append((values, done))
+        key = {"key": claim, "at": at or datetime.now(UTC)} if claim is not None else None
+        return bool(await self._group_commit(key, outbox_values(notice, available_in=grace)))
+
+    async def claim_key_soon(self, key: str, *, at: datetime) -> bool:
+        """`claim_key` through the same group commit as `accept_work`: return False if `key` was claimed
+        before. For checks on the acknowledgement path (replay and retry guards), which must not queue
+        behind slower transactions."""
+        return bool(await self._group_commit({"key": key, "at": at}, None))
+
+    async def _group_commit(self, claim: dict[str, Any] | None, row: dict[str, Any] | None) -> object:
+        done: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+        self._accepted.append((claim, row, done))
         if self._accepting is None or self._accepting.done():
             self._accepting = asyncio.create_task(self._write_accepted(), name="accept-work")
-        await asyncio.shield(done)  # a cancelled caller must not cancel the others' commit
+        return await asyncio.shield(done)  # a cancelled caller must not cancel the others' commit
 
     async def _write_accepted(self) -> None:
         while self._accepted:
-            batch, self._accepted = self._accepted, []
+            batch, self._accepted = self._accepted[:GROUP_COMMIT_MAX], self._accepted[GROUP_COMMIT_MAX:]
             try:
-                async with self.session(urgent=True) as s:
-                    await s.exec(sa.insert(table(OutboxEntry)), params=[v for v, _ in batch])  # type: ignore[call-overload]
+                fresh = await self._write_batch(batch)
             except Exception as exc:
-                for _, done in batch:
+                for _, _, done in batch:
                     if not done.done():
                         done.set_exception(exc)
                 continue
-            for _, done in batch:
+            for (_, _, done), ok in zip(batch, fresh, strict=True):
                 if not done.done():
-                    done.set_result(None)
+                    done.set_result(ok)
+
+    async def _write_batch(self, batch: list[Accepted]) -> list[bool]:
+        """One transaction: the batch's key claims, then its outbox rows (those whose claim, if any, is
+        new). Return, per entry, whether its claim was new."""
+        claims = [c for c, _, _ in batch if c is not None]
+        async with self.session(urgent=True) as s:
+            claimed: set[str] = set()
+            if claims:
+                unique = list({c["key"]: c for c in claims}.values())
+                ins = _insert(self.dialect, ProcessedKey).values(unique).on_conflict_do_nothing(index_elements=["key"])
+                res = await s.exec(ins.returning(table(ProcessedKey).c.key))  # type: ignore[call-overload]
+                claimed = {str(k) for (k,) in res.all()}
+            fresh: list[bool] = []
+            rows: list[dict[str, Any]] = []
+            for claim, row, _ in batch:
+                ok = claim is None or claim["key"] in claimed
+                if claim is not None:
+                    claimed.discard(claim["key"])  # the same key twice in one batch: only the first is new
+                fresh.append(ok)
+                if ok and row is not None:
+                    rows.append(row)
+            if rows:
+                await s.exec(sa.insert(table(OutboxEntry)), params=rows)  # type: ignore[call-overload]
+        return fresh
 
     async def finish_work(self, dedupe_key: str) -> bool:
         """Drop accepted work that the accepting process has done (its outcome is in the record now).

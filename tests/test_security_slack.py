@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from urllib.parse import urlencode
@@ -63,6 +64,30 @@ async def test_a_replayed_command_is_401_and_records_nothing_more(slack: SlackHa
     await slack.settle()
     assert [r.ref for r in await slack.service.list_requests()] == ["ACME-1"]
     assert len(slack.posted("C0REVIEW")) == 1
+
+
+async def test_the_same_command_sent_twice_at_once_is_recorded_once(slack: SlackHarness) -> None:
+    """Both copies reach the same group commit: the one claim that is new wins, the other is a replay."""
+    body = command_body(slack, IN_SCOPE)
+    headers = sign(body)
+    first, second = await asyncio.gather(
+        slack.post(body, content_type=FORM, headers=headers), slack.post(body, content_type=FORM, headers=headers)
+    )
+    assert sorted([first.status, second.status]) == [200, 401]
+    await slack.settle()
+    assert [r.ref for r in await slack.service.list_requests()] == ["ACME-1"]
+    assert len(slack.posted("C0REVIEW")) == 1
+
+
+async def test_a_replayed_bare_command_opens_no_second_form(slack: SlackHarness) -> None:
+    body = command_body(slack, "")
+    headers = sign(body)
+    assert (await slack.post(body, content_type=FORM, headers=headers)).status == 200
+    await slack.settle()
+    assert len(slack.fake.calls_to("views.open")) == 1
+    assert (await slack.post(body, content_type=FORM, headers=headers)).status == 401
+    await slack.settle()
+    assert len(slack.fake.calls_to("views.open")) == 1
 
 
 async def test_a_replayed_decision_click_is_401_and_decides_nothing(slack: SlackHarness) -> None:

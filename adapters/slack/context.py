@@ -7,9 +7,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Coroutine
+from collections import deque
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
@@ -20,7 +21,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.settings import Settings
-from adapters.web.app import RUNTIME, wake_dispatcher
+from adapters.web.app import PACER, RUNTIME, wake_dispatcher
+from adapters.web.pace import Pacer
 from bot.domain import Actor, Notice
 from bot.service import IntakeService
 from store.repo import SqlStore
@@ -43,9 +45,11 @@ class SlackContext:
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
     users: dict[str, tuple[float, Actor]] = field(default_factory=dict)
     replay_pruned_at: datetime | None = None  # when old replay-guard keys were last cleared (see replay.py)
-    # Set once the last accepted `/request` has its number: each waits for the one before, so requests
-    # are numbered in the order Slack's acks went out.
-    last_command: asyncio.Future[None] | None = None
+    lookups: dict[str, asyncio.Task[Actor]] = field(default_factory=dict)  # users.info calls under way
+    recorder: CommandRecorder = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.recorder = CommandRecorder(self)
 
     @property
     def service(self) -> IntakeService:
@@ -56,6 +60,9 @@ class SlackContext:
         return self.app[RUNTIME].store
 
     # --- background work after the ack ---------------------------------------------------------
+
+    def pacer(self) -> Pacer:
+        return self.app[PACER]
 
     def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str = "slack") -> asyncio.Task[Any]:
         """Run slow work after Slack has its acknowledgement; errors are logged, never lost silently."""
@@ -87,11 +94,23 @@ class SlackContext:
     # --- people ---------------------------------------------------------------------------------
 
     async def actor(self, user_id: str) -> Actor:
-        """Who a Slack user is, with their profile e-mail (so e-mail PMs in the project file match)."""
-        now = time.monotonic()
+        """Who a Slack user is, with their profile e-mail (so e-mail PMs in the project file match).
+        One users.info call per user at a time: callers asking while it is under way share its answer."""
         hit = self.users.get(user_id)
-        if hit and now - hit[0] < USER_CACHE_SECONDS:
+        if hit and time.monotonic() - hit[0] < USER_CACHE_SECONDS:
             return hit[1]
+        task = self.lookups.get(user_id)
+        if task is None:
+            task = self.lookups[user_id] = asyncio.create_task(self._look_up(user_id), name="users.info")
+            task.add_done_callback(lambda _: self.lookups.pop(user_id, None))
+        return await asyncio.shield(task)
+
+    def prefetch_actor(self, user_id: str) -> asyncio.Task[Actor]:
+        """Start looking `user_id` up now, so the answer is there when it is needed."""
+        return self.spawn(self.actor(user_id), name="users.info")
+
+    async def _look_up(self, user_id: str) -> Actor:
+        now = time.monotonic()
         try:
             resp = await self.client.users_info(user=user_id)
             actor = actor_from_user(user_id, resp.get("user"))
@@ -146,3 +165,38 @@ class SlackContext:
         from adapters.email.platform import email_for
 
         return email_for(self.app) is not None
+
+
+class CommandRecorder:
+    """Records accepted `/request` commands in this process, one at a time in the order they were
+    acknowledged (so requests are numbered in that order), each once the server has a quiet moment
+    (see adapters/web/pace.py): under a burst, the acknowledgements go first.
+
+    The queue is only a shortcut: every command in it is already an outbox row, which any dispatcher
+    records once its grace has passed if this process dies first."""
+
+    def __init__(self, ctx: SlackContext) -> None:
+        self.ctx = ctx
+        self.queue: deque[tuple[datetime, Notice, asyncio.Task[Actor]]] = deque()
+        # Set by the handlers: record one command, given the lookup of who sent it.
+        self.record: Callable[[SlackContext, Notice, asyncio.Task[Actor]], Awaitable[None]] | None = None
+        self._task: asyncio.Task[Any] | None = None
+
+    def put(self, command: Notice, sender: asyncio.Task[Actor]) -> None:
+        self.queue.append((datetime.now(UTC), command, sender))
+        if self._task is None or self._task.done():
+            self._task = self.ctx.spawn(self._run(), name="request")
+
+    def __len__(self) -> int:
+        return len(self.queue)
+
+    async def _run(self) -> None:
+        assert self.record is not None
+        while self.queue:
+            accepted, command, sender = self.queue[0]
+            await self.ctx.pacer().wait(accepted)
+            self.queue.popleft()
+            try:
+                await self.record(self.ctx, command, sender)
+            except Exception:  # one command's failure must not stop the ones behind it
+                log.exception("slack: recording %s failed; the outbox tries it again", command.dedupe_key)

@@ -26,6 +26,7 @@ from bot.errors import Duplicate, IntakeError, InvalidInput, StorageUnavailable
 from . import blocks as bk
 from . import messages
 from .context import SLACK_FAILURES, SlackContext, log
+from .replay import deferred_claim, first_sight_deferred
 from .translate import (
     PLATFORM,
     command_source,
@@ -40,6 +41,8 @@ from .translate import (
     user_id_of,
     view_values,
 )
+
+REQUEST_COMMAND = "/request"
 
 Ack = Callable[..., Awaitable[Any]]
 Handler = Callable[[SlackContext, dict[str, Any], Ack], Awaitable[None]]
@@ -65,8 +68,12 @@ async def on_request_command(ctx: SlackContext, body: dict[str, Any], ack: Ack) 
     and p99 1.9 s at 50 clients (acks queued in SQLite's busy handler); group commit of the INSERTs
     (`SqlStore.accept_work`) and an in-process writer queue brought that to 2.6-3.5 ms and 170-240 ms.
     """
+    claim = deferred_claim()  # this handler makes the replay check itself, in its first write
     slug, text = parse_project_prefix(body.get("text", ""))
     if not text:
+        if not await first_sight_deferred(ctx, claim):
+            await ack()  # the route answers 401
+            return
         await ack()
         ctx.spawn(
             open_intake_modal(
@@ -77,29 +84,29 @@ async def on_request_command(ctx: SlackContext, body: dict[str, Any], ack: Ack) 
         return
     command = command_work(body)
     try:
-        await ctx.store.accept_work(command, grace=COMMAND_GRACE)
+        fresh = await ctx.store.accept_work(
+            command, grace=COMMAND_GRACE, claim=claim.key if claim else None, at=ctx.service.clock.now()
+        )
     except StorageUnavailable as exc:
         await ack()
         log.error("slack: /request not recorded: %s", exc)
         ctx.spawn(ctx.respond(body["response_url"], text=messages.NOT_RECORDED), name="request")
         return
+    if not fresh:
+        assert claim is not None
+        claim.replay = True
+        log.warning("slack: refused a replayed request (its signature was already used)")
+        await ack()  # the route answers 401
+        return
     await ack()
-    lookup = ctx.spawn(ctx.actor(user_id_of(body)), name="request-user")  # in parallel, however slow Slack is
-    previous, ctx.last_command = ctx.last_command, asyncio.get_running_loop().create_future()
-    ctx.spawn(_record_in_turn(ctx, command, lookup, previous), name="request")
+    # users.info runs while the command waits its turn, however slow Slack is
+    ctx.recorder.put(command, ctx.prefetch_actor(user_id_of(body)))
 
 
-async def _record_in_turn(
-    ctx: SlackContext, command: Notice, lookup: asyncio.Task[Actor], previous: asyncio.Future[None] | None
-) -> None:
-    mine = ctx.last_command
-    assert mine is not None
-    try:
-        actor = await lookup
-        _, reply = await record_command(ctx, command, in_process=True, actor=actor, turn=(previous, mine))
-    finally:
-        if not mine.done():
-            mine.set_result(None)
+async def record_next(ctx: SlackContext, command: Notice, sender: asyncio.Task[Actor]) -> None:
+    """Record one accepted command in this process (the `CommandRecorder` calls this in ack order)."""
+    actor = await sender
+    _, reply = await record_command(ctx, command, in_process=True, actor=actor)
     if reply is not None:
         ctx.spawn(ctx.respond(reply["url"], text=reply["text"], blocks=reply.get("blocks")), name="receipt")
 
@@ -134,14 +141,13 @@ async def record_command(
     *,
     in_process: bool,
     actor: Actor | None = None,
-    turn: tuple[asyncio.Future[None] | None, asyncio.Future[None]] | None = None,
 ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
     """Record an accepted `/request` command once. Return the outcome kept with the outbox row and the
     reply for the user's response_url (None when there is nothing to say).
 
-    Runs right after the ack (`in_process`), or from the outbox when the acking process died first.
-    With `turn` (the previous command's and this one's "numbered" signals), the request is numbered
-    only after the previous command's; everything else runs alongside the other commands.
+    Runs soon after the ack (`in_process`, through the `CommandRecorder`, one command at a time, so
+    requests are numbered in the order their acks went out), or from the outbox when the acking
+    process died first.
     Raises `StorageUnavailable` from the outbox, so the command stays queued until the database is back.
     """
     body = command.data
@@ -154,15 +160,9 @@ async def record_command(
     reply: dict[str, Any] | None
     try:
         project = await ctx.service.resolve_project(actor, slug=slug, channel=body.get("channel_id"))
-        if turn is not None and turn[0] is not None:
-            await turn[0]
-        try:
-            rec = await ctx.service.submit_request(
-                project=project.slug, actor=actor, text=text, source=command_source(body), idempotency_key=key
-            )
-        finally:
-            if turn is not None and not turn[1].done():
-                turn[1].set_result(None)
+        rec = await ctx.service.submit_request(
+            project=project.slug, actor=actor, text=text, source=command_source(body), idempotency_key=key
+        )
         result = {"ref": rec.ref}
         reply = {"url": url, "text": core_messages.receipt(rec), "blocks": bk.receipt_blocks(rec)}
     except Duplicate:
@@ -701,7 +701,7 @@ async def _open(ctx: SlackContext, trigger_id: str, view: Any, user_id: str, cha
 
 # One table: (payload type, id) → handler. A new payload type is one line here.
 HANDLERS: list[tuple[str, str, Handler]] = [
-    ("command", "/request", on_request_command),
+    ("command", REQUEST_COMMAND, on_request_command),
     ("command", "/scope", on_scope_command),
     ("command", "/requests", on_requests_command),
     ("shortcut", bk.RECORD_SHORTCUT, on_record_shortcut),
@@ -731,8 +731,7 @@ def register(ctx: SlackContext, bolt: AsyncApp) -> None:
         key = event_key(body)
         if key:
             try:
-                async with ctx.store.transaction() as tx:
-                    fresh = await tx.claim_key(key, at=ctx.service.clock.now())
+                fresh = await ctx.store.claim_key_soon(key, at=ctx.service.clock.now())
             except StorageUnavailable as exc:
                 log.warning("slack: cannot check %s for a retry (%s); handling it", key, exc)
                 fresh = True

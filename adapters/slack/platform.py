@@ -21,8 +21,8 @@ from adapters.settings import ConfigError, Settings
 from adapters.web.app import SINK_FACTORIES, Platform
 
 from .context import SlackContext
-from .handlers import register
-from .replay import first_sight
+from .handlers import REQUEST_COMMAND, record_next, register
+from .replay import defer_claim, end_deferral, first_sight
 from .shape import shape_problem
 from .sink import SlackSink
 
@@ -90,6 +90,7 @@ def mount(app: web.Application, settings: Settings) -> None:
     bolt = build_bolt(settings)
     ctx = SlackContext(app=app, settings=settings, bolt=bolt, client=bolt.client)
     register(ctx, bolt)
+    ctx.recorder.record = record_next
     app[SLACK] = ctx
     if settings.slack_signing_secret:
         app.router.add_post(EVENTS_PATH, slack_events)
@@ -120,10 +121,7 @@ async def slack_events(request: web.Request) -> web.StreamResponse:
     verifier = SignatureVerifier(ctx.settings.slack_signing_secret or "")
     if not verifier.is_valid_request(await request.read(), dict(request.headers)):
         return web.json_response({"error": "invalid or missing Slack signature"}, status=401)
-    # Only Events API deliveries (JSON) are retried by Slack; commands and clicks (forms) never are.
-    is_retry = "X-Slack-Retry-Num" in request.headers and request.content_type == "application/json"
-    if not await first_sight(ctx, request.headers["X-Slack-Signature"], is_retry=is_retry):
-        return web.json_response({"error": "this signed request was already received (a replay)"}, status=401)
+    signature = request.headers["X-Slack-Signature"]
     try:
         bolt_request = await to_bolt_request(request)
         if not isinstance(bolt_request.body, dict):
@@ -133,16 +131,34 @@ async def slack_events(request: web.Request) -> web.StreamResponse:
             raise ValueError(problem)
     except (ValueError, TypeError, AttributeError, KeyError) as exc:  # an unreadable body: say so, don't fail
         return web.json_response({"error": f"unreadable request body: {exc}"}, status=400)
+    claim, token = None, None
+    if bolt_request.body.get("command") == REQUEST_COMMAND:
+        # `/request` claims its signature in the write it makes before acking (see replay.py).
+        claim, token = defer_claim(signature)
+    else:
+        # Only Events API deliveries (JSON) are retried by Slack; commands and clicks (forms) never are.
+        is_retry = "X-Slack-Retry-Num" in request.headers and request.content_type == "application/json"
+        if not await first_sight(ctx, signature, is_retry=is_retry):
+            return _replayed()
     try:
         response = await bolt.async_dispatch(bolt_request)
     except Exception:  # the edge of the app: whatever went wrong, Slack gets an answer, not a 500
         log.exception("slack: dispatching a request failed")
         return web.json_response({"error": "the request could not be handled"}, status=400)
+    finally:
+        if token is not None:
+            end_deferral(token)
+    if claim is not None and claim.replay:
+        return _replayed()
     if response.status >= 500:
         # Our listeners never raise; if bolt's own middleware did, Slack must still not see a 500.
         log.error("slack: bolt answered %s: %s", response.status, response.body)
         return web.json_response({"error": "the request could not be handled"}, status=400)
     return await to_aiohttp_response(response)
+
+
+def _replayed() -> web.Response:
+    return web.json_response({"error": "this signed request was already received (a replay)"}, status=401)
 
 
 async def start_socket_mode(app: web.Application) -> Any:

@@ -22,6 +22,7 @@ from bot.ports import Clock, NoticeSink
 from bot.scope import ScopeChecker
 
 from .metrics import setup_metrics
+from .pace import Pacer
 
 log = logging.getLogger("intake.web")
 
@@ -33,6 +34,7 @@ DISPATCHER = web.AppKey("dispatcher", Dispatcher)
 SINK_FACTORIES = web.AppKey("sink_factories", list)
 ENABLED = web.AppKey("enabled_platforms", list)
 OPTIONS = web.AppKey("options", dict)
+PACER = web.AppKey("pacer", Pacer)
 
 SinkFactory = Callable[[web.Application], NoticeSink]
 
@@ -78,6 +80,8 @@ def create_app(
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     setup_metrics(app)
+    app[PACER] = Pacer()
+    app.middlewares.append(app[PACER].middleware)
 
     enabled = [p for p in platforms() if p.enabled(settings)]
     app[ENABLED] = [p.name for p in enabled]
@@ -111,7 +115,7 @@ def _runtime_ctx(given: Runtime | None) -> Callable[[web.Application], AsyncIter
 async def _dispatcher_ctx(app: web.Application) -> AsyncIterator[None]:
     sinks = [factory(app) for factory in app[SINK_FACTORIES]]
     rt = app[RUNTIME]
-    dispatcher = Dispatcher(rt.store, sinks, poll_interval=app[OPTIONS]["poll_interval"])
+    dispatcher = Dispatcher(rt.store, sinks, poll_interval=app[OPTIONS]["poll_interval"], pace=app[PACER].wait)
     app[DISPATCHER] = dispatcher
     task = asyncio.create_task(dispatcher.run_forever(), name="outbox-dispatcher")
     try:

@@ -1,0 +1,84 @@
+"""Background work lets the server's answers go first, but never waits for ever."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from adapters.web.pace import Pacer
+
+ENTERED = web.AppKey("entered", asyncio.Event)
+
+
+async def serve(pacer: Pacer, gate: asyncio.Event) -> TestClient:
+    async def slow(request: web.Request) -> web.Response:
+        request.app[ENTERED].set()
+        await gate.wait()
+        return web.Response(text="done")
+
+    async def health(request: web.Request) -> web.Response:
+        await gate.wait()
+        return web.Response(text="ok")
+
+    app = web.Application(middlewares=[pacer.middleware])
+    app[ENTERED] = asyncio.Event()
+    app.router.add_get("/slow", slow)
+    app.router.add_get("/healthz", health)
+    client = TestClient(TestServer(app))
+    await client.start_server()
+    return client
+
+
+async def test_background_work_waits_for_the_requests_in_flight() -> None:
+    pacer, gate = Pacer(quiet=0.05, max_lag=30), asyncio.Event()
+    client = await serve(pacer, gate)
+    try:
+        request = asyncio.create_task(client.get("/slow"))
+        await client.app[ENTERED].wait()  # type: ignore[index]
+        work = asyncio.create_task(pacer.wait())
+        await asyncio.sleep(0.2)
+        assert not work.done()  # a request is being answered
+        gate.set()
+        assert (await request).status == 200
+        await asyncio.sleep(0.01)
+        assert not work.done()  # and the server has not been quiet for `quiet` seconds yet
+        await asyncio.wait_for(work, timeout=1)
+        assert pacer.in_flight == 0 and pacer.idle_for() >= 0.05
+    finally:
+        await client.close()
+
+
+async def test_work_that_has_waited_long_enough_goes_on_however_busy_the_server() -> None:
+    pacer, gate = Pacer(quiet=0.05, max_lag=0.3), asyncio.Event()
+    client = await serve(pacer, gate)
+    try:
+        request = asyncio.create_task(client.get("/slow"))
+        await client.app[ENTERED].wait()  # type: ignore[index]
+        # Work due long ago goes at once; work due now waits max_lag.
+        await asyncio.wait_for(pacer.wait(datetime.now(UTC) - timedelta(seconds=1)), timeout=0.05)
+        fresh = asyncio.create_task(pacer.wait(datetime.now(UTC)))
+        await asyncio.sleep(0.15)
+        assert not fresh.done()
+        await asyncio.wait_for(fresh, timeout=1)
+        assert pacer.in_flight == 1  # it went while the request was still in flight
+        gate.set()
+        await request
+    finally:
+        await client.close()
+
+
+async def test_health_probes_are_not_load() -> None:
+    pacer, gate = Pacer(quiet=0.01, max_lag=30), asyncio.Event()
+    client = await serve(pacer, gate)
+    try:
+        probe = asyncio.create_task(client.get("/healthz"))
+        await asyncio.sleep(0.05)
+        assert pacer.in_flight == 0
+        await asyncio.wait_for(pacer.wait(), timeout=1)
+        gate.set()
+        await probe
+    finally:
+        await client.close()
