@@ -38,6 +38,7 @@ from bot.domain import (
 from bot.errors import StorageUnavailable
 from bot.ports import NewRequest, Outbox, OutboxRow, OutboxStats, ProjectVersionInfo, Store, Transaction
 
+from .ackwrite import Busy, PostgresAckWriter, SqliteAckWriter, claim_statement, plan, sqlite_file, unique_claims
 from .db import is_sqlite, make_engine, normalize_url, redact
 from .models import (
     ConversationRef,
@@ -93,6 +94,12 @@ class SqlStore(Store):
         # 1, 2, 5 … 100 ms between tries), keeps the waits as short as the transactions ahead; the
         # acknowledgement path's batches go first.
         self._writer = WriterQueue() if self.dialect == "sqlite" else None
+        # The acknowledgement path's own connection (see ackwrite.py).
+        self._fast: SqliteAckWriter | PostgresAckWriter | None = None
+        if self.dialect == "sqlite" and (path := sqlite_file(url)):
+            self._fast = SqliteAckWriter(path)
+        elif self.dialect == "postgresql":
+            self._fast = PostgresAckWriter(engine)
 
     @classmethod
     def from_url(cls, url: str, **engine_kw: Any) -> SqlStore:
@@ -119,16 +126,21 @@ class SqlStore(Store):
         try:
             async with self._sessions() as session, session.begin():
                 yield session
-        except (sa_exc.OperationalError, sa_exc.InterfaceError, OSError) as exc:
-            raise self._unavailable(exc) from exc
-        except sa_exc.ProgrammingError as exc:
-            if "does not exist" in str(exc) or "no such table" in str(exc):
-                raise self._unavailable(exc) from exc
-            raise
-        except sa_exc.DBAPIError as exc:
-            if exc.connection_invalidated or _is_connect_error(exc):
-                raise self._unavailable(exc) from exc
-            raise
+        except (sa_exc.DBAPIError, OSError) as exc:
+            err = self._storage_error(exc)
+            if err is None:
+                raise
+            raise err from exc
+
+    def _storage_error(self, exc: sa_exc.DBAPIError | OSError) -> StorageUnavailable | None:
+        """The database cannot be used (down, unreachable, not set up): `StorageUnavailable`; else None."""
+        if isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError | OSError):
+            return self._unavailable(exc)
+        if isinstance(exc, sa_exc.ProgrammingError):
+            return self._unavailable(exc) if "does not exist" in str(exc) or "no such table" in str(exc) else None
+        if exc.connection_invalidated or _is_connect_error(exc):
+            return self._unavailable(exc)
+        return None
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
@@ -151,6 +163,10 @@ class SqlStore(Store):
             await s.exec(sa.text("SELECT 1"))  # type: ignore[call-overload]
 
     async def close(self) -> None:
+        if isinstance(self._fast, SqliteAckWriter):
+            self._fast.close()
+        elif isinstance(self._fast, PostgresAckWriter):
+            await self._fast.close()
         await self.engine.dispose()
 
     # Adapter-facing storage that the core itself does not need --------------------------------
@@ -238,24 +254,30 @@ class SqlStore(Store):
 
     async def _write_batch(self, batch: list[Accepted]) -> list[bool]:
         """One transaction: the batch's key claims, then its outbox rows (those whose claim, if any, is
-        new). Return, per entry, whether its claim was new."""
-        claims = [c for c, _, _ in batch if c is not None]
+        new). Return, per entry, whether its claim was new. Takes the fast path where there is one."""
+        entries = [(claim, row) for claim, row, _ in batch]
+        try:
+            if isinstance(self._fast, SqliteAckWriter):
+                assert self._writer is not None
+                try:
+                    async with self._writer.turn(urgent=True):
+                        return self._fast.write(entries)
+                except Busy:
+                    pass  # another process is writing: wait for it the general way
+            elif isinstance(self._fast, PostgresAckWriter):
+                return await self._fast.write(entries)
+        except (sa_exc.DBAPIError, OSError) as exc:
+            err = self._storage_error(exc)
+            if err is None:
+                raise
+            raise err from exc
         async with self.session(urgent=True) as s:
             claimed: set[str] = set()
+            claims = unique_claims(entries)
             if claims:
-                unique = list({c["key"]: c for c in claims}.values())
-                ins = _insert(self.dialect, ProcessedKey).values(unique).on_conflict_do_nothing(index_elements=["key"])
-                res = await s.exec(ins.returning(table(ProcessedKey).c.key))  # type: ignore[call-overload]
+                res = await s.exec(claim_statement(self.dialect, claims))  # type: ignore[call-overload]
                 claimed = {str(k) for (k,) in res.all()}
-            fresh: list[bool] = []
-            rows: list[dict[str, Any]] = []
-            for claim, row, _ in batch:
-                ok = claim is None or claim["key"] in claimed
-                if claim is not None:
-                    claimed.discard(claim["key"])  # the same key twice in one batch: only the first is new
-                fresh.append(ok)
-                if ok and row is not None:
-                    rows.append(row)
+            fresh, rows = plan(entries, claimed)
             if rows:
                 await s.exec(sa.insert(table(OutboxEntry)), params=rows)  # type: ignore[call-overload]
         return fresh
