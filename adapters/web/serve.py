@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 from typing import Any
@@ -26,6 +27,7 @@ async def serve(settings: Settings, *, host: str, port: int, announce: bool = Tr
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()
+    settle_memory()
     socket_handler = None
     if socket_mode:
         try:
@@ -48,6 +50,14 @@ async def serve(settings: Settings, *, host: str, port: int, announce: bool = Tr
         if socket_handler is not None:
             await socket_handler.close_async()
         await runner.cleanup()
+
+
+def settle_memory() -> None:
+    """Move everything loaded at start (modules, the app, compiled statements) out of the collector's
+    sight. Python's full collections walk every live object: with the start-up objects included they took
+    about 100 ms here, a stall every request in flight waits for; without them, about 10 ms."""
+    gc.collect()
+    gc.freeze()
 
 
 async def _start_socket_mode(app: web.Application) -> Any:
