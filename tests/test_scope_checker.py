@@ -364,3 +364,50 @@ def test_sending_by_a_channel_no_item_names_is_new_work(judge: ScopeJudge) -> No
     v = judge.check(SHOP, "物流状态更新的时候，能不能给顾客发个短信？")
     assert v.verdict is NEW, v
     assert any(e.startswith("SMS") for e in v.extras), v.extras
+
+
+POINTS = Scope(
+    project="cafe-points",
+    name="小麦咖啡会员小程序",
+    language=Language.ZH,
+    goals=("让顾客在小程序里累积和使用积分",),
+    in_scope=(
+        ScopeItem("points", "会员积分", "顾客每消费一元累计一分，结账时积分可以抵扣现金。"),
+        ScopeItem("menu", "饮品菜单", "按类别展示饮品、价格和图片。"),
+    ),
+    out_of_scope=(ScopeItem("delivery", "外卖配送"),),
+)
+
+
+def test_chinese_also_with_words_no_item_has_is_not_taken_for_the_item(judge: ScopeJudge) -> None:
+    # Unknown Chinese bigrams weigh little when finding the item, but they are still something the item
+    # does not name: "还要 … 电影票" asks for more than points that pay for drinks.
+    v = judge.check(POINTS, "会员积分还要显示全国排名。")
+    assert v.verdict is NEW, v
+    v = judge.check(POINTS, "结账的时候积分抵扣的金额算错了。")
+    assert (v.verdict, v.item_id) == (IN, "points"), v
+
+
+CLUB = Scope(
+    project="tennis-club",
+    name="Larkfield Tennis Club members' site",
+    language=Language.EN,
+    goals=("Members manage their club membership on the web",),
+    in_scope=(
+        ScopeItem(
+            "renewals",
+            "Membership renewals and fees overview",
+            "Members see their renewal date and the yearly fee; fees are paid at reception.",
+        ),
+        ScopeItem("courts", "Online court booking", "Members book a court online up to 7 days ahead."),
+    ),
+    out_of_scope=(ScopeItem("payments", "Online payment of membership fees"),),
+)
+
+
+def test_a_request_restating_an_exclusion_title_is_excluded_though_an_item_shares_its_words(judge: ScopeJudge) -> None:
+    v = judge.check(CLUB, "Could members pay their membership fee online when they renew?")
+    assert (v.verdict, v.item_id) == (OUT, "payments"), v
+    # A fault report on the item that happens to use the same words stays with the item.
+    v = judge.check(CLUB, "The renewal page shows the wrong membership fee for juniors.")
+    assert (v.verdict, v.item_id) == (IN, "renewals"), v

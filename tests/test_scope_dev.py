@@ -18,9 +18,11 @@ OWN = Path(__file__).resolve().parent.parent / "bench" / "scope" / "projects"
 def test_dev_set_floor() -> None:
     report = run_eval(str(DEV), str(DEV / "requests.jsonl"))
     # Floors at what the checker reaches now (see bench/scope), so a change that makes it worse fails.
-    assert report["macro_f1"] >= 0.95
+    # (An "also …" request its item explains only in part is now "not sure", which costs two dev requests
+    # and halves the leaks on projects the checker has never seen.)
+    assert report["macro_f1"] >= 0.94
     assert report["leak"] <= 0.02
-    assert report["per_language"]["en"]["macro_f1"] >= 0.94
+    assert report["per_language"]["en"]["macro_f1"] >= 0.925
     assert report["per_language"]["zh"]["macro_f1"] >= 0.96
 
 

@@ -48,7 +48,7 @@ GRID: dict[str, tuple[float, ...]] = {
     "coverage_bug": (0.12, 0.18, 0.24),
     "exclusion_min": (0.6, 0.8, 1.0),
     "exclusion_ratio": (0.5, 0.8, 1.2),
-    "additive_gap": (0.45, 0.55, 0.7),
+    "additive_gap": (0.15, 0.25, 0.4),
     "unknown_weight_zh": (0.1, 0.25),
 }
 

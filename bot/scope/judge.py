@@ -41,12 +41,14 @@ class Params:
     # same on a 5-item scope and on a 500-item one.
     exclusion_min: float = 0.6  # weight of request terms only the exclusion explains
     exclusion_ratio: float = 0.5  # ...relative to what the best in-scope item explains
+    exclusion_contained: float = 0.6  # share of an exclusion's title the request restates: excluded
     exclusion_title: float = 1.0  # a hit on an exclusion's title this strong decides even then
     item_min: float = 0.62  # weight the best item must explain
     coverage_min: float = 0.30  # share of the request the best item explains
     coverage_short: float = 0.5  # a short request the item explains this well needs no minimum weight
     coverage_bug: float = 0.24  # the same, for a bug report or a question on the item
-    additive_gap: float = 0.55  # with "also / another / 再…": uncovered share that makes it an extension
+    additive_gap: float = 0.25  # with "also / another / 再…": uncovered share that makes it an extension
+    unknown_floor: float = 0.5  # ...where a word no item has counts at least this share of an unknown English word
     unknown_weight: float = 0.55  # weight of a request term no item or exclusion has (relative to max idf)
     unknown_weight_zh: float = 0.1  # the same for a Chinese bigram (many straddle two words)
     context_weight: float = 0.35  # terms of the project's name and goals: the whole project is about them
@@ -81,6 +83,8 @@ _COMMON = (
     | frozenset(w for w in lexicon.BUG_ZH if len(w) == 2)
 )
 _CALENDAR = frozenset(tx.stem(w) for w in lexicon.CALENDAR_WORDS)
+# Words that say when ("this year", "in January"), not what: an item's years and periods speak for them.
+_WHEN = _CALENDAR | frozenset(("year", "month", "week", "day", "date", "#year", "#month", "#week", "#date"))
 _RANGE = re.compile(r"(?:last|past|previous)\s+\d+\s+(?:months?|years?|weeks?|days?)|近\s*\d+\s*(?:个月|年|天)")
 _OTHER_THAN = re.compile(r"other than|except|apart from|besides|beyond|any other|其他|其它|以外|之外|除了")
 
@@ -394,6 +398,17 @@ class ScopeJudge:
                 self._clause(d, a),
                 explanation=msg.excluded(d.item.title),
             )
+        named = None if a.bug else self._names_exclusion_title(idx, a)
+        if named is not None:
+            d, share = named
+            return _PartResult(
+                part,
+                VerdictKind.OUT_OF_SCOPE,
+                d,
+                min(1.0, 0.5 + share / 2),
+                self._clause(d, a),
+                explanation=msg.excluded(d.item.title),
+            )
 
         if in_doc is None:
             return _PartResult(part, VerdictKind.UNLISTED, None, 0.0, "", explanation=msg.no_item())
@@ -413,7 +428,7 @@ class ScopeJudge:
 
         # Extensions: a channel, platform, language… the item does not name; or "also / 再" with new words.
         extras = self._extras(idx, in_doc, a, coverage)
-        uncovered = sum(w for t, w in weights.items() if t not in in_doc.terms and t not in a.negated) / total
+        uncovered = self._uncovered(idx, in_doc, a, weights)
         if extras or (a.additive and uncovered >= p.additive_gap and not a.bug):
             return _PartResult(
                 part,
@@ -426,6 +441,51 @@ class ScopeJudge:
             )
         score = min(1.0, 0.4 + coverage * 0.6 + (0.1 if a.bug else 0.0))
         return _PartResult(part, VerdictKind.IN_SCOPE, in_doc, score, self._clause(in_doc, a))
+
+    def _names_exclusion_title(self, idx: _Index, a: tx.Analysis) -> tuple[_Doc, float] | None:
+        """The exclusion whose title the request all but restates ("pay fines online" against "Online
+        payment of fines or fees"), even when in-scope items share those words: an exclusion's title is
+        the excluded thing itself. Everyday words and the project's own subject do not count."""
+        best: tuple[_Doc, float] | None = None
+        for d in idx.docs:
+            if not d.excluded:
+                continue
+            title = [t for t, fw in d.terms.items() if fw == 1.0 and t not in _COMMON and t not in idx.context]
+            if len(title) < 2:
+                continue
+            hit = [t for t in title if t in a.terms and t not in a.negated]
+            share = sum(idx.idf[t] for t in hit) / sum(idx.idf[t] for t in title)
+            if len(hit) >= 2 and share >= self.params.exclusion_contained and (best is None or share > best[1]):
+                best = (d, share)
+        return best
+
+    def _uncovered(self, idx: _Index, doc: _Doc, a: tx.Analysis, weights: dict[str, float]) -> float:
+        """The share of the request its item does not explain, for telling "also …" asks apart.
+
+        A word no item has counts at least `unknown_floor` of an unknown English word, whatever its
+        script: an unknown Chinese bigram or an English word on a Chinese scope weighs little when
+        ranking (it may straddle two words, or only a concept can bridge it), but it is still
+        something the item does not name."""
+        floor = idx.max_idf * self.params.unknown_weight * self.params.unknown_floor
+        covered = uncovered = 0.0
+        for t, w in weights.items():
+            if t in a.negated or t in _WHEN:
+                continue
+            if (
+                t not in idx.idf
+                and not t.startswith("#")
+                and t not in _COMMON
+                and t not in idx.context
+                and a.terms[t] > tx.CONSUMED  # part of a concept phrase: the concept speaks for it
+                and not (not t.isascii() and any(ch in tx.ZH_FUNCTION for ch in t))
+            ):
+                w = max(w, floor * a.terms[t])
+            if t in doc.terms:
+                covered += w
+            else:
+                uncovered += w
+        total = covered + uncovered
+        return uncovered / total if total else 0.0
 
     @staticmethod
     def _names_something(idx: _Index, d: _Doc, a: tx.Analysis) -> bool:

@@ -312,7 +312,7 @@ def _analyse(text: str, concepts_weight: float) -> Analysis:
     for k, ((pos, w), s) in enumerate(zip(words, stems, strict=True)):
         parts = [s] if "-" not in w or k in consumed_words else [stem(p) for p in w.split("-") if p]
         for p in parts:
-            if p in STOP_EN or w in STOP_EN or len(p) < 2 or p.isdigit():
+            if p in STOP_EN or w in STOP_EN or len(p) < 2 or p.isdigit() or w.endswith("n't"):
                 continue
             terms[p] = max(terms.get(p, 0.0), CONSUMED if k in consumed_words else 1.0)
             if is_negated(pos):
