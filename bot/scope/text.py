@@ -81,12 +81,16 @@ def stem(word: str) -> str:
         ("ness", ""),
         ("ed", ""),
         ("ers", "er"),
+        ("als", ""),
+        ("al", ""),
         ("es", ""),
         ("s", ""),
     ):
         if w.endswith(suf) and len(w) - len(suf) >= 3:
             if suf == "s" and w.endswith(("ss", "us", "is")):
                 continue
+            if suf in ("al", "als") and len(w) - len(suf) < 5:
+                continue  # renewal -> renew, approval -> approv, but not portal, signal, total
             if suf == "es" and not w.endswith(("ses", "xes", "ches", "shes", "zes")):
                 w = w[:-1]
                 break
