@@ -411,3 +411,43 @@ def test_a_request_restating_an_exclusion_title_is_excluded_though_an_item_share
     # A fault report on the item that happens to use the same words stays with the item.
     v = judge.check(CLUB, "The renewal page shows the wrong membership fee for juniors.")
     assert (v.verdict, v.item_id) == (IN, "renewals"), v
+
+
+SOAP = Scope(
+    project="soap-shop",
+    name="Fernhill Soap online shop",
+    language=Language.EN,
+    goals=("Sell handmade soap online",),
+    in_scope=(
+        ScopeItem("checkout", "Checkout and payment", "Customers pay by card through Stripe; receipts by e-mail."),
+        ScopeItem("catalogue", "Product pages", "Photos, ingredients and prices of each soap."),
+    ),
+    out_of_scope=(ScopeItem("wholesale", "Wholesale accounts for shops"),),
+)
+
+FACTORY = Scope(
+    project="press-shop",
+    name="东岭冲压车间报工",
+    language=Language.ZH,
+    goals=("车间报工无纸化",),
+    in_scope=(
+        ScopeItem("sync", "与金蝶对接", "每天从金蝶同步生产订单，完工数量回写金蝶。"),
+        ScopeItem("report", "扫码报工", "工人扫码报完工数量。"),
+    ),
+    out_of_scope=(ScopeItem("wms", "仓库管理"),),
+)
+
+
+def test_a_payment_method_beside_the_one_the_item_names_is_an_extension(judge: ScopeJudge) -> None:
+    v = judge.check(SOAP, "Can customers pay with PayPal at checkout?")
+    assert v.verdict is NEW, v
+    assert any(e.startswith("PayPal") for e in v.extras), v.extras
+    v = judge.check(SOAP, "Card payments at checkout fail with an error since this morning.")
+    assert (v.verdict, v.item_id) == (IN, "checkout"), v
+
+
+def test_another_business_system_beside_the_one_the_item_names_is_an_extension(judge: ScopeJudge) -> None:
+    v = judge.check(FACTORY, "分厂用的是用友，生产订单也从用友同步过来吧。")
+    assert v.verdict is NEW, v
+    v = judge.check(FACTORY, "金蝶里的生产订单今天没有同步过来。")
+    assert (v.verdict, v.item_id) == (IN, "sync"), v

@@ -29,7 +29,16 @@ from . import messages as msg
 from . import text as tx
 
 # Categories whose concepts mark an extension when the matched item does not name them.
-EXTENSION_CATEGORIES = ("channel", "platform", "language", "environment", "currency", "timing")
+EXTENSION_CATEGORIES = (
+    "channel",
+    "platform",
+    "language",
+    "environment",
+    "currency",
+    "timing",
+    "payment_method",
+    "business_system",
+)
 
 
 @dataclass(frozen=True)

@@ -110,6 +110,37 @@ CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
         "yearly": ("yearly|annually|every year|each year|per year|by year", "每年|按年|年度|年报"),
         "support_247": ("24/7|24x7|around the clock|on-call|on call|out of hours", "7x24|全天候|值班"),
     },
+    # Ways to pay: an item that names one covers that one ("card through Stripe"); another is more.
+    "payment_method": {
+        "card": (
+            "credit card|credit cards|debit card|debit cards|card payment|card payments|pay by card|by card|bank card|stripe|visa|mastercard",
+            "信用卡|银行卡",
+        ),
+        "paypal": ("PayPal", "paypal"),
+        "alipay_pay": ("Alipay", "支付宝"),
+        "wechat_pay": ("WeChat Pay|weixin pay", "微信支付|微信付款"),
+        "apple_pay": ("Apple Pay", ""),
+        "google_pay": ("Google Pay", ""),
+        "unionpay": ("UnionPay|union pay", "云闪付|银联"),
+        "pay_later": ("Klarna|afterpay|buy now pay later|buy now, pay later", "花呗|先用后付"),
+        "cash": ("cash|cash on delivery", "现金|货到付款"),
+        "bank_transfer": (
+            "bank transfer|wire transfer|direct debit|standing order|sepa",
+            "银行转账|转账|对公转账|汇款|银行代扣|代扣",
+        ),
+    },
+    # Business systems a project connects to: naming one the item does not name is another integration.
+    "business_system": {
+        "sap": ("SAP|sap ecc|s/4hana|s4hana", ""),
+        "dynamics": ("Microsoft Dynamics|dynamics|dynamics 365|business central|navision|nav", ""),
+        "netsuite": ("NetSuite", ""),
+        "kingdee": ("Kingdee|k3|k3 cloud", "金蝶"),
+        "yonyou": ("Yonyou|u8|u9|nc cloud", "用友"),
+        "quickbooks": ("QuickBooks", ""),
+        "xero": ("Xero", ""),
+        "sage": ("Sage", ""),
+        "odoo": ("Odoo", ""),
+    },
     "": {
         # accounts and access
         "login": ("login|log in|sign in|signin|sign-in|logon|log on|sign on", "登录|登陆|登入"),
@@ -393,10 +424,6 @@ CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
         "table_booking": ("table booking|table reservation|book a table|reserve a table", "订座|订桌|预订桌位"),
         # money
         "loan": ("loan|loans|credit line|mortgage|lending", "贷款|借款|信贷|按揭"),
-        "bank_transfer": (
-            "bank transfer|wire transfer|direct debit|standing order|sepa",
-            "银行转账|转账|对公转账|汇款",
-        ),
         "account_balance": ("balance|balances|outstanding amount|amount owed|unpaid amount", "欠款|未付|应收|未结清"),
         "commission": ("commission|commissions|rebate|rebates|kickback", "佣金|提成|返利|返点"),
         "quote": ("quote|quotes|quotation|quotations|price estimate", "报价|报价单|估价"),
@@ -617,7 +644,8 @@ IMPLIES = {
     **{c: "translation" for c in CONCEPTS["language"] if c.startswith("lang_")},
     **{c: "currency" for c in ("usd", "gbp", "eur", "cny")},
     **{c: "environment" for c in ("env_test", "env_dev", "env_prod")},
-    "alipay": "payment_method",
+    **{c: "payment_method" for c in CONCEPTS["payment_method"]},
+    **{c: "erp" for c in CONCEPTS["business_system"]},
     "payment_method": "payment",
     "ios": "native_app",
     "android": "native_app",
