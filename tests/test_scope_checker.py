@@ -10,7 +10,7 @@ import pytest
 from bot.domain import Example, Language, Scope, ScopeItem, VerdictKind
 from bot.scope import default_checker
 from bot.scope.judge import ScopeJudge
-from bot.scope.text import split_parts
+from bot.scope.text import analyse, split_parts
 
 IN, OUT, NEW = VerdictKind.IN_SCOPE, VerdictKind.OUT_OF_SCOPE, VerdictKind.UNLISTED
 
@@ -451,3 +451,52 @@ def test_another_business_system_beside_the_one_the_item_names_is_an_extension(j
     assert v.verdict is NEW, v
     v = judge.check(FACTORY, "金蝶里的生产订单今天没有同步过来。")
     assert (v.verdict, v.item_id) == (IN, "sync"), v
+
+
+BANK = Scope(
+    project="credit-union",
+    name="Millbrook Credit Union member portal",
+    language=Language.EN,
+    goals=("Members manage their savings online",),
+    in_scope=(
+        ScopeItem("savings", "Savings accounts overview", "Balances and statements as PDF."),
+        ScopeItem("transfers", "Transfers between a member's own accounts"),
+    ),
+    out_of_scope=(
+        ScopeItem("insurance", "Travel and pet insurance sales"),
+        ScopeItem("payouts", "Paying dividends out to other banks"),
+    ),
+)
+
+
+def test_each_coordinated_modifier_goes_with_its_head(judge: ScopeJudge) -> None:
+    # "Travel and pet insurance" excludes travel insurance too, which a request names in other words.
+    v = judge.check(BANK, "Could members buy cover for lost luggage on their holidays here?")
+    assert (v.verdict, v.item_id) == (OUT, "insurance"), v
+
+
+def test_a_phrasal_verb_split_by_its_object_is_one_verb() -> None:
+    # "Paying dividends out" is a payout, like "send the money to their bank account"; "out of" is not.
+    assert "payout" in analyse("Paying dividends out to other banks").concepts
+    assert "payout" not in analyse("Members paid it out of their savings").concepts
+
+
+TRUCK_SCHOOL = Scope(
+    project="truck-school",
+    name="Northgate driving school",
+    language=Language.EN,
+    goals=("Learners enrol online",),
+    in_scope=(
+        ScopeItem("enrol", "Online enrolment", "Learners enrol for a B or C1 licence course and upload their ID."),
+        ScopeItem("lessons", "Lesson booking", "Learners book driving lessons with their instructor."),
+    ),
+    out_of_scope=(ScopeItem("theory", "Theory test practice"),),
+)
+
+
+def test_a_code_of_the_same_shape_as_the_items_is_a_sibling(judge: ScopeJudge) -> None:
+    v = judge.check(TRUCK_SCHOOL, "Please open online enrolment for the C2 licence course.")
+    assert v.verdict is NEW, v
+    assert any(e.startswith("C2") for e in v.extras), v.extras
+    v = judge.check(TRUCK_SCHOOL, "Enrolment for the C1 licence course fails when learners upload their ID.")
+    assert (v.verdict, v.item_id) == (IN, "enrol"), v

@@ -95,6 +95,7 @@ _CALENDAR = frozenset(tx.stem(w) for w in lexicon.CALENDAR_WORDS)
 # Words that say when ("this year", "in January"), not what: an item's years and periods speak for them.
 _WHEN = _CALENDAR | frozenset(("year", "month", "week", "day", "date", "#year", "#month", "#week", "#date"))
 _RANGE = re.compile(r"(?:last|past|previous)\s+\d+\s+(?:months?|years?|weeks?|days?)|近\s*\d+\s*(?:个月|年|天)")
+_CODE = re.compile(r"[a-z]{1,3}\d{1,3}|\d{1,3}[a-z]{1,2}")
 _OTHER_THAN = re.compile(r"other than|except|apart from|besides|beyond|any other|其他|其它|以外|之外|除了")
 
 
@@ -232,7 +233,13 @@ class ScopeJudge:
         fixed: dict[str, float] = {}
         changed = False
         for t, w in a.terms.items():
-            if t in idx.idf or t.startswith("#") or t in _COMMON or not (t.isascii() and t.isalpha() and len(t) >= 5):
+            if (
+                t in idx.idf
+                or t.startswith("#")
+                or t in _COMMON
+                or w <= tx.CONSUMED  # part of a concept phrase: a word the lexicon knows is not a typo
+                or not (t.isascii() and t.isalpha() and len(t) >= 5)
+            ):
                 # An everyday word is not a typo: 'stuck' is not 'stock'.
                 fixed[t] = w
                 continue
@@ -566,6 +573,12 @@ class ScopeJudge:
                     extras.append(msg.extra_new(c.label))
                 elif t.isascii() and t.isalpha() and len(t) >= 3 and not idx.cjk_scope:
                     extras.append(msg.extra_new(t))
+        # "A2 and B2 licences" against an item of "C1 or C2": a code of the same shape is a sibling.
+        codes = sorted(t for t in doc.terms if _CODE.fullmatch(t))
+        if codes:
+            for t in sorted(a.terms):
+                if _CODE.fullmatch(t) and t not in idx.idf and t not in a.negated:
+                    extras.append(msg.extra_beyond(t.upper(), [c.upper() for c in codes]))
         doc_numbers = set(re.findall(r"\d+", (doc.item.title + " " + doc.item.notes).replace(",", "")))
         for amount in sorted(a.amounts - a.years):
             digits = re.sub(r"\D", "", amount.split(".")[0])

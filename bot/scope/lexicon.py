@@ -15,7 +15,7 @@ from __future__ import annotations
 CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
     "channel": {
         "email": ("email|e-mail|mail|emailed|e-mailed|mailing|newsletter", "邮件|邮箱|电子邮件"),
-        "sms": ("sms|text message|texts|text them", "短信"),
+        "sms": ("sms|text message|text messages|texts|text them|texted|text me|text us", "短信"),
         "push": ("push|push notification", "推送|消息推送"),
         "whatsapp": ("whatsapp", ""),
         "dingtalk": ("dingtalk", "钉钉"),
@@ -144,7 +144,7 @@ CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
     "": {
         # accounts and access
         "login": ("login|log in|sign in|signin|sign-in|logon|log on|sign on", "登录|登陆|登入"),
-        "signup": ("sign up|signup|register|registration", "注册"),
+        "signup": ("sign up|signup|register|registration|join online|become a member|new member", "注册|入会"),
         "password": ("password|passwords", "密码"),
         "sso": (
             "single sign-on|sso|saml|azure ad|active directory|okta|entra|work account|microsoft work account|microsoft account|microsoft login|microsoft sign-in|office 365|microsoft 365|google workspace account",
@@ -299,6 +299,58 @@ CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
             "membership tier|membership tiers|membership level|vip|gold member|gold members|silver member|platinum member|loyalty tier",
             "会员等级|vip|等级|金卡|银卡|白金卡|钻石会员",
         ),
+        # fees, payouts and money owed
+        "fee": (
+            "fee|fees|charge|charges|fine|fines|late fee|late fees|late charge|late charges|overdue charge|overdue charges|penalty|penalties|surcharge",
+            "罚款|罚金|滞纳金|手续费|服务费",
+        ),
+        "payout": (
+            "payout|payouts|pay out|paid out|send the money|send them the money|transfer the money|into their bank account|to their bank account|bank details|withdrawal",
+            "打款|提现|转到银行卡|打到银行卡|发到银行卡|到账",
+        ),
+        "fraud": ("fraud|fraudulent|suspicious|scam|scams|anti-fraud", "欺诈|骗保|作弊|可疑|风控"),
+        # waiting and queues
+        "waiting_list": (
+            "waiting list|waiting lists|waitlist|wait list|put their names down|put their name down|put my name down|in case someone drops out|drops out|standby",
+            "候补|排队等|等位|排号",
+        ),
+        # reading and media
+        "ebook": (
+            "ebook|ebooks|e-book|e-books|digital copy|digital copies|digital edition|audiobook|audiobooks|kindle",
+            "电子书|有声书|电子版",
+        ),
+        "digitisation": (
+            "digitise|digitize|digitising|digitizing|digitisation|digitization|scan in|scanned copies|scanning the archive",
+            "数字化|扫描上网|扫描存档|扫描件",
+        ),
+        "camera": (
+            "cctv|camera|cameras|webcam|surveillance|security camera|live video|live feed|livestream of",
+            "监控|摄像头|实时画面|监控画面|直播画面",
+        ),
+        # cars and claims
+        "accident": (
+            "accident|accidents|crash|crashed|collision|bumped|bumped into|reversed into|hit my car|hit our car|prang|write-off",
+            "事故|撞车|碰撞|追尾|剐蹭|刮擦",
+        ),
+        "garage": (
+            "garage|garages|body shop|body shops|repair shop|repair shops|mechanic|mechanics",
+            "修理厂|维修厂|汽修|4s店",
+        ),
+        "telematics": (
+            "telematics|black box|black boxes|dashcam|dash cam|dashcams|driving data|tracker device",
+            "行车记录仪|车载盒子|驾驶行为数据",
+        ),
+        "home_insurance": (
+            "home insurance|house insurance|contents insurance|buildings insurance|flood|flooded|burst pipe|burglary|break-in",
+            "家财险|房屋保险|漏水|水管爆裂|入室盗窃",
+        ),
+        "travel_insurance": ("travel insurance|trip cancellation|lost luggage", "旅行保险|旅游险|旅行险"),
+        "pet_insurance": ("pet insurance|vet bill|vet bills", "宠物险|宠物保险"),
+        "handler": (
+            "handler|handlers|caseworker|case worker|case owner|case manager|dealing with it|deal with it|dealing with my|in charge of my",
+            "经办人|处理人|负责人|专员",
+        ),
+        "computer": ("laptop|laptops|computer|computers|pc|pcs|desktop computer|new device", "电脑|笔记本电脑|新设备"),
         # content and files
         "article": (
             "article|articles|blog|blog post|news|news item|announcement|announcements|banner|banners",
@@ -332,7 +384,10 @@ CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
             "通知|提醒|提示|消息|预警",
         ),
         "history": ("history|past|previous|historical|back to", "历史|以前|之前|过去"),
-        "status": ("status|tracking|track|where is", "状态|跟踪|追踪|进度"),
+        "status": (
+            "status|tracking|track|where is|how far along|what stage",
+            "状态|跟踪|追踪|进度|到哪一步|哪一步|到哪了",
+        ),
         "photo": ("photo|photos|picture|pictures|image|images", "照片|图片|拍照|相片"),
         "video": ("video|videos", "视频"),
         "map": ("map|maps|location|gps", "地图|位置|定位"),
@@ -637,7 +692,9 @@ PEOPLE = frozenset(
 )
 
 # How something already built looks or behaves: naming one asks for a change to an item, not for new work.
-QUALITIES = frozenset("design performance photo phone_number date dark_mode accessibility printing address".split())
+QUALITIES = frozenset(
+    "design performance photo phone_number date dark_mode accessibility printing address computer".split()
+)
 
 # A concept that implies a broader one ("Spanish" is a language; "Alipay" is a way to pay).
 IMPLIES = {

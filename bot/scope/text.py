@@ -215,7 +215,19 @@ _SPLIT_VERB = re.compile(
     r"|\b(log|sign)\s+((?:[a-z'-]+\s+){1,2}?)(in|out)\b"
     r"|\b(set)\s+((?:[a-z'-]+\s+){1,2}?)(up)\b"
     r"|\b(mark)\s+((?:[a-z'-]+\s+){1,2}?)(down)\b"
+    r"|\b(pay|pays|paying|paid)\s+((?:[a-z'-]+\s+){1,2}?)(out)\b(?! of)"
 )
+# "Home, travel and pet insurance": each modifier also goes with the head ("travel insurance").
+_COORDINATED = re.compile(r"\b([a-z]+)((?:, [a-z]+)*),? (?:and|or|&) ([a-z]+) ([a-z]+)\b")
+
+
+def _distribute(t: str) -> str:
+    extra: list[str] = []
+    for m in _COORDINATED.finditer(t):
+        mods = [m.group(1), *(x for x in m.group(2).split(", ") if x), m.group(3)]
+        if all(w not in STOP_EN for w in mods) and m.group(4) not in STOP_EN:
+            extra.extend(f"{w} {m.group(4)}" for w in mods)
+    return t + " ; " + " ; ".join(extra) if extra else t
 
 
 def _join_verb(m: re.Match[str]) -> str:
@@ -248,7 +260,7 @@ def analyse(text: str, *, concepts_weight: float = 1.0) -> Analysis:
 
 
 def _analyse(text: str, concepts_weight: float) -> Analysis:
-    t = normalise(text)
+    t = _distribute(normalise(text))
     lex = _lex()
     terms: dict[str, float] = {}
     negated: set[str] = set()
