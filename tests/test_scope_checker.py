@@ -500,3 +500,22 @@ def test_a_code_of_the_same_shape_as_the_items_is_a_sibling(judge: ScopeJudge) -
     assert any(e.startswith("C2") for e in v.extras), v.extras
     v = judge.check(TRUCK_SCHOOL, "Enrolment for the C1 licence course fails when learners upload their ID.")
     assert (v.verdict, v.item_id) == (IN, "enrol"), v
+
+
+COWORK = Scope(
+    project="cowork",
+    name="Hive coworking members' site",
+    language=Language.EN,
+    goals=("Members manage their desk online",),
+    in_scope=(
+        ScopeItem("desks", "Desk reservations", "Members see the desks they hold for the week."),
+        ScopeItem("invoices", "Monthly invoices", "PDF invoices for each member company."),
+    ),
+    out_of_scope=(ScopeItem("events", "Event ticketing"),),
+)
+
+
+def test_a_word_that_differs_from_a_scope_word_only_in_its_ending_meets_it(judge: ScopeJudge) -> None:
+    # "reserved" and "reservations" stem apart ("reserv", "reservat") but are one word to a reader.
+    v = judge.check(COWORK, "Where do I find the desk I reserved?")
+    assert (v.verdict, v.item_id) == (IN, "desks"), v

@@ -112,6 +112,9 @@ class _Index:
     norm: list[float]  # length normalisation per doc
     examples: list[tuple[Example, dict[str, float]]] = field(default_factory=list)
     in_scope_terms: frozenset[str] = frozenset()
+    # Stems of four letters' difference from a scope word sharing its start: 'reserv' (reserved) and
+    # 'reservat' (reservation) are one word to a reader, if not to the suffix stripper.
+    prefixes: dict[str, str] = field(default_factory=dict)
 
     def in_scope_has(self, term: str) -> bool:
         return term in self.in_scope_terms
@@ -200,6 +203,10 @@ class ScopeJudge:
         norm = [1.0 / (1 - b + b * ln / avg) if avg else 1.0 for ln in lengths]
         idx = _Index(docs, idf, max_idf, postings, context, deletes, cjk_scope, unit, norm)
         idx.in_scope_terms = frozenset(t for d in docs if not d.excluded for t in d.terms)
+        for t in sorted(df, key=lambda t: (-df[t], t)):
+            if t.isascii() and t.isalpha() and len(t) >= 6:
+                for k in range(max(5, len(t) - 3), len(t)):
+                    idx.prefixes.setdefault(t[:k], t)
         for ex in scope.examples:
             idx.examples.append((ex, tx.analyse(ex.text, concepts_weight=p.concept_weight).terms))
         self._cache[key] = idx
@@ -229,7 +236,8 @@ class ScopeJudge:
         return w * qw
 
     def _fix_typos(self, idx: _Index, a: tx.Analysis) -> tx.Analysis:
-        """Map an unknown English word to a scope word one edit away ('invetory' -> 'inventory')."""
+        """Map an unknown English word to a scope word one edit away ('invetory' -> 'inventory'), or to one
+        that starts the same and differs only in its ending ('reserved' -> 'reservation')."""
         fixed: dict[str, float] = {}
         changed = False
         for t, w in a.terms.items():
@@ -245,7 +253,11 @@ class ScopeJudge:
                 continue
             cands = [t] + [t[:i] + t[i + 1 :] for i in range(len(t))]
             hit = next((idx.deletes[c] for c in cands if c in idx.deletes), None)
-            if hit is not None and hit != t and len(hit) >= 5 and abs(len(hit) - len(t)) <= 1:
+            if not (hit is not None and hit != t and len(hit) >= 5 and abs(len(hit) - len(t)) <= 1):
+                hit = idx.prefixes.get(t) or next(
+                    (t[:k] for k in range(len(t) - 1, max(4, len(t) - 4), -1) if t[:k] in idx.idf), None
+                )
+            if hit is not None and hit != t:
                 fixed.setdefault(hit, w)
                 changed = True
             else:
