@@ -519,3 +519,32 @@ def test_a_word_that_differs_from_a_scope_word_only_in_its_ending_meets_it(judge
     # "reserved" and "reservations" stem apart ("reserv", "reservat") but are one word to a reader.
     v = judge.check(COWORK, "Where do I find the desk I reserved?")
     assert (v.verdict, v.item_id) == (IN, "desks"), v
+
+
+def test_chinese_ordinal_parts_are_split_and_the_riskiest_decides(judge: ScopeJudge) -> None:
+    text = "两件事：一是订单列表加载很慢，二是想做直播带货。"
+    assert len(split_parts(text)) == 2
+    v = judge.check(SHOP, text)
+    assert (v.verdict, v.item_id) == (OUT, "live"), v
+    assert [p.verdict for p in v.parts] == [IN, OUT], v.parts
+
+
+MUSEUM = Scope(
+    project="museum",
+    name="Ashcombe Museum tickets",
+    language=Language.EN,
+    goals=("Visitors buy tickets online",),
+    in_scope=(
+        ScopeItem("tickets", "Timed entry tickets", "Visitors pick a time slot and get an e-ticket by e-mail."),
+        ScopeItem("members", "Friends membership", "Friends get free entry and a yearly card."),
+    ),
+    out_of_scope=(
+        ScopeItem("cms", "Replacing the collections database", "The site reads from the existing collections API."),
+    ),
+)
+
+
+def test_an_everyday_word_in_an_exclusions_notes_does_not_name_it(judge: ScopeJudge) -> None:
+    # "site" is how any client speaks of the product; only the exclusion's notes happen to say it.
+    v = judge.check(MUSEUM, "We want a gift shop on the site selling prints and mugs.")
+    assert v.verdict is NEW, v

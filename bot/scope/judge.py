@@ -522,6 +522,8 @@ class ScopeJudge:
         for t in a.terms:
             if t not in d.terms or t in a.negated or t in idx.context or idx.in_scope_has(t) or t in a.audience:
                 continue
+            if t in _COMMON:
+                continue  # an everyday word ("site", "page") names nothing
             if t.startswith("#"):
                 if t[1:] not in lexicon.GENERIC:
                     return True

@@ -160,7 +160,10 @@ CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
         # commerce
         "invoice": ("invoice|invoices|credit note|fapiao|vat receipt", "发票|开票"),
         "bill": ("bill|bills|billing|statement of account", "账单"),
-        "payment": ("payment|payments|pay|paying|paid|credit card|card payment|paypal", "支付|付款|付钱|收款|买单"),
+        "payment": (
+            "payment|payments|pay|paying|paid|credit card|card payment|paypal",
+            "支付|付款|付钱|收款|买单|缴费|交费|交钱",
+        ),
         "payment_method": (
             "credit card|debit card|card payment|paypal|alipay|apple pay|google pay|stripe|payment provider|payment providers|wechat pay|klarna",
             "信用卡|银行卡|支付宝|微信支付|云闪付|支付方式",
@@ -738,6 +741,7 @@ COMMON_EN = frozenset(
     whether while whole wide wish within without wonder work worked worry write wrong yet young customer customers
     user users client clients people staff team colleague colleagues boss everyone compare comparison
     gmbh ltd inc llc plc ag sa bv co corp
+    site sites website websites portal system systems platform software tool tools
     accept accepted across actual additionally advance affect afraid age allowed alright also although amazing
     appreciate approach area arrange assume attach attached attempt available avoid aware awful basic behave belong
     beside besides better bottom bring brought bunch calculate calculated certainly chance changes choice clever

@@ -378,11 +378,12 @@ _JOINERS = re.compile(
     r"|,\s*and\s+(?=(?:can|could|would|will|please|also|we|i)\b)"
     r"|\s+and also\s+"
     r"|[;；]"
-    r"|[，,。.]\s*(?=另外|此外|还有|顺便|再就是)",
+    r"|[，,。.]\s*(?=另外|此外|还有|顺便|再就是)"
+    r"|[，,。.;；]\s*(?=[二三四五]是|第[二三四五]|其次|最后)",
     re.IGNORECASE,
 )
 _LEADIN = re.compile(
-    r"^\s*(?:two|three|a few|several|some)\s+(?:things|questions|requests|points|issues)\s*[:：]\s*|^\s*[两二三几]个(?:问题|事情|需求|事)[:：]\s*",
+    r"^\s*(?:two|three|a few|several|some)\s+(?:things|questions|requests|points|issues)\s*[:：]\s*|^\s*[两二三几](?:个|件)(?:问题|事情|需求|事)[:：]\s*",
     re.IGNORECASE,
 )
 
