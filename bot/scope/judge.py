@@ -115,6 +115,8 @@ class _Index:
     # Stems of four letters' difference from a scope word sharing its start: 'reserv' (reserved) and
     # 'reservat' (reservation) are one word to a reader, if not to the suffix stripper.
     prefixes: dict[str, str] = field(default_factory=dict)
+    # Exclusions with a title of two words or more: its words and their total weight.
+    titles: dict[int, tuple[frozenset[str], float]] = field(default_factory=dict)
 
     def in_scope_has(self, term: str) -> bool:
         return term in self.in_scope_terms
@@ -203,6 +205,12 @@ class ScopeJudge:
         norm = [1.0 / (1 - b + b * ln / avg) if avg else 1.0 for ln in lengths]
         idx = _Index(docs, idf, max_idf, postings, context, deletes, cjk_scope, unit, norm)
         idx.in_scope_terms = frozenset(t for d in docs if not d.excluded for t in d.terms)
+        for i, d in enumerate(docs):
+            title_words = frozenset(
+                t for t, fw in d.terms.items() if fw == 1.0 and t not in _COMMON and t not in context
+            )
+            if d.excluded and len(title_words) >= 2:
+                idx.titles[i] = (title_words, sum(idf[t] for t in title_words))
         for t in sorted(df, key=lambda t: (-df[t], t)):
             if t.isascii() and t.isalpha() and len(t) >= 6:
                 for k in range(max(5, len(t) - 3), len(t)):
@@ -475,16 +483,18 @@ class ScopeJudge:
         payment of fines or fees"), even when in-scope items share those words: an exclusion's title is
         the excluded thing itself. Everyday words and the project's own subject do not count."""
         best: tuple[_Doc, float] | None = None
-        for d in idx.docs:
-            if not d.excluded:
+        hits: dict[int, tuple[int, float]] = {}
+        for t in a.terms:
+            if t in a.negated:
                 continue
-            title = [t for t, fw in d.terms.items() if fw == 1.0 and t not in _COMMON and t not in idx.context]
-            if len(title) < 2:
-                continue
-            hit = [t for t in title if t in a.terms and t not in a.negated]
-            share = sum(idx.idf[t] for t in hit) / sum(idx.idf[t] for t in title)
-            if len(hit) >= 2 and share >= self.params.exclusion_contained and (best is None or share > best[1]):
-                best = (d, share)
+            for i in idx.postings.get(t, ()):
+                if i in idx.titles and t in idx.titles[i][0]:
+                    n, w = hits.get(i, (0, 0.0))
+                    hits[i] = (n + 1, w + idx.idf[t])
+        for i, (n, w) in sorted(hits.items()):
+            share = w / idx.titles[i][1]
+            if n >= 2 and share >= self.params.exclusion_contained and (best is None or share > best[1]):
+                best = (idx.docs[i], share)
         return best
 
     def _uncovered(self, idx: _Index, doc: _Doc, a: tx.Analysis, weights: dict[str, float]) -> float:

@@ -115,6 +115,7 @@ class _Lexicon:
     en: dict[tuple[str, ...], list[Concept]] = field(default_factory=dict)
     en_first: dict[str, int] = field(default_factory=dict)  # first stem -> longest phrase length
     zh: list[tuple[str, Concept]] = field(default_factory=list)
+    zh_first: dict[str, list[tuple[str, Concept]]] = field(default_factory=dict)  # by first character
     by_id: dict[str, Concept] = field(default_factory=dict)
 
 
@@ -143,6 +144,8 @@ def _lex() -> _Lexicon:
                 if form and not form.isascii():
                     lex.zh.append((form, concept))
     lex.zh.sort(key=lambda fc: -len(fc[0]))
+    for form, c in lex.zh:
+        lex.zh_first.setdefault(form[0], []).append((form, c))
     return lex
 
 
@@ -181,14 +184,15 @@ _AUDIENCE = (
 _TO_WHOM = re.compile(r"\b(?:to|for) (?:the |our |their |all |all the |each )?([a-z]+)\b")
 
 
+@lru_cache(maxsize=64)
+def _phrase_pattern(phrases: tuple[str, ...]) -> re.Pattern[str]:
+    # English phrases as whole words; Chinese phrases anywhere (there are no spaces to find words by).
+    alts = [rf"(?<![a-z]){re.escape(p)}(?![a-z])" if p.isascii() else re.escape(p) for p in phrases]
+    return re.compile("|".join(alts))
+
+
 def _has_phrase(text: str, phrases: tuple[str, ...]) -> bool:
-    for p in phrases:
-        if p.isascii():
-            if re.search(rf"(?<![a-z]){re.escape(p)}(?![a-z])", text):
-                return True
-        elif p in text:
-            return True
-    return False
+    return _phrase_pattern(phrases).search(text) is not None
 
 
 # "The search returns nothing": the verb, not a product return.
@@ -283,16 +287,16 @@ def _analyse(text: str, concepts_weight: float) -> Analysis:
         if "\u3400" <= run[0] <= "\u9fff":
             cjk_chars += len(run)
             consumed: set[int] = set()
-            for form, c in lex.zh:
-                start = run.find(form)
-                while start >= 0:
+            for start, ch in enumerate(run):
+                for form, c in lex.zh_first.get(ch, ()):
+                    if not run.startswith(form, start):
+                        continue
                     consumed.update(range(start, start + len(form) - 1))
                     key = "#" + c.id
                     found.add(c.id)
                     terms[key] = concepts_weight
                     if is_negated(m.start() + start):
                         negated.add(key)
-                    start = run.find(form, start + 1)
             for i in range(len(run) - 1):
                 bg = run[i : i + 2]
                 if bg in _ZH_STOP_BIGRAMS or bg[0] in _ZH_PARTICLES or bg[1] in _ZH_PARTICLES:
