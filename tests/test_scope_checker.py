@@ -548,3 +548,44 @@ def test_an_everyday_word_in_an_exclusions_notes_does_not_name_it(judge: ScopeJu
     # "site" is how any client speaks of the product; only the exclusion's notes happen to say it.
     v = judge.check(MUSEUM, "We want a gift shop on the site selling prints and mugs.")
     assert v.verdict is NEW, v
+
+
+VAULT = Scope(
+    project="vault",
+    name="Keystone accountants' client portal",
+    language=Language.EN,
+    goals=("Clients share their tax papers securely",),
+    in_scope=(
+        ScopeItem("signin", "Client sign-in", "Password plus a code from an authenticator app."),
+        ScopeItem("papers", "Tax paper upload", "Clients upload receipts and statements as PDF."),
+    ),
+    out_of_scope=(ScopeItem("apps", "Native mobile apps"),),
+)
+
+
+def test_a_platform_an_exclusion_titles_is_excluded_though_an_items_notes_mention_it(judge: ScopeJudge) -> None:
+    # The sign-in item mentions an authenticator app in passing; the exclusion is about apps.
+    v = judge.check(VAULT, "Clients keep asking for an Android app to upload their receipts from their phone.")
+    assert (v.verdict, v.item_id) == (OUT, "apps"), v
+    v = judge.check(VAULT, "The code from the authenticator app is rejected at sign-in.")
+    assert (v.verdict, v.item_id) == (IN, "signin"), v
+
+
+DENTIST = Scope(
+    project="dentist",
+    name="白鹭口腔预约",
+    language=Language.ZH,
+    goals=("患者在线预约",),
+    in_scope=(
+        ScopeItem("booking", "在线预约", "患者选择医生和时间。"),
+        ScopeItem("remind", "短信提醒", "就诊前一天发短信提醒。"),
+    ),
+    out_of_scope=(ScopeItem("mini", "独立App和微信小程序"),),
+)
+
+
+def test_a_chinese_phrase_inside_a_longer_one_is_part_of_it(judge: ScopeJudge) -> None:
+    # "微信消息" is a message channel; the "微信" inside it is not the mini-program the exclusion names.
+    v = judge.check(DENTIST, "提醒除了短信，能不能再发一条微信消息？")
+    assert v.verdict is NEW, v
+    assert "wechat" not in analyse("再发一条微信消息").concepts

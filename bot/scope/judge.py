@@ -434,7 +434,9 @@ class ScopeJudge:
                 self._clause(d, a),
                 explanation=msg.excluded(d.item.title),
             )
-        named = None if a.bug else self._names_exclusion_title(idx, a)
+        named = None if a.bug else self._names_exclusion_title(idx, a, in_doc)
+        if named is None and not a.bug:
+            named = self._names_excluded_kind(idx, a, in_doc)
         if named is not None:
             d, share = named
             return _PartResult(
@@ -478,24 +480,50 @@ class ScopeJudge:
         score = min(1.0, 0.4 + coverage * 0.6 + (0.1 if a.bug else 0.0))
         return _PartResult(part, VerdictKind.IN_SCOPE, in_doc, score, self._clause(in_doc, a))
 
-    def _names_exclusion_title(self, idx: _Index, a: tx.Analysis) -> tuple[_Doc, float] | None:
+    def _names_exclusion_title(self, idx: _Index, a: tx.Analysis, in_doc: _Doc | None) -> tuple[_Doc, float] | None:
         """The exclusion whose title the request all but restates ("pay fines online" against "Online
         payment of fines or fees"), even when in-scope items share those words: an exclusion's title is
         the excluded thing itself. Everyday words and the project's own subject do not count."""
         best: tuple[_Doc, float] | None = None
-        hits: dict[int, tuple[int, float]] = {}
+        hits: dict[int, tuple[int, float, bool]] = {}
         for t in a.terms:
             if t in a.negated:
                 continue
             for i in idx.postings.get(t, ()):
                 if i in idx.titles and t in idx.titles[i][0]:
-                    n, w = hits.get(i, (0, 0.0))
-                    hits[i] = (n + 1, w + idx.idf[t])
-        for i, (n, w) in sorted(hits.items()):
+                    n, w, beyond = hits.get(i, (0, 0.0, False))
+                    hits[i] = (n + 1, w + idx.idf[t], beyond or in_doc is None or t not in in_doc.terms)
+        for i, (n, w, beyond) in sorted(hits.items()):
+            if not beyond:
+                continue  # the closest item says all of it too ("a code from an authenticator app")
             share = w / idx.titles[i][1]
             if n >= 2 and share >= self.params.exclusion_contained and (best is None or share > best[1]):
                 best = (idx.docs[i], share)
         return best
+
+    def _names_excluded_kind(self, idx: _Index, a: tx.Analysis, in_doc: _Doc | None) -> tuple[_Doc, float] | None:
+        """A channel, platform, language… the request asks for that the closest item does not name, and an
+        exclusion names in its title, itself or its kind ("an iPhone app" against "Native mobile apps",
+        though an item's notes mention an authenticator app)."""
+        for cid in sorted(a.concepts):
+            key = "#" + cid
+            if key in a.negated or tx.concept(cid).category not in EXTENSION_CATEGORIES:
+                continue
+            if in_doc is not None and key in in_doc.terms:
+                continue
+            kinds = [key]
+            parent = lexicon.IMPLIES.get(cid)
+            while parent and tx.concept(parent).category in EXTENSION_CATEGORIES:
+                kinds.append("#" + parent)
+                parent = lexicon.IMPLIES.get(parent)
+            for k in kinds:
+                if k in idx.context:
+                    continue
+                for i in idx.postings.get(k, ()):
+                    d = idx.docs[i]
+                    if d.excluded and d.terms[k] == 1.0:
+                        return d, 0.6
+        return None
 
     def _uncovered(self, idx: _Index, doc: _Doc, a: tx.Analysis, weights: dict[str, float]) -> float:
         """The share of the request its item does not explain, for telling "also …" asks apart.

@@ -707,6 +707,10 @@ IMPLIES = {
     **{c: "payment_method" for c in CONCEPTS["payment_method"]},
     **{c: "erp" for c in CONCEPTS["business_system"]},
     "payment_method": "payment",
+    # "Every week" is about weeks: a longer phrase must not hide the shorter word inside it ("每周" / "周").
+    "weekly": "week",
+    "monthly": "month",
+    "yearly": "year",
     "ios": "native_app",
     "android": "native_app",
 }

@@ -287,10 +287,16 @@ def _analyse(text: str, concepts_weight: float) -> Analysis:
         if "\u3400" <= run[0] <= "\u9fff":
             cjk_chars += len(run)
             consumed: set[int] = set()
+            found_spans: set[tuple[int, int]] = set()
+            reach = 0  # end of the longest phrase found so far: a phrase inside it is part of it
             for start, ch in enumerate(run):
                 for form, c in lex.zh_first.get(ch, ()):
                     if not run.startswith(form, start):
                         continue
+                    if start + len(form) <= reach and (start, len(form)) not in found_spans:
+                        continue  # "微信" inside "微信消息": the message channel, not the platform
+                    found_spans.add((start, len(form)))
+                    reach = max(reach, start + len(form))
                     consumed.update(range(start, start + len(form) - 1))
                     key = "#" + c.id
                     found.add(c.id)
