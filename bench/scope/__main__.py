@@ -41,6 +41,8 @@ DEV = ROOT.parent / "shared" / "scope-eval" / "dev"
 OWN = Path(__file__).resolve().parent / "projects"
 FRESH = Path(__file__).resolve().parent / "fresh"
 HOLDOUT = Path(__file__).resolve().parent / "holdout"
+TUNE = Path(__file__).resolve().parent / "tune"
+FINAL = Path(__file__).resolve().parent / "final"
 
 # The thresholds searched when tuning on two projects (leave-one-project-out).
 GRID: dict[str, tuple[float, ...]] = {
@@ -189,6 +191,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--no-lopo", action="store_true", help="skip the leave-one-project-out tuning (slow)")
     ap.add_argument("--no-latency", action="store_true")
     ap.add_argument("--no-holdout", action="store_true", help="do not look at bench/scope/holdout (while tuning)")
+    ap.add_argument("--no-final", action="store_true", help="do not look at bench/scope/final (while tuning)")
     ap.add_argument("--tune", action="store_true", help="only print the thresholds tuned on all dev projects")
     args = ap.parse_args(argv)
     _pin_one_core()
@@ -213,6 +216,13 @@ def main(argv: list[str] | None = None) -> None:
     if not args.no_holdout:
         result["holdout_projects"] = evaluate(
             ScopeJudge(), load_scopes(str(HOLDOUT)), load_rows(str(HOLDOUT / "requests.jsonl")), worst=10
+        )
+    result["tune_projects"] = evaluate(
+        ScopeJudge(), load_scopes(str(TUNE)), load_rows(str(TUNE / "requests.jsonl")), worst=10
+    )
+    if not args.no_final:
+        result["final_projects"] = evaluate(
+            ScopeJudge(), load_scopes(str(FINAL)), load_rows(str(FINAL / "requests.jsonl")), worst=10
         )
     if not args.no_latency:
         result["latency"] = [latency(12), latency(1000)]
@@ -242,6 +252,11 @@ def main(argv: list[str] | None = None) -> None:
     if "holdout_projects" in result:
         print("\n== held-out projects of the second tuning round (bench/scope/holdout) ==")
         print(format_report(result["holdout_projects"]))
+    print("\n== unseen-style projects, tuning half (bench/scope/tune) ==")
+    print(format_report(result["tune_projects"]))
+    if "final_projects" in result:
+        print("\n== unseen-style projects, final half (bench/scope/final) ==")
+        print(format_report(result["final_projects"]))
     if "latency" in result:
         print("\n== latency (one core) ==")
         for lat in result["latency"]:
