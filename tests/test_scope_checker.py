@@ -589,3 +589,11 @@ def test_a_chinese_phrase_inside_a_longer_one_is_part_of_it(judge: ScopeJudge) -
     v = judge.check(DENTIST, "提醒除了短信，能不能再发一条微信消息？")
     assert v.verdict is NEW, v
     assert "wechat" not in analyse("再发一条微信消息").concepts
+
+
+def test_a_negation_describing_someone_is_not_a_fault_report(judge: ScopeJudge) -> None:
+    # "who isn't a client" says who; the request asks for more (someone else uploading), not a fix.
+    assert not analyse("Could her bookkeeper, who isn't a client, upload the receipts too?").bug
+    v = judge.check(VAULT, "Could her bookkeeper, who isn't a client, upload the receipts too?")
+    assert v.verdict is NEW, v
+    assert analyse("The upload isn't working for PDF receipts.").bug

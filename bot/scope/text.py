@@ -239,6 +239,11 @@ def _join_verb(m: re.Match[str]) -> str:
     return f"{verb} {particle} {obj.strip()}"
 
 
+_DESCRIBING_NOT = re.compile(
+    r"\b(?:who|which|whom) (?:isn't|aren't|doesn't|don't|is not|are not|does not|do not|has not|hasn't|have not|haven't)\b"
+)
+
+
 def _wrong_shown(t: str) -> bool:
     """'Brenner sees the list price instead of their discount' reports a fault; 'could it show weekly
     instead of monthly' asks for a change."""
@@ -365,7 +370,9 @@ def _analyse(text: str, concepts_weight: float) -> Analysis:
             audience.update(keys)
     wrong_shown = _wrong_shown(t)
     additive = (_has_phrase(t, lexicon.ADDITIVE_EN) and not wrong_shown) or _has_phrase(t, lexicon.ADDITIVE_ZH)
-    bug = wrong_shown or _has_phrase(t, lexicon.BUG_EN) or _has_phrase(t, lexicon.BUG_ZH)
+    # "the other driver, who isn't our customer": a negation that describes someone reports no fault.
+    plain = _DESCRIBING_NOT.sub(" ", t)
+    bug = wrong_shown or _has_phrase(plain, lexicon.BUG_EN) or _has_phrase(t, lexicon.BUG_ZH)
     letters = sum(1 for ch in t if ch.isalpha())
     return Analysis(
         terms=terms,
