@@ -384,6 +384,8 @@ def test_chinese_also_with_words_no_item_has_is_not_taken_for_the_item(judge: Sc
     # does not name: "还要 … 电影票" asks for more than points that pay for drinks.
     v = judge.check(POINTS, "会员积分还要显示全国排名。")
     assert v.verdict is NEW, v
+    # The explanation says what is extra: the run of characters no item has, not the everyday 显示.
+    assert [e.split(":")[0] for e in v.extras] == ["全国排名"], v.extras
     v = judge.check(POINTS, "结账的时候积分抵扣的金额算错了。")
     assert (v.verdict, v.item_id) == (IN, "points"), v
 

@@ -468,6 +468,8 @@ class ScopeJudge:
         extras = self._extras(idx, in_doc, a, coverage)
         uncovered = self._uncovered(idx, in_doc, a, weights)
         if extras or (a.additive and uncovered >= p.additive_gap and not a.bug):
+            if not extras:
+                extras = [msg.extra_new(w) for w in self._unnamed_words(idx, in_doc, a, part)]
             return _PartResult(
                 part,
                 VerdictKind.UNLISTED,
@@ -524,6 +526,45 @@ class ScopeJudge:
                     if d.excluded and d.terms[k] == 1.0:
                         return d, 0.6
         return None
+
+    @staticmethod
+    def _unnamed_words(idx: _Index, doc: _Doc, a: tx.Analysis, part: str) -> list[str]:
+        """What an "also …" request names that its item does not, for the explanation: English words as
+        they are, runs of Chinese characters whose bigrams no item has ("年级排名")."""
+        out: list[str] = []
+        unknown = {
+            t
+            for t in a.terms
+            if t not in idx.idf
+            and t not in doc.terms
+            and not t.startswith("#")
+            and t not in _COMMON
+            and t not in _WHEN
+            and t not in a.negated
+            and a.terms[t] > tx.CONSUMED
+        }
+        for run in re.findall(r"[\u3400-\u9fff]+", part):
+            marked = [False] * len(run)
+            for i in range(len(run) - 1):
+                bg = run[i : i + 2]
+                if bg in unknown and not any(ch in tx.ZH_FUNCTION for ch in bg):
+                    marked[i] = marked[i + 1] = True
+            known = {i for i in range(len(run) - 1) if run[i : i + 2] in _COMMON or run[i : i + 2] in idx.idf}
+            for i in range(len(run)):
+                # "显示全国排名": the 示 belongs to 显示, a word the scope or everyday speech has.
+                if marked[i] and ((i - 1) in known or i in known):
+                    marked[i] = False
+            word = ""
+            for ch, m in zip(run, marked, strict=True):
+                if m:
+                    word += ch
+                elif word:
+                    out.append(word)
+                    word = ""
+            if word:
+                out.append(word)
+        out.extend(t for t in sorted(unknown) if t.isascii() and t.isalpha() and len(t) >= 3)
+        return list(dict.fromkeys(out))[:3]
 
     def _uncovered(self, idx: _Index, doc: _Doc, a: tx.Analysis, weights: dict[str, float]) -> float:
         """The share of the request its item does not explain, for telling "also …" asks apart.
