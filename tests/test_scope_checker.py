@@ -599,3 +599,11 @@ def test_a_negation_describing_someone_is_not_a_fault_report(judge: ScopeJudge) 
     v = judge.check(VAULT, "Could her bookkeeper, who isn't a client, upload the receipts too?")
     assert v.verdict is NEW, v
     assert analyse("The upload isn't working for PDF receipts.").bug
+
+
+def test_access_for_people_no_item_names_is_a_new_audience(judge: ScopeJudge) -> None:
+    v = judge.check(VAULT, "Bookkeepers want their own sign-in to see the receipts.")
+    assert v.verdict is NEW, v
+    assert any(e.startswith("bookkeeper") for e in v.extras), v.extras
+    v = judge.check(VAULT, "Clients want to sign in with the code from their authenticator app, where is it?")
+    assert (v.verdict, v.item_id) == (IN, "signin"), v

@@ -95,6 +95,8 @@ _CALENDAR = frozenset(tx.stem(w) for w in lexicon.CALENDAR_WORDS)
 # Words that say when ("this year", "in January"), not what: an item's years and periods speak for them.
 _WHEN = _CALENDAR | frozenset(("year", "month", "week", "day", "date", "#year", "#month", "#week", "#date"))
 _RANGE = re.compile(r"(?:last|past|previous)\s+\d+\s+(?:months?|years?|weeks?|days?)|近\s*\d+\s*(?:个月|年|天)")
+# Concepts of signing in and accounts: who may use the product.
+_ACCESS = frozenset(("#login", "#signup", "#account", "#role", "#sso"))
 _CODE = re.compile(r"[a-z]{1,3}\d{1,3}|\d{1,3}[a-z]{1,2}")
 _OTHER_THAN = re.compile(r"other than|except|apart from|besides|beyond|any other|其他|其它|以外|之外|除了")
 
@@ -672,6 +674,12 @@ class ScopeJudge:
             for t in sorted(a.terms):
                 if _CODE.fullmatch(t) and t not in idx.idf and t not in a.negated:
                     extras.append(msg.extra_beyond(t.upper(), [c.upper() for c in codes]))
+        # "Brokers want their own login": access for a group of people no item names is a new audience.
+        if any(k in doc.terms and k in a.terms and k not in a.negated for k in _ACCESS):
+            for t in sorted(a.audience):
+                if t.isascii() and t.isalpha() and len(t) >= 3 and t not in idx.idf and t not in _COMMON:
+                    if t not in tx.STOP_EN:
+                        extras.append(msg.extra_audience(t))
         doc_numbers = set(re.findall(r"\d+", (doc.item.title + " " + doc.item.notes).replace(",", "")))
         for amount in sorted(a.amounts - a.years):
             digits = re.sub(r"\D", "", amount.split(".")[0])
