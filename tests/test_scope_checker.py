@@ -381,11 +381,11 @@ POINTS = Scope(
 
 def test_chinese_also_with_words_no_item_has_is_not_taken_for_the_item(judge: ScopeJudge) -> None:
     # Unknown Chinese bigrams weigh little when finding the item, but they are still something the item
-    # does not name: "还要 … 电影票" asks for more than points that pay for drinks.
-    v = judge.check(POINTS, "会员积分还要显示全国排名。")
+    # does not name: "还要 … 航空里程" asks for more than points that pay for drinks.
+    v = judge.check(POINTS, "会员积分还要能换成航空里程。")
     assert v.verdict is NEW, v
-    # The explanation says what is extra: the run of characters no item has, not the everyday 显示.
-    assert [e.split(":")[0] for e in v.extras] == ["全国排名"], v.extras
+    # The explanation says what is extra: the run of characters no item has, not the 能 before it.
+    assert [e.split(":")[0] for e in v.extras] == ["换成航空里程"], v.extras
     v = judge.check(POINTS, "结账的时候积分抵扣的金额算错了。")
     assert (v.verdict, v.item_id) == (IN, "points"), v
 
@@ -607,3 +607,30 @@ def test_access_for_people_no_item_names_is_a_new_audience(judge: ScopeJudge) ->
     assert any(e.startswith("bookkeeper") for e in v.extras), v.extras
     v = judge.check(VAULT, "Clients want to sign in with the code from their authenticator app, where is it?")
     assert (v.verdict, v.item_id) == (IN, "signin"), v
+
+
+def test_another_language_than_the_projects_own_extends_an_item_that_names_none(judge: ScopeJudge) -> None:
+    v = judge.check(POINTS, "Some customers ask for an English drinks menu.")
+    assert v.verdict is NEW, v
+    v = judge.check(POINTS, "饮品菜单里的图片显示不出来。")
+    assert (v.verdict, v.item_id) == (IN, "menu"), v
+
+
+LETTINGS = Scope(
+    project="lettings",
+    name="Oakfield Lettings tenant portal",
+    language=Language.EN,
+    goals=("Tenants manage their tenancy online",),
+    in_scope=(
+        ScopeItem("repairs", "Repair requests", "Tenants report a repair with photos and follow its status."),
+        ScopeItem("documents", "Tenancy documents", "Tenants download their tenancy agreement and inventory as PDF."),
+    ),
+    out_of_scope=(ScopeItem("esign", "Electronic signatures"),),
+)
+
+
+def test_signing_a_document_in_the_portal_is_an_electronic_signature(judge: ScopeJudge) -> None:
+    v = judge.check(LETTINGS, "Could tenants sign the renewed agreement in the portal instead of printing it?")
+    assert (v.verdict, v.item_id) == (OUT, "esign"), v
+    v = judge.check(LETTINGS, "Tenants can't download their tenancy agreement, the PDF link is broken.")
+    assert (v.verdict, v.item_id) == (IN, "documents"), v

@@ -623,9 +623,16 @@ class ScopeJudge:
             if c.category not in EXTENSION_CATEGORIES:
                 continue
             covered = sorted(tx.concept(o).label for o in doc.concepts if tx.concept(o).category == c.category)
-            if not covered and not a.additive and c.category != "channel":
+            own_language = cid == ("lang_zh" if idx.cjk_scope else "lang_en")
+            if (
+                not covered
+                and not a.additive
+                and (c.category != "language" or own_language)
+                and c.category != "channel"
+            ):
                 continue  # "on my iPad, the checkout…": a place where it happens, not more than the item
-            # ...but sending something by SMS, e-mail or WeChat is a way to reach people the item has not got.
+            # ...but sending something by SMS, e-mail or WeChat is a way to reach people the item has not got,
+            # and an English menu on a Chinese project is a translation the item has not got.
             if covered:
                 extras.append(msg.extra_beyond(c.label, covered))
             else:

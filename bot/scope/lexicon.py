@@ -199,7 +199,7 @@ CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
             "price|prices|pricing|discount|discounts|mark down|marked down|price cut|price cuts",
             "价格|定价|价钱|折扣",
         ),
-        "coupon": ("coupon|coupons|voucher|vouchers|promo code|promotion", "优惠券|优惠|券|满减|促销"),
+        "coupon": ("coupon|coupons|voucher|vouchers|promo code|promo|promos|promotion", "优惠券|优惠|券|满减|促销"),
         "points": ("loyalty points|reward points|points|loyalty", "积分"),
         "product": (
             "product|products|item|items|goods|sku|skus|article|product line|product lines|range of products",
@@ -243,11 +243,11 @@ CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
         "payroll": ("payroll|salary|salaries|payslip|wage|wages", "工资|薪资|薪酬|工资条"),
         "attendance": ("attendance|check-in|clock in|clock-in|timesheet|timesheets", "考勤|打卡|签到|出勤"),
         "recruiting": (
-            "recruiting|recruitment|hiring|job posting|applicant|applicants|candidate|candidates",
-            "招聘|应聘|候选人|简历",
+            "recruiting|recruitment|hiring|job posting|applicant|applicants|candidate|candidates|interview|interviews|cv|cvs|resume|vacancy|vacancies|job opening|job openings",
+            "招聘|应聘|候选人|简历|面试|岗位空缺|职位",
         ),
         "department": ("department|departments|team structure|org chart", "部门|组织架构"),
-        "expense": ("expense|expenses|reimbursement|reimburse|expense claim", "报销|费用|开支"),
+        "expense": ("expense|expenses|reimbursement|reimburse|expense claim|mileage", "报销|费用|开支"),
         "tax": ("tax|taxes|vat|sales tax", "税|增值税|税率|税务"),
         "ledger": ("ledger|bookkeeping|general ledger|journal entry", "账务|总账|凭证|记账"),
         # health
@@ -354,6 +354,30 @@ CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
             "经办人|处理人|负责人|专员",
         ),
         "computer": ("laptop|laptops|computer|computers|pc|pcs|desktop computer|new device", "电脑|笔记本电脑|新设备"),
+        # everyday features many projects name
+        "shift": ("shift|shifts|roster|rosters|shift pattern|shift patterns", "班次|轮班|倒班"),
+        "receipt": ("receipt|receipts", "收据|小票|回执"),
+        "renewal": ("renewal|renewals|renew|renewed|renewing", "续费|续期|续约|续借"),
+        "import": ("import|imports|imported|importing", "导入"),
+        "purchase": ("purchase|purchases|purchasing|buy|buying|bought", "购买"),
+        "workflow": ("workflow|workflows|process flow", "流程|工作流"),
+        "audio": ("audio|podcast|podcasts|audio file|audio files", "音频|播客"),
+        "ticket": ("ticket|tickets|e-ticket|e-tickets", "门票|票务|电子票"),
+        "survey": (
+            "survey|surveys|questionnaire|questionnaires|poll|polls|vote|votes|voting",
+            "问卷|调查|投票|调研",
+        ),
+        "menu": ("menu|menus", "菜单"),
+        "queue": ("queue|queues|queueing|queuing|queue number|ticket number", "排队|叫号|取号"),
+        "parcel": ("parcel|parcels|parcel locker|parcel lockers|locker|lockers", "包裹|快递柜|储物柜"),
+        "monitoring": ("monitoring|uptime|outage|outages|incident|incidents", "宕机|告警|运维监控"),
+        "recording": ("recording|recordings|screen recording|call recording", "录音|录像|录屏"),
+        "subtitles": ("subtitles|captions|closed captions", "字幕"),
+        "onboarding": ("onboarding|offboarding|new starter|new starters|leaver|leavers", "入职|离职"),
+        "overtime": ("overtime", "加班"),
+        "seat": ("seat|seats|seating|seat map|seating plan", "座位|选座"),
+        "volunteer": ("volunteer|volunteers", "志愿者|义工"),
+        "hotel": ("hotel|hotels", "酒店|宾馆"),
         # content and files
         "article": (
             "article|articles|blog|blog post|news|news item|announcement|announcements|banner|banners",
@@ -362,7 +386,7 @@ CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
         "file": ("file|files|attachment|attachments|upload|uploads|document|documents", "文件|附件|上传|文档"),
         "comment": ("comment|comments|feedback form", "评论|留言"),
         "signature": (
-            "e-signature|esignature|digital signature|sign electronically|docusign",
+            "e-signature|esignature|digital signature|sign electronically|docusign|signature|signatures|sign the|sign a|sign their|sign documents|signed copy",
             "电子签名|电子签章|签字",
         ),
         "backup": ("backup|backups|restore|disaster recovery", "备份|恢复|容灾"),
@@ -376,7 +400,7 @@ CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
         "performance": ("performance|slow|load time|loading time|speed", "性能|加载慢|卡顿|速度"),
         "dark_mode": ("dark mode|dark theme", "深色模式|暗黑模式|夜间模式"),
         # content and reporting
-        "report": ("report|reports|reporting", "报表|报告|统计"),
+        "report": ("report|reports|reporting|kpi|kpis|metrics|analytics", "报表|报告|统计|指标"),
         "dashboard": ("dashboard|dashboards", "看板|仪表盘|大屏"),
         "export": ("export|download|excel|csv|spreadsheet|spreadsheets", "导出|下载|excel|表格"),
         "pdf": ("pdf", "pdf"),
@@ -414,7 +438,7 @@ CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
         "support": ("support|helpdesk|help desk|service desk|sla", "支持|运维|售后支持"),
         "migration": ("migrate|migration|move over|import old|data migration", "迁移|导入旧"),
         "integration": (
-            "integration|integrate|sync|synchronise|synchronize|api|connect|interface",
+            "integration|integrate|sync|synchronise|synchronize|api|connect|interface|webhook|webhooks",
             "对接|同步|接口|集成",
         ),
         "security": ("security|secure|encryption|row-level security|rls", "安全|加密"),
@@ -424,7 +448,7 @@ CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
             "评价|评分|打分|点评",
         ),
         "recommend": ("recommend|recommendation|recommendations|suggest", "推荐"),
-        "gamification": ("leaderboard|badge|badges|gamification", "排行榜|勋章"),
+        "gamification": ("leaderboard|badge|badges|gamification|ranking|rankings", "排行榜|勋章|排名|排行"),
         "chat": (
             "chat|instant messaging|forum|forums|comment|comments|discussion|discussion board",
             "聊天|留言|评论|论坛",
