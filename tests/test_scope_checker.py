@@ -634,3 +634,12 @@ def test_signing_a_document_in_the_portal_is_an_electronic_signature(judge: Scop
     assert (v.verdict, v.item_id) == (OUT, "esign"), v
     v = judge.check(LETTINGS, "Tenants can't download their tenancy agreement, the PDF link is broken.")
     assert (v.verdict, v.item_id) == (IN, "documents"), v
+
+
+def test_asking_whether_the_items_behaviour_is_normal_is_a_question_on_the_item(judge: ScopeJudge) -> None:
+    assert analyse("It now asks me for a code on my new laptop. Is that normal?").bug
+    assert analyse("Sign-in rejects my password since Monday.").bug
+    assert analyse("取消以后钱退回来要三天，这正常吗？").bug
+    assert not analyse("Could clients also sign in with a passkey?").bug
+    v = judge.check(VAULT, "Since I got a new laptop sign-in wants a code from the authenticator app. Is that normal?")
+    assert (v.verdict, v.item_id) == (IN, "signin"), v

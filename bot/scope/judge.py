@@ -565,6 +565,7 @@ class ScopeJudge:
                     word = ""
             if word:
                 out.append(word)
+        out = [w for w in out if len(w) >= 2]  # a lone character is the edge of a word, not a thing
         out.extend(t for t in sorted(unknown) if t.isascii() and t.isalpha() and len(t) >= 3)
         return list(dict.fromkeys(out))[:3]
 

@@ -656,6 +656,19 @@ BUG_EN = (
     "doesn't load",
     "won't load",
     "keeps",
+    "rejects",
+    "greyed out",
+    "grayed out",
+    "just spins",
+    "keeps spinning",
+    "disappeared",
+    "vanished",
+    "is that normal",
+    "is this normal",
+    "is it normal",
+    "is that right",
+    "is this right",
+    "is that expected",
 )
 BUG_ZH = (
     "bug",
@@ -684,6 +697,9 @@ BUG_ZH = (
     "显示成",
     "显示为",
     "反馈",
+    "正常吗",
+    "对不对",
+    "是不是有问题",
 )
 
 # Negation cues: a phrase after one of these is what the requester does *not* want.
