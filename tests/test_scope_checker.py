@@ -643,3 +643,26 @@ def test_asking_whether_the_items_behaviour_is_normal_is_a_question_on_the_item(
     assert not analyse("Could clients also sign in with a passkey?").bug
     v = judge.check(VAULT, "Since I got a new laptop sign-in wants a code from the authenticator app. Is that normal?")
     assert (v.verdict, v.item_id) == (IN, "signin"), v
+
+
+PARCELS = Scope(
+    project="parcels",
+    name="Brightside Candles order desk",
+    language=Language.EN,
+    goals=("Ship candle orders faster",),
+    in_scope=(
+        ScopeItem("labels", "Shipping labels", "Print DHL labels for each paid order."),
+        ScopeItem("leads", "Wholesale enquiries", "Enquiries go to HubSpot as new contacts."),
+    ),
+    out_of_scope=(ScopeItem("returns", "Returns handling"),),
+)
+
+
+def test_another_named_service_of_the_same_kind_is_an_extension(judge: ScopeJudge) -> None:
+    v = judge.check(PARCELS, "Can we print Royal Mail labels for the small orders?")
+    assert v.verdict is NEW, v
+    assert any(e.startswith("Royal Mail") for e in v.extras), v.extras
+    v = judge.check(PARCELS, "Wholesale enquiries should go to Salesforce, where our sales team works.")
+    assert v.verdict is NEW, v
+    v = judge.check(PARCELS, "The DHL label for order 5512 printed blank.")
+    assert (v.verdict, v.item_id) == (IN, "labels"), v

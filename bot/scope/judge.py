@@ -38,6 +38,11 @@ EXTENSION_CATEGORIES = (
     "timing",
     "payment_method",
     "business_system",
+    "crm_system",
+    "marketplace",
+    "carrier",
+    "map_provider",
+    "cloud",
 )
 
 

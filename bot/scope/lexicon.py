@@ -141,6 +141,48 @@ CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
         "sage": ("Sage", ""),
         "odoo": ("Odoo", ""),
     },
+    # Other named services of one kind: an item that names one covers that one.
+    "crm_system": {
+        "salesforce": ("Salesforce", ""),
+        "hubspot": ("HubSpot", ""),
+        "zoho": ("Zoho", ""),
+        "pipedrive": ("Pipedrive", ""),
+    },
+    "marketplace": {
+        "amazon": ("Amazon", "亚马逊"),
+        "ebay": ("eBay", ""),
+        "etsy": ("Etsy", ""),
+        "taobao": ("Taobao|tmall", "淘宝|天猫"),
+        "jd": ("JD.com|jingdong", "京东"),
+        "pinduoduo": ("Pinduoduo|temu", "拼多多"),
+        "meituan": ("Meituan", "美团"),
+        "eleme": ("Ele.me|eleme", "饿了么"),
+    },
+    "carrier": {
+        "dhl": ("DHL", ""),
+        "ups": ("UPS", ""),
+        "fedex": ("FedEx", ""),
+        "royal_mail": ("Royal Mail", ""),
+        "dpd": ("DPD", ""),
+        "sf_express": ("SF Express|shunfeng", "顺丰"),
+        "zto": ("ZTO", "中通|圆通|韵达|申通"),
+        "dada": ("Dada", "达达"),
+    },
+    "map_provider": {
+        "google_maps": ("Google Maps", "谷歌地图"),
+        "apple_maps": ("Apple Maps", ""),
+        "amap": ("Amap|gaode", "高德"),
+        "baidu_maps": ("Baidu Maps", "百度地图"),
+        "tencent_maps": ("Tencent Maps", "腾讯地图"),
+    },
+    "cloud": {
+        "aws": ("AWS|amazon web services", ""),
+        "azure": ("Microsoft Azure|azure cloud", ""),
+        "gcp": ("Google Cloud|gcp", ""),
+        "aliyun": ("Alibaba Cloud|aliyun", "阿里云"),
+        "tencent_cloud": ("Tencent Cloud", "腾讯云"),
+        "huawei_cloud": ("Huawei Cloud", "华为云"),
+    },
     "": {
         # accounts and access
         "login": ("login|log in|sign in|signin|sign-in|logon|log on|sign on", "登录|登陆|登入"),
