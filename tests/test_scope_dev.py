@@ -10,6 +10,7 @@ from adapters.cli.scope import run_eval
 
 DEV = Path(__file__).resolve().parent.parent.parent / "shared" / "scope-eval" / "dev"
 OWN = Path(__file__).resolve().parent.parent / "bench" / "scope" / "projects"
+TUNE = Path(__file__).resolve().parent.parent / "bench" / "scope" / "tune"
 
 
 @pytest.mark.skipif(
@@ -18,15 +19,21 @@ OWN = Path(__file__).resolve().parent.parent / "bench" / "scope" / "projects"
 def test_dev_set_floor() -> None:
     report = run_eval(str(DEV), str(DEV / "requests.jsonl"))
     # Floors at what the checker reaches now (see bench/scope), so a change that makes it worse fails.
-    # (An "also …" request its item explains only in part is now "not sure", which costs two dev requests
-    # and halves the leaks on projects the checker has never seen.)
-    assert report["macro_f1"] >= 0.94
+    assert report["macro_f1"] >= 0.95
     assert report["leak"] <= 0.02
-    assert report["per_language"]["en"]["macro_f1"] >= 0.925
+    assert report["per_language"]["en"]["macro_f1"] >= 0.94
     assert report["per_language"]["zh"]["macro_f1"] >= 0.96
 
 
 def test_own_held_out_projects_floor() -> None:
     report = run_eval(str(OWN), str(OWN / "requests.jsonl"))
     assert report["macro_f1"] >= 0.88
+    assert report["leak"] <= 0.03
+
+
+def test_unseen_style_tuning_half_floor() -> None:
+    # The tuning half of the unseen-style projects: changes were chosen by watching it, so this guards
+    # against going back, not a measure of unseen projects (bench/scope/final is, measured once).
+    report = run_eval(str(TUNE), str(TUNE / "requests.jsonl"))
+    assert report["macro_f1"] >= 0.89
     assert report["leak"] <= 0.03
