@@ -10,7 +10,7 @@ import pytest
 from bot.domain import Example, Language, Scope, ScopeItem, VerdictKind
 from bot.scope import default_checker
 from bot.scope.judge import ScopeJudge
-from bot.scope.text import split_parts
+from bot.scope.text import analyse, split_parts
 
 IN, OUT, NEW = VerdictKind.IN_SCOPE, VerdictKind.OUT_OF_SCOPE, VerdictKind.UNLISTED
 
@@ -364,3 +364,305 @@ def test_sending_by_a_channel_no_item_names_is_new_work(judge: ScopeJudge) -> No
     v = judge.check(SHOP, "物流状态更新的时候，能不能给顾客发个短信？")
     assert v.verdict is NEW, v
     assert any(e.startswith("SMS") for e in v.extras), v.extras
+
+
+POINTS = Scope(
+    project="cafe-points",
+    name="小麦咖啡会员小程序",
+    language=Language.ZH,
+    goals=("让顾客在小程序里累积和使用积分",),
+    in_scope=(
+        ScopeItem("points", "会员积分", "顾客每消费一元累计一分，结账时积分可以抵扣现金。"),
+        ScopeItem("menu", "饮品菜单", "按类别展示饮品、价格和图片。"),
+    ),
+    out_of_scope=(ScopeItem("delivery", "外卖配送"),),
+)
+
+
+def test_chinese_also_with_words_no_item_has_is_not_taken_for_the_item(judge: ScopeJudge) -> None:
+    # Unknown Chinese bigrams weigh little when finding the item, but they are still something the item
+    # does not name: "还要 … 航空里程" asks for more than points that pay for drinks.
+    v = judge.check(POINTS, "会员积分还要能换成航空里程。")
+    assert v.verdict is NEW, v
+    # The explanation says what is extra: the run of characters no item has, not the 能 before it.
+    assert [e.split(":")[0] for e in v.extras] == ["换成航空里程"], v.extras
+    v = judge.check(POINTS, "结账的时候积分抵扣的金额算错了。")
+    assert (v.verdict, v.item_id) == (IN, "points"), v
+
+
+CLUB = Scope(
+    project="tennis-club",
+    name="Larkfield Tennis Club members' site",
+    language=Language.EN,
+    goals=("Members manage their club membership on the web",),
+    in_scope=(
+        ScopeItem(
+            "renewals",
+            "Membership renewals and fees overview",
+            "Members see their renewal date and the yearly fee; fees are paid at reception.",
+        ),
+        ScopeItem("courts", "Online court booking", "Members book a court online up to 7 days ahead."),
+    ),
+    out_of_scope=(ScopeItem("payments", "Online payment of membership fees"),),
+)
+
+
+def test_a_request_restating_an_exclusion_title_is_excluded_though_an_item_shares_its_words(judge: ScopeJudge) -> None:
+    v = judge.check(CLUB, "Could members pay their membership fee online when they renew?")
+    assert (v.verdict, v.item_id) == (OUT, "payments"), v
+    # A fault report on the item that happens to use the same words stays with the item.
+    v = judge.check(CLUB, "The renewal page shows the wrong membership fee for juniors.")
+    assert (v.verdict, v.item_id) == (IN, "renewals"), v
+
+
+SOAP = Scope(
+    project="soap-shop",
+    name="Fernhill Soap online shop",
+    language=Language.EN,
+    goals=("Sell handmade soap online",),
+    in_scope=(
+        ScopeItem("checkout", "Checkout and payment", "Customers pay by card through Stripe; receipts by e-mail."),
+        ScopeItem("catalogue", "Product pages", "Photos, ingredients and prices of each soap."),
+    ),
+    out_of_scope=(ScopeItem("wholesale", "Wholesale accounts for shops"),),
+)
+
+FACTORY = Scope(
+    project="press-shop",
+    name="东岭冲压车间报工",
+    language=Language.ZH,
+    goals=("车间报工无纸化",),
+    in_scope=(
+        ScopeItem("sync", "与金蝶对接", "每天从金蝶同步生产订单，完工数量回写金蝶。"),
+        ScopeItem("report", "扫码报工", "工人扫码报完工数量。"),
+    ),
+    out_of_scope=(ScopeItem("wms", "仓库管理"),),
+)
+
+
+def test_a_payment_method_beside_the_one_the_item_names_is_an_extension(judge: ScopeJudge) -> None:
+    v = judge.check(SOAP, "Can customers pay with PayPal at checkout?")
+    assert v.verdict is NEW, v
+    assert any(e.startswith("PayPal") for e in v.extras), v.extras
+    v = judge.check(SOAP, "Card payments at checkout fail with an error since this morning.")
+    assert (v.verdict, v.item_id) == (IN, "checkout"), v
+
+
+def test_another_business_system_beside_the_one_the_item_names_is_an_extension(judge: ScopeJudge) -> None:
+    v = judge.check(FACTORY, "分厂用的是用友，生产订单也从用友同步过来吧。")
+    assert v.verdict is NEW, v
+    v = judge.check(FACTORY, "金蝶里的生产订单今天没有同步过来。")
+    assert (v.verdict, v.item_id) == (IN, "sync"), v
+
+
+BANK = Scope(
+    project="credit-union",
+    name="Millbrook Credit Union member portal",
+    language=Language.EN,
+    goals=("Members manage their savings online",),
+    in_scope=(
+        ScopeItem("savings", "Savings accounts overview", "Balances and statements as PDF."),
+        ScopeItem("transfers", "Transfers between a member's own accounts"),
+    ),
+    out_of_scope=(
+        ScopeItem("insurance", "Travel and pet insurance sales"),
+        ScopeItem("payouts", "Paying dividends out to other banks"),
+    ),
+)
+
+
+def test_each_coordinated_modifier_goes_with_its_head(judge: ScopeJudge) -> None:
+    # "Travel and pet insurance" excludes travel insurance too, which a request names in other words.
+    v = judge.check(BANK, "Could members buy cover for lost luggage on their holidays here?")
+    assert (v.verdict, v.item_id) == (OUT, "insurance"), v
+
+
+def test_a_phrasal_verb_split_by_its_object_is_one_verb() -> None:
+    # "Paying dividends out" is a payout, like "send the money to their bank account"; "out of" is not.
+    assert "payout" in analyse("Paying dividends out to other banks").concepts
+    assert "payout" not in analyse("Members paid it out of their savings").concepts
+
+
+TRUCK_SCHOOL = Scope(
+    project="truck-school",
+    name="Northgate driving school",
+    language=Language.EN,
+    goals=("Learners enrol online",),
+    in_scope=(
+        ScopeItem("enrol", "Online enrolment", "Learners enrol for a B or C1 licence course and upload their ID."),
+        ScopeItem("lessons", "Lesson booking", "Learners book driving lessons with their instructor."),
+    ),
+    out_of_scope=(ScopeItem("theory", "Theory test practice"),),
+)
+
+
+def test_a_code_of_the_same_shape_as_the_items_is_a_sibling(judge: ScopeJudge) -> None:
+    v = judge.check(TRUCK_SCHOOL, "Please open online enrolment for the C2 licence course.")
+    assert v.verdict is NEW, v
+    assert any(e.startswith("C2") for e in v.extras), v.extras
+    v = judge.check(TRUCK_SCHOOL, "Enrolment for the C1 licence course fails when learners upload their ID.")
+    assert (v.verdict, v.item_id) == (IN, "enrol"), v
+
+
+COWORK = Scope(
+    project="cowork",
+    name="Hive coworking members' site",
+    language=Language.EN,
+    goals=("Members manage their desk online",),
+    in_scope=(
+        ScopeItem("desks", "Desk reservations", "Members see the desks they hold for the week."),
+        ScopeItem("invoices", "Monthly invoices", "PDF invoices for each member company."),
+    ),
+    out_of_scope=(ScopeItem("events", "Event ticketing"),),
+)
+
+
+def test_a_word_that_differs_from_a_scope_word_only_in_its_ending_meets_it(judge: ScopeJudge) -> None:
+    # "reserved" and "reservations" stem apart ("reserv", "reservat") but are one word to a reader.
+    v = judge.check(COWORK, "Where do I find the desk I reserved?")
+    assert (v.verdict, v.item_id) == (IN, "desks"), v
+
+
+def test_chinese_ordinal_parts_are_split_and_the_riskiest_decides(judge: ScopeJudge) -> None:
+    text = "两件事：一是订单列表加载很慢，二是想做直播带货。"
+    assert len(split_parts(text)) == 2
+    v = judge.check(SHOP, text)
+    assert (v.verdict, v.item_id) == (OUT, "live"), v
+    assert [p.verdict for p in v.parts] == [IN, OUT], v.parts
+
+
+MUSEUM = Scope(
+    project="museum",
+    name="Ashcombe Museum tickets",
+    language=Language.EN,
+    goals=("Visitors buy tickets online",),
+    in_scope=(
+        ScopeItem("tickets", "Timed entry tickets", "Visitors pick a time slot and get an e-ticket by e-mail."),
+        ScopeItem("members", "Friends membership", "Friends get free entry and a yearly card."),
+    ),
+    out_of_scope=(
+        ScopeItem("cms", "Replacing the collections database", "The site reads from the existing collections API."),
+    ),
+)
+
+
+def test_an_everyday_word_in_an_exclusions_notes_does_not_name_it(judge: ScopeJudge) -> None:
+    # "site" is how any client speaks of the product; only the exclusion's notes happen to say it.
+    v = judge.check(MUSEUM, "We want a gift shop on the site selling prints and mugs.")
+    assert v.verdict is NEW, v
+
+
+VAULT = Scope(
+    project="vault",
+    name="Keystone accountants' client portal",
+    language=Language.EN,
+    goals=("Clients share their tax papers securely",),
+    in_scope=(
+        ScopeItem("signin", "Client sign-in", "Password plus a code from an authenticator app."),
+        ScopeItem("papers", "Tax paper upload", "Clients upload receipts and statements as PDF."),
+    ),
+    out_of_scope=(ScopeItem("apps", "Native mobile apps"),),
+)
+
+
+def test_a_platform_an_exclusion_titles_is_excluded_though_an_items_notes_mention_it(judge: ScopeJudge) -> None:
+    # The sign-in item mentions an authenticator app in passing; the exclusion is about apps.
+    v = judge.check(VAULT, "Clients keep asking for an Android app to upload their receipts from their phone.")
+    assert (v.verdict, v.item_id) == (OUT, "apps"), v
+    v = judge.check(VAULT, "The code from the authenticator app is rejected at sign-in.")
+    assert (v.verdict, v.item_id) == (IN, "signin"), v
+
+
+DENTIST = Scope(
+    project="dentist",
+    name="白鹭口腔预约",
+    language=Language.ZH,
+    goals=("患者在线预约",),
+    in_scope=(
+        ScopeItem("booking", "在线预约", "患者选择医生和时间。"),
+        ScopeItem("remind", "短信提醒", "就诊前一天发短信提醒。"),
+    ),
+    out_of_scope=(ScopeItem("mini", "独立App和微信小程序"),),
+)
+
+
+def test_a_chinese_phrase_inside_a_longer_one_is_part_of_it(judge: ScopeJudge) -> None:
+    # "微信消息" is a message channel; the "微信" inside it is not the mini-program the exclusion names.
+    v = judge.check(DENTIST, "提醒除了短信，能不能再发一条微信消息？")
+    assert v.verdict is NEW, v
+    assert "wechat" not in analyse("再发一条微信消息").concepts
+
+
+def test_a_negation_describing_someone_is_not_a_fault_report(judge: ScopeJudge) -> None:
+    # "who isn't a client" says who; the request asks for more (someone else uploading), not a fix.
+    assert not analyse("Could her bookkeeper, who isn't a client, upload the receipts too?").bug
+    v = judge.check(VAULT, "Could her bookkeeper, who isn't a client, upload the receipts too?")
+    assert v.verdict is NEW, v
+    assert analyse("The upload isn't working for PDF receipts.").bug
+
+
+def test_access_for_people_no_item_names_is_a_new_audience(judge: ScopeJudge) -> None:
+    v = judge.check(VAULT, "Bookkeepers want their own sign-in to see the receipts.")
+    assert v.verdict is NEW, v
+    assert any(e.startswith("bookkeeper") for e in v.extras), v.extras
+    v = judge.check(VAULT, "Clients want to sign in with the code from their authenticator app, where is it?")
+    assert (v.verdict, v.item_id) == (IN, "signin"), v
+
+
+def test_another_language_than_the_projects_own_extends_an_item_that_names_none(judge: ScopeJudge) -> None:
+    v = judge.check(POINTS, "Some customers ask for an English drinks menu.")
+    assert v.verdict is NEW, v
+    v = judge.check(POINTS, "饮品菜单里的图片显示不出来。")
+    assert (v.verdict, v.item_id) == (IN, "menu"), v
+
+
+LETTINGS = Scope(
+    project="lettings",
+    name="Oakfield Lettings tenant portal",
+    language=Language.EN,
+    goals=("Tenants manage their tenancy online",),
+    in_scope=(
+        ScopeItem("repairs", "Repair requests", "Tenants report a repair with photos and follow its status."),
+        ScopeItem("documents", "Tenancy documents", "Tenants download their tenancy agreement and inventory as PDF."),
+    ),
+    out_of_scope=(ScopeItem("esign", "Electronic signatures"),),
+)
+
+
+def test_signing_a_document_in_the_portal_is_an_electronic_signature(judge: ScopeJudge) -> None:
+    v = judge.check(LETTINGS, "Could tenants sign the renewed agreement in the portal instead of printing it?")
+    assert (v.verdict, v.item_id) == (OUT, "esign"), v
+    v = judge.check(LETTINGS, "Tenants can't download their tenancy agreement, the PDF link is broken.")
+    assert (v.verdict, v.item_id) == (IN, "documents"), v
+
+
+def test_asking_whether_the_items_behaviour_is_normal_is_a_question_on_the_item(judge: ScopeJudge) -> None:
+    assert analyse("It now asks me for a code on my new laptop. Is that normal?").bug
+    assert analyse("Sign-in rejects my password since Monday.").bug
+    assert analyse("取消以后钱退回来要三天，这正常吗？").bug
+    assert not analyse("Could clients also sign in with a passkey?").bug
+    v = judge.check(VAULT, "Since I got a new laptop sign-in wants a code from the authenticator app. Is that normal?")
+    assert (v.verdict, v.item_id) == (IN, "signin"), v
+
+
+PARCELS = Scope(
+    project="parcels",
+    name="Brightside Candles order desk",
+    language=Language.EN,
+    goals=("Ship candle orders faster",),
+    in_scope=(
+        ScopeItem("labels", "Shipping labels", "Print DHL labels for each paid order."),
+        ScopeItem("leads", "Wholesale enquiries", "Enquiries go to HubSpot as new contacts."),
+    ),
+    out_of_scope=(ScopeItem("returns", "Returns handling"),),
+)
+
+
+def test_another_named_service_of_the_same_kind_is_an_extension(judge: ScopeJudge) -> None:
+    v = judge.check(PARCELS, "Can we print Royal Mail labels for the small orders?")
+    assert v.verdict is NEW, v
+    assert any(e.startswith("Royal Mail") for e in v.extras), v.extras
+    v = judge.check(PARCELS, "Wholesale enquiries should go to Salesforce, where our sales team works.")
+    assert v.verdict is NEW, v
+    v = judge.check(PARCELS, "The DHL label for order 5512 printed blank.")
+    assert (v.verdict, v.item_id) == (IN, "labels"), v

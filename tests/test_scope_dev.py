@@ -10,6 +10,7 @@ from adapters.cli.scope import run_eval
 
 DEV = Path(__file__).resolve().parent.parent.parent / "shared" / "scope-eval" / "dev"
 OWN = Path(__file__).resolve().parent.parent / "bench" / "scope" / "projects"
+TUNE = Path(__file__).resolve().parent.parent / "bench" / "scope" / "tune"
 
 
 @pytest.mark.skipif(
@@ -27,4 +28,12 @@ def test_dev_set_floor() -> None:
 def test_own_held_out_projects_floor() -> None:
     report = run_eval(str(OWN), str(OWN / "requests.jsonl"))
     assert report["macro_f1"] >= 0.88
+    assert report["leak"] <= 0.03
+
+
+def test_unseen_style_tuning_half_floor() -> None:
+    # The tuning half of the unseen-style projects: changes were chosen by watching it, so this guards
+    # against going back, not a measure of unseen projects (bench/scope/final is, measured once).
+    report = run_eval(str(TUNE), str(TUNE / "requests.jsonl"))
+    assert report["macro_f1"] >= 0.89
     assert report["leak"] <= 0.03

@@ -1,17 +1,26 @@
 """Measure the scope checker.
 
-    python -m bench.scope [--json] [--no-lopo] [--no-latency]
+    python -m bench.scope [--json] [--no-lopo] [--no-latency] [--no-holdout] [--no-final]
 
 1. Quality on the shared development set (`../shared/scope-eval/dev` beside the repository), when present.
 2. Leave one project out: tune the thresholds on two projects, measure on the third, for each project.
    If the held-out numbers fall far below the tuned ones, the defaults are overfitted.
-3. Quality on this repository's own projects, which the dev-set tuning never saw:
-   `bench/scope/projects` (five projects; the first three were written before any tuning, the last two after;
-   their overall numbers were watched while choosing between designs) and `bench/scope/fresh` (two projects
-   written after all tuning and measured once, at the end), and `bench/scope/holdout` (three more projects
-   in other domains, written before a later round of tuning began and measured only after it ended; that first
-   measurement gave macro-F1 0.690 and leak 14.8%, below the checker before that round (0.729 / 14.8%). A few
-   general fixes were then made from its mistakes, so its numbers since overstate a truly unseen project).
+3. Quality on this repository's own projects, none of which the dev-set tuning saw, from most to least
+   looked at while the checker was changed:
+   - `bench/scope/projects` (five projects; the first three were written before any tuning, the last two
+     after; their overall numbers were watched while choosing between designs);
+   - `bench/scope/fresh` (two projects written after the first tuning and measured once, at its end);
+   - `bench/scope/holdout` (three projects in other domains, written before a second round of tuning and
+     measured only after it: macro-F1 0.690, leak 14.8%. A few general fixes were then made from its
+     mistakes, so its numbers since overstate a truly unseen project);
+   - `bench/scope/tune` and `bench/scope/final`: eight projects in domains unlike all the above (library,
+     motor claims, driving school, school-home platform; magazine subscriptions, lab samples, shop-floor
+     reporting, home cleaning), half English and half Chinese, 242 requests, written before a third round
+     of changes. Before it the checker scored tune 0.683 / 16.2% leak and final 0.771 / 11.1%.
+     The round watched `tune` (and the sets above) only; some of its general vocabulary was chosen after
+     reading tune's misses, so tune now overstates (0.902 / 0.0%). `final` was measured once at the end
+     of the round: macro-F1 0.791, leak 4.2%. Both halves were written knowing how the checker works, so even
+     `final` is less blind than projects written independently would be.
 4. Latency on generated 12-item and 1,000-item scopes (median per request, one core), and the time to
    import the checker and give a first verdict in a fresh interpreter.
 """
@@ -41,6 +50,8 @@ DEV = ROOT.parent / "shared" / "scope-eval" / "dev"
 OWN = Path(__file__).resolve().parent / "projects"
 FRESH = Path(__file__).resolve().parent / "fresh"
 HOLDOUT = Path(__file__).resolve().parent / "holdout"
+TUNE = Path(__file__).resolve().parent / "tune"
+FINAL = Path(__file__).resolve().parent / "final"
 
 # The thresholds searched when tuning on two projects (leave-one-project-out).
 GRID: dict[str, tuple[float, ...]] = {
@@ -48,7 +59,7 @@ GRID: dict[str, tuple[float, ...]] = {
     "coverage_bug": (0.12, 0.18, 0.24),
     "exclusion_min": (0.6, 0.8, 1.0),
     "exclusion_ratio": (0.5, 0.8, 1.2),
-    "additive_gap": (0.45, 0.55, 0.7),
+    "additive_gap": (0.15, 0.25, 0.4),
     "unknown_weight_zh": (0.1, 0.25),
 }
 
@@ -189,6 +200,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--no-lopo", action="store_true", help="skip the leave-one-project-out tuning (slow)")
     ap.add_argument("--no-latency", action="store_true")
     ap.add_argument("--no-holdout", action="store_true", help="do not look at bench/scope/holdout (while tuning)")
+    ap.add_argument("--no-final", action="store_true", help="do not look at bench/scope/final (while tuning)")
     ap.add_argument("--tune", action="store_true", help="only print the thresholds tuned on all dev projects")
     args = ap.parse_args(argv)
     _pin_one_core()
@@ -213,6 +225,13 @@ def main(argv: list[str] | None = None) -> None:
     if not args.no_holdout:
         result["holdout_projects"] = evaluate(
             ScopeJudge(), load_scopes(str(HOLDOUT)), load_rows(str(HOLDOUT / "requests.jsonl")), worst=10
+        )
+    result["tune_projects"] = evaluate(
+        ScopeJudge(), load_scopes(str(TUNE)), load_rows(str(TUNE / "requests.jsonl")), worst=10
+    )
+    if not args.no_final:
+        result["final_projects"] = evaluate(
+            ScopeJudge(), load_scopes(str(FINAL)), load_rows(str(FINAL / "requests.jsonl")), worst=10
         )
     if not args.no_latency:
         result["latency"] = [latency(12), latency(1000)]
@@ -242,6 +261,11 @@ def main(argv: list[str] | None = None) -> None:
     if "holdout_projects" in result:
         print("\n== held-out projects of the second tuning round (bench/scope/holdout) ==")
         print(format_report(result["holdout_projects"]))
+    print("\n== unseen-style projects, tuning half (bench/scope/tune) ==")
+    print(format_report(result["tune_projects"]))
+    if "final_projects" in result:
+        print("\n== unseen-style projects, final half (bench/scope/final) ==")
+        print(format_report(result["final_projects"]))
     if "latency" in result:
         print("\n== latency (one core) ==")
         for lat in result["latency"]:

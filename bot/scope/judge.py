@@ -29,7 +29,21 @@ from . import messages as msg
 from . import text as tx
 
 # Categories whose concepts mark an extension when the matched item does not name them.
-EXTENSION_CATEGORIES = ("channel", "platform", "language", "environment", "currency", "timing")
+EXTENSION_CATEGORIES = (
+    "channel",
+    "platform",
+    "language",
+    "environment",
+    "currency",
+    "timing",
+    "payment_method",
+    "business_system",
+    "crm_system",
+    "marketplace",
+    "carrier",
+    "map_provider",
+    "cloud",
+)
 
 
 @dataclass(frozen=True)
@@ -41,12 +55,14 @@ class Params:
     # same on a 5-item scope and on a 500-item one.
     exclusion_min: float = 0.6  # weight of request terms only the exclusion explains
     exclusion_ratio: float = 0.5  # ...relative to what the best in-scope item explains
+    exclusion_contained: float = 0.6  # share of an exclusion's title the request restates: excluded
     exclusion_title: float = 1.0  # a hit on an exclusion's title this strong decides even then
     item_min: float = 0.62  # weight the best item must explain
     coverage_min: float = 0.30  # share of the request the best item explains
     coverage_short: float = 0.5  # a short request the item explains this well needs no minimum weight
     coverage_bug: float = 0.24  # the same, for a bug report or a question on the item
-    additive_gap: float = 0.55  # with "also / another / 再…": uncovered share that makes it an extension
+    additive_gap: float = 0.25  # with "also / another / 再…": uncovered share that makes it an extension
+    unknown_floor: float = 0.5  # ...where a word no item has counts at least this share of an unknown English word
     unknown_weight: float = 0.55  # weight of a request term no item or exclusion has (relative to max idf)
     unknown_weight_zh: float = 0.1  # the same for a Chinese bigram (many straddle two words)
     context_weight: float = 0.35  # terms of the project's name and goals: the whole project is about them
@@ -81,7 +97,12 @@ _COMMON = (
     | frozenset(w for w in lexicon.BUG_ZH if len(w) == 2)
 )
 _CALENDAR = frozenset(tx.stem(w) for w in lexicon.CALENDAR_WORDS)
+# Words that say when ("this year", "in January"), not what: an item's years and periods speak for them.
+_WHEN = _CALENDAR | frozenset(("year", "month", "week", "day", "date", "#year", "#month", "#week", "#date"))
 _RANGE = re.compile(r"(?:last|past|previous)\s+\d+\s+(?:months?|years?|weeks?|days?)|近\s*\d+\s*(?:个月|年|天)")
+# Concepts of signing in and accounts: who may use the product.
+_ACCESS = frozenset(("#login", "#signup", "#account", "#role", "#sso"))
+_CODE = re.compile(r"[a-z]{1,3}\d{1,3}|\d{1,3}[a-z]{1,2}")
 _OTHER_THAN = re.compile(r"other than|except|apart from|besides|beyond|any other|其他|其它|以外|之外|除了")
 
 
@@ -98,6 +119,11 @@ class _Index:
     norm: list[float]  # length normalisation per doc
     examples: list[tuple[Example, dict[str, float]]] = field(default_factory=list)
     in_scope_terms: frozenset[str] = frozenset()
+    # Stems of four letters' difference from a scope word sharing its start: 'reserv' (reserved) and
+    # 'reservat' (reservation) are one word to a reader, if not to the suffix stripper.
+    prefixes: dict[str, str] = field(default_factory=dict)
+    # Exclusions with a title of two words or more: its words and their total weight.
+    titles: dict[int, tuple[frozenset[str], float]] = field(default_factory=dict)
 
     def in_scope_has(self, term: str) -> bool:
         return term in self.in_scope_terms
@@ -186,6 +212,16 @@ class ScopeJudge:
         norm = [1.0 / (1 - b + b * ln / avg) if avg else 1.0 for ln in lengths]
         idx = _Index(docs, idf, max_idf, postings, context, deletes, cjk_scope, unit, norm)
         idx.in_scope_terms = frozenset(t for d in docs if not d.excluded for t in d.terms)
+        for i, d in enumerate(docs):
+            title_words = frozenset(
+                t for t, fw in d.terms.items() if fw == 1.0 and t not in _COMMON and t not in context
+            )
+            if d.excluded and len(title_words) >= 2:
+                idx.titles[i] = (title_words, sum(idf[t] for t in title_words))
+        for t in sorted(df, key=lambda t: (-df[t], t)):
+            if t.isascii() and t.isalpha() and len(t) >= 6:
+                for k in range(max(5, len(t) - 3), len(t)):
+                    idx.prefixes.setdefault(t[:k], t)
         for ex in scope.examples:
             idx.examples.append((ex, tx.analyse(ex.text, concepts_weight=p.concept_weight).terms))
         self._cache[key] = idx
@@ -215,17 +251,28 @@ class ScopeJudge:
         return w * qw
 
     def _fix_typos(self, idx: _Index, a: tx.Analysis) -> tx.Analysis:
-        """Map an unknown English word to a scope word one edit away ('invetory' -> 'inventory')."""
+        """Map an unknown English word to a scope word one edit away ('invetory' -> 'inventory'), or to one
+        that starts the same and differs only in its ending ('reserved' -> 'reservation')."""
         fixed: dict[str, float] = {}
         changed = False
         for t, w in a.terms.items():
-            if t in idx.idf or t.startswith("#") or t in _COMMON or not (t.isascii() and t.isalpha() and len(t) >= 5):
+            if (
+                t in idx.idf
+                or t.startswith("#")
+                or t in _COMMON
+                or w <= tx.CONSUMED  # part of a concept phrase: a word the lexicon knows is not a typo
+                or not (t.isascii() and t.isalpha() and len(t) >= 5)
+            ):
                 # An everyday word is not a typo: 'stuck' is not 'stock'.
                 fixed[t] = w
                 continue
             cands = [t] + [t[:i] + t[i + 1 :] for i in range(len(t))]
             hit = next((idx.deletes[c] for c in cands if c in idx.deletes), None)
-            if hit is not None and hit != t and len(hit) >= 5 and abs(len(hit) - len(t)) <= 1:
+            if not (hit is not None and hit != t and len(hit) >= 5 and abs(len(hit) - len(t)) <= 1):
+                hit = idx.prefixes.get(t) or next(
+                    (t[:k] for k in range(len(t) - 1, max(4, len(t) - 4), -1) if t[:k] in idx.idf), None
+                )
+            if hit is not None and hit != t:
                 fixed.setdefault(hit, w)
                 changed = True
             else:
@@ -394,6 +441,19 @@ class ScopeJudge:
                 self._clause(d, a),
                 explanation=msg.excluded(d.item.title),
             )
+        named = None if a.bug else self._names_exclusion_title(idx, a, in_doc)
+        if named is None and not a.bug:
+            named = self._names_excluded_kind(idx, a, in_doc)
+        if named is not None:
+            d, share = named
+            return _PartResult(
+                part,
+                VerdictKind.OUT_OF_SCOPE,
+                d,
+                min(1.0, 0.5 + share / 2),
+                self._clause(d, a),
+                explanation=msg.excluded(d.item.title),
+            )
 
         if in_doc is None:
             return _PartResult(part, VerdictKind.UNLISTED, None, 0.0, "", explanation=msg.no_item())
@@ -413,8 +473,10 @@ class ScopeJudge:
 
         # Extensions: a channel, platform, language… the item does not name; or "also / 再" with new words.
         extras = self._extras(idx, in_doc, a, coverage)
-        uncovered = sum(w for t, w in weights.items() if t not in in_doc.terms and t not in a.negated) / total
+        uncovered = self._uncovered(idx, in_doc, a, weights)
         if extras or (a.additive and uncovered >= p.additive_gap and not a.bug):
+            if not extras:
+                extras = [msg.extra_new(w) for w in self._unnamed_words(idx, in_doc, a, part)]
             return _PartResult(
                 part,
                 VerdictKind.UNLISTED,
@@ -427,6 +489,119 @@ class ScopeJudge:
         score = min(1.0, 0.4 + coverage * 0.6 + (0.1 if a.bug else 0.0))
         return _PartResult(part, VerdictKind.IN_SCOPE, in_doc, score, self._clause(in_doc, a))
 
+    def _names_exclusion_title(self, idx: _Index, a: tx.Analysis, in_doc: _Doc | None) -> tuple[_Doc, float] | None:
+        """The exclusion whose title the request all but restates ("pay fines online" against "Online
+        payment of fines or fees"), even when in-scope items share those words: an exclusion's title is
+        the excluded thing itself. Everyday words and the project's own subject do not count."""
+        best: tuple[_Doc, float] | None = None
+        hits: dict[int, tuple[int, float, bool]] = {}
+        for t in a.terms:
+            if t in a.negated:
+                continue
+            for i in idx.postings.get(t, ()):
+                if i in idx.titles and t in idx.titles[i][0]:
+                    n, w, beyond = hits.get(i, (0, 0.0, False))
+                    hits[i] = (n + 1, w + idx.idf[t], beyond or in_doc is None or t not in in_doc.terms)
+        for i, (n, w, beyond) in sorted(hits.items()):
+            if not beyond:
+                continue  # the closest item says all of it too ("a code from an authenticator app")
+            share = w / idx.titles[i][1]
+            if n >= 2 and share >= self.params.exclusion_contained and (best is None or share > best[1]):
+                best = (idx.docs[i], share)
+        return best
+
+    def _names_excluded_kind(self, idx: _Index, a: tx.Analysis, in_doc: _Doc | None) -> tuple[_Doc, float] | None:
+        """A channel, platform, language… the request asks for that the closest item does not name, and an
+        exclusion names in its title, itself or its kind ("an iPhone app" against "Native mobile apps",
+        though an item's notes mention an authenticator app)."""
+        for cid in sorted(a.concepts):
+            key = "#" + cid
+            if key in a.negated or tx.concept(cid).category not in EXTENSION_CATEGORIES:
+                continue
+            if in_doc is not None and key in in_doc.terms:
+                continue
+            kinds = [key]
+            parent = lexicon.IMPLIES.get(cid)
+            while parent and tx.concept(parent).category in EXTENSION_CATEGORIES:
+                kinds.append("#" + parent)
+                parent = lexicon.IMPLIES.get(parent)
+            for k in kinds:
+                if k in idx.context:
+                    continue
+                for i in idx.postings.get(k, ()):
+                    d = idx.docs[i]
+                    if d.excluded and d.terms[k] == 1.0:
+                        return d, 0.6
+        return None
+
+    @staticmethod
+    def _unnamed_words(idx: _Index, doc: _Doc, a: tx.Analysis, part: str) -> list[str]:
+        """What an "also …" request names that its item does not, for the explanation: English words as
+        they are, runs of Chinese characters whose bigrams no item has ("年级排名")."""
+        out: list[str] = []
+        unknown = {
+            t
+            for t in a.terms
+            if t not in idx.idf
+            and t not in doc.terms
+            and not t.startswith("#")
+            and t not in _COMMON
+            and t not in _WHEN
+            and t not in a.negated
+            and a.terms[t] > tx.CONSUMED
+        }
+        for run in re.findall(r"[\u3400-\u9fff]+", part):
+            marked = [False] * len(run)
+            for i in range(len(run) - 1):
+                bg = run[i : i + 2]
+                if bg in unknown and not any(ch in tx.ZH_FUNCTION for ch in bg):
+                    marked[i] = marked[i + 1] = True
+            known = {i for i in range(len(run) - 1) if run[i : i + 2] in _COMMON or run[i : i + 2] in idx.idf}
+            for i in range(len(run)):
+                # "显示全国排名": the 示 belongs to 显示, a word the scope or everyday speech has.
+                if marked[i] and ((i - 1) in known or i in known):
+                    marked[i] = False
+            word = ""
+            for ch, m in zip(run, marked, strict=True):
+                if m:
+                    word += ch
+                elif word:
+                    out.append(word)
+                    word = ""
+            if word:
+                out.append(word)
+        out = [w for w in out if len(w) >= 2]  # a lone character is the edge of a word, not a thing
+        out.extend(t for t in sorted(unknown) if t.isascii() and t.isalpha() and len(t) >= 3)
+        return list(dict.fromkeys(out))[:3]
+
+    def _uncovered(self, idx: _Index, doc: _Doc, a: tx.Analysis, weights: dict[str, float]) -> float:
+        """The share of the request its item does not explain, for telling "also …" asks apart.
+
+        A word no item has counts at least `unknown_floor` of an unknown English word, whatever its
+        script: an unknown Chinese bigram or an English word on a Chinese scope weighs little when
+        ranking (it may straddle two words, or only a concept can bridge it), but it is still
+        something the item does not name."""
+        floor = idx.max_idf * self.params.unknown_weight * self.params.unknown_floor
+        covered = uncovered = 0.0
+        for t, w in weights.items():
+            if t in a.negated or t in _WHEN:
+                continue
+            if (
+                t not in idx.idf
+                and not t.startswith("#")
+                and t not in _COMMON
+                and t not in idx.context
+                and a.terms[t] > tx.CONSUMED  # part of a concept phrase: the concept speaks for it
+                and not (not t.isascii() and any(ch in tx.ZH_FUNCTION for ch in t))
+            ):
+                w = max(w, floor * a.terms[t])
+            if t in doc.terms:
+                covered += w
+            else:
+                uncovered += w
+        total = covered + uncovered
+        return uncovered / total if total else 0.0
+
     @staticmethod
     def _names_something(idx: _Index, d: _Doc, a: tx.Analysis) -> bool:
         """Whether the request names something specific that only this exclusion has: everyday business
@@ -434,6 +609,8 @@ class ScopeJudge:
         for t in a.terms:
             if t not in d.terms or t in a.negated or t in idx.context or idx.in_scope_has(t) or t in a.audience:
                 continue
+            if t in _COMMON:
+                continue  # an everyday word ("site", "page") names nothing
             if t.startswith("#"):
                 if t[1:] not in lexicon.GENERIC:
                     return True
@@ -452,9 +629,16 @@ class ScopeJudge:
             if c.category not in EXTENSION_CATEGORIES:
                 continue
             covered = sorted(tx.concept(o).label for o in doc.concepts if tx.concept(o).category == c.category)
-            if not covered and not a.additive and c.category != "channel":
+            own_language = cid == ("lang_zh" if idx.cjk_scope else "lang_en")
+            if (
+                not covered
+                and not a.additive
+                and (c.category != "language" or own_language)
+                and c.category != "channel"
+            ):
                 continue  # "on my iPad, the checkout…": a place where it happens, not more than the item
-            # ...but sending something by SMS, e-mail or WeChat is a way to reach people the item has not got.
+            # ...but sending something by SMS, e-mail or WeChat is a way to reach people the item has not got,
+            # and an English menu on a Chinese project is a translation the item has not got.
             if covered:
                 extras.append(msg.extra_beyond(c.label, covered))
             else:
@@ -497,6 +681,18 @@ class ScopeJudge:
                     extras.append(msg.extra_new(c.label))
                 elif t.isascii() and t.isalpha() and len(t) >= 3 and not idx.cjk_scope:
                     extras.append(msg.extra_new(t))
+        # "A2 and B2 licences" against an item of "C1 or C2": a code of the same shape is a sibling.
+        codes = sorted(t for t in doc.terms if _CODE.fullmatch(t))
+        if codes:
+            for t in sorted(a.terms):
+                if _CODE.fullmatch(t) and t not in idx.idf and t not in a.negated:
+                    extras.append(msg.extra_beyond(t.upper(), [c.upper() for c in codes]))
+        # "Brokers want their own login": access for a group of people no item names is a new audience.
+        if any(k in doc.terms and k in a.terms and k not in a.negated for k in _ACCESS):
+            for t in sorted(a.audience):
+                if t.isascii() and t.isalpha() and len(t) >= 3 and t not in idx.idf and t not in _COMMON:
+                    if t not in tx.STOP_EN:
+                        extras.append(msg.extra_audience(t))
         doc_numbers = set(re.findall(r"\d+", (doc.item.title + " " + doc.item.notes).replace(",", "")))
         for amount in sorted(a.amounts - a.years):
             digits = re.sub(r"\D", "", amount.split(".")[0])

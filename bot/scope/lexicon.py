@@ -15,7 +15,7 @@ from __future__ import annotations
 CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
     "channel": {
         "email": ("email|e-mail|mail|emailed|e-mailed|mailing|newsletter", "邮件|邮箱|电子邮件"),
-        "sms": ("sms|text message|texts|text them", "短信"),
+        "sms": ("sms|text message|text messages|texts|text them|texted|text me|text us", "短信"),
         "push": ("push|push notification", "推送|消息推送"),
         "whatsapp": ("whatsapp", ""),
         "dingtalk": ("dingtalk", "钉钉"),
@@ -110,10 +110,83 @@ CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
         "yearly": ("yearly|annually|every year|each year|per year|by year", "每年|按年|年度|年报"),
         "support_247": ("24/7|24x7|around the clock|on-call|on call|out of hours", "7x24|全天候|值班"),
     },
+    # Ways to pay: an item that names one covers that one ("card through Stripe"); another is more.
+    "payment_method": {
+        "card": (
+            "credit card|credit cards|debit card|debit cards|card payment|card payments|pay by card|by card|bank card|stripe|visa|mastercard",
+            "信用卡|银行卡",
+        ),
+        "paypal": ("PayPal", "paypal"),
+        "alipay_pay": ("Alipay", "支付宝"),
+        "wechat_pay": ("WeChat Pay|weixin pay", "微信支付|微信付款"),
+        "apple_pay": ("Apple Pay", ""),
+        "google_pay": ("Google Pay", ""),
+        "unionpay": ("UnionPay|union pay", "云闪付|银联"),
+        "pay_later": ("Klarna|afterpay|buy now pay later|buy now, pay later", "花呗|先用后付"),
+        "cash": ("cash|cash on delivery", "现金|货到付款"),
+        "bank_transfer": (
+            "bank transfer|wire transfer|direct debit|standing order|sepa",
+            "银行转账|转账|对公转账|汇款|银行代扣|代扣",
+        ),
+    },
+    # Business systems a project connects to: naming one the item does not name is another integration.
+    "business_system": {
+        "sap": ("SAP|sap ecc|s/4hana|s4hana", ""),
+        "dynamics": ("Microsoft Dynamics|dynamics|dynamics 365|business central|navision|nav", ""),
+        "netsuite": ("NetSuite", ""),
+        "kingdee": ("Kingdee|k3|k3 cloud", "金蝶"),
+        "yonyou": ("Yonyou|u8|u9|nc cloud", "用友"),
+        "quickbooks": ("QuickBooks", ""),
+        "xero": ("Xero", ""),
+        "sage": ("Sage", ""),
+        "odoo": ("Odoo", ""),
+    },
+    # Other named services of one kind: an item that names one covers that one.
+    "crm_system": {
+        "salesforce": ("Salesforce", ""),
+        "hubspot": ("HubSpot", ""),
+        "zoho": ("Zoho", ""),
+        "pipedrive": ("Pipedrive", ""),
+    },
+    "marketplace": {
+        "amazon": ("Amazon", "亚马逊"),
+        "ebay": ("eBay", ""),
+        "etsy": ("Etsy", ""),
+        "taobao": ("Taobao|tmall", "淘宝|天猫"),
+        "jd": ("JD.com|jingdong", "京东"),
+        "pinduoduo": ("Pinduoduo|temu", "拼多多"),
+        "meituan": ("Meituan", "美团"),
+        "eleme": ("Ele.me|eleme", "饿了么"),
+    },
+    "carrier": {
+        "dhl": ("DHL", ""),
+        "ups": ("UPS", ""),
+        "fedex": ("FedEx", ""),
+        "royal_mail": ("Royal Mail", ""),
+        "dpd": ("DPD", ""),
+        "sf_express": ("SF Express|shunfeng", "顺丰"),
+        "zto": ("ZTO", "中通|圆通|韵达|申通"),
+        "dada": ("Dada", "达达"),
+    },
+    "map_provider": {
+        "google_maps": ("Google Maps", "谷歌地图"),
+        "apple_maps": ("Apple Maps", ""),
+        "amap": ("Amap|gaode", "高德"),
+        "baidu_maps": ("Baidu Maps", "百度地图"),
+        "tencent_maps": ("Tencent Maps", "腾讯地图"),
+    },
+    "cloud": {
+        "aws": ("AWS|amazon web services", ""),
+        "azure": ("Microsoft Azure|azure cloud", ""),
+        "gcp": ("Google Cloud|gcp", ""),
+        "aliyun": ("Alibaba Cloud|aliyun", "阿里云"),
+        "tencent_cloud": ("Tencent Cloud", "腾讯云"),
+        "huawei_cloud": ("Huawei Cloud", "华为云"),
+    },
     "": {
         # accounts and access
         "login": ("login|log in|sign in|signin|sign-in|logon|log on|sign on", "登录|登陆|登入"),
-        "signup": ("sign up|signup|register|registration", "注册"),
+        "signup": ("sign up|signup|register|registration|join online|become a member|new member", "注册|入会"),
         "password": ("password|passwords", "密码"),
         "sso": (
             "single sign-on|sso|saml|azure ad|active directory|okta|entra|work account|microsoft work account|microsoft account|microsoft login|microsoft sign-in|office 365|microsoft 365|google workspace account",
@@ -129,7 +202,10 @@ CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
         # commerce
         "invoice": ("invoice|invoices|credit note|fapiao|vat receipt", "发票|开票"),
         "bill": ("bill|bills|billing|statement of account", "账单"),
-        "payment": ("payment|payments|pay|paying|paid|credit card|card payment|paypal", "支付|付款|付钱|收款|买单"),
+        "payment": (
+            "payment|payments|pay|paying|paid|credit card|card payment|paypal",
+            "支付|付款|付钱|收款|买单|缴费|交费|交钱",
+        ),
         "payment_method": (
             "credit card|debit card|card payment|paypal|alipay|apple pay|google pay|stripe|payment provider|payment providers|wechat pay|klarna",
             "信用卡|银行卡|支付宝|微信支付|云闪付|支付方式",
@@ -165,7 +241,7 @@ CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
             "price|prices|pricing|discount|discounts|mark down|marked down|price cut|price cuts",
             "价格|定价|价钱|折扣",
         ),
-        "coupon": ("coupon|coupons|voucher|vouchers|promo code|promotion", "优惠券|优惠|券|满减|促销"),
+        "coupon": ("coupon|coupons|voucher|vouchers|promo code|promo|promos|promotion", "优惠券|优惠|券|满减|促销"),
         "points": ("loyalty points|reward points|points|loyalty", "积分"),
         "product": (
             "product|products|item|items|goods|sku|skus|article|product line|product lines|range of products",
@@ -209,11 +285,11 @@ CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
         "payroll": ("payroll|salary|salaries|payslip|wage|wages", "工资|薪资|薪酬|工资条"),
         "attendance": ("attendance|check-in|clock in|clock-in|timesheet|timesheets", "考勤|打卡|签到|出勤"),
         "recruiting": (
-            "recruiting|recruitment|hiring|job posting|applicant|applicants|candidate|candidates",
-            "招聘|应聘|候选人|简历",
+            "recruiting|recruitment|hiring|job posting|applicant|applicants|candidate|candidates|interview|interviews|cv|cvs|resume|vacancy|vacancies|job opening|job openings",
+            "招聘|应聘|候选人|简历|面试|岗位空缺|职位",
         ),
         "department": ("department|departments|team structure|org chart", "部门|组织架构"),
-        "expense": ("expense|expenses|reimbursement|reimburse|expense claim", "报销|费用|开支"),
+        "expense": ("expense|expenses|reimbursement|reimburse|expense claim|mileage", "报销|费用|开支"),
         "tax": ("tax|taxes|vat|sales tax", "税|增值税|税率|税务"),
         "ledger": ("ledger|bookkeeping|general ledger|journal entry", "账务|总账|凭证|记账"),
         # health
@@ -268,6 +344,82 @@ CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
             "membership tier|membership tiers|membership level|vip|gold member|gold members|silver member|platinum member|loyalty tier",
             "会员等级|vip|等级|金卡|银卡|白金卡|钻石会员",
         ),
+        # fees, payouts and money owed
+        "fee": (
+            "fee|fees|charge|charges|fine|fines|late fee|late fees|late charge|late charges|overdue charge|overdue charges|penalty|penalties|surcharge",
+            "罚款|罚金|滞纳金|手续费|服务费",
+        ),
+        "payout": (
+            "payout|payouts|pay out|paid out|send the money|send them the money|transfer the money|into their bank account|to their bank account|bank details|withdrawal",
+            "打款|提现|转到银行卡|打到银行卡|发到银行卡|到账",
+        ),
+        "fraud": ("fraud|fraudulent|suspicious|scam|scams|anti-fraud", "欺诈|骗保|作弊|可疑|风控"),
+        # waiting and queues
+        "waiting_list": (
+            "waiting list|waiting lists|waitlist|wait list|put their names down|put their name down|put my name down|in case someone drops out|drops out|standby",
+            "候补|排队等|等位|排号",
+        ),
+        # reading and media
+        "ebook": (
+            "ebook|ebooks|e-book|e-books|digital copy|digital copies|digital edition|audiobook|audiobooks|kindle",
+            "电子书|有声书|电子版",
+        ),
+        "digitisation": (
+            "digitise|digitize|digitising|digitizing|digitisation|digitization|scan in|scanned copies|scanning the archive",
+            "数字化|扫描上网|扫描存档|扫描件",
+        ),
+        "camera": (
+            "cctv|camera|cameras|webcam|surveillance|security camera|live video|live feed|livestream of",
+            "监控|摄像头|实时画面|监控画面|直播画面",
+        ),
+        # cars and claims
+        "accident": (
+            "accident|accidents|crash|crashed|collision|bumped|bumped into|reversed into|hit my car|hit our car|prang|write-off",
+            "事故|撞车|碰撞|追尾|剐蹭|刮擦",
+        ),
+        "garage": (
+            "garage|garages|body shop|body shops|repair shop|repair shops|mechanic|mechanics",
+            "修理厂|维修厂|汽修|4s店",
+        ),
+        "telematics": (
+            "telematics|black box|black boxes|dashcam|dash cam|dashcams|driving data|tracker device",
+            "行车记录仪|车载盒子|驾驶行为数据",
+        ),
+        "home_insurance": (
+            "home insurance|house insurance|contents insurance|buildings insurance|flood|flooded|burst pipe|burglary|break-in",
+            "家财险|房屋保险|漏水|水管爆裂|入室盗窃",
+        ),
+        "travel_insurance": ("travel insurance|trip cancellation|lost luggage", "旅行保险|旅游险|旅行险"),
+        "pet_insurance": ("pet insurance|vet bill|vet bills", "宠物险|宠物保险"),
+        "handler": (
+            "handler|handlers|caseworker|case worker|case owner|case manager|dealing with it|deal with it|dealing with my|in charge of my",
+            "经办人|处理人|负责人|专员",
+        ),
+        "computer": ("laptop|laptops|computer|computers|pc|pcs|desktop computer|new device", "电脑|笔记本电脑|新设备"),
+        # everyday features many projects name
+        "shift": ("shift|shifts|roster|rosters|shift pattern|shift patterns", "班次|轮班|倒班"),
+        "receipt": ("receipt|receipts", "收据|小票|回执"),
+        "renewal": ("renewal|renewals|renew|renewed|renewing", "续费|续期|续约|续借"),
+        "import": ("import|imports|imported|importing", "导入"),
+        "purchase": ("purchase|purchases|purchasing|buy|buying|bought", "购买"),
+        "workflow": ("workflow|workflows|process flow", "流程|工作流"),
+        "audio": ("audio|podcast|podcasts|audio file|audio files", "音频|播客"),
+        "ticket": ("ticket|tickets|e-ticket|e-tickets", "门票|票务|电子票"),
+        "survey": (
+            "survey|surveys|questionnaire|questionnaires|poll|polls|vote|votes|voting",
+            "问卷|调查|投票|调研",
+        ),
+        "menu": ("menu|menus", "菜单"),
+        "queue": ("queue|queues|queueing|queuing|queue number|ticket number", "排队|叫号|取号"),
+        "parcel": ("parcel|parcels|parcel locker|parcel lockers|locker|lockers", "包裹|快递柜|储物柜"),
+        "monitoring": ("monitoring|uptime|outage|outages|incident|incidents", "宕机|告警|运维监控"),
+        "recording": ("recording|recordings|screen recording|call recording", "录音|录像|录屏"),
+        "subtitles": ("subtitles|captions|closed captions", "字幕"),
+        "onboarding": ("onboarding|offboarding|new starter|new starters|leaver|leavers", "入职|离职"),
+        "overtime": ("overtime", "加班"),
+        "seat": ("seat|seats|seating|seat map|seating plan", "座位|选座"),
+        "volunteer": ("volunteer|volunteers", "志愿者|义工"),
+        "hotel": ("hotel|hotels", "酒店|宾馆"),
         # content and files
         "article": (
             "article|articles|blog|blog post|news|news item|announcement|announcements|banner|banners",
@@ -276,7 +428,7 @@ CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
         "file": ("file|files|attachment|attachments|upload|uploads|document|documents", "文件|附件|上传|文档"),
         "comment": ("comment|comments|feedback form", "评论|留言"),
         "signature": (
-            "e-signature|esignature|digital signature|sign electronically|docusign",
+            "e-signature|esignature|digital signature|sign electronically|docusign|signature|signatures|sign the|sign a|sign their|sign documents|signed copy",
             "电子签名|电子签章|签字",
         ),
         "backup": ("backup|backups|restore|disaster recovery", "备份|恢复|容灾"),
@@ -290,7 +442,7 @@ CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
         "performance": ("performance|slow|load time|loading time|speed", "性能|加载慢|卡顿|速度"),
         "dark_mode": ("dark mode|dark theme", "深色模式|暗黑模式|夜间模式"),
         # content and reporting
-        "report": ("report|reports|reporting", "报表|报告|统计"),
+        "report": ("report|reports|reporting|kpi|kpis|metrics|analytics", "报表|报告|统计|指标"),
         "dashboard": ("dashboard|dashboards", "看板|仪表盘|大屏"),
         "export": ("export|download|excel|csv|spreadsheet|spreadsheets", "导出|下载|excel|表格"),
         "pdf": ("pdf", "pdf"),
@@ -301,7 +453,10 @@ CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
             "通知|提醒|提示|消息|预警",
         ),
         "history": ("history|past|previous|historical|back to", "历史|以前|之前|过去"),
-        "status": ("status|tracking|track|where is", "状态|跟踪|追踪|进度"),
+        "status": (
+            "status|tracking|track|where is|how far along|what stage",
+            "状态|跟踪|追踪|进度|到哪一步|哪一步|到哪了",
+        ),
         "photo": ("photo|photos|picture|pictures|image|images", "照片|图片|拍照|相片"),
         "video": ("video|videos", "视频"),
         "map": ("map|maps|location|gps", "地图|位置|定位"),
@@ -325,7 +480,7 @@ CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
         "support": ("support|helpdesk|help desk|service desk|sla", "支持|运维|售后支持"),
         "migration": ("migrate|migration|move over|import old|data migration", "迁移|导入旧"),
         "integration": (
-            "integration|integrate|sync|synchronise|synchronize|api|connect|interface",
+            "integration|integrate|sync|synchronise|synchronize|api|connect|interface|webhook|webhooks",
             "对接|同步|接口|集成",
         ),
         "security": ("security|secure|encryption|row-level security|rls", "安全|加密"),
@@ -335,7 +490,7 @@ CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
             "评价|评分|打分|点评",
         ),
         "recommend": ("recommend|recommendation|recommendations|suggest", "推荐"),
-        "gamification": ("leaderboard|badge|badges|gamification", "排行榜|勋章"),
+        "gamification": ("leaderboard|badge|badges|gamification|ranking|rankings", "排行榜|勋章|排名|排行"),
         "chat": (
             "chat|instant messaging|forum|forums|comment|comments|discussion|discussion board",
             "聊天|留言|评论|论坛",
@@ -393,10 +548,6 @@ CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
         "table_booking": ("table booking|table reservation|book a table|reserve a table", "订座|订桌|预订桌位"),
         # money
         "loan": ("loan|loans|credit line|mortgage|lending", "贷款|借款|信贷|按揭"),
-        "bank_transfer": (
-            "bank transfer|wire transfer|direct debit|standing order|sepa",
-            "银行转账|转账|对公转账|汇款",
-        ),
         "account_balance": ("balance|balances|outstanding amount|amount owed|unpaid amount", "欠款|未付|应收|未结清"),
         "commission": ("commission|commissions|rebate|rebates|kickback", "佣金|提成|返利|返点"),
         "quote": ("quote|quotes|quotation|quotations|price estimate", "报价|报价单|估价"),
@@ -547,6 +698,19 @@ BUG_EN = (
     "doesn't load",
     "won't load",
     "keeps",
+    "rejects",
+    "greyed out",
+    "grayed out",
+    "just spins",
+    "keeps spinning",
+    "disappeared",
+    "vanished",
+    "is that normal",
+    "is this normal",
+    "is it normal",
+    "is that right",
+    "is this right",
+    "is that expected",
 )
 BUG_ZH = (
     "bug",
@@ -575,6 +739,9 @@ BUG_ZH = (
     "显示成",
     "显示为",
     "反馈",
+    "正常吗",
+    "对不对",
+    "是不是有问题",
 )
 
 # Negation cues: a phrase after one of these is what the requester does *not* want.
@@ -610,15 +777,22 @@ PEOPLE = frozenset(
 )
 
 # How something already built looks or behaves: naming one asks for a change to an item, not for new work.
-QUALITIES = frozenset("design performance photo phone_number date dark_mode accessibility printing address".split())
+QUALITIES = frozenset(
+    "design performance photo phone_number date dark_mode accessibility printing address computer".split()
+)
 
 # A concept that implies a broader one ("Spanish" is a language; "Alipay" is a way to pay).
 IMPLIES = {
     **{c: "translation" for c in CONCEPTS["language"] if c.startswith("lang_")},
     **{c: "currency" for c in ("usd", "gbp", "eur", "cny")},
     **{c: "environment" for c in ("env_test", "env_dev", "env_prod")},
-    "alipay": "payment_method",
+    **{c: "payment_method" for c in CONCEPTS["payment_method"]},
+    **{c: "erp" for c in CONCEPTS["business_system"]},
     "payment_method": "payment",
+    # "Every week" is about weeks: a longer phrase must not hide the shorter word inside it ("每周" / "周").
+    "weekly": "week",
+    "monthly": "month",
+    "yearly": "year",
     "ios": "native_app",
     "android": "native_app",
 }
@@ -653,6 +827,7 @@ COMMON_EN = frozenset(
     whether while whole wide wish within without wonder work worked worry write wrong yet young customer customers
     user users client clients people staff team colleague colleagues boss everyone compare comparison
     gmbh ltd inc llc plc ag sa bv co corp
+    site sites website websites portal system systems platform software tool tools
     accept accepted across actual additionally advance affect afraid age allowed alright also although amazing
     appreciate approach area arrange assume attach attached attempt available avoid aware awful basic behave belong
     beside besides better bottom bring brought bunch calculate calculated certainly chance changes choice clever

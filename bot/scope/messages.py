@@ -47,3 +47,7 @@ def extra_quantity(amount: str) -> str:
 
 def extra_period(year: str, covered: list[str]) -> str:
     return f"{year}: the item covers {', '.join(covered)}"
+
+
+def extra_audience(who: str) -> str:
+    return f"{who}: people the item does not give access to"

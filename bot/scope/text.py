@@ -81,12 +81,16 @@ def stem(word: str) -> str:
         ("ness", ""),
         ("ed", ""),
         ("ers", "er"),
+        ("als", ""),
+        ("al", ""),
         ("es", ""),
         ("s", ""),
     ):
         if w.endswith(suf) and len(w) - len(suf) >= 3:
             if suf == "s" and w.endswith(("ss", "us", "is")):
                 continue
+            if suf in ("al", "als") and len(w) - len(suf) < 5:
+                continue  # renewal -> renew, approval -> approv, but not portal, signal, total
             if suf == "es" and not w.endswith(("ses", "xes", "ches", "shes", "zes")):
                 w = w[:-1]
                 break
@@ -111,6 +115,7 @@ class _Lexicon:
     en: dict[tuple[str, ...], list[Concept]] = field(default_factory=dict)
     en_first: dict[str, int] = field(default_factory=dict)  # first stem -> longest phrase length
     zh: list[tuple[str, Concept]] = field(default_factory=list)
+    zh_first: dict[str, list[tuple[str, Concept]]] = field(default_factory=dict)  # by first character
     by_id: dict[str, Concept] = field(default_factory=dict)
 
 
@@ -139,6 +144,8 @@ def _lex() -> _Lexicon:
                 if form and not form.isascii():
                     lex.zh.append((form, concept))
     lex.zh.sort(key=lambda fc: -len(fc[0]))
+    for form, c in lex.zh:
+        lex.zh_first.setdefault(form[0], []).append((form, c))
     return lex
 
 
@@ -177,14 +184,15 @@ _AUDIENCE = (
 _TO_WHOM = re.compile(r"\b(?:to|for) (?:the |our |their |all |all the |each )?([a-z]+)\b")
 
 
+@lru_cache(maxsize=64)
+def _phrase_pattern(phrases: tuple[str, ...]) -> re.Pattern[str]:
+    # English phrases as whole words; Chinese phrases anywhere (there are no spaces to find words by).
+    alts = [rf"(?<![a-z]){re.escape(p)}(?![a-z])" if p.isascii() else re.escape(p) for p in phrases]
+    return re.compile("|".join(alts))
+
+
 def _has_phrase(text: str, phrases: tuple[str, ...]) -> bool:
-    for p in phrases:
-        if p.isascii():
-            if re.search(rf"(?<![a-z]){re.escape(p)}(?![a-z])", text):
-                return True
-        elif p in text:
-            return True
-    return False
+    return _phrase_pattern(phrases).search(text) is not None
 
 
 # "The search returns nothing": the verb, not a product return.
@@ -211,12 +219,29 @@ _SPLIT_VERB = re.compile(
     r"|\b(log|sign)\s+((?:[a-z'-]+\s+){1,2}?)(in|out)\b"
     r"|\b(set)\s+((?:[a-z'-]+\s+){1,2}?)(up)\b"
     r"|\b(mark)\s+((?:[a-z'-]+\s+){1,2}?)(down)\b"
+    r"|\b(pay|pays|paying|paid)\s+((?:[a-z'-]+\s+){1,2}?)(out)\b(?! of)"
 )
+# "Home, travel and pet insurance": each modifier also goes with the head ("travel insurance").
+_COORDINATED = re.compile(r"\b([a-z]+)((?:, [a-z]+)*),? (?:and|or|&) ([a-z]+) ([a-z]+)\b")
+
+
+def _distribute(t: str) -> str:
+    extra: list[str] = []
+    for m in _COORDINATED.finditer(t):
+        mods = [m.group(1), *(x for x in m.group(2).split(", ") if x), m.group(3)]
+        if all(w not in STOP_EN for w in mods) and m.group(4) not in STOP_EN:
+            extra.extend(f"{w} {m.group(4)}" for w in mods)
+    return t + " ; " + " ; ".join(extra) if extra else t
 
 
 def _join_verb(m: re.Match[str]) -> str:
     verb, obj, particle = (g for g in m.groups() if g is not None)
     return f"{verb} {particle} {obj.strip()}"
+
+
+_DESCRIBING_NOT = re.compile(
+    r"\b(?:who|which|whom) (?:isn't|aren't|doesn't|don't|is not|are not|does not|do not|has not|hasn't|have not|haven't)\b"
+)
 
 
 def _wrong_shown(t: str) -> bool:
@@ -244,7 +269,7 @@ def analyse(text: str, *, concepts_weight: float = 1.0) -> Analysis:
 
 
 def _analyse(text: str, concepts_weight: float) -> Analysis:
-    t = normalise(text)
+    t = _distribute(normalise(text))
     lex = _lex()
     terms: dict[str, float] = {}
     negated: set[str] = set()
@@ -267,16 +292,22 @@ def _analyse(text: str, concepts_weight: float) -> Analysis:
         if "\u3400" <= run[0] <= "\u9fff":
             cjk_chars += len(run)
             consumed: set[int] = set()
-            for form, c in lex.zh:
-                start = run.find(form)
-                while start >= 0:
+            found_spans: set[tuple[int, int]] = set()
+            reach = 0  # end of the longest phrase found so far: a phrase inside it is part of it
+            for start, ch in enumerate(run):
+                for form, c in lex.zh_first.get(ch, ()):
+                    if not run.startswith(form, start):
+                        continue
+                    if start + len(form) <= reach and (start, len(form)) not in found_spans:
+                        continue  # "微信" inside "微信消息": the message channel, not the platform
+                    found_spans.add((start, len(form)))
+                    reach = max(reach, start + len(form))
                     consumed.update(range(start, start + len(form) - 1))
                     key = "#" + c.id
                     found.add(c.id)
                     terms[key] = concepts_weight
                     if is_negated(m.start() + start):
                         negated.add(key)
-                    start = run.find(form, start + 1)
             for i in range(len(run) - 1):
                 bg = run[i : i + 2]
                 if bg in _ZH_STOP_BIGRAMS or bg[0] in _ZH_PARTICLES or bg[1] in _ZH_PARTICLES:
@@ -312,7 +343,7 @@ def _analyse(text: str, concepts_weight: float) -> Analysis:
     for k, ((pos, w), s) in enumerate(zip(words, stems, strict=True)):
         parts = [s] if "-" not in w or k in consumed_words else [stem(p) for p in w.split("-") if p]
         for p in parts:
-            if p in STOP_EN or w in STOP_EN or len(p) < 2 or p.isdigit():
+            if p in STOP_EN or w in STOP_EN or len(p) < 2 or p.isdigit() or w.endswith("n't"):
                 continue
             terms[p] = max(terms.get(p, 0.0), CONSUMED if k in consumed_words else 1.0)
             if is_negated(pos):
@@ -339,7 +370,9 @@ def _analyse(text: str, concepts_weight: float) -> Analysis:
             audience.update(keys)
     wrong_shown = _wrong_shown(t)
     additive = (_has_phrase(t, lexicon.ADDITIVE_EN) and not wrong_shown) or _has_phrase(t, lexicon.ADDITIVE_ZH)
-    bug = wrong_shown or _has_phrase(t, lexicon.BUG_EN) or _has_phrase(t, lexicon.BUG_ZH)
+    # "the other driver, who isn't our customer": a negation that describes someone reports no fault.
+    plain = _DESCRIBING_NOT.sub(" ", t)
+    bug = wrong_shown or _has_phrase(plain, lexicon.BUG_EN) or _has_phrase(t, lexicon.BUG_ZH)
     letters = sum(1 for ch in t if ch.isalpha())
     return Analysis(
         terms=terms,
@@ -362,11 +395,12 @@ _JOINERS = re.compile(
     r"|,\s*and\s+(?=(?:can|could|would|will|please|also|we|i)\b)"
     r"|\s+and also\s+"
     r"|[;；]"
-    r"|[，,。.]\s*(?=另外|此外|还有|顺便|再就是)",
+    r"|[，,。.]\s*(?=另外|此外|还有|顺便|再就是)"
+    r"|[，,。.;；]\s*(?=[二三四五]是|第[二三四五]|其次|最后)",
     re.IGNORECASE,
 )
 _LEADIN = re.compile(
-    r"^\s*(?:two|three|a few|several|some)\s+(?:things|questions|requests|points|issues)\s*[:：]\s*|^\s*[两二三几]个(?:问题|事情|需求|事)[:：]\s*",
+    r"^\s*(?:two|three|a few|several|some)\s+(?:things|questions|requests|points|issues)\s*[:：]\s*|^\s*[两二三几](?:个|件)(?:问题|事情|需求|事)[:：]\s*",
     re.IGNORECASE,
 )
 
