@@ -170,3 +170,17 @@ async def test_long_request_is_refused_with_the_reason_not_cut(slack: SlackHarne
     await slack.command("/request", "x" * 4001)
     await slack.settle()
     assert "the limit is 4,000" in slack.fake.responses[-1]["text"]
+
+
+async def test_words_that_look_like_slack_field_names_are_just_words(slack: SlackHarness) -> None:
+    """A form body is read field by field, whatever the words in it: the word "payload" in a request, or
+    in a /scope argument, is text, not the JSON envelope that clicks and form submissions come in."""
+    text = "Raise the upload payload limit to 200 MB, e.g. payload=big"
+    resp = await slack.command("/request", text)
+    assert resp.status == 200
+    await slack.settle()
+    assert (await slack.service.get_request("ACME-1")).text == text
+    resp = await slack.command("/scope", "payload")
+    assert resp.status == 200
+    await slack.settle()
+    assert "could not" not in slack.fake.responses[-1]["text"]

@@ -47,6 +47,7 @@ class SlackContext:
     replay_pruned_at: datetime | None = None  # when old replay-guard keys were last cleared (see replay.py)
     lookups: dict[str, asyncio.Task[Actor]] = field(default_factory=dict)  # users.info calls under way
     recorder: CommandRecorder = field(init=False)
+    request_listener: Callable[..., Awaitable[None]] = field(init=False)  # see platform.request_command
 
     def __post_init__(self) -> None:
         self.recorder = CommandRecorder(self)

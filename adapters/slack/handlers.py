@@ -758,6 +758,11 @@ def register(ctx: SlackContext, bolt: AsyncApp) -> None:
             raise ValueError(f"unknown payload type {kind!r}")
 
 
+def request_listener(ctx: SlackContext) -> Callable[..., Awaitable[None]]:
+    """`/request`'s handler, guarded, for the route that calls it without bolt."""
+    return _guard(ctx, on_request_command)
+
+
 def _guard(ctx: SlackContext, handler: Handler) -> Callable[..., Awaitable[None]]:
     """Wrap a handler so an unexpected error is logged and still acknowledged: Slack never sees a 500."""
 
