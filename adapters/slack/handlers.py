@@ -55,18 +55,18 @@ async def on_request_command(ctx: SlackContext, body: dict[str, Any], ack: Ack) 
     """`/request TEXT` records a request; `/request` alone opens the intake form.
 
     A request acknowledged to Slack is never lost, and the ack stays fast: before acking, the command
-    itself is written to the outbox in one INSERT (about a millisecond; see `accept_command`). The
-    request is recorded right after the ack, in this process. If the process dies in between, the
-    outbox hands the command to a dispatcher once `COMMAND_GRACE` has passed, and it is recorded
-    then; the row's idempotency key makes sure it is recorded once.
+    itself is written to the outbox, together with the replay guard's claim on its signature, in one
+    group commit (`SqlStore.accept_work`: one transaction for every ack waiting, on a connection of its
+    own; well under a millisecond on SQLite). The request is recorded after the ack, in this process, by
+    the `CommandRecorder`, in ack order, once the server has a quiet moment (at most a few seconds later
+    under a burst: see adapters/web/pace.py). If the process dies first, the outbox hands the command to
+    a dispatcher once `COMMAND_GRACE` has passed, and it is recorded then; the row's idempotency key
+    makes sure it is recorded once.
 
-    Why not record the request itself before the ack (made cheaper)? Recording needs `users.info` (the
-    requester's e-mail decides PM rights and the project), so the ack would wait for Slack whenever its
-    API is slow; and even with the record built in memory and projects cached, resolving and recording
-    one request costs a dozen statements, about ten times the one INSERT, on every ack. Measured with
-    `bench/ack` (2-core machine, SQLite): one transaction per ack gave a 5.2 ms median with one client
-    and p99 1.9 s at 50 clients (acks queued in SQLite's busy handler); group commit of the INSERTs
-    (`SqlStore.accept_work`) and an in-process writer queue brought that to 2.6-3.5 ms and 170-240 ms.
+    Why not record the request itself before the ack? Recording needs `users.info` (the requester's
+    e-mail decides PM rights and the project), so the ack would wait for Slack whenever its API is slow;
+    and resolving and recording one request costs a dozen statements and the scope check, ten times
+    the one INSERT. `python -m bench.ack` measures the result against a bare bolt app.
     """
     claim = deferred_claim()  # this handler makes the replay check itself, in its first write
     slug, text = parse_project_prefix(body.get("text", ""))
