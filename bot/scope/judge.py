@@ -279,7 +279,9 @@ class ScopeJudge:
                 fixed[t] = w
         if not changed:
             return a
-        return tx.Analysis(fixed, a.negated, a.concepts, a.years, a.amounts, a.additive, a.bug, a.cjk_share, a.audience)
+        return tx.Analysis(
+            fixed, a.negated, a.concepts, a.years, a.amounts, a.additive, a.bug, a.cjk_share, a.audience, a.question
+        )
 
     # --- check ---------------------------------------------------------------------------------
 
@@ -458,7 +460,7 @@ class ScopeJudge:
         if in_doc is None:
             return _PartResult(part, VerdictKind.UNLISTED, None, 0.0, "", explanation=msg.no_item())
         coverage = m_in / total
-        cov_min = p.coverage_bug if a.bug else p.coverage_min
+        cov_min = p.coverage_bug if a.bug or a.question else p.coverage_min
         # Weak evidence: the item explains too small a share of the request, or too little in itself
         # (unless the request is short and almost all about the item).
         if coverage < cov_min or (m_in < p.item_min * idx.unit and coverage < p.coverage_short):

@@ -744,6 +744,38 @@ BUG_ZH = (
     "是不是有问题",
 )
 
+# Questions about how something already works: the answer is about an item, not new work.
+QUESTION_EN = (
+    "how many",
+    "how much",
+    "how long",
+    "how often",
+    "when will",
+    "when does",
+    "when do",
+    "when is",
+    "when are",
+    "when can i",
+    "what's the",
+    "what is the",
+    "what are the",
+    "why is",
+    "why was",
+    "why were",
+    "why did",
+    "why does",
+    "why do",
+    "why has",
+    "do i have to",
+    "do we have to",
+    "do i need to",
+    "do we need to",
+    "what happens",
+    "is it still",
+    "are they still",
+)
+QUESTION_ZH = ("为什么", "为啥", "什么时候", "多少", "多久", "是什么", "会不会", "要不要", "是不是", "还能", "怎么回事")
+
 # Negation cues: a phrase after one of these is what the requester does *not* want.
 NEGATION_EN = (
     "don't need",
@@ -813,7 +845,7 @@ COMMON_EN = frozenset(
     future gave general get give given glad go goes going gone good great guess half handle happen happened happens
     happy hard hear heard held help high hold hope hour huge idea immediately important include including inside
     instead join keep kept kind knew know known large last late later least leave left less likely little live long
-    longer look lose lost lot love low main mainly major make making many matter mean means meet mention middle
+    longer look lose lost lot love low main mainly major make making many matter mean means meet mention middle new
     might mind minute miss moment more morning most move much must near nearly need never next nice night nobody
     normal normally nothing notice obviously occur often old once open opened original others otherwise outside
     overall page part particular pass past people perhaps person pick place please plus point possible pretty

@@ -54,6 +54,9 @@ _ZH_STOP_BIGRAMS = frozenset(
 )
 
 
+# Words that end in -s without being plurals: "news" is not "new".
+_NOT_PLURAL = frozenset(("news", "series", "species", "mathematics", "physics", "economics"))
+
 # Weight of a word that is part of a concept phrase: the concept carries most of that evidence.
 CONSUMED = 0.5
 
@@ -63,7 +66,7 @@ def stem(word: str) -> str:
     w = word.strip("'")
     if w.endswith("'s"):
         w = w[:-2]
-    if len(w) <= 3 or not w.isalpha():
+    if len(w) <= 3 or not w.isalpha() or w in _NOT_PLURAL:
         return w
     for suf, rep in (
         ("ational", "ate"),
@@ -168,6 +171,9 @@ class Analysis:
     # Terms naming who wants or uses the result ("so purchasing can use it", "Finance says…",
     # "…by SMS to the drivers"), not what is asked for.
     audience: frozenset[str] = frozenset()
+    # A question about how something already works ("how many…", "when will…", "为什么…"): like a bug
+    # report, it needs less of its wording explained by the item, but unlike one it may still ask for more.
+    question: bool = False
 
 
 _WHO = r"(?:the |our |their |all )?([a-z&]+(?: (?:and|&) [a-z&]+)?)(?: team| teams| department| people| staff)?"
@@ -373,6 +379,7 @@ def _analyse(text: str, concepts_weight: float) -> Analysis:
     # "the other driver, who isn't our customer": a negation that describes someone reports no fault.
     plain = _DESCRIBING_NOT.sub(" ", t)
     bug = wrong_shown or _has_phrase(plain, lexicon.BUG_EN) or _has_phrase(t, lexicon.BUG_ZH)
+    question = _has_phrase(t, lexicon.QUESTION_EN) or _has_phrase(t, lexicon.QUESTION_ZH)
     letters = sum(1 for ch in t if ch.isalpha())
     return Analysis(
         terms=terms,
@@ -384,6 +391,7 @@ def _analyse(text: str, concepts_weight: float) -> Analysis:
         bug=bug,
         cjk_share=cjk_chars / letters if letters else 0.0,
         audience=frozenset(audience),
+        question=question,
     )
 
 
