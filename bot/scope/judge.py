@@ -75,6 +75,7 @@ class Params:
     exclusion_notes_weight: float = 0.6
     example_min: float = 0.55  # similarity at which a PM-corrected example decides
     new_thing_coverage: float = 0.5  # a thing no item names is new work when the item explains at most this share
+    related_weight: float = 0.5  # a concept that goes with one the item names ("login" for an item about users)
 
 
 @dataclass
@@ -87,6 +88,13 @@ class _Doc:
     sentences: list[tuple[str, dict[str, float]]]
     # For an exclusion of "everything other than A and B": the categories of A and B.
     complement: frozenset[str] = frozenset()
+    # Concepts the item does not name but that go with one it names (an item about users is about their
+    # logins too): they help an in-scope item explain a request, never hide an exclusion.
+    soft: frozenset[str] = frozenset()
+
+    def names(self, term: str) -> bool:
+        """Whether the item's own title or notes have the term (not only a related concept)."""
+        return term in self.terms and term not in self.soft
 
 
 # Everyday words, and the words of a bug report ("broken", "报错"), say nothing about which work is asked for.
@@ -212,6 +220,20 @@ class ScopeJudge:
         norm = [1.0 / (1 - b + b * ln / avg) if avg else 1.0 for ln in lengths]
         idx = _Index(docs, idf, max_idf, postings, context, deletes, cjk_scope, unit, norm)
         idx.in_scope_terms = frozenset(t for d in docs if not d.excluded for t in d.terms)
+        for i, d in enumerate(docs):
+            if d.excluded:
+                continue
+            soft: dict[str, float] = {}
+            for t, fw in d.terms.items():
+                for rel in lexicon.RELATED.get(t[1:], ()) if t.startswith("#") else ():
+                    key = "#" + rel
+                    if key not in d.terms:
+                        soft[key] = max(soft.get(key, 0.0), fw * p.related_weight)
+            if soft:
+                d.terms.update(soft)
+                d.soft = frozenset(soft)
+                for t in sorted(soft):
+                    postings.setdefault(t, []).append(i)
         for i, d in enumerate(docs):
             title_words = frozenset(
                 t for t, fw in d.terms.items() if fw == 1.0 and t not in _COMMON and t not in context
@@ -370,6 +392,8 @@ class ScopeJudge:
         explained_pos: dict[int, float] = {}  # without negated terms
         for t, w in weights.items():
             for i in idx.postings.get(t, ()):
+                if not (a.bug or a.question) and t in idx.docs[i].soft:
+                    continue  # a related concept answers a report or a question on an item, not an ask
                 fw = idx.docs[i].terms[t]
                 explained[i] = explained.get(i, 0.0) + w * fw
                 if t not in a.negated:
@@ -424,7 +448,7 @@ class ScopeJudge:
         if in_doc is not None and best_out is not None:
             out_doc = idx.docs[best_out]
             distinct_in = sum(
-                weights[t] * in_doc.terms[t] for t in a.terms if t in in_doc.terms and t not in out_doc.terms
+                weights[t] * in_doc.terms[t] for t in a.terms if in_doc.names(t) and t not in out_doc.terms
             )
         if (
             best_out is not None
@@ -503,7 +527,7 @@ class ScopeJudge:
             for i in idx.postings.get(t, ()):
                 if i in idx.titles and t in idx.titles[i][0]:
                     n, w, beyond = hits.get(i, (0, 0.0, False))
-                    hits[i] = (n + 1, w + idx.idf[t], beyond or in_doc is None or t not in in_doc.terms)
+                    hits[i] = (n + 1, w + idx.idf[t], beyond or in_doc is None or not in_doc.names(t))
         for i, (n, w, beyond) in sorted(hits.items()):
             if not beyond:
                 continue  # the closest item says all of it too ("a code from an authenticator app")
@@ -520,7 +544,7 @@ class ScopeJudge:
             key = "#" + cid
             if key in a.negated or tx.concept(cid).category not in EXTENSION_CATEGORIES:
                 continue
-            if in_doc is not None and key in in_doc.terms:
+            if in_doc is not None and in_doc.names(key):
                 continue
             kinds = [key]
             parent = lexicon.IMPLIES.get(cid)

@@ -250,6 +250,10 @@ _DESCRIBING_NOT = re.compile(
 )
 
 
+# "Members should be able to renew online" asks for something; "the total should be 40" reports a fault.
+_ABLE_TO = re.compile(r"\b(?:should|must|need to|needs to) be (?:able|allowed|possible)\b")
+
+
 def _wrong_shown(t: str) -> bool:
     """'Brenner sees the list price instead of their discount' reports a fault; 'could it show weekly
     instead of monthly' asks for a change."""
@@ -377,7 +381,7 @@ def _analyse(text: str, concepts_weight: float) -> Analysis:
     wrong_shown = _wrong_shown(t)
     additive = (_has_phrase(t, lexicon.ADDITIVE_EN) and not wrong_shown) or _has_phrase(t, lexicon.ADDITIVE_ZH)
     # "the other driver, who isn't our customer": a negation that describes someone reports no fault.
-    plain = _DESCRIBING_NOT.sub(" ", t)
+    plain = _ABLE_TO.sub(" ", _DESCRIBING_NOT.sub(" ", t))
     bug = wrong_shown or _has_phrase(plain, lexicon.BUG_EN) or _has_phrase(t, lexicon.BUG_ZH)
     question = _has_phrase(t, lexicon.QUESTION_EN) or _has_phrase(t, lexicon.QUESTION_ZH)
     letters = sum(1 for ch in t if ch.isalpha())
