@@ -677,6 +677,7 @@ class ScopeJudge:
                 if (
                     key in a.negated
                     or key in idx.idf
+                    or key in doc.soft  # goes with what the item names ("login" for its users)
                     or key in idx.context
                     or cid in lexicon.GENERIC
                     or cid in lexicon.QUALITIES

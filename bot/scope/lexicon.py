@@ -768,6 +768,12 @@ BUG_EN = (
     "is that right",
     "is this right",
     "is that expected",
+    "please fix",
+    "fix this",
+    "fix it",
+    "needs fixing",
+    "can you fix",
+    "could you fix",
 )
 BUG_ZH = (
     "bug",
