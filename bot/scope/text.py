@@ -44,6 +44,8 @@ ZH_FUNCTION = frozenset(
 )
 # Particles that never carry meaning in a bigram.
 _ZH_PARTICLES = frozenset("的了吗呢吧啊呀嘛么着过地得哦哈啦")
+# Particles a phrase can carry in its middle ("买了卡", "次的卡") without changing what it names.
+_ZH_JOINABLE = frozenset("了的")
 _ZH_STOP = frozenset(
     "的了吗呢吧啊呀嘛么着过和与及或是在把被给让就都还很太更最这那我你他她它们个之其要会能可以想请帮下上里后前时一不有没也"
 )
@@ -334,6 +336,14 @@ def _analyse(text: str, concepts_weight: float) -> Analysis:
                 terms[bg] = max(terms.get(bg, 0.0), CONSUMED if i in consumed else 1.0)
                 if is_negated(m.start() + i):
                     negated.add(bg)
+            # "次的卡" is "次卡", "扣了钱" is "扣钱": the words on either side of a particle meet too.
+            for i in range(1, len(run) - 1):
+                if run[i] in _ZH_JOINABLE and run[i - 1] not in _ZH_STOP and run[i + 1] not in _ZH_STOP:
+                    bg = run[i - 1] + run[i + 1]
+                    if bg not in terms and bg not in _ZH_STOP_BIGRAMS:
+                        terms[bg] = CONSUMED
+                        if is_negated(m.start() + i):
+                            negated.add(bg)
     # English: phrase matching on the stems of every word (stop words included), then content terms.
     words = [(m.start(), m.group().strip("'-")) for m in _RUN.finditer(t) if not ("\u3400" <= m.group()[0] <= "\u9fff")]
     stems = [stem(w) for _, w in words]
