@@ -254,7 +254,7 @@ CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
         "stock": ("stock|inventory|stock level|stock levels|on hand", "库存|存货|备货"),
         "supplier": ("supplier|suppliers|vendor|vendors", "供应商|厂商"),
         "delivery": (
-            "delivery|deliveries|deliver|delivered|shipping|shipment|shipped|dispatch",
+            "delivery|deliveries|deliver|delivered|shipping|shipment|shipped|dispatch|courier|couriers|courier service",
             "配送|送货|发货|送达|物流|快递",
         ),
         "pickup": ("pickup|pick up|pick-up|collect in store|click and collect", "自提"),
@@ -263,7 +263,10 @@ CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
             "退货|售后|投诉|破损|坏了的货",
         ),
         "customer": ("customer|customers|client|clients|buyer|buyers", "客户|顾客|买家"),
-        "sales": ("sales|revenue|turnover|takings|income", "销售|销售额|营业额|收入"),
+        "sales": (
+            "sales|revenue|turnover|takings|income|sell|sells|selling|sold|resell|reselling",
+            "销售|销售额|营业额|收入|卖|出售|售卖",
+        ),
         "margin": ("margin|profit|gross margin", "毛利|利润"),
         "budget": ("budget|budgets|p&l|profit and loss|balance sheet", "预算|损益|资产负债"),
         "erp": (
@@ -306,7 +309,7 @@ CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
             "病历|病例|电子病历|影像",
         ),
         "prescription": ("prescription|prescriptions|medication|medicine", "处方|药品|用药"),
-        "insurance": ("insurance|insurer|insurers|claim|claims", "保险|医保|理赔"),
+        "insurance": ("insurance|insurer|insurers|claim|claims|insurance policy", "保险|医保|理赔|意外险|险种|保单|投保"),
         "consultation": ("consultation|consultations|telehealth|telemedicine", "问诊|咨询|会诊"),
         # learning
         "course": ("course|courses|class|classes|lesson|lessons|module|modules|curriculum", "课程|课|课时|章节"),
@@ -319,7 +322,10 @@ CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
         "warehouse": ("warehouse|warehouses|depot|depots", "仓库|仓储"),
         "vehicle": ("vehicle|vehicles|truck|trucks|van|vans|fleet|car|cars", "车辆|卡车|货车|车队"),
         "route": ("route|routes|routing|route planning|navigation", "路线|路径|导航|线路"),
-        "maintenance": ("maintenance|service interval|repair|repairs|servicing", "维修|保养|维护"),
+        "maintenance": (
+            "maintenance|service interval|repair|repairs|repaired|repairing|servicing",
+            "维修|保养|维护|修理|报修|修一下",
+        ),
         "device": (
             "device|devices|sensor|sensors|iot|hardware|scanner|scanners|printer|printers",
             "设备|传感器|硬件|扫码枪|打印机",
