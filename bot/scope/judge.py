@@ -226,9 +226,9 @@ class ScopeJudge:
             soft: dict[str, float] = {}
             for t, fw in d.terms.items():
                 for rel in lexicon.RELATED.get(t[1:], ()) if t.startswith("#") else ():
-                    key = "#" + rel
-                    if key not in d.terms:
-                        soft[key] = max(soft.get(key, 0.0), fw * p.related_weight)
+                    rel_key = "#" + rel
+                    if rel_key not in d.terms:
+                        soft[rel_key] = max(soft.get(rel_key, 0.0), fw * p.related_weight)
             if soft:
                 d.terms.update(soft)
                 d.soft = frozenset(soft)
@@ -691,7 +691,7 @@ class ScopeJudge:
         if a.additive:
             # "…go straight into Xero instead of a CSV": asking for more, naming what no item has.
             for t in sorted(a.terms):
-                if t in a.negated or t in idx.idf or t in _COMMON or t in idx.context:
+                if t in a.negated or t in idx.idf or t in doc.soft or t in _COMMON or t in idx.context:
                     continue
                 if not t.startswith("#") and a.terms[t] <= tx.CONSUMED:
                     continue  # part of a concept phrase ("till data"): the concept speaks for it

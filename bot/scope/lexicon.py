@@ -309,7 +309,10 @@ CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
             "病历|病例|电子病历|影像",
         ),
         "prescription": ("prescription|prescriptions|medication|medicine", "处方|药品|用药"),
-        "insurance": ("insurance|insurer|insurers|claim|claims|insurance policy", "保险|医保|理赔|意外险|险种|保单|投保"),
+        "insurance": (
+            "insurance|insurer|insurers|claim|claims|insurance policy",
+            "保险|医保|理赔|意外险|险种|保单|投保",
+        ),
         "consultation": ("consultation|consultations|telehealth|telemedicine", "问诊|咨询|会诊"),
         # learning
         "course": ("course|courses|class|classes|lesson|lessons|module|modules|curriculum", "课程|课|课时|章节"),
@@ -506,7 +509,10 @@ CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
             "family|family member|family members|spouse|wife|husband|partner|partners|my kids|my children|household",
             "家人|家属|家庭成员|老婆|老公|妻子|丈夫|爱人|孩子|父母|家里人",
         ),
-        "house": ("house|houses|flat|flats|apartment|apartments|dwelling|dwellings|home address", "房屋|房子|住房|房号|房产|户型"),
+        "house": (
+            "house|houses|flat|flats|apartment|apartments|dwelling|dwellings|home address",
+            "房屋|房子|住房|房号|房产|户型",
+        ),
         "expiry": (
             "expire|expires|expired|expiring|expiry|expiry date|lapse|lapses|lapsed|run out|runs out|ran out|valid until",
             "过期|到期|失效|有效期",
@@ -515,11 +521,20 @@ CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
             "publish|published|publishes|publishing|go live|goes live|went live|put online|unpublish",
             "发布|发表|上架|下架",
         ),
-        "paper": ("paper|paper copy|paper copies|hard copy|hard copies|printed copy|printed copies|print edition", "纸质|纸版|纸面|纸本"),
-        "deduction": ("deduct|deducted|deducts|deduction|deductions|charged twice|taken off my", "扣款|扣费|扣钱|扣除|扣次|多扣"),
+        "paper": (
+            "paper|paper copy|paper copies|hard copy|hard copies|printed copy|printed copies|print edition",
+            "纸质|纸版|纸面|纸本",
+        ),
+        "deduction": (
+            "deduct|deducted|deducts|deduction|deductions|charged twice|taken off my",
+            "扣款|扣费|扣钱|扣除|扣次|多扣",
+        ),
         "turnaround": ("turnaround|turnaround time|lead time|processing time|how long it takes", "周期|时效|处理时间"),
         "package_deal": ("package|packages|bundle|bundles|multi-pass|punch card|class pack", "套餐|套票|次卡"),
-        "record_entry": ("record it|log it|write it down|note it down|fill in|fill out|filled in|filled out", "登记|录入|填写|填报|记录"),
+        "record_entry": (
+            "record it|log it|write it down|note it down|fill in|fill out|filled in|filled out",
+            "登记|录入|填写|填报|记录",
+        ),
         "review_rating": (
             "review|reviews|rating|ratings|stars|star rating|rate the|rate their|rate a|rate your|rate our|rate us",
             "评价|评分|打分|点评",

@@ -185,7 +185,7 @@ _AUDIENCE = (
     # "Finance and ops calculate it differently", "Head office wants…" (at the start of a sentence)
     re.compile(
         rf"(?:^|[.;!?:]\s*){_WHO} (?:wants?|would like|would love|asks?|asked|needs?|says?|said|complains?|"
-        r"uses?|calculates?|prefers?|keeps? asking|is asking|are asking)\b"
+        r"uses?|calculates?|prefers?|keeps? asking|is asking|are asking|should be able to|must be able to)\b"
     ),
 )
 # "…by SMS to the drivers": only a person can be the one something goes to.
