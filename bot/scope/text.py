@@ -259,6 +259,8 @@ _NEW_SAME = re.compile(
     r"password|address|card|bank card|credit card|phone|phone number|mobile number|number|email|email address|"
     r"surname|name)s?\b"
 )
+# "Too small to scan", "too many emails": a degree, not "as well".
+_TOO_MUCH = re.compile(r"\btoo (?!please\b)(?=[a-z])")
 # "Members should be able to renew online" asks for something; "the total should be 40" reports a fault.
 _ABLE_TO = re.compile(r"\b(?:should|must|need to|needs to) be (?:able|allowed|possible)\b")
 
@@ -396,9 +398,9 @@ def _analyse(text: str, concepts_weight: float) -> Analysis:
             audience.add(s)
             audience.update(keys)
     wrong_shown = _wrong_shown(t)
-    additive = (_has_phrase(_NEW_SAME.sub(" ", t), lexicon.ADDITIVE_EN) and not wrong_shown) or _has_phrase(
-        t, lexicon.ADDITIVE_ZH
-    )
+    additive = (
+        _has_phrase(_TOO_MUCH.sub(" ", _NEW_SAME.sub(" ", t)), lexicon.ADDITIVE_EN) and not wrong_shown
+    ) or _has_phrase(t, lexicon.ADDITIVE_ZH)
     # "the other driver, who isn't our customer": a negation that describes someone reports no fault.
     plain = _ABLE_TO.sub(" ", _DESCRIBING_NOT.sub(" ", t))
     bug = wrong_shown or _has_phrase(plain, lexicon.BUG_EN) or _has_phrase(t, lexicon.BUG_ZH)
