@@ -261,6 +261,8 @@ _NEW_SAME = re.compile(
 )
 # "Too small to scan", "too many emails": a degree, not "as well".
 _TOO_MUCH = re.compile(r"\btoo (?!please\b)(?=[a-z])")
+# "Her second test", "the third day": one of those there already are, not another.
+_NTH_OF = re.compile(r"\b(?:the|my|her|his|their|our|your|its) (?:second|third)\b")
 # "Members should be able to renew online" asks for something; "the total should be 40" reports a fault.
 _ABLE_TO = re.compile(r"\b(?:should|must|need to|needs to) be (?:able|allowed|possible)\b")
 
@@ -399,7 +401,8 @@ def _analyse(text: str, concepts_weight: float) -> Analysis:
             audience.update(keys)
     wrong_shown = _wrong_shown(t)
     additive = (
-        _has_phrase(_TOO_MUCH.sub(" ", _NEW_SAME.sub(" ", t)), lexicon.ADDITIVE_EN) and not wrong_shown
+        _has_phrase(_NTH_OF.sub(" ", _TOO_MUCH.sub(" ", _NEW_SAME.sub(" ", t))), lexicon.ADDITIVE_EN)
+        and not wrong_shown
     ) or _has_phrase(t, lexicon.ADDITIVE_ZH)
     # "the other driver, who isn't our customer": a negation that describes someone reports no fault.
     plain = _ABLE_TO.sub(" ", _DESCRIBING_NOT.sub(" ", t))
