@@ -761,3 +761,40 @@ def test_chinese_words_meet_across_a_particle() -> None:
 def test_everyday_words_name_an_exclusion_across_languages(judge: ScopeJudge, text: str, item: str) -> None:
     v = judge.check(LAB, text)
     assert (v.verdict, v.item_id) == (OUT, item)
+
+
+def test_too_with_an_adjective_is_a_degree_and_reports_a_fault() -> None:
+    a = analyse("The barcode labels print too small to scan.")
+    assert a.bug and not a.additive
+    assert analyse("Can we have the labels in colour too?").additive
+
+
+def test_the_second_of_something_is_not_another() -> None:
+    assert not analyse("Where can she see the hours for her second test?").additive
+    assert analyse("Can we add a second warehouse?").additive
+
+
+MES = Scope(
+    project="mes",
+    name="车间报工系统",
+    language=Language.ZH,
+    goals=("车间报工无纸化",),
+    in_scope=(
+        ScopeItem("reporting", "扫码报工", "工人扫工单二维码，报完工数量；一个工单可以分多次报工。"),
+        ScopeItem("downtime", "停机记录", "机台停机时选择原因并记录起止时间。"),
+    ),
+    out_of_scope=(ScopeItem("warehouse", "仓库出入库"),),
+)
+
+
+def test_zai_before_the_items_own_action_means_again(judge: ScopeJudge) -> None:
+    assert analyse("第二天再报工会不会覆盖数量？").again == frozenset({"报工"})
+    v = judge.check(MES, "一个工单做了两天，第二天再报工会不会把第一天的数量覆盖掉？")
+    assert (v.verdict, v.item_id) == (IN, "reporting")
+    # ...but 再 before something the item does not have still asks for more.
+    assert judge.check(MES, "报工以后能不能再发一条短信给班长？").verdict is NEW
+
+
+def test_an_ordinal_day_is_not_a_second_part() -> None:
+    assert split_parts("一个工单做了两天，第二天再报工会不会覆盖？") == ["一个工单做了两天，第二天再报工会不会覆盖？"]
+    assert len(split_parts("一是报表很慢，第二是能不能加个导出")) == 2

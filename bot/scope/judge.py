@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 import re
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..domain import Example, Scope, ScopeItem, Verdict, VerdictKind, VerdictPart
 from . import lexicon
@@ -302,7 +302,17 @@ class ScopeJudge:
         if not changed:
             return a
         return tx.Analysis(
-            fixed, a.negated, a.concepts, a.years, a.amounts, a.additive, a.bug, a.cjk_share, a.audience, a.question
+            fixed,
+            a.negated,
+            a.concepts,
+            a.years,
+            a.amounts,
+            a.additive,
+            a.bug,
+            a.cjk_share,
+            a.audience,
+            a.question,
+            a.again,
         )
 
     # --- check ---------------------------------------------------------------------------------
@@ -498,6 +508,8 @@ class ScopeJudge:
             )
 
         # Extensions: a channel, platform, language… the item does not name; or "also / 再" with new words.
+        if a.again and all(in_doc.names(b) for b in a.again):
+            a = replace(a, additive=False)  # "第二天再报工": the item's own action, done again
         extras = self._extras(idx, in_doc, a, coverage)
         uncovered = self._uncovered(idx, in_doc, a, weights)
         if extras or (a.additive and uncovered >= p.additive_gap and not a.bug):

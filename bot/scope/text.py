@@ -176,6 +176,9 @@ class Analysis:
     # A question about how something already works ("how many…", "when will…", "为什么…"): like a bug
     # report, it needs less of its wording explained by the item, but unlike one it may still ask for more.
     question: bool = False
+    # When "再" is the only word that asks for more: the words right after it ("再报工"). Said of an action
+    # the item already has, 再 means "again", not "as well".
+    again: frozenset[str] = frozenset()
 
 
 _WHO = r"(?:the |our |their |all )?([a-z&]+(?: (?:and|&) [a-z&]+)?)(?: team| teams| department| people| staff)?"
@@ -263,6 +266,8 @@ _NEW_SAME = re.compile(
 _TOO_MUCH = re.compile(r"\btoo (?!please\b)(?=[a-z])")
 # "Her second test", "the third day": one of those there already are, not another.
 _NTH_OF = re.compile(r"\b(?:the|my|her|his|their|our|your|its) (?:second|third)\b")
+_AGAIN = re.compile(rf"再([{_CJK}]{{2}})")
+_ADDITIVE_ZH_NOT_AGAIN = tuple(w for w in lexicon.ADDITIVE_ZH if w != "再")
 # "Members should be able to renew online" asks for something; "the total should be 40" reports a fault.
 _ABLE_TO = re.compile(r"\b(?:should|must|need to|needs to) be (?:able|allowed|possible)\b")
 
@@ -400,10 +405,12 @@ def _analyse(text: str, concepts_weight: float) -> Analysis:
             audience.add(s)
             audience.update(keys)
     wrong_shown = _wrong_shown(t)
-    additive = (
-        _has_phrase(_NTH_OF.sub(" ", _TOO_MUCH.sub(" ", _NEW_SAME.sub(" ", t))), lexicon.ADDITIVE_EN)
-        and not wrong_shown
-    ) or _has_phrase(t, lexicon.ADDITIVE_ZH)
+    additive_en = _has_phrase(_NTH_OF.sub(" ", _TOO_MUCH.sub(" ", _NEW_SAME.sub(" ", t))), lexicon.ADDITIVE_EN)
+    additive_zh = _has_phrase(t, lexicon.ADDITIVE_ZH)
+    additive = (additive_en and not wrong_shown) or additive_zh
+    again: frozenset[str] = frozenset()
+    if additive_zh and not additive_en and not _has_phrase(t, _ADDITIVE_ZH_NOT_AGAIN):
+        again = frozenset(m.group(1) for m in _AGAIN.finditer(t))
     # "the other driver, who isn't our customer": a negation that describes someone reports no fault.
     plain = _ABLE_TO.sub(" ", _DESCRIBING_NOT.sub(" ", t))
     bug = wrong_shown or _has_phrase(plain, lexicon.BUG_EN) or _has_phrase(t, lexicon.BUG_ZH)
@@ -420,6 +427,7 @@ def _analyse(text: str, concepts_weight: float) -> Analysis:
         cjk_share=cjk_chars / letters if letters else 0.0,
         audience=frozenset(audience),
         question=question,
+        again=again,
     )
 
 
@@ -432,7 +440,7 @@ _JOINERS = re.compile(
     r"|\s+and also\s+"
     r"|[;；]"
     r"|[，,。.]\s*(?=另外|此外|还有|顺便|再就是)"
-    r"|[，,。.;；]\s*(?=[二三四五]是|第[二三四五]|其次|最后)",
+    r"|[，,。.;；]\s*(?=[二三四五]是|第[二三四五](?![天次个年月周位名期季页条件遍批轮号届章节])|其次|最后)",
     re.IGNORECASE,
 )
 _LEADIN = re.compile(
