@@ -798,3 +798,9 @@ def test_zai_before_the_items_own_action_means_again(judge: ScopeJudge) -> None:
 def test_an_ordinal_day_is_not_a_second_part() -> None:
     assert split_parts("一个工单做了两天，第二天再报工会不会覆盖？") == ["一个工单做了两天，第二天再报工会不会覆盖？"]
     assert len(split_parts("一是报表很慢，第二是能不能加个导出")) == 2
+
+
+def test_an_everyday_word_no_item_has_does_not_outweigh_the_item(judge: ScopeJudge) -> None:
+    # "house" is a concept (房子 meets "house"), but naming one no item has asks for nothing specific.
+    v = judge.check(GYM, "Where do members see their bookings after moving house?")
+    assert (v.verdict, v.item_id) == (IN, "classes")

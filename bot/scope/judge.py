@@ -254,7 +254,9 @@ class ScopeJudge:
     def _weight(self, idx: _Index, term: str, qw: float) -> float:
         w = idx.idf.get(term)
         if w is None:
-            if term.startswith("#"):
+            if term.startswith("#") and term[1:] in lexicon.EVERYDAY:
+                w = idx.max_idf * self.params.unknown_weight * self.params.common_weight
+            elif term.startswith("#"):
                 w = idx.max_idf * self.params.unknown_weight * 1.2
             elif term.isascii() and not idx.cjk_scope:
                 w = idx.max_idf * self.params.unknown_weight

@@ -624,6 +624,11 @@ CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
     },
 }
 
+# Plain synonyms of everyday words ("firm" / "company", "登记" / "记录"): they help a request meet an item
+# that says the same thing in other words, but a request that names one no item has is not thereby asking
+# for something specific.
+EVERYDAY = frozenset("company family house expiry publish paper deduction turnaround package_deal record_entry".split())
+
 # Concepts that go with each other: an item that names one is also about the other, at less weight
 # ("Client companies and users" is where a colleague's new login belongs). Only plain synonyms, never a
 # category whose concepts mark an extension.
