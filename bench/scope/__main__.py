@@ -30,7 +30,8 @@
      fewer false "also" readings) raised every other set and looked at every set above but never at this
      one: on it the round did not help. Its author also wrote the round's vocabulary, so even this set is
      less blind than projects written by someone else would be. Its mistakes were read after that one
-     measurement, so it is spent too.
+     measurement, so it is spent too: one general fix found that way (a synonym of an everyday word that
+     no item has weighs like an everyday word) brings it to 0.720, leak 10.4%.
 4. Latency on generated 12-item and 1,000-item scopes (median per request, one core), and the time to
    import the checker and give a first verdict in a fresh interpreter.
 """
