@@ -666,3 +666,141 @@ def test_another_named_service_of_the_same_kind_is_an_extension(judge: ScopeJudg
     assert v.verdict is NEW, v
     v = judge.check(PARCELS, "The DHL label for order 5512 printed blank.")
     assert (v.verdict, v.item_id) == (IN, "labels"), v
+
+
+LAB = Scope(
+    project="lab-portal",
+    name="Lab results portal",
+    language=Language.EN,
+    goals=("Clients get results online",),
+    in_scope=(
+        ScopeItem(
+            "accounts",
+            "Client companies and users",
+            "Each client company has several users; a user sees only their own company's results.",
+        ),
+        ScopeItem("results", "Result reports", "PDF reports signed off by the lab manager; results also as CSV."),
+        ScopeItem(
+            "subs", "Subscriber account", "Change e-mail, update card details, cancel the subscription at the end."
+        ),
+        ScopeItem(
+            "prices", "Test menu and price list", "Clients see the tests offered, the turnaround time and price."
+        ),
+    ),
+    out_of_scope=(
+        ScopeItem("courier", "Booking couriers or sample pickup"),
+        ScopeItem("insurance", "Insurance for samplers"),
+        ScopeItem("repair", "Instrument repair"),
+    ),
+)
+
+
+def test_news_is_not_the_plural_of_new() -> None:
+    assert "article" not in analyse("A new colleague joined").concepts
+    assert "article" in analyse("The news page is empty").concepts
+
+
+def test_a_new_person_or_a_replaced_detail_is_not_more_work(judge: ScopeJudge) -> None:
+    assert not analyse("A new colleague at our firm needs her own login.").additive
+    assert not analyse("My bank sent me a new card.").additive
+    assert analyse("Can we have a new report of samples per week?").additive
+    v = judge.check(LAB, "A new colleague at our firm needs her own login.")
+    assert (v.verdict, v.item_id) == (IN, "accounts")
+
+
+def test_a_question_on_how_something_works_needs_less_explained(judge: ScopeJudge) -> None:
+    assert analyse("What's the turnaround for a metals panel?").question
+    assert analyse("为什么扫码进不去？").question
+    assert not analyse("Could you add a metals panel?").question
+    v = judge.check(LAB, "What's the turnaround for a metals panel?")
+    assert (v.verdict, v.item_id) == (IN, "prices")
+    # ...but a question may still ask for more: another way to sign in is new work.
+    assert judge.check(LAB, "Could a client company's users also sign in with Google?").verdict is NEW
+
+
+def test_a_concept_that_goes_with_the_items_answers_a_report_on_it(judge: ScopeJudge) -> None:
+    # The item names users, not passwords; resetting a user's password is still that item.
+    v = judge.check(LAB, "Where does a client company's user reset the password?")
+    assert (v.verdict, v.item_id) == (IN, "accounts")
+    assert "login" not in " ".join(judge.check(LAB, "Could a client company's users also sign in with Google?").extras)
+
+
+def test_a_related_concept_does_not_carry_an_ask(judge: ScopeJudge) -> None:
+    # Passwords go with users, but asking for password rules the item does not have is not a report on it.
+    assert judge.check(LAB, "Could password rules be stricter for users?").verdict is NEW
+
+
+def test_should_be_able_to_asks_and_reports_no_fault() -> None:
+    assert not analyse("Members should be able to renew online.").bug
+    assert analyse("The total should be 40, not 38.").bug
+
+
+def test_please_fix_reports_a_fault() -> None:
+    assert analyse("Someone could see another client's samples. Please fix this urgently.").bug
+
+
+def test_people_who_should_be_able_to_log_in_are_an_audience(judge: ScopeJudge) -> None:
+    v = judge.check(LAB, "Auditors should be able to log in and see every company's results.")
+    assert v.verdict is NEW
+    assert any("auditor" in e for e in v.extras)
+
+
+def test_chinese_words_meet_across_a_particle() -> None:
+    terms = analyse("买了20次的卡，扣了钱").terms
+    assert "次卡" in terms and "扣钱" in terms
+
+
+@pytest.mark.parametrize(
+    ("text", "item"),
+    [
+        ("能不能在系统里约快递上门取样品？", "courier"),  # 快递 is a courier service
+        ("能不能给采样员买份意外险？", "insurance"),  # 意外险 is an insurance policy
+        ("The instrument needs repairing, can the portal do that?", "repair"),
+    ],
+)
+def test_everyday_words_name_an_exclusion_across_languages(judge: ScopeJudge, text: str, item: str) -> None:
+    v = judge.check(LAB, text)
+    assert (v.verdict, v.item_id) == (OUT, item)
+
+
+def test_too_with_an_adjective_is_a_degree_and_reports_a_fault() -> None:
+    a = analyse("The barcode labels print too small to scan.")
+    assert a.bug and not a.additive
+    assert analyse("Can we have the labels in colour too?").additive
+
+
+def test_the_second_of_something_is_not_another() -> None:
+    assert not analyse("Where can she see the hours for her second test?").additive
+    assert analyse("Can we add a second warehouse?").additive
+
+
+MES = Scope(
+    project="mes",
+    name="车间报工系统",
+    language=Language.ZH,
+    goals=("车间报工无纸化",),
+    in_scope=(
+        ScopeItem("reporting", "扫码报工", "工人扫工单二维码，报完工数量；一个工单可以分多次报工。"),
+        ScopeItem("downtime", "停机记录", "机台停机时选择原因并记录起止时间。"),
+    ),
+    out_of_scope=(ScopeItem("warehouse", "仓库出入库"),),
+)
+
+
+def test_zai_before_the_items_own_action_means_again(judge: ScopeJudge) -> None:
+    assert analyse("第二天再报工会不会覆盖数量？").again == frozenset({"报工"})
+    v = judge.check(MES, "一个工单做了两天，第二天再报工会不会把第一天的数量覆盖掉？")
+    assert (v.verdict, v.item_id) == (IN, "reporting")
+    # ...but 再 before something the item does not have still asks for more.
+    assert judge.check(MES, "报工以后能不能再发一条短信给班长？").verdict is NEW
+
+
+def test_an_ordinal_day_is_not_a_second_part() -> None:
+    assert split_parts("一个工单做了两天，第二天再报工会不会覆盖？") == ["一个工单做了两天，第二天再报工会不会覆盖？"]
+    assert len(split_parts("一是报表很慢，第二是能不能加个导出")) == 2
+
+
+def test_an_everyday_word_no_item_has_does_not_outweigh_the_item(judge: ScopeJudge) -> None:
+    # "house" is a concept (房子 meets "house"), but naming one no item has asks for nothing specific.
+    v = judge.check(GYM, "Where do members see their bookings after moving house?")
+    assert (v.verdict, v.item_id) == (IN, "classes")

@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 import re
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..domain import Example, Scope, ScopeItem, Verdict, VerdictKind, VerdictPart
 from . import lexicon
@@ -75,6 +75,7 @@ class Params:
     exclusion_notes_weight: float = 0.6
     example_min: float = 0.55  # similarity at which a PM-corrected example decides
     new_thing_coverage: float = 0.5  # a thing no item names is new work when the item explains at most this share
+    related_weight: float = 0.5  # a concept that goes with one the item names ("login" for an item about users)
 
 
 @dataclass
@@ -87,6 +88,13 @@ class _Doc:
     sentences: list[tuple[str, dict[str, float]]]
     # For an exclusion of "everything other than A and B": the categories of A and B.
     complement: frozenset[str] = frozenset()
+    # Concepts the item does not name but that go with one it names (an item about users is about their
+    # logins too): they help an in-scope item explain a request, never hide an exclusion.
+    soft: frozenset[str] = frozenset()
+
+    def names(self, term: str) -> bool:
+        """Whether the item's own title or notes have the term (not only a related concept)."""
+        return term in self.terms and term not in self.soft
 
 
 # Everyday words, and the words of a bug report ("broken", "报错"), say nothing about which work is asked for.
@@ -213,6 +221,20 @@ class ScopeJudge:
         idx = _Index(docs, idf, max_idf, postings, context, deletes, cjk_scope, unit, norm)
         idx.in_scope_terms = frozenset(t for d in docs if not d.excluded for t in d.terms)
         for i, d in enumerate(docs):
+            if d.excluded:
+                continue
+            soft: dict[str, float] = {}
+            for t, fw in d.terms.items():
+                for rel in lexicon.RELATED.get(t[1:], ()) if t.startswith("#") else ():
+                    rel_key = "#" + rel
+                    if rel_key not in d.terms:
+                        soft[rel_key] = max(soft.get(rel_key, 0.0), fw * p.related_weight)
+            if soft:
+                d.terms.update(soft)
+                d.soft = frozenset(soft)
+                for t in sorted(soft):
+                    postings.setdefault(t, []).append(i)
+        for i, d in enumerate(docs):
             title_words = frozenset(
                 t for t, fw in d.terms.items() if fw == 1.0 and t not in _COMMON and t not in context
             )
@@ -232,7 +254,9 @@ class ScopeJudge:
     def _weight(self, idx: _Index, term: str, qw: float) -> float:
         w = idx.idf.get(term)
         if w is None:
-            if term.startswith("#"):
+            if term.startswith("#") and term[1:] in lexicon.EVERYDAY:
+                w = idx.max_idf * self.params.unknown_weight * self.params.common_weight
+            elif term.startswith("#"):
                 w = idx.max_idf * self.params.unknown_weight * 1.2
             elif term.isascii() and not idx.cjk_scope:
                 w = idx.max_idf * self.params.unknown_weight
@@ -279,7 +303,19 @@ class ScopeJudge:
                 fixed[t] = w
         if not changed:
             return a
-        return tx.Analysis(fixed, a.negated, a.concepts, a.years, a.amounts, a.additive, a.bug, a.cjk_share, a.audience)
+        return tx.Analysis(
+            fixed,
+            a.negated,
+            a.concepts,
+            a.years,
+            a.amounts,
+            a.additive,
+            a.bug,
+            a.cjk_share,
+            a.audience,
+            a.question,
+            a.again,
+        )
 
     # --- check ---------------------------------------------------------------------------------
 
@@ -368,6 +404,8 @@ class ScopeJudge:
         explained_pos: dict[int, float] = {}  # without negated terms
         for t, w in weights.items():
             for i in idx.postings.get(t, ()):
+                if not (a.bug or a.question) and t in idx.docs[i].soft:
+                    continue  # a related concept answers a report or a question on an item, not an ask
                 fw = idx.docs[i].terms[t]
                 explained[i] = explained.get(i, 0.0) + w * fw
                 if t not in a.negated:
@@ -422,7 +460,7 @@ class ScopeJudge:
         if in_doc is not None and best_out is not None:
             out_doc = idx.docs[best_out]
             distinct_in = sum(
-                weights[t] * in_doc.terms[t] for t in a.terms if t in in_doc.terms and t not in out_doc.terms
+                weights[t] * in_doc.terms[t] for t in a.terms if in_doc.names(t) and t not in out_doc.terms
             )
         if (
             best_out is not None
@@ -458,7 +496,7 @@ class ScopeJudge:
         if in_doc is None:
             return _PartResult(part, VerdictKind.UNLISTED, None, 0.0, "", explanation=msg.no_item())
         coverage = m_in / total
-        cov_min = p.coverage_bug if a.bug else p.coverage_min
+        cov_min = p.coverage_bug if a.bug or a.question else p.coverage_min
         # Weak evidence: the item explains too small a share of the request, or too little in itself
         # (unless the request is short and almost all about the item).
         if coverage < cov_min or (m_in < p.item_min * idx.unit and coverage < p.coverage_short):
@@ -472,6 +510,8 @@ class ScopeJudge:
             )
 
         # Extensions: a channel, platform, language… the item does not name; or "also / 再" with new words.
+        if a.again and all(in_doc.names(b) for b in a.again):
+            a = replace(a, additive=False)  # "第二天再报工": the item's own action, done again
         extras = self._extras(idx, in_doc, a, coverage)
         uncovered = self._uncovered(idx, in_doc, a, weights)
         if extras or (a.additive and uncovered >= p.additive_gap and not a.bug):
@@ -501,7 +541,7 @@ class ScopeJudge:
             for i in idx.postings.get(t, ()):
                 if i in idx.titles and t in idx.titles[i][0]:
                     n, w, beyond = hits.get(i, (0, 0.0, False))
-                    hits[i] = (n + 1, w + idx.idf[t], beyond or in_doc is None or t not in in_doc.terms)
+                    hits[i] = (n + 1, w + idx.idf[t], beyond or in_doc is None or not in_doc.names(t))
         for i, (n, w, beyond) in sorted(hits.items()):
             if not beyond:
                 continue  # the closest item says all of it too ("a code from an authenticator app")
@@ -518,7 +558,7 @@ class ScopeJudge:
             key = "#" + cid
             if key in a.negated or tx.concept(cid).category not in EXTENSION_CATEGORIES:
                 continue
-            if in_doc is not None and key in in_doc.terms:
+            if in_doc is not None and in_doc.names(key):
                 continue
             kinds = [key]
             parent = lexicon.IMPLIES.get(cid)
@@ -651,6 +691,7 @@ class ScopeJudge:
                 if (
                     key in a.negated
                     or key in idx.idf
+                    or key in doc.soft  # goes with what the item names ("login" for its users)
                     or key in idx.context
                     or cid in lexicon.GENERIC
                     or cid in lexicon.QUALITIES
@@ -664,7 +705,7 @@ class ScopeJudge:
         if a.additive:
             # "…go straight into Xero instead of a CSV": asking for more, naming what no item has.
             for t in sorted(a.terms):
-                if t in a.negated or t in idx.idf or t in _COMMON or t in idx.context:
+                if t in a.negated or t in idx.idf or t in doc.soft or t in _COMMON or t in idx.context:
                     continue
                 if not t.startswith("#") and a.terms[t] <= tx.CONSUMED:
                     continue  # part of a concept phrase ("till data"): the concept speaks for it

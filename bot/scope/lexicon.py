@@ -204,7 +204,7 @@ CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
         "bill": ("bill|bills|billing|statement of account", "账单"),
         "payment": (
             "payment|payments|pay|paying|paid|credit card|card payment|paypal",
-            "支付|付款|付钱|收款|买单|缴费|交费|交钱",
+            "支付|付款|付钱|付费|收款|买单|缴费|交费|交钱|收钱",
         ),
         "payment_method": (
             "credit card|debit card|card payment|paypal|alipay|apple pay|google pay|stripe|payment provider|payment providers|wechat pay|klarna",
@@ -213,7 +213,10 @@ CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
         "refund": ("refund|refunds|money back|reimburse|refunded", "退款|退钱|钱退|退回|退还"),
         "deposit": ("deposit|down payment|prepayment|pre-payment", "定金|订金|押金|预付"),
         "instalment": ("instalment|instalments|installment|installments|pay later|payment plan", "分期"),
-        "subscription": ("subscription|subscriptions|membership|memberships|recurring", "订阅|会员制|包月"),
+        "subscription": (
+            "subscription|subscriptions|subscriber|subscribers|membership|memberships|recurring",
+            "订阅|会员制|包月|订户|订阅用户",
+        ),
         "order": ("order|orders|ordering|purchase order|po", "订单|下单|采购单"),
         "cart": ("cart|basket|shopping cart", "购物车"),
         "basket_size": (
@@ -251,7 +254,7 @@ CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
         "stock": ("stock|inventory|stock level|stock levels|on hand", "库存|存货|备货"),
         "supplier": ("supplier|suppliers|vendor|vendors", "供应商|厂商"),
         "delivery": (
-            "delivery|deliveries|deliver|delivered|shipping|shipment|shipped|dispatch",
+            "delivery|deliveries|deliver|delivered|shipping|shipment|shipped|dispatch|courier|couriers|courier service",
             "配送|送货|发货|送达|物流|快递",
         ),
         "pickup": ("pickup|pick up|pick-up|collect in store|click and collect", "自提"),
@@ -260,7 +263,10 @@ CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
             "退货|售后|投诉|破损|坏了的货",
         ),
         "customer": ("customer|customers|client|clients|buyer|buyers", "客户|顾客|买家"),
-        "sales": ("sales|revenue|turnover|takings|income", "销售|销售额|营业额|收入"),
+        "sales": (
+            "sales|revenue|turnover|takings|income|sell|sells|selling|sold|resell|reselling",
+            "销售|销售额|营业额|收入|卖|出售|售卖",
+        ),
         "margin": ("margin|profit|gross margin", "毛利|利润"),
         "budget": ("budget|budgets|p&l|profit and loss|balance sheet", "预算|损益|资产负债"),
         "erp": (
@@ -303,7 +309,10 @@ CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
             "病历|病例|电子病历|影像",
         ),
         "prescription": ("prescription|prescriptions|medication|medicine", "处方|药品|用药"),
-        "insurance": ("insurance|insurer|insurers|claim|claims", "保险|医保|理赔"),
+        "insurance": (
+            "insurance|insurer|insurers|claim|claims|insurance policy",
+            "保险|医保|理赔|意外险|险种|保单|投保",
+        ),
         "consultation": ("consultation|consultations|telehealth|telemedicine", "问诊|咨询|会诊"),
         # learning
         "course": ("course|courses|class|classes|lesson|lessons|module|modules|curriculum", "课程|课|课时|章节"),
@@ -316,7 +325,10 @@ CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
         "warehouse": ("warehouse|warehouses|depot|depots", "仓库|仓储"),
         "vehicle": ("vehicle|vehicles|truck|trucks|van|vans|fleet|car|cars", "车辆|卡车|货车|车队"),
         "route": ("route|routes|routing|route planning|navigation", "路线|路径|导航|线路"),
-        "maintenance": ("maintenance|service interval|repair|repairs|servicing", "维修|保养|维护"),
+        "maintenance": (
+            "maintenance|service interval|repair|repairs|repaired|repairing|servicing",
+            "维修|保养|维护|修理|报修|修一下",
+        ),
         "device": (
             "device|devices|sensor|sensors|iot|hardware|scanner|scanners|printer|printers",
             "设备|传感器|硬件|扫码枪|打印机",
@@ -422,7 +434,7 @@ CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
         "hotel": ("hotel|hotels", "酒店|宾馆"),
         # content and files
         "article": (
-            "article|articles|blog|blog post|news|news item|announcement|announcements|banner|banners",
+            "article|articles|story|stories|blog|blog post|news|news item|announcement|announcements|banner|banners",
             "文章|新闻|公告|资讯|横幅|轮播图",
         ),
         "file": ("file|files|attachment|attachments|upload|uploads|document|documents", "文件|附件|上传|文档"),
@@ -466,7 +478,10 @@ CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
             "改约|改期|改时间|调整预约|重新预约",
         ),
         "reception": ("reception|receptionist|receptionists|front desk|front office", "前台|接待处|服务台"),
-        "appointment": ("appointment|appointments|booking|bookings|book|reservation", "预约|挂号|预订"),
+        "appointment": (
+            "appointment|appointments|booking|bookings|book|reservation|reservations|reserve|reserved|reserving",
+            "预约|挂号|预订|约时间",
+        ),
         "forecast": (
             "forecast|forecasting|predict|prediction|machine learning|ai|artificial intelligence",
             "预测|机器学习|人工智能|ai",
@@ -485,6 +500,41 @@ CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
         ),
         "security": ("security|secure|encryption|row-level security|rls", "安全|加密"),
         "approval": ("approve|approval|approvals|sign off|sign-off", "审核|审批|批准"),
+        # everyday words for the same things
+        "company": (
+            "company|companies|firm|firms|organisation|organisations|organization|organizations|employer|employers",
+            "公司|企业|单位|机构",
+        ),
+        "family": (
+            "family|family member|family members|spouse|wife|husband|partner|partners|my kids|my children|household",
+            "家人|家属|家庭成员|老婆|老公|妻子|丈夫|爱人|孩子|父母|家里人",
+        ),
+        "house": (
+            "house|houses|flat|flats|apartment|apartments|dwelling|dwellings|home address",
+            "房屋|房子|住房|房号|房产|户型",
+        ),
+        "expiry": (
+            "expire|expires|expired|expiring|expiry|expiry date|lapse|lapses|lapsed|run out|runs out|ran out|valid until",
+            "过期|到期|失效|有效期",
+        ),
+        "publish": (
+            "publish|published|publishes|publishing|go live|goes live|went live|put online|unpublish",
+            "发布|发表|上架|下架",
+        ),
+        "paper": (
+            "paper|paper copy|paper copies|hard copy|hard copies|printed copy|printed copies|print edition",
+            "纸质|纸版|纸面|纸本",
+        ),
+        "deduction": (
+            "deduct|deducted|deducts|deduction|deductions|charged twice|taken off my",
+            "扣款|扣费|扣钱|扣除|扣次|多扣",
+        ),
+        "turnaround": ("turnaround|turnaround time|lead time|processing time|how long it takes", "周期|时效|处理时间"),
+        "package_deal": ("package|packages|bundle|bundles|multi-pass|punch card|class pack", "套餐|套票|次卡"),
+        "record_entry": (
+            "record it|log it|write it down|note it down|fill in|fill out|filled in|filled out",
+            "登记|录入|填写|填报|记录",
+        ),
         "review_rating": (
             "review|reviews|rating|ratings|stars|star rating|rate the|rate their|rate a|rate your|rate our|rate us",
             "评价|评分|打分|点评",
@@ -511,7 +561,7 @@ CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
         ),
         # everyday software actions
         "cancel": (
-            "cancel|cancels|cancelled|canceled|cancelling|canceling|cancellation|cancellations",
+            "cancel|cancels|cancelled|canceled|cancelling|canceling|cancellation|cancellations|unsubscribe|opt out|terminate|termination",
             "取消|撤销|退订",
         ),
         "form_field": ("field|fields|form field|custom field|input field", "字段|输入框|填写项"),
@@ -572,6 +622,39 @@ CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
         "timetable": ("timetable|timetables|class schedule|lesson plan", "课表|课程表"),
         "parent": ("parent|parents|guardian|guardians", "家长|监护人"),
     },
+}
+
+# Plain synonyms of everyday words ("firm" / "company", "登记" / "记录"): they help a request meet an item
+# that says the same thing in other words, but a request that names one no item has is not thereby asking
+# for something specific.
+EVERYDAY = frozenset("company family house expiry publish paper deduction turnaround package_deal record_entry".split())
+
+# Concepts that go with each other: an item that names one is also about the other, at less weight
+# ("Client companies and users" is where a colleague's new login belongs). Only plain synonyms, never a
+# category whose concepts mark an extension.
+RELATED: dict[str, tuple[str, ...]] = {
+    "user": ("login", "account", "password"),
+    "account": ("login", "user", "password", "signup"),
+    "login": ("account", "password"),
+    "password": ("login", "account"),
+    "signup": ("account", "login"),
+    "subscription": ("renewal", "expiry", "cancel"),
+    "renewal": ("expiry", "subscription"),
+    "expiry": ("renewal",),
+    "price": ("fee", "quote"),
+    "fee": ("price",),
+    "invoice": ("bill", "receipt"),
+    "bill": ("invoice",),
+    "appointment": ("reschedule", "time_slot", "cancel"),
+    "time_slot": ("appointment",),
+    "printing": ("paper",),
+    "paper": ("printing",),
+    "article": ("publish",),
+    "publish": ("article",),
+    "deduction": ("payment", "account_balance"),
+    "package_deal": ("deduction",),
+    "status": ("turnaround",),
+    "family": ("user",),
 }
 
 # Words that mark a request as asking for more than what exists.
@@ -663,6 +746,17 @@ BUG_EN = (
     "behind",
     "too high",
     "too low",
+    "too small",
+    "too big",
+    "too large",
+    "too long",
+    "too short",
+    "too many",
+    "too few",
+    "too faint",
+    "too dark",
+    "too early",
+    "too late",
     "should be",
     "supposed to",
     "i thought",
@@ -711,6 +805,12 @@ BUG_EN = (
     "is that right",
     "is this right",
     "is that expected",
+    "please fix",
+    "fix this",
+    "fix it",
+    "needs fixing",
+    "can you fix",
+    "could you fix",
 )
 BUG_ZH = (
     "bug",
@@ -743,6 +843,38 @@ BUG_ZH = (
     "对不对",
     "是不是有问题",
 )
+
+# Questions about how something already works: the answer is about an item, not new work.
+QUESTION_EN = (
+    "how many",
+    "how much",
+    "how long",
+    "how often",
+    "when will",
+    "when does",
+    "when do",
+    "when is",
+    "when are",
+    "when can i",
+    "what's the",
+    "what is the",
+    "what are the",
+    "why is",
+    "why was",
+    "why were",
+    "why did",
+    "why does",
+    "why do",
+    "why has",
+    "do i have to",
+    "do we have to",
+    "do i need to",
+    "do we need to",
+    "what happens",
+    "is it still",
+    "are they still",
+)
+QUESTION_ZH = ("为什么", "为啥", "什么时候", "多少", "多久", "是什么", "会不会", "要不要", "是不是", "还能", "怎么回事")
 
 # Negation cues: a phrase after one of these is what the requester does *not* want.
 NEGATION_EN = (
@@ -813,7 +945,7 @@ COMMON_EN = frozenset(
     future gave general get give given glad go goes going gone good great guess half handle happen happened happens
     happy hard hear heard held help high hold hope hour huge idea immediately important include including inside
     instead join keep kept kind knew know known large last late later least leave left less likely little live long
-    longer look lose lost lot love low main mainly major make making many matter mean means meet mention middle
+    longer look lose lost lot love low main mainly major make making many matter mean means meet mention middle new
     might mind minute miss moment more morning most move much must near nearly need never next nice night nobody
     normal normally nothing notice obviously occur often old once open opened original others otherwise outside
     overall page part particular pass past people perhaps person pick place please plus point possible pretty

@@ -44,6 +44,8 @@ ZH_FUNCTION = frozenset(
 )
 # Particles that never carry meaning in a bigram.
 _ZH_PARTICLES = frozenset("的了吗呢吧啊呀嘛么着过地得哦哈啦")
+# Particles a phrase can carry in its middle ("买了卡", "次的卡") without changing what it names.
+_ZH_JOINABLE = frozenset("了的")
 _ZH_STOP = frozenset(
     "的了吗呢吧啊呀嘛么着过和与及或是在把被给让就都还很太更最这那我你他她它们个之其要会能可以想请帮下上里后前时一不有没也"
 )
@@ -54,6 +56,9 @@ _ZH_STOP_BIGRAMS = frozenset(
 )
 
 
+# Words that end in -s without being plurals: "news" is not "new".
+_NOT_PLURAL = frozenset(("news", "series", "species", "mathematics", "physics", "economics"))
+
 # Weight of a word that is part of a concept phrase: the concept carries most of that evidence.
 CONSUMED = 0.5
 
@@ -63,7 +68,7 @@ def stem(word: str) -> str:
     w = word.strip("'")
     if w.endswith("'s"):
         w = w[:-2]
-    if len(w) <= 3 or not w.isalpha():
+    if len(w) <= 3 or not w.isalpha() or w in _NOT_PLURAL:
         return w
     for suf, rep in (
         ("ational", "ate"),
@@ -168,6 +173,12 @@ class Analysis:
     # Terms naming who wants or uses the result ("so purchasing can use it", "Finance says…",
     # "…by SMS to the drivers"), not what is asked for.
     audience: frozenset[str] = frozenset()
+    # A question about how something already works ("how many…", "when will…", "为什么…"): like a bug
+    # report, it needs less of its wording explained by the item, but unlike one it may still ask for more.
+    question: bool = False
+    # When "再" is the only word that asks for more: the words right after it ("再报工"). Said of an action
+    # the item already has, 再 means "again", not "as well".
+    again: frozenset[str] = frozenset()
 
 
 _WHO = r"(?:the |our |their |all )?([a-z&]+(?: (?:and|&) [a-z&]+)?)(?: team| teams| department| people| staff)?"
@@ -177,7 +188,7 @@ _AUDIENCE = (
     # "Finance and ops calculate it differently", "Head office wants…" (at the start of a sentence)
     re.compile(
         rf"(?:^|[.;!?:]\s*){_WHO} (?:wants?|would like|would love|asks?|asked|needs?|says?|said|complains?|"
-        r"uses?|calculates?|prefers?|keeps? asking|is asking|are asking)\b"
+        r"uses?|calculates?|prefers?|keeps? asking|is asking|are asking|should be able to|must be able to)\b"
     ),
 )
 # "…by SMS to the drivers": only a person can be the one something goes to.
@@ -242,6 +253,23 @@ def _join_verb(m: re.Match[str]) -> str:
 _DESCRIBING_NOT = re.compile(
     r"\b(?:who|which|whom) (?:isn't|aren't|doesn't|don't|is not|are not|does not|do not|has not|hasn't|have not|haven't)\b"
 )
+
+
+# "A new colleague needs a login", "my new card": a new person or a replaced detail, not more work.
+_NEW_SAME = re.compile(
+    r"\bnew (?:colleague|starter|joiner|hire|employee|member|customer|client|user|student|pupil|patient|tenant|"
+    r"resident|driver|worker|subscriber|owner|manager|teacher|staff|team member|person|"
+    r"password|address|card|bank card|credit card|phone|phone number|mobile number|number|email|email address|"
+    r"surname|name)s?\b"
+)
+# "Too small to scan", "too many emails": a degree, not "as well".
+_TOO_MUCH = re.compile(r"\btoo (?!please\b)(?=[a-z])")
+# "Her second test", "the third day": one of those there already are, not another.
+_NTH_OF = re.compile(r"\b(?:the|my|her|his|their|our|your|its) (?:second|third)\b")
+_AGAIN = re.compile(rf"再([{_CJK}]{{2}})")
+_ADDITIVE_ZH_NOT_AGAIN = tuple(w for w in lexicon.ADDITIVE_ZH if w != "再")
+# "Members should be able to renew online" asks for something; "the total should be 40" reports a fault.
+_ABLE_TO = re.compile(r"\b(?:should|must|need to|needs to) be (?:able|allowed|possible)\b")
 
 
 def _wrong_shown(t: str) -> bool:
@@ -317,6 +345,14 @@ def _analyse(text: str, concepts_weight: float) -> Analysis:
                 terms[bg] = max(terms.get(bg, 0.0), CONSUMED if i in consumed else 1.0)
                 if is_negated(m.start() + i):
                     negated.add(bg)
+            # "次的卡" is "次卡", "扣了钱" is "扣钱": the words on either side of a particle meet too.
+            for i in range(1, len(run) - 1):
+                if run[i] in _ZH_JOINABLE and run[i - 1] not in _ZH_STOP and run[i + 1] not in _ZH_STOP:
+                    bg = run[i - 1] + run[i + 1]
+                    if bg not in terms and bg not in _ZH_STOP_BIGRAMS:
+                        terms[bg] = CONSUMED
+                        if is_negated(m.start() + i):
+                            negated.add(bg)
     # English: phrase matching on the stems of every word (stop words included), then content terms.
     words = [(m.start(), m.group().strip("'-")) for m in _RUN.finditer(t) if not ("\u3400" <= m.group()[0] <= "\u9fff")]
     stems = [stem(w) for _, w in words]
@@ -369,10 +405,16 @@ def _analyse(text: str, concepts_weight: float) -> Analysis:
             audience.add(s)
             audience.update(keys)
     wrong_shown = _wrong_shown(t)
-    additive = (_has_phrase(t, lexicon.ADDITIVE_EN) and not wrong_shown) or _has_phrase(t, lexicon.ADDITIVE_ZH)
+    additive_en = _has_phrase(_NTH_OF.sub(" ", _TOO_MUCH.sub(" ", _NEW_SAME.sub(" ", t))), lexicon.ADDITIVE_EN)
+    additive_zh = _has_phrase(t, lexicon.ADDITIVE_ZH)
+    additive = (additive_en and not wrong_shown) or additive_zh
+    again: frozenset[str] = frozenset()
+    if additive_zh and not additive_en and not _has_phrase(t, _ADDITIVE_ZH_NOT_AGAIN):
+        again = frozenset(m.group(1) for m in _AGAIN.finditer(t))
     # "the other driver, who isn't our customer": a negation that describes someone reports no fault.
-    plain = _DESCRIBING_NOT.sub(" ", t)
+    plain = _ABLE_TO.sub(" ", _DESCRIBING_NOT.sub(" ", t))
     bug = wrong_shown or _has_phrase(plain, lexicon.BUG_EN) or _has_phrase(t, lexicon.BUG_ZH)
+    question = _has_phrase(t, lexicon.QUESTION_EN) or _has_phrase(t, lexicon.QUESTION_ZH)
     letters = sum(1 for ch in t if ch.isalpha())
     return Analysis(
         terms=terms,
@@ -384,6 +426,8 @@ def _analyse(text: str, concepts_weight: float) -> Analysis:
         bug=bug,
         cjk_share=cjk_chars / letters if letters else 0.0,
         audience=frozenset(audience),
+        question=question,
+        again=again,
     )
 
 
@@ -396,7 +440,7 @@ _JOINERS = re.compile(
     r"|\s+and also\s+"
     r"|[;；]"
     r"|[，,。.]\s*(?=另外|此外|还有|顺便|再就是)"
-    r"|[，,。.;；]\s*(?=[二三四五]是|第[二三四五]|其次|最后)",
+    r"|[，,。.;；]\s*(?=[二三四五]是|第[二三四五](?![天次个年月周位名期季页条件遍批轮号届章节])|其次|最后)",
     re.IGNORECASE,
 )
 _LEADIN = re.compile(
