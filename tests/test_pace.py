@@ -82,3 +82,18 @@ async def test_health_probes_are_not_load() -> None:
         await probe
     finally:
         await client.close()
+
+
+def test_the_server_settles_its_memory_so_collections_pause_briefly() -> None:
+    import gc
+
+    from adapters.web.serve import settle_memory
+
+    before = gc.get_threshold()
+    try:
+        settle_memory()
+        assert gc.get_freeze_count() > 10_000  # the start-up objects are out of the collector's way
+        assert gc.get_threshold()[0] >= 10_000
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)

@@ -53,11 +53,17 @@ async def serve(settings: Settings, *, host: str, port: int, announce: bool = Tr
 
 
 def settle_memory() -> None:
-    """Move everything loaded at start (modules, the app, compiled statements) out of the collector's
-    sight. Python's full collections walk every live object: with the start-up objects included they took
-    about 100 ms here, a stall every request in flight waits for; without them, about 10 ms."""
+    """Keep the garbage collector's pauses short while requests are being answered.
+
+    Everything loaded at start (modules, the app, compiled statements) is moved out of the collector's
+    sight: full collections walked it all and took about 100 ms here, a stall every request in flight
+    waited for; without it, 10-20 ms. The youngest generation is collected after 20,000 allocations
+    instead of 700: a burst's short-lived objects then die before they are collected, so fewer reach
+    the older generations and full collections come far less often (p99 at 50 concurrent acks about
+    20% lower in `bench/ack`'s load; cyclic garbage waits a little longer to be freed)."""
     gc.collect()
     gc.freeze()
+    gc.set_threshold(20_000, 20, 100)
 
 
 async def _start_socket_mode(app: web.Application) -> Any:
