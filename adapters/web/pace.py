@@ -54,7 +54,7 @@ class Pacer:
         """Return when the server is quiet, or when `due` (wall clock, when the work became due; now if
         None) is `max_lag` seconds past."""
         start = time.monotonic()
-        lag = (datetime.now(UTC) - due).total_seconds() if due is not None else 0.0
+        lag = max(0.0, (datetime.now(UTC) - due).total_seconds()) if due is not None else 0.0
         while True:
             idle = self.idle_for()
             if idle >= self.quiet:
