@@ -188,9 +188,6 @@ class CommandRecorder:
         if self._task is None or self._task.done():
             self._task = self.ctx.spawn(self._run(), name="request")
 
-    def __len__(self) -> int:
-        return len(self.queue)
-
     async def _run(self) -> None:
         assert self.record is not None
         while self.queue:
