@@ -254,9 +254,12 @@ async def test_a_refused_client_address_fails_the_letter_even_if_the_copies_went
     assert rec.letter is not None and "refused every recipient" in (rec.letter.send_error or "")
 
 
+DEAD_LEASE = 0.5  # long enough that a busy machine still finds it held right after the claim
+
+
 async def claim_as_dead_worker(store: SqlStore) -> Any:
-    """A dispatcher that leases the row and then dies: its lease runs out 50 ms later."""
-    (row,) = await store.outbox.claim(["email"], worker="dead-worker", limit=1, lease_seconds=0.05)
+    """A dispatcher that leases the row and then dies: its lease runs out DEAD_LEASE seconds later."""
+    (row,) = await store.outbox.claim(["email"], worker="dead-worker", limit=1, lease_seconds=DEAD_LEASE)
     return row
 
 
@@ -269,7 +272,7 @@ async def test_a_restarted_dispatcher_does_not_resend_a_letter_whose_send_was_re
     # The dead worker sent the mail and recorded it, then died before marking the outbox row done.
     await EmailSink(service, email_config(smtp_server)).deliver(row.notice, outbox=store.outbox)
     assert len(smtp_server.received) == 1
-    await asyncio.sleep(0.1)
+    await asyncio.sleep(DEAD_LEASE + 0.1)
     d = dispatcher(store, service, smtp_server)
     assert await d.drain() == 1 and d.stats.delivered == 1
     assert len(smtp_server.received) == 1, "the letter must not be sent twice"
@@ -283,7 +286,7 @@ async def test_a_dispatcher_that_died_before_sending_leaves_the_letter_to_the_ne
     await service.send_letter_email(ref, actor=PM)
     await claim_as_dead_worker(store)
     assert await dispatcher(store, service, smtp_server).drain() == 0  # still leased by the dead worker
-    await asyncio.sleep(0.1)
+    await asyncio.sleep(DEAD_LEASE + 0.1)
     assert await dispatcher(store, service, smtp_server).drain() == 1
     assert len(smtp_server.received) == 1
     rec = await service.get_request(ref)
@@ -299,7 +302,7 @@ async def test_a_crash_between_the_servers_ok_and_the_record_resends_the_identic
     row = await claim_as_dead_worker(store)
     mail = OutgoingMail.from_dict(row.notice.data["mail"])
     await send_message(email_config(smtp_server).smtp, build_message(mail, sender=SENDER))  # then: the crash
-    await asyncio.sleep(0.1)
+    await asyncio.sleep(DEAD_LEASE + 0.1)
     await dispatcher(store, service, smtp_server).drain()
     first, second = smtp_server.received
     assert first.data == second.data  # byte-for-byte the same message, same Message-ID and Date

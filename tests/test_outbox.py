@@ -101,14 +101,14 @@ async def test_a_row_leased_by_a_dead_worker_is_delivered_after_its_lease(
     service: IntakeService, store: SqlStore
 ) -> None:
     rec = await service.submit_request(project="acme-portal", actor=MEMBER, text="Customers get locked out")
-    dead = await store.outbox.claim(["console"], worker="dead-worker", limit=10, lease_seconds=0.2)
+    dead = await store.outbox.claim(["console"], worker="dead-worker", limit=10, lease_seconds=0.5)
     assert len(dead) == 1
     sink = RecordingSink()
     alive = Dispatcher(store, [sink], worker="alive")
     assert await alive.run_once() == 0  # still leased
     import asyncio
 
-    await asyncio.sleep(0.3)
+    await asyncio.sleep(0.6)
     assert await alive.run_once() == 1
     assert sink.delivered == [("review_card", rec.ref)]
     # The dead worker coming back cannot mark it sent a second time.
