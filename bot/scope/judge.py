@@ -315,6 +315,8 @@ class ScopeJudge:
             a.audience,
             a.question,
             a.again,
+            a.added,
+            a.switch,
         )
 
     # --- check ---------------------------------------------------------------------------------
@@ -514,9 +516,11 @@ class ScopeJudge:
             a = replace(a, additive=False)  # "第二天再报工": the item's own action, done again
         extras = self._extras(idx, in_doc, a, coverage)
         uncovered = self._uncovered(idx, in_doc, a, weights)
-        if extras or (a.additive and uncovered >= p.additive_gap and not a.bug):
+        added = [msg.extra_new(w) for w in self._added_new(idx, in_doc, a)]
+        added = added or [msg.extra_instead(w, a.switch[0]) for w in self._switched_to(idx, in_doc, a)]
+        if extras or (a.additive and uncovered >= p.additive_gap and not a.bug) or added:
             if not extras:
-                extras = [msg.extra_new(w) for w in self._unnamed_words(idx, in_doc, a, part)]
+                extras = added or [msg.extra_new(w) for w in self._unnamed_words(idx, in_doc, a, part)]
             return _PartResult(
                 part,
                 VerdictKind.UNLISTED,
@@ -641,6 +645,47 @@ class ScopeJudge:
                 uncovered += w
         total = covered + uncovered
         return uncovered / total if total else 0.0
+
+    def _added_new(self, idx: _Index, doc: _Doc, a: tx.Analysis) -> list[str]:
+        """For "besides X, Y" / "除了X，还要Y": what Y names that the item does not. X is named only to say
+        what there already is, so a concept X shares with the item cannot hide an extra Y."""
+        if not a.added or a.bug:
+            return []
+        b = self._fix_typos(idx, tx.analyse(a.added, concepts_weight=self.params.concept_weight))
+        # A word inside a concept phrase counts as itself here: "巡检" and "首件检验" are both quality
+        # checks, but the item that names one does not name the other.
+        b = replace(b, terms={t: max(w, 1.0) for t, w in b.terms.items()})
+        new = [
+            tx.concept(cid).label
+            for cid in sorted(b.concepts)
+            if "#" + cid not in doc.terms
+            and "#" + cid not in b.negated
+            and "#" + cid not in idx.context
+            and cid not in lexicon.GENERIC
+            and b.terms["#" + cid] >= self.params.concept_weight
+        ]
+        return list(dict.fromkeys(new + self._unnamed_words(idx, doc, b, a.added)))[:3]
+
+    def _switched_to(self, idx: _Index, doc: _Doc, a: tx.Analysis) -> list[str]:
+        """ "From Mailchimp to Substack", "从微信支付换成云闪付": leaving a service, tool or provider the item
+        names for one it does not is a change of the item, not work inside it."""
+        if not a.switch or a.bug:
+            return []
+        old_text, new_text = a.switch
+        cw = self.params.concept_weight
+        old = tx.analyse(old_text, concepts_weight=cw)
+        named = [t for t in old.terms if not t.startswith("#") and t not in _COMMON and t not in _WHEN]
+        if not named or not all(doc.names(t) for t in named):
+            return []  # what is left is not something the item names ("from Tuesday to Thursday")
+        new = self._fix_typos(idx, tx.analyse(new_text, concepts_weight=cw))
+        new = replace(new, terms={t: max(w, 1.0) for t, w in new.terms.items()})
+        labels = [
+            tx.concept(cid).label
+            for cid in sorted(new.concepts)
+            if "#" + cid not in doc.terms and "#" + cid not in idx.context and cid not in lexicon.GENERIC
+        ]
+        labels += [w for w in self._unnamed_words(idx, doc, new, new_text) if w not in _WHEN]
+        return list(dict.fromkeys(labels))[:3]
 
     @staticmethod
     def _names_something(idx: _Index, d: _Doc, a: tx.Analysis) -> bool:

@@ -41,6 +41,10 @@ def extra_new(word: str) -> str:
     return f"{word}: named by no item"
 
 
+def extra_instead(word: str, old: str) -> str:
+    return f"{word}: in place of {old}, which the item names"
+
+
 def extra_quantity(amount: str) -> str:
     return f"{amount}: a quantity the item does not name"
 

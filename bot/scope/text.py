@@ -179,6 +179,12 @@ class Analysis:
     # When "再" is the only word that asks for more: the words right after it ("再报工"). Said of an action
     # the item already has, 再 means "again", not "as well".
     again: frozenset[str] = frozenset()
+    # "Besides the glossary, we'd like a style guide", "除了首件检验，还要巡检": what is asked on top of a thing
+    # already named (the style guide, 巡检). The named thing is usually the item; the rest must be too.
+    added: str = ""
+    # "Move the newsletter from Mailchimp to Substack", "从微信支付换成云闪付": (the thing left, the thing
+    # taken up instead). When the item names the first, the second is a change of provider or tool.
+    switch: tuple[str, ...] = ()
 
 
 _WHO = r"(?:the |our |their |all )?([a-z&]+(?: (?:and|&) [a-z&]+)?)(?: team| teams| department| people| staff)?"
@@ -268,6 +274,36 @@ _TOO_MUCH = re.compile(r"\btoo (?!please\b)(?=[a-z])")
 _NTH_OF = re.compile(r"\b(?:the|my|her|his|their|our|your|its) (?:second|third)\b")
 _AGAIN = re.compile(rf"再([{_CJK}]{{2}})")
 _ADDITIVE_ZH_NOT_AGAIN = tuple(w for w in lexicon.ADDITIVE_ZH if w != "再")
+# Taking one service, tool or provider up in place of another.
+_SWITCH = (
+    # "move/switch/migrate (the newsletter) from X to Y"
+    re.compile(
+        r"\b(?:mov|switch|migrat|chang|transfer|port|go|going|shift)[a-z]*\b[^.;!?]{0,40}?\bfrom\s+"
+        r"([^,.;!?]{1,40}?)\s+(?:to|onto|over to|into)\s+([^,.;!?]{1,40})"
+    ),
+    # "replace X with Y"
+    re.compile(r"\breplac(?:e|ing)\s+([^,.;!?]{1,40}?)\s+(?:with|by)\s+([^,.;!?]{1,40})"),
+    # "use Y instead of X", "Y rather than X"
+    re.compile(r"\b(?:use|using)\s+([^,.;!?]{1,40}?)\s+(?:instead of|rather than)\s+([^,.;!?]{1,40})"),
+    # "off X … use Y": "wants us off DocuSign. Please use Adobe Sign"
+    re.compile(
+        r"(?<![\w-])(?:off|away from|stop using|drop|dropping|ditch|ditching)\s+([^,.;!?]{1,30}?)[,.;!?]?\s[^.;!?]{0,40}?"
+        r"\b(?:use|using|switch to|move to|go with|via|through)\s+([^,.;!?]{1,40})"
+    ),
+    # "从X换成Y", "把X改成Y", "X换成Y"
+    re.compile(
+        rf"(?:从|把|由)?([{_CJK}a-z0-9 ]{{1,10}}?)(?:换成|改成|换到|改到|改为|换为|迁到|迁移到|切换到|切换成|改用)([{_CJK}a-z0-9 ]{{1,12}})"
+    ),
+)
+_ZH_MORE = "(?:还|也|再|另外)(?:要|想|需要|得|能|可以)?(?:加上|加个|加一个|加|增加|支持|能|有)?"
+# "Besides X, (also) Y", "apart from X, Y", "除了X，还要Y", "X以外，还要Y": Y is what is asked for.
+_BESIDES = (
+    re.compile(
+        r"\b(?:besides|apart from|aside from|as well as|in addition to|on top of)\s+[^,.;!?]{1,60},\s*([^.;!?]+)"
+    ),
+    re.compile(rf"除了[^，,。；;！？]{{1,24}}[，,]\s*[^，,。；;！？]{{0,6}}?{_ZH_MORE}([^。；;！？]+)"),
+    re.compile(rf"[{_CJK}]{{2,}}(?:以外|之外)[，,]\s*[^，,。；;！？]{{0,6}}?{_ZH_MORE}([^。；;！？]+)"),
+)
 # "Members should be able to renew online" asks for something; "the total should be 40" reports a fault.
 _ABLE_TO = re.compile(r"\b(?:should|must|need to|needs to) be (?:able|allowed|possible)\b")
 
@@ -416,6 +452,13 @@ def _analyse(text: str, concepts_weight: float) -> Analysis:
     bug = wrong_shown or _has_phrase(plain, lexicon.BUG_EN) or _has_phrase(t, lexicon.BUG_ZH)
     question = _has_phrase(t, lexicon.QUESTION_EN) or _has_phrase(t, lexicon.QUESTION_ZH)
     letters = sum(1 for ch in t if ch.isalpha())
+    added = next((b.group(1).strip() for rx in _BESIDES if (b := rx.search(t))), "")
+    switch: tuple[str, ...] = ()
+    for k, rx in enumerate(_SWITCH):
+        if sw := rx.search(t):
+            old, new = sw.group(1).strip(), sw.group(2).strip()
+            switch = (new, old) if k == 2 else (old, new)  # "use Y instead of X"
+            break
     return Analysis(
         terms=terms,
         negated=negated,
@@ -428,6 +471,8 @@ def _analyse(text: str, concepts_weight: float) -> Analysis:
         audience=frozenset(audience),
         question=question,
         again=again,
+        added=added,
+        switch=switch,
     )
 
 

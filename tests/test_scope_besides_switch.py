@@ -1,0 +1,83 @@
+"""The scope checker on asks made on top of a thing the item names ("besides X, also Y", "除了X，还要Y") and on
+changes of a named service or tool ("from Mailchimp to Substack", "从微信支付换成云闪付")."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.domain import Language, Scope, ScopeItem, VerdictKind
+from bot.scope.judge import ScopeJudge
+from bot.scope.text import analyse
+
+IN, OUT, NEW = VerdictKind.IN_SCOPE, VerdictKind.OUT_OF_SCOPE, VerdictKind.UNLISTED
+
+WORKSHOP = Scope(
+    project="workshop",
+    name="东岭机加工车间质量记录",
+    language=Language.ZH,
+    goals=("质量记录无纸化",),
+    in_scope=(
+        ScopeItem("first", "首件检验记录", "每个工单的首件由质检员在平板上录入检验结果。"),
+        ScopeItem("pay", "在线缴纳加工费", "客户通过微信支付缴费，缴费后生成电子收据。"),
+        ScopeItem("orders", "工单列表", "按日期和状态筛选工单。"),
+    ),
+    out_of_scope=(ScopeItem("erp", "替换现有ERP"),),
+)
+
+NEWSLETTER = Scope(
+    project="press",
+    name="Harbourside Press reader site",
+    language=Language.EN,
+    goals=("Grow paying readers",),
+    in_scope=(
+        ScopeItem("newsletter", "Weekly e-mail newsletter", "Sent every Friday from Mailchimp with the top stories."),
+        ScopeItem("paywall", "Subscriber paywall", "Readers pay by card through Stripe."),
+        ScopeItem("archive", "Article archive with search", "Search by author, tag and date."),
+        ScopeItem("glossary", "Reader glossary page", "Editors upload a term list as Excel."),
+    ),
+    out_of_scope=(ScopeItem("print", "Print edition subscriptions"),),
+)
+
+
+@pytest.fixture(scope="module")
+def judge() -> ScopeJudge:
+    return ScopeJudge()
+
+
+def test_besides_what_the_item_names_the_rest_must_be_named_too(judge: ScopeJudge) -> None:
+    # 巡检 and 首件检验 are both quality checks; the shared concept must not hide that 巡检 is more.
+    v = judge.check(WORKSHOP, "除了首件检验，还要加上巡检的记录。")
+    assert v.verdict is NEW, v
+    assert any("巡检" in e for e in v.extras), v.extras
+    # Asking about the item itself is still in scope.
+    assert judge.check(WORKSHOP, "首件检验的记录在平板上打不开。").verdict is IN
+
+
+def test_besides_is_read_in_english_too(judge: ScopeJudge) -> None:
+    assert (
+        analyse("Besides the glossary, we'd like to upload our style guide.").added
+        == "we'd like to upload our style guide"
+    )
+    assert analyse("除了微信支付，还要支持支付宝。").added == "支付宝"
+    v = judge.check(NEWSLETTER, "Besides the term list, editors want to upload a style guide for the glossary page.")
+    assert v.verdict is NEW, v
+
+
+def test_moving_from_a_named_service_to_another_extends_the_item(judge: ScopeJudge) -> None:
+    v = judge.check(NEWSLETTER, "We want to move the newsletter from Mailchimp to Substack.")
+    assert v.verdict is NEW, v
+    assert any("substack" in e.lower() for e in v.extras), v.extras
+    v = judge.check(NEWSLETTER, "Finance wants us off Stripe. Please use Worldpay for the paywall from now on.")
+    assert v.verdict is NEW, v
+    v = judge.check(WORKSHOP, "缴费通道想从微信支付换成云闪付。")
+    assert v.verdict is NEW, v
+
+
+def test_moving_something_the_item_does_not_name_is_no_switch(judge: ScopeJudge) -> None:
+    # An order handed from one person to another, or moved between days, names no new service.
+    a = analyse("想把这个工单从小王换成小李。")
+    assert a.switch, a
+    v = judge.check(WORKSHOP, "想把这个工单从小王换成小李。")
+    assert not any("in place of" in e for e in v.extras), v
+    v = judge.check(NEWSLETTER, "Can we move this week's newsletter from Friday to Thursday?")
+    assert not any("in place of" in e for e in v.extras), v
