@@ -81,3 +81,15 @@ def test_moving_something_the_item_does_not_name_is_no_switch(judge: ScopeJudge)
     assert not any("in place of" in e for e in v.extras), v
     v = judge.check(NEWSLETTER, "Can we move this week's newsletter from Friday to Thursday?")
     assert not any("in place of" in e for e in v.extras), v
+
+
+def test_a_product_no_item_names_makes_the_verdict_unsure(judge: ScopeJudge) -> None:
+    # The archive item explains "search" in general; whether it covers a product the scope never names is
+    # for the PM to say.
+    v = judge.check(NEWSLETTER, "Can the archive search pull in articles from our Dropbox?")
+    assert v.verdict is NEW, v
+    assert any("dropbox" in e for e in v.extras), v.extras
+    assert analyse("We want it to work with their Ariba system.").products == frozenset({"ariba"})
+    # A capitalised first word, or a product the scope names, is no such thing.
+    assert not analyse("Dropbox links are fine.").products
+    assert judge.check(NEWSLETTER, "The Mailchimp account sent the newsletter twice on Friday.").verdict is IN

@@ -317,6 +317,7 @@ class ScopeJudge:
             a.again,
             a.added,
             a.switch,
+            a.products,
         )
 
     # --- check ---------------------------------------------------------------------------------
@@ -529,6 +530,19 @@ class ScopeJudge:
                 self._clause(in_doc, a),
                 extras=tuple(extras),
                 explanation=msg.extends(in_doc.item.title, extras),
+            )
+        unknown = sorted(t for t in a.products if t not in idx.idf and t not in a.negated and t not in tx.STOP_EN)
+        if unknown:
+            # "Sync from our Dropbox": a product no item or exclusion names; the item explains the rest of
+            # the request only in general terms, so whether it covers this one is for the PM to say.
+            return _PartResult(
+                part,
+                VerdictKind.UNLISTED,
+                in_doc,
+                round(coverage, 3),
+                self._clause(in_doc, a),
+                extras=tuple(msg.extra_new(t) for t in unknown[:3]),
+                explanation=msg.not_sure(in_doc.item.title),
             )
         score = min(1.0, 0.4 + coverage * 0.6 + (0.1 if a.bug else 0.0))
         return _PartResult(part, VerdictKind.IN_SCOPE, in_doc, score, self._clause(in_doc, a))

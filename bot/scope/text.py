@@ -185,6 +185,9 @@ class Analysis:
     # "Move the newsletter from Mailchimp to Substack", "从微信支付换成云闪付": (the thing left, the thing
     # taken up instead). When the item names the first, the second is a change of provider or tool.
     switch: tuple[str, ...] = ()
+    # Stems of a product or service the request names ("their Ariba system", "sync from our Dropbox",
+    # "接入Shopify"): a scope that never names it cannot be sure it covers it.
+    products: frozenset[str] = frozenset()
 
 
 _WHO = r"(?:the |our |their |all )?([a-z&]+(?: (?:and|&) [a-z&]+)?)(?: team| teams| department| people| staff)?"
@@ -295,6 +298,29 @@ _SWITCH = (
         rf"(?:从|把|由)?([{_CJK}a-z0-9 ]{{1,10}}?)(?:换成|改成|换到|改到|改为|换为|迁到|迁移到|切换到|切换成|改用)([{_CJK}a-z0-9 ]{{1,12}})"
     ),
 )
+# A capitalised name (not the first word of a sentence) with a word that makes it a product or service.
+_NAME = r"([A-Z][A-Za-z0-9]*(?:[ -][A-Z][A-Za-z0-9]*)*)"
+_PRODUCT = (
+    re.compile(
+        _NAME + r"(?:'s)?\s+(?:system|systems|app|apps|software|platform|account|accounts|api|integration|feed|"
+        r"plugin|tool|portal|device|devices|module|data|database|server|workspace|login)\b"
+    ),
+    re.compile(r"\b(?:via|through|using|into|onto|from our|on our|from their|in our|in their)\s+" + _NAME),
+    re.compile(r"(?:接入|对接|通过|同步到|导入到|导到|用)\s*([A-Za-z][A-Za-z0-9]*(?: [A-Z][A-Za-z0-9]*)*)"),
+)
+
+
+def _products(text: str) -> frozenset[str]:
+    out: set[str] = set()
+    for rx in _PRODUCT:
+        for m in rx.finditer(text):
+            before = text[: m.start(1)].rstrip()
+            if not before or before.endswith((".", "?", "!", ":", "\n")):
+                continue  # the first word of a sentence is capitalised anyway
+            out.update(stem(w.lower()) for w in re.findall(r"[A-Za-z0-9]+", m.group(1)))
+    return frozenset(out)
+
+
 _ZH_MORE = "(?:还|也|再|另外)(?:要|想|需要|得|能|可以)?(?:加上|加个|加一个|加|增加|支持|能|有)?"
 # "Besides X, (also) Y", "apart from X, Y", "除了X，还要Y", "X以外，还要Y": Y is what is asked for.
 _BESIDES = (
@@ -473,6 +499,7 @@ def _analyse(text: str, concepts_weight: float) -> Analysis:
         again=again,
         added=added,
         switch=switch,
+        products=_products(text),
     )
 
 
