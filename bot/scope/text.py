@@ -299,7 +299,7 @@ _SWITCH = (
     ),
 )
 # A capitalised name (not the first word of a sentence) with a word that makes it a product or service.
-_NAME = r"([A-Z][A-Za-z0-9]*(?:[ -][A-Z][A-Za-z0-9]*)*)"
+_NAME = r"(?<![A-Za-z0-9])([A-Z][A-Za-z0-9]*(?:[ -][A-Z][A-Za-z0-9]*)*)"
 _PRODUCT = (
     re.compile(
         _NAME + r"(?:'s)?\s+(?:system|systems|app|apps|software|platform|account|accounts|api|integration|feed|"
