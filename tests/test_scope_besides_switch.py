@@ -93,3 +93,25 @@ def test_a_product_no_item_names_makes_the_verdict_unsure(judge: ScopeJudge) -> 
     # A capitalised first word, or a product the scope names, is no such thing.
     assert not analyse("Dropbox links are fine.").products
     assert judge.check(NEWSLETTER, "The Mailchimp account sent the newsletter twice on Friday.").verdict is IN
+
+
+INN = Scope(
+    project="inn",
+    name="松风客栈预订",
+    language=Language.ZH,
+    goals=("住客在线订房",),
+    in_scope=(
+        ScopeItem("rooms", "在线订房", "住客选择日期和房型，微信支付。"),
+        ScopeItem("pickup", "接送站加购", "到店前可加购接站服务。"),
+        ScopeItem("reviews", "住后评价", "住客打分、上传照片。"),
+    ),
+    out_of_scope=(ScopeItem("car", "租车服务"), ScopeItem("food", "餐饮外卖")),
+)
+
+
+def test_a_chinese_word_split_by_a_measure_word_still_names_an_exclusion(judge: ScopeJudge) -> None:
+    # "租一辆车" is 租车 with "一辆" inside it.
+    v = judge.check(INN, "能不能在小程序里租一辆车？")
+    assert v.verdict is OUT and v.item_id == "car", v
+    # Asking for more of an item stays with the item.
+    assert judge.check(INN, "订房的时候能把接站一起加上吗？").verdict is IN

@@ -110,6 +110,8 @@ _WHEN = _CALENDAR | frozenset(("year", "month", "week", "day", "date", "#year", 
 _RANGE = re.compile(r"(?:last|past|previous)\s+\d+\s+(?:months?|years?|weeks?|days?)|近\s*\d+\s*(?:个月|年|天)")
 # Concepts of signing in and accounts: who may use the product.
 _ACCESS = frozenset(("#login", "#signup", "#account", "#role", "#sso"))
+# What may stand inside a Chinese verb-object word without changing it: numbers, measure words, particles.
+_BETWEEN = frozenset("一两二三几个辆台套张份件次本条位间只把了过着点下些")
 _CODE = re.compile(r"[a-z]{1,3}\d{1,3}|\d{1,3}[a-z]{1,2}")
 _OTHER_THAN = re.compile(r"other than|except|apart from|besides|beyond|any other|其他|其它|以外|之外|除了")
 
@@ -132,6 +134,8 @@ class _Index:
     prefixes: dict[str, str] = field(default_factory=dict)
     # Exclusions with a title of two words or more: its words and their total weight.
     titles: dict[int, tuple[frozenset[str], float]] = field(default_factory=dict)
+    # Chinese words of exclusion titles ("租车"), to be found with a word or two between their characters.
+    split_words: frozenset[str] = frozenset()
 
     def in_scope_has(self, term: str) -> bool:
         return term in self.in_scope_terms
@@ -240,6 +244,13 @@ class ScopeJudge:
             )
             if d.excluded and len(title_words) >= 2:
                 idx.titles[i] = (title_words, sum(idf[t] for t in title_words))
+        idx.split_words = frozenset(
+            t
+            for d in docs
+            if d.excluded
+            for t, fw in d.terms.items()
+            if fw == 1.0 and len(t) == 2 and not t.isascii() and not any(ch in tx.ZH_FUNCTION for ch in t)
+        )
         for t in sorted(df, key=lambda t: (-df[t], t)):
             if t.isascii() and t.isalpha() and len(t) >= 6:
                 for k in range(max(5, len(t) - 3), len(t)):
@@ -397,7 +408,7 @@ class ScopeJudge:
 
     def _judge(self, idx: _Index, part: str, a: tx.Analysis) -> _PartResult:
         p = self.params
-        a = self._fix_typos(idx, a)
+        a = self._fix_typos(idx, self._split_words(idx, part, a))
         weights = {t: self._weight(idx, t, w) for t, w in a.terms.items()}
         total = sum(w for t, w in weights.items() if t not in a.negated)
         if not total:
@@ -546,6 +557,25 @@ class ScopeJudge:
             )
         score = min(1.0, 0.4 + coverage * 0.6 + (0.1 if a.bug else 0.0))
         return _PartResult(part, VerdictKind.IN_SCOPE, in_doc, score, self._clause(in_doc, a))
+
+    @staticmethod
+    def _split_words(idx: _Index, part: str, a: tx.Analysis) -> tx.Analysis:
+        """ "租一辆车" names the 租车 of an exclusion's title: a Chinese word whose two characters have only a
+        number, a measure word or a particle between them still names it ("收占位费" does not name 收费)."""
+        if not idx.split_words:
+            return a
+        found: dict[str, float] = {}
+        for run in re.findall(r"[\u3400-\u9fff]+", part):
+            for i in range(len(run)):
+                for gap in (2, 3):
+                    if i + gap >= len(run) or not all(ch in _BETWEEN for ch in run[i + 1 : i + gap]):
+                        continue
+                    bg = run[i] + run[i + gap]
+                    if bg in idx.split_words and bg not in a.terms:
+                        found[bg] = 1.0
+        if not found:
+            return a
+        return replace(a, terms={**a.terms, **found})
 
     def _names_exclusion_title(self, idx: _Index, a: tx.Analysis, in_doc: _Doc | None) -> tuple[_Doc, float] | None:
         """The exclusion whose title the request all but restates ("pay fines online" against "Online
