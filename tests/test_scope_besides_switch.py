@@ -115,3 +115,26 @@ def test_a_chinese_word_split_by_a_measure_word_still_names_an_exclusion(judge: 
     assert v.verdict is OUT and v.item_id == "car", v
     # Asking for more of an item stays with the item.
     assert judge.check(INN, "订房的时候能把接站一起加上吗？").verdict is IN
+
+
+PARKING = Scope(
+    project="parking",
+    name="安泊小区停车管理",
+    language=Language.ZH,
+    goals=("小区停车有序",),
+    in_scope=(
+        ScopeItem("monthly", "月卡管理", "物业在后台办理、续费和停用月卡。"),
+        ScopeItem("visitors", "访客车辆登记", "业主自助登记访客车牌。"),
+        ScopeItem("gate", "道闸自动放行", "月卡车辆自动识别车牌放行。"),
+    ),
+    out_of_scope=(ScopeItem("charging", "充电桩"),),
+)
+
+
+def test_doing_it_yourself_what_staff_do_is_a_change_of_who_works(judge: ScopeJudge) -> None:
+    v = judge.check(PARKING, "月卡能不能让车主自己续费，不用跑物业？")
+    assert v.verdict is NEW, v
+    assert any("themselves" in e for e in v.extras), v.extras
+    # An item that is self-service already covers it; so does staff doing their own work.
+    assert judge.check(PARKING, "业主能不能自己登记访客的车牌？").verdict is IN
+    assert judge.check(PARKING, "物业在后台给业主续月卡时提示失败。").verdict is IN

@@ -329,6 +329,7 @@ class ScopeJudge:
             a.added,
             a.switch,
             a.products,
+            a.self_service,
         )
 
     # --- check ---------------------------------------------------------------------------------
@@ -542,6 +543,24 @@ class ScopeJudge:
                 extras=tuple(extras),
                 explanation=msg.extends(in_doc.item.title, extras),
             )
+        if a.self_service and not a.bug:
+            item_text = f"{in_doc.item.title} {in_doc.item.notes}".lower()
+            if (
+                tx.STAFF.search(item_text)
+                and not tx.SELF_SERVICE.search(item_text)
+                # Staff the request says it can do without ("不用跑物业") are not staff doing it.
+                and not tx.STAFF.search(re.sub(r"(?:不用|不必|without)[^，,。.;；!?！？]*", " ", tx.normalise(part)))
+            ):
+                # "让车主自己续费" against "物业在后台办理续费": the same task, done by other people.
+                return _PartResult(
+                    part,
+                    VerdictKind.UNLISTED,
+                    in_doc,
+                    round(max(0.5, coverage), 3),
+                    self._clause(in_doc, a),
+                    extras=(msg.extra_self_service(),),
+                    explanation=msg.extends(in_doc.item.title, [msg.extra_self_service()]),
+                )
         unknown = sorted(t for t in a.products if t not in idx.idf and t not in a.negated and t not in tx.STOP_EN)
         if unknown:
             # "Sync from our Dropbox": a product no item or exclusion names; the item explains the rest of

@@ -188,6 +188,9 @@ class Analysis:
     # Stems of a product or service the request names ("their Ariba system", "sync from our Dropbox",
     # "接入Shopify"): a scope that never names it cannot be sure it covers it.
     products: frozenset[str] = frozenset()
+    # "Let holders renew it themselves", "让车主自己续费，不用跑物业": the people the result is for would do
+    # the work, not staff.
+    self_service: bool = False
 
 
 _WHO = r"(?:the |our |their |all )?([a-z&]+(?: (?:and|&) [a-z&]+)?)(?: team| teams| department| people| staff)?"
@@ -321,6 +324,17 @@ def _products(text: str) -> frozenset[str]:
     return frozenset(out)
 
 
+SELF_SERVICE = re.compile(
+    r"\b(?:themselves|himself|herself|yourself|ourselves|on their own|self[- ]service|self[- ]serve)\b(?<!for themselves)"
+    r"|\bwithout (?:having to )?(?:calling|ringing|phoning|emailing|going to|coming in|coming to|visiting|queu)"
+    r"|自助|自行|自己(?![去来拿算的])|不用跑|不用去|不用找|不必跑|不用再跑|不用到"
+)
+# Words that say staff do the work: the office, the front desk, back-office screens.
+STAFF = re.compile(
+    r"\b(?:staff|office|admin|admins|back[- ]office|reception|receptionist|front desk|team|teams|clerk|clerks|"
+    r"operator|operators|agent|agents|managers?)\b"
+    r"|后台|前台|物业|员工|工作人员|管理员|客服|营业厅|门店|店长|门市|调度|办理"
+)
 _ZH_MORE = "(?:还|也|再|另外)(?:要|想|需要|得|能|可以)?(?:加上|加个|加一个|加|增加|支持|能|有)?"
 # "Besides X, (also) Y", "apart from X, Y", "除了X，还要Y", "X以外，还要Y": Y is what is asked for.
 _BESIDES = (
@@ -500,6 +514,7 @@ def _analyse(text: str, concepts_weight: float) -> Analysis:
         added=added,
         switch=switch,
         products=_products(text),
+        self_service=SELF_SERVICE.search(t.replace("for themselves", "")) is not None,
     )
 
 
