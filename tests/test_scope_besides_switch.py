@@ -138,3 +138,22 @@ def test_doing_it_yourself_what_staff_do_is_a_change_of_who_works(judge: ScopeJu
     # An item that is self-service already covers it; so does staff doing their own work.
     assert judge.check(PARKING, "业主能不能自己登记访客的车牌？").verdict is IN
     assert judge.check(PARKING, "物业在后台给业主续月卡时提示失败。").verdict is IN
+
+
+def test_charging_by_another_unit_than_the_item_names_is_a_change(judge: ScopeJudge) -> None:
+    lockers = Scope(
+        project="gym",
+        name="力健健身会员服务",
+        language=Language.ZH,
+        goals=("会员线上办理",),
+        in_scope=(
+            ScopeItem("lockers", "储物柜租用", "会员在小程序上按月租用储物柜，到期提醒。"),
+            ScopeItem("classes", "团课预约", "提前一天预约团课。"),
+            ScopeItem("cards", "会员卡购买", "年卡、季卡在线购买。"),
+        ),
+        out_of_scope=(ScopeItem("shop", "商城卖蛋白粉"),),
+    )
+    assert analyse("储物柜能不能按次租？我不想按月。").switch == ("按月", "按次")
+    v = judge.check(lockers, "储物柜能不能按次租？我不想按月。")
+    assert v.verdict is NEW, v
+    assert judge.check(lockers, "按月租的储物柜到期了没收到提醒。").verdict is IN

@@ -296,6 +296,8 @@ _SWITCH = (
         r"(?<![\w-])(?:off|away from|stop using|drop|dropping|ditch|ditching)\s+([^,.;!?]{1,30}?)[,.;!?]?\s[^.;!?]{0,40}?"
         r"\b(?:use|using|switch to|move to|go with|via|through)\s+([^,.;!?]{1,40})"
     ),
+    # "按次…不想按月": a unit of charging or counting exchanged for another
+    re.compile(rf"(按[{_CJK}])[^。；;]{{0,14}}?不(?:想|要|再)?(按[{_CJK}])"),
     # "从X换成Y", "把X改成Y", "X换成Y"
     re.compile(
         rf"(?:从|把|由)?([{_CJK}a-z0-9 ]{{1,10}}?)(?:换成|改成|换到|改到|改为|换为|迁到|迁移到|切换到|切换成|改用)([{_CJK}a-z0-9 ]{{1,12}})"
@@ -497,7 +499,7 @@ def _analyse(text: str, concepts_weight: float) -> Analysis:
     for k, rx in enumerate(_SWITCH):
         if sw := rx.search(t):
             old, new = sw.group(1).strip(), sw.group(2).strip()
-            switch = (new, old) if k == 2 else (old, new)  # "use Y instead of X"
+            switch = (new, old) if k in (2, 4) else (old, new)  # "use Y instead of X", "按次…不按月"
             break
     return Analysis(
         terms=terms,
