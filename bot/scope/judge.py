@@ -136,6 +136,7 @@ class _Index:
     titles: dict[int, tuple[frozenset[str], float]] = field(default_factory=dict)
     # Chinese words of exclusion titles ("租车"), to be found with a word or two between their characters.
     split_words: frozenset[str] = frozenset()
+    split_first: frozenset[str] = frozenset()
 
     def in_scope_has(self, term: str) -> bool:
         return term in self.in_scope_terms
@@ -251,6 +252,7 @@ class ScopeJudge:
             for t, fw in d.terms.items()
             if fw == 1.0 and len(t) == 2 and not t.isascii() and not any(ch in tx.ZH_FUNCTION for ch in t)
         )
+        idx.split_first = frozenset(t[0] for t in idx.split_words)
         for t in sorted(df, key=lambda t: (-df[t], t)):
             if t.isascii() and t.isalpha() and len(t) >= 6:
                 for k in range(max(5, len(t) - 3), len(t)):
@@ -586,6 +588,8 @@ class ScopeJudge:
         found: dict[str, float] = {}
         for run in re.findall(r"[\u3400-\u9fff]+", part):
             for i in range(len(run)):
+                if run[i] not in idx.split_first:
+                    continue
                 for gap in (2, 3):
                     if i + gap >= len(run) or not all(ch in _BETWEEN for ch in run[i + 1 : i + gap]):
                         continue
