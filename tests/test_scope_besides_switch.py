@@ -157,3 +157,20 @@ def test_charging_by_another_unit_than_the_item_names_is_a_change(judge: ScopeJu
     v = judge.check(lockers, "储物柜能不能按次租？我不想按月。")
     assert v.verdict is NEW, v
     assert judge.check(lockers, "按月租的储物柜到期了没收到提醒。").verdict is IN
+
+
+def test_hire_and_a_bare_chinese_rent_meet_across_languages(judge: ScopeJudge) -> None:
+    site = Scope(
+        project="site",
+        name="Ashby Homes site diary",
+        language=Language.EN,
+        goals=("Paperless site records",),
+        in_scope=(
+            ScopeItem("diary", "Daily site diary", "Weather, labour on site, deliveries and delays, with photos."),
+            ScopeItem("snags", "Snag lists per plot", "Trades mark snags fixed; the manager signs them off."),
+        ),
+        out_of_scope=(ScopeItem("plant", "Plant and equipment hire tracking"),),
+    )
+    v = judge.check(site, "能不能在app里登记租来的挖掘机什么时候还？")
+    assert v.verdict is OUT and v.item_id == "plant", v
+    assert "rent" in analyse("Which diggers are on hire this week?").concepts
