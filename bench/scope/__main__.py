@@ -1,6 +1,6 @@
 """Measure the scope checker.
 
-    python -m bench.scope [--json] [--no-lopo] [--no-latency] [--no-holdout] [--no-final] [--no-final2]
+    python -m bench.scope [--json] [--no-lopo] [--no-latency] [--no-holdout] [--no-final] [--no-final2] [--no-final3]
 
 1. Quality on the shared development set (`../shared/scope-eval/dev` beside the repository), when present.
 2. Leave one project out: tune the thresholds on two projects, measure on the third, for each project.
@@ -31,7 +31,18 @@
      one: on it the round did not help. Its author also wrote the round's vocabulary, so even this set is
      less blind than projects written by someone else would be. Its mistakes were read after that one
      measurement, so it is spent too: one general fix found that way (a synonym of an everyday word that
-     no item has weighs like an everyday word) brings it to 0.720, leak 10.4%.
+     no item has weighs like an everyday word) brings it to 0.720, leak 10.4%. The fifth round (below) read
+     its mistakes again and fixed some of them (0.745, leak 7.3% at its end), so it overstates now;
+   - `bench/scope/final3`: six projects in domains unlike all the above (a marina's berth bookings, a solar
+     installer, a translation agency; a guesthouse, a wedding photo studio, a water utility), half English and
+     half Chinese, 186 requests, written before a fifth round of changes and before its author read the
+     checker's vocabulary or rules. Measured once before the round (macro-F1 0.796, leak 12.1%) and once at
+     its end (macro-F1 0.817, leak 7.1%). The round (what "besides X, Y" / "除了X，还要Y" asks beyond X; moving
+     from a service the item names to another; a product no item names; users doing themselves what the item
+     has staff do; a Chinese word split by a measure word; renting) was checked on every set above, never on
+     this one (the first measurement printed its fifteen worst mistakes; the rules come from the patterns
+     above, seen on the other sets). Its author also wrote this set and knew the leak patterns the round
+     aimed at, so even this set is less blind than projects written by someone else. It is spent now.
 4. Latency on generated 12-item and 1,000-item scopes (median per request, one core), and the time to
    import the checker and give a first verdict in a fresh interpreter.
 """
@@ -64,6 +75,7 @@ HOLDOUT = Path(__file__).resolve().parent / "holdout"
 TUNE = Path(__file__).resolve().parent / "tune"
 FINAL = Path(__file__).resolve().parent / "final"
 FINAL2 = Path(__file__).resolve().parent / "final2"
+FINAL3 = Path(__file__).resolve().parent / "final3"
 
 # The thresholds searched when tuning on two projects (leave-one-project-out).
 GRID: dict[str, tuple[float, ...]] = {
@@ -214,6 +226,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--no-holdout", action="store_true", help="do not look at bench/scope/holdout (while tuning)")
     ap.add_argument("--no-final", action="store_true", help="do not look at bench/scope/final (while tuning)")
     ap.add_argument("--no-final2", action="store_true", help="do not look at bench/scope/final2 (while tuning)")
+    ap.add_argument("--no-final3", action="store_true", help="do not look at bench/scope/final3 (while tuning)")
     ap.add_argument("--tune", action="store_true", help="only print the thresholds tuned on all dev projects")
     args = ap.parse_args(argv)
     _pin_one_core()
@@ -249,6 +262,10 @@ def main(argv: list[str] | None = None) -> None:
     if not args.no_final2:
         result["final2_projects"] = evaluate(
             ScopeJudge(), load_scopes(str(FINAL2)), load_rows(str(FINAL2 / "requests.jsonl")), worst=10
+        )
+    if not args.no_final3:
+        result["final3_projects"] = evaluate(
+            ScopeJudge(), load_scopes(str(FINAL3)), load_rows(str(FINAL3 / "requests.jsonl")), worst=10
         )
     if not args.no_latency:
         result["latency"] = [latency(12), latency(1000)]
@@ -286,6 +303,9 @@ def main(argv: list[str] | None = None) -> None:
     if "final2_projects" in result:
         print("\n== unseen-style projects of the fourth round (bench/scope/final2) ==")
         print(format_report(result["final2_projects"]))
+    if "final3_projects" in result:
+        print("\n== unseen-style projects of the fifth round (bench/scope/final3) ==")
+        print(format_report(result["final3_projects"]))
     if "latency" in result:
         print("\n== latency (one core) ==")
         for lat in result["latency"]:

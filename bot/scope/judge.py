@@ -110,6 +110,8 @@ _WHEN = _CALENDAR | frozenset(("year", "month", "week", "day", "date", "#year", 
 _RANGE = re.compile(r"(?:last|past|previous)\s+\d+\s+(?:months?|years?|weeks?|days?)|近\s*\d+\s*(?:个月|年|天)")
 # Concepts of signing in and accounts: who may use the product.
 _ACCESS = frozenset(("#login", "#signup", "#account", "#role", "#sso"))
+# What may stand inside a Chinese verb-object word without changing it: numbers, measure words, particles.
+_BETWEEN = frozenset("一两二三几个辆台套张份件次本条位间只把了过着点下些")
 _CODE = re.compile(r"[a-z]{1,3}\d{1,3}|\d{1,3}[a-z]{1,2}")
 _OTHER_THAN = re.compile(r"other than|except|apart from|besides|beyond|any other|其他|其它|以外|之外|除了")
 
@@ -132,6 +134,9 @@ class _Index:
     prefixes: dict[str, str] = field(default_factory=dict)
     # Exclusions with a title of two words or more: its words and their total weight.
     titles: dict[int, tuple[frozenset[str], float]] = field(default_factory=dict)
+    # Chinese words of exclusion titles ("租车"), to be found with a word or two between their characters.
+    split_words: frozenset[str] = frozenset()
+    split_first: frozenset[str] = frozenset()
 
     def in_scope_has(self, term: str) -> bool:
         return term in self.in_scope_terms
@@ -240,6 +245,14 @@ class ScopeJudge:
             )
             if d.excluded and len(title_words) >= 2:
                 idx.titles[i] = (title_words, sum(idf[t] for t in title_words))
+        idx.split_words = frozenset(
+            t
+            for d in docs
+            if d.excluded
+            for t, fw in d.terms.items()
+            if fw == 1.0 and len(t) == 2 and not t.isascii() and not any(ch in tx.ZH_FUNCTION for ch in t)
+        )
+        idx.split_first = frozenset(t[0] for t in idx.split_words)
         for t in sorted(df, key=lambda t: (-df[t], t)):
             if t.isascii() and t.isalpha() and len(t) >= 6:
                 for k in range(max(5, len(t) - 3), len(t)):
@@ -315,6 +328,10 @@ class ScopeJudge:
             a.audience,
             a.question,
             a.again,
+            a.added,
+            a.switch,
+            a.products,
+            a.self_service,
         )
 
     # --- check ---------------------------------------------------------------------------------
@@ -394,7 +411,7 @@ class ScopeJudge:
 
     def _judge(self, idx: _Index, part: str, a: tx.Analysis) -> _PartResult:
         p = self.params
-        a = self._fix_typos(idx, a)
+        a = self._fix_typos(idx, self._split_words(idx, part, a))
         weights = {t: self._weight(idx, t, w) for t, w in a.terms.items()}
         total = sum(w for t, w in weights.items() if t not in a.negated)
         if not total:
@@ -514,9 +531,11 @@ class ScopeJudge:
             a = replace(a, additive=False)  # "第二天再报工": the item's own action, done again
         extras = self._extras(idx, in_doc, a, coverage)
         uncovered = self._uncovered(idx, in_doc, a, weights)
-        if extras or (a.additive and uncovered >= p.additive_gap and not a.bug):
+        added = [msg.extra_new(w) for w in self._added_new(idx, in_doc, a)]
+        added = added or [msg.extra_instead(w, a.switch[0]) for w in self._switched_to(idx, in_doc, a)]
+        if extras or (a.additive and uncovered >= p.additive_gap and not a.bug) or added:
             if not extras:
-                extras = [msg.extra_new(w) for w in self._unnamed_words(idx, in_doc, a, part)]
+                extras = added or [msg.extra_new(w) for w in self._unnamed_words(idx, in_doc, a, part)]
             return _PartResult(
                 part,
                 VerdictKind.UNLISTED,
@@ -526,8 +545,60 @@ class ScopeJudge:
                 extras=tuple(extras),
                 explanation=msg.extends(in_doc.item.title, extras),
             )
+        if a.self_service and not a.bug:
+            item_text = f"{in_doc.item.title} {in_doc.item.notes}".lower()
+            if (
+                tx.STAFF.search(item_text)
+                and not tx.SELF_SERVICE.search(item_text)
+                # Staff the request says it can do without ("不用跑物业") are not staff doing it.
+                and not tx.STAFF.search(re.sub(r"(?:不用|不必|without)[^，,。.;；!?！？]*", " ", tx.normalise(part)))
+            ):
+                # "让车主自己续费" against "物业在后台办理续费": the same task, done by other people.
+                return _PartResult(
+                    part,
+                    VerdictKind.UNLISTED,
+                    in_doc,
+                    round(max(0.5, coverage), 3),
+                    self._clause(in_doc, a),
+                    extras=(msg.extra_self_service(),),
+                    explanation=msg.extends(in_doc.item.title, [msg.extra_self_service()]),
+                )
+        unknown = sorted(t for t in a.products if t not in idx.idf and t not in a.negated and t not in tx.STOP_EN)
+        if unknown:
+            # "Sync from our Dropbox": a product no item or exclusion names; the item explains the rest of
+            # the request only in general terms, so whether it covers this one is for the PM to say.
+            return _PartResult(
+                part,
+                VerdictKind.UNLISTED,
+                in_doc,
+                round(coverage, 3),
+                self._clause(in_doc, a),
+                extras=tuple(msg.extra_new(t) for t in unknown[:3]),
+                explanation=msg.not_sure(in_doc.item.title),
+            )
         score = min(1.0, 0.4 + coverage * 0.6 + (0.1 if a.bug else 0.0))
         return _PartResult(part, VerdictKind.IN_SCOPE, in_doc, score, self._clause(in_doc, a))
+
+    @staticmethod
+    def _split_words(idx: _Index, part: str, a: tx.Analysis) -> tx.Analysis:
+        """ "租一辆车" names the 租车 of an exclusion's title: a Chinese word whose two characters have only a
+        number, a measure word or a particle between them still names it ("收占位费" does not name 收费)."""
+        if not idx.split_words:
+            return a
+        found: dict[str, float] = {}
+        for run in re.findall(r"[\u3400-\u9fff]+", part):
+            for i in range(len(run)):
+                if run[i] not in idx.split_first:
+                    continue
+                for gap in (2, 3):
+                    if i + gap >= len(run) or not all(ch in _BETWEEN for ch in run[i + 1 : i + gap]):
+                        continue
+                    bg = run[i] + run[i + gap]
+                    if bg in idx.split_words and bg not in a.terms:
+                        found[bg] = 1.0
+        if not found:
+            return a
+        return replace(a, terms={**a.terms, **found})
 
     def _names_exclusion_title(self, idx: _Index, a: tx.Analysis, in_doc: _Doc | None) -> tuple[_Doc, float] | None:
         """The exclusion whose title the request all but restates ("pay fines online" against "Online
@@ -641,6 +712,47 @@ class ScopeJudge:
                 uncovered += w
         total = covered + uncovered
         return uncovered / total if total else 0.0
+
+    def _added_new(self, idx: _Index, doc: _Doc, a: tx.Analysis) -> list[str]:
+        """For "besides X, Y" / "除了X，还要Y": what Y names that the item does not. X is named only to say
+        what there already is, so a concept X shares with the item cannot hide an extra Y."""
+        if not a.added or a.bug:
+            return []
+        b = self._fix_typos(idx, tx.analyse(a.added, concepts_weight=self.params.concept_weight))
+        # A word inside a concept phrase counts as itself here: "巡检" and "首件检验" are both quality
+        # checks, but the item that names one does not name the other.
+        b = replace(b, terms={t: max(w, 1.0) for t, w in b.terms.items()})
+        new = [
+            tx.concept(cid).label
+            for cid in sorted(b.concepts)
+            if "#" + cid not in doc.terms
+            and "#" + cid not in b.negated
+            and "#" + cid not in idx.context
+            and cid not in lexicon.GENERIC
+            and b.terms["#" + cid] >= self.params.concept_weight
+        ]
+        return list(dict.fromkeys(new + self._unnamed_words(idx, doc, b, a.added)))[:3]
+
+    def _switched_to(self, idx: _Index, doc: _Doc, a: tx.Analysis) -> list[str]:
+        """ "From Mailchimp to Substack", "从微信支付换成云闪付": leaving a service, tool or provider the item
+        names for one it does not is a change of the item, not work inside it."""
+        if not a.switch or a.bug:
+            return []
+        old_text, new_text = a.switch
+        cw = self.params.concept_weight
+        old = tx.analyse(old_text, concepts_weight=cw)
+        named = [t for t in old.terms if not t.startswith("#") and t not in _COMMON and t not in _WHEN]
+        if not named or not all(doc.names(t) for t in named):
+            return []  # what is left is not something the item names ("from Tuesday to Thursday")
+        new = self._fix_typos(idx, tx.analyse(new_text, concepts_weight=cw))
+        new = replace(new, terms={t: max(w, 1.0) for t, w in new.terms.items()})
+        labels = [
+            tx.concept(cid).label
+            for cid in sorted(new.concepts)
+            if "#" + cid not in doc.terms and "#" + cid not in idx.context and cid not in lexicon.GENERIC
+        ]
+        labels += [w for w in self._unnamed_words(idx, doc, new, new_text) if w not in _WHEN]
+        return list(dict.fromkeys(labels))[:3]
 
     @staticmethod
     def _names_something(idx: _Index, d: _Doc, a: tx.Analysis) -> bool:

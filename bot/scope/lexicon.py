@@ -606,7 +606,10 @@ CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
             "property listing|property listings|house viewing|property viewing|open house",
             "房源|看房|带看",
         ),
-        "rent": ("rent|rental|rentals|lease|leases|leasing|tenancy", "租金|租赁|出租|房租|租约"),
+        "rent": (
+            "rent|rental|rentals|lease|leases|leasing|tenancy|hire|on hire|off hire|we've hired|hired in",
+            "租金|租赁|出租|房租|租约|租用|租来|租一|租个|租辆|租台|租套",
+        ),
         "tenant": ("tenant|tenants|resident|residents|homeowner|homeowners|occupant", "租户|住户|业主|居民"),
         "visitor": ("visitor|visitors|visitor pass|guest pass", "访客|来访|访客登记"),
         "access_control": (

@@ -41,6 +41,14 @@ def extra_new(word: str) -> str:
     return f"{word}: named by no item"
 
 
+def extra_instead(word: str, old: str) -> str:
+    return f"{word}: in place of {old}, which the item names"
+
+
+def extra_self_service() -> str:
+    return "done by the users themselves: the item has staff do it"
+
+
 def extra_quantity(amount: str) -> str:
     return f"{amount}: a quantity the item does not name"
 

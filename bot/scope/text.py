@@ -179,6 +179,18 @@ class Analysis:
     # When "再" is the only word that asks for more: the words right after it ("再报工"). Said of an action
     # the item already has, 再 means "again", not "as well".
     again: frozenset[str] = frozenset()
+    # "Besides the glossary, we'd like a style guide", "除了首件检验，还要巡检": what is asked on top of a thing
+    # already named (the style guide, 巡检). The named thing is usually the item; the rest must be too.
+    added: str = ""
+    # "Move the newsletter from Mailchimp to Substack", "从微信支付换成云闪付": (the thing left, the thing
+    # taken up instead). When the item names the first, the second is a change of provider or tool.
+    switch: tuple[str, ...] = ()
+    # Stems of a product or service the request names ("their Ariba system", "sync from our Dropbox",
+    # "接入Shopify"): a scope that never names it cannot be sure it covers it.
+    products: frozenset[str] = frozenset()
+    # "Let holders renew it themselves", "让车主自己续费，不用跑物业": the people the result is for would do
+    # the work, not staff.
+    self_service: bool = False
 
 
 _WHO = r"(?:the |our |their |all )?([a-z&]+(?: (?:and|&) [a-z&]+)?)(?: team| teams| department| people| staff)?"
@@ -268,6 +280,72 @@ _TOO_MUCH = re.compile(r"\btoo (?!please\b)(?=[a-z])")
 _NTH_OF = re.compile(r"\b(?:the|my|her|his|their|our|your|its) (?:second|third)\b")
 _AGAIN = re.compile(rf"再([{_CJK}]{{2}})")
 _ADDITIVE_ZH_NOT_AGAIN = tuple(w for w in lexicon.ADDITIVE_ZH if w != "再")
+# Taking one service, tool or provider up in place of another.
+_SWITCH = (
+    # "move/switch/migrate (the newsletter) from X to Y"
+    re.compile(
+        r"\b(?:mov|switch|migrat|chang|transfer|port|go|going|shift)[a-z]*\b[^.;!?]{0,40}?\bfrom\s+"
+        r"([^,.;!?]{1,40}?)\s+(?:to|onto|over to|into)\s+([^,.;!?]{1,40})"
+    ),
+    # "replace X with Y"
+    re.compile(r"\breplac(?:e|ing)\s+([^,.;!?]{1,40}?)\s+(?:with|by)\s+([^,.;!?]{1,40})"),
+    # "use Y instead of X", "Y rather than X"
+    re.compile(r"\b(?:use|using)\s+([^,.;!?]{1,40}?)\s+(?:instead of|rather than)\s+([^,.;!?]{1,40})"),
+    # "off X … use Y": "wants us off DocuSign. Please use Adobe Sign"
+    re.compile(
+        r"(?<![\w-])(?:off|away from|stop using|drop|dropping|ditch|ditching)\s+([^,.;!?]{1,30}?)[,.;!?]?\s[^.;!?]{0,40}?"
+        r"\b(?:use|using|switch to|move to|go with|via|through)\s+([^,.;!?]{1,40})"
+    ),
+    # "按次…不想按月": a unit of charging or counting exchanged for another
+    re.compile(rf"(按[{_CJK}])[^。；;]{{0,14}}?不(?:想|要|再)?(按[{_CJK}])"),
+    # "从X换成Y", "把X改成Y", "X换成Y"
+    re.compile(
+        rf"(?:从|把|由)?([{_CJK}a-z0-9 ]{{1,10}}?)(?:换成|改成|换到|改到|改为|换为|迁到|迁移到|切换到|切换成|改用)([{_CJK}a-z0-9 ]{{1,12}})"
+    ),
+)
+# A capitalised name (not the first word of a sentence) with a word that makes it a product or service.
+_NAME = r"(?<![A-Za-z0-9])([A-Z][A-Za-z0-9]*(?:[ -][A-Z][A-Za-z0-9]*)*)"
+_PRODUCT = (
+    re.compile(
+        _NAME + r"(?:'s)?\s+(?:system|systems|app|apps|software|platform|account|accounts|api|integration|feed|"
+        r"plugin|tool|portal|device|devices|module|data|database|server|workspace|login)\b"
+    ),
+    re.compile(r"\b(?:via|through|using|into|onto|from our|on our|from their|in our|in their)\s+" + _NAME),
+    re.compile(r"(?:接入|对接|通过|同步到|导入到|导到|用)\s*([A-Za-z][A-Za-z0-9]*(?: [A-Z][A-Za-z0-9]*)*)"),
+)
+
+
+def _products(text: str) -> frozenset[str]:
+    out: set[str] = set()
+    for rx in _PRODUCT:
+        for m in rx.finditer(text):
+            before = text[: m.start(1)].rstrip()
+            if not before or before.endswith((".", "?", "!", ":", "\n")):
+                continue  # the first word of a sentence is capitalised anyway
+            out.update(stem(w.lower()) for w in re.findall(r"[A-Za-z0-9]+", m.group(1)))
+    return frozenset(out)
+
+
+SELF_SERVICE = re.compile(
+    r"\b(?:themselves|himself|herself|yourself|ourselves|on their own|self[- ]service|self[- ]serve)\b(?<!for themselves)"
+    r"|\bwithout (?:having to )?(?:calling|ringing|phoning|emailing|going to|coming in|coming to|visiting|queu)"
+    r"|自助|自行|自己(?![去来拿算的])|不用跑|不用去|不用找|不必跑|不用再跑|不用到"
+)
+# Words that say staff do the work: the office, the front desk, back-office screens.
+STAFF = re.compile(
+    r"\b(?:staff|office|admin|admins|back[- ]office|reception|receptionist|front desk|team|teams|clerk|clerks|"
+    r"operator|operators|agent|agents|managers?)\b"
+    r"|后台|前台|物业|员工|工作人员|管理员|客服|营业厅|门店|店长|门市|调度|办理"
+)
+_ZH_MORE = "(?:还|也|再|另外)(?:要|想|需要|得|能|可以)?(?:加上|加个|加一个|加|增加|支持|能|有)?"
+# "Besides X, (also) Y", "apart from X, Y", "除了X，还要Y", "X以外，还要Y": Y is what is asked for.
+_BESIDES = (
+    re.compile(
+        r"\b(?:besides|apart from|aside from|as well as|in addition to|on top of)\s+[^,.;!?]{1,60},\s*([^.;!?]+)"
+    ),
+    re.compile(rf"除了[^，,。；;！？]{{1,24}}[，,]\s*[^，,。；;！？]{{0,6}}?{_ZH_MORE}([^。；;！？]+)"),
+    re.compile(rf"[{_CJK}]{{2,}}(?:以外|之外)[，,]\s*[^，,。；;！？]{{0,6}}?{_ZH_MORE}([^。；;！？]+)"),
+)
 # "Members should be able to renew online" asks for something; "the total should be 40" reports a fault.
 _ABLE_TO = re.compile(r"\b(?:should|must|need to|needs to) be (?:able|allowed|possible)\b")
 
@@ -416,6 +494,13 @@ def _analyse(text: str, concepts_weight: float) -> Analysis:
     bug = wrong_shown or _has_phrase(plain, lexicon.BUG_EN) or _has_phrase(t, lexicon.BUG_ZH)
     question = _has_phrase(t, lexicon.QUESTION_EN) or _has_phrase(t, lexicon.QUESTION_ZH)
     letters = sum(1 for ch in t if ch.isalpha())
+    added = next((b.group(1).strip() for rx in _BESIDES if (b := rx.search(t))), "")
+    switch: tuple[str, ...] = ()
+    for k, rx in enumerate(_SWITCH):
+        if sw := rx.search(t):
+            old, new = sw.group(1).strip(), sw.group(2).strip()
+            switch = (new, old) if k in (2, 4) else (old, new)  # "use Y instead of X", "按次…不按月"
+            break
     return Analysis(
         terms=terms,
         negated=negated,
@@ -428,6 +513,10 @@ def _analyse(text: str, concepts_weight: float) -> Analysis:
         audience=frozenset(audience),
         question=question,
         again=again,
+        added=added,
+        switch=switch,
+        products=_products(text),
+        self_service=SELF_SERVICE.search(t.replace("for themselves", "")) is not None,
     )
 
 
