@@ -97,18 +97,29 @@ class SlackContext:
     async def actor(self, user_id: str) -> Actor:
         """Who a Slack user is, with their profile e-mail (so e-mail PMs in the project file match).
         One users.info call per user at a time: callers asking while it is under way share its answer."""
+        return await asyncio.shield(self.prefetch_actor(user_id))
+
+    def prefetch_actor(self, user_id: str) -> asyncio.Future[Actor]:
+        """Who `user_id` is, as a future: already there when cached, else the one lookup under way for
+        them (started now if there is none). Costs no task of its own, however many requests wait."""
         hit = self.users.get(user_id)
         if hit and time.monotonic() - hit[0] < USER_CACHE_SECONDS:
-            return hit[1]
+            done: asyncio.Future[Actor] = asyncio.get_running_loop().create_future()
+            done.set_result(hit[1])
+            return done
         task = self.lookups.get(user_id)
         if task is None:
             task = self.lookups[user_id] = asyncio.create_task(self._look_up(user_id), name="users.info")
-            task.add_done_callback(lambda _: self.lookups.pop(user_id, None))
-        return await asyncio.shield(task)
+            self.tasks.add(task)  # waited for at shutdown like the rest of the background work
+            task.add_done_callback(self._lookup_done(user_id))
+        return task
 
-    def prefetch_actor(self, user_id: str) -> asyncio.Task[Actor]:
-        """Start looking `user_id` up now, so the answer is there when it is needed."""
-        return self.spawn(self.actor(user_id), name="users.info")
+    def _lookup_done(self, user_id: str) -> Callable[[asyncio.Task[Actor]], None]:
+        def done(task: asyncio.Task[Actor]) -> None:
+            self.lookups.pop(user_id, None)
+            self._done(task)
+
+        return done
 
     async def _look_up(self, user_id: str) -> Actor:
         now = time.monotonic()
@@ -178,12 +189,12 @@ class CommandRecorder:
 
     def __init__(self, ctx: SlackContext) -> None:
         self.ctx = ctx
-        self.queue: deque[tuple[datetime, Notice, asyncio.Task[Actor]]] = deque()
+        self.queue: deque[tuple[datetime, Notice, asyncio.Future[Actor]]] = deque()
         # Set by the handlers: record one command, given the lookup of who sent it.
-        self.record: Callable[[SlackContext, Notice, asyncio.Task[Actor]], Awaitable[None]] | None = None
+        self.record: Callable[[SlackContext, Notice, asyncio.Future[Actor]], Awaitable[None]] | None = None
         self._task: asyncio.Task[Any] | None = None
 
-    def put(self, command: Notice, sender: asyncio.Task[Actor]) -> None:
+    def put(self, command: Notice, sender: asyncio.Future[Actor]) -> None:
         self.queue.append((datetime.now(UTC), command, sender))
         if self._task is None or self._task.done():
             self._task = self.ctx.spawn(self._run(), name="request")

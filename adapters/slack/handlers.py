@@ -103,7 +103,7 @@ async def on_request_command(ctx: SlackContext, body: dict[str, Any], ack: Ack) 
     ctx.recorder.put(command, ctx.prefetch_actor(user_id_of(body)))
 
 
-async def record_next(ctx: SlackContext, command: Notice, sender: asyncio.Task[Actor]) -> None:
+async def record_next(ctx: SlackContext, command: Notice, sender: asyncio.Future[Actor]) -> None:
     """Record one accepted command in this process (the `CommandRecorder` calls this in ack order)."""
     actor = await sender
     _, reply = await record_command(ctx, command, in_process=True, actor=actor)
