@@ -153,3 +153,24 @@ async def test_teams_the_same_decline_submitted_twice_declines_once_with_one_let
     await asyncio.sleep(0.3)
     assert len(letters) == 1
     assert (await outbox_kinds(teams.service.store, "ACME-1")).count("letter_draft") == 1
+
+
+async def test_teams_forgets_activity_ids_a_day_old_and_keeps_the_rest(teams: Harness) -> None:
+    """Retries come within minutes: ids older than a day are dropped (at most hourly), others are kept."""
+    from datetime import UTC, datetime, timedelta
+
+    from adapters.web.app import RUNTIME
+
+    store = teams.app[RUNTIME].store
+    now = datetime.now(UTC)
+    async with store.transaction() as tx:
+        assert await tx.claim_key("teams:activity:19:old@thread.tacv2:1", at=now - timedelta(days=2))
+        assert await tx.claim_key("teams:activity:19:recent@thread.tacv2:2", at=now - timedelta(hours=3))
+        assert await tx.claim_key("slack:sig:v0=keep-other-kinds", at=now - timedelta(days=2))
+    await teams.say_in_channel(MEMBER, "request Can the order history export to PDF?")
+    async with store.session() as s:
+        res = await s.exec(sa.text("SELECT key FROM processed_keys ORDER BY key"))  # type: ignore[call-overload]
+        keys = [r[0] for r in res.all()]
+    assert "teams:activity:19:old@thread.tacv2:1" not in keys
+    assert "teams:activity:19:recent@thread.tacv2:2" in keys and "slack:sig:v0=keep-other-kinds" in keys
+    assert sum(k.startswith("teams:activity:") for k in keys) == 2  # the recent one and the message just sent

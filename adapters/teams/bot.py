@@ -15,6 +15,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -31,7 +32,7 @@ from adapters.email.platform import email_for
 from adapters.web.app import RUNTIME, SETTINGS
 from bot import messages
 from bot.domain import Actor, Project, RequestRecord, ScopeChange, Source, VerdictKind
-from bot.errors import IntakeError, InvalidInput, PermissionDenied
+from bot.errors import IntakeError, InvalidInput, PermissionDenied, StorageUnavailable
 from bot.mailing import LetterRecipients
 from bot.service import IntakeService
 
@@ -71,10 +72,16 @@ class Reply:
     text: str | None = None
 
 
+ACTIVITY_PREFIX = "teams:activity:"
+ACTIVITY_KEEP = timedelta(days=1)
+ACTIVITY_PRUNE_EVERY = timedelta(hours=1)
+
+
 class IntakeTeamsBot(TeamsActivityHandler):
     def __init__(self, app: web.Application, *, wake: Callable[[], None]) -> None:
         self.app = app
         self.wake = wake
+        self.keys_pruned_at: datetime | None = None  # when old activity ids were last forgotten
 
     # --- resources on the app ------------------------------------------------------------------
 
@@ -93,9 +100,10 @@ class IntakeTeamsBot(TeamsActivityHandler):
         if activity.conversation is not None and activity.conversation.id:
             await self.remember_conversation(turn_context)
         if activity.type in (ActivityTypes.message, ActivityTypes.invoke) and activity.id:
-            key = f"teams:activity:{base_conversation_id(activity.conversation.id)}:{activity.id}"
-            async with self.store.transaction() as tx:
-                first = await tx.claim_key(key, at=self.service.clock.now())
+            key = f"{ACTIVITY_PREFIX}{base_conversation_id(activity.conversation.id)}:{activity.id}"
+            now = self.service.clock.now()
+            first = await self.store.claim_key_soon(key, at=now)
+            await self._forget_old_activities(now)
             if not first:
                 log.info("teams: activity %s was already processed; ignoring the retry", activity.id)
                 if activity.type == ActivityTypes.invoke:
@@ -104,6 +112,17 @@ class IntakeTeamsBot(TeamsActivityHandler):
                     )
                 return
         await super().on_turn(turn_context)
+
+    async def _forget_old_activities(self, now: datetime) -> None:
+        """Forget activity ids older than `ACTIVITY_KEEP`, at most once per `ACTIVITY_PRUNE_EVERY`: the
+        connector retries an activity within minutes, so an id a day old will never come back."""
+        if self.keys_pruned_at is not None and now - self.keys_pruned_at < ACTIVITY_PRUNE_EVERY:
+            return
+        self.keys_pruned_at = now
+        try:
+            await self.store.forget_keys(ACTIVITY_PREFIX, before=now - ACTIVITY_KEEP)
+        except StorageUnavailable as exc:
+            log.warning("teams: could not forget old activity ids (%s); trying again later", exc)
 
     async def safe_turn(self, turn_context: TurnContext) -> None:
         """Run a turn; an unexpected failure is logged and the person gets an apology instead of silence."""
