@@ -173,7 +173,7 @@ async def test_a_temporary_refusal_is_retried_and_then_delivered(
     assert await d.run_once() == 1
     assert smtp_server.received == [] and d.stats.retried == 1
     (row,) = await outbox_rows(store)
-    assert row["status"] == "pending" and "451" in row["last_error"]
+    assert row["status"] == "pending" and "451 4.3.0 Mailbox busy" in row["last_error"]
     rec = await service.get_request(ref)
     assert rec.letter is not None and rec.letter.status == "queued"
     await d.run_once()
