@@ -67,6 +67,19 @@ def claim_statement(dialect: str, claims: list[Claim]) -> Any:
     return ins.values(claims).on_conflict_do_nothing(index_elements=["key"]).returning(t.c.key)
 
 
+async def write_on(conn: AsyncConnection, dialect: str, batch: list[tuple[Claim | None, Row | None]]) -> list[bool]:
+    """Write a batch in the transaction open on `conn`: its claims, then the outbox rows of the entries
+    whose claim (if any) was new. Return, per entry, whether its claim was new."""
+    claimed: set[str] = set()
+    claims = unique_claims(batch)
+    if claims:
+        claimed = {str(k) for (k,) in (await conn.execute(claim_statement(dialect, claims))).all()}
+    fresh, rows = plan(batch, claimed)
+    if rows:
+        await conn.execute(sa.insert(table(OutboxEntry)), rows)
+    return fresh
+
+
 class SqliteAckWriter:
     """A plain sqlite3 connection, through SQLAlchemy Core, used on the event loop for tiny writes."""
 
@@ -118,14 +131,7 @@ class PostgresAckWriter:
                 if self.conn is None:
                     self.conn = await self.engine.connect()
                 trans = await self.conn.begin()
-                claimed: set[str] = set()
-                claims = unique_claims(batch)
-                if claims:
-                    res = await self.conn.execute(claim_statement("postgresql", claims))
-                    claimed = {str(k) for (k,) in res.all()}
-                fresh, rows = plan(batch, claimed)
-                if rows:
-                    await self.conn.execute(sa.insert(table(OutboxEntry)), rows)
+                fresh = await write_on(self.conn, "postgresql", batch)
                 committing = True
                 await trans.commit()
                 return fresh

@@ -38,7 +38,7 @@ from bot.domain import (
 from bot.errors import StorageUnavailable
 from bot.ports import NewRequest, Outbox, OutboxRow, OutboxStats, ProjectVersionInfo, Store, Transaction
 
-from .ackwrite import Busy, PostgresAckWriter, SqliteAckWriter, claim_statement, plan, sqlite_file, unique_claims
+from .ackwrite import Busy, PostgresAckWriter, SqliteAckWriter, sqlite_file, write_on
 from .db import is_sqlite, make_engine, normalize_url, redact
 from .models import (
     ConversationRef,
@@ -272,15 +272,7 @@ class SqlStore(Store):
                 raise
             raise err from exc
         async with self.session(urgent=True) as s:
-            claimed: set[str] = set()
-            claims = unique_claims(entries)
-            if claims:
-                res = await s.exec(claim_statement(self.dialect, claims))  # type: ignore[call-overload]
-                claimed = {str(k) for (k,) in res.all()}
-            fresh, rows = plan(entries, claimed)
-            if rows:
-                await s.exec(sa.insert(table(OutboxEntry)), params=rows)  # type: ignore[call-overload]
-        return fresh
+            return await write_on(await s.connection(), self.dialect, entries)
 
     async def finish_work(self, dedupe_key: str) -> bool:
         """Drop accepted work that the accepting process has done (its outcome is in the record now).

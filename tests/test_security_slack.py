@@ -206,3 +206,21 @@ async def test_a_signed_command_missing_a_field_is_400(slack: SlackHarness, miss
     named = "type" if missing == "command" else missing  # without `command` it is no command at all
     assert resp.status == 400 and named in (await resp.json())["error"]
     await nothing_recorded(slack)
+
+
+async def test_signatures_past_their_window_are_forgotten_whatever_the_payload(slack: SlackHarness) -> None:
+    """Only /request comes in bursts, and it claims its signature in its own write: clearing old
+    signatures must not depend on other payloads arriving."""
+    from datetime import timedelta
+
+    now = slack.service.clock.now()
+    async with slack.store.transaction() as tx:
+        assert await tx.claim_key("slack:sig:v0=long-ago", at=now - timedelta(hours=1))
+        assert await tx.claim_key("slack:sig:v0=a-minute-ago", at=now - timedelta(minutes=1))
+    assert (await slack.command("/request", IN_SCOPE)).status == 200
+    await slack.settle()
+    async with slack.store.session() as s:
+        res = await s.exec(sa.text("SELECT key FROM processed_keys WHERE key LIKE 'slack:sig:%'"))  # type: ignore[call-overload]
+        keys = {r[0] for r in res.all()}
+    assert "slack:sig:v0=long-ago" not in keys
+    assert "slack:sig:v0=a-minute-ago" in keys and len(keys) == 2  # and the command's own

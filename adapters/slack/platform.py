@@ -27,7 +27,7 @@ from adapters.web.app import SINK_FACTORIES, Platform
 
 from .context import SlackContext
 from .handlers import REQUEST_COMMAND, record_next, register, request_listener
-from .replay import defer_claim, end_deferral, first_sight
+from .replay import defer_claim, end_deferral, first_sight, forget_old_signatures
 from .shape import shape_problem
 from .sink import SlackSink
 
@@ -131,6 +131,7 @@ async def slack_events(request: web.Request) -> web.StreamResponse:
     if not verifier.is_valid_request(raw, dict(request.headers)):
         return web.json_response({"error": "invalid or missing Slack signature"}, status=401)
     signature = request.headers["X-Slack-Signature"]
+    forget_old_signatures(ctx)
     try:
         text = raw.decode("utf-8")
         body = read_body(text, request.content_type)

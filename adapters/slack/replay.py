@@ -43,7 +43,7 @@ _DEFERRED: ContextVar[DeferredClaim | None] = ContextVar("intake_slack_deferred_
 
 def defer_claim(signature: str) -> tuple[DeferredClaim, object]:
     """Leave the replay check of this request to its handler; return the claim and a token for `end_deferral`."""
-    claim = DeferredClaim(PREFIX + signature[:200])
+    claim = DeferredClaim(_key(signature))
     return claim, _DEFERRED.set(claim)
 
 
@@ -62,7 +62,7 @@ async def first_sight_deferred(ctx: SlackContext, claim: DeferredClaim | None) -
     """Settle a deferred claim on its own (for the paths of a handler that write nothing first)."""
     if claim is None:
         return True
-    fresh = await first_sight(ctx, claim.key[len(PREFIX) :], is_retry=False)
+    fresh = await _first_sight(ctx, claim.key, is_retry=False)
     claim.replay = not fresh
     return fresh
 
@@ -72,21 +72,32 @@ async def first_sight(ctx: SlackContext, signature: str, *, is_retry: bool) -> b
 
     The claim rides on the acknowledgement path's group commit (`SqlStore.claim_key_soon`), so it costs
     a share of one commit rather than a transaction of its own queueing behind background work."""
-    now = ctx.service.clock.now()
+    return await _first_sight(ctx, _key(signature), is_retry=is_retry)
+
+
+async def _first_sight(ctx: SlackContext, key: str, *, is_retry: bool) -> bool:
     try:
-        fresh = await ctx.store.claim_key_soon(PREFIX + signature[:200], at=now)
+        fresh = await ctx.store.claim_key_soon(key, at=ctx.service.clock.now())
     except StorageUnavailable as exc:
         # Without the database nothing can be recorded anyway; the handlers say so to the user.
         log.warning("slack: cannot check the signature for a replay (%s); handling the request", exc)
         return True
-    if ctx.replay_pruned_at is None or now - ctx.replay_pruned_at >= PRUNE_EVERY:
-        # Signatures past their window can never be accepted again: no need to remember them. Not on
-        # the acknowledgement's time: the clearing runs after it.
-        ctx.replay_pruned_at = now
-        ctx.spawn(_forget_old(ctx, before=now - KEEP), name="replay-prune")
     if not fresh and not is_retry:
         log.warning("slack: refused a replayed request (its signature was already used)")
     return fresh or is_retry
+
+
+def forget_old_signatures(ctx: SlackContext) -> None:
+    """At most once per `PRUNE_EVERY`, clear signatures past their window (they can never be accepted
+    again), in the background: not on any acknowledgement's time."""
+    now = ctx.service.clock.now()
+    if ctx.replay_pruned_at is None or now - ctx.replay_pruned_at >= PRUNE_EVERY:
+        ctx.replay_pruned_at = now
+        ctx.spawn(_forget_old(ctx, before=now - KEEP), name="replay-prune")
+
+
+def _key(signature: str) -> str:
+    return PREFIX + signature[:200]
 
 
 async def _forget_old(ctx: SlackContext, *, before: datetime) -> None:

@@ -27,6 +27,7 @@ from bot.outbox import Dispatcher, RetryPolicy
 from bot.projectfile import load_project_text
 from bot.service import IntakeService
 from store.repo import SqlStore
+from tests.conftest import PROJECT_YAML
 from tests.support.clock import FakeClock
 from tests.support.fake_slack import FakeSlack
 from tests.support.smtp import SmtpServer
@@ -35,31 +36,18 @@ PAYLOADS = Path(__file__).resolve().parent.parent / "payloads" / "slack"
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 TOKEN = "xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy"
 
-SLACK_PROJECT_YAML = """
-project: acme-portal
-name: Acme Customer Portal
-language: en
-timezone: Europe/Berlin
-client: {name: Acme Corp, contact: Jane Doe, email: jane.doe@acme.example}
-pms: ["pm@acme.example"]
-goals:
-  - "Launch a self-service order portal for Acme's B2B customers by 2027-03-31"
-in_scope:
-  - {id: login, title: "Customer login with email and password", notes: "Password reset by e-mail, lockout after 5 failed attempts."}
-  - {id: orders, title: "Order history and live order status tracking", notes: "Status from SAP, filter by date, CSV export."}
-  - {id: alerts, title: "Low-stock alerts by push notification", notes: "Push only."}
-out_of_scope:
-  - {id: mobile, title: "Native iOS and Android apps"}
-  - {id: payments, title: "Online payment by credit card or PayPal", notes: "All orders are paid on account."}
-milestones:
-  - {name: Beta, due: 2027-01-15}
-  - {name: Go-live, due: 2027-03-31}
-capacity: "Team of 4, fully allocated until launch"
-slack:
+# The shared test project, with its PMs named for Slack in its `slack:` section (so the top-level list
+# keeps only the e-mail address, and a PM's Slack id counts through `slack.pms`).
+_PMS = 'pms: ["pm@acme.example", "U0PMSLACK"]'
+assert _PMS in PROJECT_YAML
+SLACK_PROJECT_YAML = (
+    PROJECT_YAML.replace(_PMS, 'pms: ["pm@acme.example"]')
+    + """slack:
   intake_channels: [C0INTAKE]
   review_channel: C0REVIEW
   pms: [U0PMSLACK]
 """
+)
 
 SECOND_PROJECT_YAML = """
 project: beta-shop
