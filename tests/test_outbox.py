@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,12 +21,15 @@ from tests.conftest import MEMBER, PM
 class RecordingSink(NoticeSink):
     """A sink that records what it delivered and fails on demand."""
 
-    def __init__(self, platform: str = "console") -> None:
+    def __init__(self, platform: str = "console", *, takes: float = 0.0) -> None:
         self.platform = platform
         self.delivered: list[tuple[str, str | None]] = []
         self.fail_next: list[Exception] = []
+        self.takes = takes  # seconds each delivery takes, as a call to a platform does
 
     async def deliver(self, notice: Notice, *, outbox: Outbox) -> dict[str, Any] | None:
+        if self.takes:
+            await asyncio.sleep(self.takes)
         if self.fail_next:
             raise self.fail_next.pop(0)
         self.delivered.append((notice.kind, notice.ref))
@@ -150,7 +154,9 @@ async def test_two_dispatchers_on_one_database_deliver_each_notice_once(service:
         await service.submit_request(project="acme-portal", actor=MEMBER, text=f"request number {i}")
     # Two separate stores (two connection pools), as two server processes would have.
     stores = [SqlStore.from_url(db_url), SqlStore.from_url(db_url)]
-    sinks = [RecordingSink(), RecordingSink()]
+    # Deliveries that take a moment, as real ones do: otherwise the first dispatcher can empty the
+    # outbox before the second has opened its first transaction, and nothing is shared at all.
+    sinks = [RecordingSink(takes=0.005), RecordingSink(takes=0.005)]
     try:
         dispatchers = [
             Dispatcher(s, [k], batch=3, worker=f"w{i}") for i, (s, k) in enumerate(zip(stores, sinks, strict=True))
