@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from store.db import default_database_url, normalize_url
+from adapters.runtime import default_database_url, normalize_db_url
 
 PLACEHOLDERS = {"changeme", "change-me", "xxx", "todo", "placeholder", "your-token-here", "secret"}
 
@@ -59,7 +59,7 @@ class Settings(BaseSettings):
 
     @cached_property
     def db_url(self) -> str:
-        return normalize_url(self.database_url)
+        return normalize_db_url(self.database_url)
 
     @property
     def is_production(self) -> bool:

@@ -10,6 +10,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from .phrase import Phrase
+
 MAX_REQUEST_CHARS = 4000
 
 
@@ -182,17 +184,28 @@ class Actor:
     user_id: str
     email: str | None = None
     name: str | None = None
+    # The person's own language setting as their platform reports it ("zh-CN", "en-US"), when it does.
+    locale: str | None = field(default=None, compare=False)
 
     @property
     def display(self) -> str:
         return self.name or self.email or self.user_id
 
     def to_dict(self) -> dict[str, Any]:
-        return {"platform": self.platform, "user_id": self.user_id, "email": self.email, "name": self.name}
+        d = {"platform": self.platform, "user_id": self.user_id, "email": self.email, "name": self.name}
+        if self.locale:
+            d["locale"] = self.locale
+        return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Actor:
-        return cls(platform=d["platform"], user_id=d["user_id"], email=d.get("email"), name=d.get("name"))
+        return cls(
+            platform=d["platform"],
+            user_id=d["user_id"],
+            email=d.get("email"),
+            name=d.get("name"),
+            locale=d.get("locale"),
+        )
 
 
 SYSTEM = Actor(platform="system", user_id="intake-bot", name="intake-bot")
@@ -216,6 +229,13 @@ class Project:
     # Platform sections (`slack:`, `teams:`) and `digest:`, validated by the project-file loader.
     platforms: dict[str, dict[str, Any]] = field(default_factory=dict)
     version: int = 0
+    # The language the team reads in chat (cards, buttons, forms); None: the project's `language`.
+    team_language: Language | None = None
+
+    @property
+    def chat_language(self) -> Language:
+        """The language of everything the team reads in chat about this project."""
+        return self.team_language or self.language
 
     def scope(self, examples: tuple[Example, ...] = ()) -> Scope:
         return Scope(
@@ -251,6 +271,10 @@ class Project:
         d = asdict(self)
         d["language"] = self.language.value
         d["milestones"] = [{"name": m.name, "due": m.due.isoformat()} for m in self.milestones]
+        if self.team_language is None:
+            d.pop("team_language")  # so a file without the key hashes as it always did
+        else:
+            d["team_language"] = self.team_language.value
         return d
 
     @classmethod
@@ -271,6 +295,7 @@ class Project:
             cc=tuple(d.get("cc", ())),
             platforms=dict(d.get("platforms", {})),
             version=d.get("version", 0),
+            team_language=Language(d["team_language"]) if d.get("team_language") else None,
         )
 
 
@@ -306,9 +331,13 @@ class Verdict:
     parts: tuple[VerdictPart, ...] = ()
     extras: tuple[str, ...] = ()  # what an extension asks beyond its item ("SMS", "iOS app")
     explanation: str = ""
+    # The explanation and the extras as phrases, to be shown in the reader's language (the strings
+    # above are their English text, kept for the record and the command line).
+    why: Phrase | None = field(default=None, compare=False)
+    extra_phrases: tuple[Phrase, ...] = field(default=(), compare=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        d: dict[str, Any] = {
             "verdict": self.verdict.value,
             "item": self.item_id,
             "score": round(self.score, 3),
@@ -317,6 +346,11 @@ class Verdict:
             "extras": list(self.extras),
             "explanation": self.explanation,
         }
+        if self.why is not None:
+            d["why"] = self.why.to_dict()
+        if self.extra_phrases:
+            d["extra_phrases"] = [p.to_dict() for p in self.extra_phrases]
+        return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Verdict:
@@ -333,6 +367,8 @@ class Verdict:
             ),
             extras=tuple(d.get("extras", ())),
             explanation=d.get("explanation", ""),
+            why=Phrase.from_dict(d["why"]) if d.get("why") else None,
+            extra_phrases=tuple(Phrase.from_dict(p) for p in d.get("extra_phrases", ())),
         )
 
     def one_line(self) -> str:
@@ -438,16 +474,40 @@ class Decision:
             "form": self.form,
         }
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Decision:
+        return cls(
+            DecisionKind(d["kind"]),
+            Actor.from_dict(d["by"]),
+            datetime.fromisoformat(d["at"]),
+            d.get("note", ""),
+            d.get("form"),
+        )
+
 
 @dataclass(frozen=True)
 class ToneResult:
     rule: str
     passed: bool
-    detail: str
+    detail: str  # English, for the record
     offending: tuple[str, ...] = ()
+    why: Phrase | None = field(default=None, compare=False)  # the detail, to show in the reader's language
 
     def to_dict(self) -> dict[str, Any]:
-        return {"rule": self.rule, "passed": self.passed, "detail": self.detail, "offending": list(self.offending)}
+        d = {"rule": self.rule, "passed": self.passed, "detail": self.detail, "offending": list(self.offending)}
+        if self.why is not None:
+            d["why"] = self.why.to_dict()
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ToneResult:
+        return cls(
+            str(d["rule"]),
+            bool(d["passed"]),
+            str(d.get("detail", "")),
+            tuple(d.get("offending", ())),
+            Phrase.from_dict(d["why"]) if d.get("why") else None,
+        )
 
 
 @dataclass(frozen=True)
@@ -469,6 +529,26 @@ class Letter:
     @property
     def tone_ok(self) -> bool:
         return all(t.passed for t in self.tone)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Letter:
+        """A letter as a notice carries it (`to_dict`, which leaves out the HTML body)."""
+        sent_at = d.get("sent_at")
+        return cls(
+            subject=str(d.get("subject") or ""),
+            body_text=str(d.get("body_text") or ""),
+            body_html="",
+            language=Language(d.get("language") or "en"),
+            tone=tuple(ToneResult.from_dict(t) for t in d.get("tone") or ()),
+            kind=str(d.get("kind") or "decline"),
+            edited=bool(d.get("edited")),
+            status=str(d.get("status") or "draft"),
+            sent_at=datetime.fromisoformat(sent_at) if sent_at else None,
+            sent_via=d.get("sent_via"),
+            message_id=d.get("message_id"),
+            send_error=d.get("send_error"),
+            talking_points=str(d.get("talking_points") or ""),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -525,6 +605,10 @@ class Event:
         }
 
 
+# The events a request's snapshot keeps: the ones its status line is told from.
+SNAPSHOT_EVENTS = ("answered", "withdrawn", "outcome_recorded")
+
+
 @dataclass(frozen=True)
 class RequestRecord:
     """A request as a reader sees it: current state and its whole history."""
@@ -550,6 +634,61 @@ class RequestRecord:
     @property
     def last_decision(self) -> Decision | None:
         return self.decisions[-1] if self.decisions else None
+
+    @property
+    def answered_by_meeting(self) -> bool:
+        """Whether the PM chose to answer the client in a meeting rather than by letter."""
+        if self.decline_form is not None:
+            return self.decline_form.channel is Channel.MEETING
+        d = self.last_decision
+        return d is not None and d.kind is DecisionKind.DECLINE and (d.form or {}).get("channel") == "meeting"
+
+    def last_event(self, kind: str) -> Event | None:
+        return next((e for e in reversed(self.events) if e.kind == kind), None)
+
+    def snapshot(self) -> dict[str, Any]:
+        """The request as a notice carries it to a card or a message: everything a view shows, never the
+        letter, and only the events a status line needs (without their text). `from_snapshot` reads it."""
+        d = self.to_dict(include_letter=False)
+        d.pop("letter", None)
+        d["number"] = self.number
+        d["events"] = [
+            {"kind": e.kind, "at": e.at.isoformat(), "by": e.actor.to_dict()}
+            for e in self.events
+            if e.kind in SNAPSHOT_EVENTS
+        ]
+        d["decline_form"] = self.decline_form.to_dict() if self.decline_form else None
+        return d
+
+    @classmethod
+    def from_snapshot(cls, d: dict[str, Any]) -> RequestRecord:
+        """Rebuild the request a notice carries (see `snapshot`)."""
+        requested = d.get("requested_date")
+        number = d.get("number")
+        if number is None:
+            tail = str(d["ref"]).rsplit("-", 1)[-1]
+            number = int(tail) if tail.isdigit() else 0
+        return cls(
+            ref=d["ref"],
+            project=d["project"],
+            number=int(number),
+            status=RequestStatus(d["status"]),
+            text=d.get("text", ""),
+            requester=Actor.from_dict(d["requester"]),
+            verdict=Verdict.from_dict(d["verdict"]),
+            scope_version=int(d.get("scope_version") or 0),
+            created_at=datetime.fromisoformat(d["created_at"]),
+            source=Source.from_dict(d.get("source")),
+            client_words=d.get("client_words") or "",
+            urgency=d.get("urgency") or "",
+            requested_date=date.fromisoformat(requested) if requested else None,
+            decisions=tuple(Decision.from_dict(x) for x in d.get("decisions") or ()),
+            events=tuple(
+                Event(e["kind"], datetime.fromisoformat(e["at"]), Actor.from_dict(e["by"]), e.get("text", ""))
+                for e in d.get("events") or ()
+            ),
+            decline_form=DeclineForm.from_dict(d["decline_form"]) if d.get("decline_form") else None,
+        )
 
     def to_dict(self, *, include_letter: bool = True) -> dict[str, Any]:
         return {

@@ -1,4 +1,5 @@
-"""Errors the core raises. Adapters catch `IntakeError` and show `str(error)` to the person.
+"""Errors the core raises. Adapters catch `IntakeError` and show it to the person, in their language
+(`error.say(language)`; `str(error)` is the English text, for logs and the command line).
 
 IntakeError                     root: every message is written for the person who caused it
 ├── NotFound
@@ -8,6 +9,7 @@ IntakeError                     root: every message is written for the person wh
 ├── IllegalMove                 a lifecycle move the request's state does not allow
 │   └── AlreadyDecided          a second decision: says who decided and when
 ├── InvalidInput                empty text, text over the limit, a bad form field
+│   ├── FormInvalid             a form with errors beside its fields (`errors`: field id → message)
 │   └── ProjectFileError        a project file that does not validate: file, line, field
 ├── Duplicate                   a platform retry of something already processed: do nothing
 ├── StorageUnavailable          the database cannot be reached (names DATABASE_URL)
@@ -18,16 +20,28 @@ IntakeError                     root: every message is written for the person wh
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from .text import Phrase
+
+if TYPE_CHECKING:
+    from .domain import Language
+
 
 class IntakeError(Exception):
-    """Root of every error the core raises on purpose."""
+    """Root of every error the core raises on purpose. The message is a `Phrase` (shown in the reader's
+    language) or, for errors only operators read, plain text."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str | Phrase) -> None:
+        self.phrase = message if isinstance(message, Phrase) else None
+        self.message = str(message)
+        super().__init__(self.message)
 
     def __str__(self) -> str:
         return self.message
+
+    def say(self, language: Language) -> str:
+        return self.phrase.render(language) if self.phrase is not None else self.message
 
 
 class NotFound(IntakeError):
@@ -36,14 +50,16 @@ class NotFound(IntakeError):
 
 class ProjectNotFound(NotFound):
     def __init__(self, slug: str, known: list[str] | None = None) -> None:
-        hint = f" Known projects: {', '.join(known)}." if known else " No project is loaded yet."
-        super().__init__(f"There is no project called '{slug}'.{hint}")
+        if known:
+            super().__init__(Phrase("err.no_project", slug=slug, known=", ".join(known)))
+        else:
+            super().__init__(Phrase("err.no_project_loaded", slug=slug))
         self.slug = slug
 
 
 class RequestNotFound(NotFound):
     def __init__(self, ref: str) -> None:
-        super().__init__(f"There is no request {ref}. Refs look like ACME-12; `/requests` lists the open ones.")
+        super().__init__(Phrase("err.no_request", ref=ref))
         self.ref = ref
 
 
@@ -60,9 +76,21 @@ class AlreadyDecided(IllegalMove):
 
 
 class InvalidInput(IntakeError):
-    def __init__(self, message: str, *, field: str | None = None) -> None:
+    def __init__(self, message: str | Phrase, *, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
+
+
+class FormInvalid(InvalidInput):
+    """A form with problems beside its fields; the message is the first of them."""
+
+    def __init__(self, errors: dict[str, Phrase]) -> None:
+        first = next(iter(errors))
+        super().__init__(errors[first], field=first)
+        self.errors = errors
+
+    def errors_in(self, language: Language) -> dict[str, str]:
+        return {k: v.render(language) for k, v in self.errors.items()}
 
 
 class ProjectFileError(InvalidInput):

@@ -7,7 +7,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from .domain import (
@@ -232,6 +232,63 @@ class Store(ABC):
 
     @abstractmethod
     async def close(self) -> None: ...
+
+
+class AckLog(ABC):
+    """The acknowledgement path's writes. A platform acknowledges a request only once its work is durable;
+    these writes MUST be fast (batched into group commits) and MUST NOT queue behind slower transactions.
+    """
+
+    @abstractmethod
+    async def accept_work(
+        self, notice: Notice, *, grace: timedelta, claim: str | None = None, at: datetime | None = None
+    ) -> bool:
+        """Durably queue `notice` and return once its outbox row is committed. The row waits `grace` (so the
+        accepting process can do the work itself first); any dispatcher takes it after that.
+
+        With `claim`, the key is claimed (as `Transaction.claim_key`) in the same transaction and the row is
+        written only if the claim is new; return whether it was (always True without a claim)."""
+
+    @abstractmethod
+    async def claim_key_soon(self, key: str, *, at: datetime) -> bool:
+        """`claim_key` through the same fast path: return False if `key` was claimed before."""
+
+    @abstractmethod
+    async def finish_work(self, dedupe_key: str) -> bool:
+        """Drop accepted work the accepting process has done. Return False if a dispatcher already leased
+        it (the dispatcher then finishes it, finding it a duplicate)."""
+
+    @abstractmethod
+    async def forget_keys(self, prefix: str, *, before: datetime) -> int:
+        """Delete claimed keys starting with `prefix` claimed before `before` (keys that only matter for a
+        while, such as a request signature's five minutes); return how many."""
+
+
+class ConversationRefs(ABC):
+    """Where a platform can post later without being spoken to first (Teams' conversation references)."""
+
+    @abstractmethod
+    async def save_conversation_ref(
+        self, platform: str, conversation_id: str, reference: dict[str, Any], *, at: datetime
+    ) -> None:
+        """Store (or replace) the reference to a conversation."""
+
+    @abstractmethod
+    async def get_conversation_ref(self, platform: str, conversation_id: str) -> dict[str, Any] | None: ...
+
+
+class JobRuns(ABC):
+    @abstractmethod
+    async def claim_job_run(self, job: str, period: str, *, worker: str, at: datetime) -> bool:
+        """Record that `job` runs for `period`. MUST return False if any process already ran it."""
+
+
+class ServerStore(Store, AckLog, ConversationRefs, JobRuns):
+    """Everything a server process needs from storage: the core's store plus the adapters' own ports."""
+
+    @abstractmethod
+    async def metrics_snapshot(self) -> dict[str, Any]:
+        """Counts for `/metrics`, read from the database so that every process reports the same numbers."""
 
 
 class NoticeSink(ABC):

@@ -34,6 +34,7 @@ TOP_KEYS = {
     "project": True,
     "name": True,
     "language": True,
+    "team_language": False,
     "client": True,
     "goals": True,
     "in_scope": True,
@@ -107,6 +108,15 @@ def load_project_text(text: str, source: str = "<project>") -> Project:
         except ValueError:
             ctx.add(top["language"], "language", f"unknown language '{lang_text}' (use en or zh)")
 
+    team_language = None
+    if "team_language" in top:
+        team_text = _str(ctx, top["team_language"], "team_language")
+        if team_text is not None:
+            try:
+                team_language = Language(team_text)
+            except ValueError:
+                ctx.add(top["team_language"], "team_language", f"unknown language '{team_text}' (use en or zh)")
+
     client = None
     if "client" in top:
         c = _mapping(ctx, top["client"], "client", CLIENT_KEYS)
@@ -171,6 +181,7 @@ def load_project_text(text: str, source: str = "<project>") -> Project:
         timezone=timezone,
         cc=cc,
         platforms=platforms,
+        team_language=team_language,
     )
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
-from . import messages
+from . import forms, messages
 from .digest import ClientDigest, build_digest
 from .domain import (
     MAX_REQUEST_CHARS,
@@ -24,6 +24,7 @@ from .domain import (
     DeclineForm,
     Event,
     Example,
+    Language,
     Letter,
     Notice,
     Project,
@@ -37,15 +38,17 @@ from .domain import (
     canonical_ref,
 )
 from .errors import (
-    AlreadyDecided,
     Duplicate,
+    FormInvalid,
     IllegalMove,
     IntakeError,
     InvalidInput,
     PermissionDenied,
     ProjectNotFound,
     RequestNotFound,
+    StorageUnavailable,
 )
+from .forms import MAX_ANSWER_CHARS, MAX_LETTER_CHARS, Correction, FormSpec
 from .letters import default_empathy, default_reason, revise_letter, write_letter
 from .mailing import (
     LetterRecipients,
@@ -57,14 +60,21 @@ from .mailing import (
     new_send_id,
 )
 from .ports import Clock, NewRequest, Store, SystemClock, Transaction
+from .review import (
+    RULES,
+    Action,
+    Role,
+    Viewer,
+    check_move,
+    check_role,
+    needs_scope_change,
+    review_view,
+    status_label,
+)
 from .scope import ScopeChecker, default_checker
+from .text import Phrase, When, language_for
 
 T = TypeVar("T")
-
-DECIDABLE = (RequestStatus.SUBMITTED, RequestStatus.IN_REVIEW, RequestStatus.NEEDS_INFO)
-DECIDED = (RequestStatus.APPROVED, RequestStatus.DECLINED, RequestStatus.LETTER_DRAFTED, RequestStatus.LETTER_SENT)
-MAX_ANSWER_CHARS = 4000
-MAX_LETTER_CHARS = 20000
 
 
 @dataclass(frozen=True)
@@ -96,15 +106,13 @@ class IntakeService:
             owner = await tx.project_for_prefix(project.ref_prefix)
             if owner and owner != project.slug:
                 raise InvalidInput(
-                    f"Project '{owner}' already numbers its requests {project.ref_prefix}-…; "
-                    f"set a different `ref_prefix:` in the file for '{project.slug}'.",
+                    Phrase("err.prefix_taken", owner=owner, prefix=project.ref_prefix, slug=project.slug),
                     field="ref_prefix",
                 )
             existing = await tx.get_project(project.slug, lock=True)
             if existing and existing.ref_prefix != project.ref_prefix:
                 raise InvalidInput(
-                    f"'{project.slug}' already numbers its requests {existing.ref_prefix}-…; its ref_prefix cannot change.",
-                    field="ref_prefix",
+                    Phrase("err.prefix_fixed", slug=project.slug, prefix=existing.ref_prefix), field="ref_prefix"
                 )
             version, changed = await tx.save_project(
                 project, content_hash=content_hash(project), loaded_by=loaded_by, at=now
@@ -127,6 +135,15 @@ class IntakeService:
         async with self.store.transaction() as tx:
             return await self._project(tx, slug)
 
+    async def house_language(self) -> Language:
+        """The language to speak when no project is in question yet: the one every loaded project's team
+        reads, or English when they differ (or the database cannot tell)."""
+        try:
+            langs = {p.chat_language for p in await self.projects()}
+        except StorageUnavailable:
+            return Language.EN
+        return langs.pop() if len(langs) == 1 else Language.EN
+
     async def _project(self, tx: Transaction, slug: str, *, lock: bool = False) -> Project:
         project = await tx.get_project(slug, lock=lock)
         if project is None:
@@ -140,7 +157,7 @@ class IntakeService:
                 return await self._project(tx, slug)
             projects = await tx.list_projects()
             if not projects:
-                raise InvalidInput("No project is loaded yet. A PM loads one with `intake project load FILE`.")
+                raise InvalidInput(Phrase("err.no_projects"))
             if channel:
                 for p in projects:
                     if channel in (p.platforms.get(actor.platform) or {}).get("intake_channels", ()):
@@ -155,9 +172,7 @@ class IntakeService:
             if len(mine) == 1:
                 return mine[0]
             names = ", ".join(f"@{p.slug}" for p in projects)
-            raise InvalidInput(
-                f"Which project is this for? Name it first, e.g. `@{projects[0].slug} …` ({names}).", field="project"
-            )
+            raise InvalidInput(Phrase("err.which_project", first=projects[0].slug, names=names), field="project")
 
     async def check_scope(self, slug: str, text: str) -> Verdict:
         """Judge a text against a project's current scope without recording anything."""
@@ -185,7 +200,7 @@ class IntakeService:
         client_words = (client_words or "").strip()
         if len(client_words) > MAX_REQUEST_CHARS:
             raise InvalidInput(
-                f"The client's words are {len(client_words):,} characters; the limit is {MAX_REQUEST_CHARS:,}."
+                Phrase("err.words_too_long", n=len(client_words), limit=MAX_REQUEST_CHARS), field="client_words"
             )
         now = self.clock.now()
         async with self.store.transaction() as tx:
@@ -218,7 +233,7 @@ class IntakeService:
                     "scope_checked",
                     now,
                     actor,
-                    messages.verdict_line(verdict),
+                    messages.verdict_line(verdict, Language.EN),
                     {"verdict": verdict.to_dict(), "scope_version": proj.version},
                 ),
             )
@@ -242,7 +257,9 @@ class IntakeService:
                 requested_date=requested_date,
                 events=events,
             )
-            await self._notify(tx, rec, "review_card", "review", messages.review_text(rec), dedupe=f"{ref}:review_card")
+            await self._notify(
+                tx, rec, "review_card", "review", self._review_text(rec, proj), dedupe=f"{ref}:review_card"
+            )
         return rec
 
     async def get_request(self, ref: str, *, actor: Actor | None = None) -> RequestRecord:
@@ -281,25 +298,33 @@ class IntakeService:
     async def approve(
         self, ref: str, *, actor: Actor, change: ScopeChange | None = None, note: str = ""
     ) -> RequestRecord:
-        """Approve a request. Approving out-of-scope or unlisted work records it as a scope change."""
+        """Approve a request. Approving out-of-scope or unlisted work records it as a scope change, which
+        needs an effort estimate and the schedule impact (`FormInvalid` names what is missing)."""
 
         async def apply(tx: Transaction, rec: RequestRecord, project: Project, now: datetime) -> RequestRecord:
-            is_change = rec.verdict.verdict is not VerdictKind.IN_SCOPE
+            is_change = needs_scope_change(rec)
+            if is_change:
+                problems = forms.scope_change_problems(change)
+                if problems:
+                    raise FormInvalid(problems)
             form: dict[str, Any] = {"scope_change": is_change}
             if change:
                 form.update(change.to_dict())
-            await tx.add_decision(ref, Decision(DecisionKind.APPROVE, actor, now, note.strip(), form))
+            note_text = note.strip()
+            await tx.add_decision(ref, Decision(DecisionKind.APPROVE, actor, now, note_text, form))
             await tx.set_status(ref, RequestStatus.APPROVED, at=now)
             text = "approved as a scope change" if is_change else "approved"
-            await tx.add_event(Event("approved", now, actor, note.strip() or text, form), project=rec.project, ref=ref)
+            await tx.add_event(Event("approved", now, actor, note_text or text, form), project=rec.project, ref=ref)
             rec = await self._get(tx, ref)
-            await self._card_update(tx, rec)
-            await self._notify(tx, rec, "requester_notice", "requester", messages.decided_for_requester(rec))
+            await self._card_update(tx, rec, project)
+            await self._notify(
+                tx, rec, "requester_notice", "requester", messages.decided_for_requester(rec, project.chat_language)
+            )
             return rec
 
-        return await self._decide(ref, actor, "approve", apply)
+        return await self._decide(ref, actor, Action.APPROVE, apply)
 
-    async def authorize_decision(self, ref: str, *, actor: Actor, what: str) -> RequestRecord:
+    async def authorize_decision(self, ref: str, *, actor: Actor, action: Action) -> RequestRecord:
         """Check, before showing a decision form, that `actor` may decide on `ref` now.
 
         A refused attempt by a non-PM is recorded, as for the decision itself. Raises `PermissionDenied`,
@@ -309,7 +334,79 @@ class IntakeService:
         async def allowed(tx: Transaction, rec: RequestRecord, project: Project, now: datetime) -> RequestRecord:
             return rec
 
-        return await self._decide(ref, actor, what, allowed)
+        return await self._decide(ref, actor, action, allowed)
+
+    # --- one way in for every platform: open an action's form, then act -------------------------
+
+    async def open_form(self, ref: str, action: Action, *, actor: Actor) -> tuple[RequestRecord, FormSpec | None]:
+        """Check that `actor` may take `action` on `ref` now (a refused PM action is recorded) and return
+        the form it asks for, in the actor's language, or None when the action needs no form (approving
+        in-scope work). Every platform's button and command goes through here before showing a form."""
+        if RULES[action].roles == {Role.PM}:
+            rec = await self.authorize_decision(ref, actor=actor, action=action)
+        else:
+            async with self.store.transaction() as tx:
+                rec, _ = await self._requester_or_pm(tx, ref, actor, action)
+        project = await self.project(rec.project)
+        lang = language_for(project, actor)
+        if action is Action.APPROVE:
+            spec = forms.scope_change_form(rec, lang, timezone=project.timezone) if needs_scope_change(rec) else None
+        elif action is Action.DECLINE:
+            defaults = await self.decline_form_defaults(rec.ref)
+            spec = forms.decline_form(rec, defaults, lang, timezone=project.timezone)
+        elif action is Action.ASK:
+            spec = forms.ask_form(rec, lang)
+        elif action is Action.ANSWER:
+            spec = forms.answer_form(rec, open_question(rec), lang)
+        elif action is Action.WITHDRAW:
+            spec = forms.withdraw_form(rec, lang)
+        elif action is Action.CORRECT:
+            spec = forms.correct_form(rec, project, lang)
+        else:
+            spec = forms.outcome_form(rec, lang)
+        return rec, spec
+
+    async def act(
+        self, ref: str, action: Action, *, actor: Actor, values: dict[str, Any] | None = None
+    ) -> RequestRecord:
+        """Take `action` on `ref` with what was typed into its form (`values`: field id → value, as
+        `bot.forms` describes). Raises `FormInvalid` with errors beside the fields, or the refusals of
+        the use case itself."""
+        values = values or {}
+        if action is Action.APPROVE:
+            rec = await self.get_request(ref)
+            if not needs_scope_change(rec):
+                return await self.approve(ref, actor=actor, note=forms.text_of(values, "note"))
+            project = await self.project(rec.project)
+            spec = forms.scope_change_form(rec, language_for(project, actor), timezone=project.timezone)
+            return await self.approve(ref, actor=actor, change=forms.parse_scope_change(spec, values))
+        if action is Action.DECLINE:
+            rec = await self.get_request(ref)
+            project = await self.project(rec.project)
+            blank = DeclineForm(ReasonCategory.OTHER, "")
+            spec = forms.decline_form(rec, blank, Language.EN, timezone=project.timezone)
+            return await self.decline(ref, actor=actor, form=forms.parse_decline(spec, values))
+        if action is Action.ASK:
+            question = forms.required_text(values, "question", "form.err.need_question", max_length=MAX_ANSWER_CHARS)
+            return await self.ask_details(ref, actor=actor, question=question)
+        if action is Action.ANSWER:
+            text = forms.required_text(values, "answer", "form.err.need_answer", max_length=MAX_ANSWER_CHARS)
+            return await self.answer(ref, actor=actor, text=text)
+        if action is Action.WITHDRAW:
+            return await self.withdraw(ref, actor=actor, reason=forms.text_of(values, "reason"))
+        if action is Action.CORRECT:
+            rec = await self.get_request(ref)
+            project = await self.project(rec.project)
+            c: Correction = forms.parse_correction(forms.correct_form(rec, project, Language.EN), values)
+            return await self.correct_verdict(ref, actor=actor, verdict=c.verdict, item_id=c.item_id, note=c.note)
+        text = forms.required_text(values, "outcome", "form.err.need_outcome", max_length=MAX_ANSWER_CHARS)
+        return await self.record_outcome(ref, actor=actor, text=text)
+
+    async def view(self, ref: str, *, actor: Actor) -> tuple[RequestRecord, Project, Viewer]:
+        """A request as `actor` may see it, with its project and their roles on it (for `review_view`)."""
+        rec = await self.get_request(ref, actor=actor)
+        project = await self.project(rec.project)
+        return rec, project, Viewer.of(actor, rec, project)
 
     async def decline_form_defaults(self, ref: str, *, actor: Actor | None = None) -> DeclineForm:
         """Return the decline form pre-filled from the verdict and the project's language."""
@@ -343,56 +440,48 @@ class IntakeService:
             )
             rec = await self._get(tx, ref)
             rec = await self._draft(tx, rec, project, form, actor, now)
-            await self._card_update(tx, rec)
-            await self._notify(tx, rec, "requester_notice", "requester", messages.decided_for_requester(rec))
+            await self._card_update(tx, rec, project)
+            await self._notify(
+                tx, rec, "requester_notice", "requester", messages.decided_for_requester(rec, project.chat_language)
+            )
             return rec
 
-        return await self._decide(ref, actor, "decline", apply, idempotency_key=idempotency_key)
+        return await self._decide(ref, actor, Action.DECLINE, apply, idempotency_key=idempotency_key)
 
     async def ask_details(self, ref: str, *, actor: Actor, question: str) -> RequestRecord:
         """Ask the requester for details; the request waits until they answer."""
-        question = (question or "").strip()
-        if not question:
-            raise InvalidInput("Write the question you want to ask the requester.", field="question")
-        if len(question) > MAX_ANSWER_CHARS:
-            raise InvalidInput(f"The question is over {MAX_ANSWER_CHARS:,} characters.", field="question")
+        question = forms.required_text(
+            {"question": question}, "question", "form.err.need_question", max_length=MAX_ANSWER_CHARS
+        )
 
         async def apply(tx: Transaction, rec: RequestRecord, project: Project, now: datetime) -> RequestRecord:
             await tx.add_decision(ref, Decision(DecisionKind.NEEDS_INFO, actor, now, question, {"question": question}))
             await tx.set_status(ref, RequestStatus.NEEDS_INFO, at=now)
             await tx.add_event(Event("asked", now, actor, question), project=rec.project, ref=ref)
             rec = await self._get(tx, ref)
-            await self._card_update(tx, rec)
+            await self._card_update(tx, rec, project)
             await self._notify(
                 tx,
                 rec,
                 "question",
                 "requester",
-                messages.question_for_requester(rec, question, actor.display),
+                messages.question_for_requester(rec, question, actor.display, project.chat_language),
                 data={"question": question},
             )
             return rec
 
-        return await self._decide(ref, actor, "ask", apply)
+        return await self._decide(ref, actor, Action.ASK, apply)
 
     async def answer(self, ref: str, *, actor: Actor, text: str) -> RequestRecord:
-        """Answer a PM's question; the request goes back to review."""
-        text = (text or "").strip()
-        if not text:
-            raise InvalidInput("Write your answer to the PM's question.", field="answer")
-        if len(text) > MAX_ANSWER_CHARS:
-            raise InvalidInput(
-                f"The answer is {len(text):,} characters; the limit is {MAX_ANSWER_CHARS:,}.", field="answer"
-            )
+        """Answer a PM's question (the requester); the request goes back to review."""
+        text = forms.required_text({"answer": text}, "answer", "form.err.need_answer", max_length=MAX_ANSWER_CHARS)
         now = self.clock.now()
         async with self.store.transaction() as tx:
-            rec, _ = await self._requester_or_pm(tx, ref, actor, "answer its question")
-            if rec.status is not RequestStatus.NEEDS_INFO:
-                raise IllegalMove(f"{ref} is not waiting for details (it is {rec.status.label}).")
+            rec, project = await self._requester_or_pm(tx, ref, actor, Action.ANSWER)
             await tx.set_status(ref, RequestStatus.IN_REVIEW, at=now)
             await tx.add_event(Event("answered", now, actor, text), project=rec.project, ref=ref)
             rec = await self._get(tx, ref)
-            await self._card_update(tx, rec)
+            await self._card_update(tx, rec, project)
             asker = rec.last_decision.actor if rec.last_decision else None
             if asker is not None:
                 await self._notify(
@@ -400,7 +489,7 @@ class IntakeService:
                     rec,
                     "answer",
                     "person",
-                    messages.answer_for_pm(rec, text, actor.display),
+                    messages.answer_for_pm(rec, text, actor.display, project.chat_language),
                     recipient=asker,
                     data={"answer": text},
                 )
@@ -408,66 +497,56 @@ class IntakeService:
 
     async def withdraw(self, ref: str, *, actor: Actor, reason: str = "") -> RequestRecord:
         """Withdraw an open request (its requester or a PM)."""
+        reason = (reason or "").strip()
+        if len(reason) > 1000:
+            raise FormInvalid({"reason": Phrase("form.err.too_long", limit=1000)})
         now = self.clock.now()
         async with self.store.transaction() as tx:
-            rec, _ = await self._requester_or_pm(tx, ref, actor, "withdraw it")
-            if not rec.status.is_open:
-                raise IllegalMove(f"{ref} is {rec.status.label}; only open requests can be withdrawn.")
+            rec, project = await self._requester_or_pm(tx, ref, actor, Action.WITHDRAW)
             await tx.set_status(ref, RequestStatus.WITHDRAWN, at=now)
-            await tx.add_event(Event("withdrawn", now, actor, reason.strip()), project=rec.project, ref=ref)
+            await tx.add_event(Event("withdrawn", now, actor, reason), project=rec.project, ref=ref)
             rec = await self._get(tx, ref)
-            await self._card_update(tx, rec)
+            await self._card_update(tx, rec, project)
         return rec
 
     async def correct_verdict(
         self, ref: str, *, actor: Actor, verdict: VerdictKind, item_id: str | None = None, note: str = ""
     ) -> RequestRecord:
         """A PM corrects the scope verdict. The request becomes an example its project learns from."""
-        now = self.clock.now()
-        denied = None
-        async with self.store.transaction() as tx:
-            rec = await self._get(tx, ref, lock=True)
-            project = await self._project(tx, rec.project)
-            if not project.is_pm(actor):
-                await self._record_denied(tx, rec, actor, "correct the verdict", now)
-                denied = PermissionDenied(f"Only the PMs of {project.name} can correct a scope verdict.")
-            else:
-                scope = project.scope()
-                item = scope.item(item_id) if item_id else None
-                if item_id and item is None:
-                    raise InvalidInput(f"{project.slug} has no item or exclusion '{item_id}'.", field="item")
-                if verdict is VerdictKind.IN_SCOPE and (item is None or item not in project.in_scope):
-                    raise InvalidInput("An in-scope verdict needs the id of an in-scope item.", field="item")
-                if verdict is VerdictKind.OUT_OF_SCOPE and (item is None or item not in project.out_of_scope):
-                    raise InvalidInput("An out-of-scope verdict needs the id of an exclusion.", field="item")
-                if verdict is VerdictKind.UNLISTED:
-                    item = None
-                clause = (item.title + (f": {item.notes}" if item.notes else "")) if item else ""
-                corrected = Verdict(
-                    verdict,
-                    item.id if item else None,
-                    1.0,
-                    clause,
-                    explanation=f"Corrected by {actor.display}" + (f": {note.strip()}" if note.strip() else "."),
-                )
-                await tx.set_verdict(ref, corrected)
-                await tx.add_example(rec.project, Example(rec.text, verdict, corrected.item_id), ref=ref, at=now)
-                await tx.add_event(
-                    Event(
-                        "verdict_corrected",
-                        now,
-                        actor,
-                        note.strip(),
-                        {"from": rec.verdict.to_dict(), "to": corrected.to_dict()},
-                    ),
-                    project=rec.project,
-                    ref=ref,
-                )
-                rec = await self._get(tx, ref)
-                await self._card_update(tx, rec)
-        if denied:
-            raise denied
-        return rec
+
+        async def apply(tx: Transaction, rec: RequestRecord, project: Project, now: datetime) -> RequestRecord:
+            scope = project.scope()
+            item = scope.item(item_id) if item_id else None
+            if item_id and item is None:
+                raise FormInvalid({"item": Phrase("err.no_such_item", slug=project.slug, item=item_id)})
+            if verdict is VerdictKind.IN_SCOPE and (item is None or item not in project.in_scope):
+                raise FormInvalid({"item": Phrase("err.need_in_scope_item")})
+            if verdict is VerdictKind.OUT_OF_SCOPE and (item is None or item not in project.out_of_scope):
+                raise FormInvalid({"item": Phrase("err.need_exclusion")})
+            if verdict is VerdictKind.UNLISTED:
+                item = None
+            clause = (item.title + (f": {item.notes}" if item.notes else "")) if item else ""
+            why = Phrase("scope.corrected_note", who=actor.display, note=note.strip()) if note.strip() else None
+            why = why or Phrase("scope.corrected", who=actor.display)
+            corrected = Verdict(verdict, item.id if item else None, 1.0, clause, explanation=str(why), why=why)
+            await tx.set_verdict(ref, corrected)
+            await tx.add_example(rec.project, Example(rec.text, verdict, corrected.item_id), ref=ref, at=now)
+            await tx.add_event(
+                Event(
+                    "verdict_corrected",
+                    now,
+                    actor,
+                    note.strip(),
+                    {"from": rec.verdict.to_dict(), "to": corrected.to_dict()},
+                ),
+                project=rec.project,
+                ref=ref,
+            )
+            rec = await self._get(tx, ref)
+            await self._card_update(tx, rec, project)
+            return rec
+
+        return await self._decide(ref, actor, Action.CORRECT, apply)
 
     # --- letters ----------------------------------------------------------------------------
 
@@ -477,13 +556,13 @@ class IntakeService:
             _validate_form(form)
         now = self.clock.now()
         async with self.store.transaction() as tx:
-            rec, project = await self._letter_access(tx, ref, actor, now, "draft the letter")
+            rec, project = await self._letter_access(tx, ref, actor, "letter.draft")
             _check_not_queued(rec)
             if rec.status not in (RequestStatus.DECLINED, RequestStatus.LETTER_DRAFTED):
-                raise IllegalMove(f"{ref} is {rec.status.label}; letters are drafted for declined requests.")
+                raise IllegalMove(Phrase("err.letter_only_declined", ref=rec.ref, status=status_label(rec.status)))
             use = form or rec.decline_form
             if use is None:
-                raise IllegalMove(f"{ref} has no decline form on record.")
+                raise IllegalMove(Phrase("err.no_decline_form", ref=rec.ref))
             if form is not None:
                 await tx.save_decline_form(ref, form)
             rec = await self._draft(tx, rec, project, use, actor, now)
@@ -492,20 +571,21 @@ class IntakeService:
     async def edit_letter(self, ref: str, *, actor: Actor, body_text: str, subject: str | None = None) -> RequestRecord:
         """Replace the letter's text with the PM's edit; the tone check runs again."""
         body_text = (body_text or "").strip()
+        errors: dict[str, Phrase] = {}
         if not body_text:
-            raise InvalidInput("The letter cannot be empty.", field="body")
-        if len(body_text) > MAX_LETTER_CHARS:
-            raise InvalidInput(
-                f"The letter is {len(body_text):,} characters; the limit is {MAX_LETTER_CHARS:,}.", field="body"
-            )
+            errors["body"] = Phrase("form.err.letter_empty")
+        elif len(body_text) > MAX_LETTER_CHARS:
+            errors["body"] = Phrase("form.err.too_long", limit=MAX_LETTER_CHARS)
         if subject is not None and (not subject.strip() or any(c in subject for c in "\r\n")):
-            raise InvalidInput("The subject must be one non-empty line.", field="subject")
+            errors["subject"] = Phrase("form.err.subject_line")
+        if errors:
+            raise FormInvalid(errors)
         now = self.clock.now()
         async with self.store.transaction() as tx:
-            rec, _ = await self._letter_access(tx, ref, actor, now, "edit the letter")
+            rec, _ = await self._letter_access(tx, ref, actor, "letter.edit")
             _check_not_queued(rec)
             if rec.letter is None or rec.status is not RequestStatus.LETTER_DRAFTED:
-                raise IllegalMove(f"{ref} has no draft letter to edit (it is {rec.status.label}).")
+                raise IllegalMove(Phrase("err.no_draft", ref=rec.ref, status=status_label(rec.status)))
             letter = revise_letter(
                 rec.letter, body_text=body_text, subject=subject, quoted=rec.client_words or rec.text
             )
@@ -532,18 +612,19 @@ class IntakeService:
         async with self.store.transaction() as tx:
             if actor is None:
                 rec = await self._get(tx, ref, lock=True)
+                project = await self._project(tx, rec.project)
                 who = Actor("system", "intake-bot", name="intake-bot")
             else:
-                rec, _ = await self._letter_access(tx, ref, actor, now, "mark the letter sent")
+                rec, project = await self._letter_access(tx, ref, actor, "letter.mark_sent")
                 _check_not_queued(rec)
                 who = actor
             if rec.status is RequestStatus.LETTER_SENT:
                 assert rec.letter is not None
                 raise IllegalMove(
-                    f"The letter for {ref} was already marked sent at {messages.when(rec.letter.sent_at or now)}."
+                    Phrase("err.already_marked_sent", ref=rec.ref, at=When(rec.letter.sent_at or now, project.timezone))
                 )
             if rec.letter is None or rec.status is not RequestStatus.LETTER_DRAFTED:
-                raise IllegalMove(f"{ref} has no drafted letter (it is {rec.status.label}).")
+                raise IllegalMove(Phrase("err.no_draft", ref=rec.ref, status=status_label(rec.status)))
             letter = replace(
                 rec.letter,
                 status="sent",
@@ -560,7 +641,7 @@ class IntakeService:
                 ref=ref,
             )
             rec = await self._get(tx, ref)
-            await self._card_update(tx, rec)
+            await self._card_update(tx, rec, project)
         return rec
 
     # --- e-mail to the client ---------------------------------------------------------------
@@ -577,10 +658,9 @@ class IntakeService:
         Raises the same refusals as `send_letter_email` (not a PM, no letter, already sent without `again`,
         already queued), so an adapter can refuse before it asks for confirmation.
         """
-        now = self.clock.now()
         async with self.store.transaction() as tx:
-            rec, project = await self._letter_access(tx, ref, actor, now, "send the letter")
-            _check_sendable(rec, again=again)
+            rec, project = await self._letter_access(tx, ref, actor, "letter.send")
+            _check_sendable(rec, again=again, tz=project.timezone)
             return letter_recipients(rec, project, sender=actor, typed=recipients)
 
     async def send_letter_email(
@@ -603,14 +683,11 @@ class IntakeService:
         """
         now = self.clock.now()
         async with self.store.transaction() as tx:
-            rec, project = await self._letter_access(tx, ref, actor, now, "send the letter")
-            letter = _check_sendable(rec, again=again)
+            rec, project = await self._letter_access(tx, ref, actor, "letter.send")
+            letter = _check_sendable(rec, again=again, tz=project.timezone)
             rcpt = letter_recipients(rec, project, sender=actor, typed=recipients)
             if confirmed is not None and confirmed != rcpt:
-                raise IllegalMove(
-                    f"The recipients of the letter for {rec.ref} changed after you confirmed them; nothing was sent. "
-                    f"Check them again:\n{rcpt.summary()}"
-                )
+                raise IllegalMove(Phrase("err.recipients_changed", ref=rec.ref, summary=rcpt.summary()))
             sends = [e for e in rec.events if e.kind == "letter_queued"]
             send_id = new_send_id(rec.ref, len(sends) + 1)
             mail = letter_mail(rec, project, rcpt, token=send_id, date=now, sequence=len(sends))
@@ -656,9 +733,9 @@ class IntakeService:
                 rec = await self._get(tx, ref)
                 project = await self._project(tx, rec.project)
             else:
-                rec, project = await self._letter_access(tx, ref, actor, now, "download the letter")
+                rec, project = await self._letter_access(tx, ref, actor, "letter.download")
         if rec.letter is None:
-            raise IllegalMove(f"{rec.ref} has no letter yet; one is drafted when a PM declines it.")
+            raise IllegalMove(Phrase("err.no_letter_yet", ref=rec.ref))
         sender = actor or declining_pm(rec) or SYSTEM
         rcpt = letter_recipients(rec, project, sender=sender, typed=recipients)
         sends = [e for e in rec.events if e.kind == "letter_queued"]
@@ -697,8 +774,9 @@ class IntakeService:
                 ref=rec.ref,
             )
             rec = await self._get(tx, rec.ref)
-            await self._card_update(tx, rec)
-            await self._tell_sender(tx, rec, queued)
+            project = await self._project(tx, rec.project)
+            await self._card_update(tx, rec, project)
+            await self._tell_sender(tx, rec, queued, project)
         return rec
 
     async def record_email_failed(self, ref: str, *, send_id: str, reason: str) -> RequestRecord:
@@ -717,10 +795,10 @@ class IntakeService:
             queued = next(
                 (e for e in rec.events if e.kind == "letter_queued" and e.data.get("send_id") == send_id), None
             )
-            await self._tell_sender(tx, rec, queued)
+            await self._tell_sender(tx, rec, queued, await self._project(tx, rec.project))
         return rec
 
-    async def _tell_sender(self, tx: Transaction, rec: RequestRecord, queued: Event | None) -> None:
+    async def _tell_sender(self, tx: Transaction, rec: RequestRecord, queued: Event | None, project: Project) -> None:
         """Tell the PM who pressed send how it went, privately, on the platform they pressed it on.
 
         The command line waits for the outcome and prints it itself, so it gets no notice.
@@ -732,7 +810,7 @@ class IntakeService:
             rec,
             "letter_email_status",
             "person",
-            messages.email_outcome_for_sender(rec, rec.letter),
+            messages.email_outcome_for_sender(rec, rec.letter, project.chat_language, project.timezone),
             recipient=queued.actor,
             data={"letter": rec.letter.to_dict()},
         )
@@ -742,20 +820,9 @@ class IntakeService:
 
         If the invitation was never e-mailed from here, the client counts as answered in the meeting.
         """
-        text = (text or "").strip()
-        if not text:
-            raise InvalidInput("Write what was agreed in the meeting.", field="text")
-        if len(text) > MAX_ANSWER_CHARS:
-            raise InvalidInput(f"Keep the outcome under {MAX_ANSWER_CHARS:,} characters.", field="text")
-        now = self.clock.now()
-        async with self.store.transaction() as tx:
-            rec, _ = await self._letter_access(tx, ref, actor, now, "record the meeting's outcome")
-            if rec.decline_form is None or rec.decline_form.channel is not Channel.MEETING:
-                raise IllegalMove(
-                    f"{rec.ref} was not answered with a meeting, so there is no meeting outcome to record."
-                )
-            if rec.status not in (RequestStatus.DECLINED, RequestStatus.LETTER_DRAFTED, RequestStatus.LETTER_SENT):
-                raise IllegalMove(f"{rec.ref} is {rec.status.label}; there is no meeting outcome to record.")
+        text = forms.required_text({"outcome": text}, "outcome", "form.err.need_outcome", max_length=MAX_ANSWER_CHARS)
+
+        async def apply(tx: Transaction, rec: RequestRecord, project: Project, now: datetime) -> RequestRecord:
             await tx.add_event(Event("outcome_recorded", now, actor, text), project=rec.project, ref=rec.ref)
             if rec.status is RequestStatus.LETTER_DRAFTED and rec.letter is not None:
                 await tx.save_letter(
@@ -768,8 +835,10 @@ class IntakeService:
                     ref=rec.ref,
                 )
             rec = await self._get(tx, rec.ref)
-            await self._card_update(tx, rec)
-        return rec
+            await self._card_update(tx, rec, project)
+            return rec
+
+        return await self._decide(ref, actor, Action.OUTCOME, apply)
 
     # --- client updates ---------------------------------------------------------------------
 
@@ -804,7 +873,7 @@ class IntakeService:
         async with self.store.transaction() as tx:
             project = await self._project(tx, slug)
             if actor is not None and not project.is_pm(actor):
-                raise PermissionDenied(f"Only the PMs of {project.name} can send the client an update.")
+                raise PermissionDenied(Phrase("err.only_pms_digest", project=project.name))
             if period is not None and not await tx.claim_key(f"digest:{project.slug}:{period}", at=now):
                 return None
             since = since or await self._last_digest(tx, project.slug, now)
@@ -864,14 +933,13 @@ class IntakeService:
         self,
         ref: str,
         actor: Actor,
-        what: str,
+        action: Action,
         apply: Callable[[Transaction, RequestRecord, Project, datetime], Awaitable[RequestRecord]],
         *,
         idempotency_key: str | None = None,
     ) -> RequestRecord:
-        """Run a PM decision: permission and state checks, then `apply`, in one transaction.
-
-        A refused attempt by a non-PM is recorded (and committed) before the refusal is raised.
+        """Run a PM's move: permission and state checks (`bot.review`'s rules), then `apply`, in one
+        transaction. A refused attempt by a non-PM is recorded (and committed) before the refusal is raised.
         """
         now = self.clock.now()
         denied: IntakeError | None = None
@@ -881,43 +949,41 @@ class IntakeService:
             rec = await self._get(tx, ref, lock=True)
             project = await self._project(tx, rec.project)
             if not project.is_pm(actor):
-                await self._record_denied(tx, rec, actor, what, now)
-                denied = PermissionDenied(
-                    f"Only the PMs of {project.name} can decide on {rec.ref}. Your attempt has been recorded."
-                )
+                await self._record_denied(tx, rec, actor, action, now)
+                denied = PermissionDenied(Phrase("err.only_pms_decide", project=project.name, ref=rec.ref))
             else:
-                _check_decidable(rec)
+                check_move(action, rec, tz=project.timezone)
                 result = await apply(tx, rec, project, now)
         if denied:
             raise denied
         return result
 
     async def _requester_or_pm(
-        self, tx: Transaction, ref: str, actor: Actor, what: str
+        self, tx: Transaction, ref: str, actor: Actor, action: Action
     ) -> tuple[RequestRecord, Project]:
-        """Load a request for a move its requester or a PM may make (answer, withdraw)."""
+        """Load a request for a move of its requester's (answer) or of its requester's or a PM's
+        (withdraw), checking who may and whether the status allows it now."""
         rec = await self._get(tx, ref, lock=True)
         project = await self._project(tx, rec.project)
-        if not (_same_person(actor, rec.requester) or project.is_pm(actor)):
-            raise PermissionDenied(
-                f"Only {rec.requester.display}, who recorded {rec.ref}, or a PM of {project.name} can {what}."
-            )
+        check_role(action, rec, project, actor)
+        check_move(action, rec, tz=project.timezone)
         return rec, project
 
-    async def _record_denied(self, tx: Transaction, rec: RequestRecord, actor: Actor, what: str, now: datetime) -> None:
+    async def _record_denied(
+        self, tx: Transaction, rec: RequestRecord, actor: Actor, action: Action, now: datetime
+    ) -> None:
+        what = _ATTEMPTS.get(action, action.value)
         await tx.add_event(
-            Event("denied", now, actor, f"tried to {what}, but is not a PM of {rec.project}", {"action": what}),
+            Event("denied", now, actor, f"tried to {what}, but is not a PM of {rec.project}", {"action": action.value}),
             project=rec.project,
             ref=rec.ref,
         )
 
-    async def _letter_access(
-        self, tx: Transaction, ref: str, actor: Actor, now: datetime, what: str
-    ) -> tuple[RequestRecord, Project]:
+    async def _letter_access(self, tx: Transaction, ref: str, actor: Actor, what: str) -> tuple[RequestRecord, Project]:
         rec = await self._get(tx, ref, lock=True)
         project = await self._project(tx, rec.project)
         if not project.is_pm(actor):
-            raise PermissionDenied(f"Only the PMs of {project.name} can {what} for {ref}.")
+            raise PermissionDenied(Phrase("err.only_pms_letter", project=project.name, what=Phrase(what), ref=rec.ref))
         return rec, project
 
     async def _draft(
@@ -949,7 +1015,7 @@ class IntakeService:
             rec,
             "letter_draft",
             "person",
-            messages.letter_ready(rec, rec.letter),
+            messages.letter_ready(rec, rec.letter, language_for(project, pm), project.timezone),
             recipient=pm,
             data={"letter": rec.letter.to_dict(), "talking_points": rec.letter.talking_points},
         )
@@ -961,8 +1027,13 @@ class IntakeService:
             raise RequestNotFound(ref)
         return rec
 
-    async def _card_update(self, tx: Transaction, rec: RequestRecord) -> None:
-        await self._notify(tx, rec, "card_update", "review", messages.review_text(rec))
+    @staticmethod
+    def _review_text(rec: RequestRecord, project: Project) -> str:
+        """The review card as plain text, in the team's language (what a platform falls back on)."""
+        return messages.view_text(review_view(rec, project, Viewer.review_channel()))
+
+    async def _card_update(self, tx: Transaction, rec: RequestRecord, project: Project) -> None:
+        await self._notify(tx, rec, "card_update", "review", self._review_text(rec, project))
 
     async def _notify(
         self,
@@ -979,10 +1050,8 @@ class IntakeService:
         platform = (recipient.platform if recipient else None) or (
             rec.source.platform if rec.source else rec.requester.platform
         )
-        snapshot = rec.to_dict(include_letter=False)
-        snapshot.pop("events", None)
-        snapshot.pop("letter", None)  # the letter goes to the PM privately, never onto a card or to the requester
-        payload = {"request": snapshot, **(data or {})}
+        # The letter goes to the PM privately (in `data`), never onto a card or to the requester.
+        payload = {"request": rec.snapshot(), **(data or {})}
         notice = Notice(
             kind=kind,
             platform=platform,
@@ -997,6 +1066,21 @@ class IntakeService:
         await tx.add_notice(notice)
 
 
+# How a refused attempt reads in the record.
+_ATTEMPTS = {
+    Action.APPROVE: "approve",
+    Action.DECLINE: "decline",
+    Action.ASK: "ask for details",
+    Action.CORRECT: "correct the verdict",
+    Action.OUTCOME: "record the meeting's outcome",
+}
+
+
+def open_question(rec: RequestRecord) -> str:
+    """The question the requester was last asked."""
+    return next((d.note for d in reversed(rec.decisions) if d.kind is DecisionKind.NEEDS_INFO), "")
+
+
 def email_outcome(rec: RequestRecord, send_id: str) -> str | None:
     """Say what became of one e-mail send of a request's letter: "sent", "failed", or None (not known yet)."""
     for e in reversed(rec.events):
@@ -1008,26 +1092,27 @@ def email_outcome(rec: RequestRecord, send_id: str) -> str | None:
     return None
 
 
-def _check_sendable(rec: RequestRecord, *, again: bool) -> Letter:
+def _check_sendable(rec: RequestRecord, *, again: bool, tz: str = "UTC") -> Letter:
     letter = rec.letter
     if letter is None or rec.status not in (RequestStatus.LETTER_DRAFTED, RequestStatus.LETTER_SENT):
-        raise IllegalMove(f"{rec.ref} has no letter to send (it is {rec.status.label}).")
+        raise IllegalMove(Phrase("err.nothing_to_send", ref=rec.ref, status=status_label(rec.status)))
     if letter.status == "queued":
-        raise IllegalMove(f"The letter for {rec.ref} is already queued to be sent; its status shows when it has gone.")
+        raise IllegalMove(Phrase("err.already_queued", ref=rec.ref))
     if (rec.status is RequestStatus.LETTER_SENT or letter.status == "sent") and not again:
-        sent = f" at {messages.when(letter.sent_at)}" if letter.sent_at else ""
-        via = {"smtp": " by e-mail", "manual": " by hand", "meeting": " in the meeting"}.get(letter.sent_via or "", "")
-        raise IllegalMove(
-            f"The letter for {rec.ref} was already sent{sent}{via}. It is not sent twice unless you ask to send it again."
+        via = (
+            Phrase(f"via.{letter.sent_via}")
+            if letter.sent_via in ("smtp", "manual", "meeting")
+            else Phrase("via.other")
         )
+        if letter.sent_at:
+            raise IllegalMove(Phrase("err.already_sent_at", ref=rec.ref, at=When(letter.sent_at, tz), via=via))
+        raise IllegalMove(Phrase("err.already_sent", ref=rec.ref, via=via))
     return letter
 
 
 def _check_not_queued(rec: RequestRecord) -> None:
     if rec.letter is not None and rec.letter.status == "queued":
-        raise IllegalMove(
-            f"The letter for {rec.ref} is queued to be sent by e-mail; wait until its status shows it sent or failed."
-        )
+        raise IllegalMove(Phrase("err.queued_wait", ref=rec.ref))
 
 
 def normalize_ref(ref: str) -> str:
@@ -1037,56 +1122,34 @@ def normalize_ref(ref: str) -> str:
 def _clean_text(text: str) -> str:
     text = (text or "").replace("\r\n", "\n").strip()
     if not text:
-        raise InvalidInput(
-            "The request is empty. Write what the client asked for, e.g. `/request Could the portal also export to PDF?`",
-            field="text",
-        )
+        raise InvalidInput(Phrase("err.request_empty"), field="text")
     if len(text) > MAX_REQUEST_CHARS:
-        raise InvalidInput(
-            f"The request is {len(text):,} characters; the limit is {MAX_REQUEST_CHARS:,}. "
-            "Summarise it and attach the full text in the thread.",
-            field="text",
-        )
+        raise InvalidInput(Phrase("err.request_too_long", n=len(text), limit=MAX_REQUEST_CHARS), field="text")
     return text
 
 
-def _same_person(a: Actor, b: Actor) -> bool:
-    if a.platform == b.platform and a.user_id == b.user_id:
-        return True
-    return bool(a.email and b.email and a.email.lower() == b.email.lower())
-
-
-def _check_decidable(rec: RequestRecord) -> None:
-    if rec.status in DECIDED:
-        d = rec.last_decision
-        verb = "approved" if rec.status is RequestStatus.APPROVED else "declined"
-        who = f" by {d.actor.display} at {messages.when(d.at)}" if d else ""
-        raise AlreadyDecided(f"{rec.ref} was already {verb}{who}. Nothing was changed.")
-    if rec.status is RequestStatus.WITHDRAWN:
-        raise IllegalMove(f"{rec.ref} was withdrawn; there is nothing to decide.")
-
-
 def _validate_form(form: DeclineForm) -> None:
+    """Check a decline form built by code (the forms of `bot.forms` check what people type)."""
+    errors: dict[str, Phrase] = {}
     if not isinstance(form.reason_category, ReasonCategory):
-        raise InvalidInput("Pick a reason category.", field="reason_category")
+        errors["reason_category"] = Phrase("form.err.pick_reason")
     if not form.reason_text.strip():
-        raise InvalidInput(
-            "Give the reason in a sentence or two: the client deserves a clear one.", field="reason_text"
-        )
+        errors["reason_text"] = Phrase("form.err.need_reason")
     if len(form.reason_text) > 2000:
-        raise InvalidInput("Keep the reason under 2,000 characters.", field="reason_text")
+        errors["reason_text"] = Phrase("form.err.too_long", limit=2000)
     if len(form.empathy) > 1000:
-        raise InvalidInput("Keep the empathy line under 1,000 characters.", field="empathy")
-    for a in form.alternatives:
-        if len(a.detail) > 500:
-            raise InvalidInput("Keep each alternative's detail under 500 characters.", field="alternatives")
+        errors["empathy"] = Phrase("form.err.too_long", limit=1000)
+    if any(len(a.detail) > 500 for a in form.alternatives):
+        errors["alternatives"] = Phrase("form.err.detail_too_long")
     if form.channel is Channel.MEETING:
         if form.meeting is None:
-            raise InvalidInput("A meeting needs a proposed time.", field="meeting")
-        if not 5 <= form.meeting.duration_minutes <= 480:
-            raise InvalidInput("A meeting lasts between 5 and 480 minutes.", field="meeting")
-        if any(ch in form.meeting.location for ch in "\r\n"):
-            raise InvalidInput("The meeting place or link must be one line.", field="meeting")
+            errors["meeting_start"] = Phrase("form.err.need_meeting_time")
+        elif not 5 <= form.meeting.duration_minutes <= 480:
+            errors["meeting_minutes"] = Phrase("form.err.minutes_range")
+        elif any(ch in form.meeting.location for ch in "\r\n"):
+            errors["meeting_location"] = Phrase("form.err.one_line")
+    if errors:
+        raise FormInvalid(errors)
 
 
-__all__ = ["IntakeService", "Letter", "LoadResult", "content_hash", "normalize_ref"]
+__all__ = ["IntakeService", "Letter", "LoadResult", "content_hash", "normalize_ref", "open_question"]

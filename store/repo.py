@@ -36,9 +36,9 @@ from bot.domain import (
     canonical_ref,
 )
 from bot.errors import StorageUnavailable
-from bot.ports import NewRequest, Outbox, OutboxRow, OutboxStats, ProjectVersionInfo, Store, Transaction
+from bot.ports import NewRequest, Outbox, OutboxRow, OutboxStats, ProjectVersionInfo, ServerStore, Transaction
 
-from .ackwrite import Busy, PostgresAckWriter, SqliteAckWriter, sqlite_file, write_on
+from .ackwrite import Busy, Entry, GroupCommit, PostgresAckWriter, SqliteAckWriter, sqlite_file, write_on
 from .db import is_sqlite, make_engine, normalize_url, redact
 from .models import (
     ConversationRef,
@@ -57,11 +57,6 @@ from .models import (
 
 log = logging.getLogger(__name__)
 
-# Most rows one group commit writes; more wait for the next (SQLite caps the variables in one statement).
-GROUP_COMMIT_MAX = 500
-# A claim (or None), an outbox row (or None), and the future told whether the claim was new.
-Accepted = tuple[dict[str, Any] | None, dict[str, Any] | None, asyncio.Future[object]]
-
 
 def utc(dt: datetime | None) -> datetime | None:
     """SQLite hands back naive datetimes: mark them UTC, as they were stored."""
@@ -76,7 +71,7 @@ def _utc(dt: datetime) -> datetime:
     return out
 
 
-class SqlStore(Store):
+class SqlStore(ServerStore):
     def __init__(self, engine: AsyncEngine, *, url: str) -> None:
         self.engine = engine
         self.url = url
@@ -86,9 +81,8 @@ class SqlStore(Store):
         # Parsed project versions by (slug, version, content hash): a stored version never changes, and
         # the hash tells a version apart from one a rolled-back load had written under the same number.
         self._projects: dict[tuple[str, int, str], Project] = {}
-        # Group commit of accepted work: rows waiting for the next batch, and the task writing them.
-        self._accepted: list[Accepted] = []
-        self._accepting: asyncio.Task[None] | None = None
+        # Group commit of accepted work (see ackwrite.py).
+        self._group = GroupCommit(self._write_batch)
         # SQLite has one writer at a time and every transaction here takes the write lock up front
         # (BEGIN IMMEDIATE). Queueing in-process, rather than in SQLite's busy handler (which sleeps
         # 1, 2, 5 … 100 ms between tries), keeps the waits as short as the transactions ahead; the
@@ -206,7 +200,7 @@ class SqlStore(Store):
             res = await s.exec(ins.on_conflict_do_nothing().returning(table(JobRun).c.job))  # type: ignore[call-overload]
             return res.first() is not None
 
-    # Work accepted before an acknowledgement (see adapters/slack/handlers.py) ------------------
+    # Work accepted before an acknowledgement (the AckLog port; see adapters/slack/intake.py) ----
 
     async def accept_work(
         self, notice: Notice, *, grace: timedelta, claim: str | None = None, at: datetime | None = None
@@ -223,39 +217,17 @@ class SqlStore(Store):
         written only if the claim is new; returns whether it was (always True without a claim).
         """
         key = {"key": claim, "at": at or datetime.now(UTC)} if claim is not None else None
-        return bool(await self._group_commit(key, outbox_values(notice, available_in=grace)))
+        return await self._group.submit(key, outbox_values(notice, available_in=grace))
 
     async def claim_key_soon(self, key: str, *, at: datetime) -> bool:
         """`claim_key` through the same group commit as `accept_work`: return False if `key` was claimed
         before. For checks on the acknowledgement path (replay and retry guards), which must not queue
         behind slower transactions."""
-        return bool(await self._group_commit({"key": key, "at": at}, None))
+        return await self._group.submit({"key": key, "at": at}, None)
 
-    async def _group_commit(self, claim: dict[str, Any] | None, row: dict[str, Any] | None) -> object:
-        done: asyncio.Future[object] = asyncio.get_running_loop().create_future()
-        self._accepted.append((claim, row, done))
-        if self._accepting is None or self._accepting.done():
-            self._accepting = asyncio.create_task(self._write_accepted(), name="accept-work")
-        return await asyncio.shield(done)  # a cancelled caller must not cancel the others' commit
-
-    async def _write_accepted(self) -> None:
-        while self._accepted:
-            batch, self._accepted = self._accepted[:GROUP_COMMIT_MAX], self._accepted[GROUP_COMMIT_MAX:]
-            try:
-                fresh = await self._write_batch(batch)
-            except Exception as exc:
-                for _, _, done in batch:
-                    if not done.done():
-                        done.set_exception(exc)
-                continue
-            for (_, _, done), ok in zip(batch, fresh, strict=True):
-                if not done.done():
-                    done.set_result(ok)
-
-    async def _write_batch(self, batch: list[Accepted]) -> list[bool]:
+    async def _write_batch(self, entries: list[Entry]) -> list[bool]:
         """One transaction: the batch's key claims, then its outbox rows (those whose claim, if any, is
         new). Return, per entry, whether its claim was new. Takes the fast path where there is one."""
-        entries = [(claim, row) for claim, row, _ in batch]
         try:
             if isinstance(self._fast, SqliteAckWriter):
                 assert self._writer is not None
@@ -273,6 +245,9 @@ class SqlStore(Store):
             raise err from exc
         async with self.session(urgent=True) as s:
             return await write_on(await s.connection(), self.dialect, entries)
+
+    async def metrics_snapshot(self) -> dict[str, Any]:
+        return await metrics_snapshot(self)
 
     async def finish_work(self, dedupe_key: str) -> bool:
         """Drop accepted work that the accepting process has done (its outcome is in the record now).
@@ -846,7 +821,7 @@ def _letter(lt: LetterRow) -> Letter:
         body_text=lt.body_text,
         body_html=lt.body_html,
         language=Language(lt.language),
-        tone=tuple(ToneResult(t["rule"], t["passed"], t["detail"], tuple(t.get("offending", ()))) for t in lt.tone),
+        tone=tuple(ToneResult.from_dict(t) for t in lt.tone),
         kind=lt.kind,
         edited=lt.edited,
         status=lt.status,
@@ -889,7 +864,8 @@ __all__ = ["SqlOutbox", "SqlStore", "SqlTransaction", "is_sqlite", "utc"]
 
 
 async def metrics_snapshot(store: SqlStore) -> dict[str, Any]:
-    """Counts for the /metrics endpoint, read from the database so every process reports the same."""
+    """Counts for the /metrics endpoint, read from the database so every process reports the same (see
+    `SqlStore.metrics_snapshot`)."""
     r, d, lt = table(RequestRow), table(DecisionRow), table(LetterRow)
     async with store.session() as s:
         by_kind = sa.select(r.c.requester_platform, r.c.verdict_kind, sa.func.count())

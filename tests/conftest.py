@@ -133,12 +133,12 @@ class TestBot:
 
     __test__ = False  # a helper, not a test class
 
-    def __init__(self, service: IntakeService, actor: Actor) -> None:
+    def __init__(self, service: IntakeService, actor: Actor, *, project: str = "acme-portal") -> None:
         from adapters.console.chat import ConsoleBot
 
         self.out = io.StringIO()
         self.bot = ConsoleBot(
-            service, actor=actor, project="acme-portal", stdin=io.StringIO(""), stdout=self.out, interactive=False
+            service, actor=actor, project=project, stdin=io.StringIO(""), stdout=self.out, interactive=False
         )
 
     async def say(self, *lines: str) -> str:

@@ -67,7 +67,7 @@ def test_a_scripted_terminal_session_goes_from_request_to_letter(db: Path) -> No
     out = res.stdout
     assert res.returncode == 0, res.stderr
     assert "Recorded BRIGHTPATH-1:" in out
-    assert "┌─ review channel\n│ New client request BRIGHTPATH-1 from sam@northbeam.example" in out
+    assert "┌─ review channel\n│ Client request BRIGHTPATH-1\n│ From: sam@northbeam.example" in out
     assert "! Only the PMs of Brightpath Clinics online booking can decide on BRIGHTPATH-1." in out
     assert "You are now Dana Lee (a PM of this project)." in out
     assert "┌─ to Dana Lee (privately)" in out and "Dear Sam Okafor," in out

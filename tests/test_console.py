@@ -12,7 +12,7 @@ async def test_approving_new_work_asks_for_the_scope_change(testbot: TestBot, se
     assert "Recorded ACME-1:" in out and "┌─ review channel" in out
     testbot.become(PM)
     out = await testbot.say("/approve ACME-1", "4 person-days", "Beta moves by two days", "client pays")
-    assert "approving it changes the scope" in out and "ACME-1 approved." in out
+    assert "approving it records a scope change" in out and "ACME-1 approved." in out
     assert "┌─ to Sam Reed\n│ Pat Morgan approved ACME-1 as a scope change" in out
     rec = await service.get_request("ACME-1")
     assert rec.decisions[-1].form == {
@@ -46,7 +46,7 @@ async def test_a_member_cannot_read_or_decide_and_is_told_so(testbot: TestBot, s
     testbot.become(PM)
     await testbot.say("/decline ACME-1", "", "", "", "", "", "")
     testbot.become(MEMBER)
-    assert "Only the PMs of Acme Customer Portal can read the letter" in await testbot.say("/letter ACME-1")
+    assert "Only the PMs of Acme Customer Portal can see the letter" in await testbot.say("/letter ACME-1")
     shown = await testbot.say("/show ACME-1")
     assert "only the project's PMs can read it" in shown and "Dear Jane" not in shown
 
@@ -58,7 +58,7 @@ async def test_letter_edit_reads_the_new_text_and_reruns_the_tone_check(testbot:
     out = await testbot.say(
         "/letter ACME-1 edit", "Dear Jane,", "", "I can't do this, it is impossible.", "", "Pat", "."
     )
-    assert "edited" in out and "✗ No blunt phrases" in out and "[impossible]" in out
+    assert "edited" in out and "✗ No blunt phrases" in out and "“impossible”" in out
 
 
 async def test_decline_with_a_meeting_asks_for_time_and_place(testbot: TestBot, service: IntakeService) -> None:
@@ -78,7 +78,7 @@ async def test_decline_with_a_meeting_asks_for_time_and_place(testbot: TestBot, 
         "",
     ]
     out = await testbot.say("/decline ACME-1", *answers)
-    assert "Write the time as YYYY-MM-DD HH:MM" in out
+    assert "Give the meeting's date and time, e.g. 2026-12-08 10:00." in out
     assert "a meeting invitation is drafted" in out and "Talking points for ACME-1" in out
     rec = await service.get_request("ACME-1")
     assert rec.letter is not None and rec.letter.kind == "meeting_invite"
@@ -93,4 +93,4 @@ async def test_correcting_a_verdict(testbot: TestBot, service: IntakeService) ->
     rec = await service.get_request("ACME-1")
     assert rec.verdict.item_id == "orders" and rec.events[-1].kind == "verdict_corrected"
     out = await testbot.say("/correct ACME-1 in_scope mobile")
-    assert "needs the id of an in-scope item" in out
+    assert "An in-scope verdict needs an in-scope item." in out

@@ -55,10 +55,10 @@ async def test_the_terminal_sends_only_after_the_pm_confirms_the_recipients(
     assert "To: Jane Doe <jane.doe@acme.example>" in out and "Cc: Pat Morgan <pm@acme.example>" in out
     assert "Nothing was sent." in out and smtp_server.received == []
     out = await term.say(f"/letter {ref} send", "yes")
-    assert "Send status: sent at 2026-11-03 09:30 UTC by e-mail (Message-ID <" in out
+    assert "Send status: sent by e-mail at 2026-11-03 10:30 CET." in out and "Message-ID" not in out
     assert len(smtp_server.received) == 1
     out = await term.say(f"/letter {ref} send")
-    assert "already sent at 2026-11-03 09:30 UTC by e-mail" in out and "Send it now" not in out
+    assert "already sent at 2026-11-03 10:30 CET by e-mail" in out and "Send it now" not in out
     assert "Send status: sent" in await term.say(f"/letter {ref}")
     out = await term.say(f"/letter {ref} send again", "yes")
     assert "Send the letter for" in out and " again by e-mail?" in out
@@ -100,7 +100,7 @@ async def test_without_smtp_the_terminal_says_so_and_saves_an_eml(service: Intak
 async def test_the_terminal_records_a_meetings_outcome(service: IntakeService) -> None:
     ref = await declined(service, MEETING_FORM)
     term = Terminal(service, PM)
-    assert f"After the meeting, record what was agreed: /outcome {ref} TEXT" in await term.say(f"/show {ref}")
+    assert f"You can: /outcome {ref}, /correct {ref}" in await term.say(f"/show {ref}")
     out = await term.say(f"/outcome {ref} Agreed on a web view.")
     assert f"Recorded the outcome of the meeting about {ref}." in out
     out = await term.say(f"/show {ref}")
@@ -133,7 +133,7 @@ def test_intake_letter_send_confirms_sends_and_refuses_a_second_send(sqlite_url:
     assert "Nothing was sent." in declined_no.output and smtp_server.received == []
     sent = runner.invoke(cli, ["letter", "send", ref, "--yes"], env=env)
     assert sent.exit_code == 0, sent.output
-    assert "Send status: sent at" in sent.output and len(smtp_server.received) == 1
+    assert "Send status: sent by e-mail at" in sent.output and len(smtp_server.received) == 1
     again = runner.invoke(cli, ["letter", "send", ref, "--yes"], env=env)
     assert again.exit_code == 1 and "already sent" in again.output and len(smtp_server.received) == 1
     forced = runner.invoke(cli, ["letter", "send", ref, "--yes", "--again"], env=env)

@@ -20,12 +20,13 @@ from adapters.runtime import Runtime
 from adapters.settings import ConfigError, Settings
 from adapters.web.app import ENABLED, create_app, wake_dispatcher
 from bot import messages
-from bot.domain import SYSTEM, RequestStatus
+from bot.domain import SYSTEM, Language, RequestStatus
 from bot.errors import IllegalMove, PermissionDenied
 from bot.mailing import OutgoingMail
 from bot.outbox import Dispatcher
 from bot.projectfile import load_project_text
 from bot.service import IntakeService
+from bot.text import plain
 from store.repo import SqlStore
 from tests.conftest import MEMBER, PM, PROJECT_YAML
 from tests.email_support import (
@@ -325,10 +326,10 @@ async def test_a_meeting_invitation_is_sent_with_its_calendar_invite(
     assert int(event["SEQUENCE"]) == 0
     rec = await service.get_request(ref)
     assert rec.status is RequestStatus.LETTER_SENT and rec.letter is not None and rec.letter.sent_via == "smtp"
-    assert messages.status_line(rec).endswith("the client is invited to a meeting about it")
+    assert plain(messages.status_line(rec, Language.EN)).endswith("the client is invited to a meeting about it")
     rec = await service.record_outcome(ref, actor=PM, text="Agreed on a mobile web view for the Beta.")
     assert rec.events[-1].kind == "outcome_recorded" and rec.events[-1].actor == PM
-    assert messages.status_line(rec).endswith("the client has been answered in a meeting")
+    assert plain(messages.status_line(rec, Language.EN)).endswith("the client has been answered in a meeting")
     assert rec.letter is not None and rec.letter.sent_via == "smtp"  # the invitation stays the recorded send
 
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from adapters.email.schedule import DigestScheduler, last_occurrence
-from bot.domain import RequestStatus
+from bot.domain import RequestStatus, ScopeChange
 from bot.errors import PermissionDenied
 from bot.projectfile import load_project_file, load_project_text
 from bot.service import IntakeService
@@ -103,7 +103,7 @@ async def test_the_update_for_a_chinese_client_is_written_in_chinese(store: SqlS
     await svc.load_project(load_project_file(str(EXAMPLES / "lanting-crm.yaml")))
     waiting = await svc.submit_request(project="lanting-crm", actor=MEMBER, text="能否增加会员储值卡功能？")
     accepted = await svc.submit_request(project="lanting-crm", actor=MEMBER, text="报表能不能按周统计？")
-    await svc.approve(accepted.ref, actor=ZH_PM)
+    await svc.approve(accepted.ref, actor=ZH_PM, change=ScopeChange("2 人天", "无影响"))
     d = await svc.build_digest("lanting-crm")
     assert d.subject == "需求进展汇报：兰亭茶业会员管理系统（2026年11月3日）"
     text = d.body_text

@@ -130,7 +130,7 @@ async def test_teams_approve_clicked_twice_at_the_same_moment_approves_once(team
     assert rec.status is RequestStatus.APPROVED and len(rec.decisions) == 1
     await teams.connector.wait_for(teams.connector.updates)
     await teams.connector.wait_for(lambda: [c for c in teams.connector.posts(INTAKE_CHANNEL) if "approved" in c.text])
-    await asyncio.sleep(0.3)  # room for a second update or notice, if there were one
+    await teams.settle()  # everything due has gone: a second update or notice would be here now
     assert len(teams.connector.updates()) == 1
     assert len([c for c in teams.connector.posts(INTAKE_CHANNEL) if "approved ACME-1" in c.text]) == 1
 
@@ -150,7 +150,8 @@ async def test_teams_the_same_decline_submitted_twice_declines_once_with_one_let
     letters = await teams.connector.wait_for(
         lambda: [c for c in teams.connector.posts("a:personal-pm-pat") if c.card and "ACME-1" in json.dumps(c.card)]
     )
-    await asyncio.sleep(0.3)
+    await teams.settle()
+    letters = [c for c in teams.connector.posts("a:personal-pm-pat") if c.card and "ACME-1" in json.dumps(c.card)]
     assert len(letters) == 1
     assert (await outbox_kinds(teams.service.store, "ACME-1")).count("letter_draft") == 1
 

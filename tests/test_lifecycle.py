@@ -19,6 +19,7 @@ from bot.service import IntakeService
 from store.repo import SqlStore
 from tests.conftest import MEMBER, OTHER, PM
 
+CHANGE = ScopeChange("2 person-days", "none")
 FORM = DeclineForm(
     ReasonCategory.PROJECT_GOALS,
     "Native apps are outside the agreed scope.",
@@ -119,7 +120,7 @@ async def test_ask_for_details_then_answer_returns_to_review(service: IntakeServ
     answer = next(n for n in notices if n["kind"] == "answer")
     assert answer["recipient"]["user_id"] == PM.user_id and "Brenner" in answer["text"]
     # Back in review, a PM can now decide.
-    assert (await service.approve(ref, actor=PM)).status is RequestStatus.APPROVED
+    assert (await service.approve(ref, actor=PM, change=CHANGE)).status is RequestStatus.APPROVED
 
 
 async def test_withdraw_by_the_requester(service: IntakeService) -> None:
@@ -142,9 +143,9 @@ async def test_mark_letter_sent_completes_the_decline(service: IntakeService) ->
 
 async def test_a_second_decision_changes_nothing_and_says_who_decided(service: IntakeService) -> None:
     ref = await submit(service)
-    await service.approve(ref, actor=PM)
+    await service.approve(ref, actor=PM, change=CHANGE)
     before = await service.get_request(ref)
-    with pytest.raises(AlreadyDecided, match=r"already approved by Pat Morgan at 2026-11-03 09:30 UTC"):
+    with pytest.raises(AlreadyDecided, match=r"already approved by Pat Morgan at 2026-11-03 10:30 CET"):
         await service.decline(ref, actor=PM, form=FORM)
     after = await service.get_request(ref)
     assert after.status is RequestStatus.APPROVED
@@ -172,7 +173,7 @@ async def test_pm_is_recognised_by_platform_user_id(service: IntakeService) -> N
 
     ref = await submit(service)
     slack_pm = Actor("slack", "U0PMSLACK", name="Pat on Slack")
-    assert (await service.approve(ref, actor=slack_pm)).status is RequestStatus.APPROVED
+    assert (await service.approve(ref, actor=slack_pm, change=CHANGE)).status is RequestStatus.APPROVED
 
 
 async def test_only_the_requester_or_a_pm_may_withdraw_or_answer(service: IntakeService) -> None:
@@ -242,7 +243,7 @@ async def test_decline_form_is_validated(service: IntakeService) -> None:
     ref = await submit(service)
     with pytest.raises(InvalidInput, match="reason"):
         await service.decline(ref, actor=PM, form=DeclineForm(ReasonCategory.BUDGET, "  "))
-    with pytest.raises(InvalidInput, match="meeting needs a proposed time"):
+    with pytest.raises(InvalidInput, match="meeting needs a proposed date and time"):
         await service.decline(
             ref, actor=PM, form=DeclineForm(ReasonCategory.BUDGET, "Over budget.", channel=Channel.MEETING)
         )
@@ -262,6 +263,6 @@ async def test_refs_are_found_however_they_are_typed(service: IntakeService) -> 
     ref = await submit(service, "Customers get locked out after two tries")
     await service.ask_details(ref.lower(), actor=PM, question="Which customers?")
     await service.answer(f"  {ref.lower()} ", actor=MEMBER, text="All of them.")
-    rec = await service.approve(ref.lower(), actor=PM)
+    rec = await service.approve(ref.lower(), actor=PM, change=CHANGE)
     assert rec.ref == ref and rec.status is RequestStatus.APPROVED
     assert [e.kind for e in rec.events][-3:] == ["asked", "answered", "approved"]

@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bot.domain import Notice
+from bot.domain import Notice, ScopeChange
 from bot.errors import PermanentDeliveryError, TemporaryDeliveryError
 from bot.outbox import Dispatcher, RetryPolicy
 from bot.ports import NoticeSink, Outbox
@@ -52,7 +52,7 @@ async def make_due(store: SqlStore) -> None:
 
 async def test_delivers_each_notice_once_and_records_the_result(service: IntakeService, store: SqlStore) -> None:
     rec = await service.submit_request(project="acme-portal", actor=MEMBER, text="Customers get locked out")
-    await service.approve(rec.ref, actor=PM)
+    await service.approve(rec.ref, actor=PM, change=ScopeChange("1 day", "none"))
     sink = RecordingSink()
     d = Dispatcher(store, [sink])
     assert await d.drain() == 3
@@ -121,7 +121,7 @@ async def test_a_row_leased_by_a_dead_worker_is_delivered_after_its_lease(
 
 async def test_notices_about_one_request_wait_for_the_older_one(service: IntakeService, store: SqlStore) -> None:
     first = await service.submit_request(project="acme-portal", actor=MEMBER, text="Customers get locked out")
-    await service.approve(first.ref, actor=PM)
+    await service.approve(first.ref, actor=PM, change=ScopeChange("1 day", "none"))
     other = await service.submit_request(project="acme-portal", actor=MEMBER, text="Order status is wrong")
     sink = RecordingSink()
     sink.fail_next = [TemporaryDeliveryError("HTTP 500")]  # the first review card fails once

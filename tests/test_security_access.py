@@ -39,7 +39,7 @@ async def test_a_non_pm_cannot_decide_through_any_slack_route(slack: SlackHarnes
     await slack.click("ask_details", "ACME-2", user=PM_ID)
     await slack.settle()
     views = {v["view"]["callback_id"]: v["view"] for v in slack.fake.calls_to("views.open")}
-    assert set(views) == {"decline_modal", "scope_change_modal", "ask_modal"}
+    assert set(views) == {"form:decline", "form:approve", "form:ask"}
     updates_before = len(slack.fake.calls_to("chat.update"))
 
     for ref in ("ACME-1", "ACME-2"):
@@ -47,13 +47,13 @@ async def test_a_non_pm_cannot_decide_through_any_slack_route(slack: SlackHarnes
             assert (await slack.click(action, ref, user=OTHER_ID)).status == 200  # on the review card
             assert (await slack.click(action, ref, user=OTHER_ID, home=True)).status == 200  # from App Home
     answers = [
-        await slack.submit(views["decline_modal"], user=OTHER_ID),
+        await slack.submit(views["form:decline"], user=OTHER_ID),
         await slack.submit(
-            views["scope_change_modal"],
+            views["form:approve"],
             user=OTHER_ID,
             values={"estimate": text_value("3 days"), "schedule_impact": text_value("none")},
         ),
-        await slack.submit(views["ask_modal"], user=OTHER_ID, values={"question": text_value("Which devices?")}),
+        await slack.submit(views["form:ask"], user=OTHER_ID, values={"question": text_value("Which devices?")}),
     ]
     await slack.settle()
 

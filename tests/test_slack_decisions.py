@@ -20,7 +20,20 @@ async def record(slack: SlackHarness, text: str) -> str:
 
 
 def buttons(blocks: list[dict]) -> list[str]:
-    return [e["text"]["text"] for b in blocks if b["type"] == "actions" for e in b["elements"]]
+    """The buttons of a message (its overflow menu of secondary actions aside)."""
+    return [e["text"]["text"] for b in blocks if b["type"] == "actions" for e in b["elements"] if e["type"] == "button"]
+
+
+def menu(blocks: list[dict]) -> list[str]:
+    """The secondary actions in a message's overflow menu."""
+    return [
+        o["text"]["text"]
+        for b in blocks
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["type"] == "overflow"
+        for o in e["options"]
+    ]
 
 
 def card_text(blocks: list[dict]) -> str:
@@ -32,8 +45,9 @@ async def test_review_card_shows_ref_requester_text_verdict_and_the_three_button
     card = slack.posted("C0REVIEW")[0]["blocks"]
     text = card_text(card)
     assert ref in text and "<@U0SAM>" in text and IOS in text
-    assert "out of scope (mobile)" in text and "Native iOS and Android apps" in text
+    assert "Out of scope (mobile)" in text and "Native iOS and Android apps" in text
     assert buttons(card) == ["Approve", "Decline", "Ask for details"]
+    assert menu(card) == ["Correct the verdict", "Withdraw"]
 
 
 async def test_pm_approves_in_scope_work_and_the_card_loses_its_buttons(slack: SlackHarness) -> None:
@@ -47,7 +61,7 @@ async def test_pm_approves_in_scope_work_and_the_card_loses_its_buttons(slack: S
     update = slack.fake.calls_to("chat.update")[-1]
     assert update["channel"] == "C0REVIEW" and update["ts"] == "1700000000.000001"
     assert buttons(update["blocks"]) == []
-    assert "Approved by <@U0PMSLACK> at 2026-11-03 09:30 UTC" in card_text(update["blocks"])
+    assert "Approved by <@U0PMSLACK> at 2026-11-03 10:30 CET" in card_text(update["blocks"])
     # the requester hears about it by DM (a slash command has no thread)
     dm = [c for c in slack.posted() if c["channel"] == "D0SAM"]
     assert dm and "approved ACME-1" in dm[-1]["text"]
@@ -95,7 +109,7 @@ async def test_approving_out_of_scope_work_opens_the_scope_change_modal(slack: S
     await slack.click("approve_request", ref, user=PM_ID)
     await slack.settle()
     view = slack.opened_view()
-    assert view["callback_id"] == "scope_change_modal"
+    assert view["callback_id"] == "form:approve"
     assert (await slack.service.get_request(ref)).status is RequestStatus.IN_REVIEW
     resp = await slack.submit(
         view,
@@ -139,13 +153,14 @@ async def test_ask_for_details_question_answer_and_back_to_review(slack: SlackHa
     await slack.click("ask_details", ref, user=PM_ID)
     await slack.settle()
     ask = slack.opened_view()
-    assert ask["callback_id"] == "ask_modal"
+    assert ask["callback_id"] == "form:ask"
     await slack.submit(ask, user=PM_ID, values={"question": text_value("Which devices do their buyers use?")})
     await slack.settle()
     rec = await slack.service.get_request(ref)
     assert rec.status is RequestStatus.NEEDS_INFO
     card = slack.fake.calls_to("chat.update")[-1]["blocks"]
-    assert buttons(card) == [] and "Waiting for details: <@U0PMSLACK> asked" in card_text(card)
+    # While the requester is asked, the PMs may still decide (but not ask a second question).
+    assert buttons(card) == ["Approve", "Decline"] and "Waiting for details: <@U0PMSLACK> asked" in card_text(card)
     question = [c for c in slack.posted() if c["channel"] == "D0SAM"][-1]
     assert "Which devices do their buyers use?" in card_text(question["blocks"])
     assert buttons(question["blocks"]) == ["Answer"]
@@ -154,7 +169,7 @@ async def test_ask_for_details_question_answer_and_back_to_review(slack: SlackHa
     await slack.click("answer_question", ref, user=MEMBER_ID, channel="D0SAM", message_ts="1700000000.000009")
     await slack.settle()
     answer = slack.opened_view()
-    assert answer["callback_id"] == "answer_modal"
+    assert answer["callback_id"] == "form:answer"
     resp = await slack.submit(answer, user=MEMBER_ID, values={"answer": text_value("Mostly iPads in the warehouse.")})
     assert (await resp.text()) == ""
     await slack.settle()
@@ -173,7 +188,13 @@ async def test_someone_else_cannot_answer_the_question(slack: SlackHarness) -> N
     await slack.settle()
     await slack.submit(slack.opened_view(), user=PM_ID, values={"question": text_value("Which devices?")})
     await slack.settle()
+    opened = len(slack.fake.calls_to("views.open"))
     await slack.click("answer_question", ref, user=OTHER_ID, channel="D0LEE")
+    await slack.settle()
+    assert len(slack.fake.calls_to("views.open")) == opened  # refused before any form
+    assert "Only Sam Reed, who recorded ACME-1, can do that." in slack.fake.calls_to("chat.postMessage")[-1]["text"]
+    # Nor can they submit the requester's own form.
+    await slack.click("answer_question", ref, user=MEMBER_ID, channel="D0SAM")
     await slack.settle()
     resp = await slack.submit(slack.opened_view(), user=OTHER_ID, values={"answer": text_value("Whatever")})
     body = await resp.json()

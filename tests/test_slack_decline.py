@@ -28,7 +28,8 @@ def dumps(x: object) -> str:
 
 
 def buttons(blocks: list[dict]) -> list[str]:
-    return [e["text"]["text"] for b in blocks if b["type"] == "actions" for e in b["elements"]]
+    """The buttons of a message (its overflow menu of secondary actions aside)."""
+    return [e["text"]["text"] for b in blocks if b["type"] == "actions" for e in b["elements"] if e["type"] == "button"]
 
 
 async def declined(slack: SlackHarness) -> tuple[str, dict]:
@@ -51,7 +52,7 @@ async def test_decline_modal_is_prefilled_from_the_verdict(slack: SlackHarness) 
     await slack.click("decline_request", "ACME-1", user=PM_ID)
     await slack.settle()
     view = slack.opened_view()
-    assert view["callback_id"] == "decline_modal"
+    assert view["callback_id"] == "form:decline"
     by_id = {b.get("block_id"): b for b in view["blocks"]}
     assert by_id["reason_category"]["element"]["initial_option"]["value"] == "project_goals"
     assert "Native iOS and Android apps" in by_id["reason_text"]["element"]["initial_value"]
@@ -73,7 +74,7 @@ async def test_decline_form_errors_show_inline_and_nothing_is_decided(slack: Sla
     assert "reason" in body["errors"]["reason_text"]
     resp = await slack.submit(view, user=PM_ID, values={"channel": radio_value("meeting")})
     body = await resp.json()
-    assert body["errors"] == {"meeting_start": "A meeting needs a proposed time."}
+    assert body["errors"] == {"meeting_start": "A meeting needs a proposed date and time."}
     assert (await slack.service.get_request("ACME-1")).status is RequestStatus.IN_REVIEW
 
 
@@ -88,7 +89,7 @@ async def test_decline_sends_the_letter_to_the_pm_privately_and_updates_the_card
     assert buttons(dm["blocks"]) == ["Edit", "Download .eml", "Mark as sent"]
     card = slack.fake.calls_to("chat.update")[-1]
     assert card["channel"] == "C0REVIEW"
-    assert "Declined by <@U0PMSLACK> — answering the client by email" in dumps(card["blocks"])
+    assert "Declined by <@U0PMSLACK> at 2026-11-03 10:30 CET: answering the client by email" in dumps(card["blocks"])
     assert buttons(card["blocks"]) == []
     told = [c for c in slack.posted() if c["channel"] == "D0SAM"][-1]
     assert "will answer the client by email" in told["text"]
@@ -147,7 +148,7 @@ async def test_mark_as_sent_records_it_and_closes_the_card(slack: SlackHarness) 
     card = [u for u in updates if u["channel"] == "C0REVIEW"][-1]
     assert "the client has been answered by email" in dumps(card["blocks"])
     dm = [u for u in updates if u["channel"] == "D0PMSLACK"][-1]
-    assert buttons(dm["blocks"]) == [] and "Marked as sent by <@U0PMSLACK>" in dumps(dm["blocks"])
+    assert buttons(dm["blocks"]) == [] and "Marked as sent by Pat Morgan (by hand)" in dumps(dm["blocks"])
 
 
 async def test_letter_buttons_are_for_pms_only(slack: SlackHarness) -> None:
@@ -197,7 +198,9 @@ async def test_declining_in_a_meeting_sends_the_invitation_and_talking_points_pr
     text = dumps(dm["blocks"])
     assert "Meeting invitation for ACME-1" in text and "Your talking points" in text
     card = slack.fake.calls_to("chat.update")[-1]
-    assert "Declined by <@U0PMSLACK> — answering the client in a meeting" in dumps(card["blocks"])
+    assert "Declined by <@U0PMSLACK> at 2026-11-03 10:30 CET: answering the client in a meeting" in dumps(
+        card["blocks"]
+    )
     assert "talking points" not in dumps(card["blocks"]).lower()
 
 
@@ -226,7 +229,7 @@ async def test_send_email_confirms_recipients_then_mails_the_client(
     card = [u for u in slack.fake.calls_to("chat.update") if u["channel"] == "C0REVIEW"][-1]
     assert "the client has been answered by email" in dumps(card["blocks"])
     letter_dm = [u for u in slack.fake.calls_to("chat.update") if u["channel"] == "D0PMSLACK"][-1]
-    assert "Sent to the client by e-mail" in dumps(letter_dm["blocks"]) and buttons(letter_dm["blocks"]) == []
+    assert "Send status: sent by e-mail" in dumps(letter_dm["blocks"]) and buttons(letter_dm["blocks"]) == []
     # a second send is refused, saying it was already sent
     await slack.click("letter_send_email", ref, user=PM_ID, channel="D0PMSLACK", message_ts=dm_ts)
     await slack.settle()

@@ -73,7 +73,7 @@ async def test_a_permanent_slack_error_fails_the_notice_without_retrying(
     # the request itself stands; a later decision still works and the update is skipped, not crashed
     await slack.click("approve_request", "ACME-1", user=PM_ID)
     await slack.settle()
-    assert slack.opened_view()["callback_id"] == "scope_change_modal"
+    assert slack.opened_view()["callback_id"] == "form:approve"
 
 
 async def test_failed_card_update_is_retried_in_order(slack: SlackHarness) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from adapters.slack.handlers import COMMAND, record_command
+from adapters.slack.intake import COMMAND, record_command
 from bot.domain import Actor, Notice
 from tests.support.slack_harness import MEMBER_ID, SlackHarness
 

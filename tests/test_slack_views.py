@@ -47,8 +47,12 @@ async def test_app_home_shows_a_pm_the_queue_with_buttons_and_everyone_their_own
     assert home["user_id"] == PM_ID and home["view"]["type"] == "home"
     blocks = home["view"]["blocks"]
     actions = [b for b in blocks if b["type"] == "actions"]
-    assert [b["block_id"] for b in actions] == ["decide:ACME-1", "decide:ACME-2"]
-    assert [e["text"]["text"] for e in actions[0]["elements"]] == ["Approve", "Decline", "Ask for details"]
+    assert [b["block_id"] for b in actions] == ["queue:ACME-1", "queue:ACME-2"]
+    assert [e["text"]["text"] for e in actions[0]["elements"] if e["type"] == "button"] == [
+        "Approve",
+        "Decline",
+        "Ask for details",
+    ]
 
     event = payload("app_home_opened.json")
     event["event"]["user"] = MEMBER_ID
@@ -59,7 +63,11 @@ async def test_app_home_shows_a_pm_the_queue_with_buttons_and_everyone_their_own
     assert mine["user_id"] == MEMBER_ID
     text = json.dumps(mine["view"]["blocks"], ensure_ascii=False)
     assert "Your requests (1)" in text and "ACME-1" in text and "ACME-2" not in text
-    assert not [b for b in mine["view"]["blocks"] if b["type"] == "actions"]
+    # The requester decides nothing; they may withdraw their own open request.
+    actions = [b for b in mine["view"]["blocks"] if b["type"] == "actions"]
+    assert [b["block_id"] for b in actions] == ["mine:ACME-1"]
+    assert [e["type"] for e in actions[0]["elements"]] == ["overflow"]
+    assert [o["value"] for o in actions[0]["elements"][0]["options"]] == ["withdraw:ACME-1"]
 
 
 async def test_event_retries_are_handled_once(slack: SlackHarness) -> None:

@@ -19,7 +19,7 @@ from tests.support.teams import (
     Harness,
     running,
 )
-from tests.test_teams_flow import action_titles, all_text, invoke_card
+from tests.test_teams_flow import all_text, invoke_card
 
 
 @pytest.fixture
@@ -46,6 +46,11 @@ def invoke_message(body: dict[str, Any]) -> str:
     return str(body["value"])
 
 
+def primary(card: dict) -> list[str]:
+    """A card's buttons (the "…" menu of secondary actions aside)."""
+    return [a["title"] for a in card.get("actions", []) if a.get("mode") != "secondary"]
+
+
 async def test_a_non_pm_cannot_decide_is_told_so_and_the_attempt_is_recorded(teams: Harness) -> None:
     card = await review_card(teams, "Customers get locked out after two wrong passwords")
     for verb in ("approve", "decline", "ask"):
@@ -63,11 +68,11 @@ async def test_a_pm_named_by_aad_object_id_in_teams_pms_can_approve(teams: Harne
     card = await review_card(teams, "Can the order history export to PDF?")
     resp = await teams.click(PM2, card, {"intake": "approve", "ref": "ACME-1"})
     updated = invoke_card(await resp.json())
-    assert "actions" not in updated and "Approved by Robin Fox" in all_text(updated)
+    assert primary(updated) == [] and "Approved by Robin Fox" in all_text(updated)
     rec = await teams.service.get_request("ACME-1")
     assert rec.status is RequestStatus.APPROVED and rec.decisions[-1].actor.user_id == "aad-robin"
     put = await teams.connector.wait_for(teams.connector.updates)
-    assert put[0].activity_id == card.posted_id and "actions" not in (put[0].card or {})
+    assert put[0].activity_id == card.posted_id and primary(put[0].card or {}) == []
     told = await teams.connector.wait_for(
         lambda: [c for c in teams.connector.posts(INTAKE_CHANNEL) if "Robin Fox approved ACME-1" in c.text]
     )
@@ -89,7 +94,7 @@ async def test_approving_unlisted_work_asks_for_estimate_and_schedule_impact(tea
     resp = await teams.click(
         PM, card, {"intake": "approve_submit", "ref": "ACME-1", "estimate": " ", "schedule_impact": "none"}
     )
-    assert "Give an effort estimate." in all_text(invoke_card(await resp.json()))
+    assert "Give an effort estimate, e.g. 5 person-days." in all_text(invoke_card(await resp.json()))
     resp = await teams.click(
         PM,
         card,
@@ -101,7 +106,7 @@ async def test_approving_unlisted_work_asks_for_estimate_and_schedule_impact(tea
             "note": "worth it",
         },
     )
-    assert "actions" not in invoke_card(await resp.json())
+    assert primary(invoke_card(await resp.json())) == []
     rec = await teams.service.get_request("ACME-1")
     assert rec.decisions[-1].form == {
         "scope_change": True,
@@ -129,7 +134,7 @@ async def test_ask_for_details_reaches_the_requester_privately_and_their_answer_
             c for c in teams.connector.posts("a:personal-member-sam") if c.card and "Which hours" in all_text(c.card)
         ]
     )
-    assert action_titles(questions[0].card or {}) == ["Send answer"]
+    assert primary(questions[0].card or {}) == ["Send answer"]
 
     # The requester answers with the card's button (an Action.Submit message, as older clients send).
     resp = await teams.submit(
@@ -207,15 +212,15 @@ async def test_text_commands_scope_requests_help_and_unknown(teams: Harness) -> 
 async def test_request_alone_opens_a_form_and_records_from_it(teams: Harness) -> None:
     await teams.say_personal(MEMBER, "request")
     form = [c for c in teams.connector.posts("a:personal-member-sam") if c.card][-1]
-    assert any(b.get("id") == "text" for b in (form.card or {})["body"])
+    assert any(b.get("id") == "what" for b in (form.card or {})["body"])
     resp = await teams.click(
-        MEMBER, form, {"intake": "request_submit", "text": ""}, conversation="a:personal-member-sam"
+        MEMBER, form, {"intake": "intake_submit", "what": ""}, conversation="a:personal-member-sam"
     )
-    assert "The request is empty." in all_text(invoke_card(await resp.json()))
+    assert "Write what the client asked for." in all_text(invoke_card(await resp.json()))
     resp = await teams.click(
         MEMBER,
         form,
-        {"intake": "request_submit", "text": "Can we pay by credit card?"},
+        {"intake": "intake_submit", "what": "Can we pay by credit card?"},
         conversation="a:personal-member-sam",
     )
     assert "Recorded ACME-1: out of scope (payments)" in all_text(invoke_card(await resp.json()))
@@ -231,19 +236,19 @@ async def test_declining_into_a_meeting_drafts_an_invitation_and_keeps_what_was_
         "reason_text": "Native apps are outside the agreed scope.",
         "alternatives": "phased",
         "channel": "meeting",
-        "meeting_date": "2026-11-10",
-        "meeting_time": "",
+        "meeting_start__date": "2026-11-10",
+        "meeting_start__time": "",
         "meeting_minutes": "45",
         "meeting_location": "Room 4",
     }
     resp = await teams.click(PM, card, typed)
     form = invoke_card(await resp.json())
-    assert "For a meeting, give its date and time." in all_text(form)
+    assert "Give the meeting's date and time, e.g. 2026-12-08 10:00." in all_text(form)
     inputs = {b["id"]: b for b in _inputs(form)}
     assert inputs["reason_text"]["value"] == "Native apps are outside the agreed scope."
     assert inputs["alternatives"]["value"] == "phased" and inputs["channel"]["value"] == "meeting"
 
-    resp = await teams.click(PM, card, {**typed, "meeting_time": "10:30"})
+    resp = await teams.click(PM, card, {**typed, "meeting_start__time": "10:30"})
     decided = invoke_card(await resp.json())
     assert "answering the client in a meeting" in all_text(decided)
     rec = await teams.service.get_request("ACME-1")

@@ -13,9 +13,9 @@ from typing import Any, cast
 
 import pytest
 
-from adapters.teams import messages as tm
 from adapters.teams.download import sign_token
-from bot.domain import Actor, RequestStatus
+from bot.domain import Actor, Language, RequestStatus
+from bot.text import t
 from tests.support.smtp import SmtpServer
 from tests.support.teams import (
     MEMBER,
@@ -133,7 +133,7 @@ async def drafted_letter(teams: Harness) -> Call:
             "reason_category": "project_goals",
             "reason_text": "Native apps are outside the agreed scope of the portal.",
             "alternatives": "change_request",
-            "alternative_detail": "about 20 person-days",
+            "alt_detail_change_request": "about 20 person-days",
             "empathy": "We understand why an app appeals to your buyers.",
             "language": "en",
         },
@@ -178,7 +178,7 @@ async def test_pm_sends_the_letter_after_confirming_the_recipients_and_sees_it_s
     )
     assert outcome[0].card is not None
     status = outcome[0].card
-    assert "Your letter for ACME-1 has gone out. Send status: sent at" in all_text(status)
+    assert "Your letter for ACME-1 has gone out. Send status: sent by e-mail at" in all_text(status)
     assert titles(status) == ["Download .eml", "Send again"]
 
     assert len(smtp.received) == 1
@@ -214,10 +214,10 @@ async def test_pm_sends_the_letter_after_confirming_the_recipients_and_sees_it_s
     # Send again asks again; Cancel sends nothing.
     resp = await teams.click(PM, outcome[0], button(status, "Send again"))
     again = invoke_card(await resp.json())
-    assert "Send the letter for ACME-1 again by email?" in all_text(again)
+    assert "Send the letter for ACME-1 again by e-mail?" in all_text(again)
     resp = await teams.click(PM, outcome[0], button(again, "Cancel"))
-    assert tm.SEND_CANCELLED in all_text(invoke_card(await resp.json()))
-    await asyncio.sleep(0.3)
+    assert t(Language.EN, "send.nothing_sent") in all_text(invoke_card(await resp.json()))
+    await teams.settle()
     assert len(smtp.received) == 1
     assert [e.kind for e in (await teams.service.get_request("ACME-1")).events].count("letter_queued") == 1
 
@@ -244,7 +244,9 @@ async def test_a_typed_address_is_confirmed_before_it_is_used_on_the_action_subm
     # Typing an address and pressing Send straight away does not send: the new list is shown first.
     typed = "Lee Client <lee@client.example>"
     await teams.submit(PM, confirm_call, {**button(confirm_call.card, "Send"), "other_recipients": typed})
-    updates = await teams.connector.wait_for(lambda: pm_updates(teams, lambda c: tm.CHECK_TYPED in all_text(c)))
+    updates = await teams.connector.wait_for(
+        lambda: pm_updates(teams, lambda c: t(Language.EN, "send.check_typed") in all_text(c))
+    )
     reconfirm = updates[-1].card
     assert reconfirm is not None and facts(reconfirm)["To"] == typed
     assert (await teams.service.get_request("ACME-1")).letter.status == "draft"  # type: ignore[union-attr]
@@ -305,12 +307,12 @@ async def test_only_a_pm_can_send_and_nothing_is_queued_for_anyone_else(teams: H
     assert "Only the PMs" in invoke_text(await resp.json())
     # And a confirmation that lost its recipient list is refused with a reason.
     resp = await teams.click(PM, letter, {**forged, "confirmed": "everyone"})
-    assert invoke_text(await resp.json()) == tm.BAD_CONFIRMATION
+    assert invoke_text(await resp.json()) == t(Language.EN, "send.bad_confirmation")
 
     rec = await teams.service.get_request("ACME-1")
     assert rec.letter is not None and rec.letter.status == "draft"
     assert "letter_queued" not in [e.kind for e in rec.events]
-    await asyncio.sleep(0.3)
+    await teams.settle()
     assert smtp.received == [] and smtp.handler.data_attempts == 0
 
 
@@ -321,7 +323,7 @@ async def test_without_smtp_there_is_no_send_email_and_downloads_need_a_pm(sqlit
         assert titles(letter.card) == ["Edit", "Download .eml", "Mark as sent"]
         # A Send email button from a card made while e-mail was on is answered, not dropped.
         resp = await teams.click(PM, letter, {"intake": "letter_send", "ref": "ACME-1"})
-        assert invoke_text(await resp.json()) == tm.EMAIL_NOT_SET_UP
+        assert invoke_text(await resp.json()) == t(Language.EN, "letter.email_not_set_up")
 
         # Without INTAKE_MAIL_FROM the .eml still opens as the letter to the client.
         resp = await download(teams, letter.card)

@@ -76,7 +76,8 @@ async def test_request_review_decline_letter_and_mark_sent(teams: Harness) -> No
     )
     review = posted[0]
     assert review.card is not None
-    assert action_titles(review.card) == ["Approve", "Decline", "Ask for details"]
+    assert action_titles(review.card) == ["Approve", "Decline", "Ask for details", "Correct the verdict", "Withdraw"]
+    assert [a.get("mode") for a in review.card["actions"]][3:] == ["secondary", "secondary"]  # in the "…" menu
     assert "Sam Reed" in all_text(review.card) and "We need a native iOS app" in all_text(review.card)
     assert "“Native iOS and Android apps”" in all_text(review.card)
 
@@ -108,20 +109,21 @@ async def test_request_review_decline_letter_and_mark_sent(teams: Harness) -> No
             "reason_category": "project_goals",
             "reason_text": "Native apps are outside the agreed scope of the portal.",
             "alternatives": "change_request,revisit_later",
-            "alternative_detail": "about 20 person-days",
+            "alt_detail_change_request": "about 20 person-days",
             "empathy": "We understand why an app appeals to your buyers.",
             "language": "en",
         },
     )
     decided = invoke_card(await resp.json())
-    assert "actions" not in decided
+    assert [a["title"] for a in decided.get("actions", []) if a.get("mode") != "secondary"] == []
     assert "answering the client by email" in all_text(decided)
 
     # Everyone's card is updated in place (PUT on the posted card), buttons removed.
     updates: list[Call] = await teams.connector.wait_for(teams.connector.updates)
     assert updates[0].conversation_id == REVIEW_CHANNEL and updates[0].activity_id == review.posted_id
-    assert updates[0].card is not None and "actions" not in updates[0].card
-    assert "The client is being answered by email" in all_text(updates[0].card)
+    assert updates[0].card is not None
+    assert [a["title"] for a in updates[0].card.get("actions", [])] == ["Correct the verdict"]
+    assert "answering the client by email" in all_text(updates[0].card)
 
     # The letter goes to the PM's personal chat only.
     letters: list[Call] = await teams.connector.wait_for(

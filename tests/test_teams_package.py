@@ -15,8 +15,9 @@ from adapters.cli.main import cli
 from adapters.teams import cards
 from adapters.teams.download import BadToken, sign_token, verify_token
 from adapters.teams.package import MANIFEST_DIR, PackageError, build_manifest
-from bot.domain import Actor, RequestStatus
+from bot.domain import Actor, Client, Language, Project, RequestRecord, RequestStatus, ScopeItem
 from bot.mailing import LetterRecipients, Mailbox
+from bot.review import Viewer, review_view
 from tests.conftest import SHARED
 
 SCHEMAS = SHARED / "schemas"
@@ -99,6 +100,20 @@ def test_package_refuses_a_bad_app_id_or_url(app_id: str, url: str, why: str) ->
 
 # --- cards -------------------------------------------------------------------------------------
 
+PROJECT = Project(
+    slug="acme-portal",
+    name="Acme Customer Portal",
+    language=Language.EN,
+    client=Client("Acme", "Jane Doe", "jane.doe@acme.example"),
+    goals=("A portal",),
+    in_scope=(ScopeItem("orders", "Order history"),),
+    out_of_scope=(ScopeItem("mobile", "Native iOS and Android apps"),),
+    milestones=(),
+    capacity="",
+    pms=("pm@acme.example",),
+    ref_prefix="ACME",
+)
+
 
 def snapshot(status: str = "in_review", decisions: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     return {
@@ -116,8 +131,13 @@ def snapshot(status: str = "in_review", decisions: list[dict[str, Any]] | None =
             "extras": [],
             "explanation": "",
         },
+        "created_at": "2026-11-03T09:30:00+00:00",
         "decisions": decisions or [],
     }
+
+
+def review(snap: dict[str, Any]) -> dict[str, Any]:
+    return cards.request_card(review_view(RequestRecord.from_snapshot(snap), PROJECT, Viewer.review_channel()))
 
 
 DECLINED = [
@@ -143,40 +163,50 @@ SENT_LETTER = {
     "message_id": "<acme-7.1@acme.example>",
     "tone": [],
 }
+EN = Language.EN
 
 
 def every_card() -> dict[str, dict[str, Any]]:
+    from bot import forms
     from bot.domain import Channel, DeclineForm, ReasonCategory
 
     form = DeclineForm(ReasonCategory.PROJECT_GOALS, "Outside the agreed scope.", (), "We understand.", Channel.EMAIL)
+    rec = RequestRecord.from_snapshot(snapshot())
     letter = {
         "subject": "Your request ACME-7",
         "body_text": "Dear Jane,\n\nThank you.",
         "language": "en",
         "status": "draft",
         "tone": [
-            {"rule": "reason", "passed": True, "detail": "Gives a reason"},
-            {"rule": "we", "passed": False, "detail": "Says I"},
+            {"rule": "gives_reason", "passed": True, "detail": "Gives a reason"},
+            {"rule": "says_we", "passed": False, "detail": "Says I"},
         ],
     }
+    pm = Actor("teams", "29:pat", name="Pat")
     return {
-        "review": cards.review_card(snapshot()),
-        "review_declined": cards.review_card(snapshot("letter_drafted", DECLINED)),
-        "approve_form": cards.approve_form(snapshot(), error="Give an estimate."),
-        "ask_form": cards.ask_form(snapshot()),
-        "decline_form": cards.decline_form(snapshot(), form, error="Pick a reason."),
-        "request_form": cards.request_form([("acme-portal", "Acme"), ("other", "Other")]),
-        "question": cards.question_card("ACME-7", "Which hours?"),
+        "review": review(snapshot()),
+        "review_declined": review(snapshot("letter_drafted", DECLINED)),
+        "approve_form": cards.form_card(forms.scope_change_form(rec, EN), error="Give an estimate."),
+        "ask_form": cards.form_card(forms.ask_form(rec, EN)),
+        "decline_form": cards.form_card(
+            forms.decline_form(rec, form, EN, timezone="Europe/Berlin"), error="Pick a reason."
+        ),
+        "request_form": cards.form_card(forms.intake_form(EN, projects=[PROJECT, PROJECT], chosen=None)),
+        "question": cards.question_card(
+            review_view(rec, PROJECT, Viewer.of(rec.requester, rec, PROJECT)), "Which hours?", "Pat"
+        ),
         "letter": cards.letter_card(
-            "ACME-7", letter, download_url="https://bot.example/teams/letters/x", can_send_email=True
+            "ACME-7", letter, EN, download_url="https://bot.example/teams/letters/x", can_send_email=True
         ),
-        "letter_edit": cards.letter_edit_form("ACME-7", letter),
-        "letter_queued": cards.letter_card("ACME-7", {**letter, "status": "queued"}, can_send_email=True),
-        "letter_sent": cards.letter_card("ACME-7", SENT_LETTER, can_send_email=True, note="It has gone out."),
+        "letter_edit": cards.form_card(forms.letter_edit_form("ACME-7", letter["subject"], letter["body_text"], EN)),
+        "letter_queued": cards.letter_card("ACME-7", {**letter, "status": "queued"}, EN, can_send_email=True),
+        "letter_sent": cards.letter_card(
+            "ACME-7", SENT_LETTER, EN, by=pm, can_send_email=True, note="It has gone out."
+        ),
         "letter_failed": cards.letter_card(
-            "ACME-7", {**letter, "status": "failed", "send_error": "550 no such user"}, can_send_email=True
+            "ACME-7", {**letter, "status": "failed", "send_error": "550 no such user"}, EN, can_send_email=True
         ),
-        "send_confirm": cards.send_confirm_card("ACME-7", letter, RECIPIENTS, typed=["jane@client.example"]),
+        "send_confirm": cards.send_confirm_card("ACME-7", letter, RECIPIENTS, EN, typed=["jane@client.example"]),
     }
 
 
@@ -187,12 +217,19 @@ def test_every_card_is_a_valid_adaptive_card_1_5(name: str) -> None:
 
 
 def test_review_card_buttons_are_titled_exactly_and_go_when_decided() -> None:
-    open_card = cards.review_card(snapshot())
-    assert [a["title"] for a in open_card["actions"]] == ["Approve", "Decline", "Ask for details"]
+    open_card = review(snapshot())
+    assert [a["title"] for a in open_card["actions"]] == [
+        "Approve",
+        "Decline",
+        "Ask for details",
+        "Correct the verdict",
+        "Withdraw",
+    ]
+    assert [a.get("mode") for a in open_card["actions"]] == [None, None, None, "secondary", "secondary"]
     assert all(a["type"] == "Action.Execute" and a["fallback"]["type"] == "Action.Submit" for a in open_card["actions"])
     assert all(a["data"] == a["fallback"]["data"] for a in open_card["actions"])
-    declined = cards.review_card(snapshot(RequestStatus.LETTER_DRAFTED.value, DECLINED))
-    assert "actions" not in declined
+    declined = review(snapshot(RequestStatus.LETTER_DRAFTED.value, DECLINED))
+    assert [a["title"] for a in declined["actions"]] == ["Correct the verdict"]
     assert "Declined by Pat Morgan at 2026-11-03 10:00 UTC: answering the client by email" in json.dumps(
         declined, ensure_ascii=False
     )
@@ -204,36 +241,40 @@ def titles(card: dict[str, Any]) -> list[str]:
 
 def test_letter_card_offers_send_email_only_when_an_email_sender_exists() -> None:
     letter = {"subject": "S", "body_text": "B", "status": "draft", "tone": []}
-    assert titles(cards.letter_card("ACME-7", letter, download_url="https://x/y")) == [
+    assert titles(cards.letter_card("ACME-7", letter, EN, download_url="https://x/y")) == [
         "Edit",
         "Download .eml",
         "Mark as sent",
     ]
-    assert titles(cards.letter_card("ACME-7", letter, can_send_email=True)) == ["Edit", "Send email", "Mark as sent"]
+    assert titles(cards.letter_card("ACME-7", letter, EN, can_send_email=True)) == [
+        "Edit",
+        "Send email",
+        "Mark as sent",
+    ]
 
 
 def test_letter_card_shows_the_send_status_and_offers_what_fits_it() -> None:
     letter = {"subject": "S", "body_text": "B", "status": "draft", "tone": []}
-    queued = cards.letter_card("ACME-7", {**letter, "status": "queued"}, can_send_email=True)
+    queued = cards.letter_card("ACME-7", {**letter, "status": "queued"}, EN, can_send_email=True)
     assert titles(queued) == ["Refresh"]
     assert "Send status: queued" in json.dumps(queued)
     failed = cards.letter_card(
-        "ACME-7", {**letter, "status": "failed", "send_error": "550 no such user"}, can_send_email=True
+        "ACME-7", {**letter, "status": "failed", "send_error": "550 no such user"}, EN, can_send_email=True
     )
-    assert "Send status: failed: 550 no such user" in json.dumps(failed)
+    assert "Sending failed: 550 no such user" in json.dumps(failed)
     assert titles(failed) == ["Edit", "Send email", "Mark as sent"]
-    sent = cards.letter_card("ACME-7", SENT_LETTER, can_send_email=True)
-    assert "Send status: sent at 2026-11-03 10:05 UTC by e-mail (Message-ID <acme-7.1@acme.example>)." in json.dumps(
-        sent
-    )
+    sent = cards.letter_card("ACME-7", SENT_LETTER, EN, can_send_email=True)
+    text = json.dumps(sent)
+    assert "Send status: sent by e-mail at 2026-11-03 10:05 UTC." in text
+    assert "acme-7.1@acme.example" not in text  # the Message-ID is for mail logs, not for people
     assert titles(sent) == ["Send again"]
     again = sent["actions"][0]
     assert again["data"] == {"intake": "letter_send", "ref": "ACME-7", "again": True} == again["fallback"]["data"]
-    assert titles(cards.letter_card("ACME-7", SENT_LETTER)) == []  # sent by hand, no e-mail here: nothing to do
+    assert titles(cards.letter_card("ACME-7", SENT_LETTER, EN)) == []  # sent, no e-mail here: nothing to do
 
 
 def test_the_confirmation_card_lists_the_recipients_and_carries_them_on_send() -> None:
-    card = cards.send_confirm_card("ACME-7", {"subject": "S", "body_text": "B"}, RECIPIENTS)
+    card = cards.send_confirm_card("ACME-7", {"subject": "S", "body_text": "B"}, RECIPIENTS, EN)
     facts = {f["title"]: f["value"] for b in card["body"] if b["type"] == "FactSet" for f in b["facts"]}
     assert facts["To"] == "Jane Doe <jane.doe@acme.example>"
     assert facts["Cc"] == "Pat Morgan <pm@acme.example>" and facts["Reply-To"] == "Pat Morgan <pm@acme.example>"

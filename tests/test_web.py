@@ -13,6 +13,7 @@ from adapters.logsetup import configure, redact
 from adapters.runtime import Runtime
 from adapters.settings import Settings
 from adapters.web.app import create_app
+from bot.domain import ScopeChange
 from bot.service import IntakeService
 from store.repo import SqlStore
 from tests.conftest import MEMBER, PM
@@ -54,7 +55,7 @@ async def test_readiness_is_503_when_the_database_is_away(tmp_path: Path) -> Non
 
 async def test_metrics_report_the_record_and_http_latency(service: IntakeService, sqlite_url: str) -> None:
     rec = await service.submit_request(project="acme-portal", actor=MEMBER, text="Can we pay by credit card?")
-    await service.approve(rec.ref, actor=PM)
+    await service.approve(rec.ref, actor=PM, change=ScopeChange("1 day", "none"))
     client = await client_for(service, sqlite_url)
     try:
         await client.get("/healthz")

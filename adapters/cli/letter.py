@@ -16,7 +16,7 @@ from adapters.email.sink import EmailConfig, EmailSink
 from adapters.runtime import Runtime
 from adapters.settings import ConfigError, Settings
 from bot import messages
-from bot.domain import Actor, Notice, RequestRecord
+from bot.domain import Actor, Language, Notice, RequestRecord
 from bot.errors import IllegalMove, InvalidInput
 from bot.mailing import declining_pm
 from bot.outbox import Dispatcher
@@ -104,7 +104,7 @@ def letter_send(ctx: click.Context, ref: str, to: tuple[str, ...], again: bool, 
         typed = list(to) or None
         rcpt = await rt.service.letter_email_recipients(rec.ref, actor=actor, recipients=typed, again=again)
         assert rec.letter is not None  # letter_email_recipients refuses a request without one
-        click.echo(messages.send_confirmation(rec, rec.letter, rcpt.summary()))
+        click.echo(messages.send_confirmation(rec, rec.letter, rcpt.summary(), Language.EN))
         if not yes and not click.confirm("Send it now?", default=False):
             click.echo("Nothing was sent.")
             return 1
@@ -112,7 +112,7 @@ def letter_send(ctx: click.Context, ref: str, to: tuple[str, ...], again: bool, 
         sink = await deliver_now(rt, config)
         rec = await rt.service.get_request(rec.ref)
         assert rec.letter is not None
-        click.echo(messages.send_status_line(rec.letter))
+        click.echo(messages.send_status_line(rec.letter, Language.EN))
         if rec.letter.status == "queued":
             reason = sink.errors[-1] if sink.errors else "the mail server has not answered yet"
             click.echo(f"Not sent yet: {reason}. It stays queued; `intake serve` with SMTP_URL set retries it.")

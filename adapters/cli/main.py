@@ -15,10 +15,10 @@ import click
 from adapters.runtime import Runtime, open_runtime
 from adapters.settings import ConfigError, Settings, load_settings
 from bot import messages
-from bot.domain import RequestRecord
+from bot.domain import Language, RequestRecord
 from bot.errors import IntakeError
 from bot.projectfile import load_project_file
-from store.db import redact
+from store.urls import redact
 
 T = TypeVar("T")
 
@@ -159,7 +159,9 @@ def project_show(ctx: click.Context, slug: str, as_json: bool) -> None:
 
     async def go(rt: Runtime) -> None:
         p = await rt.service.project(slug)
-        click.echo(json.dumps(p.to_dict(), ensure_ascii=False, indent=2) if as_json else messages.scope_summary(p))
+        click.echo(
+            json.dumps(p.to_dict(), ensure_ascii=False, indent=2) if as_json else messages.scope_summary(p, Language.EN)
+        )
 
     run(with_runtime(settings_from(ctx), go))
 
@@ -199,7 +201,7 @@ def request_list(ctx: click.Context, slug: str | None, show_all: bool) -> None:
     async def go(rt: Runtime) -> None:
         recs = await rt.service.list_requests(project=slug, open_only=not show_all)
         for rec in recs:
-            click.echo(messages.request_line(rec))
+            click.echo(messages.request_line(rec, Language.EN))
         if not recs:
             click.echo("No requests." if show_all else "No open requests.")
 
@@ -265,7 +267,7 @@ def markdown_report(project_name: str, slug: str, recs: list[RequestRecord]) -> 
         out.append(
             f"- Requested by {rec.requester.display} on {messages.when(rec.created_at)} (scope version {rec.scope_version})"
         )
-        out.append(f"- Scope check: {messages.verdict_line(rec.verdict)}")
+        out.append(f"- Scope check: {messages.verdict_line(rec.verdict, Language.EN)}")
         for d in rec.decisions:
             out.append(
                 f"- Decision: {d.kind.value} by {d.actor.display} on {messages.when(d.at)}"

@@ -17,81 +17,55 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from email.utils import parseaddr
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from bot import messages
-from bot.domain import (
-    Actor,
-    Alternative,
-    AlternativeKind,
-    Channel,
-    DeclineForm,
-    Language,
-    MeetingProposal,
-    Notice,
-    Project,
-    ReasonCategory,
-    ScopeChange,
-    VerdictKind,
-)
-from bot.errors import IntakeError, InvalidInput
+from bot.domain import Actor, Language, Notice, Project, RequestRecord, VerdictKind
+from bot.errors import FormInvalid, IntakeError, InvalidInput
+from bot.forms import Field, FieldKind, FormSpec, moment_of
 from bot.mailing import Mailbox
 from bot.outbox import Dispatcher
 from bot.ports import NoticeSink, Outbox
+from bot.review import Action, Viewer, review_view
 from bot.service import IntakeService
+from bot.text import Phrase, t
 
 if TYPE_CHECKING:
     from adapters.email.sink import EmailConfig
 
 PLATFORM = "console"
 
-HELP = """\
-Commands (REF looks like ACME-12):
-  /request TEXT          record a client request (/request @project-slug TEXT names the project)
-  /scope                 show the project's agreed scope
-  /requests [all]        list open requests (or all of them)
-  /show REF              show a request and its record
-  /approve REF [NOTE]    approve (PMs only); out-of-scope work asks for estimate and schedule impact
-  /decline REF           decline with the decline form, then draft the letter (PMs only)
-  /ask REF QUESTION      ask the requester for details (PMs only)
-  /answer REF TEXT       answer a PM's question
-  /withdraw REF [WHY]    withdraw an open request
-  /correct REF VERDICT [ITEM]  correct the scope verdict (in_scope ITEM | out_of_scope ITEM | unlisted)
-  /letter REF            show the letter and its tone check (PMs only)
-  /letter REF edit       edit the letter ($EDITOR, or type it and end with a line holding only '.')
-  /letter REF sent       record that the letter has been sent to the client
-  /letter REF send [again] [ADDRESS...]
-                         e-mail it to the client contact (or to ADDRESS) after confirming the recipients
-  /letter REF eml [FILE] save it as an .eml file to send from your own mail program
-  /outcome REF TEXT      record what was agreed in the meeting about REF (PMs only)
-  /project SLUG          switch project
-  /as EMAIL [NAME]       act as someone else (a PM is anyone listed in the project's pms)
-  /help                  this list
-  /quit                  leave"""
-
 
 class ConsoleSink(NoticeSink):
-    """Delivers the console's notices by printing them, with a header naming who would see them."""
+    """Delivers the console's notices by printing them, with a header naming who would see them. A review
+    card is the core's view of the request, with the commands a PM would use on it."""
 
     platform = PLATFORM
 
-    def __init__(self, out: IO[str]) -> None:
+    def __init__(self, out: IO[str], service: IntakeService) -> None:
         self.out = out
+        self.service = service
 
     async def deliver(self, notice: Notice, *, outbox: Outbox) -> dict[str, Any] | None:
+        text = notice.text
+        lang = Language.EN
+        if notice.project:
+            project = await self.service.project(notice.project)
+            lang = project.chat_language
+            if notice.kind in ("review_card", "card_update") and "request" in notice.data:
+                rec = RequestRecord.from_snapshot(notice.data["request"])
+                text = messages.view_text(review_view(rec, project, Viewer.review_channel()), commands=True)
         if notice.audience == "review":
-            head = "review channel" + (" (card updated)" if notice.kind == "card_update" else "")
+            head = t(lang, "console.to_review_updated" if notice.kind == "card_update" else "console.to_review")
         elif notice.recipient is not None:
-            private = " (privately)" if notice.kind == "letter_draft" else ""
-            head = f"to {notice.recipient.display}{private}"
+            key = "console.to_privately" if notice.kind == "letter_draft" else "console.to_person"
+            head = t(lang, key, who=notice.recipient.display)
         else:
             head = notice.audience
         self.out.write(f"\n┌─ {head}\n")
-        for line in notice.text.rstrip().splitlines():
+        for line in text.rstrip().splitlines():
             self.out.write(f"│ {line}\n")
         self.out.write("└─\n")
         self.out.flush()
@@ -109,7 +83,7 @@ def actor_from(text: str) -> Actor:
     elif not name and " " in text and "<" not in text:
         addr, _, name = text.partition(" ")
     if "@" not in addr:
-        raise InvalidInput(f"'{text}' is not an e-mail address. Use /as name@company.example [Your Name].")
+        raise InvalidInput(Phrase("console.not_an_email", text=text))
     return Actor(PLATFORM, addr.lower(), email=addr.lower(), name=name.strip() or None)
 
 
@@ -139,7 +113,7 @@ class ConsoleBot:
         self.stdin = stdin or sys.stdin
         self.out = stdout or sys.stdout
         self.interactive = self.stdin.isatty() if interactive is None else interactive
-        sinks: list[NoticeSink] = [ConsoleSink(self.out)]
+        sinks: list[NoticeSink] = [ConsoleSink(self.out, service)]
         if email is not None:
             from adapters.email.sink import EmailSink
 
@@ -188,6 +162,26 @@ class ConsoleBot:
             raise EOFError
         return line.strip() or default
 
+    @property
+    def lang(self) -> Language:
+        """The language of this terminal: the current project's team language."""
+        return self._lang
+
+    _lang: Language = Language.EN
+    timezone = "UTC"  # of the form being filled in
+
+    async def _set_language(self) -> None:
+        if self.project_slug:
+            try:
+                self._lang = (await self.service.project(self.project_slug)).chat_language
+                return
+            except IntakeError:
+                pass
+        self._lang = await self.service.house_language()
+
+    def tr(self, key: str, **args: Any) -> str:
+        return t(self.lang, key, **args)
+
     # --- main loop ----------------------------------------------------------------------------
 
     async def run(self) -> int:
@@ -201,64 +195,129 @@ class ConsoleBot:
             try:
                 await self.handle(line)
             except EOFError:
-                self.say("(input ended in the middle of a form; nothing was changed)")
+                self.say(self.tr("console.eof_in_form"))
                 break
         await self.dispatcher.drain()
-        self.say("Bye.")
+        self.say(self.tr("console.bye"))
         return 0
 
     async def start(self) -> None:
         projects = await self.service.projects()
-        if not projects:
-            self.say("No project is loaded yet. Load one with `intake project load FILE` (see examples/).")
-        elif self.project_slug is None:
+        if self.project_slug is None and projects:
             self.project_slug = projects[0].slug
+        await self._set_language()
+        if not projects:
+            self.say(self.tr("console.no_projects"))
         if self.project_slug:
             project = await self.service.project(self.project_slug)
-            self.say(f"intake-bot: terminal mode, project {project.name} ({project.slug}).")
-            role = "a PM" if project.is_pm(self.actor) else "a team member"
-            self.say(f"You are {self.actor.display} ({role}). PMs of this project: {', '.join(project.pms)}.")
-            self.say("Record a request with /request TEXT; switch to a PM with /as EMAIL; /help lists everything.")
+            self.say(self.tr("console.hello", name=project.name, slug=project.slug))
+            role = Phrase("console.role_pm" if project.is_pm(self.actor) else "console.role_member")
+            self.say(self.tr("console.you_are", who=self.actor.display, role=role, pms=", ".join(project.pms)))
+            self.say(self.tr("console.try"))
         await self.dispatcher.drain()
 
     async def handle(self, line: str) -> None:
         line = line.strip()
         if not line or line.startswith("#"):
             return
+        await self._set_language()  # the project file may have been reloaded with another team language
         if not line.startswith("/"):
-            self.say("Commands start with '/'. To record a client request: /request TEXT. /help lists the commands.")
+            self.say(self.tr("console.commands_start_with_slash"))
             return
         name, _, rest = line[1:].partition(" ")
         handler = self.commands.get(name.lower())
         if handler is None:
-            self.say(f"Unknown command '/{name}'. Try /help.")
+            self.say(self.tr("console.unknown_command", name=name))
             return
         try:
             await handler(rest.strip())
+        except FormInvalid as exc:
+            for message in exc.errors_in(self.lang).values():
+                self.say(f"! {message}")
         except IntakeError as exc:
-            self.say(f"! {exc}")
+            self.say(f"! {exc.say(self.lang)}")
         await self.dispatcher.drain()
 
     async def _project(self) -> Project:
         if not self.project_slug:
-            raise InvalidInput("No project is selected. Load one with `intake project load FILE`, then /project SLUG.")
+            raise InvalidInput(Phrase("console.no_project_selected"))
         return await self.service.project(self.project_slug)
+
+    # --- forms --------------------------------------------------------------------------------
+
+    async def fill(self, spec: FormSpec, given: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Ask a form's questions one at a time (Enter keeps the value in brackets); fields already
+        `given` on the command line are not asked. A field shown only for another field's value is asked
+        only when that value was chosen."""
+        values: dict[str, Any] = dict(given or {})
+        self.timezone = spec.timezone
+        self.say(spec.title + (f": {spec.intro}" if spec.intro else ""))
+        self.say(self.tr("console.form_hint"))
+        for f in spec.fields:
+            if f.id in values:
+                continue
+            if f.only_if is not None:
+                other, wanted = f.only_if
+                chosen = values.get(other)
+                if not (chosen == wanted or (isinstance(chosen, list) and wanted in chosen)):
+                    continue
+            values[f.id] = await self._ask_field(f)
+        return values
+
+    async def _ask_field(self, f: Field) -> Any:
+        label = f.label + ("" if f.required else self.tr("console.optional"))
+        default = f.default
+        if f.kind in (FieldKind.CHOICE, FieldKind.MULTI_CHOICE):
+            self.say("  " + "  ".join(f"{i}) {c.label}" for i, c in enumerate(f.choices, 1)))
+            shown = ",".join(default) if isinstance(default, tuple) else (default or "")
+            while True:
+                answer = await self.ask(label, shown)
+                picked = [_pick_choice(tok, f) for tok in re.split(r"[,\s]+", answer) if tok]
+                if None not in picked and (f.kind is FieldKind.MULTI_CHOICE or len(picked) <= 1):
+                    break
+                self.say("  ! " + self.tr("console.pick_from", choices=", ".join(c.value for c in f.choices)))
+            values = [p for p in picked if p is not None]
+            return values if f.kind is FieldKind.MULTI_CHOICE else (values[0] if values else "")
+        shown = default if isinstance(default, str) else ""
+        if f.kind is FieldKind.DATETIME:
+            while True:  # a time that does not read is asked again, not found out after the whole form
+                answer = await self.ask(self.tr("console.datetime_label", label=f.label), shown)
+                try:
+                    if answer:
+                        moment_of(answer, self.timezone)
+                    return answer
+                except ValueError:
+                    self.say("  ! " + self.tr("form.err.meeting_time_format"))
+        if f.kind is FieldKind.DATE:
+            label = self.tr("console.date_label", label=f.label)
+        return await self.ask(label, shown)
+
+    async def _act(self, ref: str, action: Action, given: dict[str, Any] | None = None) -> RequestRecord:
+        """Take a request action as every platform does: the core checks it may be taken (a refused PM
+        action is recorded) and says which form it asks for; the form is asked here, then acted on."""
+        rec, spec = await self.service.open_form(ref, action, actor=self.actor)
+        values = dict(given or {})
+        if spec is not None:
+            required = [f for f in spec.fields if f.required and f.id not in values]
+            if required:
+                values = await self.fill(spec, values)
+        return await self.service.act(rec.ref, action, actor=self.actor, values=values)
 
     # --- commands -----------------------------------------------------------------------------
 
     async def cmd_help(self, _: str) -> None:
-        self.say(HELP)
+        self.say(self.tr("console.help"))
 
     async def cmd_as(self, rest: str) -> None:
         if not rest:
-            self.say(f"You are {self.actor.display}.")
+            self.say(self.tr("console.you_are_now", who=self.actor.display, role=""))
             return
         self.actor = actor_from(rest)
-        role = ""
+        role: Any = ""
         if self.project_slug:
             project = await self.service.project(self.project_slug)
-            role = " (a PM of this project)" if project.is_pm(self.actor) else " (not a PM of this project)"
-        self.say(f"You are now {self.actor.display}{role}.")
+            role = Phrase("console.as_pm" if project.is_pm(self.actor) else "console.as_member")
+        self.say(self.tr("console.you_are_now", who=self.actor.display, role=role))
 
     async def cmd_project(self, rest: str) -> None:
         if not rest:
@@ -268,7 +327,8 @@ class ConsoleBot:
             return
         project = await self.service.project(rest.lstrip("@"))
         self.project_slug = project.slug
-        self.say(f"Project is now {project.name} ({project.slug}).")
+        await self._set_language()
+        self.say(self.tr("console.project_now", name=project.name, slug=project.slug))
 
     async def cmd_request(self, rest: str) -> None:
         slug = self.project_slug
@@ -276,176 +336,119 @@ class ConsoleBot:
         if m:
             slug, rest = m.group(1), m.group(2)
         if not slug:
-            raise InvalidInput("No project is selected: name it with /request @project-slug TEXT.")
+            raise InvalidInput(Phrase("console.name_the_project"))
         rec = await self.service.submit_request(project=slug, actor=self.actor, text=rest, source=None)
-        self.say(messages.receipt(rec))
+        self.say(messages.receipt(rec, self.lang))
 
     async def cmd_scope(self, _: str) -> None:
-        self.say(messages.scope_summary(await self._project()))
+        self.say(messages.scope_summary(await self._project(), self.lang))
 
     async def cmd_requests(self, rest: str) -> None:
         project = await self._project()
-        recs = await self.service.list_requests(project=project.slug, open_only=rest.strip() != "all")
+        everything = rest.strip() == "all"
+        recs = await self.service.list_requests(project=project.slug, open_only=not everything)
         if not recs:
-            self.say("No open requests." if rest.strip() != "all" else "No requests yet.")
+            self.say(self.tr("list.none_yet" if everything else "list.none_open"))
         for rec in recs:
-            self.say(messages.request_line(rec))
+            self.say(messages.request_line(rec, self.lang))
 
     async def cmd_show(self, rest: str) -> None:
         ref = _one_ref(rest, "/show REF")
-        rec = await self.service.get_request(ref, actor=self.actor)
-        project = await self.service.project(rec.project)
-        self.say(messages.timeline(rec, show_letter=project.is_pm(self.actor)))
-        if project.is_pm(self.actor) and messages.awaits_meeting_outcome(rec):
-            self.say(f"After the meeting, record what was agreed: /outcome {rec.ref} TEXT")
+        rec, project, viewer = await self.service.view(ref, actor=self.actor)
+        self.say(messages.timeline(rec, show_letter=project.is_pm(self.actor), lang=self.lang, tz=project.timezone))
+        view = review_view(rec, project, viewer, language=self.lang)
+        if view.actions:
+            commands = ", ".join(f"/{a.action.value} {rec.ref}" for a in view.actions)
+            self.say(self.tr("console.you_can", commands=commands))
 
     async def cmd_approve(self, rest: str) -> None:
         ref, note = _ref_and_text(rest, "/approve REF [NOTE]")
-        rec = await self.service.get_request(ref, actor=self.actor)
-        project = await self.service.project(rec.project)
-        change = None
-        if rec.verdict.verdict is not VerdictKind.IN_SCOPE and project.is_pm(self.actor) and rec.status.is_open:
-            self.say(
-                f"{ref} is {rec.verdict.verdict.label}: approving it changes the scope. A few details for the record:"
-            )
-            change = ScopeChange(
-                estimate=await self.ask("Effort estimate (e.g. 3 person-days)"),
-                schedule_impact=await self.ask("Schedule impact", "none"),
-                note=note or await self.ask("Note"),
-            )
-        rec = await self.service.approve(ref, actor=self.actor, change=change, note=note)
-        self.say(f"{ref} approved.")
+        rec = await self._act(ref, Action.APPROVE, {"note": note} if note else None)
+        self.say(self.tr("console.approved", ref=rec.ref))
 
     async def cmd_decline(self, rest: str) -> None:
         ref = _one_ref(rest, "/decline REF")
-        rec = await self.service.get_request(ref, actor=self.actor)
-        project = await self.service.project(rec.project)
-        if not project.is_pm(self.actor) or not rec.status.is_open:
-            # Let the service refuse (and record the attempt) before asking a single question.
-            await self.service.decline(ref, actor=self.actor, form=await self.service.decline_form_defaults(ref))
-            return
-        form = await self.decline_form(ref, project)
-        rec = await self.service.decline(ref, actor=self.actor, form=form)
-        how = "a meeting invitation" if form.channel is Channel.MEETING else "a letter"
-        self.say(
-            f"{ref} declined. The requester is told the client will be answered {'in a meeting' if form.channel is Channel.MEETING else 'by email'}; {how} is drafted for you below."
-        )
-
-    async def decline_form(self, ref: str, project: Project) -> DeclineForm:
-        defaults = await self.service.decline_form_defaults(ref)
-        self.say(f"Declining {ref}. Press Enter to keep the value in [brackets].")
-        cats = list(ReasonCategory)
-        self.say("  Reason: " + ", ".join(f"{i}) {c.label.lower()}" for i, c in enumerate(cats, 1)))
-        category = _pick(await self.ask("Reason category", defaults.reason_category.value), cats, "reason category")
-        reason = await self.ask("The reason, in a sentence or two", defaults.reason_text)
-        kinds = list(AlternativeKind)
-        self.say("  Alternatives: " + ", ".join(f"{i}) {k.label.lower()}" for i, k in enumerate(kinds, 1)))
-        chosen = await self.ask("Which alternatives (e.g. 1,2; Enter for none)")
-        alternatives = []
-        for token in [t for t in re.split(r"[,\s]+", chosen) if t]:
-            kind = _pick(token, kinds, "alternative")
-            detail = await self.ask(f"Detail for '{kind.label.lower()}' (optional)")
-            alternatives.append(Alternative(kind, detail))
-        empathy = await self.ask("Empathy line", defaults.empathy)
-        channel = _pick(await self.ask("Answer by email or in a meeting", "email"), list(Channel), "channel")
-        meeting = None
-        if channel is Channel.MEETING:
-            meeting = await self.meeting_form(project)
-        language = _pick(
-            await self.ask("Letter language (en or zh)", project.language.value), list(Language), "language"
-        )
-        return DeclineForm(category, reason, tuple(alternatives), empathy, channel, language, meeting)
-
-    async def meeting_form(self, project: Project) -> MeetingProposal:
-        while True:
-            when = await self.ask(f"Proposed time (YYYY-MM-DD HH:MM, {project.timezone})")
-            try:
-                start = datetime.strptime(when, "%Y-%m-%d %H:%M").replace(tzinfo=ZoneInfo(project.timezone))
-                break
-            except ValueError:
-                self.say("  ! Write the time as YYYY-MM-DD HH:MM, e.g. 2026-12-03 10:00.")
-        minutes = await self.ask("Duration in minutes", "30")
-        if not minutes.isdigit():
-            raise InvalidInput("The duration is a number of minutes.")
-        place = await self.ask("Place or video link (optional)")
-        return MeetingProposal(start, int(minutes), place)
+        rec = await self._act(ref, Action.DECLINE)
+        key = "console.declined_meeting" if rec.answered_by_meeting else "console.declined_email"
+        self.say(self.tr(key, ref=rec.ref))
 
     async def cmd_ask(self, rest: str) -> None:
         ref, question = _ref_and_text(rest, "/ask REF QUESTION")
-        await self.service.ask_details(ref, actor=self.actor, question=question)
-        self.say(f"Asked the requester of {ref}.")
+        rec = await self._act(ref, Action.ASK, {"question": question} if question else None)
+        self.say(self.tr("console.asked", ref=rec.ref))
 
     async def cmd_answer(self, rest: str) -> None:
         ref, text = _ref_and_text(rest, "/answer REF TEXT")
-        await self.service.answer(ref, actor=self.actor, text=text)
-        self.say(f"Thanks: {ref} is back in review.")
+        rec = await self._act(ref, Action.ANSWER, {"answer": text} if text else None)
+        self.say(self.tr("notice.answer_thanks", ref=rec.ref))
 
     async def cmd_withdraw(self, rest: str) -> None:
-        ref, reason = _ref_and_text(rest, "/withdraw REF [REASON]")
-        await self.service.withdraw(ref, actor=self.actor, reason=reason)
-        self.say(f"{ref} withdrawn.")
+        ref, reason = _ref_and_text(rest, "/withdraw REF [WHY]")
+        rec = await self._act(ref, Action.WITHDRAW, {"reason": reason})
+        self.say(self.tr("console.withdrawn", ref=rec.ref))
 
     async def cmd_correct(self, rest: str) -> None:
         parts = rest.split()
         if len(parts) < 2:
-            raise InvalidInput("Usage: /correct REF in_scope ITEM | out_of_scope ITEM | unlisted")
+            raise InvalidInput(Phrase("console.correct_usage"))
         verdict = _pick(parts[1], list(VerdictKind), "verdict")
-        item = parts[2] if len(parts) > 2 else None
-        rec = await self.service.correct_verdict(parts[0], actor=self.actor, verdict=verdict, item_id=item)
-        self.say(f"{rec.ref} is now {rec.verdict.one_line()}; similar requests will be judged with it.")
+        given = {"verdict": verdict.value, "item": parts[2] if len(parts) > 2 else "", "note": " ".join(parts[3:])}
+        rec = await self._act(parts[0], Action.CORRECT, given)
+        from bot.review import verdict_headline
+
+        self.say(self.tr("console.corrected", ref=rec.ref, verdict=verdict_headline(rec.verdict, self.lang, word=True)))
 
     async def cmd_letter(self, rest: str) -> None:
         parts = rest.split()
         if not parts:
-            raise InvalidInput("Usage: /letter REF [edit|sent|send|eml]")
+            raise InvalidInput(Phrase("console.letter_usage"))
         ref, action = parts[0], (parts[1].lower() if len(parts) > 1 else "show")
         rec = await self.service.get_request(ref, actor=self.actor)
         project = await self.service.project(rec.project)
         if not project.is_pm(self.actor):
-            raise InvalidInput(f"Only the PMs of {project.name} can read the letter for {rec.ref}.")
+            raise InvalidInput(Phrase("letter.pms_only", project=project.name, ref=rec.ref))
         if rec.letter is None:
-            raise InvalidInput(
-                f"{rec.ref} has no letter yet; a letter is drafted when a PM declines with /decline {rec.ref}."
-            )
+            raise InvalidInput(Phrase("console.no_letter_yet", ref=rec.ref))
+        tz = project.timezone
         if action == "show":
-            self.say(messages.letter_text(rec, rec.letter))
+            self.say(messages.letter_text(rec, rec.letter, self.lang, tz))
         elif action == "edit":
             text = await self.edit_text(rec.letter.body_text)
             if text is None or text.strip() == rec.letter.body_text.strip():
-                self.say("No change.")
+                self.say(self.tr("console.no_change"))
                 return
             rec = await self.service.edit_letter(rec.ref, actor=self.actor, body_text=text)
             assert rec.letter is not None
-            self.say(messages.letter_text(rec, rec.letter))
+            self.say(messages.letter_text(rec, rec.letter, self.lang, tz))
         elif action == "sent":
             rec = await self.service.mark_letter_sent(rec.ref, actor=self.actor, via="manual")
-            self.say(f"Recorded: the letter for {rec.ref} has been sent to the client.")
+            self.say(self.tr("console.letter_marked_sent", ref=rec.ref))
         elif action == "send":
             await self.send_letter(rec.ref, parts[2:])
         elif action == "eml":
             await self.save_eml(rec.ref, parts[2:])
         else:
-            raise InvalidInput("Usage: /letter REF [edit|sent|send|eml]")
+            raise InvalidInput(Phrase("console.letter_usage"))
 
     async def send_letter(self, ref: str, args: list[str]) -> None:
         if self.email is None:
-            self.say(messages.EMAIL_OFF + f" (/letter {ref} eml saves it.)")
+            self.say(self.tr("console.email_off", ref=ref))
             return
         again = "again" in (a.lower() for a in args)
         typed = [a for a in args if a.lower() != "again"] or None
         recipients = await self.service.letter_email_recipients(ref, actor=self.actor, recipients=typed, again=again)
         rec = await self.service.get_request(ref, actor=self.actor)
         assert rec.letter is not None
-        self.say(messages.send_confirmation(rec, rec.letter, recipients.summary()))
-        if (await self.ask("Send it now? (yes/no)", "no")).lower() not in ("y", "yes"):
-            self.say(messages.NOTHING_SENT)
+        self.say(messages.send_confirmation(rec, rec.letter, recipients.summary(), self.lang))
+        if (await self.ask(self.tr("console.send_now"), self.tr("console.no"))).lower() not in _YES:
+            self.say(self.tr("send.nothing_sent"))
             return
         await self.service.send_letter_email(ref, actor=self.actor, recipients=typed, again=again, confirmed=recipients)
         await self.dispatcher.drain()  # the outcome reaches you as a notice, printed by the drain
         rec = await self.service.get_request(ref, actor=self.actor)
         assert rec.letter is not None
         if rec.letter.status == "queued":
-            self.say(messages.send_status_line(rec.letter) + " The mail server did not take it yet; it is retried.")
+            self.say(messages.send_status_line(rec.letter, self.lang) + " " + self.tr("console.not_taken_yet"))
 
     async def save_eml(self, ref: str, args: list[str]) -> None:
         from adapters.email.actions import letter_eml
@@ -453,12 +456,12 @@ class ConsoleBot:
         name, data = await letter_eml(self.service, ref, actor=self.actor, sender=self.eml_sender)
         path = Path(args[0] if args else name)
         await asyncio.to_thread(path.write_bytes, data)
-        self.say(f"Saved the letter as {path}: open it in your mail program to send it yourself.")
+        self.say(self.tr("console.eml_saved", path=str(path)))
 
     async def cmd_outcome(self, rest: str) -> None:
         ref, text = _ref_and_text(rest, "/outcome REF TEXT")
-        rec = await self.service.record_outcome(ref, actor=self.actor, text=text)
-        self.say(messages.outcome_recorded(rec))
+        rec = await self._act(ref, Action.OUTCOME, {"outcome": text} if text else None)
+        self.say(messages.outcome_recorded(rec, self.lang))
 
     async def edit_text(self, current: str) -> str | None:
         editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")
@@ -471,7 +474,7 @@ class ConsoleBot:
                 return await asyncio.to_thread(Path(path).read_text, encoding="utf-8")
             finally:
                 os.unlink(path)
-        self.say("Type the new letter; end with a line holding only '.'")
+        self.say(self.tr("console.type_letter"))
         lines = []
         while True:
             line = await self.readline("")
@@ -481,17 +484,30 @@ class ConsoleBot:
         return "\n".join(lines) if lines else None
 
 
+_YES = ("y", "yes", "是", "好", "确认", "发送")
+
+
+def _pick_choice(token: str, f: Field) -> str | None:
+    token = token.strip().lower()
+    if token.isdigit() and 1 <= int(token) <= len(f.choices):
+        return f.choices[int(token) - 1].value
+    for c in f.choices:
+        if token in (c.value.lower(), c.value.replace("_", "").lower(), c.label.lower()):
+            return c.value
+    return None
+
+
 def _one_ref(rest: str, usage: str) -> str:
     parts = rest.split()
     if len(parts) != 1:
-        raise InvalidInput(f"Usage: {usage}")
+        raise InvalidInput(Phrase("console.usage", usage=usage))
     return parts[0]
 
 
 def _ref_and_text(rest: str, usage: str) -> tuple[str, str]:
     ref, _, text = rest.strip().partition(" ")
     if not ref:
-        raise InvalidInput(f"Usage: {usage}")
+        raise InvalidInput(Phrase("console.usage", usage=usage))
     return ref, text.strip()
 
 
@@ -503,4 +519,4 @@ def _pick(value: str, options: list[Any], what: str) -> Any:
         if value in (opt.value, opt.value.replace("_", "")):
             return opt
     names = ", ".join(o.value for o in options)
-    raise InvalidInput(f"'{value}' is not a {what} (choose one of: {names}).")
+    raise InvalidInput(Phrase("console.not_a_choice", value=value, choices=names))

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from adapters.settings import Settings
-from adapters.web.app import RUNTIME, SINK_FACTORIES, Platform, wake_dispatcher
+from adapters.web.keys import RUNTIME, SINK_FACTORIES, Platform, wake_dispatcher
 
 from .config import email_config
 from .schedule import DigestScheduler

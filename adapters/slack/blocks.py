@@ -1,12 +1,14 @@
-"""Block Kit builders (`slack_sdk.models`): the review card, the letter DM, the modals and the App Home.
+"""Block Kit rendering (`slack_sdk.models`): the core's views and forms in Slack's format, and nothing more.
 
-Every builder takes core values and returns blocks or a `View`; texts are cut to Slack's limits here, so
-a long request or letter never makes a Slack call fail.
+What a card shows, which buttons it offers and how everything is worded come from the core
+(`bot.review`, `bot.forms`, `bot.text`); this module turns them into blocks and modals. User text is
+escaped for Slack (`&`, `<`, `>`), so a mention or a link in a request is shown, never acted on, and
+every text is cut to Slack's limits here, so a long request or letter never makes a Slack call fail.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -22,6 +24,7 @@ from slack_sdk.models.blocks import (
     InputBlock,
     MarkdownTextObject,
     Option,
+    OverflowMenuElement,
     PlainTextInputElement,
     PlainTextObject,
     RadioButtonsElement,
@@ -30,66 +33,88 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot import messages as core_messages
-from bot.domain import (
-    AlternativeKind,
-    Channel,
-    DeclineForm,
-    Language,
-    Project,
-    ReasonCategory,
-    RequestRecord,
-    RequestStatus,
-    ToneResult,
-)
-from bot.letters.tone import format_report
+from bot.domain import Actor, Language, Project, RequestRecord
+from bot.domain import Letter as LetterModel
+from bot.forms import Field, FieldKind, FormSpec, moment_of
+from bot.messages import letter_state_line, tone_marks
+from bot.review import Action, RequestView, request_line
+from bot.text import Segment, t
 
-from . import messages
-from .messages import cut, escape, who
-from .translate import ALTERNATIVE_DETAIL_BLOCK, dump_metadata
+from .translate import dump_metadata
 
-# action_id / callback_id values: the handlers' table in `handlers.py` routes on these.
-APPROVE = "approve_request"
-DECLINE = "decline_request"
-ASK = "ask_details"
-ANSWER = "answer_question"
+SECTION_LIMIT = 3000  # characters in a section's text
+BUTTON_LIMIT = 75
+HEADER_LIMIT = 150
+TITLE_LIMIT = 24  # modal title, submit and close
+FALLBACK_LIMIT = 3000  # our own cap on a message's notification text
+MAX_MESSAGE_BLOCKS = 50
+MAX_VIEW_BLOCKS = 100
+INPUT_MAX = 3000  # plain_text_input max_length
+REQUEST_SHOWN = 2900  # characters of a request's text on a card
+
+# action_id of each action's button: the handlers' table in `handlers.py` routes on these.
+ACTION_IDS: dict[Action, str] = {
+    Action.APPROVE: "approve_request",
+    Action.DECLINE: "decline_request",
+    Action.ASK: "ask_details",
+    Action.ANSWER: "answer_question",
+    Action.WITHDRAW: "withdraw_request",
+    Action.CORRECT: "correct_verdict",
+    Action.OUTCOME: "record_outcome",
+}
+ACTIONS_BY_ID = {v: k for k, v in ACTION_IDS.items()}
+MORE = "more_actions"  # the overflow menu of secondary actions; each option's value is "<action>:<ref>"
 LETTER_EDIT = "letter_edit"
 LETTER_EML = "letter_download_eml"
 LETTER_SENT = "letter_mark_sent"
 LETTER_SEND_EMAIL = "letter_send_email"
+FORM_VIEW = "form:"  # + the form's id (an Action value): a request action's form
 INTAKE_VIEW = "intake_modal"
-SCOPE_CHANGE_VIEW = "scope_change_modal"
-ASK_VIEW = "ask_modal"
-ANSWER_VIEW = "answer_modal"
-DECLINE_VIEW = "decline_modal"
 LETTER_EDIT_VIEW = "letter_edit_modal"
 SEND_EMAIL_VIEW = "send_email_modal"
 RECORD_SHORTCUT = "record_client_request"
 
-MAX_MESSAGE_BLOCKS = 50
-MAX_VIEW_BLOCKS = 100
-INPUT_MAX = 3000  # plain_text_input max_length
 
-URGENCIES = (("low", "Low"), ("normal", "Normal"), ("high", "High"), ("urgent", "Urgent: blocks the client"))
+# --- text ---------------------------------------------------------------------------------------
+
+
+def cut(text: str, limit: int) -> str:
+    """Cut text to `limit` characters with a "…", keeping line breaks."""
+    text = text.strip()
+    return text if len(text) <= limit else text[: max(0, limit - 1)].rstrip() + "…"
+
+
+def escape(text: str) -> str:
+    """Escape the three characters Slack's mrkdwn treats as markup: mentions and links show as typed."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def who(actor: Actor) -> str:
+    return f"<@{actor.user_id}>" if actor.platform == "slack" else escape(actor.display)
+
+
+def rich(segments: Sequence[Segment]) -> str:
+    """Rich text (`bot.text.t_rich`) as mrkdwn: Slack users mentioned, every other text escaped."""
+    return "".join(who(s) if isinstance(s, Actor) else escape(s) for s in segments)
 
 
 def _md(text: str) -> MarkdownTextObject:
-    return MarkdownTextObject(text=cut(text, messages.SECTION_LIMIT))
+    return MarkdownTextObject(text=cut(text, SECTION_LIMIT))
 
 
-def _plain(text: str, limit: int = messages.SECTION_LIMIT) -> PlainTextObject:
+def _plain(text: str, limit: int = SECTION_LIMIT) -> PlainTextObject:
     return PlainTextObject(text=cut(text, limit) or " ", emoji=False)
 
 
 def _button(text: str, action_id: str, value: str, style: str | None = None) -> ButtonElement:
-    return ButtonElement(text=cut(text, messages.BUTTON_LIMIT), action_id=action_id, value=value, style=style)
+    return ButtonElement(text=_plain(text, BUTTON_LIMIT), action_id=action_id, value=value, style=style)
 
 
-def _quote(text: str) -> str:
+def quote(text: str) -> str:
     return "\n".join("> " + line for line in escape(text).splitlines() or [""])
 
 
-def _chunks(text: str, size: int) -> list[str]:
+def chunks(text: str, size: int) -> list[str]:
     """Split a long text at line breaks into pieces of at most `size` characters."""
     out: list[str] = []
     current = ""
@@ -109,447 +134,335 @@ def _chunks(text: str, size: int) -> list[str]:
     return out or [" "]
 
 
-def verdict_text(rec: RequestRecord) -> str:
-    v = rec.verdict
-    icon = {"in_scope": ":large_green_circle:", "out_of_scope": ":red_circle:", "unlisted": ":large_yellow_circle:"}[
-        v.verdict.value
-    ]
-    line = f"{icon} *Scope check:* {escape(v.one_line())}"
+def modal_title(spec_title: str, ref: str | None) -> str:
+    """A modal title within Slack's 24 characters that never loses the request's ref."""
+    if len(spec_title) <= TITLE_LIMIT:
+        return spec_title
+    return ref if ref and len(ref) <= TITLE_LIMIT else cut(spec_title, TITLE_LIMIT)
+
+
+# --- a request ----------------------------------------------------------------------------------
+
+VERDICT_ICONS = {
+    "in_scope": ":large_green_circle:",
+    "out_of_scope": ":red_circle:",
+    "unlisted": ":large_yellow_circle:",
+}
+
+
+def verdict_mrkdwn(view: RequestView) -> str:
+    v = view.verdict
+    line = f"{VERDICT_ICONS[v.kind.value]} *{escape(t(view.language, 'card.scope_check_label'))}* {escape(v.headline)}"
     if v.clause:
-        line += f"\n{_quote(core_messages.shorten(v.clause, 400))}"
-    if len(v.parts) > 1:
-        for p in v.parts:
-            line += f"\n• {p.verdict.value}{f' ({p.item_id})' if p.item_id else ''}: {escape(core_messages.shorten(p.text, 120))}"
+        line += "\n" + quote(v.clause)
+    if v.explanation:
+        line += "\n_" + escape(v.explanation) + "_"
+    for p in v.parts:
+        line += "\n• " + escape(p)
     return line
 
 
-def decision_buttons(ref: str) -> ActionsBlock:
-    return ActionsBlock(
-        block_id=f"decide:{ref}",
-        elements=[
-            _button("Approve", APPROVE, ref, "primary"),
-            _button("Decline", DECLINE, ref, "danger"),
-            _button("Ask for details", ASK, ref),
-        ],
-    )
-
-
-def can_decide(rec: RequestRecord) -> bool:
-    return rec.status in (RequestStatus.SUBMITTED, RequestStatus.IN_REVIEW)
-
-
-def review_card(rec: RequestRecord, *, project_name: str | None = None) -> list[Block]:
-    """The card in the review channel: buttons while a decision is due, the outcome once it is made."""
-    facts = [f"*From* {who(rec.requester)}", f"*Recorded* {core_messages.when(rec.created_at)}"]
-    if project_name:
-        facts.insert(0, f"*Project* {escape(project_name)}")
-    if rec.source and rec.source.permalink:
-        facts.append(f"*Source* <{rec.source.permalink}|original message>")
-    blocks: list[Block] = [
-        HeaderBlock(text=_plain(f"Client request {rec.ref}", messages.HEADER_LIMIT)),
-        SectionBlock(text=_md(" · ".join(facts))),
-        SectionBlock(text=_md(_quote(cut(rec.text, 2900)))),
-    ]
-    extra = []
-    if rec.client_words and rec.client_words != rec.text:
-        extra.append(f"*Client's words:* {escape(core_messages.shorten(rec.client_words, 1500))}")
-    if rec.urgency:
-        extra.append(f"*Urgency:* {escape(rec.urgency)}")
-    if rec.requested_date:
-        extra.append(f"*Wanted by:* {rec.requested_date.isoformat()}")
-    if extra:
-        blocks.append(SectionBlock(text=_md("\n".join(extra))))
-    blocks.append(SectionBlock(text=_md(verdict_text(rec))))
-    if can_decide(rec):
-        blocks.append(ContextBlock(elements=[_md(messages.status_line(rec))]))
-        blocks.append(decision_buttons(rec.ref))
-    else:
-        blocks.append(SectionBlock(text=_md(f"*{messages.status_line(rec)}*")))
-    return blocks
-
-
-def letter_message(
-    rec: RequestRecord,
-    letter: dict[str, Any],
-    *,
-    can_send_email: bool = False,
-    sent_by: Any = None,
-    talking_points: str = "",
-) -> list[Block]:
-    """The letter as the PM sees it in their DM: subject, text, tone check and what to do next.
-
-    `can_send_email` adds the Send email button, for servers that can send mail themselves.
-    """
-    kind = "Meeting invitation" if letter.get("kind") == "meeting_invite" else "Letter to the client"
-    blocks: list[Block] = [
-        HeaderBlock(text=_plain(f"{kind} for {rec.ref}", messages.HEADER_LIMIT)),
-        ContextBlock(elements=[_md(messages.letter_state_line(letter, sent_by))]),
-        SectionBlock(text=_md(f"*Subject:* {escape(str(letter.get('subject', '')))}")),
-    ]
-    body = str(letter.get("body_text", ""))
-    pieces = _chunks(body, messages.SECTION_LIMIT)
-    room = MAX_MESSAGE_BLOCKS - 8
-    if len(pieces) > room:
-        pieces = [*pieces[: room - 1], cut(pieces[room - 1], messages.SECTION_LIMIT - 1) + "…"]
-    blocks += [SectionBlock(text=_plain(p)) for p in pieces]
-    if talking_points.strip():
-        blocks.append(DividerBlock())
-        blocks.append(SectionBlock(text=_md("*Your talking points* (for you only; never sent to the client)")))
-        points = _chunks(talking_points, messages.SECTION_LIMIT)[:6]
-        blocks += [SectionBlock(text=_plain(p)) for p in points]
-    blocks.append(DividerBlock())
-    tone = letter.get("tone") or []
-    results = [
-        ToneResult(t["rule"], bool(t["passed"]), t.get("detail", ""), tuple(t.get("offending", ()))) for t in tone
-    ]
-    ok = all(r.passed for r in results)
-    head = "*Tone check:* all rules pass" if ok else "*Tone check:* some rules fail; consider editing"
-    blocks.append(SectionBlock(text=_md(head + "\n" + escape(format_report(results)))))
-    status = letter.get("status")
-    if status == "queued":  # on its way: only the file, for the PM's own records
-        blocks.append(
-            ActionsBlock(block_id=f"letter:{rec.ref}", elements=[_button("Download .eml", LETTER_EML, rec.ref)])
+def action_elements(view: RequestView) -> list[Any]:
+    """The view's actions: a button for each primary one, an overflow menu ("More") for the rest."""
+    elements: list[Any] = [_button(a.label, ACTION_IDS[a.action], view.ref, a.style) for a in view.actions if a.primary]
+    secondary = [a for a in view.actions if not a.primary]
+    if secondary:
+        elements.append(
+            OverflowMenuElement(
+                action_id=MORE,
+                options=[Option(value=f"{a.action.value}:{view.ref}", text=_plain(a.label, 75)) for a in secondary],
+            )
         )
-    elif status != "sent":
-        buttons = [
-            _button("Edit", LETTER_EDIT, rec.ref),
-            _button("Download .eml", LETTER_EML, rec.ref),
-            _button("Mark as sent", LETTER_SENT, rec.ref, "primary"),
-        ]
-        if can_send_email:
-            buttons.insert(2, _button("Send email", LETTER_SEND_EMAIL, rec.ref))
-        blocks.append(ActionsBlock(block_id=f"letter:{rec.ref}", elements=buttons))
+    return elements
+
+
+def request_blocks(view: RequestView, *, limit: int = REQUEST_SHOWN) -> list[Block]:
+    """The request as a card: the review card in its channel, or one person's view of it (App Home)."""
+    facts = [
+        f"*{escape(f.label)}* " + (f"<{f.link}|{escape(''.join(map(str, f.value)))}>" if f.link else rich(f.value))
+        for f in view.facts
+    ]
+    blocks: list[Block] = [
+        HeaderBlock(text=_plain(view.title, HEADER_LIMIT)),
+        SectionBlock(text=_md(" · ".join(facts))),
+        SectionBlock(text=_md(quote(cut(view.text, limit)))),
+        SectionBlock(text=_md(verdict_mrkdwn(view))),
+    ]
+    status = rich(view.status)
+    if view.actions:
+        blocks.append(ContextBlock(elements=[_md(status)]))
+        blocks.append(ActionsBlock(block_id=f"act:{view.ref}", elements=action_elements(view)))
+    else:
+        blocks.append(SectionBlock(text=_md(f"*{status}*")))
     return blocks
 
 
-def receipt_blocks(rec: RequestRecord) -> list[Block]:
-    return [SectionBlock(text=_md(f":inbox_tray: {escape(core_messages.receipt(rec))}"))]
+def home_item(view: RequestView, *, section: str) -> list[Block]:
+    """A request in App Home: its line, its status and the viewer's buttons. Block ids are unique per
+    `section` of the tab (a PM's own request can be in both)."""
+    head = f"*{escape(view.ref)}* · {escape(view.verdict.headline)}\n{quote(cut(view.text, 600))}\n{rich(view.status)}"
+    blocks: list[Block] = [SectionBlock(text=_md(head))]
+    if view.actions:
+        blocks.append(ActionsBlock(block_id=f"{section}:{view.ref}", elements=action_elements(view)))
+    return blocks
 
 
-def requester_blocks(text: str) -> list[Block]:
-    return [SectionBlock(text=_md(escape(text)))]
+def receipt_blocks(text: str) -> list[Block]:
+    return [SectionBlock(text=_md(f":inbox_tray: {escape(text)}"))]
 
 
-def question_blocks(rec: RequestRecord, question: str, asker: str) -> list[Block]:
-    return [
+def text_blocks(text: str) -> list[Block]:
+    return [SectionBlock(text=_md(escape(piece))) for piece in chunks(text, SECTION_LIMIT - 200)[:MAX_MESSAGE_BLOCKS]]
+
+
+def question_blocks(view: RequestView, question: str, asker: Actor | None) -> list[Block]:
+    lang = view.language
+    head = t(lang, "question.head", ref=view.ref)
+    who_asks = who(asker) if asker else escape(t(lang, "word.a_pm"))
+    blocks: list[Block] = [
         SectionBlock(
             text=_md(
-                f":question: {asker} needs more details about *{rec.ref}* "
-                f"(“{escape(core_messages.shorten(rec.text, 80))}”):\n{_quote(cut(question, 2500))}"
+                f":question: {who_asks} {escape(head)}\n“{escape(cut(' '.join(view.text.split()), 80))}”\n"
+                f"{quote(cut(question, 2500))}"
             )
-        ),
-        ActionsBlock(block_id=f"answer:{rec.ref}", elements=[_button("Answer", ANSWER, rec.ref, "primary")]),
+        )
     ]
+    if view.actions:
+        blocks.append(ActionsBlock(block_id=f"act:{view.ref}", elements=action_elements(view)))
+    return blocks
 
 
-# --- modals -------------------------------------------------------------------------------------
+# --- forms --------------------------------------------------------------------------------------
 
 
-def _text_input(
-    block_id: str,
-    label: str,
-    *,
-    initial: str = "",
-    multiline: bool = False,
-    optional: bool = False,
-    placeholder: str | None = None,
-    hint: str | None = None,
-    max_length: int = INPUT_MAX,
-) -> InputBlock:
-    return InputBlock(
-        block_id=block_id,
-        label=_plain(label, 2000),
-        optional=optional,
-        hint=_plain(hint, 2000) if hint else None,
-        element=PlainTextInputElement(
+def _option(value: str, label: str) -> Option:
+    return Option(value=value, text=_plain(label, 75))
+
+
+def _input(f: Field, spec: FormSpec) -> InputBlock:
+    label = _plain(f.label, 2000)
+    hint = _plain(f.hint, 2000) if f.hint else None
+    element: Any
+    if f.kind in (FieldKind.TEXT, FieldKind.LONG_TEXT, FieldKind.NUMBER):
+        limit = min(f.max_length or INPUT_MAX, INPUT_MAX)
+        default = str(f.default) if isinstance(f.default, str) else ""
+        element = PlainTextInputElement(
             action_id="value",
-            initial_value=cut(initial, max_length) if initial else None,
-            multiline=multiline,
-            max_length=max_length,
-            placeholder=_plain(placeholder, 150) if placeholder else None,
-        ),
-    )
+            initial_value=cut(default, limit) if default else None,
+            multiline=f.kind is FieldKind.LONG_TEXT,
+            max_length=limit if f.kind is not FieldKind.NUMBER else 4,
+            placeholder=_plain(f.placeholder, 150) if f.placeholder else None,
+        )
+    elif f.kind is FieldKind.CHOICE:
+        options = [_option(c.value, c.label) for c in f.choices]
+        chosen = next((o for o in options if o.value == f.default), None)
+        if len(options) <= 3 and f.required:
+            element = RadioButtonsElement(action_id="value", options=options, initial_option=chosen)
+        else:
+            element = StaticSelectElement(action_id="value", options=options[:100], initial_option=chosen)
+    elif f.kind is FieldKind.MULTI_CHOICE:
+        options = [_option(c.value, c.label) for c in f.choices]
+        given = set(f.default or ())
+        element = CheckboxesElement(
+            action_id="value", options=options, initial_options=[o for o in options if o.value in given] or None
+        )
+    elif f.kind is FieldKind.DATE:
+        element = DatePickerElement(action_id="value", initial_date=f.default if isinstance(f.default, str) else None)
+    else:  # a date and time: Slack's picker works in epoch seconds
+        initial = None
+        if isinstance(f.default, str) and f.default:
+            try:
+                initial = int(moment_of(f.default, spec.timezone).timestamp())
+            except ValueError:
+                initial = None
+        element = DateTimePickerElement(action_id="value", initial_date_time=initial)
+    return InputBlock(block_id=f.id, label=label, hint=hint, optional=not f.required, element=element)
 
 
-def _select(
-    block_id: str, label: str, options: Sequence[tuple[str, str]], *, initial: str | None = None, optional: bool = False
-) -> InputBlock:
-    opts = [Option(value=v, text=_plain(t, 75)) for v, t in options]
-    chosen = next((o for o in opts if o.value == initial), None)
-    return InputBlock(
-        block_id=block_id,
-        label=_plain(label, 2000),
-        optional=optional,
-        element=StaticSelectElement(action_id="value", options=opts, initial_option=chosen),
-    )
-
-
-def _modal(callback_id: str, title: str, submit: str, blocks: list[Block], metadata: dict[str, Any]) -> View:
+def form_modal(spec: FormSpec, *, callback_id: str, metadata: dict[str, Any]) -> View:
+    """A form as a modal: its intro and the text it is about, then one input per field (block id = field id)."""
+    blocks: list[Block] = []
+    head = escape(spec.intro)
+    if spec.quote:
+        head = (head + "\n" if head else "") + quote(cut(spec.quote, 1500))
+    if head:
+        blocks.append(SectionBlock(text=_md(head)))
+    blocks += [_input(f, spec) for f in spec.fields]
+    lang = spec.language
     return View(
         type="modal",
         callback_id=callback_id,
-        title=_plain(title, messages.TITLE_LIMIT),
-        submit=_plain(submit, messages.TITLE_LIMIT),
-        close=_plain("Cancel", messages.TITLE_LIMIT),
+        title=_plain(modal_title(spec.short_title, spec.ref), TITLE_LIMIT),
+        submit=_plain(spec.submit, TITLE_LIMIT),
+        close=_plain(t(lang, "button.cancel"), TITLE_LIMIT),
         blocks=blocks[:MAX_VIEW_BLOCKS],
         private_metadata=dump_metadata(metadata),
     )
 
 
-def intake_modal(
-    *, metadata: dict[str, Any], text: str = "", projects: Iterable[Project] = (), project: str | None = None
-) -> View:
-    """The intake form: what the client asked, their words, urgency, wanted-by date (and which project)."""
-    blocks: list[Block] = []
-    choices = [(p.slug, p.name) for p in projects]
-    if len(choices) > 1:
-        blocks.append(_select("project", "Project", choices, initial=project))
-    blocks += [
-        _text_input(
-            "what",
-            "What did the client ask for?",
-            initial=text,
-            multiline=True,
-            placeholder="In a sentence or two, e.g. Could the portal also export invoices as PDF?",
-        ),
-        _text_input(
-            "client_words",
-            "The client's own words",
-            initial=text,
-            multiline=True,
-            optional=True,
-            hint="Quoted in the letter if the request is declined.",
-        ),
-        _select("urgency", "Urgency", URGENCIES, initial="normal", optional=True),
-        InputBlock(
-            block_id="requested_date",
-            label=_plain("Wanted by", 2000),
-            optional=True,
-            element=DatePickerElement(action_id="value"),
-        ),
-    ]
-    return _modal(INTAKE_VIEW, "Record a client request", "Record", blocks, metadata)
-
-
-def scope_change_modal(rec: RequestRecord, *, metadata: dict[str, Any]) -> View:
-    blocks: list[Block] = [
-        SectionBlock(
-            text=_md(
-                f"*{rec.ref}* is {escape(rec.verdict.verdict.label)}: approving it records a scope change.\n"
-                f"{_quote(cut(rec.text, 1500))}"
-            )
-        ),
-        _text_input("estimate", "Effort estimate", placeholder="e.g. 5 person-days", max_length=500),
-        _text_input("schedule_impact", "Schedule impact", placeholder="e.g. Beta moves by a week", max_length=500),
-        _text_input("note", "Note", multiline=True, optional=True, max_length=2000),
-    ]
-    return _modal(SCOPE_CHANGE_VIEW, f"Approve {rec.ref}", "Approve", blocks, metadata)
-
-
-def ask_modal(rec: RequestRecord, *, metadata: dict[str, Any]) -> View:
-    blocks: list[Block] = [
-        SectionBlock(text=_md(f"*{rec.ref}* from {who(rec.requester)}\n{_quote(cut(rec.text, 1500))}")),
-        _text_input("question", "Your question to the requester", multiline=True, max_length=INPUT_MAX),
-    ]
-    return _modal(ASK_VIEW, f"Ask about {rec.ref}", "Ask", blocks, metadata)
-
-
-def answer_modal(rec: RequestRecord, question: str, *, metadata: dict[str, Any]) -> View:
-    blocks: list[Block] = [
-        SectionBlock(text=_md(f"{escape(messages.answer_prompt(rec))}\n{_quote(cut(question, 2000))}")),
-        _text_input("answer", "Your answer", multiline=True, max_length=INPUT_MAX),
-    ]
-    return _modal(ANSWER_VIEW, f"Answer about {rec.ref}", "Send answer", blocks, metadata)
-
-
-def decline_modal(rec: RequestRecord, defaults: DeclineForm, *, metadata: dict[str, Any]) -> View:
-    """The decline form, pre-filled from the verdict: reason, alternatives, empathy, email or meeting, language."""
-    chosen = {a.kind.value for a in defaults.alternatives}
-    alt_options = [Option(value=k.value, text=_plain(k.label, 75)) for k in AlternativeKind]
-    blocks: list[Block] = [
-        SectionBlock(text=_md(f"*{rec.ref}*: {escape(core_messages.shorten(rec.text, 300))}\n{verdict_text(rec)}")),
-        _select(
-            "reason_category",
-            "Reason",
-            [(c.value, c.label) for c in ReasonCategory],
-            initial=defaults.reason_category.value,
-        ),
-        _text_input(
-            "reason_text", "The reason, for the client", initial=defaults.reason_text, multiline=True, max_length=2000
-        ),
-        InputBlock(
-            block_id="alternatives",
-            label=_plain("Alternatives to offer", 2000),
-            optional=True,
-            element=CheckboxesElement(
-                action_id="value",
-                options=alt_options,
-                initial_options=[o for o in alt_options if o.value in chosen] or None,
-            ),
-        ),
-    ]
-    for k in AlternativeKind:
-        detail = next((a.detail for a in defaults.alternatives if a.kind is k), "")
-        blocks.append(
-            _text_input(
-                ALTERNATIVE_DETAIL_BLOCK + k.value,
-                f"Details: {k.label.lower()}",
-                initial=detail,
-                optional=True,
-                max_length=500,
-            )
-        )
-    blocks += [
-        _text_input(
-            "empathy",
-            "A line of understanding",
-            initial=defaults.empathy,
-            multiline=True,
-            optional=True,
-            max_length=1000,
-        ),
-        InputBlock(
-            block_id="channel",
-            label=_plain("How will you answer the client?", 2000),
-            element=RadioButtonsElement(
-                action_id="value",
-                options=[
-                    Option(value=Channel.EMAIL.value, text=_plain("By email (a formal letter)")),
-                    Option(value=Channel.MEETING.value, text=_plain("In a meeting (an invitation and talking points)")),
-                ],
-                initial_option=Option(
-                    value=defaults.channel.value,
-                    text=_plain(
-                        "By email (a formal letter)"
-                        if defaults.channel is Channel.EMAIL
-                        else "In a meeting (an invitation and talking points)"
-                    ),
-                ),
-            ),
-        ),
-        InputBlock(
-            block_id="meeting_start",
-            label=_plain("Meeting time (for a meeting)", 2000),
-            optional=True,
-            element=DateTimePickerElement(action_id="value"),
-        ),
-        _text_input("meeting_minutes", "Meeting length in minutes", initial="30", optional=True, max_length=3),
-        _text_input("meeting_location", "Meeting room or link", optional=True, max_length=300),
-        _select(
-            "language",
-            "Letter language",
-            [(Language.EN.value, "English"), (Language.ZH.value, "Chinese (中文)")],
-            initial=(defaults.language or Language.EN).value,
-        ),
-    ]
-    return _modal(DECLINE_VIEW, f"Decline {rec.ref}", "Draft the letter", blocks, metadata)
-
-
-def letter_edit_modal(rec: RequestRecord, letter: dict[str, Any], *, metadata: dict[str, Any]) -> View:
-    blocks: list[Block] = [
-        ContextBlock(elements=[_md("The tone check runs again when you save.")]),
-        _text_input("subject", "Subject", initial=str(letter.get("subject", "")), max_length=250),
-        _text_input("body", "Letter", initial=str(letter.get("body_text", "")), multiline=True, max_length=INPUT_MAX),
-    ]
-    return _modal(LETTER_EDIT_VIEW, f"Edit letter {rec.ref}", "Save", blocks, metadata)
-
-
-def send_email_modal(rec: RequestRecord, recipients: str, *, metadata: dict[str, Any]) -> View:
-    """The PM's explicit confirmation before the letter leaves: who it goes to."""
-    blocks: list[Block] = [
-        SectionBlock(text=_md(escape(messages.send_email_intro(rec.ref)))),
-        SectionBlock(text=_md("```" + cut(escape(recipients), 2900) + "```")),
-    ]
-    return _modal(SEND_EMAIL_VIEW, f"Send {rec.ref}", "Send", blocks, metadata)
-
-
-def message_modal(title: str, text: str) -> View:
+def message_modal(title: str, text: str, lang: Language) -> View:
     """A modal with only a message (e.g. why a form cannot open)."""
     return View(
         type="modal",
-        title=_plain(title, messages.TITLE_LIMIT),
-        close=_plain("Close", messages.TITLE_LIMIT),
+        title=_plain(title, TITLE_LIMIT),
+        close=_plain(t(lang, "button.close"), TITLE_LIMIT),
         blocks=[SectionBlock(text=_md(escape(text)))],
     )
+
+
+def send_email_modal(ref: str, recipients: str, lang: Language, *, metadata: dict[str, Any]) -> View:
+    """The PM's explicit confirmation before the letter leaves: who it goes to."""
+    blocks: list[Block] = [
+        SectionBlock(text=_md(escape(t(lang, "send.intro", ref=ref)))),
+        SectionBlock(text=_md("```" + cut(escape(recipients), 2900) + "```")),
+    ]
+    return View(
+        type="modal",
+        callback_id=SEND_EMAIL_VIEW,
+        title=_plain(modal_title(t(lang, "send.short", ref=ref), ref), TITLE_LIMIT),
+        submit=_plain(t(lang, "send.submit"), TITLE_LIMIT),
+        close=_plain(t(lang, "button.cancel"), TITLE_LIMIT),
+        blocks=blocks,
+        private_metadata=dump_metadata(metadata),
+    )
+
+
+# --- the letter, in the PM's DM -----------------------------------------------------------------
+
+
+def letter_message(
+    ref: str,
+    letter_data: dict[str, Any],
+    lang: Language,
+    *,
+    tz: str = "UTC",
+    by: Actor | None = None,
+    can_send_email: bool = False,
+    talking_points: str = "",
+) -> list[Block]:
+    """The letter as the PM sees it in their DM: subject, text, tone check and what to do next."""
+    letter = LetterModel.from_dict(letter_data)
+    state_line = letter_state_line(letter, lang, tz, by)
+    tone_lines = tone_marks(letter, lang)
+    key = "letter.title_meeting" if letter.kind == "meeting_invite" else "letter.title"
+    blocks: list[Block] = [
+        HeaderBlock(text=_plain(t(lang, key, ref=ref), HEADER_LIMIT)),
+        ContextBlock(elements=[_md(escape(state_line))]),
+        SectionBlock(text=_md("*" + escape(t(lang, "letter.subject", subject=letter.subject)) + "*")),
+    ]
+    body = letter.body_text
+    pieces = chunks(body, SECTION_LIMIT)
+    room = MAX_MESSAGE_BLOCKS - 8
+    if len(pieces) > room:
+        pieces = [*pieces[: room - 1], cut(pieces[room - 1], SECTION_LIMIT - 1) + "…"]
+    blocks += [SectionBlock(text=_plain(p)) for p in pieces]
+    if talking_points.strip():
+        blocks.append(DividerBlock())
+        blocks.append(SectionBlock(text=_md("*" + escape(t(lang, "letter.talking_points")) + "*")))
+        blocks += [SectionBlock(text=_plain(p)) for p in chunks(talking_points, SECTION_LIMIT)[:6]]
+    blocks.append(DividerBlock())
+    ok = all(passed for passed, _ in tone_lines)
+    head = t(lang, "letter.tone_ok" if ok else "letter.tone_some_fail")
+    # A failing rule is what the PM must act on: bold, not faint.
+    lines = [escape(line) if passed else f"*{escape(line)}*" for passed, line in tone_lines]
+    blocks.append(SectionBlock(text=_md(f"*{escape(head)}*\n" + "\n".join(lines))))
+    status = letter.status
+    if status == "queued":  # on its way: only the file, for the PM's own records
+        blocks.append(
+            ActionsBlock(block_id=f"letter:{ref}", elements=[_button(t(lang, "button.eml"), LETTER_EML, ref)])
+        )
+    elif status != "sent":
+        buttons = [
+            _button(t(lang, "button.edit"), LETTER_EDIT, ref),
+            _button(t(lang, "button.eml"), LETTER_EML, ref),
+            _button(t(lang, "button.mark_sent"), LETTER_SENT, ref, "primary"),
+        ]
+        if can_send_email:
+            buttons.insert(2, _button(t(lang, "button.send_email"), LETTER_SEND_EMAIL, ref))
+        blocks.append(ActionsBlock(block_id=f"letter:{ref}", elements=buttons))
+    return blocks
 
 
 # --- read-only views ----------------------------------------------------------------------------
 
 
-def scope_blocks(project: Project) -> list[Block]:
+def scope_blocks(project: Project, lang: Language) -> list[Block]:
     """The project's scope for `/scope`: goals, in scope, exclusions, milestones."""
     blocks: list[Block] = [
-        HeaderBlock(text=_plain(f"{project.name}: agreed scope", messages.HEADER_LIMIT)),
+        HeaderBlock(text=_plain(t(lang, "scope.title", name=project.name), HEADER_LIMIT)),
         ContextBlock(
-            elements=[_md(f"{escape(project.slug)} · for {escape(project.client.name)} · version {project.version}")]
+            elements=[
+                _md(escape(t(lang, "scope.context", slug=project.slug, client=project.client.name, v=project.version)))
+            ]
         ),
     ]
 
     def section(title: str, lines: list[str]) -> None:
         if not lines:
             return
-        for i, piece in enumerate(_chunks("\n".join(lines), messages.SECTION_LIMIT - 40)):
-            blocks.append(SectionBlock(text=_md((f"*{title}*\n" if i == 0 else "") + piece)))
+        for i, piece in enumerate(chunks("\n".join(lines), SECTION_LIMIT - 40)):
+            blocks.append(SectionBlock(text=_md((f"*{escape(title)}*\n" if i == 0 else "") + piece)))
 
-    section("Goals", [f"• {escape(g)}" for g in project.goals])
-    section(
-        "In scope",
-        [f"• `{it.id}` {escape(it.title)}" + (f": {escape(it.notes)}" if it.notes else "") for it in project.in_scope],
-    )
-    section(
-        "Not in scope",
-        [
-            f"• `{it.id}` {escape(it.title)}" + (f": {escape(it.notes)}" if it.notes else "")
-            for it in project.out_of_scope
-        ],
-    )
-    section("Milestones", [f"• {m.due.isoformat()}  {escape(m.name)}" for m in project.milestones])
+    def item(it: Any) -> str:
+        return f"• `{escape(it.id)}` {escape(it.title)}" + (f": {escape(it.notes)}" if it.notes else "")
+
+    section(t(lang, "scope.goals"), [f"• {escape(g)}" for g in project.goals])
+    section(t(lang, "scope.in_scope"), [item(it) for it in project.in_scope])
+    section(t(lang, "scope.out_of_scope"), [item(it) for it in project.out_of_scope])
+    section(t(lang, "scope.milestones"), [f"• {m.due.isoformat()}  {escape(m.name)}" for m in project.milestones])
     return blocks[:MAX_MESSAGE_BLOCKS]
 
 
-def request_list_blocks(title: str, recs: Sequence[RequestRecord]) -> list[Block]:
+def request_list_blocks(title: str, recs: Sequence[RequestRecord], lang: Language) -> list[Block]:
     blocks: list[Block] = [SectionBlock(text=_md(f"*{escape(title)}*"))]
     if not recs:
-        blocks.append(SectionBlock(text=_md(messages.NO_OPEN_REQUESTS)))
+        blocks.append(SectionBlock(text=_md(escape(t(lang, "list.none_open")))))
         return blocks
-    lines = [escape(core_messages.request_line(r)) for r in recs]
-    for piece in _chunks("\n".join(lines), messages.SECTION_LIMIT)[: MAX_MESSAGE_BLOCKS - 1]:
+    lines = [escape(request_line(r, lang)) for r in recs]
+    for piece in chunks("\n".join(lines), SECTION_LIMIT)[: MAX_MESSAGE_BLOCKS - 1]:
         blocks.append(SectionBlock(text=_md(piece)))
     return blocks
 
 
-def home_view(*, queue: Sequence[RequestRecord], mine: Sequence[RequestRecord], is_pm: bool) -> View:
-    """App Home: a PM's review queue with the decision buttons, and everyone's own requests."""
+def home_view(
+    lang: Language,
+    *,
+    queue: Sequence[RequestView],
+    queue_total: int,
+    mine: Sequence[RequestView],
+    mine_total: int,
+    is_pm: bool,
+) -> View:
+    """App Home: a PM's review queue with the decision buttons, and everyone's own requests, with the true
+    counts and where to find the rest when not all of them fit."""
     blocks: list[Block] = [
-        HeaderBlock(text=_plain("Client requests", messages.HEADER_LIMIT)),
-        ContextBlock(elements=[_md(messages.home_intro(is_pm))]),
+        HeaderBlock(text=_plain(t(lang, "home.title"), HEADER_LIMIT)),
+        ContextBlock(elements=[_md(escape(t(lang, "home.intro_pm" if is_pm else "home.intro")))]),
     ]
     if is_pm:
-        blocks.append(HeaderBlock(text=_plain(f"Waiting for a decision ({len(queue)})")))
+        blocks.append(HeaderBlock(text=_plain(t(lang, "home.waiting", n=queue_total))))
         if not queue:
-            blocks.append(SectionBlock(text=_md("Nothing is waiting for you.")))
-        for rec in queue:
-            if len(blocks) > MAX_VIEW_BLOCKS - 12:
-                blocks.append(ContextBlock(elements=[_md("More requests are waiting; `/requests` lists them all.")]))
+            blocks.append(SectionBlock(text=_md(escape(t(lang, "home.nothing_waiting")))))
+        shown = 0
+        for view in queue:
+            if len(blocks) > MAX_VIEW_BLOCKS // 2:
                 break
             blocks.append(DividerBlock())
-            blocks.append(
-                SectionBlock(
-                    text=_md(
-                        f"*{rec.ref}* from {who(rec.requester)} · {escape(rec.status.label)}\n"
-                        f"{_quote(cut(rec.text, 600))}\n{verdict_text(rec)}"
-                    )
-                )
-            )
-            if can_decide(rec):
-                blocks.append(decision_buttons(rec.ref))
-    blocks.append(HeaderBlock(text=_plain(f"Your requests ({len(mine)})")))
+            blocks += home_item(view, section="queue")
+            shown += 1
+        if shown < queue_total:
+            blocks.append(ContextBlock(elements=[_md(escape(t(lang, "home.more", shown=shown, n=queue_total)))]))
+    blocks.append(HeaderBlock(text=_plain(t(lang, "home.mine", n=mine_total))))
     if not mine:
-        blocks.append(SectionBlock(text=_md("You have not recorded any request yet.")))
-    lines = [escape(core_messages.request_line(r)) for r in mine]
-    room = MAX_VIEW_BLOCKS - len(blocks)
-    for piece in _chunks("\n".join(lines), messages.SECTION_LIMIT)[: max(0, room)] if lines else []:
-        blocks.append(SectionBlock(text=_md(piece)))
+        blocks.append(SectionBlock(text=_md(escape(t(lang, "home.none_mine")))))
+    shown = 0
+    for view in mine:
+        if len(blocks) + 3 > MAX_VIEW_BLOCKS - 1:
+            break
+        blocks += home_item(view, section="mine")
+        shown += 1
+    if shown < mine_total:
+        blocks.append(ContextBlock(elements=[_md(escape(t(lang, "home.more", shown=shown, n=mine_total)))]))
     return View(type="home", blocks=blocks[:MAX_VIEW_BLOCKS])
 
 

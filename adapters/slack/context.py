@@ -1,5 +1,6 @@
 """The Slack side's resources, held on the aiohttp app (never in module globals): the bolt app, the Web API
-client, the background tasks started after an ack, and a short-lived cache of who users are.
+client, the background tasks started after an ack, a short-lived cache of who users are, and the
+language each person reads.
 """
 
 from __future__ import annotations
@@ -7,11 +8,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import deque
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from aiohttp import web
@@ -21,13 +21,17 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.settings import Settings
-from adapters.web.app import PACER, RUNTIME, wake_dispatcher
+from adapters.web.keys import PACER, RUNTIME, wake_dispatcher
 from adapters.web.pace import Pacer
-from bot.domain import Actor, Notice
+from bot.domain import Actor, Language, Notice, Project
+from bot.ports import AckLog, ServerStore
 from bot.service import IntakeService
-from store.repo import SqlStore
+from bot.text import from_locale
 
 from .translate import actor_from_user
+
+if TYPE_CHECKING:
+    from .intake import CommandRecorder
 
 log = logging.getLogger("intake.slack")
 
@@ -46,10 +50,11 @@ class SlackContext:
     users: dict[str, tuple[float, Actor]] = field(default_factory=dict)
     replay_pruned_at: datetime | None = None  # when old replay-guard keys were last cleared (see replay.py)
     lookups: dict[str, asyncio.Task[Actor]] = field(default_factory=dict)  # users.info calls under way
-    recorder: CommandRecorder = field(init=False)
-    request_listener: Callable[..., Awaitable[None]] = field(init=False)  # see platform.request_command
+    recorder: CommandRecorder = field(init=False)  # accepted `/request`s, recorded in ack order (intake.py)
 
     def __post_init__(self) -> None:
+        from .intake import CommandRecorder  # intake.py builds on this module
+
         self.recorder = CommandRecorder(self)
 
     @property
@@ -57,7 +62,11 @@ class SlackContext:
         return self.app[RUNTIME].service
 
     @property
-    def store(self) -> SqlStore:
+    def store(self) -> ServerStore:
+        return self.app[RUNTIME].store
+
+    @property
+    def acks(self) -> AckLog:
         return self.app[RUNTIME].store
 
     # --- background work after the ack ---------------------------------------------------------
@@ -124,13 +133,23 @@ class SlackContext:
     async def _look_up(self, user_id: str) -> Actor:
         now = time.monotonic()
         try:
-            resp = await self.client.users_info(user=user_id)
+            resp = await self.client.users_info(user=user_id, include_locale=True)
             actor = actor_from_user(user_id, resp.get("user"))
         except SLACK_FAILURES as exc:
             log.warning("slack: users.info for %s failed (%s); deciding on the user id alone", user_id, exc)
             return actor_from_user(user_id)
         self.users[user_id] = (now, actor)
         return actor
+
+    async def language(self, actor: Actor | None, project: Project | None = None) -> Language:
+        """The language to write to `actor` in: their own Slack language, else the project's team
+        language, else the language the teams of every loaded project share."""
+        own = from_locale(actor.locale) if actor is not None else None
+        if own is not None:
+            return own
+        if project is not None:
+            return project.chat_language
+        return await self.service.house_language()
 
     # --- talking back ---------------------------------------------------------------------------
 
@@ -177,35 +196,3 @@ class SlackContext:
         from adapters.email.platform import email_for
 
         return email_for(self.app) is not None
-
-
-class CommandRecorder:
-    """Records accepted `/request` commands in this process, one at a time in the order they were
-    acknowledged (so requests are numbered in that order), each once the server has a quiet moment
-    (see adapters/web/pace.py): under a burst, the acknowledgements go first.
-
-    The queue is only a shortcut: every command in it is already an outbox row, which any dispatcher
-    records once its grace has passed if this process dies first."""
-
-    def __init__(self, ctx: SlackContext) -> None:
-        self.ctx = ctx
-        self.queue: deque[tuple[datetime, Notice, asyncio.Future[Actor]]] = deque()
-        # Set by the handlers: record one command, given the lookup of who sent it.
-        self.record: Callable[[SlackContext, Notice, asyncio.Future[Actor]], Awaitable[None]] | None = None
-        self._task: asyncio.Task[Any] | None = None
-
-    def put(self, command: Notice, sender: asyncio.Future[Actor]) -> None:
-        self.queue.append((datetime.now(UTC), command, sender))
-        if self._task is None or self._task.done():
-            self._task = self.ctx.spawn(self._run(), name="request")
-
-    async def _run(self) -> None:
-        assert self.record is not None
-        while self.queue:
-            accepted, command, sender = self.queue[0]
-            await self.ctx.pacer().wait(accepted)
-            self.queue.popleft()
-            try:
-                await self.record(self.ctx, command, sender)
-            except Exception:  # one command's failure must not stop the ones behind it
-                log.exception("slack: recording %s failed; the outbox tries it again", command.dedupe_key)

@@ -23,11 +23,12 @@ from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.settings import ConfigError, Settings
-from adapters.web.app import SINK_FACTORIES, Platform
+from adapters.web.keys import SINK_FACTORIES, Platform
 
 from .context import SlackContext
-from .handlers import REQUEST_COMMAND, record_next, register, request_listener
-from .replay import defer_claim, end_deferral, first_sight, forget_old_signatures
+from .handlers import REQUEST_COMMAND, after_request_accepted, register
+from .intake import Accepted, accept_request
+from .replay import first_sight, forget_old_signatures
 from .shape import shape_problem
 from .sink import SlackSink
 
@@ -96,8 +97,6 @@ def mount(app: web.Application, settings: Settings) -> None:
     bolt = build_bolt(settings)
     ctx = SlackContext(app=app, settings=settings, bolt=bolt, client=bolt.client)
     register(ctx, bolt)
-    ctx.recorder.record = record_next
-    ctx.request_listener = request_listener(ctx)
     app[SLACK] = ctx
     if settings.slack_signing_secret:
         app.router.add_post(EVENTS_PATH, slack_events)
@@ -183,20 +182,16 @@ async def request_command(ctx: SlackContext, body: dict[str, Any], signature: st
     Bolt would add nothing here that has not been done: the signature and its age are checked above,
     the body is read and its shape checked, and the handler needs neither bolt's per-request context
     (a new Web API client for every request) nor its argument injection, which together cost more than
-    the acknowledgement's own database write. Socket Mode still reaches the same handler through bolt.
+    the acknowledgement's own database write. Socket Mode reaches the same `accept_request` through bolt.
     """
-    claim, token = defer_claim(signature)  # the handler claims the signature in its write before the ack
-
-    async def ack(*args: Any, **kwargs: Any) -> None:
-        if args or kwargs:
-            raise TypeError("/request is acknowledged with an empty answer")
-
     try:
-        await ctx.request_listener(ack=ack, body=body)
-    finally:
-        end_deferral(token)
-    if claim.replay:
+        accepted = await accept_request(ctx, body, signature=signature)
+    except Exception:  # the edge of the app: Slack gets an answer, not a 500, and the user is told
+        log.exception("slack: accepting /request failed")
+        accepted = Accepted.FAILED
+    if accepted is Accepted.REPLAY:
         return _replayed()
+    after_request_accepted(ctx, body, accepted)
     return web.Response(status=200, body=b"")  # what bolt answers to an empty ack
 
 

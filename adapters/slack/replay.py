@@ -1,22 +1,20 @@
 """Replay protection for `POST /slack/events`.
 
-Slack's signature covers the timestamp and the body, and bolt refuses timestamps older than five minutes;
+Slack's signature covers the timestamp and the body, and requests older than five minutes are refused;
 within those five minutes a captured request could still be sent again. Each accepted signature is
-remembered in `processed_keys`, so a second sight of it is refused. Slack's own Events API retries carry
+remembered as a processed key, so a second sight of it is refused. Slack's own Events API retries carry
 `X-Slack-Retry-Num`: a retry sent within the same second as the original has the same signature, and is
 let through to the event de-duplication (by `event_id`), which answers it without a second effect.
 Commands and clicks are never retried by Slack, and each carries its own `trigger_id`, so a repeated
 signature there is always a replay.
 
 A `/request` command is acknowledged only once its outbox row is written; its signature is claimed in
-that same write (`deferred_claim`), so the replay guard costs that acknowledgement nothing extra.
+that same write (`adapters/slack/intake.py`), so the replay guard costs that acknowledgement nothing extra.
 """
 
 from __future__ import annotations
 
 import logging
-from contextvars import ContextVar
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.errors import StorageUnavailable
@@ -30,54 +28,18 @@ KEEP = timedelta(minutes=10)  # twice the window in which Slack's signatures are
 PRUNE_EVERY = timedelta(minutes=1)
 
 
-@dataclass
-class DeferredClaim:
-    """A signature whose replay check the handler makes in its own write (see `deferred_claim`)."""
-
-    key: str
-    replay: bool = False  # set by the handler when the claim was not new: the answer is then a 401
-
-
-_DEFERRED: ContextVar[DeferredClaim | None] = ContextVar("intake_slack_deferred_claim", default=None)
-
-
-def defer_claim(signature: str) -> tuple[DeferredClaim, object]:
-    """Leave the replay check of this request to its handler; return the claim and a token for `end_deferral`."""
-    claim = DeferredClaim(_key(signature))
-    return claim, _DEFERRED.set(claim)
-
-
-def end_deferral(token: object) -> None:
-    _DEFERRED.reset(token)  # type: ignore[arg-type]
-
-
-def deferred_claim() -> DeferredClaim | None:
-    """The replay check left to the running handler, if any. The handler must settle it before any
-    effect: claim `key` in its first write (and set `replay` when the claim was not new), or call
-    `first_sight_deferred`."""
-    return _DEFERRED.get()
-
-
-async def first_sight_deferred(ctx: SlackContext, claim: DeferredClaim | None) -> bool:
-    """Settle a deferred claim on its own (for the paths of a handler that write nothing first)."""
-    if claim is None:
-        return True
-    fresh = await _first_sight(ctx, claim.key, is_retry=False)
-    claim.replay = not fresh
-    return fresh
+def signature_key(signature: str) -> str:
+    """The processed key under which a request's signature is remembered."""
+    return PREFIX + signature[:200]
 
 
 async def first_sight(ctx: SlackContext, signature: str, *, is_retry: bool) -> bool:
     """Remember `signature`; return False if it was seen before (a replay) and this is not a Slack retry.
 
-    The claim rides on the acknowledgement path's group commit (`SqlStore.claim_key_soon`), so it costs
+    The claim rides on the acknowledgement path's group commit (`AckLog.claim_key_soon`), so it costs
     a share of one commit rather than a transaction of its own queueing behind background work."""
-    return await _first_sight(ctx, _key(signature), is_retry=is_retry)
-
-
-async def _first_sight(ctx: SlackContext, key: str, *, is_retry: bool) -> bool:
     try:
-        fresh = await ctx.store.claim_key_soon(key, at=ctx.service.clock.now())
+        fresh = await ctx.acks.claim_key_soon(signature_key(signature), at=ctx.service.clock.now())
     except StorageUnavailable as exc:
         # Without the database nothing can be recorded anyway; the handlers say so to the user.
         log.warning("slack: cannot check the signature for a replay (%s); handling the request", exc)
@@ -96,12 +58,8 @@ def forget_old_signatures(ctx: SlackContext) -> None:
         ctx.spawn(_forget_old(ctx, before=now - KEEP), name="replay-prune")
 
 
-def _key(signature: str) -> str:
-    return PREFIX + signature[:200]
-
-
 async def _forget_old(ctx: SlackContext, *, before: datetime) -> None:
     try:
-        await ctx.store.forget_keys(PREFIX, before=before)
+        await ctx.acks.forget_keys(PREFIX, before=before)
     except StorageUnavailable as exc:
         log.warning("slack: could not clear old replay-guard keys (%s); trying again later", exc)

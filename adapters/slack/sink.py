@@ -13,14 +13,18 @@ from typing import Any
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.domain import Notice, Project
-from bot.errors import PermanentDeliveryError, TemporaryDeliveryError
+from bot.domain import Notice, Project, RequestRecord
+from bot.errors import PermanentDeliveryError, StorageUnavailable, TemporaryDeliveryError
+from bot.messages import answer_for_pm, decided_for_requester, email_outcome_for_sender, question_for_requester
 from bot.ports import NoticeSink, Outbox
+from bot.review import Viewer, review_view
+from bot.text import language_for, t
 
 from . import blocks as bk
+from .blocks import FALLBACK_LIMIT, cut, escape
 from .context import SlackContext, log
-from .messages import FALLBACK_LIMIT, cut, who
-from .translate import PLATFORM, record_from_snapshot, retry_after_seconds
+from .intake import record_command
+from .translate import PLATFORM, retry_after_seconds
 
 TEMPORARY_ERRORS = {
     "ratelimited",
@@ -42,7 +46,7 @@ class SlackSink(NoticeSink):
             "card_update": self.card_update,
             "requester_notice": self.requester_notice,
             "question": self.question,
-            "answer": self.to_person,
+            "answer": self.answer,
             "letter_draft": self.letter_draft,
             "letter_update": self.letter_update,
             "letter_email_status": self.letter_email_status,
@@ -71,11 +75,11 @@ class SlackSink(NoticeSink):
             raise PermanentDeliveryError(
                 f"Project {project.slug} has no slack.review_channel: add it to the project file and load it again"
             )
-        rec = record_from_snapshot(notice.data["request"])
+        view = review_view(_record(notice), project, Viewer.review_channel())
         resp = await self.ctx.client.chat_postMessage(
             channel=channel,
-            text=cut(notice.text, FALLBACK_LIMIT),
-            blocks=bk.review_card(rec, project_name=project.name),
+            text=_fallback(notice.text),
+            blocks=bk.request_blocks(view),
             unfurl_links=False,
             unfurl_media=False,
         )
@@ -83,16 +87,12 @@ class SlackSink(NoticeSink):
 
     async def slack_command(self, notice: Notice, outbox: Outbox) -> dict[str, Any] | None:
         """A `/request` acknowledged by a process that died before recording it: record it now, once."""
-        from bot.errors import StorageUnavailable
-
-        from .handlers import record_command
-
         try:
             result, reply = await record_command(self.ctx, notice, in_process=False)
         except StorageUnavailable as exc:
             raise TemporaryDeliveryError(str(exc)) from exc
         if reply is not None:
-            await self.ctx.respond(reply["url"], text=reply["text"], blocks=reply.get("blocks"))
+            await self.ctx.respond(reply["url"], text=escape(reply["text"]), blocks=reply.get("blocks"))
         return result
 
     async def card_update(self, notice: Notice, outbox: Outbox) -> dict[str, Any]:
@@ -102,54 +102,65 @@ class SlackSink(NoticeSink):
             log.warning("slack: no review card for %s to update; nothing to do", notice.ref)
             return {"skipped": "no review card was posted"}
         project = await self._project(notice)
-        rec = record_from_snapshot(notice.data["request"])
+        view = review_view(_record(notice), project, Viewer.review_channel())
         await self.ctx.client.chat_update(
-            channel=posted["channel"],
-            ts=posted["ts"],
-            text=cut(notice.text, FALLBACK_LIMIT),
-            blocks=bk.review_card(rec, project_name=project.name),
+            channel=posted["channel"], ts=posted["ts"], text=_fallback(notice.text), blocks=bk.request_blocks(view)
         )
         return {"channel": posted["channel"], "ts": posted["ts"]}
 
     async def requester_notice(self, notice: Notice, outbox: Outbox) -> dict[str, Any]:
         channel, thread = await self._requester_place(notice)
+        rec, project = _record(notice), await self._project(notice)
+        text = decided_for_requester(rec, language_for(project, notice.recipient))
         resp = await self.ctx.client.chat_postMessage(
-            channel=channel,
-            thread_ts=thread,
-            text=cut(notice.text, FALLBACK_LIMIT),
-            blocks=bk.requester_blocks(notice.text),
+            channel=channel, thread_ts=thread, text=_fallback(text), blocks=bk.text_blocks(text)
         )
         return {"channel": resp["channel"], "ts": resp["ts"]}
 
     async def question(self, notice: Notice, outbox: Outbox) -> dict[str, Any]:
+        """The PM's question, where the requester hears back, with the requester's Answer button."""
         channel, thread = await self._requester_place(notice)
-        rec = record_from_snapshot(notice.data["request"])
+        rec, project = _record(notice), await self._project(notice)
         asker = rec.last_decision.actor if rec.last_decision else None
+        requester = notice.recipient or rec.requester
+        view = review_view(rec, project, Viewer.of(requester, rec, project))
+        question = str(notice.data.get("question", ""))
+        text = question_for_requester(rec, question, asker.display if asker else "", view.language)
         resp = await self.ctx.client.chat_postMessage(
             channel=channel,
             thread_ts=thread,
-            text=cut(notice.text, FALLBACK_LIMIT),
-            blocks=bk.question_blocks(rec, str(notice.data.get("question", "")), who(asker) if asker else "A PM"),
+            text=_fallback(text),
+            blocks=bk.question_blocks(view, question, asker),
         )
         return {"channel": resp["channel"], "ts": resp["ts"]}
 
-    async def to_person(self, notice: Notice, outbox: Outbox) -> dict[str, Any]:
-        channel = await self._dm(notice)
-        resp = await self.ctx.client.chat_postMessage(
-            channel=channel, text=cut(notice.text, FALLBACK_LIMIT), blocks=bk.requester_blocks(notice.text)
+    async def answer(self, notice: Notice, outbox: Outbox) -> dict[str, Any]:
+        rec, project = _record(notice), await self._project(notice)
+        who = rec.last_event("answered")
+        text = answer_for_pm(
+            rec,
+            str(notice.data.get("answer", "")),
+            who.actor.display if who else rec.requester.display,
+            language_for(project, notice.recipient),
         )
-        return {"channel": resp["channel"], "ts": resp["ts"]}
+        return await self._post_to_person(notice, text)
+
+    async def to_person(self, notice: Notice, outbox: Outbox) -> dict[str, Any]:
+        return await self._post_to_person(notice, notice.text)
 
     async def letter_draft(self, notice: Notice, outbox: Outbox) -> dict[str, Any]:
         """The letter goes to the deciding PM's DM, never to a shared channel."""
         channel = await self._dm(notice)
-        rec = record_from_snapshot(notice.data["request"])
+        rec, project = _record(notice), await self._project(notice)
+        lang = language_for(project, notice.recipient)
         resp = await self.ctx.client.chat_postMessage(
             channel=channel,
-            text=f"Your letter for {rec.ref} is drafted: review it here.",
+            text=t(lang, "letter.drafted_note", ref=rec.ref),
             blocks=bk.letter_message(
-                rec,
+                rec.ref,
                 notice.data["letter"],
+                lang,
+                tz=project.timezone,
                 can_send_email=self.ctx.can_send_email(),
                 talking_points=str(notice.data.get("talking_points") or ""),
             ),
@@ -160,40 +171,49 @@ class SlackSink(NoticeSink):
         channel, ts = notice.data["channel"], notice.data["ts"]
         if not str(channel).startswith("D"):
             raise PermanentDeliveryError("a letter is only ever shown in a direct message")
-        rec = record_from_snapshot(notice.data["request"])
+        rec, project = _record(notice), await self._project(notice)
+        lang = language_for(project, notice.recipient)
         await self.ctx.client.chat_update(
             channel=channel,
             ts=ts,
-            text=f"The letter for {rec.ref}.",
+            text=t(lang, "letter.update_note", ref=rec.ref),
             blocks=bk.letter_message(
-                rec,
+                rec.ref,
                 notice.data["letter"],
+                lang,
+                tz=project.timezone,
+                by=notice.recipient,
                 can_send_email=self.ctx.can_send_email(),
-                sent_by=notice.recipient,
                 talking_points=str(notice.data.get("talking_points") or ""),
             ),
         )
         return {"channel": channel, "ts": ts}
 
     async def letter_email_status(self, notice: Notice, outbox: Outbox) -> dict[str, Any]:
-        """The mail server took the letter (or refused it): refresh the letter DM and say so there."""
+        """The mail server took the letter (or refused it): update the letter DM in place, and say so."""
         assert notice.ref is not None
         posted = await outbox.delivery_result(notice.ref, "letter_draft", PLATFORM)
-        rec = record_from_snapshot(notice.data["request"])
+        rec, project = _record(notice), await self._project(notice)
+        lang = language_for(project, notice.recipient)
         if posted and str(posted.get("channel", "")).startswith("D"):
             stored = (await self.ctx.service.get_request(notice.ref)).letter
             await self.ctx.client.chat_update(
                 channel=posted["channel"],
                 ts=posted["ts"],
-                text=f"The letter for {rec.ref}.",
+                text=t(lang, "letter.update_note", ref=rec.ref),
                 blocks=bk.letter_message(
-                    rec,
+                    rec.ref,
                     notice.data["letter"],
+                    lang,
+                    tz=project.timezone,
                     can_send_email=self.ctx.can_send_email(),
                     talking_points=stored.talking_points if stored else "",
                 ),
             )
-        return await self.to_person(notice, outbox)
+        from bot.domain import Letter
+
+        text = email_outcome_for_sender(rec, Letter.from_dict(notice.data["letter"]), lang, project.timezone)
+        return await self._post_to_person(notice, text)
 
     # --- helpers --------------------------------------------------------------------------------
 
@@ -208,18 +228,34 @@ class SlackSink(NoticeSink):
             raise PermanentDeliveryError(f"{notice.kind} for {notice.ref} has no Slack recipient")
         return await self.ctx.open_dm(person.user_id)
 
+    async def _post_to_person(self, notice: Notice, text: str) -> dict[str, Any]:
+        channel = await self._dm(notice)
+        resp = await self.ctx.client.chat_postMessage(
+            channel=channel, text=_fallback(text), blocks=bk.text_blocks(text)
+        )
+        return {"channel": resp["channel"], "ts": resp["ts"]}
+
     async def _requester_place(self, notice: Notice) -> tuple[str, str | None]:
         """Where the requester hears back: the thread of their message in an intake channel, else a DM.
 
         Never a thread in any other channel: a message recorded from a shared channel may be the client's.
         """
-        rec = record_from_snapshot(notice.data["request"])
+        rec = _record(notice)
         project = await self._project(notice)
         intake = set((project.platforms.get(PLATFORM) or {}).get("intake_channels") or ())
         src = rec.source
         if src and src.platform == PLATFORM and src.channel in intake and src.message_id:
             return str(src.channel), src.thread or src.message_id
         return await self._dm(notice), None
+
+
+def _record(notice: Notice) -> RequestRecord:
+    return RequestRecord.from_snapshot(notice.data["request"])
+
+
+def _fallback(text: str) -> str:
+    """A message's notification text: plain, with user text escaped so it can mention nobody."""
+    return cut(escape(text), FALLBACK_LIMIT)
 
 
 def _classify(exc: SlackApiError) -> TemporaryDeliveryError | PermanentDeliveryError:

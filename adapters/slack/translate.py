@@ -2,35 +2,17 @@
 
 Slack sends slash commands as form bodies, clicks as `block_actions`, modal submissions as
 `view_submission` (whose inputs sit in `view.state.values[block_id][action_id]`), and events wrapped in
-`event_callback`. These functions turn them into core values, and core errors into modal errors.
+`event_callback`. These functions turn them into core values (a form's values as `bot.forms` reads
+them), and core errors into modal errors.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from bot.domain import (
-    Actor,
-    Alternative,
-    AlternativeKind,
-    Channel,
-    Decision,
-    DecisionKind,
-    DeclineForm,
-    Language,
-    MeetingProposal,
-    ReasonCategory,
-    RequestRecord,
-    RequestStatus,
-    ScopeChange,
-    Source,
-    Verdict,
-)
+from bot.domain import Actor, Source
 
 PLATFORM = "slack"
 MAX_METADATA = 3000  # Slack's limit on a view's private_metadata
@@ -52,7 +34,8 @@ def actor_from_user(user_id: str, user: dict[str, Any] | None = None) -> Actor:
         or (user or {}).get("name")
         or None
     )
-    return Actor(PLATFORM, user_id, email=email.lower() if email else None, name=name)
+    locale = (user or {}).get("locale") or None  # present when users.info was asked with include_locale
+    return Actor(PLATFORM, user_id, email=email.lower() if email else None, name=name, locale=locale)
 
 
 def user_id_of(body: dict[str, Any]) -> str:
@@ -115,15 +98,11 @@ def _element_value(e: dict[str, Any]) -> Any:
     if kind == "datepicker":
         return e.get("selected_date")
     if kind == "datetimepicker":
-        return e.get("selected_date_time")
+        value = e.get("selected_date_time")
+        return str(value) if value is not None else None  # epoch seconds, as `bot.forms` reads them
     if kind == "users_select":
         return e.get("selected_user")
     return e.get("value")
-
-
-def _text(values: dict[str, Any], key: str) -> str:
-    v = values.get(key)
-    return v.strip() if isinstance(v, str) else ""
 
 
 def dump_metadata(data: dict[str, Any]) -> str:
@@ -142,169 +121,14 @@ def load_metadata(view: dict[str, Any]) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-@dataclass(frozen=True)
-class IntakeInput:
-    text: str
-    client_words: str = ""
-    urgency: str = ""
-    requested_date: date | None = None
-    project: str | None = None
-
-
-def intake_from_view(values: dict[str, Any]) -> tuple[IntakeInput | None, dict[str, str]]:
-    """Read the intake modal. Returns the input, or the errors to show beside the fields."""
-    errors: dict[str, str] = {}
-    text = _text(values, "what")
-    if not text:
-        errors["what"] = "Write what the client asked for."
-    when: date | None = None
-    raw = values.get("requested_date")
-    if raw:
-        try:
-            when = date.fromisoformat(raw)
-        except ValueError:
-            errors["requested_date"] = "Pick a date from the calendar."
-    if errors:
-        return None, errors
-    return (
-        IntakeInput(
-            text=text,
-            client_words=_text(values, "client_words"),
-            urgency=values.get("urgency") or "",
-            requested_date=when,
-            project=values.get("project") or None,
-        ),
-        {},
-    )
-
-
-def scope_change_from_view(values: dict[str, Any]) -> ScopeChange:
-    return ScopeChange(
-        estimate=_text(values, "estimate"), schedule_impact=_text(values, "schedule_impact"), note=_text(values, "note")
-    )
-
-
-@dataclass
-class DeclineInput:
-    form: DeclineForm | None
-    errors: dict[str, str] = field(default_factory=dict)
-
-
-ALTERNATIVE_DETAIL_BLOCK = "alt_detail_"
-
-
-def decline_form_from_view(values: dict[str, Any], *, timezone: str = "UTC") -> DeclineInput:
-    """Read the decline modal into a `DeclineForm`, or say which fields are wrong.
-
-    A filled-in detail counts as choosing its alternative, so nobody loses what they typed.
-    """
-    errors: dict[str, str] = {}
-    category_raw = values.get("reason_category")
-    try:
-        category = ReasonCategory(str(category_raw))
-    except ValueError:
-        errors["reason_category"] = "Pick a reason category."
-        category = ReasonCategory.OTHER
-    reason = _text(values, "reason_text")
-    if not reason:
-        errors["reason_text"] = "Give the reason in a sentence or two: the client deserves a clear one."
-    chosen = set(values.get("alternatives") or [])
-    alternatives = []
-    for kind in AlternativeKind:
-        detail = _text(values, ALTERNATIVE_DETAIL_BLOCK + kind.value)
-        if kind.value in chosen or detail:
-            alternatives.append(Alternative(kind, detail))
-    channel_raw = values.get("channel") or Channel.EMAIL.value
-    channel = Channel(channel_raw) if channel_raw in {c.value for c in Channel} else Channel.EMAIL
-    language_raw = values.get("language")
-    language = Language(language_raw) if language_raw in {lang.value for lang in Language} else None
-    meeting = None
-    if channel is Channel.MEETING:
-        start_raw = values.get("meeting_start")
-        duration_raw = _text(values, "meeting_minutes") or "30"
-        try:
-            duration = int(duration_raw)
-        except ValueError:
-            errors["meeting_minutes"] = "Give the length in minutes, e.g. 30."
-            duration = 30
-        if not start_raw:
-            errors["meeting_start"] = "A meeting needs a proposed time."
-        else:
-            start = datetime.fromtimestamp(int(start_raw), tz=UTC).astimezone(ZoneInfo(timezone))
-            meeting = MeetingProposal(start, duration, _text(values, "meeting_location"))
-    if errors:
-        return DeclineInput(None, errors)
-    form = DeclineForm(
-        reason_category=category,
-        reason_text=reason,
-        alternatives=tuple(alternatives),
-        empathy=_text(values, "empathy"),
-        channel=channel,
-        language=language,
-        meeting=meeting,
-    )
-    return DeclineInput(form)
-
-
-# Core `InvalidInput.field` → the modal block that shows the error.
-FIELD_BLOCKS = {
-    "text": "what",
-    "project": "project",
-    "question": "question",
-    "answer": "answer",
-    "reason_category": "reason_category",
-    "reason_text": "reason_text",
-    "empathy": "empathy",
-    "alternatives": "alternatives",
-    "meeting": "meeting_start",
-    "body": "body",
-    "subject": "subject",
-}
-
-
-def errors_for(field_name: str | None, message: str, *, blocks: list[str], default: str) -> dict[str, str]:
-    """Place a core error beside the field it names, or beside `default` when the modal has no such field."""
-    block = FIELD_BLOCKS.get(field_name or "", default)
-    return {block if block in blocks else default: _limit_error(message)}
-
-
-def _limit_error(message: str) -> str:
-    # Slack shows at most 150 characters of a field error (longer ones are rejected).
-    return message if len(message) <= 150 else message[:149].rstrip() + "…"
-
-
-# --- notices ------------------------------------------------------------------------------------
-
-
-def record_from_snapshot(d: dict[str, Any]) -> RequestRecord:
-    """Rebuild the request from a notice's snapshot (`RequestRecord.to_dict` without letter and events)."""
-    decisions = tuple(
-        Decision(
-            DecisionKind(x["kind"]),
-            Actor.from_dict(x["by"]),
-            datetime.fromisoformat(x["at"]),
-            x.get("note", ""),
-            x.get("form"),
-        )
-        for x in d.get("decisions") or ()
-    )
-    requested = d.get("requested_date")
-    return RequestRecord(
-        ref=d["ref"],
-        project=d["project"],
-        number=int(str(d["ref"]).rsplit("-", 1)[-1]) if str(d["ref"]).rsplit("-", 1)[-1].isdigit() else 0,
-        status=RequestStatus(d["status"]),
-        text=d.get("text", ""),
-        requester=Actor.from_dict(d["requester"]),
-        verdict=Verdict.from_dict(d["verdict"]),
-        scope_version=int(d.get("scope_version") or 0),
-        created_at=datetime.fromisoformat(d["created_at"]),
-        source=Source.from_dict(d.get("source")),
-        client_words=d.get("client_words") or "",
-        urgency=d.get("urgency") or "",
-        requested_date=date.fromisoformat(requested) if requested else None,
-        decisions=decisions,
-    )
+def errors_for(errors: dict[str, str], *, blocks: list[str], default: str) -> dict[str, str]:
+    """Place form errors beside their fields (block id = field id), or beside `default` when the modal
+    has no such field. Slack shows at most 150 characters of a field error (longer ones are refused)."""
+    out: dict[str, str] = {}
+    for field_id, message in errors.items():
+        block = field_id if field_id in blocks else default
+        out.setdefault(block, message if len(message) <= 150 else message[:149].rstrip() + "…")
+    return out
 
 
 def retry_after_seconds(headers: Any) -> float | None:

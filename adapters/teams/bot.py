@@ -29,15 +29,18 @@ from botbuilder.schema import (
 )
 
 from adapters.email.platform import email_for
-from adapters.web.app import RUNTIME, SETTINGS
-from bot import messages
-from bot.domain import Actor, Project, RequestRecord, ScopeChange, Source, VerdictKind
-from bot.errors import IntakeError, InvalidInput, PermissionDenied, StorageUnavailable
+from adapters.web.keys import RUNTIME, SETTINGS
+from bot.domain import Actor, Language, Project, RequestRecord, Source
+from bot.errors import FormInvalid, IntakeError, InvalidInput, PermissionDenied, StorageUnavailable
+from bot.forms import intake_form, letter_edit_form, parse_intake, text_of, with_values
 from bot.mailing import LetterRecipients
-from bot.service import IntakeService
+from bot.messages import receipt, request_line, scope_summary
+from bot.ports import ServerStore
+from bot.review import Action, Viewer, review_view
+from bot.service import IntakeService, open_question
+from bot.text import from_locale, language_for, t
 
 from . import cards
-from . import messages as tm
 from .download import download_url
 
 log = logging.getLogger("intake.teams")
@@ -45,8 +48,8 @@ log = logging.getLogger("intake.teams")
 PLATFORM = "teams"
 MEMBER_LOOKUP_TIMEOUT = 2.0
 MESSAGE_CONTENT_TYPE = "application/vnd.microsoft.activity.message"
-# Verbs clicked on a review card that open a form; on the Action.Submit path the form is a new message.
-FORM_OPENERS = {"approve", "decline", "ask", "letter_edit", "letter_send"}
+# Verbs that open a form; on the Action.Submit path the form is a new message (results replace the card).
+FORM_OPENERS = {*(a.value for a in Action), "letter_edit", "letter_send"}
 
 
 def base_conversation_id(conversation_id: str) -> str:
@@ -90,7 +93,7 @@ class IntakeTeamsBot(TeamsActivityHandler):
         return self.app[RUNTIME].service
 
     @property
-    def store(self) -> Any:
+    def store(self) -> ServerStore:
         return self.app[RUNTIME].store
 
     # --- every turn ----------------------------------------------------------------------------
@@ -130,13 +133,13 @@ class IntakeTeamsBot(TeamsActivityHandler):
             await self.on_turn(turn_context)
         except Exception:
             log.exception("teams: failed to handle a %s activity", turn_context.activity.type)
-            sorry = tm.SORRY
+            sorry = t(await self.language(turn_context), "teams.sorry")
             if turn_context.activity.type == ActivityTypes.invoke:
                 value = InvokeResponse(status=200, body=invoke_body(Reply(text=sorry)))
                 await turn_context.send_activity(Activity(type=ActivityTypes.invoke_response, value=value))
             elif turn_context.activity.type == ActivityTypes.message:
                 try:
-                    await turn_context.send_activity(sorry)
+                    await turn_context.send_activity(plain_text(sorry))
                 except Exception:
                     log.exception("teams: could not send the apology either")
 
@@ -175,7 +178,17 @@ class IntakeTeamsBot(TeamsActivityHandler):
             listed = {str(p).lower() for p in (project.platforms.get(PLATFORM) or {}).get("pms", ())}
             if aad.lower() in listed and user.id.lower() not in listed:
                 user_id = aad
-        return Actor(PLATFORM, user_id, email=email, name=user.name or None)
+        return Actor(PLATFORM, user_id, email=email, name=user.name or None, locale=turn_context.activity.locale)
+
+    async def language(self, turn_context: TurnContext, project: Project | None = None) -> Language:
+        """The language to answer in: the person's Teams language, else the project's team language, else
+        the language the teams of every loaded project share."""
+        own = from_locale(turn_context.activity.locale)
+        if own is not None:
+            return own
+        if project is not None:
+            return project.chat_language
+        return await self.service.house_language()
 
     async def _lookup_email(self, turn_context: TurnContext, user_id: str) -> str | None:
         try:
@@ -239,7 +252,8 @@ class IntakeTeamsBot(TeamsActivityHandler):
         async with self.store.transaction() as tx:
             first = await tx.claim_key(f"teams:welcome:{conv.id}", at=self.service.clock.now())
         if first:
-            await turn_context.send_activity(tm.WELCOME)
+            lang = await self.language(turn_context)
+            await turn_context.send_activity(t(lang, "teams.welcome") + "\n\n" + t(lang, "teams.help"))
 
     # --- text commands -------------------------------------------------------------------------
 
@@ -254,12 +268,12 @@ class IntakeTeamsBot(TeamsActivityHandler):
         name, _, rest = text.partition(" ")
         handler = self.commands.get(name.lower())
         if handler is None:
-            await turn_context.send_activity(tm.UNKNOWN_COMMAND)
+            await turn_context.send_activity(plain_text(t(await self.language(turn_context), "teams.unknown_command")))
             return
         try:
             await handler(turn_context, rest.strip())
         except IntakeError as exc:
-            await turn_context.send_activity(str(exc))
+            await turn_context.send_activity(plain_text(exc.say(await self.language(turn_context))))
 
     @property
     def commands(self) -> dict[str, Callable[[TurnContext, str], Awaitable[None]]]:
@@ -269,10 +283,15 @@ class IntakeTeamsBot(TeamsActivityHandler):
             "requests": self.cmd_requests,
             "answer": self.cmd_answer,
             "help": self.cmd_help,
+            "需求": self.cmd_request,
+            "范围": self.cmd_scope,
+            "需求列表": self.cmd_requests,
+            "回答": self.cmd_answer,
+            "帮助": self.cmd_help,
         }
 
     async def cmd_help(self, turn_context: TurnContext, _: str) -> None:
-        await turn_context.send_activity(tm.HELP)
+        await turn_context.send_activity(t(await self.language(turn_context), "teams.help"))
 
     async def _project(self, turn_context: TurnContext, slug: str | None) -> Project:
         channel = base_conversation_id(turn_context.activity.conversation.id)
@@ -285,13 +304,16 @@ class IntakeTeamsBot(TeamsActivityHandler):
             slug, rest = m.group(1), m.group(2)
         if not rest:
             projects = await self.service.projects()
-            form = cards.request_form([(p.slug, p.name) for p in projects], default=slug)
-            await turn_context.send_activity(MessageFactory.attachment(_attachment(form)))
+            lang = await self.language(turn_context)
+            spec = intake_form(lang, projects=projects, chosen=slug, words="")
+            await turn_context.send_activity(MessageFactory.attachment(_attachment(cards.form_card(spec))))
             return
-        rec = await self.submit(turn_context, rest, slug)
-        await turn_context.send_activity(messages.receipt(rec))
+        rec, project = await self.submit(turn_context, rest, slug)
+        await turn_context.send_activity(plain_text(receipt(rec, await self.language(turn_context, project))))
 
-    async def submit(self, turn_context: TurnContext, text: str, slug: str | None) -> RequestRecord:
+    async def submit(
+        self, turn_context: TurnContext, text: str, slug: str | None, **more: Any
+    ) -> tuple[RequestRecord, Project]:
         activity = turn_context.activity
         project = await self._project(turn_context, slug)
         conv_id = activity.conversation.id
@@ -302,28 +324,31 @@ class IntakeTeamsBot(TeamsActivityHandler):
             message_id=activity.id,
         )
         rec = await self.service.submit_request(
-            project=project.slug, actor=await self.actor(turn_context, project), text=text, source=source
+            project=project.slug, actor=await self.actor(turn_context, project), text=text, source=source, **more
         )
         self.wake()
-        return rec
+        return rec, project
 
     async def cmd_scope(self, turn_context: TurnContext, rest: str) -> None:
         project = await self._project(turn_context, rest.lstrip("@").strip() or None)
-        await turn_context.send_activity(messages.scope_summary(project))
+        await turn_context.send_activity(plain_text(scope_summary(project, await self.language(turn_context, project))))
 
     async def cmd_requests(self, turn_context: TurnContext, rest: str) -> None:
         project = await self._project(turn_context, rest.lstrip("@").strip() or None)
+        lang = await self.language(turn_context, project)
         recs = await self.service.list_requests(project=project.slug, open_only=True)
-        lines = [messages.request_line(r) for r in recs] or [f"No open requests in {project.name}."]
-        await turn_context.send_activity("\n\n".join(lines))
+        lines = [request_line(r, lang) for r in recs] or [t(lang, "list.none_open_in", project=project.name)]
+        await turn_context.send_activity(plain_text("\n".join(lines)))
 
     async def cmd_answer(self, turn_context: TurnContext, rest: str) -> None:
         ref, _, text = rest.partition(" ")
         if not ref:
-            raise InvalidInput(tm.ANSWER_USAGE)
+            raise InvalidInput(t(await self.language(turn_context), "teams.answer_usage"))
         rec = await self.service.answer(ref, actor=await self.actor(turn_context), text=text)
         self.wake()
-        await turn_context.send_activity(tm.ANSWER_THANKS.format(ref=rec.ref))
+        project = await self.service.project(rec.project)
+        lang = await self.language(turn_context, project)
+        await turn_context.send_activity(plain_text(t(lang, "notice.answer_thanks", ref=rec.ref)))
 
     # --- card buttons --------------------------------------------------------------------------
 
@@ -363,30 +388,24 @@ class IntakeTeamsBot(TeamsActivityHandler):
                 )
                 await turn_context.update_activity(update)
         if reply.text:
-            await turn_context.send_activity(reply.text)
+            await turn_context.send_activity(plain_text(reply.text))
 
     async def card_action(self, turn_context: TurnContext, data: dict[str, Any]) -> Reply:
         verb = str(data.get("intake") or "")
         handler = self.card_actions.get(verb)
         if handler is None:
-            return Reply(text=tm.UNKNOWN_BUTTON)
+            return Reply(text=t(await self.language(turn_context), "teams.unknown_button"))
         try:
             return await handler(turn_context, data)
         except IntakeError as exc:
-            return Reply(text=str(exc))
+            return Reply(text=exc.say(await self._language_for(turn_context, data)))
 
     @property
     def card_actions(self) -> dict[str, Callable[[TurnContext, dict[str, Any]], Awaitable[Reply]]]:
-        return {
+        table: dict[str, Callable[[TurnContext, dict[str, Any]], Awaitable[Reply]]] = {
             "show": self.act_show,
-            "approve": self.act_approve,
-            "approve_submit": self.act_approve_submit,
-            "decline": self.act_decline,
-            "decline_submit": self.act_decline_submit,
-            "ask": self.act_ask,
-            "ask_submit": self.act_ask_submit,
-            "answer_submit": self.act_answer_submit,
             "request_submit": self.act_request_submit,
+            "intake_submit": self.act_request_submit,
             "letter_show": self.act_letter_show,
             "letter_edit": self.act_letter_edit,
             "letter_edit_submit": self.act_letter_edit_submit,
@@ -396,150 +415,167 @@ class IntakeTeamsBot(TeamsActivityHandler):
             "letter_send_confirm": self.act_letter_send_confirm,
             "letter_send_cancel": self.act_letter_send_cancel,
         }
+        for a in Action:
+            table[a.value] = self._opener(a)
+            table[a.value + cards.SUBMIT] = self._submitter(a)
+        return table
+
+    async def _language_for(self, turn_context: TurnContext, data: dict[str, Any]) -> Language:
+        """The clicker's language for a card about `data["ref"]` (its project's, unless their own is known)."""
+        ref = str(data.get("ref") or "")
+        if ref:
+            try:
+                rec = await self.service.get_request(ref)
+                return await self.language(turn_context, await self.service.project(rec.project))
+            except (IntakeError, StorageUnavailable):
+                pass
+        return await self.language(turn_context)
 
     async def _request(self, turn_context: TurnContext, data: dict[str, Any]) -> tuple[RequestRecord, Project, Actor]:
         ref = str(data.get("ref") or "")
         if not ref:
-            raise InvalidInput(tm.NO_REF_ON_CARD)
+            raise InvalidInput(t(await self.language(turn_context), "teams.no_ref"))
         rec = await self.service.get_request(ref)
         project = await self.service.project(rec.project)
         return rec, project, await self.actor(turn_context, project)
 
-    def _review(self, rec: RequestRecord) -> Reply:
-        return Reply(card=cards.review_card(snapshot(rec)))
+    def _view(self, rec: RequestRecord, project: Project, actor: Actor, *, shared: bool) -> Reply:
+        """The request card after a click: the shared review card (Action.Execute replaces it for
+        everyone's view of it only through the outbox's update; this is the clicker's copy)."""
+        viewer = Viewer.review_channel() if shared else Viewer.of(actor, rec, project)
+        lang = language_for(project, None if shared else actor)
+        return Reply(card=cards.request_card(review_view(rec, project, viewer, language=lang)))
 
     async def act_show(self, turn_context: TurnContext, data: dict[str, Any]) -> Reply:
-        rec, _, _ = await self._request(turn_context, data)
-        return self._review(rec)
-
-    async def act_approve(self, turn_context: TurnContext, data: dict[str, Any]) -> Reply:
         rec, project, actor = await self._request(turn_context, data)
-        if rec.verdict.verdict is not VerdictKind.IN_SCOPE and project.is_pm(actor) and rec.status.is_open:
-            return Reply(card=cards.approve_form(snapshot(rec)))
-        rec = await self.service.approve(rec.ref, actor=actor)  # a non-PM is refused (and recorded) here
-        self.wake()
-        return self._review(rec)
+        return self._view(rec, project, actor, shared=_in_channel(turn_context))
 
-    async def act_approve_submit(self, turn_context: TurnContext, data: dict[str, Any]) -> Reply:
-        rec, _, actor = await self._request(turn_context, data)
-        values = {k: str(data.get(k) or "").strip() for k in ("estimate", "schedule_impact", "note")}
-        if not values["estimate"]:
-            return Reply(card=cards.approve_form(snapshot(rec), error=tm.NEED_ESTIMATE, values=values))
-        change = ScopeChange(values["estimate"], values["schedule_impact"], values["note"])
-        rec = await self.service.approve(rec.ref, actor=actor, change=change, note=values["note"])
-        self.wake()
-        return self._review(rec)
+    def _opener(self, action: Action) -> Callable[[TurnContext, dict[str, Any]], Awaitable[Reply]]:
+        async def open_form(turn_context: TurnContext, data: dict[str, Any]) -> Reply:
+            """A request's button: its form, once the core has checked the clicker may (a refused PM
+            action is recorded), or the action itself when it needs no form."""
+            _, project, actor = await self._request(turn_context, data)
+            rec, spec = await self.service.open_form(str(data.get("ref")), action, actor=actor)
+            if spec is None:
+                rec = await self.service.act(rec.ref, action, actor=actor)
+                self.wake()
+                return self._view(rec, project, actor, shared=_in_channel(turn_context))
+            return Reply(card=cards.form_card(spec))
 
-    async def act_decline(self, turn_context: TurnContext, data: dict[str, Any]) -> Reply:
-        rec, project, actor = await self._request(turn_context, data)
-        defaults = await self.service.decline_form_defaults(rec.ref, actor=actor)
-        if not (project.is_pm(actor) and rec.status.is_open):
-            # Let the service refuse (and record the attempt) before showing anyone the form.
-            await self.service.decline(rec.ref, actor=actor, form=defaults)
-        return Reply(card=cards.decline_form(snapshot(rec), defaults, timezone=project.timezone))
+        return open_form
 
-    async def act_decline_submit(self, turn_context: TurnContext, data: dict[str, Any]) -> Reply:
-        rec, project, actor = await self._request(turn_context, data)
-        tz = project.timezone
-        try:
-            form = cards.parse_decline_form(data, timezone=tz)
-        except ValueError as exc:
-            typed = cards.typed_decline_form(data, await self.service.decline_form_defaults(rec.ref, actor=actor))
-            return Reply(card=cards.decline_form(snapshot(rec), typed, timezone=tz, error=str(exc)))
-        try:
-            rec = await self.service.decline(rec.ref, actor=actor, form=form)
-        except InvalidInput as exc:
-            return Reply(card=cards.decline_form(snapshot(rec), form, timezone=tz, error=str(exc)))
-        self.wake()
-        return self._review(rec)
+    def _submitter(self, action: Action) -> Callable[[TurnContext, dict[str, Any]], Awaitable[Reply]]:
+        async def submit(turn_context: TurnContext, data: dict[str, Any]) -> Reply:
+            """A request's form, submitted: the core reads and checks it; errors come back on the form
+            with what was typed kept."""
+            _, project, actor = await self._request(turn_context, data)
+            ref = str(data.get("ref"))
+            values = cards.values_from(data)
+            try:
+                rec = await self.service.act(ref, action, actor=actor, values=values)
+            except FormInvalid as exc:
+                _, spec = await self.service.open_form(ref, action, actor=actor)
+                assert spec is not None
+                return Reply(card=cards.form_card(with_values(spec, values), errors=exc.errors_in(spec.language)))
+            self.wake()
+            if action is Action.ANSWER:
+                lang = language_for(project, actor)
+                view = review_view(rec, project, Viewer.of(actor, rec, project), language=lang)
+                question = open_question(rec)
+                asker = rec.last_decision.actor.display if rec.last_decision else ""
+                done = cards.question_card(view, question, asker, answered=True)
+                done["body"].append(cards.text(t(lang, "notice.answer_thanks", ref=rec.ref)))
+                return Reply(card=done)
+            return self._view(rec, project, actor, shared=_in_channel(turn_context))
 
-    async def act_ask(self, turn_context: TurnContext, data: dict[str, Any]) -> Reply:
-        rec, project, actor = await self._request(turn_context, data)
-        if not (project.is_pm(actor) and rec.status.is_open):
-            await self.service.ask_details(rec.ref, actor=actor, question="(opened the question form)")
-        return Reply(card=cards.ask_form(snapshot(rec)))
-
-    async def act_ask_submit(self, turn_context: TurnContext, data: dict[str, Any]) -> Reply:
-        rec, _, actor = await self._request(turn_context, data)
-        try:
-            rec = await self.service.ask_details(rec.ref, actor=actor, question=str(data.get("question") or ""))
-        except InvalidInput as exc:
-            return Reply(card=cards.ask_form(snapshot(rec), error=str(exc)))
-        self.wake()
-        return self._review(rec)
-
-    async def act_answer_submit(self, turn_context: TurnContext, data: dict[str, Any]) -> Reply:
-        ref = str(data.get("ref") or "")
-        rec = await self.service.answer(ref, actor=await self.actor(turn_context), text=str(data.get("answer") or ""))
-        self.wake()
-        question = next((d.note for d in reversed(rec.decisions) if d.kind.value == "needs_info"), "")
-        asker = rec.last_decision.actor.display if rec.last_decision else "The PM"
-        done = cards.question_card(rec.ref, tm.question_text(rec.ref, rec.text, question, asker), answered=True)
-        done["body"].append(cards.text(tm.ANSWER_THANKS.format(ref=rec.ref)))
-        return Reply(card=done)
+        return submit
 
     async def act_request_submit(self, turn_context: TurnContext, data: dict[str, Any]) -> Reply:
-        text = str(data.get("text") or "")
-        slug = str(data.get("project") or "") or None
+        values = cards.values_from(data)
+        slug = text_of(values, "project") or None
+        lang = await self.language(turn_context)
         try:
-            rec = await self.submit(turn_context, text, slug)
+            given = parse_intake(values)
+            rec, project = await self.submit(
+                turn_context,
+                given.text,
+                given.project,
+                client_words=given.client_words,
+                urgency=given.urgency,
+                requested_date=given.requested_date,
+            )
+        except FormInvalid as exc:
+            projects = await self.service.projects()
+            spec = intake_form(lang, projects=projects, chosen=slug, words="")
+            return Reply(card=cards.form_card(with_values(spec, values), errors=exc.errors_in(lang)))
         except InvalidInput as exc:
             projects = await self.service.projects()
-            return Reply(card=cards.request_form([(p.slug, p.name) for p in projects], error=str(exc), default=slug))
-        return Reply(card=cards.message_card(messages.receipt(rec)))
+            spec = intake_form(lang, projects=projects, chosen=slug, words="")
+            return Reply(card=cards.form_card(with_values(spec, values), error=exc.say(lang)))
+        return Reply(card=cards.message_card(receipt(rec, await self.language(turn_context, project))))
 
     # --- the letter ----------------------------------------------------------------------------
 
-    async def _letter(self, turn_context: TurnContext, data: dict[str, Any]) -> tuple[RequestRecord, Actor]:
+    async def _letter(self, turn_context: TurnContext, data: dict[str, Any]) -> tuple[RequestRecord, Actor, Language]:
         rec, project, actor = await self._request(turn_context, data)
+        lang = await self.language(turn_context, project)
         if not project.is_pm(actor):
-            raise PermissionDenied(tm.letter_for_pms_only(project.name, rec.ref))
+            raise PermissionDenied(t(lang, "letter.pms_only", project=project.name, ref=rec.ref))
         rec = await self.service.get_request(rec.ref, actor=actor)
         if rec.letter is None:
-            raise InvalidInput(tm.no_letter(rec.ref))
-        return rec, actor
+            raise InvalidInput(t(lang, "letter.none_for", ref=rec.ref))
+        return rec, actor, lang
 
-    def letter_reply(self, rec: RequestRecord, pm: Actor, *, note: str | None = None) -> Reply:
+    async def letter_reply(self, rec: RequestRecord, pm: Actor, lang: Language, *, note: str | None = None) -> Reply:
         assert rec.letter is not None
+        project = await self.service.project(rec.project)
         return Reply(
-            card=letter_card_for(self.app, rec.ref, rec.letter.to_dict(), rec.letter.talking_points, pm=pm, note=note)
+            card=letter_card_for(
+                self.app,
+                rec.ref,
+                rec.letter.to_dict(),
+                rec.letter.talking_points,
+                pm=pm,
+                lang=lang,
+                tz=project.timezone,
+                note=note,
+            )
         )
 
     async def act_letter_show(self, turn_context: TurnContext, data: dict[str, Any]) -> Reply:
-        rec, actor = await self._letter(turn_context, data)
-        return self.letter_reply(rec, actor)
+        rec, actor, lang = await self._letter(turn_context, data)
+        return await self.letter_reply(rec, actor, lang)
 
     async def act_letter_edit(self, turn_context: TurnContext, data: dict[str, Any]) -> Reply:
-        rec, _ = await self._letter(turn_context, data)
+        rec, _, lang = await self._letter(turn_context, data)
         assert rec.letter is not None
-        return Reply(card=cards.letter_edit_form(rec.ref, rec.letter.to_dict()))
+        return Reply(card=cards.form_card(letter_edit_form(rec.ref, rec.letter.subject, rec.letter.body_text, lang)))
 
     async def act_letter_edit_submit(self, turn_context: TurnContext, data: dict[str, Any]) -> Reply:
-        rec, actor = await self._letter(turn_context, data)
-        assert rec.letter is not None
-        before = rec.letter.to_dict()
+        rec, actor, lang = await self._letter(turn_context, data)
         body = str(data.get("body") or "")
         subject = str(data.get("subject") or "")
         try:
             rec = await self.service.edit_letter(rec.ref, actor=actor, body_text=body, subject=subject)
-        except InvalidInput as exc:
-            typed = {**before, "subject": subject, "body_text": body}
-            return Reply(card=cards.letter_edit_form(rec.ref, typed, error=str(exc)))
-        return self.letter_reply(rec, actor, note=tm.LETTER_SAVED)
+        except FormInvalid as exc:
+            spec = letter_edit_form(rec.ref, subject, body, lang)
+            return Reply(card=cards.form_card(spec, errors=exc.errors_in(lang)))
+        return await self.letter_reply(rec, actor, lang, note=t(lang, "letter.saved"))
 
     async def act_letter_sent(self, turn_context: TurnContext, data: dict[str, Any]) -> Reply:
-        rec, actor = await self._letter(turn_context, data)
+        rec, actor, lang = await self._letter(turn_context, data)
         rec = await self.service.mark_letter_sent(rec.ref, actor=actor, via="manual")
         self.wake()
-        return self.letter_reply(rec, actor, note=tm.LETTER_MARKED_SENT)
+        return await self.letter_reply(rec, actor, lang, note=t(lang, "letter.marked_sent"))
 
     # --- sending the letter by e-mail: ask, show the recipients, confirm, queue ------------------
 
     async def act_letter_send(self, turn_context: TurnContext, data: dict[str, Any]) -> Reply:
         """Send email / Send again / Check these addresses: show who would get it, and ask to confirm."""
+        rec, project, actor = await self._request(turn_context, data)
+        lang = await self.language(turn_context, project)
         if not email_sending_available(self.app):
-            return Reply(text=tm.EMAIL_NOT_SET_UP)
-        rec, _, actor = await self._request(turn_context, data)
+            return Reply(text=t(lang, "letter.email_not_set_up"))
         again = _flag(data.get("again"))
         typed = typed_recipients(data.get("other_recipients"))
         try:
@@ -547,20 +583,22 @@ class IntakeTeamsBot(TeamsActivityHandler):
             rcpt = await self.service.letter_email_recipients(rec.ref, actor=actor, recipients=typed, again=again)
         except InvalidInput as exc:  # an address the PM typed does not read: show it on the card
             rcpt = await self.service.letter_email_recipients(rec.ref, actor=actor, again=again)
-            return Reply(card=await self._confirm_card(rec.ref, actor, rcpt, again=again, error=str(exc)))
-        return Reply(card=await self._confirm_card(rec.ref, actor, rcpt, typed=typed, again=again))
+            error = exc.say(lang)
+            return Reply(card=await self._confirm_card(rec.ref, actor, rcpt, lang, again=again, error=error))
+        return Reply(card=await self._confirm_card(rec.ref, actor, rcpt, lang, typed=typed, again=again))
 
     async def act_letter_send_confirm(self, turn_context: TurnContext, data: dict[str, Any]) -> Reply:
         """Send, on the confirmation card: queue the e-mail to exactly the recipients the PM saw."""
+        rec, project, actor = await self._request(turn_context, data)
+        lang = await self.language(turn_context, project)
         if not email_sending_available(self.app):
-            return Reply(text=tm.EMAIL_NOT_SET_UP)
-        rec, _, actor = await self._request(turn_context, data)
+            return Reply(text=t(lang, "letter.email_not_set_up"))
         again = _flag(data.get("again"))
         typed = typed_recipients(data.get("typed"))
         try:
             confirmed = LetterRecipients.from_dict(data["confirmed"])
         except (KeyError, TypeError, ValueError, AttributeError):
-            return Reply(text=tm.BAD_CONFIRMATION)
+            return Reply(text=t(lang, "send.bad_confirmation"))
         newly_typed = typed_recipients(data.get("other_recipients"))
         if newly_typed and newly_typed != typed:
             # Addresses typed into the box were never shown for confirmation: show them first.
@@ -569,30 +607,31 @@ class IntakeTeamsBot(TeamsActivityHandler):
                     rec.ref, actor=actor, recipients=newly_typed, again=again
                 )
             except InvalidInput as exc:
-                return Reply(
-                    card=await self._confirm_card(rec.ref, actor, confirmed, typed=typed, again=again, error=str(exc))
+                card = await self._confirm_card(
+                    rec.ref, actor, confirmed, lang, typed=typed, again=again, error=exc.say(lang)
                 )
-            return Reply(
-                card=await self._confirm_card(
-                    rec.ref, actor, rcpt, typed=newly_typed, again=again, error=tm.CHECK_TYPED
-                )
+                return Reply(card=card)
+            card = await self._confirm_card(
+                rec.ref, actor, rcpt, lang, typed=newly_typed, again=again, error=t(lang, "send.check_typed")
             )
+            return Reply(card=card)
         rec = await self.service.send_letter_email(
             rec.ref, actor=actor, recipients=typed, again=again, confirmed=confirmed
         )
         self.wake()
         to = ", ".join(str(m) for m in confirmed.to)
-        return self.letter_reply(rec, actor, note=tm.letter_queued(to))
+        return await self.letter_reply(rec, actor, lang, note=t(lang, "send.queued_to", to=to))
 
     async def act_letter_send_cancel(self, turn_context: TurnContext, data: dict[str, Any]) -> Reply:
-        rec, actor = await self._letter(turn_context, data)
-        return self.letter_reply(rec, actor, note=tm.SEND_CANCELLED)
+        rec, actor, lang = await self._letter(turn_context, data)
+        return await self.letter_reply(rec, actor, lang, note=t(lang, "send.nothing_sent"))
 
     async def _confirm_card(
         self,
         ref: str,
         actor: Actor,
         rcpt: LetterRecipients,
+        lang: Language,
         *,
         typed: list[str] | None = None,
         again: bool = False,
@@ -600,7 +639,7 @@ class IntakeTeamsBot(TeamsActivityHandler):
     ) -> cards.Card:
         rec = await self.service.get_request(ref, actor=actor)
         assert rec.letter is not None  # letter_email_recipients refused otherwise
-        return cards.send_confirm_card(rec.ref, rec.letter.to_dict(), rcpt, typed=typed, again=again, error=error)
+        return cards.send_confirm_card(rec.ref, rec.letter.to_dict(), rcpt, lang, typed=typed, again=again, error=error)
 
 
 def _flag(value: Any) -> bool:
@@ -625,14 +664,6 @@ def invoke_body(reply: Reply) -> dict[str, Any]:
     return {"statusCode": 200, "type": MESSAGE_CONTENT_TYPE, "value": reply.text or ""}
 
 
-def snapshot(rec: RequestRecord) -> dict[str, Any]:
-    """The request as a card sees it: the same shape the core puts in notices (no letter, no events)."""
-    snap = rec.to_dict(include_letter=False)
-    snap.pop("events", None)
-    snap.pop("letter", None)
-    return snap
-
-
 def email_sending_available(app: web.Application) -> bool:
     """E-mail is on in this app (SMTP_URL and INTAKE_MAIL_FROM set): the letter card offers "Send email"."""
     return email_for(app) is not None
@@ -645,6 +676,8 @@ def letter_card_for(
     talking_points: str = "",
     *,
     pm: Actor,
+    lang: Language,
+    tz: str = "UTC",
     note: str | None = None,
 ) -> cards.Card:
     """The letter card for one PM: its download link is signed for them."""
@@ -656,11 +689,26 @@ def letter_card_for(
     return cards.letter_card(
         ref,
         letter,
+        lang,
+        tz=tz,
+        by=pm,
         download_url=url,
         can_send_email=email_sending_available(app),
         talking_points=talking_points,
         note=note,
     )
+
+
+def _in_channel(turn_context: TurnContext) -> bool:
+    """Whether a card was clicked in a shared conversation (a channel), not in a personal chat."""
+    conv = turn_context.activity.conversation
+    return bool(conv is not None and conv.conversation_type not in (None, "personal"))
+
+
+def plain_text(text: str) -> Activity:
+    """A message shown exactly as written: Teams reads plain text, not markdown, so a request quoted in it
+    cannot turn into a link or a list."""
+    return Activity(type=ActivityTypes.message, text=text, text_format="plain")
 
 
 def _attachment(card: cards.Card) -> Attachment:

@@ -1,39 +1,33 @@
-"""Adaptive Cards (version 1.5) for Teams: pure functions from core data to card JSON.
+"""Adaptive Cards (version 1.5) for Teams: the core's views and forms as card JSON, and nothing more.
 
 Buttons are `Action.Execute` (Universal Actions: the click arrives as an `adaptiveCard/action` invoke,
 answered within Teams' deadline) with an `Action.Submit` fallback for clients without Universal Actions
 (the click then arrives as a message whose `value` holds the data). Both carry the same data,
-`{"intake": VERB, "ref": REF}`, merged with the card's inputs, so one handler serves both.
+`{"intake": VERB, "ref": REF}`, merged with the card's inputs, so one handler serves both. A request
+action's button has the action as its verb ("approve"); its form's button `<action>_submit`.
+
+People's words (a request, a question, a letter) go into `RichTextBlock`s of `TextRun`s, which Teams
+shows as typed: no markdown, no links made from them. `TextBlock`s carry only the bot's own words.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from bot import messages
-from bot.domain import (
-    Alternative,
-    AlternativeKind,
-    Channel,
-    DeclineForm,
-    Language,
-    Letter,
-    MeetingProposal,
-    ReasonCategory,
-    RequestStatus,
-    Verdict,
-)
+from bot.domain import Actor, Language, Letter
+from bot.forms import Field, FieldKind, FormSpec
 from bot.mailing import LetterRecipients
-
-from .messages import status_from_snapshot
+from bot.messages import letter_state_line, letter_status, tone_marks
+from bot.review import RequestView
+from bot.text import Segment, plain, t
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 VERSION = "1.5"
+SHOWN = 500  # characters of a long request shown before "Show all"
 
 Card = dict[str, Any]
+SUBMIT = "_submit"  # a form's button: `<form id>_submit`
 
 
 def card(body: list[dict[str, Any]], actions: list[dict[str, Any]] | None = None) -> Card:
@@ -47,7 +41,9 @@ def attachment(c: Card) -> dict[str, Any]:
     return {"contentType": CARD_CONTENT_TYPE, "content": c}
 
 
-def action(title: str, verb: str, ref: str | None = None, *, style: str | None = None, **extra: Any) -> dict[str, Any]:
+def action(
+    title: str, verb: str, ref: str | None = None, *, style: str | None = None, secondary: bool = False, **extra: Any
+) -> dict[str, Any]:
     """An Action.Execute with an Action.Submit fallback carrying the same data."""
     data: dict[str, Any] = {"intake": verb, **extra}
     if ref:
@@ -56,358 +52,230 @@ def action(title: str, verb: str, ref: str | None = None, *, style: str | None =
     execute: dict[str, Any] = {"type": "Action.Execute", "title": title, "verb": verb, "data": data, "fallback": submit}
     if style:
         execute["style"] = submit["style"] = style
+    if secondary:
+        execute["mode"] = submit["mode"] = "secondary"  # in the card's "…" menu
     return execute
 
 
 def text(value: str, **props: Any) -> dict[str, Any]:
+    """The bot's own words (markdown is not used in them)."""
     return {"type": "TextBlock", "text": value, "wrap": True, **props}
 
 
+def literal(value: str, **props: Any) -> dict[str, Any]:
+    """People's words, shown exactly as typed: a TextRun parses no markdown and makes no links."""
+    run: dict[str, Any] = {"type": "TextRun", "text": value}
+    for key in ("weight", "color", "size", "isSubtle", "italic"):
+        if key in props:
+            run[key] = props.pop(key)
+    return {"type": "RichTextBlock", "inlines": [run], **props}
+
+
+def lines(value: str, **props: Any) -> list[dict[str, Any]]:
+    """A text of several lines and paragraphs, kept as written: one block per line, lines of a paragraph
+    together, a space between paragraphs (a single TextBlock loses line breaks in Teams)."""
+    out: list[dict[str, Any]] = []
+    first_of_paragraph = True
+    for line in value.rstrip().splitlines():
+        if not line.strip():
+            first_of_paragraph = True
+            continue
+        spacing = "medium" if first_of_paragraph and out else "none"
+        out.append(literal(line, spacing=spacing, **props))
+        first_of_paragraph = False
+    return out or [literal(" ")]
+
+
+def rich(segments: tuple[Segment, ...]) -> str:
+    return plain(segments)
+
+
 def error_block(error: str | None) -> list[dict[str, Any]]:
-    return [text(f"⚠ {error}", color="attention", weight="bolder")] if error else []
+    return [literal(f"⚠ {error}", color="attention", weight="bolder")] if error else []
 
 
-# --- the review card ---------------------------------------------------------------------------
-
-
-def review_card(snapshot: dict[str, Any]) -> Card:
-    """The card in the review channel, rendered from a request snapshot (`RequestRecord.to_dict`)."""
-    ref = snapshot["ref"]
-    verdict = Verdict.from_dict(snapshot["verdict"])
-    status = RequestStatus(snapshot["status"])
-    requester = snapshot["requester"]
-    who = requester.get("name") or requester.get("email") or requester.get("user_id")
-    body: list[dict[str, Any]] = [
-        text(f"Client request {ref}", size="medium", weight="bolder"),
+def long_text(value: str, lang: Language, *, block_id: str) -> list[dict[str, Any]]:
+    """A person's text, in a shaded box; a long one shows its beginning with "Show all"."""
+    if len(value) <= SHOWN:
+        return [{"type": "Container", "style": "emphasis", "items": lines(value)}]
+    head = value[:SHOWN].rstrip() + "…"
+    return [
+        {"type": "Container", "style": "emphasis", "id": f"{block_id}-short", "items": lines(head)},
+        {"type": "Container", "style": "emphasis", "id": f"{block_id}-full", "isVisible": False, "items": lines(value)},
         {
-            "type": "FactSet",
-            "facts": [
-                {"title": "Requested by", "value": who},
-                {"title": "Project", "value": snapshot["project"]},
-                {"title": "Scope check", "value": verdict.one_line()},
-                {"title": "Status", "value": status_from_snapshot(snapshot)},
+            "type": "ActionSet",
+            "actions": [
+                {
+                    "type": "Action.ToggleVisibility",
+                    "title": t(lang, "card.show_all"),
+                    "targetElements": [f"{block_id}-short", f"{block_id}-full"],
+                }
             ],
         },
-        {"type": "Container", "style": "emphasis", "items": [text(snapshot["text"])]},
     ]
-    if verdict.clause:
-        body.append(text(f"“{messages.shorten(verdict.clause, 300)}”", isSubtle=True, style="default"))
-    if verdict.explanation:
-        body.append(text(verdict.explanation, isSubtle=True, size="small"))
-    if status in (RequestStatus.DECLINED, RequestStatus.LETTER_DRAFTED):
-        decisions = snapshot.get("decisions") or []
-        in_meeting = bool(decisions) and (decisions[-1].get("form") or {}).get("channel") == "meeting"
-        body.append(
-            text(
-                "The client is being answered in a meeting; the PM has the invitation."
-                if in_meeting
-                else "The client is being answered by email; the PM has the letter.",
-                isSubtle=True,
-            )
-        )
-    actions = None
-    if status.is_open:
-        actions = [
-            action("Approve", "approve", ref, style="positive"),
-            action("Decline", "decline", ref, style="destructive"),
-            action("Ask for details", "ask", ref),
+
+
+# --- a request ----------------------------------------------------------------------------------
+
+
+def request_card(view: RequestView) -> Card:
+    """The request as a card: the review card in its channel, or one person's view of it."""
+    lang = view.language
+    facts = [{"title": f.label, "value": f.link if f.link else rich(f.value)} for f in view.facts]
+    body: list[dict[str, Any]] = [
+        text(view.title, size="medium", weight="bolder"),
+        {"type": "FactSet", "facts": facts},
+        *long_text(view.text, lang, block_id=f"req-{view.ref}"),
+        text(t(lang, "card.scope_check", verdict=view.verdict.headline), weight="bolder"),
+    ]
+    v = view.verdict
+    if v.clause:
+        body.append(literal(f"“{v.clause}”", spacing="none"))
+    if v.explanation:
+        body.append(literal(v.explanation, spacing="none"))
+    body += [literal(f"• {p}", spacing="none") for p in v.parts]
+    status = t(lang, "card.status", status=rich(view.status))
+    body.append(literal(status, weight="bolder") if not view.actions else literal(status))
+    actions = [
+        action(a.label, a.action.value, view.ref, style=_STYLES.get(a.style or ""), secondary=not a.primary)
+        for a in view.actions
+    ]
+    return card(body, actions or None)
+
+
+_STYLES = {"primary": "positive", "danger": "destructive"}
+
+
+# --- forms --------------------------------------------------------------------------------------
+
+
+def _input(f: Field, timezone: str) -> list[dict[str, Any]]:
+    base: dict[str, Any] = {"id": f.id, "label": f.label, "isRequired": f.required}
+    if f.required:
+        base["errorMessage"] = f.label
+    default = f.default
+    if f.kind in (FieldKind.TEXT, FieldKind.LONG_TEXT):
+        el = {"type": "Input.Text", **base, "isMultiline": f.kind is FieldKind.LONG_TEXT}
+        if isinstance(default, str) and default:
+            el["value"] = default
+        if f.max_length:
+            el["maxLength"] = f.max_length
+        if f.placeholder:
+            el["placeholder"] = f.placeholder
+        out = [el]
+    elif f.kind is FieldKind.NUMBER:
+        el = {"type": "Input.Number", **base}
+        if isinstance(default, str) and default.strip().lstrip("-").isdigit():
+            el["value"] = int(default)
+        if f.minimum is not None:
+            el["min"] = f.minimum
+        if f.maximum is not None:
+            el["max"] = f.maximum
+        out = [el]
+    elif f.kind in (FieldKind.CHOICE, FieldKind.MULTI_CHOICE):
+        el = {
+            "type": "Input.ChoiceSet",
+            **base,
+            "choices": [{"title": c.label, "value": c.value} for c in f.choices],
+        }
+        if f.kind is FieldKind.MULTI_CHOICE:
+            el.update(isMultiSelect=True, style="expanded")
+            if default:
+                el["value"] = ",".join(default if isinstance(default, tuple) else (default,))
+        else:
+            if len(f.choices) <= 3:
+                el["style"] = "expanded"
+            if isinstance(default, str) and default:
+                el["value"] = default
+        out = [el]
+    elif f.kind is FieldKind.DATE:
+        el = {"type": "Input.Date", **base}
+        if isinstance(default, str) and default:
+            el["value"] = default
+        out = [el]
+    else:  # a date and a time, side by side, in the project's time zone
+        day, _, at = (default if isinstance(default, str) else "").partition(" ")
+        date_el: dict[str, Any] = {"type": "Input.Date", "id": f"{f.id}__date", "label": f.label}
+        time_el: dict[str, Any] = {"type": "Input.Time", "id": f"{f.id}__time", "label": timezone}
+        if day:
+            date_el["value"] = day
+        if at:
+            time_el["value"] = at[:5]
+        out = [
+            {
+                "type": "ColumnSet",
+                "columns": [
+                    {"type": "Column", "width": "stretch", "items": [date_el]},
+                    {"type": "Column", "width": "stretch", "items": [time_el]},
+                ],
+            }
         ]
+    if f.hint:
+        out.append(text(f.hint, isSubtle=True, size="small", spacing="none"))
+    return out
+
+
+def form_card(spec: FormSpec, *, error: str | None = None, errors: dict[str, str] | None = None) -> Card:
+    """A form as a card: title, the text it is about, the fields, then its button and Cancel."""
+    body: list[dict[str, Any]] = [text(spec.title, size="medium", weight="bolder")]
+    if spec.intro:
+        body.append(text(spec.intro))
+    if spec.quote:
+        body += long_text(spec.quote, spec.language, block_id=f"form-{spec.id}")
+    body += error_block(error)
+    for f in spec.fields:
+        body += _input(f, spec.timezone)
+        if errors and f.id in errors:
+            body += error_block(errors[f.id])
+    actions = [action(spec.submit, spec.id + SUBMIT, spec.ref, style="positive")]
+    cancel = "show" if spec.ref and spec.id not in ("letter_edit",) else None
+    if spec.id == "letter_edit":
+        cancel = "letter_show"
+    if cancel:
+        actions.append(action(t(spec.language, "button.cancel"), cancel, spec.ref))
     return card(body, actions)
 
 
-# --- forms -------------------------------------------------------------------------------------
+def values_from(data: dict[str, Any]) -> dict[str, Any]:
+    """What was typed into a form card, as `bot.forms` reads it: a date and a time side by side become
+    one `YYYY-MM-DD HH:MM` (with one of them missing, it does not read as a time, and the form says so)."""
+    values = {k: v for k, v in data.items() if not k.endswith(("__date", "__time"))}
+    for key in [k for k in data if k.endswith("__date")]:
+        field_id = key[: -len("__date")]
+        day = str(data.get(key) or "").strip()
+        at = str(data.get(field_id + "__time") or "").strip()[:5]
+        values[field_id] = f"{day} {at}".strip()
+    return values
 
 
-def approve_form(snapshot: dict[str, Any], *, error: str | None = None, values: dict[str, str] | None = None) -> Card:
-    """Approving out-of-scope or unlisted work records a scope change: estimate, schedule impact, note."""
-    v = values or {}
-    ref = snapshot["ref"]
-    verdict = Verdict.from_dict(snapshot["verdict"])
-    body = [
-        text(f"Approve {ref} as a scope change", size="medium", weight="bolder"),
-        text(f"{ref} is {verdict.verdict.label}: “{messages.shorten(snapshot['text'], 200)}”"),
-        *error_block(error),
-        {
-            "type": "Input.Text",
-            "id": "estimate",
-            "label": "Effort estimate",
-            "placeholder": "e.g. 3 person-days",
-            "isRequired": True,
-            "errorMessage": "Give an estimate.",
-            "value": v.get("estimate", ""),
-        },
-        {
-            "type": "Input.Text",
-            "id": "schedule_impact",
-            "label": "Schedule impact",
-            "value": v.get("schedule_impact", "none"),
-        },
-        {"type": "Input.Text", "id": "note", "label": "Note", "isMultiline": True, "value": v.get("note", "")},
-    ]
-    return card(body, [action("Approve", "approve_submit", ref, style="positive"), action("Cancel", "show", ref)])
-
-
-def ask_form(snapshot: dict[str, Any], *, error: str | None = None) -> Card:
-    ref = snapshot["ref"]
-    body = [
-        text(f"Ask for details about {ref}", size="medium", weight="bolder"),
-        text(f"“{messages.shorten(snapshot['text'], 200)}”"),
-        *error_block(error),
-        {
-            "type": "Input.Text",
-            "id": "question",
-            "label": "Your question to the requester",
-            "isMultiline": True,
-            "isRequired": True,
-            "errorMessage": "Write the question.",
-        },
-    ]
-    return card(body, [action("Ask", "ask_submit", ref), action("Cancel", "show", ref)])
-
-
-def decline_form(
-    snapshot: dict[str, Any], form: DeclineForm, *, timezone: str = "UTC", error: str | None = None
+def question_card(
+    view: RequestView, question: str, asker: str, *, form: FormSpec | None = None, answered: bool = False
 ) -> Card:
-    """The decline form, pre-filled (from the service's defaults, or from what the PM typed before an error)."""
-    ref = snapshot["ref"]
-    meeting = form.meeting
-    meeting_date = meeting.start.strftime("%Y-%m-%d") if meeting else ""
-    meeting_time = meeting.start.strftime("%H:%M") if meeting else ""
-    meeting_minutes = meeting.duration_minutes if meeting else 30
-    meeting_location = meeting.location if meeting else ""
-    alternatives = ",".join(a.kind.value for a in form.alternatives)
-    details = "; ".join(a.detail for a in form.alternatives if a.detail)
-    body = [
-        text(f"Decline {ref}", size="medium", weight="bolder"),
-        text(f"“{messages.shorten(snapshot['text'], 200)}”"),
-        text(
-            "The client gets a formal letter (or a meeting invitation), drafted for you to review in our private chat."
-        ),
-        *error_block(error),
-        {
-            "type": "Input.ChoiceSet",
-            "id": "reason_category",
-            "label": "Reason",
-            "isRequired": True,
-            "errorMessage": "Pick a reason.",
-            "value": form.reason_category.value,
-            "choices": [{"title": c.label, "value": c.value} for c in ReasonCategory],
-        },
-        {
-            "type": "Input.Text",
-            "id": "reason_text",
-            "label": "The reason, in a sentence or two",
-            "isMultiline": True,
-            "isRequired": True,
-            "errorMessage": "Give the reason.",
-            "value": form.reason_text,
-            "maxLength": 2000,
-        },
-        {
-            "type": "Input.ChoiceSet",
-            "id": "alternatives",
-            "label": "Alternatives to offer",
-            "isMultiSelect": True,
-            "style": "expanded",
-            "value": alternatives,
-            "choices": [{"title": k.label, "value": k.value} for k in AlternativeKind],
-        },
-        {
-            "type": "Input.Text",
-            "id": "alternative_detail",
-            "label": "Details of the alternatives (optional)",
-            "placeholder": "e.g. about 20 person-days",
-            "value": details,
-            "maxLength": 500,
-        },
-        {
-            "type": "Input.Text",
-            "id": "empathy",
-            "label": "A line of understanding",
-            "isMultiline": True,
-            "value": form.empathy,
-            "maxLength": 1000,
-        },
-        {
-            "type": "Input.ChoiceSet",
-            "id": "language",
-            "label": "Letter language",
-            "value": (form.language or Language.EN).value,
-            "choices": [{"title": "English", "value": "en"}, {"title": "中文", "value": "zh"}],
-        },
-        {
-            "type": "Input.ChoiceSet",
-            "id": "channel",
-            "label": "Answer the client",
-            "style": "expanded",
-            "value": form.channel.value,
-            "choices": [
-                {"title": "By email (a formal letter)", "value": "email"},
-                {"title": "In a meeting (an invitation, and talking points for you)", "value": "meeting"},
-            ],
-        },
-        text(f"For a meeting: when and where ({timezone} time).", isSubtle=True, size="small"),
-        {
-            "type": "ColumnSet",
-            "columns": [
-                {
-                    "type": "Column",
-                    "width": "stretch",
-                    "items": [{"type": "Input.Date", "id": "meeting_date", "label": "Date", "value": meeting_date}],
-                },
-                {
-                    "type": "Column",
-                    "width": "stretch",
-                    "items": [{"type": "Input.Time", "id": "meeting_time", "label": "Time", "value": meeting_time}],
-                },
-                {
-                    "type": "Column",
-                    "width": "stretch",
-                    "items": [
-                        {
-                            "type": "Input.Number",
-                            "id": "meeting_minutes",
-                            "label": "Minutes",
-                            "min": 5,
-                            "max": 480,
-                            "value": meeting_minutes,
-                        }
-                    ],
-                },
-            ],
-        },
-        {"type": "Input.Text", "id": "meeting_location", "label": "Place or video link", "value": meeting_location},
-    ]
-    return card(
-        body,
-        [
-            action("Decline and draft the letter", "decline_submit", ref, style="destructive"),
-            action("Cancel", "show", ref),
-        ],
-    )
-
-
-def parse_decline_form(data: dict[str, Any], *, timezone: str = "UTC") -> DeclineForm:
-    """Turn the decline form's inputs into a `DeclineForm`; raise `ValueError` naming a bad field."""
-    try:
-        category = ReasonCategory(str(data.get("reason_category") or ""))
-    except ValueError:
-        raise ValueError("Pick a reason from the list.") from None
-    kinds = [k for k in str(data.get("alternatives") or "").split(",") if k.strip()]
-    try:
-        alt_kinds = [AlternativeKind(k.strip()) for k in kinds]
-    except ValueError:
-        raise ValueError("Pick the alternatives from the list.") from None
-    detail = str(data.get("alternative_detail") or "").strip()
-    alternatives = tuple(Alternative(k, detail if i == 0 else "") for i, k in enumerate(alt_kinds))
-    lang = str(data.get("language") or "").strip()
-    try:
-        language = Language(lang) if lang else None
-    except ValueError:
-        raise ValueError("Pick English or Chinese for the letter.") from None
-    try:
-        channel = Channel(str(data.get("channel") or "email"))
-    except ValueError:
-        raise ValueError("Choose email or a meeting.") from None
-    meeting = _parse_meeting(data, timezone) if channel is Channel.MEETING else None
-    return DeclineForm(
-        reason_category=category,
-        reason_text=str(data.get("reason_text") or ""),
-        alternatives=alternatives,
-        empathy=str(data.get("empathy") or ""),
-        channel=channel,
-        language=language,
-        meeting=meeting,
-    )
-
-
-def typed_decline_form(data: dict[str, Any], defaults: DeclineForm) -> DeclineForm:
-    """What the PM typed, as far as it reads, over the defaults: so a form shown again with an error keeps it."""
-
-    def pick(enum: Any, value: Any, fallback: Any) -> Any:
-        try:
-            return enum(str(value))
-        except ValueError:
-            return fallback
-
-    kinds = [pick(AlternativeKind, k.strip(), None) for k in str(data.get("alternatives") or "").split(",")]
-    detail = str(data.get("alternative_detail") or "")
-    return DeclineForm(
-        reason_category=pick(ReasonCategory, data.get("reason_category"), defaults.reason_category),
-        reason_text=str(data.get("reason_text") if data.get("reason_text") is not None else defaults.reason_text),
-        alternatives=tuple(Alternative(k, detail if i == 0 else "") for i, k in enumerate(k for k in kinds if k)),
-        empathy=str(data.get("empathy") if data.get("empathy") is not None else defaults.empathy),
-        channel=pick(Channel, data.get("channel") or "email", Channel.EMAIL),
-        language=pick(Language, data.get("language"), defaults.language),
-    )
-
-
-def _parse_meeting(data: dict[str, Any], timezone: str) -> MeetingProposal:
-    day, at = str(data.get("meeting_date") or "").strip(), str(data.get("meeting_time") or "").strip()
-    if not day or not at:
-        raise ValueError("For a meeting, give its date and time.")
-    try:
-        start = datetime.strptime(f"{day} {at[:5]}", "%Y-%m-%d %H:%M").replace(tzinfo=ZoneInfo(timezone))
-    except ValueError:
-        raise ValueError("Give the meeting's date as YYYY-MM-DD and its time as HH:MM.") from None
-    try:
-        minutes = int(float(str(data.get("meeting_minutes") or 30)))
-    except ValueError:
-        raise ValueError("The meeting's length is a number of minutes.") from None
-    return MeetingProposal(start, minutes, str(data.get("meeting_location") or "").strip())
-
-
-def request_form(projects: list[tuple[str, str]], *, error: str | None = None, default: str | None = None) -> Card:
-    """`request` alone: a form to record a request; the project is asked only when there is a choice."""
+    """A PM's question, in the requester's chat with the bot: answered right on the card (`form`, the
+    core's answer form), with the requester's other actions beside it."""
+    lang = view.language
     body: list[dict[str, Any]] = [
-        text("Record a client request", size="medium", weight="bolder"),
-        *error_block(error),
-        {
-            "type": "Input.Text",
-            "id": "text",
-            "label": "What did the client ask for?",
-            "isMultiline": True,
-            "isRequired": True,
-            "errorMessage": "Write the request.",
-            "maxLength": 4000,
-        },
+        text(t(lang, "question.card_head", who=asker or t(lang, "word.a_pm"), ref=view.ref), weight="bolder"),
+        literal(f"“{' '.join(view.text.split())[:200]}”", isSubtle=True),
+        *lines(question),
     ]
-    if len(projects) > 1:
-        body.append(
-            {
-                "type": "Input.ChoiceSet",
-                "id": "project",
-                "label": "Project",
-                "isRequired": True,
-                "errorMessage": "Pick the project.",
-                "value": default or "",
-                "choices": [{"title": name, "value": slug} for slug, name in projects],
-            }
-        )
-    return card(body, [action("Record", "request_submit")])
-
-
-def question_card(ref: str, question_text: str, *, answered: bool = False) -> Card:
-    """A PM's question, in the requester's chat with the bot, with a box to answer it."""
-    body: list[dict[str, Any]] = [text(question_text)]
     if answered:
-        body.append(text("Answered, thank you.", isSubtle=True))
+        body.append(text(t(lang, "question.answered"), isSubtle=True))
         return card(body)
-    body.append(
-        {
-            "type": "Input.Text",
-            "id": "answer",
-            "label": "Your answer",
-            "isMultiline": True,
-            "isRequired": True,
-            "errorMessage": "Write your answer.",
-        }
-    )
-    return card(body, [action("Send answer", "answer_submit", ref)])
+    actions: list[dict[str, Any]] = []
+    if form is not None:
+        for f in form.fields:
+            body += _input(f, form.timezone)
+        actions.append(action(form.submit, form.id + SUBMIT, view.ref, style="positive"))
+    for a in view.actions:
+        if form is not None and a.action.value == form.id:
+            continue  # answered on the card itself
+        actions.append(action(a.label, a.action.value, view.ref, secondary=not a.primary))
+    return card(body, actions or None)
 
 
 def message_card(value: str) -> Card:
-    return card([text(value)])
+    return card(lines(value))
 
 
 # --- the letter, in the PM's personal chat -----------------------------------------------------
@@ -415,92 +283,70 @@ def message_card(value: str) -> Card:
 
 def letter_card(
     ref: str,
-    letter: dict[str, Any],
+    letter_data: dict[str, Any],
+    lang: Language,
     *,
+    tz: str = "UTC",
+    by: Actor | None = None,
     download_url: str | None = None,
     can_send_email: bool = False,
     talking_points: str = "",
     note: str | None = None,
 ) -> Card:
-    """The drafted letter for the PM: subject, text, tone check, send status; Edit, Download .eml,
-    Send email (when e-mail is set up) and Mark as sent while it is a draft; Send again once sent."""
-    status = letter.get("status", "draft")
-    head = "Meeting invitation" if letter.get("kind") == "meeting_invite" else "Letter to the client"
-    body: list[dict[str, Any]] = [
-        text(f"{head} for {ref}", size="medium", weight="bolder"),
-    ]
+    """The drafted letter for the PM: its state, subject, text (each paragraph and line as in the
+    e-mail), the tone check, and Edit, Download .eml, Send email (when e-mail is set up) and Mark as sent
+    while it is a draft; Send again once sent."""
+    letter = Letter.from_dict(letter_data)
+    status = letter.status
+    key = "letter.title_meeting" if letter.kind == "meeting_invite" else "letter.title"
+    body: list[dict[str, Any]] = [text(t(lang, key, ref=ref), size="medium", weight="bolder")]
     if note:
-        body.append(text(note, weight="bolder", color="attention" if status == "failed" else "default"))
-    body += [
+        body.append(literal(note, weight="bolder", color="attention" if status == "failed" else "default"))
+    body.append(text(letter_state_line(letter, lang, tz, by), color="attention" if status == "failed" else "default"))
+    body.append(
         {
             "type": "FactSet",
             "facts": [
-                {"title": "Subject", "value": letter["subject"]},
-                {"title": "Language", "value": "中文" if letter.get("language") == "zh" else "English"},
-                {"title": "Status", "value": _letter_status(letter)},
+                {"title": t(lang, "letter.fact_subject"), "value": letter.subject},
+                {
+                    "title": t(lang, "letter.fact_language"),
+                    "value": "中文" if letter.language.value == "zh" else "English",
+                },
+                {"title": t(lang, "letter.fact_status"), "value": letter_status(letter, lang)},
             ],
-        },
-    ]
-    status_line = messages.send_status_line(letter_from_dict(letter))
-    if status in ("queued", "sent", "failed") and not (note and status_line in note):
-        body.append(text(status_line, color={"sent": "good", "failed": "attention"}.get(status, "default")))
-    body += [
-        {"type": "Container", "style": "emphasis", "items": [text(letter["body_text"].rstrip(), fontType="default")]},
-        text("Tone check", weight="bolder"),
-    ]
-    for t in letter.get("tone", []):
-        mark = "✓" if t.get("passed") else "✗"
-        body.append(
-            text(
-                f"{mark} {t.get('detail') or t.get('rule')}",
-                spacing="none",
-                size="small",
-                color="good" if t.get("passed") else "warning",
-            )
-        )
+        }
+    )
+    body.append({"type": "Container", "style": "emphasis", "items": lines(letter.body_text)})
+    body.append(text(t(lang, "letter.tone_check"), weight="bolder"))
+    for passed, line in tone_marks(letter, lang):
+        # Default colour throughout (readable on white); a failing rule, the one to act on, in bold.
+        body.append(literal(line, spacing="none", weight="default" if passed else "bolder"))
     if talking_points:
-        body += [text("Talking points (for you, not the client)", weight="bolder"), text(talking_points)]
-    download = [{"type": "Action.OpenUrl", "title": "Download .eml", "url": download_url}] if download_url else []
+        body.append(text(t(lang, "letter.talking_points"), weight="bolder"))
+        body += lines(talking_points)
+    download = [{"type": "Action.OpenUrl", "title": t(lang, "button.eml"), "url": download_url}] if download_url else []
     actions: list[dict[str, Any]] = []
     if status == "sent":
         actions += download
         if can_send_email:
-            actions.append(action("Send again", "letter_send", ref, again=True))
+            actions.append(action(t(lang, "button.send_again"), "letter_send", ref, again=True))
     elif status == "queued":
         # Waiting for the mail server: nothing to change until it has gone or failed.
-        actions += [*download, action("Refresh", "letter_show", ref)]
+        actions += [*download, action(t(lang, "button.refresh"), "letter_show", ref)]
     else:
-        actions.append(action("Edit", "letter_edit", ref))
+        actions.append(action(t(lang, "button.edit"), "letter_edit", ref))
         actions += download
         if can_send_email:
-            actions.append(action("Send email", "letter_send", ref, style="positive"))
-        actions.append(action("Mark as sent", "letter_sent", ref))
-    return card(body, actions)
-
-
-def letter_from_dict(letter: dict[str, Any]) -> Letter:
-    """The parts of a letter snapshot (`Letter.to_dict`) that its send status is told from."""
-    sent_at = letter.get("sent_at")
-    return Letter(
-        subject=str(letter.get("subject") or ""),
-        body_text=str(letter.get("body_text") or ""),
-        body_html="",
-        language=Language(letter.get("language") or "en"),
-        tone=(),
-        kind=str(letter.get("kind") or "decline"),
-        edited=bool(letter.get("edited")),
-        status=str(letter.get("status") or "draft"),
-        sent_at=datetime.fromisoformat(sent_at) if sent_at else None,
-        sent_via=letter.get("sent_via"),
-        message_id=letter.get("message_id"),
-        send_error=letter.get("send_error"),
-    )
+            actions.append(action(t(lang, "button.send_email"), "letter_send", ref, style="positive"))
+        actions.append(action(t(lang, "button.mark_sent"), "letter_sent", ref))
+    return card(body, actions or None)
 
 
 def send_confirm_card(
     ref: str,
-    letter: dict[str, Any],
+    letter_data: dict[str, Any],
     recipients: LetterRecipients,
+    lang: Language,
     *,
     typed: list[str] | None = None,
     again: bool = False,
@@ -512,14 +358,15 @@ def send_confirm_card(
     the service can refuse if the recipients changed in between. The PM may type other addresses: they
     are shown here for confirmation first ("Check these addresses"), never sent to unseen.
     """
-    what = "meeting invitation" if letter.get("kind") == "meeting_invite" else "letter"
+    what = t(lang, "word.invitation" if letter_data.get("kind") == "meeting_invite" else "word.letter")
+    key = "send.title_again" if again else "send.title"
     body: list[dict[str, Any]] = [
-        text(f"Send the {what} for {ref}{' again' if again else ''} by email?", size="medium", weight="bolder"),
+        text(t(lang, key, what=what, ref=ref), size="medium", weight="bolder"),
         *error_block(error),
         {
             "type": "FactSet",
             "facts": [
-                {"title": "Subject", "value": letter["subject"]},
+                {"title": t(lang, "letter.fact_subject"), "value": str(letter_data.get("subject") or "")},
                 *(
                     {"title": name, "value": value}
                     for name, _, value in (line.partition(": ") for line in recipients.summary().splitlines())
@@ -528,63 +375,24 @@ def send_confirm_card(
         },
     ]
     if typed:
-        body.append(text("These are the addresses you typed, instead of the client contact.", isSubtle=True))
+        body.append(text(t(lang, "send.typed_note"), isSubtle=True))
     body += [
         {
             "type": "Input.Text",
             "id": "other_recipients",
-            "label": "Send to other addresses instead (optional, comma-separated)",
-            "placeholder": "e.g. Jane Doe <jane@client.example>",
+            "label": t(lang, "send.other_label"),
+            "placeholder": t(lang, "send.other_eg"),
             "value": ", ".join(typed or []),
             "maxLength": 1000,
         },
-        text("Nothing is sent until you press Send.", isSubtle=True, size="small"),
+        text(t(lang, "send.nothing_until"), isSubtle=True, size="small"),
     ]
     data: dict[str, Any] = {"confirmed": recipients.to_dict(), "typed": list(typed or []), "again": again}
     return card(
         body,
         [
-            action("Send", "letter_send_confirm", ref, style="positive", **data),
-            action("Check these addresses", "letter_send_check", ref, again=again),
-            action("Cancel", "letter_send_cancel", ref),
+            action(t(lang, "send.submit"), "letter_send_confirm", ref, style="positive", **data),
+            action(t(lang, "send.check"), "letter_send_check", ref, again=again),
+            action(t(lang, "button.cancel"), "letter_send_cancel", ref),
         ],
     )
-
-
-def _letter_status(letter: dict[str, Any]) -> str:
-    status = letter.get("status", "draft")
-    label = {"draft": "draft", "queued": "queued to send", "sent": "sent", "failed": "sending failed"}.get(
-        status, status
-    )
-    if letter.get("edited"):
-        label += ", edited"
-    if status == "sent" and letter.get("sent_at"):
-        label += f" ({letter['sent_at'][:16].replace('T', ' ')} UTC)"
-    return label
-
-
-def letter_edit_form(ref: str, letter: dict[str, Any], *, error: str | None = None) -> Card:
-    body = [
-        text(f"Edit the letter for {ref}", size="medium", weight="bolder"),
-        *error_block(error),
-        {
-            "type": "Input.Text",
-            "id": "subject",
-            "label": "Subject",
-            "value": letter["subject"],
-            "isRequired": True,
-            "errorMessage": "The subject cannot be empty.",
-        },
-        {
-            "type": "Input.Text",
-            "id": "body",
-            "label": "Letter",
-            "isMultiline": True,
-            "value": letter["body_text"],
-            "isRequired": True,
-            "errorMessage": "The letter cannot be empty.",
-            "maxLength": 20000,
-        },
-        text("The tone check runs again when you save.", isSubtle=True),
-    ]
-    return card(body, [action("Save", "letter_edit_submit", ref), action("Cancel", "letter_show", ref)])

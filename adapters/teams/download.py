@@ -21,7 +21,7 @@ from aiohttp import web
 from adapters.email.actions import letter_eml
 from adapters.email.config import eml_sender
 from adapters.settings import ConfigError
-from adapters.web.app import RUNTIME, SETTINGS
+from adapters.web.keys import RUNTIME, SETTINGS
 from bot.domain import Actor
 from bot.errors import IllegalMove, InvalidInput, NotFound, PermissionDenied
 

@@ -22,7 +22,7 @@ from msrest.exceptions import DeserializationError
 from msrest.serialization import Model
 
 from adapters.settings import ConfigError, Settings
-from adapters.web.app import SINK_FACTORIES, Platform, wake_dispatcher
+from adapters.web.keys import SINK_FACTORIES, Platform, wake_dispatcher
 
 from .bot import IntakeTeamsBot
 from .download import ROUTE, serve_letter

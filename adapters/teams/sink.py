@@ -24,14 +24,18 @@ from botbuilder.schema import (
 )
 from msrest.exceptions import ClientRequestError, HttpOperationError
 
-from adapters.web.app import RUNTIME
-from bot.domain import Actor, Notice
+from adapters.web.keys import RUNTIME
+from bot.domain import Actor, Letter, Notice, Project, RequestRecord
 from bot.errors import PermanentDeliveryError, TemporaryDeliveryError
-from bot.ports import NoticeSink, Outbox
+from bot.forms import answer_form
+from bot.messages import answer_for_pm, decided_for_requester, email_outcome_for_sender
+from bot.ports import NoticeSink, Outbox, ServerStore
+from bot.review import Viewer, review_view
+from bot.service import IntakeService
+from bot.text import language_for, t
 
 from . import cards
-from . import messages as tm
-from .bot import PLATFORM, _attachment, letter_card_for, user_key
+from .bot import PLATFORM, _attachment, letter_card_for, plain_text, user_key
 from .state import TEAMS
 
 log = logging.getLogger("intake.teams.sink")
@@ -46,11 +50,11 @@ class TeamsSink(NoticeSink):
         self.app = app
 
     @property
-    def store(self) -> Any:
+    def store(self) -> ServerStore:
         return self.app[RUNTIME].store
 
     @property
-    def service(self) -> Any:
+    def service(self) -> IntakeService:
         return self.app[RUNTIME].service
 
     async def deliver(self, notice: Notice, *, outbox: Outbox) -> dict[str, Any] | None:
@@ -58,6 +62,8 @@ class TeamsSink(NoticeSink):
             "review_card": self.review_card,
             "card_update": self.card_update,
             "question": self.question,
+            "requester_notice": self.requester_notice,
+            "answer": self.answer,
             "letter_draft": self.letter_draft,
             "letter_email_status": self.letter_email_status,
         }
@@ -71,6 +77,10 @@ class TeamsSink(NoticeSink):
 
     # --- kinds -----------------------------------------------------------------------------------
 
+    async def _review_card(self, notice: Notice) -> cards.Card:
+        rec, project = _record(notice), await self._project(notice)
+        return cards.request_card(review_view(rec, project, Viewer.review_channel()))
+
     async def review_card(self, notice: Notice, outbox: Outbox) -> dict[str, Any]:
         channel = await self._review_channel(notice)
         ref = await self.store.get_conversation_ref(PLATFORM, channel)
@@ -80,15 +90,15 @@ class TeamsSink(NoticeSink):
                 f"no conversation reference for review channel {channel} yet (the bot must be added to it)",
                 retry_after=self.app[TEAMS].waiting_retry,
             )
-        card = cards.review_card(notice.data["request"])
+        card = await self._review_card(notice)
         return await self._post(ref, MessageFactory.attachment(_attachment(card)))
 
     async def card_update(self, notice: Notice, outbox: Outbox) -> dict[str, Any] | None:
         posted = await outbox.delivery_result(notice.ref or "", "review_card", PLATFORM)
-        card = cards.review_card(notice.data["request"])
         if not posted:
             # The review card never went out (it failed for good): post the current state instead.
             return await self.review_card(notice, outbox)
+        card = await self._review_card(notice)
         ref = await self.store.get_conversation_ref(PLATFORM, posted["conversation_id"])
         if ref is None:
             raise PermanentDeliveryError(f"conversation {posted['conversation_id']} is no longer known")
@@ -97,17 +107,35 @@ class TeamsSink(NoticeSink):
         return posted
 
     async def question(self, notice: Notice, outbox: Outbox) -> dict[str, Any]:
-        snap = notice.data["request"]
-        decisions = snap.get("decisions") or []
-        asker = Actor.from_dict(decisions[-1]["by"]).display if decisions else "A PM"
-        text = tm.question_text(snap["ref"], snap["text"], notice.data.get("question", ""), asker)
-        post = MessageFactory.attachment(_attachment(cards.question_card(snap["ref"], text)))
+        rec, project = _record(notice), await self._project(notice)
+        requester = notice.recipient or rec.requester
+        view = review_view(rec, project, Viewer.of(requester, rec, project))
+        asker = rec.last_decision.actor.display if rec.last_decision else ""
+        question = str(notice.data.get("question", ""))
+        card = cards.question_card(view, question, asker, form=answer_form(rec, question, view.language))
+        post = MessageFactory.attachment(_attachment(card))
         ref = await self._personal_ref(notice.recipient, notice)
         if ref is None:
             ref = await self._source_ref(notice)
         if ref is None:
             raise PermanentDeliveryError("no conversation to ask the requester in")
         return await self._post(ref, post)
+
+    async def requester_notice(self, notice: Notice, outbox: Outbox) -> dict[str, Any] | None:
+        rec, project = _record(notice), await self._project(notice)
+        text = decided_for_requester(rec, language_for(project, notice.recipient))
+        return await self.plain(notice, outbox, text=text)
+
+    async def answer(self, notice: Notice, outbox: Outbox) -> dict[str, Any] | None:
+        rec, project = _record(notice), await self._project(notice)
+        who = rec.last_event("answered")
+        text = answer_for_pm(
+            rec,
+            str(notice.data.get("answer", "")),
+            who.actor.display if who else rec.requester.display,
+            language_for(project, notice.recipient),
+        )
+        return await self.plain(notice, outbox, text=text)
 
     async def letter_draft(self, notice: Notice, outbox: Outbox) -> dict[str, Any]:
         """The letter goes only to the PM's personal chat, never to a channel."""
@@ -118,12 +146,15 @@ class TeamsSink(NoticeSink):
                 retry_after=max(60.0, self.app[TEAMS].waiting_retry),
             )
         assert notice.recipient is not None  # _personal_ref found a chat for them
+        project = await self._project(notice)
         card = letter_card_for(
             self.app,
             notice.ref or "",
             notice.data["letter"],
             notice.data.get("talking_points") or "",
             pm=notice.recipient,
+            lang=language_for(project, notice.recipient),
+            tz=project.timezone,
         )
         return await self._post(ref, MessageFactory.attachment(_attachment(card)))
 
@@ -138,12 +169,17 @@ class TeamsSink(NoticeSink):
                 "the PM has no personal chat with the bot yet; the send status waits until they open one",
                 retry_after=max(60.0, self.app[TEAMS].waiting_retry),
             )
-        rec = await self.service.get_request(notice.ref)
-        talking_points = rec.letter.talking_points if rec.letter is not None else ""
-        card = letter_card_for(self.app, notice.ref, letter, talking_points, pm=notice.recipient, note=notice.text)
+        rec, project = _record(notice), await self._project(notice)
+        lang = language_for(project, notice.recipient)
+        stored = await self.service.get_request(notice.ref)
+        talking_points = stored.letter.talking_points if stored.letter is not None else ""
+        note = email_outcome_for_sender(rec, Letter.from_dict(letter), lang, project.timezone)
+        card = letter_card_for(
+            self.app, notice.ref, letter, talking_points, pm=notice.recipient, lang=lang, tz=project.timezone, note=note
+        )
         return await self._post(ref, MessageFactory.attachment(_attachment(card)))
 
-    async def plain(self, notice: Notice, outbox: Outbox) -> dict[str, Any] | None:
+    async def plain(self, notice: Notice, outbox: Outbox, *, text: str | None = None) -> dict[str, Any] | None:
         """Any other notice: its text, to the person, the requester's conversation, or the review channel."""
         ref = None
         if notice.audience == "person":
@@ -157,12 +193,15 @@ class TeamsSink(NoticeSink):
             ref = await self.store.get_conversation_ref(PLATFORM, channel)
         if ref is None:
             raise PermanentDeliveryError(f"no Teams conversation to deliver {notice.kind} of {notice.ref} into")
-        return await self._post(ref, notice.text)
+        return await self._post(ref, plain_text(text or notice.text))
 
     # --- where to post ---------------------------------------------------------------------------
 
+    async def _project(self, notice: Notice) -> Project:
+        return await self.service.project(notice.project or notice.data["request"]["project"])
+
     async def _review_channel(self, notice: Notice) -> str:
-        project = await self.service.project(notice.project or notice.data["request"]["project"])
+        project = await self._project(notice)
         channel = (project.platforms.get(PLATFORM) or {}).get("review_channel")
         if not channel:
             raise PermanentDeliveryError(f"project {project.slug} has no teams.review_channel in its project file")
@@ -240,9 +279,15 @@ class TeamsSink(NoticeSink):
         ref = await self._source_ref(notice)
         if ref is None:
             return
-        project = notice.project or notice.data["request"]["project"]
+        project = await self._project(notice)
+        text = t(
+            language_for(project, notice.recipient),
+            "teams.review_channel_missing",
+            ref=notice.ref,
+            project=project.name,
+        )
         try:
-            await self._post(ref, tm.REVIEW_CHANNEL_MISSING.format(ref=notice.ref, project=project))
+            await self._post(ref, plain_text(text))
         except Exception as exc:  # telling them is a courtesy; the card itself is what must not be lost
             log.warning("teams: could not tell the requester of %s about the missing channel: %s", notice.ref, exc)
 
@@ -271,6 +316,10 @@ class TeamsSink(NoticeSink):
             await turn_context.update_activity(activity)
 
         await state.adapter.continue_conversation(reference, update, state.app_id)
+
+
+def _record(notice: Notice) -> RequestRecord:
+    return RequestRecord.from_snapshot(notice.data["request"])
 
 
 def in_thread(ref: dict[str, Any] | None, channel: str, message_id: str | None) -> dict[str, Any] | None:

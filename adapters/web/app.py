@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
 
 from aiohttp import web
 
@@ -18,9 +17,21 @@ from adapters.runtime import Runtime, open_runtime
 from adapters.settings import Settings
 from bot.errors import StorageUnavailable
 from bot.outbox import Dispatcher
-from bot.ports import Clock, NoticeSink
+from bot.ports import Clock
 from bot.scope import ScopeChecker
 
+from .keys import (
+    DISPATCHER,
+    ENABLED,
+    OPTIONS,
+    PACER,
+    RUNTIME,
+    SETTINGS,
+    SINK_FACTORIES,
+    Platform,
+    SinkFactory,
+    wake_dispatcher,
+)
 from .metrics import setup_metrics
 from .pace import Pacer
 
@@ -28,24 +39,19 @@ log = logging.getLogger("intake.web")
 
 MAX_BODY = 1024 * 1024  # 1 MiB: larger bodies get 413
 
-SETTINGS = web.AppKey("settings", Settings)
-RUNTIME = web.AppKey("runtime", Runtime)
-DISPATCHER = web.AppKey("dispatcher", Dispatcher)
-SINK_FACTORIES = web.AppKey("sink_factories", list)
-ENABLED = web.AppKey("enabled_platforms", list)
-OPTIONS = web.AppKey("options", dict)
-PACER = web.AppKey("pacer", Pacer)
-
-SinkFactory = Callable[[web.Application], NoticeSink]
-
-
-@dataclass(frozen=True)
-class Platform:
-    """A pluggable outside world: `enabled(settings)` raises `ConfigError` on a partial configuration."""
-
-    name: str
-    enabled: Callable[[Settings], bool]
-    mount: Callable[[web.Application, Settings], None]
+__all__ = [
+    "DISPATCHER",
+    "ENABLED",
+    "OPTIONS",
+    "PACER",
+    "RUNTIME",
+    "SETTINGS",
+    "SINK_FACTORIES",
+    "Platform",
+    "SinkFactory",
+    "create_app",
+    "wake_dispatcher",
+]
 
 
 def platforms() -> list[Platform]:
@@ -141,10 +147,3 @@ async def readyz(request: web.Request) -> web.Response:
     except StorageUnavailable as exc:
         return web.json_response({"status": "unavailable", "reason": str(exc)}, status=503)
     return web.json_response({"status": "ready", "platforms": request.app[ENABLED]})
-
-
-def wake_dispatcher(app: web.Application) -> None:
-    """Tell this process's dispatcher that a notice was just queued, so it goes out without a poll delay."""
-    dispatcher = app.get(DISPATCHER)
-    if dispatcher is not None:
-        dispatcher.wake()

@@ -12,8 +12,6 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram,
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from store.repo import metrics_snapshot
-
 REGISTRY = web.AppKey("metrics_registry", CollectorRegistry)
 HTTP_LATENCY = web.AppKey("http_latency", Histogram)
 SNAPSHOT = web.AppKey("metrics_snapshot", dict)
@@ -93,10 +91,10 @@ async def latency_middleware(
 
 
 async def metrics(request: web.Request) -> web.Response:
-    from .app import RUNTIME
+    from .keys import RUNTIME
 
     snapshot = request.app[SNAPSHOT]
-    fresh = await metrics_snapshot(request.app[RUNTIME].store)
+    fresh = await request.app[RUNTIME].store.metrics_snapshot()
     snapshot.clear()
     snapshot.update(fresh)
     body = generate_latest(request.app[REGISTRY])

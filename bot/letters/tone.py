@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Iterable
 
 from ..domain import Language, ToneResult
+from ..phrase import Items, Phrase
 
 RULES = (
     "gives_reason",
@@ -174,12 +175,20 @@ def check_tone(
     return tuple(results)
 
 
-def _presence(rule: str, ok: str, missing: str) -> Callable[[str, Language], ToneResult]:
+def _result(rule: str, passed: bool, why: Phrase, offending: Iterable[str] = ()) -> ToneResult:
+    return ToneResult(rule, passed, str(why), tuple(offending), why)
+
+
+def _quoted(words: Iterable[str]) -> Items:
+    return Items(f"“{w}”" for w in words)
+
+
+def _presence(rule: str) -> Callable[[str, Language], ToneResult]:
     def check(body: str, language: Language) -> ToneResult:
         hits = _found(body, _MARKERS[rule][language])
         if hits:
-            return ToneResult(rule, True, ok.format(", ".join(f"“{h}”" for h in hits[:3])))
-        return ToneResult(rule, False, missing)
+            return _result(rule, True, Phrase("tone.found", words=_quoted(hits[:3])))
+        return _result(rule, False, Phrase(f"tone.missing.{rule}"))
 
     return check
 
@@ -196,91 +205,61 @@ def _says_we(body: str, language: Language) -> ToneResult:
         singular_words = [t for t in toks if t in _EN_SINGULAR]
         singular = len(singular_words)
         words = sorted(set(singular_words))
-    counts = f"'we' forms {plural}×, 'I' forms {singular}×"
     if plural == 0:
-        return ToneResult("says_we", False, f"The letter never says “we” ({counts}): speak for the team.", tuple(words))
+        return _result("says_we", False, Phrase("tone.never_we", we=plural, i=singular), words)
     if singular * 2 >= plural:
-        return ToneResult("says_we", False, f"Too much “I” ({counts}): the team decided, so say “we”.", tuple(words))
-    return ToneResult("says_we", True, f"Speaks for the team ({counts}).")
+        return _result("says_we", False, Phrase("tone.too_much_i", we=plural, i=singular), words)
+    return _result("says_we", True, Phrase("tone.we_counts", we=plural, i=singular))
 
 
 def _no_blunt(body: str, language: Language) -> ToneResult:
     hits = _found(body, BLUNT[language])
     if hits:
-        return ToneResult(
-            "no_blunt_phrases", False, "Blunt or dismissive wording: say what we can do and why instead.", tuple(hits)
-        )
-    return ToneResult("no_blunt_phrases", True, "No blunt or dismissive wording.")
+        return _result("no_blunt_phrases", False, Phrase("tone.blunt", words=_quoted(hits[:3])), hits)
+    return _result("no_blunt_phrases", True, Phrase("tone.none_found"))
 
 
 def _no_promises(body: str, language: Language) -> ToneResult:
     hits = _found(body, PROMISES[language])
     if hits:
-        return ToneResult(
-            "no_promises", False, "Makes a commitment: keep it only if the team agreed to it.", tuple(hits)
-        )
-    return ToneResult("no_promises", True, "Makes no commitment beyond what was chosen.")
+        return _result("no_promises", False, Phrase("tone.promise", words=_quoted(hits[:3])), hits)
+    return _result("no_promises", True, Phrase("tone.none_found"))
 
 
 def _length(body: str, language: Language, bounds: dict[Language, tuple[int, int]] = LENGTH) -> ToneResult:
     lo, hi = bounds[language]
     if language is Language.ZH:
         n = len(_CJK.findall(body)) + len(_EN_WORD.findall(body))
-        unit = "characters"
+        unit = "chars"
     else:
         n = len(_EN_WORD.findall(body))
         unit = "words"
     if n < lo:
-        return ToneResult("length", False, f"Only {n} {unit}: too short to explain a decision (aim for {lo}–{hi}).")
+        return _result("length", False, Phrase(f"tone.too_short.{unit}", n=n, lo=lo, hi=hi))
     if n > hi:
-        return ToneResult("length", False, f"{n} {unit}: too long to read with care (aim for {lo}–{hi}).")
-    return ToneResult("length", True, f"{n} {unit}.")
+        return _result("length", False, Phrase(f"tone.too_long.{unit}", n=n, lo=lo, hi=hi))
+    return _result("length", True, Phrase(f"tone.length.{unit}", n=n))
 
 
 _CHECKS: dict[str, Callable[[str, Language], ToneResult]] = {
-    "gives_reason": _presence(
-        "gives_reason",
-        "Gives a reason ({}).",
-        "No clear reason: tie the decision to the project's goals, resources, time or budget.",
-    ),
-    "offers_alternative": _presence(
-        "offers_alternative",
-        "Offers a way forward ({}).",
-        "No alternative offered: suggest a later phase, a change request or another option.",
-    ),
-    "shows_empathy": _presence(
-        "shows_empathy",
-        "Shows understanding ({}).",
-        "No sign of understanding: acknowledge why this matters to the client.",
-    ),
+    "gives_reason": _presence("gives_reason"),
+    "offers_alternative": _presence("offers_alternative"),
+    "shows_empathy": _presence("shows_empathy"),
     "says_we": _says_we,
     "no_blunt_phrases": _no_blunt,
-    "invites_discussion": _presence(
-        "invites_discussion",
-        "Invites further discussion ({}).",
-        "Does not invite the client to discuss it or to propose other ideas.",
-    ),
+    "invites_discussion": _presence("invites_discussion"),
     "no_promises": _no_promises,
     "length": _length,
 }
 
-RULE_LABELS = {
-    "gives_reason": "Gives a reason",
-    "offers_alternative": "Offers an alternative",
-    "shows_empathy": "Shows empathy",
-    "says_we": "Says “we”, not “I”",
-    "no_blunt_phrases": "No blunt phrases",
-    "invites_discussion": "Invites discussion",
-    "no_promises": "No unplanned promises",
-    "length": "Sane length",
-}
 
+def format_report(results: Iterable[ToneResult], language: Language = Language.EN) -> str:
+    """Render a tone report as lines of ✓/✗ for chat and terminal: the rule, then what was found."""
+    from ..text import t
 
-def format_report(results: Iterable[ToneResult]) -> str:
-    """Render a tone report as lines of ✓/✗ for chat and terminal."""
     lines = []
     for r in results:
         mark = "✓" if r.passed else "✗"
-        extra = f" [{', '.join(r.offending)}]" if r.offending else ""
-        lines.append(f"{mark} {RULE_LABELS.get(r.rule, r.rule)}: {r.detail}{extra}")
+        detail = r.why.render(language) if r.why is not None else r.detail
+        lines.append(t(language, "tone.line", mark=mark, rule=t(language, f"tone.rule.{r.rule}"), detail=detail))
     return "\n".join(lines)

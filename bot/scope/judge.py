@@ -24,6 +24,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 
 from ..domain import Example, Scope, ScopeItem, Verdict, VerdictKind, VerdictPart
+from ..phrase import Phrase
 from . import lexicon
 from . import messages as msg
 from . import text as tx
@@ -149,8 +150,8 @@ class _PartResult:
     doc: _Doc | None
     score: float
     clause: str
-    extras: tuple[str, ...] = ()
-    explanation: str = ""
+    extras: tuple[Phrase, ...] = ()
+    explanation: Phrase | None = None
 
 
 def _sentences(notes: str) -> list[str]:
@@ -355,7 +356,7 @@ class ScopeJudge:
                 ex = self._example(scope, idx, a)
                 if ex is not None:
                     doc = next((d for d in idx.docs if d.item.id == ex.item_id), None)
-                    results.append(_PartResult(pt, ex.verdict, doc, ex.score, ex.clause, (), ex.explanation))
+                    results.append(_PartResult(pt, ex.verdict, doc, ex.score, ex.clause, (), ex.why))
                 else:
                     results.append(self._judge(idx, pt, a))
             if not results:
@@ -374,8 +375,10 @@ class ScopeJudge:
             round(decisive.score, 3),
             decisive.clause,
             parts=parts,
-            extras=decisive.extras,
-            explanation=decisive.explanation,
+            extras=tuple(str(e) for e in decisive.extras),
+            explanation=str(decisive.explanation) if decisive.explanation else "",
+            why=decisive.explanation,
+            extra_phrases=decisive.extras,
         )
 
     # --- examples ------------------------------------------------------------------------------
@@ -404,7 +407,8 @@ class ScopeJudge:
             item.id if item else None,
             round(best_sim, 3),
             clause,
-            explanation=msg.like_corrected(best.text),
+            explanation=str(msg.like_corrected(best.text)),
+            why=msg.like_corrected(best.text),
         )
 
     # --- judge one part ------------------------------------------------------------------------
@@ -770,8 +774,8 @@ class ScopeJudge:
                 return True
         return bool(d.complement)
 
-    def _extras(self, idx: _Index, doc: _Doc, a: tx.Analysis, coverage: float) -> list[str]:
-        extras: list[str] = []
+    def _extras(self, idx: _Index, doc: _Doc, a: tx.Analysis, coverage: float) -> list[Phrase]:
+        extras: list[Phrase] = []
         if a.bug:
             return extras
         for cid in sorted(a.concepts):

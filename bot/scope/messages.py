@@ -1,61 +1,69 @@
-"""Every sentence the scope checker says (verdict explanations and extras), in one place."""
+"""Every sentence the scope checker says (verdict explanations and extras), in one place: phrases of the
+text catalog (`bot.text`, keys `scope.*`), shown in the reader's language."""
 
 from __future__ import annotations
 
-from ..messages import shorten
+from ..phrase import Items, Phrase
 
 
-def like_corrected(text: str) -> str:
-    return f"Judged like an earlier request a PM corrected: “{shorten(text, 120)}”."
+def _short(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: max(0, limit - 1)].rstrip() + "…"
 
 
-def no_words() -> str:
-    return "The request has no words to match."
+def like_corrected(text: str) -> Phrase:
+    return Phrase("scope.like_corrected", text=_short(text, 120))
 
 
-def no_item() -> str:
-    return "No item matches the request."
+def no_words() -> Phrase:
+    return Phrase("scope.no_words")
 
 
-def excluded(title: str) -> str:
-    return f"Asks for what the scope excludes: {title}."
+def no_item() -> Phrase:
+    return Phrase("scope.no_item")
 
 
-def not_sure(title: str) -> str:
-    return f"Not sure: the closest item, “{title}”, explains too little of the request."
+def excluded(title: str) -> Phrase:
+    return Phrase("scope.excluded", title=title)
 
 
-def extends(title: str, extras: list[str]) -> str:
-    return f"Extends “{title}” ({'; '.join(extras) if extras else 'asks for more than the item names'})."
+def not_sure(title: str) -> Phrase:
+    return Phrase("scope.not_sure", title=title)
 
 
-def extra_beyond(label: str, covered: list[str]) -> str:
-    return f"{label}: the item covers {', '.join(covered)} only"
+def extends(title: str, extras: list[Phrase]) -> Phrase:
+    if not extras:
+        return Phrase("scope.extends_more", title=title)
+    return Phrase("scope.extends", title=title, extras=Items(extras))
 
 
-def extra_unnamed(label: str) -> str:
-    return f"{label}: not named in the item"
+def extra_beyond(label: str, covered: list[str]) -> Phrase:
+    return Phrase("scope.extra_beyond", word=label, covered=Items(covered))
 
 
-def extra_new(word: str) -> str:
-    return f"{word}: named by no item"
+def extra_unnamed(label: str) -> Phrase:
+    return Phrase("scope.extra_unnamed", word=label)
 
 
-def extra_instead(word: str, old: str) -> str:
-    return f"{word}: in place of {old}, which the item names"
+def extra_new(word: str) -> Phrase:
+    return Phrase("scope.extra_new", word=word)
 
 
-def extra_self_service() -> str:
-    return "done by the users themselves: the item has staff do it"
+def extra_instead(word: str, old: str) -> Phrase:
+    return Phrase("scope.extra_instead", word=word, old=old)
 
 
-def extra_quantity(amount: str) -> str:
-    return f"{amount}: a quantity the item does not name"
+def extra_self_service() -> Phrase:
+    return Phrase("scope.extra_self_service")
 
 
-def extra_period(year: str, covered: list[str]) -> str:
-    return f"{year}: the item covers {', '.join(covered)}"
+def extra_quantity(amount: str) -> Phrase:
+    return Phrase("scope.extra_quantity", amount=amount)
 
 
-def extra_audience(who: str) -> str:
-    return f"{who}: people the item does not give access to"
+def extra_period(year: str, covered: list[str]) -> Phrase:
+    return Phrase("scope.extra_period", year=year, covered=Items(covered))
+
+
+def extra_audience(who: str) -> Phrase:
+    return Phrase("scope.extra_audience", who=who)

@@ -86,7 +86,7 @@ class FakeSlack:
 
     # --- test controls --------------------------------------------------------------------------
 
-    def add_user(self, user_id: str, *, name: str, email: str | None = None) -> None:
+    def add_user(self, user_id: str, *, name: str, email: str | None = None, locale: str | None = None) -> None:
         profile: dict[str, Any] = {"real_name": name, "display_name": name}
         if email:
             profile["email"] = email
@@ -96,6 +96,8 @@ class FakeSlack:
             "real_name": name,
             "profile": profile,
         }
+        if locale:
+            self.users[user_id]["locale"] = locale
 
     def fail(self, method: str, *, status: int = 200, error: str = "internal_error", times: int = 1) -> None:
         """Make the next `times` calls of `method` fail (HTTP `status`, Slack `error`)."""
@@ -261,7 +263,9 @@ class FakeSlack:
 
     def _m_users_info(self, args: dict[str, Any]) -> dict[str, Any]:
         uid = str(args.get("user"))
-        user = self.users.get(uid, {"id": uid, "name": uid.lower(), "profile": {"real_name": uid}})
+        user = dict(self.users.get(uid, {"id": uid, "name": uid.lower(), "profile": {"real_name": uid}}))
+        if str(args.get("include_locale")).lower() not in ("true", "1"):
+            user.pop("locale", None)  # Slack tells a user's locale only when asked
         return {"user": user}
 
     def _m_files_getUploadURLExternal(self, args: dict[str, Any]) -> dict[str, Any]:

@@ -15,6 +15,7 @@ import itertools
 import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -231,6 +232,16 @@ def load_payload(name: str, service_url: str, **fields: Any) -> dict[str, Any]:
     return data
 
 
+def with_locale(payload: dict[str, Any], locale: str | None) -> dict[str, Any]:
+    """The payload as a client set to `locale` sends it (in the activity and its clientInfo entity)."""
+    if locale:
+        payload["locale"] = locale
+        for entity in payload.get("entities") or []:
+            if entity.get("type") == "clientInfo":
+                entity["locale"] = locale
+    return payload
+
+
 class Harness:
     """The real app (create_app) on a test server, talking to a fake connector."""
 
@@ -239,6 +250,7 @@ class Harness:
         self.connector = connector
         self.app = app
         self._ids = itertools.count(1)
+        self.locales: dict[str, str] = {}  # user id → the language their Teams client reports
 
     @property
     def service(self) -> Any:
@@ -246,10 +258,38 @@ class Harness:
 
         return self.app[RUNTIME].service
 
+    async def settle(self, within: float = 5.0) -> None:
+        """Wait until the app's own dispatcher has delivered every notice that is due: none is being sent
+        and none waits. A test then asserts on everything that arrived, and on anything that did not,
+        without guessing how long to wait."""
+        import sqlalchemy as sa
+
+        from adapters.web.keys import DISPATCHER, RUNTIME
+        from store.models import OutboxEntry
+
+        o = OutboxEntry.__table__
+        store = self.app[RUNTIME].store
+        deadline = asyncio.get_running_loop().time() + within
+        quiet = 0
+        while quiet < 2:  # twice in a row: a delivery that just finished may have queued nothing more
+            self.app[DISPATCHER].wake()
+            now = datetime.now(UTC)
+            busy = sa.select(sa.func.count()).where(
+                (o.c.status == "sending") | ((o.c.status == "pending") & (o.c.available_at <= now))
+            )
+            async with store.session() as s:
+                left = int((await s.exec(busy)).one()[0])  # type: ignore[call-overload]
+            quiet = quiet + 1 if left == 0 else 0
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"{left} notices were still due after {within} s")
+            await asyncio.sleep(0.03)
+
     def next_id(self) -> str:
         return f"17000000{next(self._ids):05d}"
 
     async def send(self, payload: dict[str, Any], **headers: str) -> Any:
+        user = (payload.get("from") or {}).get("id")
+        with_locale(payload, self.locales.get(str(user)))
         resp = await self.client.post("/api/messages", json=payload, headers=headers)
         return resp
 

@@ -1,0 +1,231 @@
+"""One review contract: Slack, Teams and the terminal render the same view of a request. For every status
+and every kind of viewer they offer the same actions (the core's rules) and show the same status line."""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from adapters.slack import blocks as bk
+from adapters.teams import cards
+from bot import messages
+from bot.domain import (
+    Actor,
+    Channel,
+    Client,
+    Decision,
+    DecisionKind,
+    DeclineForm,
+    Event,
+    Language,
+    MeetingProposal,
+    Project,
+    ReasonCategory,
+    RequestRecord,
+    RequestStatus,
+    ScopeItem,
+    Source,
+    Verdict,
+    VerdictKind,
+)
+from bot.review import Action, Role, Viewer, offered, review_view
+from bot.text import plain
+
+AT = datetime(2026, 11, 3, 9, 30, tzinfo=UTC)
+PM = Actor("slack", "U0PM", email="pm@acme.example", name="Pat Morgan")
+REQUESTER = Actor("slack", "U0SAM", email="sam@acme-team.example", name="Sam Reed")
+OTHER = Actor("slack", "U0LEE", email="lee@acme-team.example", name="Lee Chen")
+
+PROJECT = Project(
+    slug="acme-portal",
+    name="Acme Customer Portal",
+    language=Language.EN,
+    client=Client("Acme", "Jane Doe", "jane@acme.example"),
+    goals=("A portal",),
+    in_scope=(ScopeItem("orders", "Order history"),),
+    out_of_scope=(ScopeItem("mobile", "Native apps"),),
+    milestones=(),
+    capacity="",
+    pms=("pm@acme.example",),
+    ref_prefix="ACME",
+    timezone="Europe/Berlin",
+)
+IN_SCOPE = Verdict(VerdictKind.IN_SCOPE, "orders", 0.9, "Order history")
+OUT = Verdict(VerdictKind.OUT_OF_SCOPE, "mobile", 0.9, "Native apps")
+
+
+def _decision(kind: DecisionKind, form: dict[str, Any] | None = None, minutes: int = 5) -> Decision:
+    return Decision(kind, PM, AT + timedelta(minutes=minutes), "", form)
+
+
+def _rec(status: RequestStatus, verdict: Verdict = OUT, **kw: Any) -> RequestRecord:
+    base = RequestRecord(
+        ref="ACME-7",
+        project="acme-portal",
+        number=7,
+        status=status,
+        text="Could the order history also be in an iPhone app? <!channel> **now**",
+        requester=REQUESTER,
+        verdict=verdict,
+        scope_version=1,
+        created_at=AT,
+        source=Source("slack", channel="C0INTAKE"),
+    )
+    return replace(base, **kw)
+
+
+MEETING = DeclineForm(
+    ReasonCategory.BUDGET, "Over budget.", (), "", Channel.MEETING, meeting=MeetingProposal(AT + timedelta(days=2))
+)
+
+STATES: dict[str, RequestRecord] = {
+    "submitted": _rec(RequestStatus.SUBMITTED),
+    "in_review": _rec(RequestStatus.IN_REVIEW),
+    "in_review_in_scope": _rec(RequestStatus.IN_REVIEW, IN_SCOPE),
+    "needs_info": _rec(RequestStatus.NEEDS_INFO, decisions=(_decision(DecisionKind.NEEDS_INFO, {"question": "?"}),)),
+    "answered": _rec(
+        RequestStatus.IN_REVIEW,
+        decisions=(_decision(DecisionKind.NEEDS_INFO),),
+        events=(Event("answered", AT + timedelta(minutes=9), REQUESTER),),
+    ),
+    "approved": _rec(
+        RequestStatus.APPROVED, IN_SCOPE, decisions=(_decision(DecisionKind.APPROVE, {"scope_change": False}),)
+    ),
+    "approved_change": _rec(
+        RequestStatus.APPROVED, decisions=(_decision(DecisionKind.APPROVE, {"scope_change": True, "estimate": "3d"}),)
+    ),
+    "letter_drafted": _rec(
+        RequestStatus.LETTER_DRAFTED, decisions=(_decision(DecisionKind.DECLINE, {"channel": "email"}),)
+    ),
+    "letter_sent": _rec(RequestStatus.LETTER_SENT, decisions=(_decision(DecisionKind.DECLINE, {"channel": "email"}),)),
+    "meeting_invited": _rec(
+        RequestStatus.LETTER_SENT,
+        decisions=(_decision(DecisionKind.DECLINE, MEETING.to_dict()),),
+        decline_form=MEETING,
+    ),
+    "meeting_held": _rec(
+        RequestStatus.LETTER_SENT,
+        decisions=(_decision(DecisionKind.DECLINE, MEETING.to_dict()),),
+        decline_form=MEETING,
+        events=(Event("outcome_recorded", AT + timedelta(days=2), PM, "Phase 2"),),
+    ),
+    "withdrawn": _rec(RequestStatus.WITHDRAWN, events=(Event("withdrawn", AT + timedelta(hours=1), REQUESTER),)),
+}
+
+VIEWERS = {
+    "review_channel": Viewer.review_channel(),
+    "pm": Viewer.of(PM, STATES["submitted"], PROJECT),
+    "requester": Viewer.of(REQUESTER, STATES["submitted"], PROJECT),
+    "other_member": Viewer.of(OTHER, STATES["submitted"], PROJECT),
+    "pm_who_recorded_it": Viewer(frozenset({Role.PM, Role.REQUESTER}), PM),
+}
+
+
+# --- what each renderer offers and says --------------------------------------------------------
+
+
+def slack_rendering(blocks: list[dict[str, Any]]) -> tuple[set[Action], str]:
+    actions: set[Action] = set()
+    status = ""
+    for b in blocks:
+        if b["type"] == "actions":
+            for e in b["elements"]:
+                if e["type"] == "overflow":
+                    actions |= {Action(o["value"].split(":", 1)[0]) for o in e["options"]}
+                else:
+                    actions.add(bk.ACTIONS_BY_ID[e["action_id"]])
+    status_blocks = [b for b in blocks if b["type"] == "context"] or [
+        b for b in blocks if b["type"] == "section" and b["text"]["text"].startswith("*")
+    ]
+    if status_blocks:
+        b = status_blocks[-1]
+        status = (b["elements"][0] if b["type"] == "context" else b["text"])["text"]
+    mentions = {f"<@{a.user_id}>": a.display for a in (PM, REQUESTER, OTHER)}
+    for tag, name in mentions.items():
+        status = status.replace(tag, name)
+    return actions, html.unescape(status.strip("*"))
+
+
+def teams_rendering(card: dict[str, Any]) -> tuple[set[Action], str]:
+    actions = {Action(a["data"]["intake"]) for a in card.get("actions", [])}
+    texts = [b.get("text", "") for b in card["body"] if b["type"] == "TextBlock"]
+    texts += [i["text"] for b in card["body"] for i in _inlines(b)]
+    status = next(x for x in texts if x.startswith("Status: "))
+    return actions, status.removeprefix("Status: ")
+
+
+def terminal_rendering(text: str) -> tuple[set[Action], str]:
+    status = next(line for line in text.splitlines() if line.startswith("Status: ")).removeprefix("Status: ")
+    actions = {Action(m) for m in re.findall(r"/([a-z]+) ACME-7", text)}
+    return actions, status
+
+
+@pytest.mark.parametrize("viewer", list(VIEWERS))
+@pytest.mark.parametrize("state", list(STATES))
+def test_slack_teams_and_the_terminal_offer_the_same_actions_and_say_the_same_status(state: str, viewer: str) -> None:
+    rec = STATES[state]
+    v = VIEWERS[viewer]
+    view = review_view(rec, PROJECT, v, language=Language.EN)
+    expected_actions = set(offered(rec, v.roles))
+    expected_status = plain(view.status)
+
+    slack = slack_rendering([b.to_dict() for b in bk.request_blocks(view)])
+    teams = teams_rendering(cards.request_card(view))
+    terminal = terminal_rendering(messages.view_text(view, commands=True))
+
+    assert slack == teams == terminal == (expected_actions, expected_status)
+
+
+def test_the_rules_themselves() -> None:
+    """The table the renderers follow, stated once in words."""
+    pm, req, other = frozenset({Role.PM}), frozenset({Role.REQUESTER}), frozenset({Role.MEMBER})
+    assert offered(STATES["in_review"], pm) == [
+        Action.APPROVE,
+        Action.DECLINE,
+        Action.ASK,
+        Action.CORRECT,
+        Action.WITHDRAW,
+    ]
+    # Waiting for details: the PM may still decide (no second question), the requester may answer.
+    assert offered(STATES["needs_info"], pm) == [Action.APPROVE, Action.DECLINE, Action.CORRECT, Action.WITHDRAW]
+    assert offered(STATES["needs_info"], req) == [Action.ANSWER, Action.WITHDRAW]
+    assert offered(STATES["approved"], req) == [] and offered(STATES["approved"], pm) == [Action.CORRECT]
+    assert offered(STATES["meeting_invited"], pm) == [Action.OUTCOME, Action.CORRECT]
+    assert offered(STATES["meeting_held"], pm) == [Action.CORRECT]
+    assert offered(STATES["withdrawn"], pm) == []
+    assert all(offered(rec, other) == [] for rec in STATES.values())
+
+
+def test_approving_out_of_scope_work_opens_the_scope_change_form_everywhere() -> None:
+    for state, opens in (("in_review", True), ("in_review_in_scope", False)):
+        view = review_view(STATES[state], PROJECT, Viewer.review_channel())
+        approve = view.action(Action.APPROVE)
+        assert approve is not None and approve.opens_form is opens
+
+
+def test_user_text_never_becomes_markup() -> None:
+    view = review_view(STATES["in_review"], PROJECT, Viewer.review_channel())
+    slack = str([b.to_dict() for b in bk.request_blocks(view)])
+    assert "<!channel>" not in slack and "&lt;!channel&gt;" in slack
+    card = cards.request_card(view)
+    runs = [i for b in card["body"] for i in _inlines(b)]
+    assert any("**now**" in r["text"] for r in runs)  # in a TextRun: shown literally, never bold
+    assert all("**now**" not in b.get("text", "") for b in card["body"] if b["type"] == "TextBlock")
+
+
+def _inlines(block: dict[str, Any]) -> list[dict[str, Any]]:
+    if block["type"] == "RichTextBlock":
+        return list(block["inlines"])
+    return [i for item in block.get("items", []) for i in _inlines(item)]
+
+
+def test_times_are_shown_in_the_projects_time_zone_with_the_zone_named() -> None:
+    view = review_view(STATES["approved"], PROJECT, Viewer.review_channel())
+    assert plain(view.status) == "Approved by Pat Morgan at 2026-11-03 10:35 CET"
+    zh = review_view(STATES["approved"], replace(PROJECT, team_language=Language.ZH), Viewer.review_channel())
+    assert plain(zh.status) == "Pat Morgan 于 2026年11月3日 10:35（CET） 批准"
