@@ -306,6 +306,10 @@ class Verdict:
     parts: tuple[VerdictPart, ...] = ()
     extras: tuple[str, ...] = ()  # what an extension asks beyond its item ("SMS", "iOS app")
     explanation: str = ""
+    # How likely the verdict (kind and item) is right, 0..1, calibrated on labelled projects.
+    confidence: float = 0.0
+    # For an unlisted verdict: the ids of the closest items and exclusions, for the PM to look at.
+    candidates: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -316,6 +320,8 @@ class Verdict:
             "parts": [p.to_dict() for p in self.parts],
             "extras": list(self.extras),
             "explanation": self.explanation,
+            "confidence": round(self.confidence, 3),
+            "candidates": list(self.candidates),
         }
 
     @classmethod
@@ -333,6 +339,8 @@ class Verdict:
             ),
             extras=tuple(d.get("extras", ())),
             explanation=d.get("explanation", ""),
+            confidence=float(d.get("confidence", 0.0)),
+            candidates=tuple(d.get("candidates", ())),
         )
 
     def one_line(self) -> str:
