@@ -121,7 +121,7 @@ def test_eval_text_and_json(project_dir: Path) -> None:
     args = ["scope", "eval", str(project_dir), str(project_dir / "requests.jsonl")]
     res = CliRunner().invoke(cli, args)
     assert res.exit_code == 0, res.output
-    assert "macro-F1: 1.000" in res.output and "leak: 0.0%" in res.output
+    assert "macro-F1=1.000" in res.output and "leak=0.0%" in res.output and "in-scope recall=1.000" in res.output
     assert "confusion" in res.output and "crosslang" in res.output
     res = CliRunner().invoke(cli, [*args, "--json"])
     report = json.loads(res.output)
