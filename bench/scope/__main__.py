@@ -121,7 +121,8 @@ def tune(scopes: dict[str, Scope], rows: list[Row]) -> Params:
     best, best_score = Params(), -1.0
     keys = list(GRID)
     for values in itertools.product(*(GRID[k] for k in keys)):
-        params = replace(Params(), **dict(zip(keys, values, strict=True)))
+        overrides: dict[str, Any] = dict(zip(keys, values, strict=True))
+        params = replace(Params(), **overrides)
         score = _objective(ScopeJudge(params), scopes, rows)
         if score > best_score + 1e-9:
             best, best_score = params, score

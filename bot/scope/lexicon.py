@@ -890,8 +890,12 @@ NEGATION_EN = (
     "not want",
     "rather than",
     "we don't need",
+    "not asking",
+    "not after",
+    "not looking for",
+    "not about",
 )
-NEGATION_ZH = ("不要", "不需要", "不用", "无需", "不必")
+NEGATION_ZH = ("不要", "不需要", "不用", "无需", "不必", "不是要", "不是想", "并不是", "不要求", "没要求")
 
 # Everyday business nouns: they help find an item but rarely tell one item or exclusion from another.
 GENERIC = frozenset(

@@ -25,6 +25,12 @@ def not_sure(title: str) -> str:
     return f"Not sure: the closest item, “{title}”, explains too little of the request."
 
 
+def unsure_which(titles: list[str]) -> str:
+    if not titles:
+        return "Not sure which item or exclusion this is about."
+    return "Not sure which item or exclusion this is about; the closest: " + "; ".join(f"“{t}”" for t in titles) + "."
+
+
 def extends(title: str, extras: list[str]) -> str:
     return f"Extends “{title}” ({'; '.join(extras) if extras else 'asks for more than the item names'})."
 
@@ -55,6 +61,10 @@ def extra_quantity(amount: str) -> str:
 
 def extra_period(year: str, covered: list[str]) -> str:
     return f"{year}: the item covers {', '.join(covered)}"
+
+
+def extra_limit(asked: str, limit: str) -> str:
+    return f"{asked}: past the item's own limit ({limit})"
 
 
 def extra_audience(who: str) -> str:
