@@ -180,6 +180,20 @@ _CODE = re.compile(r"[a-z]{1,3}\d{1,3}|\d{1,3}[a-z]{1,2}")
 _OTHER_THAN = re.compile(r"other than|except|apart from|besides|beyond|any other|其他|其它|以外|之外|除了")
 
 
+_NUMBER = re.compile(r"(?<![\d.,])(?:\d{1,3}(?:,\d{3})+|\d{3,})(?![\d,]*\d)")
+
+
+def _numbers(text: str) -> list[str]:
+    """Numbers of three digits or more that are not years ("1688", "2,600"): a number the scope names
+    identifies what it is about, as a rare word does. Kept as terms "n:1688"."""
+    out = []
+    for m in _NUMBER.finditer(text):
+        n = m.group(0).replace(",", "")
+        if not (len(n) == 4 and n[:2] in ("19", "20")):
+            out.append("n:" + n)
+    return out
+
+
 def _plain(term: str) -> bool:
     """An everyday word ("system", "系统") names no excluded thing."""
     return term in _COMMON
@@ -261,6 +275,10 @@ class ScopeJudge:
                 span = _RANGE.search(f"{it.title} {it.notes}".lower())
                 if span:
                     years.add(span.group(0))
+                for n in _numbers(it.title):
+                    terms[n] = 1.0
+                for n in _numbers(it.notes):
+                    terms.setdefault(n, nw)
                 if notes:
                     for t in notes.terms:
                         terms.setdefault(t, nw)
@@ -519,6 +537,9 @@ class ScopeJudge:
     def _judge(self, idx: _Index, part: str, a: tx.Analysis) -> _PartResult:
         p = self.params
         a = self._fix_typos(idx, self._split_words(idx, part, a))
+        named_numbers = {n: 1.0 for n in _numbers(part) if n in idx.idf and n not in a.terms}
+        if named_numbers:  # "our 1688 store" names the exclusion that says 1688
+            a = replace(a, terms={**a.terms, **named_numbers})
         weights = {t: self._weight(idx, t, w) for t, w in a.terms.items()}
         total = sum(w for t, w in weights.items() if t not in a.negated)
         if not total:
