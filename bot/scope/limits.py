@@ -54,8 +54,19 @@ _NUM_ZH = r"(\d+(?:\.\d+)?|[一二两三四五六七八九十半]{1,3})"
 _COUNT_ZH = re.compile(_NUM_ZH + r"\s*([" + _MEASURE + r"])")
 _SPAN_ZH_RX = re.compile(_NUM_ZH + r"\s*(个月|星期|天|日|周|月|年)(?!度|底|初|中|级)")
 _NUM_EN = r"(\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|twelve)"
-_SPAN_EN_RX = re.compile(r"\b" + _NUM_EN + r"[\s-]+(days?|weeks?|months?|years?)\b")
+_SPAN_EN_RX = re.compile(r"\b(" + _NUM_EN[1:-1] + r"|a|an)[\s-]+(days?|weeks?|months?|years?)\b")
 _COUNT_EN = re.compile(r"\b(?:up to |at most |maximum of |max\.? )?" + _NUM_EN + r"\s+([a-z][a-z-]{2,})\b")
+# "Management dashboards (up to 3)": the count after the noun, in brackets.
+_COUNT_EN_AFTER = re.compile(r"\b([a-z][a-z-]{2,})\s*\((?:up to |at most |max\.? )?(\d+)\)")
+# A span said as a length ("for a year", "another six months", "一年的驻场", "延长三个月"), not a date.
+_LENGTH_EN = re.compile(
+    r"\b(?:for|another|extra|additional|further)\s+(?:a|an|one|\d+|two|three|four|five|six|twelve)\s+(?:days?|weeks?|months?|years?)\b"
+)
+_LENGTH_ZH = re.compile(
+    r"(?:延长|再给|多给|续|再)\s*"
+    + "(?:\\d+|[一二两三四五六七八九十半]{1,3})"
+    + r"\s*(?:个月|星期|天|周|年)|(?:\d+|[一二两三四五六七八九十半]{1,3})\s*(?:个月|星期|天|周|年)的"
+)
 # "One more report", "another session", "再加一张", "多开两场": more of a counted thing.
 _MORE_EN = re.compile(
     r"\b(?:another|one more|an extra|a further|an additional|additional|extra|more)\s+([a-z][a-z-]{2,})\b"
@@ -117,6 +128,10 @@ def item_limits(text: str) -> Limits:
         unit = m.group(2)
         if n > counts.get(unit, 0):
             counts[unit], labels[unit] = n, m.group(0).strip()
+    for m in _COUNT_EN_AFTER.finditer(t):
+        unit, n = tx.stem(m.group(1)), float(m.group(2))
+        if n > counts.get(unit, 0):
+            counts[unit], labels[unit] = n, m.group(0).strip()
     for m in _COUNT_EN.finditer(t):
         n = _en_number(m.group(1))
         word = m.group(2)
@@ -168,7 +183,7 @@ def _beyond(limits: Limits, t: str, more: bool) -> list[tuple[int, str, str]]:
         n, unit = _en_number(m.group(1)), tx.stem(m.group(2))
         if n is not None and unit in limits.counts and n > limits.counts[unit] and m.group(1) not in ("a", "an"):
             out.append((m.start(), m.group(0).strip(), limits.labels[unit]))
-    if limits.spans and more:
+    if limits.spans and (more or _LENGTH_EN.search(t) or _LENGTH_ZH.search(t)):
         longest = max(limits.spans)
         asked = [
             (m.start(), m.group(0), (n or 0) * _SPAN_ZH[m.group(2)])
