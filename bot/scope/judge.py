@@ -275,10 +275,10 @@ class ScopeJudge:
                 span = _RANGE.search(f"{it.title} {it.notes}".lower())
                 if span:
                     years.add(span.group(0))
-                for n in _numbers(it.title):
-                    terms[n] = 1.0
-                for n in _numbers(it.notes):
-                    terms.setdefault(n, nw)
+                for num in _numbers(it.title):
+                    terms[num] = 1.0
+                for num in _numbers(it.notes):
+                    terms.setdefault(num, nw)
                 if notes:
                     for t in notes.terms:
                         terms.setdefault(t, nw)
