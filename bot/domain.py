@@ -335,6 +335,10 @@ class Verdict:
     # above are their English text, kept for the record and the command line).
     why: Phrase | None = field(default=None, compare=False)
     extra_phrases: tuple[Phrase, ...] = field(default=(), compare=False)
+    # How likely the verdict (kind and item) is right, 0..1, calibrated on labelled projects.
+    confidence: float = 0.0
+    # For an unlisted verdict: the ids of the closest items and exclusions, for the PM to look at.
+    candidates: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {
@@ -345,6 +349,8 @@ class Verdict:
             "parts": [p.to_dict() for p in self.parts],
             "extras": list(self.extras),
             "explanation": self.explanation,
+            "confidence": round(self.confidence, 3),
+            "candidates": list(self.candidates),
         }
         if self.why is not None:
             d["why"] = self.why.to_dict()
@@ -369,6 +375,8 @@ class Verdict:
             explanation=d.get("explanation", ""),
             why=Phrase.from_dict(d["why"]) if d.get("why") else None,
             extra_phrases=tuple(Phrase.from_dict(p) for p in d.get("extra_phrases", ())),
+            confidence=float(d.get("confidence", 0.0)),
+            candidates=tuple(d.get("candidates", ())),
         )
 
     def one_line(self) -> str:

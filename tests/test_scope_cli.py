@@ -103,7 +103,7 @@ def test_check_jsonl_keeps_order(project_dir: Path) -> None:
     rows = [json.loads(line) for line in res.output.splitlines()]
     assert [r["id"] for r in rows] == ["g1", "g2", "g3", "g4"]
     assert [r["verdict"] for r in rows] == ["in_scope", "out_of_scope", "unlisted", "in_scope"]
-    assert set(rows[0]) == {"id", "verdict", "item", "score"}
+    assert set(rows[0]) == {"id", "verdict", "item", "score", "confidence", "candidates"}
 
 
 def test_check_jsonl_rejects_a_bad_line(project_dir: Path) -> None:
@@ -121,7 +121,7 @@ def test_eval_text_and_json(project_dir: Path) -> None:
     args = ["scope", "eval", str(project_dir), str(project_dir / "requests.jsonl")]
     res = CliRunner().invoke(cli, args)
     assert res.exit_code == 0, res.output
-    assert "macro-F1: 1.000" in res.output and "leak: 0.0%" in res.output
+    assert "macro-F1=1.000" in res.output and "leak=0.0%" in res.output and "in-scope recall=1.000" in res.output
     assert "confusion" in res.output and "crosslang" in res.output
     res = CliRunner().invoke(cli, [*args, "--json"])
     report = json.loads(res.output)
@@ -151,3 +151,15 @@ def test_check_reports_a_broken_project_file(tmp_path: Path) -> None:
     res = CliRunner().invoke(cli, ["scope", "check", str(tmp_path / "bad.yaml"), "hello"])
     assert res.exit_code == 1
     assert "in_scope: missing required field" in res.output
+
+
+def test_check_shows_the_confidence_and_the_candidates(project_dir: Path) -> None:
+    gym = str(project_dir / "gym.yaml")
+    res = CliRunner().invoke(cli, ["scope", "check", gym, "Could members rate their trainer after a class?"])
+    assert res.exit_code == 0, res.output
+    assert "(unlisted), confidence 0." in res.output
+    assert "closest candidates" in res.output and "- classes: Class timetable" in res.output
+    res = CliRunner().invoke(cli, ["scope", "check", gym, "I can't find last year's invoices", "--json"])
+    out = json.loads(res.output)
+    assert (out["verdict"], out["item"], out["candidates"]) == ("in_scope", "invoices", [])
+    assert 0.5 <= out["confidence"] <= 1

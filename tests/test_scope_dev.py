@@ -18,16 +18,18 @@ TUNE = Path(__file__).resolve().parent.parent / "bench" / "scope" / "tune"
 )
 def test_dev_set_floor() -> None:
     report = run_eval(str(DEV), str(DEV / "requests.jsonl"))
-    # Floors at what the checker reaches now (see bench/scope), so a change that makes it worse fails.
-    assert report["macro_f1"] >= 0.95
+    # Floors at what the checker reaches now (see bench/scope), so a change that makes it worse fails. They
+    # are a little lower than before the calibrated confidence: an item named on weak evidence (a request in
+    # the other language, few of the item's words) is now "unlisted" with its candidates.
+    assert report["macro_f1"] >= 0.93
     assert report["leak"] <= 0.02
-    assert report["per_language"]["en"]["macro_f1"] >= 0.94
-    assert report["per_language"]["zh"]["macro_f1"] >= 0.96
+    assert report["per_language"]["en"]["macro_f1"] >= 0.93
+    assert report["per_language"]["zh"]["macro_f1"] >= 0.93
 
 
 def test_own_held_out_projects_floor() -> None:
     report = run_eval(str(OWN), str(OWN / "requests.jsonl"))
-    assert report["macro_f1"] >= 0.88
+    assert report["macro_f1"] >= 0.86
     assert report["leak"] <= 0.03
 
 

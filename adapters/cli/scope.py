@@ -25,10 +25,16 @@ def _load_scope(path: str) -> Scope:
         raise click.ClickException(str(exc)) from exc
 
 
-def _human(v: Verdict) -> str:
-    lines = [f"{v.verdict.label} ({v.verdict.value}), score {v.score:.2f}"]
+def _human(v: Verdict, sc: Scope | None = None) -> str:
+    lines = [f"{v.verdict.label} ({v.verdict.value}), confidence {v.confidence:.2f}"]
     if v.item_id:
         lines.append(f"item: {v.item_id}")
+    if v.candidates:
+        lines.append("closest candidates (for the PM to check):")
+        for c in v.candidates:
+            it = sc.item(c) if sc is not None else None
+            kind = "" if it is None or sc is None else (" [excluded]" if it in sc.out_of_scope else "")
+            lines.append(f"  - {c}{kind}" + (f": {it.title}" if it is not None else ""))
     if v.clause:
         lines.append(f"clause: {v.clause}")
     for extra in v.extras:
@@ -51,6 +57,8 @@ def _verdict_json(v: Verdict) -> dict[str, Any]:
         "parts": [p.to_dict() for p in v.parts],
         "extras": list(v.extras),
         "explanation": v.explanation,
+        "confidence": round(v.confidence, 3),
+        "candidates": list(v.candidates),
     }
 
 
@@ -81,13 +89,20 @@ def scope_check(file: str, text: str | None, as_json: bool, jsonl: bool) -> None
             except ValueError as exc:
                 raise click.ClickException(f"line {n}: not a valid request line ({exc})") from exc
             v = checker.check(sc, row["text"])
-            out = {"id": row.get("id"), "verdict": v.verdict.value, "item": v.item_id, "score": round(v.score, 3)}
+            out = {
+                "id": row.get("id"),
+                "verdict": v.verdict.value,
+                "item": v.item_id,
+                "score": round(v.score, 3),
+                "confidence": round(v.confidence, 3),
+                "candidates": list(v.candidates),
+            }
             click.echo(json.dumps(out, ensure_ascii=False))
         return
     if not text or not text.strip():
         raise click.UsageError("Give the request TEXT to check (or use --jsonl).")
     v = checker.check(sc, text)
-    click.echo(json.dumps(_verdict_json(v), ensure_ascii=False, indent=2) if as_json else _human(v))
+    click.echo(json.dumps(_verdict_json(v), ensure_ascii=False, indent=2) if as_json else _human(v, sc))
 
 
 @scope.command("eval")

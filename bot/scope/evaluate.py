@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..domain import Scope, VerdictKind
+from ..domain import Scope, Verdict, VerdictKind
 from . import ScopeChecker
 
 LABELS = (VerdictKind.IN_SCOPE.value, VerdictKind.OUT_OF_SCOPE.value, VerdictKind.UNLISTED.value)
@@ -58,6 +58,12 @@ def macro_f1(pairs: list[tuple[str, str]]) -> float:
     return sum(f1s) / len(f1s)
 
 
+def recall(pairs: list[tuple[str, str]], label: str) -> float | None:
+    """Share of the requests labelled `label` that got that verdict (None when there are none)."""
+    got = [p for g, p in pairs if g == label]
+    return round(sum(1 for p in got if p == label) / len(got), 4) if got else None
+
+
 def _summary(pairs: list[tuple[str, str]]) -> dict[str, Any]:
     n = len(pairs)
     risky = [p for g, p in pairs if g != VerdictKind.IN_SCOPE.value]
@@ -66,6 +72,7 @@ def _summary(pairs: list[tuple[str, str]]) -> dict[str, Any]:
         "accuracy": round(sum(1 for g, p in pairs if g == p) / n, 4) if n else 0.0,
         "macro_f1": round(macro_f1(pairs), 4),
         "leak": round(sum(1 for p in risky if p == VerdictKind.IN_SCOPE.value) / len(risky), 4) if risky else 0.0,
+        "recall": {lab: recall(pairs, lab) for lab in LABELS},
     }
 
 
@@ -84,6 +91,17 @@ def evaluate(
         results.append((row, v))
     pairs = [(r.label, v.verdict.value) for r, v in results]
     report: dict[str, Any] = _summary(pairs)
+    # When the verdict names an item or exclusion, how often it is the right one (a wrong clause in front
+    # of a PM is worse than "unlisted"), and how often an unlisted verdict's candidates hold the right one.
+    named = [(r, v) for r, v in results if v.item_id is not None and r.label == v.verdict.value]
+    report["clause_right"] = round(sum(1 for r, v in named if r.item == v.item_id) / len(named), 4) if named else 0.0
+    sent_back = [
+        (r, v) for r, v in results if r.label != VerdictKind.UNLISTED.value and v.verdict is VerdictKind.UNLISTED
+    ]
+    report["candidates_hold_item"] = (
+        round(sum(1 for r, v in sent_back if r.item in v.candidates) / len(sent_back), 4) if sent_back else 0.0
+    )
+    report["calibration"] = _calibration(results)
     right_label = [(r, v) for r, v in results if r.label == v.verdict.value and r.label != VerdictKind.UNLISTED.value]
     report["item_accuracy"] = (
         round(sum(1 for r, v in right_label if r.item == v.item_id) / len(right_label), 4) if right_label else 0.0
@@ -106,7 +124,7 @@ def evaluate(
     report["confusion"] = {g: {p: confusion[(g, p)] for p in LABELS} for g in LABELS}
     # Worst mistakes: leaks first, then confident errors.
     mistakes = [(r, v) for r, v in results if r.label != v.verdict.value]
-    mistakes.sort(key=lambda rv: (-(rv[1].verdict is VerdictKind.IN_SCOPE), -rv[1].score, rv[0].id))
+    mistakes.sort(key=lambda rv: (-(rv[1].verdict is VerdictKind.IN_SCOPE), -rv[1].confidence, rv[0].id))
     report["worst"] = [
         {
             "id": r.id,
@@ -116,6 +134,8 @@ def evaluate(
             "predicted": v.verdict.value,
             "predicted_item": v.item_id,
             "score": round(v.score, 3),
+            "confidence": round(v.confidence, 3),
+            "candidates": list(v.candidates),
             "explanation": v.explanation,
         }
         for r, v in mistakes[:worst]
@@ -124,19 +144,57 @@ def evaluate(
     return report
 
 
+def _calibration(results: list[tuple[Row, Verdict]], bins: int = 5) -> list[dict[str, Any]]:
+    """Per confidence band: how many verdicts, and how many were right (kind, and item when one is named)."""
+    out = []
+    for b in range(bins):
+        lo, hi = b / bins, (b + 1) / bins
+        band = [(r, v) for r, v in results if lo <= v.confidence < hi or (b == bins - 1 and v.confidence >= 1.0)]
+        right = sum(
+            1
+            for r, v in band
+            if r.label == v.verdict.value and (v.verdict is VerdictKind.UNLISTED or r.item == v.item_id)
+        )
+        out.append(
+            {"band": f"{lo:.1f}-{hi:.1f}", "n": len(band), "right": round(right / len(band), 3) if band else None}
+        )
+    return out
+
+
+def _rates(s: Mapping[str, Any]) -> str:
+    rec = s.get("recall", {})
+
+    def f(x: float | None) -> str:
+        return "  -  " if x is None else f"{x:.3f}"
+
+    return (
+        f"macro-F1={s['macro_f1']:.3f}  leak={s['leak']:.1%}  in-scope recall={f(rec.get('in_scope'))}  "
+        f"out-of-scope recall={f(rec.get('out_of_scope'))}  unlisted recall={f(rec.get('unlisted'))}"
+    )
+
+
 def format_report(report: Mapping[str, Any]) -> str:
     """The report as text for a terminal."""
     out = [
-        f"requests: {report['n']}   accuracy: {report['accuracy']:.3f}   macro-F1: {report['macro_f1']:.3f}   "
-        f"item accuracy: {report['item_accuracy']:.3f}   leak: {report['leak']:.1%}",
+        f"requests: {report['n']}   accuracy: {report['accuracy']:.3f}   item accuracy: {report['item_accuracy']:.3f}",
+        f"  {_rates(report)}",
+        f"  named clause right: {report.get('clause_right', 0.0):.3f}   "
+        f"unlisted with the right item among its candidates: {report.get('candidates_hold_item', 0.0):.3f}",
     ]
     for title, key in (("per language", "per_language"), ("per project", "per_project"), ("per hard tag", "per_tag")):
         if report.get(key):
             out.append(f"\n{title}:")
             for k, s in report[key].items():
-                out.append(
-                    f"  {k:<14} n={s['n']:<4} acc={s['accuracy']:.3f}  macro-F1={s['macro_f1']:.3f}  leak={s['leak']:.1%}"
-                )
+                out.append(f"  {k:<20} n={s['n']:<4} acc={s['accuracy']:.3f}  {_rates(s)}")
+    if report.get("calibration"):
+        out.append("\nconfidence bands (share right):")
+        out.append(
+            "  "
+            + "  ".join(
+                f"{c['band']}: {c['n']}" + (f" ({c['right']:.2f})" if c["right"] is not None else "")
+                for c in report["calibration"]
+            )
+        )
     out.append("\nconfusion (rows: label, columns: predicted):")
     out.append("  " + " " * 14 + "".join(f"{p:>14}" for p in LABELS))
     for g in LABELS:
@@ -145,7 +203,8 @@ def format_report(report: Mapping[str, Any]) -> str:
         out.append("\nworst mistakes:")
         for w in report["worst"]:
             out.append(
-                f"  {w['id']}: {w['label']} ({w['item']}) -> {w['predicted']} ({w['predicted_item']}, {w['score']:.2f})"
+                f"  {w['id']}: {w['label']} ({w['item']}) -> {w['predicted']} ({w['predicted_item']}, "
+                f"confidence {w['confidence']:.2f})"
             )
             out.append(f"      {w['text'][:140]}")
     if report.get("skipped"):

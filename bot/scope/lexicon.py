@@ -761,6 +761,8 @@ BUG_EN = (
     "too early",
     "too late",
     "should be",
+    "shouldn't",
+    "should'nt",
     "supposed to",
     "i thought",
     "where do",
@@ -845,6 +847,12 @@ BUG_ZH = (
     "正常吗",
     "对不对",
     "是不是有问题",
+    # What was agreed and does not happen: "不是说好了…吗", "不是应该…吗", "按理说…".
+    "不是说",
+    "不是应该",
+    "说好的",
+    "说好了",
+    "按理说",
 )
 
 # Questions about how something already works: the answer is about an item, not new work.
@@ -890,8 +898,12 @@ NEGATION_EN = (
     "not want",
     "rather than",
     "we don't need",
+    "not asking",
+    "not after",
+    "not looking for",
+    "not about",
 )
-NEGATION_ZH = ("不要", "不需要", "不用", "无需", "不必")
+NEGATION_ZH = ("不要", "不需要", "不用", "无需", "不必", "不是要", "不是想", "并不是", "不要求", "没要求")
 
 # Everyday business nouns: they help find an item but rarely tell one item or exclusion from another.
 GENERIC = frozenset(

@@ -31,6 +31,12 @@ def not_sure(title: str) -> Phrase:
     return Phrase("scope.not_sure", title=title)
 
 
+def unsure_which(titles: list[str]) -> Phrase:
+    if not titles:
+        return Phrase("scope.unsure")
+    return Phrase("scope.unsure_which", titles=Items(f"“{t}”" for t in titles))
+
+
 def extends(title: str, extras: list[Phrase]) -> Phrase:
     if not extras:
         return Phrase("scope.extends_more", title=title)
@@ -67,3 +73,7 @@ def extra_period(year: str, covered: list[str]) -> Phrase:
 
 def extra_audience(who: str) -> Phrase:
     return Phrase("scope.extra_audience", who=who)
+
+
+def extra_limit(asked: str, limit: str) -> Phrase:
+    return Phrase("scope.extra_limit", asked=asked, limit=limit)
