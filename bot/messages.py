@@ -47,10 +47,13 @@ def view_text(view: RequestView, *, commands: bool = False) -> str:
         " · ".join(f"{f.label}: {plain(f.value)}" for f in view.facts if f.link is None),
         f"“{view.text}”",
         t(lang, "card.scope_check", verdict=view.verdict.headline)
+        + (f" · {view.verdict.confidence}" if view.verdict.confidence else "")
         + (f": “{view.verdict.clause}”" if view.verdict.clause else ""),
     ]
     if view.verdict.explanation:
         lines.append(f"  {view.verdict.explanation}")
+    if view.verdict.candidates:
+        lines.append(f"  {view.verdict.candidates}")
     lines += [f"  · {p}" for p in view.verdict.parts]
     links = [f for f in view.facts if f.link]
     lines += [f"{f.label}: {f.link}" for f in links]

@@ -183,6 +183,8 @@ class VerdictView:
     clause: str  # the quoted clause that decided, shortened
     explanation: str  # why, in a sentence, or ""
     parts: tuple[str, ...]  # for a request of several parts: one line per distinct part
+    confidence: str = ""  # how sure the checker is ("Confidence 72%"), or "" when it did not say
+    candidates: str = ""  # for "not in the scope": the closest items and exclusions, for the PM to check
 
 
 @dataclass(frozen=True)
@@ -253,7 +255,7 @@ def review_view(
         project_name=project.name,
         text=rec.text,
         facts=tuple(facts),
-        verdict=verdict_view(rec.verdict, lang),
+        verdict=verdict_view(rec.verdict, lang, project),
         status=status_line(rec, lang, tz),
         is_open=rec.status.is_open,
         actions=actions,
@@ -281,7 +283,7 @@ def verdict_explanation(v: Verdict, lang: Language) -> str:
 MAX_PARTS = 5
 
 
-def verdict_view(v: Verdict, lang: Language) -> VerdictView:
+def verdict_view(v: Verdict, lang: Language, project: Project | None = None) -> VerdictView:
     parts: list[str] = []
     if len(v.parts) > 1:
         seen: set[tuple[str, str | None, str]] = set()
@@ -295,12 +297,22 @@ def verdict_view(v: Verdict, lang: Language) -> VerdictView:
         if len(parts) > MAX_PARTS:
             more = len(parts) - MAX_PARTS
             parts = [*parts[:MAX_PARTS], t(lang, "verdict.more_parts", n=more)]
+    candidates = ""
+    if v.verdict is VerdictKind.UNLISTED and v.candidates:
+        scope = project.scope() if project is not None else None
+        named = []
+        for item_id in v.candidates:
+            item = scope.item(item_id) if scope is not None else None
+            named.append(f"{item_id}: {shorten(item.title, 80)}" if item else item_id)
+        candidates = t(lang, "verdict.candidates", items=Items(named))
     return VerdictView(
         kind=v.verdict,
         headline=verdict_headline(v, lang),
         clause=shorten(v.clause, 400) if v.clause else "",
         explanation=verdict_explanation(v, lang),
         parts=tuple(parts),
+        confidence=t(lang, "verdict.confidence", pct=round(v.confidence * 100)) if v.confidence > 0 else "",
+        candidates=candidates,
     )
 
 

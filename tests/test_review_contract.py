@@ -229,3 +229,19 @@ def test_times_are_shown_in_the_projects_time_zone_with_the_zone_named() -> None
     assert plain(view.status) == "Approved by Pat Morgan at 2026-11-03 10:35 CET"
     zh = review_view(STATES["approved"], replace(PROJECT, team_language=Language.ZH), Viewer.review_channel())
     assert plain(zh.status) == "Pat Morgan 于 2026年11月3日 10:35（CET） 批准"
+
+
+def test_every_platform_shows_the_confidence_and_for_unlisted_the_closest_candidates() -> None:
+    unsure = Verdict(VerdictKind.UNLISTED, None, 0.3, "", confidence=0.62, candidates=("mobile", "orders"))
+    view = review_view(_rec(RequestStatus.IN_REVIEW, unsure), PROJECT, Viewer.review_channel())
+    assert view.verdict.confidence == "Confidence 62%"
+    assert view.verdict.candidates == "Closest in the scope: mobile: Native apps, orders: Order history"
+    slack = str([b.to_dict() for b in bk.request_blocks(view)])
+    teams = str(cards.request_card(view))
+    terminal = messages.view_text(view)
+    for rendering in (slack, teams, terminal):
+        assert "Confidence 62%" in rendering and "Closest in the scope: mobile: Native apps" in rendering
+    zh = review_view(
+        _rec(RequestStatus.IN_REVIEW, unsure), replace(PROJECT, team_language=Language.ZH), Viewer.review_channel()
+    )
+    assert zh.verdict.candidates == "范围中最接近的：mobile: Native apps、orders: Order history"

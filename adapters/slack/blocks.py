@@ -153,10 +153,14 @@ VERDICT_ICONS = {
 def verdict_mrkdwn(view: RequestView) -> str:
     v = view.verdict
     line = f"{VERDICT_ICONS[v.kind.value]} *{escape(t(view.language, 'card.scope_check_label'))}* {escape(v.headline)}"
+    if v.confidence:
+        line += f" · {escape(v.confidence)}"
     if v.clause:
         line += "\n" + quote(v.clause)
     if v.explanation:
         line += "\n_" + escape(v.explanation) + "_"
+    if v.candidates:
+        line += "\n" + escape(v.candidates)
     for p in v.parts:
         line += "\n• " + escape(p)
     return line

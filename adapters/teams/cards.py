@@ -126,13 +126,19 @@ def request_card(view: RequestView) -> Card:
         text(view.title, size="medium", weight="bolder"),
         {"type": "FactSet", "facts": facts},
         *long_text(view.text, lang, block_id=f"req-{view.ref}"),
-        text(t(lang, "card.scope_check", verdict=view.verdict.headline), weight="bolder"),
+        text(
+            t(lang, "card.scope_check", verdict=view.verdict.headline)
+            + (f" · {view.verdict.confidence}" if view.verdict.confidence else ""),
+            weight="bolder",
+        ),
     ]
     v = view.verdict
     if v.clause:
         body.append(literal(f"“{v.clause}”", spacing="none"))
     if v.explanation:
         body.append(literal(v.explanation, spacing="none"))
+    if v.candidates:
+        body.append(literal(v.candidates, spacing="none"))
     body += [literal(f"• {p}", spacing="none") for p in v.parts]
     status = t(lang, "card.status", status=rich(view.status))
     body.append(literal(status, weight="bolder") if not view.actions else literal(status))

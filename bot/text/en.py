@@ -27,6 +27,8 @@ TEXT: dict[str, str] = {
     "verdict.word.out_of_scope": "out of scope",
     "verdict.word.unlisted": "not in the scope (new work)",
     "verdict.with_item": "{verdict} ({item})",
+    "verdict.confidence": "Confidence {pct}%",
+    "verdict.candidates": "Closest in the scope: {items}",
     "verdict.part": "{verdict}: {text}",
     "verdict.more_parts": "…and {n} more parts",
     "verdict.line_clause": "{verdict}: “{clause}”",

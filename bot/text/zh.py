@@ -27,6 +27,8 @@ TEXT: dict[str, str] = {
     "verdict.word.out_of_scope": "超出范围",
     "verdict.word.unlisted": "范围未列出（新增工作）",
     "verdict.with_item": "{verdict}（{item}）",
+    "verdict.confidence": "置信度 {pct}%",
+    "verdict.candidates": "范围中最接近的：{items}",
     "verdict.part": "{verdict}：{text}",
     "verdict.more_parts": "……另有 {n} 项",
     "verdict.line_clause": "{verdict}：“{clause}”",
