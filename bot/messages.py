@@ -44,19 +44,20 @@ def view_text(view: RequestView, *, commands: bool = False) -> str:
     lang = view.language
     lines = [
         view.title,
-        " · ".join(f"{f.label}: {plain(f.value)}" for f in view.facts if f.link is None),
+        " · ".join(t(lang, "card.fact", label=f.label, value=plain(f.value)) for f in view.facts if f.link is None),
         f"“{view.text}”",
         t(lang, "card.scope_check", verdict=view.verdict.headline)
-        + (f" · {view.verdict.confidence}" if view.verdict.confidence else "")
-        + (f": “{view.verdict.clause}”" if view.verdict.clause else ""),
+        + (f" · {view.verdict.confidence}" if view.verdict.confidence else ""),
     ]
+    if view.verdict.clause:
+        lines.append(f"  “{view.verdict.clause}”")
     if view.verdict.explanation:
         lines.append(f"  {view.verdict.explanation}")
     if view.verdict.candidates:
         lines.append(f"  {view.verdict.candidates}")
     lines += [f"  · {p}" for p in view.verdict.parts]
     links = [f for f in view.facts if f.link]
-    lines += [f"{f.label}: {f.link}" for f in links]
+    lines += [t(lang, "card.fact", label=f.label, value=f.link) for f in links]
     lines.append(t(lang, "card.status", status=plain(view.status)))
     if commands and view.actions:
         lines.append(t(lang, "card.commands", commands=Items(f"/{a.action.value} {view.ref}" for a in view.actions)))
@@ -104,7 +105,13 @@ def tone_lines(tone: tuple[ToneResult, ...], lang: Language) -> list[str]:
 
 def letter_text(rec: RequestRecord, letter: Letter, lang: Language, tz: str = "UTC") -> str:
     lines = [
-        f"{letter_title(rec.ref, letter, lang)} ({letter.language.value}, {letter_status(letter, lang)})",
+        t(
+            lang,
+            "letter.header",
+            title=letter_title(rec.ref, letter, lang),
+            language=Phrase(f"language.{letter.language.value}"),
+            status=letter_status(letter, lang),
+        ),
         t(lang, "letter.subject", subject=letter.subject),
         "",
         letter.body_text.rstrip(),
