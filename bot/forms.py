@@ -150,40 +150,55 @@ def _raise(errors: dict[str, Phrase]) -> None:
 # --- the forms ----------------------------------------------------------------------------------
 
 
-def scope_change_form(rec: RequestRecord, lang: Language, *, timezone: str = "UTC") -> FormSpec:
-    """Approving out-of-scope or unlisted work records a scope change: its estimate and schedule impact."""
-    verdict = Phrase(f"verdict.word.{rec.verdict.verdict.value}")
+def _request_form(
+    form_id: str,
+    rec: RequestRecord,
+    lang: Language,
+    fields: list[Field] | tuple[Field, ...],
+    *,
+    quote: str | None = None,
+    timezone: str = "UTC",
+    **intro: Any,
+) -> FormSpec:
+    """A form about one request, its words from the catalog's `form.<id>.*` keys."""
     return FormSpec(
-        id="approve",
+        id=form_id,
         ref=rec.ref,
         language=lang,
-        title=t(lang, "form.approve.title", ref=rec.ref),
-        short_title=t(lang, "form.approve.short", ref=rec.ref),
-        intro=t(lang, "form.approve.intro", ref=rec.ref, verdict=verdict),
-        submit=t(lang, "form.approve.submit"),
-        quote=rec.text,
+        title=t(lang, f"form.{form_id}.title", ref=rec.ref),
+        short_title=t(lang, f"form.{form_id}.short", ref=rec.ref),
+        intro=t(lang, f"form.{form_id}.intro", ref=rec.ref, **intro),
+        submit=t(lang, f"form.{form_id}.submit"),
+        quote=rec.text if quote is None else quote,
         timezone=timezone,
-        fields=(
-            Field(
-                "estimate",
-                FieldKind.TEXT,
-                t(lang, "form.approve.estimate"),
-                required=True,
-                max_length=500,
-                placeholder=t(lang, "form.approve.estimate_eg"),
-            ),
-            Field(
-                "schedule_impact",
-                FieldKind.TEXT,
-                t(lang, "form.approve.schedule"),
-                required=True,
-                max_length=500,
-                placeholder=t(lang, "form.approve.schedule_eg"),
-                hint=t(lang, "form.approve.schedule_hint"),
-            ),
-            Field("note", FieldKind.LONG_TEXT, t(lang, "form.approve.note"), max_length=2000),
-        ),
+        fields=tuple(fields),
     )
+
+
+def scope_change_form(rec: RequestRecord, lang: Language, *, timezone: str = "UTC") -> FormSpec:
+    """Approving out-of-scope or unlisted work records a scope change: its estimate and schedule impact."""
+    fields = [
+        Field(
+            "estimate",
+            FieldKind.TEXT,
+            t(lang, "form.approve.estimate"),
+            required=True,
+            max_length=500,
+            placeholder=t(lang, "form.approve.estimate_eg"),
+        ),
+        Field(
+            "schedule_impact",
+            FieldKind.TEXT,
+            t(lang, "form.approve.schedule"),
+            required=True,
+            max_length=500,
+            placeholder=t(lang, "form.approve.schedule_eg"),
+            hint=t(lang, "form.approve.schedule_hint"),
+        ),
+        Field("note", FieldKind.LONG_TEXT, t(lang, "form.approve.note"), max_length=2000),
+    ]
+    verdict = Phrase(f"verdict.word.{rec.verdict.verdict.value}")
+    return _request_form("approve", rec, lang, fields, timezone=timezone, verdict=verdict)
 
 
 def parse_scope_change(spec: FormSpec, values: Mapping[str, Any]) -> ScopeChange:
@@ -305,18 +320,7 @@ def decline_form(rec: RequestRecord, defaults: DeclineForm, lang: Language, *, t
             choices=(Choice(Language.EN.value, "English"), Choice(Language.ZH.value, "中文 (Chinese)")),
         ),
     ]
-    return FormSpec(
-        id="decline",
-        ref=rec.ref,
-        language=lang,
-        title=t(lang, "form.decline.title", ref=rec.ref),
-        short_title=t(lang, "form.decline.short", ref=rec.ref),
-        intro=t(lang, "form.decline.intro"),
-        submit=t(lang, "form.decline.submit"),
-        quote=rec.text,
-        timezone=timezone,
-        fields=tuple(fields),
-    )
+    return _request_form("decline", rec, lang, fields, timezone=timezone)
 
 
 def parse_decline(spec: FormSpec, values: Mapping[str, Any]) -> DeclineForm:
@@ -387,90 +391,46 @@ def parse_decline(spec: FormSpec, values: Mapping[str, Any]) -> DeclineForm:
 
 
 def ask_form(rec: RequestRecord, lang: Language) -> FormSpec:
-    return FormSpec(
-        id="ask",
-        ref=rec.ref,
-        language=lang,
-        title=t(lang, "form.ask.title", ref=rec.ref),
-        short_title=t(lang, "form.ask.short", ref=rec.ref),
-        intro=t(lang, "form.ask.intro", who=rec.requester),
-        submit=t(lang, "form.ask.submit"),
-        quote=rec.text,
-        fields=(
-            Field(
-                "question",
-                FieldKind.LONG_TEXT,
-                t(lang, "form.ask.question"),
-                required=True,
-                max_length=MAX_ANSWER_CHARS,
-            ),
-        ),
+    question = Field(
+        "question", FieldKind.LONG_TEXT, t(lang, "form.ask.question"), required=True, max_length=MAX_ANSWER_CHARS
     )
+    return _request_form("ask", rec, lang, [question], who=rec.requester)
 
 
 def answer_form(rec: RequestRecord, question: str, lang: Language) -> FormSpec:
-    return FormSpec(
-        id="answer",
-        ref=rec.ref,
-        language=lang,
-        title=t(lang, "form.answer.title", ref=rec.ref),
-        short_title=t(lang, "form.answer.short", ref=rec.ref),
-        intro=t(lang, "form.answer.intro", ref=rec.ref),
-        submit=t(lang, "form.answer.submit"),
-        quote=question,
-        fields=(
-            Field(
-                "answer", FieldKind.LONG_TEXT, t(lang, "form.answer.answer"), required=True, max_length=MAX_ANSWER_CHARS
-            ),
-        ),
+    answer = Field(
+        "answer", FieldKind.LONG_TEXT, t(lang, "form.answer.answer"), required=True, max_length=MAX_ANSWER_CHARS
     )
+    return _request_form("answer", rec, lang, [answer], quote=question)
 
 
 def withdraw_form(rec: RequestRecord, lang: Language) -> FormSpec:
-    return FormSpec(
-        id="withdraw",
-        ref=rec.ref,
-        language=lang,
-        title=t(lang, "form.withdraw.title", ref=rec.ref),
-        short_title=t(lang, "form.withdraw.short", ref=rec.ref),
-        intro=t(lang, "form.withdraw.intro", ref=rec.ref),
-        submit=t(lang, "form.withdraw.submit"),
-        quote=rec.text,
-        fields=(Field("reason", FieldKind.LONG_TEXT, t(lang, "form.withdraw.reason"), max_length=1000),),
-    )
+    reason = Field("reason", FieldKind.LONG_TEXT, t(lang, "form.withdraw.reason"), max_length=1000)
+    return _request_form("withdraw", rec, lang, [reason])
 
 
 def correct_form(rec: RequestRecord, project: Project, lang: Language) -> FormSpec:
     items = tuple(Choice(it.id, f"{it.id}: {it.title}"[:75]) for it in (*project.in_scope, *project.out_of_scope))
-    return FormSpec(
-        id="correct",
-        ref=rec.ref,
-        language=lang,
-        title=t(lang, "form.correct.title", ref=rec.ref),
-        short_title=t(lang, "form.correct.short", ref=rec.ref),
-        intro=t(lang, "form.correct.intro"),
-        submit=t(lang, "form.correct.submit"),
-        quote=rec.text,
-        fields=(
-            Field(
-                "verdict",
-                FieldKind.CHOICE,
-                t(lang, "form.correct.verdict"),
-                required=True,
-                default=rec.verdict.verdict.value,
-                choices=tuple(Choice(v.value, t(lang, f"verdict.{v.value}")) for v in VerdictKind),
-            ),
-            Field(
-                "item",
-                FieldKind.CHOICE,
-                t(lang, "form.correct.item"),
-                default=rec.verdict.item_id,
-                choices=items,
-                hint=t(lang, "form.correct.item_hint"),
-            ),
-            Field("note", FieldKind.TEXT, t(lang, "form.correct.note"), max_length=500),
+    fields = [
+        Field(
+            "verdict",
+            FieldKind.CHOICE,
+            t(lang, "form.correct.verdict"),
+            required=True,
+            default=rec.verdict.verdict.value,
+            choices=tuple(Choice(v.value, t(lang, f"verdict.{v.value}")) for v in VerdictKind),
         ),
-    )
+        Field(
+            "item",
+            FieldKind.CHOICE,
+            t(lang, "form.correct.item"),
+            default=rec.verdict.item_id,
+            choices=items,
+            hint=t(lang, "form.correct.item_hint"),
+        ),
+        Field("note", FieldKind.TEXT, t(lang, "form.correct.note"), max_length=500),
+    ]
+    return _request_form("correct", rec, lang, fields)
 
 
 def parse_correction(spec: FormSpec, values: Mapping[str, Any]) -> Correction:
@@ -487,21 +447,10 @@ def parse_correction(spec: FormSpec, values: Mapping[str, Any]) -> Correction:
 
 
 def outcome_form(rec: RequestRecord, lang: Language) -> FormSpec:
-    return FormSpec(
-        id="outcome",
-        ref=rec.ref,
-        language=lang,
-        title=t(lang, "form.outcome.title", ref=rec.ref),
-        short_title=t(lang, "form.outcome.short", ref=rec.ref),
-        intro=t(lang, "form.outcome.intro"),
-        submit=t(lang, "form.outcome.submit"),
-        quote=rec.text,
-        fields=(
-            Field(
-                "outcome", FieldKind.LONG_TEXT, t(lang, "form.outcome.text"), required=True, max_length=MAX_ANSWER_CHARS
-            ),
-        ),
+    outcome = Field(
+        "outcome", FieldKind.LONG_TEXT, t(lang, "form.outcome.text"), required=True, max_length=MAX_ANSWER_CHARS
     )
+    return _request_form("outcome", rec, lang, [outcome])
 
 
 def required_text(values: Mapping[str, Any], field_id: str, missing: str, *, max_length: int) -> str:

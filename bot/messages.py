@@ -82,6 +82,12 @@ def answer_for_pm(rec: RequestRecord, answer: str, who: str, lang: Language) -> 
     return t(lang, "notice.answered", who=who, ref=rec.ref, answer=answer)
 
 
+def answer_notice(rec: RequestRecord, answer: str, lang: Language) -> str:
+    """The requester's answer, for the PM who asked (the answerer is on the record)."""
+    who = rec.last_event("answered")
+    return answer_for_pm(rec, answer, who.actor.display if who else rec.requester.display, lang)
+
+
 def withdrawn_for_pm(rec: RequestRecord, who: str, lang: Language) -> str:
     return t(lang, "notice.withdrawn", who=who, ref=rec.ref, text=shorten(rec.text, 90))
 

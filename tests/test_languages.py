@@ -23,6 +23,7 @@ from tests.support.teams import (
     Harness,
     running,
 )
+from tests.support.views import card_inputs, texts
 
 ZH_PROJECT = """
 project: lanting-crm
@@ -201,21 +202,7 @@ async def zh_teams(db_url: str) -> AsyncIterator[Harness]:
 
 
 def card_texts(card: dict[str, Any]) -> list[str]:
-    out: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            for key in ("text", "title", "label", "placeholder", "errorMessage"):
-                if isinstance(node.get(key), str):
-                    out.append(node[key])
-            for v in node.values():
-                walk(v)
-        elif isinstance(node, list):
-            for v in node:
-                walk(v)
-
-    walk(card)
-    return out
+    return texts(card)
 
 
 async def test_a_chinese_team_reads_chinese_on_every_teams_surface(zh_teams: Harness) -> None:
@@ -247,7 +234,7 @@ async def test_a_chinese_team_reads_chinese_on_every_teams_surface(zh_teams: Har
     )
     again = (await resp.json())["value"]
     assert "⚠ 请用一两句话写明理由：客户应当得到清楚的解释。" in card_texts(again)
-    defaults = {i["id"]: i.get("value") for i in _inputs(form)}
+    defaults = {i["id"]: i.get("value") for i in card_inputs(form)}
     resp = await teams.click(PM, review, {**defaults, "intake": "decline_submit", "ref": "LANTING-1"})
     decided = (await resp.json())["value"]
     assert any("婉拒：将通过邮件答复客户" in x for x in card_texts(decided))
@@ -281,23 +268,6 @@ async def test_a_teams_user_set_to_english_on_a_chinese_project(zh_teams: Harnes
     assert card_texts(cards[0].card or {})[0] == "客户需求 LANTING-1"
     resp = await teams.click(PM, cards[0], {"intake": "decline", "ref": "LANTING-1"})
     assert card_texts((await resp.json())["value"])[0] == "Decline LANTING-1"
-
-
-def _inputs(card: dict[str, Any]) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if str(node.get("type", "")).startswith("Input."):
-                out.append(node)
-            for v in node.values():
-                walk(v)
-        elif isinstance(node, list):
-            for v in node:
-                walk(v)
-
-    walk(card)
-    return out
 
 
 # --- the terminal -------------------------------------------------------------------------------

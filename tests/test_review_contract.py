@@ -17,14 +17,12 @@ from bot import messages
 from bot.domain import (
     Actor,
     Channel,
-    Client,
     Decision,
     DecisionKind,
     DeclineForm,
     Event,
     Language,
     MeetingProposal,
-    Project,
     ReasonCategory,
     RequestRecord,
     RequestStatus,
@@ -35,26 +33,14 @@ from bot.domain import (
 )
 from bot.review import Action, Role, Viewer, offered, review_view
 from bot.text import plain
+from tests.support.views import PROJECT as BASE_PROJECT
 
 AT = datetime(2026, 11, 3, 9, 30, tzinfo=UTC)
 PM = Actor("slack", "U0PM", email="pm@acme.example", name="Pat Morgan")
 REQUESTER = Actor("slack", "U0SAM", email="sam@acme-team.example", name="Sam Reed")
 OTHER = Actor("slack", "U0LEE", email="lee@acme-team.example", name="Lee Chen")
 
-PROJECT = Project(
-    slug="acme-portal",
-    name="Acme Customer Portal",
-    language=Language.EN,
-    client=Client("Acme", "Jane Doe", "jane@acme.example"),
-    goals=("A portal",),
-    in_scope=(ScopeItem("orders", "Order history"),),
-    out_of_scope=(ScopeItem("mobile", "Native apps"),),
-    milestones=(),
-    capacity="",
-    pms=("pm@acme.example",),
-    ref_prefix="ACME",
-    timezone="Europe/Berlin",
-)
+PROJECT = replace(BASE_PROJECT, out_of_scope=(ScopeItem("mobile", "Native apps"),), timezone="Europe/Berlin")
 IN_SCOPE = Verdict(VerdictKind.IN_SCOPE, "orders", 0.9, "Order history")
 OUT = Verdict(VerdictKind.OUT_OF_SCOPE, "mobile", 0.9, "Native apps")
 

@@ -20,34 +20,19 @@ from bot.domain import (
     Actor,
     AlternativeKind,
     Channel,
-    Client,
     DeclineForm,
     Language,
     Project,
     ReasonCategory,
     RequestRecord,
     RequestStatus,
-    ScopeItem,
     Source,
     Verdict,
     VerdictKind,
 )
 from bot.errors import FormInvalid
 from bot.review import Viewer, review_view
-
-PROJECT = Project(
-    slug="acme-portal",
-    name="Acme Customer Portal",
-    language=Language.EN,
-    client=Client("Acme", "Jane Doe", "jane@acme.example"),
-    goals=("A portal",),
-    in_scope=(ScopeItem("orders", "Order history"),),
-    out_of_scope=(ScopeItem("mobile", "Native apps"),),
-    milestones=(),
-    capacity="",
-    pms=("pm@acme.example",),
-    ref_prefix="ACME",
-)
+from tests.support.views import PROJECT
 
 
 def record(text: str = "Please add SMS alerts", **kw: object) -> RequestRecord:

@@ -19,6 +19,7 @@ from tests.support.teams import (
     Harness,
     running,
 )
+from tests.support.views import card_inputs
 from tests.test_teams_flow import all_text, invoke_card
 
 
@@ -244,7 +245,7 @@ async def test_declining_into_a_meeting_drafts_an_invitation_and_keeps_what_was_
     resp = await teams.click(PM, card, typed)
     form = invoke_card(await resp.json())
     assert "Give the meeting's date and time, e.g. 2026-12-08 10:00." in all_text(form)
-    inputs = {b["id"]: b for b in _inputs(form)}
+    inputs = {b["id"]: b for b in card_inputs(form)}
     assert inputs["reason_text"]["value"] == "Native apps are outside the agreed scope."
     assert inputs["alternatives"]["value"] == "phased" and inputs["channel"]["value"] == "meeting"
 
@@ -261,20 +262,3 @@ async def test_declining_into_a_meeting_drafts_an_invitation_and_keeps_what_was_
         ]
     )
     assert "Talking points" in all_text(invite[0].card or {})
-
-
-def _inputs(card: dict[str, Any]) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if str(node.get("type", "")).startswith("Input."):
-                found.append(node)
-            for v in node.values():
-                walk(v)
-        elif isinstance(node, list):
-            for v in node:
-                walk(v)
-
-    walk(card)
-    return found

@@ -15,10 +15,11 @@ from adapters.cli.main import cli
 from adapters.teams import cards
 from adapters.teams.download import BadToken, sign_token, verify_token
 from adapters.teams.package import MANIFEST_DIR, PackageError, build_manifest
-from bot.domain import Actor, Client, Language, Project, RequestRecord, RequestStatus, ScopeItem
+from bot.domain import Actor, Language, RequestRecord, RequestStatus
 from bot.mailing import LetterRecipients, Mailbox
 from bot.review import Viewer, review_view
 from tests.conftest import SHARED
+from tests.support.views import PROJECT
 
 SCHEMAS = SHARED / "schemas"
 APP_ID = "1b2c3d4e-0000-4000-8000-00000000abcd"
@@ -99,20 +100,6 @@ def test_package_refuses_a_bad_app_id_or_url(app_id: str, url: str, why: str) ->
 
 
 # --- cards -------------------------------------------------------------------------------------
-
-PROJECT = Project(
-    slug="acme-portal",
-    name="Acme Customer Portal",
-    language=Language.EN,
-    client=Client("Acme", "Jane Doe", "jane.doe@acme.example"),
-    goals=("A portal",),
-    in_scope=(ScopeItem("orders", "Order history"),),
-    out_of_scope=(ScopeItem("mobile", "Native iOS and Android apps"),),
-    milestones=(),
-    capacity="",
-    pms=("pm@acme.example",),
-    ref_prefix="ACME",
-)
 
 
 def snapshot(status: str = "in_review", decisions: list[dict[str, Any]] | None = None) -> dict[str, Any]:

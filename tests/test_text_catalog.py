@@ -80,6 +80,11 @@ def test_keys_built_from_values_exist() -> None:
         *(f"tone.{kind}.{unit}" for kind in ("too_short", "too_long", "length") for unit in ("words", "chars")),
         *(f"via.{v}" for v in ("smtp", "manual", "meeting", "other")),
         *(f"letter.status.{s}" for s in ("draft", "queued", "sent", "failed")),
+        *(
+            f"form.{form}.{part}"
+            for form in ("approve", "decline", "ask", "answer", "withdraw", "correct", "outcome")
+            for part in ("title", "short", "intro", "submit")
+        ),
     ]
     missing = [k for k in built if k not in CATALOGS[Language.EN]]
     assert not missing, missing

@@ -221,21 +221,10 @@ async def on_intake_submit(ctx: SlackContext, body: dict[str, Any], ack: Ack) ->
             urgency=given.urgency,
             requested_date=given.requested_date,
         )
-    except StorageUnavailable as exc:
-        log.error("slack: intake form not recorded: %s", exc)
-        await ack(response_action="errors", errors={"what": t(lang, "slack.not_saved")})
-        return
-    except FormInvalid as exc:
-        await ack(response_action="errors", errors=errors_for(exc.errors_in(lang), blocks=blocks_here, default="what"))
-        return
-    except InvalidInput as exc:
-        errors = {_FIELDS.get(exc.field or "", exc.field or "what"): exc.say(lang)}
-        await ack(response_action="errors", errors=errors_for(errors, blocks=blocks_here, default="what"))
-        return
     except IntakeError as exc:
-        await ack(
-            response_action="errors", errors=errors_for({"what": exc.say(lang)}, blocks=blocks_here, default="what")
-        )
+        if isinstance(exc, StorageUnavailable):
+            log.error("slack: intake form not recorded: %s", exc)
+        await ack(response_action="errors", errors=form_errors(exc, lang, blocks=blocks_here, default="what"))
         return
     await ack()
     ctx.wake()
@@ -245,6 +234,19 @@ async def on_intake_submit(ctx: SlackContext, body: dict[str, Any], ack: Ack) ->
 
 # Core input fields whose form field has another name.
 _FIELDS = {"text": "what"}
+
+
+def form_errors(exc: IntakeError, lang: Language, *, blocks: list[str], default: str) -> dict[str, str]:
+    """Where a refused submission's errors show in the modal: beside their fields, else beside `default`."""
+    if isinstance(exc, StorageUnavailable):
+        errors = {default: t(lang, "slack.not_saved")}
+    elif isinstance(exc, FormInvalid):
+        errors = exc.errors_in(lang)
+    elif isinstance(exc, InvalidInput) and exc.field:
+        errors = {_FIELDS.get(exc.field, exc.field): exc.say(lang)}
+    else:
+        errors = {default: exc.say(lang)}
+    return errors_for(errors, blocks=blocks, default=default)
 
 
 async def _permalink(ctx: SlackContext, channel: str | None, ts: str) -> str | None:
@@ -365,20 +367,10 @@ def on_form_submit(action: Action) -> Handler:
         lang = await _lang_for_ref(ctx, actor, ref)
         try:
             await ctx.service.act(ref, action, actor=actor, values=values)
-        except StorageUnavailable as exc:
-            log.error("slack: %s for %s not saved: %s", action.value, ref, exc)
-            await ack(response_action="errors", errors={default: t(lang, "slack.not_saved")})
-            return
-        except FormInvalid as exc:
-            await ack(
-                response_action="errors", errors=errors_for(exc.errors_in(lang), blocks=blocks_here, default=default)
-            )
-            return
         except IntakeError as exc:
-            await ack(
-                response_action="errors",
-                errors=errors_for({default: exc.say(lang)}, blocks=blocks_here, default=default),
-            )
+            if isinstance(exc, StorageUnavailable):
+                log.error("slack: %s for %s not saved: %s", action.value, ref, exc)
+            await ack(response_action="errors", errors=form_errors(exc, lang, blocks=blocks_here, default=default))
             return
         await ack()
         ctx.wake()
@@ -401,16 +393,8 @@ async def on_letter_edit_submit(ctx: SlackContext, body: dict[str, Any], ack: Ac
             body_text=forms.text_of(values, "body"),
             subject=forms.text_of(values, "subject") or None,
         )
-    except StorageUnavailable:
-        await ack(response_action="errors", errors={"body": t(lang, "slack.not_saved")})
-        return
-    except FormInvalid as exc:
-        await ack(response_action="errors", errors=errors_for(exc.errors_in(lang), blocks=blocks_here, default="body"))
-        return
     except IntakeError as exc:
-        await ack(
-            response_action="errors", errors=errors_for({"body": exc.say(lang)}, blocks=blocks_here, default="body")
-        )
+        await ack(response_action="errors", errors=form_errors(exc, lang, blocks=blocks_here, default="body"))
         return
     await ack()
     await refresh_letter(ctx, rec, actor, channel=meta.get("channel"), ts=meta.get("ts"))

@@ -15,7 +15,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.domain import Notice, Project, RequestRecord
 from bot.errors import PermanentDeliveryError, StorageUnavailable, TemporaryDeliveryError
-from bot.messages import answer_for_pm, decided_for_requester, email_outcome_for_sender, question_for_requester
+from bot.messages import answer_notice, decided_for_requester, email_outcome_for_sender, question_for_requester
 from bot.ports import NoticeSink, Outbox
 from bot.review import Viewer, review_view
 from bot.text import language_for, t
@@ -136,13 +136,7 @@ class SlackSink(NoticeSink):
 
     async def answer(self, notice: Notice, outbox: Outbox) -> dict[str, Any]:
         rec, project = _record(notice), await self._project(notice)
-        who = rec.last_event("answered")
-        text = answer_for_pm(
-            rec,
-            str(notice.data.get("answer", "")),
-            who.actor.display if who else rec.requester.display,
-            language_for(project, notice.recipient),
-        )
+        text = answer_notice(rec, str(notice.data.get("answer", "")), language_for(project, notice.recipient))
         return await self._post_to_person(notice, text)
 
     async def to_person(self, notice: Notice, outbox: Outbox) -> dict[str, Any]:

@@ -28,7 +28,7 @@ from adapters.web.keys import RUNTIME
 from bot.domain import Actor, Letter, Notice, Project, RequestRecord
 from bot.errors import PermanentDeliveryError, TemporaryDeliveryError
 from bot.forms import answer_form
-from bot.messages import answer_for_pm, decided_for_requester, email_outcome_for_sender
+from bot.messages import answer_notice, decided_for_requester, email_outcome_for_sender
 from bot.ports import NoticeSink, Outbox, ServerStore
 from bot.review import Viewer, review_view
 from bot.service import IntakeService
@@ -128,13 +128,7 @@ class TeamsSink(NoticeSink):
 
     async def answer(self, notice: Notice, outbox: Outbox) -> dict[str, Any] | None:
         rec, project = _record(notice), await self._project(notice)
-        who = rec.last_event("answered")
-        text = answer_for_pm(
-            rec,
-            str(notice.data.get("answer", "")),
-            who.actor.display if who else rec.requester.display,
-            language_for(project, notice.recipient),
-        )
+        text = answer_notice(rec, str(notice.data.get("answer", "")), language_for(project, notice.recipient))
         return await self.plain(notice, outbox, text=text)
 
     async def letter_draft(self, notice: Notice, outbox: Outbox) -> dict[str, Any]:
