@@ -18,13 +18,14 @@ TUNE = Path(__file__).resolve().parent.parent / "bench" / "scope" / "tune"
 )
 def test_dev_set_floor() -> None:
     report = run_eval(str(DEV), str(DEV / "requests.jsonl"))
-    # Floors at what the checker reaches now (see bench/scope), so a change that makes it worse fails. They
-    # are a little lower than before the calibrated confidence: an item named on weak evidence (a request in
-    # the other language, few of the item's words) is now "unlisted" with its candidates.
-    assert report["macro_f1"] >= 0.93
-    assert report["leak"] <= 0.02
-    assert report["per_language"]["en"]["macro_f1"] >= 0.93
-    assert report["per_language"]["zh"]["macro_f1"] >= 0.93
+    # Floors at what the checker reaches now (see bench/scope), so a change that makes it worse fails. The
+    # learned decision is trained on this set among 43 projects; its hand-written rules had been tuned on this
+    # set alone (0.94 then). Held out, the learned decision reaches about 0.86 here (python -m
+    # bench.scope.learn): the floor guards against going back, it does not measure an unseen project.
+    assert report["macro_f1"] >= 0.90
+    assert report["leak"] <= 0.03
+    assert report["per_language"]["en"]["macro_f1"] >= 0.90
+    assert report["per_language"]["zh"]["macro_f1"] >= 0.88
 
 
 def test_own_held_out_projects_floor() -> None:

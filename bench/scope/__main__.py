@@ -1,15 +1,19 @@
 """Measure the scope checker.
 
-    python -m bench.scope [--json] [--no-lopo] [--no-latency] [--only SET ...] [--skip SET ...] [--summary]
+    python -m bench.scope [--json] [--no-latency] [--only SET ...] [--skip SET ...] [--summary]
+    python -m bench.scope.learn [--write]   # the learned decision, one project held out at a time
 
 Every set is reported the same way: confusion matrix, macro-F1, leak, per-class recall (in scope, out of
 scope, unlisted), per language, per project and per hard tag, how often a named clause is the right one,
 and how the confidence bands hold up. `--summary` prints one line per set and language.
 
+The verdict is a learned decision over the checker's evidence (`bot.scope.model`), trained on every set
+below and on the shared dev set: the numbers here are therefore those of projects the decision was trained
+on. The honest estimate for an unseen project is `python -m bench.scope.learn`, which trains it with one
+project held out at a time and reports every set and language that way.
+
 1. Quality on the shared development set (`../shared/scope-eval/dev` beside the repository), when present.
-2. Leave one project out: tune the thresholds on two projects, measure on the third, for each project.
-   If the held-out numbers fall far below the tuned ones, the defaults are overfitted.
-3. Quality on this repository's own projects, none of which the dev-set tuning saw, from most to least
+2. Quality on this repository's own projects, none of which the dev-set tuning saw, from most to least
    looked at while the checker was changed:
    - `bench/scope/projects` (five projects; the first three were written before any tuning, the last two
      after; their overall numbers were watched while choosing between designs);
@@ -60,14 +64,13 @@ and how the confidence bands hold up. `--summary` prints one line per set and la
      same way. It arrived at the end of the round and was measured once before the round's changes
      (macro-F1 0.723, leak 7.6%, in-scope recall 0.58, out-of-scope recall 0.79) and once after (0.719, 6.2%,
      0.56, 0.79), with nothing tuned on it.
-4. Latency on generated 12-item and 1,000-item scopes (median per request, one core), and the time to
+3. Latency on generated 12-item and 1,000-item scopes (median per request, one core), and the time to
    import the checker and give a first verdict in a fresh interpreter.
 """
 
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import os
 import random
@@ -75,14 +78,13 @@ import statistics
 import subprocess
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from adapters.cli.scope import load_rows, load_scopes
 from bot.domain import Language, Scope, ScopeItem
-from bot.scope.evaluate import Row, evaluate, format_report, macro_f1
-from bot.scope.judge import Params, ScopeJudge
+from bot.scope.evaluate import evaluate, format_report
+from bot.scope.judge import ScopeJudge
 
 ROOT = Path(__file__).resolve().parents[2]
 DEV = ROOT.parent / "shared" / "scope-eval" / "dev"
@@ -99,70 +101,6 @@ SETS: tuple[tuple[str, Path, str], ...] = (
     ("blind4_tune", HERE / "blind4-tune", "blind projects of the sixth round, readable half (bench/scope/blind4-tune)"),
     ("blind4_tune2", HERE / "blind4-tune2", "more blind projects of the sixth round (bench/scope/blind4-tune2)"),
 )
-
-# The thresholds searched when tuning on two projects (leave-one-project-out).
-GRID: dict[str, tuple[float, ...]] = {
-    "coverage_min": (0.25, 0.30, 0.38),
-    "coverage_bug": (0.12, 0.18, 0.24),
-    "exclusion_min": (0.6, 0.8, 1.0),
-    "exclusion_ratio": (0.5, 0.8, 1.2),
-    "additive_gap": (0.15, 0.25, 0.4),
-    "unknown_weight_zh": (0.1, 0.25),
-}
-
-
-def _objective(checker: ScopeJudge, scopes: dict[str, Scope], rows: list[Row]) -> float:
-    pairs, leaks, risky = [], 0, 0
-    for r in rows:
-        v = checker.check(scopes[r.project], r.text).verdict.value
-        pairs.append((r.label, v))
-        if r.label != "in_scope":
-            risky += 1
-            leaks += v == "in_scope"
-    leak = leaks / risky if risky else 0.0
-    # A leak is the most dangerous error: each point of leak beyond 3% costs two points of F1.
-    return macro_f1(pairs) - 2 * max(0.0, leak - 0.03)
-
-
-def tune(scopes: dict[str, Scope], rows: list[Row]) -> Params:
-    best, best_score = Params(), -1.0
-    keys = list(GRID)
-    for values in itertools.product(*(GRID[k] for k in keys)):
-        overrides: dict[str, Any] = dict(zip(keys, values, strict=True))
-        params = replace(Params(), **overrides)
-        score = _objective(ScopeJudge(params), scopes, rows)
-        if score > best_score + 1e-9:
-            best, best_score = params, score
-    return best
-
-
-def leave_one_out(scopes: dict[str, Scope], rows: list[Row]) -> dict[str, Any]:
-    out: dict[str, Any] = {"folds": {}}
-    held_pairs: list[tuple[str, str]] = []
-    held_default: list[tuple[str, str]] = []
-    for project in sorted(scopes):
-        train = [r for r in rows if r.project != project]
-        test = [r for r in rows if r.project == project]
-        params = tune(scopes, train)
-        rep_tuned = evaluate(ScopeJudge(params), scopes, train, worst=0)
-        rep_test = evaluate(ScopeJudge(params), scopes, test, worst=0)
-        rep_def = evaluate(ScopeJudge(), scopes, test, worst=0)
-        for r in test:
-            held_pairs.append((r.label, ScopeJudge(params).check(scopes[r.project], r.text).verdict.value))
-            held_default.append((r.label, ScopeJudge().check(scopes[r.project], r.text).verdict.value))
-        out["folds"][project] = {
-            "tuned_on_others": {k: rep_tuned[k] for k in ("macro_f1", "leak")},
-            "held_out": {k: rep_test[k] for k in ("macro_f1", "leak", "accuracy")},
-            "held_out_with_defaults": {k: rep_def[k] for k in ("macro_f1", "leak")},
-            "params": {k: getattr(params, k) for k in GRID},
-        }
-    risky = [p for g, p in held_pairs if g != "in_scope"]
-    out["held_out_all"] = {
-        "macro_f1": round(macro_f1(held_pairs), 4),
-        "leak": round(sum(p == "in_scope" for p in risky) / len(risky), 4) if risky else 0.0,
-    }
-    return out
-
 
 # --- latency --------------------------------------------------------------------------------------
 
@@ -263,11 +201,9 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(prog="python -m bench.scope")
     ap.add_argument("--json", action="store_true", help="print one JSON object")
     ap.add_argument("--summary", action="store_true", help="one line per set and language")
-    ap.add_argument("--no-lopo", action="store_true", help="skip the leave-one-project-out tuning (slow)")
     ap.add_argument("--no-latency", action="store_true")
     ap.add_argument("--only", nargs="*", default=None, help="only these sets (keys or folder names)")
     ap.add_argument("--skip", nargs="*", default=(), help="leave these sets out (keys or folder names)")
-    ap.add_argument("--tune", action="store_true", help="only print the thresholds tuned on all dev projects")
     args = ap.parse_args(argv)
     _pin_one_core()
     result: dict[str, Any] = {}
@@ -280,16 +216,10 @@ def main(argv: list[str] | None = None) -> None:
     ]
     if DEV.is_dir() and (args.only is None or "dev" in args.only):
         scopes, rows = load_scopes(str(DEV)), load_rows(str(DEV / "requests.jsonl"))
-        if args.tune:
-            best = tune(scopes, rows)
-            print(json.dumps({k: getattr(best, k) for k in GRID}))
-            return
         result["dev"] = evaluate(ScopeJudge(), scopes, rows, worst=10)
-        if not args.no_lopo and not args.summary:
-            result["leave_one_project_out"] = leave_one_out(scopes, rows)
     elif not DEV.is_dir():
         result["dev"] = None
-        print(f"(no development set at {DEV.name}: skipping the dev-set and leave-one-project-out measures)")
+        print(f"(no development set at {DEV.name}: skipping it)")
     for key, folder, _title in wanted:
         result[key] = evaluate(
             ScopeJudge(), load_scopes(str(folder)), load_rows(str(folder / "requests.jsonl")), worst=10
@@ -309,19 +239,6 @@ def main(argv: list[str] | None = None) -> None:
         if result.get("dev"):
             print("== development set (shared/scope-eval/dev) ==")
             print(format_report(result["dev"]))
-        if "leave_one_project_out" in result:
-            lopo = result["leave_one_project_out"]
-            print("\n== leave one project out (tuned on the other two) ==")
-            for p, f in lopo["folds"].items():
-                print(
-                    f"  {p:<16} tuned-on-others F1={f['tuned_on_others']['macro_f1']:.3f}  "
-                    f"held-out F1={f['held_out']['macro_f1']:.3f} leak={f['held_out']['leak']:.1%}  "
-                    f"(defaults: F1={f['held_out_with_defaults']['macro_f1']:.3f})"
-                )
-            print(
-                f"  all held-out folds: macro-F1={lopo['held_out_all']['macro_f1']:.3f} "
-                f"leak={lopo['held_out_all']['leak']:.1%}"
-            )
         for key, _folder, title in wanted:
             print(f"\n== {title} ==")
             print(format_report(result[key]))

@@ -22,10 +22,11 @@ import math
 import re
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 from ..domain import Example, Scope, ScopeItem, Verdict, VerdictKind, VerdictPart
 from ..phrase import Phrase
-from . import lexicon
+from . import cues, lexicon, model
 from . import limits as lim
 from . import messages as msg
 from . import text as tx
@@ -78,67 +79,8 @@ class Params:
     example_min: float = 0.55  # similarity at which a PM-corrected example decides
     new_thing_coverage: float = 0.5  # a thing no item names is new work when the item explains at most this share
     related_weight: float = 0.5  # a concept that goes with one the item names ("login" for an item about users)
-    # Below this confidence an item or exclusion is not asserted: the verdict is unlisted, with the candidates.
-    clause_min: float = 0.5
     candidate_share: float = 0.5  # a candidate explains at least this share of what the closest one does
     max_candidates: int = 3
-
-
-# The confidence model: a logistic regression of "the verdict is right, and so is the item or exclusion it
-# names", fitted on every labelled set in bench/scope (about 1,040 requests over 37 projects, the blind ones
-# of the latest round weighted three times, since the older sets resemble the checker's vocabulary more
-# than clients' words do). Each rule that decides has its own base; the evidence then moves it.
-_CONF_BASE = {
-    "in": -1.25,
-    "excluded": 0.51,
-    "excluded_named": 0.87,
-    "extends": 0.46,
-    "weak": 0.03,
-    "no_item": 0.06,
-    "product": 0.67,
-    "no_words": 0.0,
-    "limit": 0.46,
-}
-# Weights per feature for the rules that name an item ("in") or an exclusion ("excluded"), and for the
-# unlisted verdicts that keep a closest item ("weak", "extends", "limit").
-_CONF_IN = {
-    "coverage": 0.86,
-    "strength": 1.03,
-    "margin": 1.21,
-    "bug": 0.68,
-    "question": 0.44,
-    "cross": -1.09,
-    "size": -1.0,
-}
-_CONF_OUT = {"out_strength": 1.49, "out_title": 0.14, "cross": -0.18, "size": -1.47}
-_CONF_UNLISTED = {"coverage": -0.03, "margin": 0.52}
-_CONF_WEAK_STRENGTH = 0.21
-_CONF_MULTI = -0.14
-
-
-def confidence(path: str, feats: dict[str, float], multi: bool = False) -> float:
-    """How likely a verdict reached by rule `path` on evidence `feats` is right (0..1)."""
-    z = _CONF_BASE.get(path, 0.0) + (_CONF_MULTI if multi else 0.0)
-    capped = {
-        "coverage": feats.get("coverage", 0.0),
-        "strength": min(feats.get("strength", 0.0), 3.0),
-        "margin": max(min(feats.get("margin", 0.0), 1.0), -0.5),
-        "bug": feats.get("bug", 0.0),
-        "question": feats.get("question", 0.0),
-        "cross": feats.get("cross", 0.0),
-        "size": min(feats.get("size", 0.0), 6.0) / 6.0,
-        "out_strength": min(feats.get("out_strength", 0.0), 4.0),
-        "out_title": min(feats.get("out_title", 0.0), 4.0),
-    }
-    if path == "in":
-        z += sum(w * capped[k] for k, w in _CONF_IN.items())
-    elif path == "excluded":
-        z += sum(w * capped[k] for k, w in _CONF_OUT.items())
-    elif path in ("weak", "extends", "limit"):
-        z += sum(w * capped[k] for k, w in _CONF_UNLISTED.items())
-        if path == "weak":
-            z += _CONF_WEAK_STRENGTH * capped["strength"]
-    return 1.0 / (1.0 + math.exp(-z))
 
 
 @dataclass
@@ -221,6 +163,9 @@ class _Index:
     # Chinese words of exclusion titles ("租车"), to be found with a word or two between their characters.
     split_words: frozenset[str] = frozenset()
     split_first: frozenset[str] = frozenset()
+    # Character n-grams per doc (tf-idf, unit length) and their postings: a view free of word boundaries.
+    grams: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
+    gram_idf: dict[str, float] = field(default_factory=dict)
 
     def in_scope_has(self, term: str) -> bool:
         return term in self.in_scope_terms
@@ -236,10 +181,29 @@ class _PartResult:
     extras: tuple[Phrase, ...] = ()
     explanation: Phrase | None = None
     path: str = ""  # which rule decided
-    feats: dict[str, float] = field(default_factory=dict)  # the evidence, for the confidence
     ranked: tuple[int, ...] = ()  # docs by what they explain of the request, best first
     confidence: float = 0.0
     candidates: tuple[str, ...] = ()
+
+
+class PartEvidence(NamedTuple):
+    """What the learned decision sees of one part of a request (see `ScopeJudge.evidence`)."""
+
+    x: dict[str, float]
+    item: str | None  # the closest in-scope item
+    exclusion: str | None  # the exclusion a rule names, or the closest one
+
+
+@dataclass
+class _Evidence:
+    """One part of a request as the checker sees it: the hand-written rules' verdict, the verdict it would
+    give as each kind, and the evidence as numbers for the learned decision."""
+
+    rule: _PartResult
+    inside: _PartResult | None  # in scope, with the closest item
+    out: _PartResult | None  # out of scope, with the exclusion a rule names (or the closest one)
+    unlisted: _PartResult  # new work: what goes beyond the item, or weak evidence
+    x: dict[str, float]
 
 
 def _sentences(notes: str) -> list[str]:
@@ -353,12 +317,43 @@ class ScopeJudge:
             if t.isascii() and t.isalpha() and len(t) >= 6:
                 for k in range(max(5, len(t) - 3), len(t)):
                     idx.prefixes.setdefault(t[:k], t)
+        self._index_grams(idx)
         for ex in scope.examples:
             idx.examples.append((ex, tx.analyse(ex.text, concepts_weight=p.concept_weight).terms))
         self._cache[key] = idx
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
         return idx
+
+    def _index_grams(self, idx: _Index) -> None:
+        vecs: list[dict[str, float]] = []
+        df: dict[str, int] = {}
+        for d in idx.docs:
+            v = dict(tx.char_grams(d.item.title))
+            for g, c in tx.char_grams(d.item.notes).items():
+                v[g] = v.get(g, 0.0) + self.params.notes_weight * c
+            vecs.append(v)
+            for g in v:
+                df[g] = df.get(g, 0) + 1
+        n = len(idx.docs)
+        idx.gram_idf = {g: math.log(1 + (n - c + 0.5) / (c + 0.5)) for g, c in df.items()}
+        for i, v in enumerate(vecs):
+            w = {g: c * idx.gram_idf[g] for g, c in v.items()}
+            norm = math.sqrt(sum(x * x for x in w.values())) or 1.0
+            for g, x in w.items():
+                idx.grams.setdefault(g, []).append((i, x / norm))
+
+    def _gram_sims(self, idx: _Index, text: str) -> dict[int, float]:
+        """Cosine of the request's character n-grams with each doc's (docs sharing none are left out)."""
+        q = tx.char_grams(text)
+        top = math.log(1 + (len(idx.docs) + 0.5) / 0.5)
+        qw = {g: c * idx.gram_idf.get(g, top) for g, c in q.items()}
+        norm = math.sqrt(sum(x * x for x in qw.values())) or 1.0
+        sims: dict[int, float] = {}
+        for g, x in qw.items():
+            for i, y in idx.grams.get(g, ()):
+                sims[i] = sims.get(i, 0.0) + x * y
+        return {i: s / norm for i, s in sims.items()}
 
     def _weight(self, idx: _Index, term: str, qw: float) -> float:
         w = idx.idf.get(term)
@@ -438,39 +433,20 @@ class ScopeJudge:
         example = self._example(scope, idx, whole)
         if example is not None:
             return example
-        parts_text = tx.split_parts(text)
-        if len(parts_text) <= 1:
-            r = self._judge(idx, text, whole)
-            results = [r]
-        else:
-            results = []
-            for pt in parts_text:
-                a = tx.analyse(pt, concepts_weight=self.params.concept_weight)
-                if not a.terms:
-                    continue
-                ex = self._example(scope, idx, a)
-                if ex is not None:
-                    doc = next((d for d in idx.docs if d.item.id == ex.item_id), None)
-                    results.append(_PartResult(pt, ex.verdict, doc, ex.score, ex.clause, (), ex.why))
-                else:
-                    results.append(self._judge(idx, pt, a))
-            if not results:
-                results = [self._judge(idx, text, whole)]
-        results = [self._settle(idx, r, multi=len(results) > 1) for r in results]
-        decisive = max(
-            results, key=lambda r: (r.verdict.risk, r.score if r.verdict is not VerdictKind.UNLISTED else -r.score)
-        )
-        parts = (
-            tuple(VerdictPart(r.text, r.verdict, r.doc.item.id if r.doc else None, r.score, r.clause) for r in results)
-            if len(results) > 1
-            else ()
-        )
+        parts = self._parts(scope, idx, text, whole)
+        multi = len(parts) > 1
+        results = [p if isinstance(p, _PartResult) else self._decide(idx, p, multi=multi) for p in parts]
+        decisive = max(results, key=lambda r: (r.verdict.risk, r.confidence))
         return Verdict(
             decisive.verdict,
             decisive.doc.item.id if decisive.doc and decisive.verdict is not VerdictKind.UNLISTED else None,
             round(decisive.score, 3),
             decisive.clause,
-            parts=parts,
+            parts=tuple(
+                VerdictPart(r.text, r.verdict, r.doc.item.id if r.doc else None, r.score, r.clause) for r in results
+            )
+            if multi
+            else (),
             extras=tuple(str(e) for e in decisive.extras),
             explanation=str(decisive.explanation) if decisive.explanation else "",
             why=decisive.explanation,
@@ -479,25 +455,66 @@ class ScopeJudge:
             candidates=decisive.candidates if decisive.verdict is VerdictKind.UNLISTED else (),
         )
 
-    def _settle(self, idx: _Index, r: _PartResult, *, multi: bool) -> _PartResult:
-        """Give a part its confidence and candidates; an item or exclusion named on weak evidence becomes
-        "unlisted" with the closest candidates (a wrong clause in front of a PM is worse than no clause)."""
-        if not r.path:  # a PM's corrected example decided: its similarity is the confidence
-            return replace(r, confidence=r.confidence or r.score)
-        conf = confidence(r.path, r.feats, multi)
-        cands = self._candidates(idx, r)
-        if r.verdict is not VerdictKind.UNLISTED and conf < self.params.clause_min:
-            titles = [d.item.title for d in (idx.docs[i] for i in r.ranked[: self.params.max_candidates])]
-            return replace(
-                r,
-                verdict=VerdictKind.UNLISTED,
-                clause="",
-                extras=(),
-                explanation=msg.unsure_which(titles),
-                confidence=1.0 - conf,
-                candidates=cands,
+    def evidence(self, scope: Scope, text: str) -> list[PartEvidence]:
+        """The evidence the learned decision sees, per part of the request (the parts a PM's corrected example
+        decides are left out), with the closest item and the exclusion found. For training and measuring."""
+        idx = self._index(scope)
+        parts = self._parts(scope, idx, text, tx.analyse(text, concepts_weight=self.params.concept_weight))
+        multi = float(len(parts) > 1)
+        return [
+            PartEvidence(
+                {**p.x, "multi": multi},
+                p.inside.doc.item.id if p.inside and p.inside.doc else None,
+                p.out.doc.item.id if p.out and p.out.doc else None,
             )
-        return replace(r, confidence=conf, candidates=cands)
+            for p in parts
+            if isinstance(p, _Evidence)
+        ]
+
+    def _parts(self, scope: Scope, idx: _Index, text: str, whole: tx.Analysis) -> list[_Evidence | _PartResult]:
+        """Each part of the request (multi-part requests are split) as evidence, or as the verdict of the PM's
+        corrected example it is close to."""
+        parts_text = tx.split_parts(text)
+        if len(parts_text) <= 1:
+            return [self._evidence(idx, text, whole)]
+        out: list[_Evidence | _PartResult] = []
+        for pt in parts_text:
+            a = tx.analyse(pt, concepts_weight=self.params.concept_weight)
+            if not a.terms:
+                continue
+            ex = self._example(scope, idx, a)
+            if ex is not None:
+                doc = next((d for d in idx.docs if d.item.id == ex.item_id), None)
+                out.append(_PartResult(pt, ex.verdict, doc, ex.score, ex.clause, (), ex.why, confidence=ex.confidence))
+            else:
+                out.append(self._evidence(idx, pt, a))
+        return out or [self._evidence(idx, text, whole)]
+
+    def _decide(self, idx: _Index, ev: _Evidence, *, multi: bool) -> _PartResult:
+        """The learned decision over the evidence (`bot.scope.model`). Explicit rules are kept where they are
+        reliable: an exclusion whose title the request all but restates is named outright, and a request past
+        a limit its item states is not in scope."""
+        x = {**ev.x, "multi": float(multi)}
+        p = model.probabilities(x)
+        item, exclusion = model.item_right(x), model.exclusion_right(x)
+        if ev.out is not None and ev.out.path == "excluded_named":
+            k = model.OUT
+        else:
+            # A request past a limit the item states about itself ("up to 3 dashboards", "2 weeks of on-site
+            # support") is never called in scope: the scope file itself says where the item ends.
+            has_item = ev.inside is not None and not x.get("limit")
+            k = model.decide(p, has_item=has_item, has_exclusion=ev.out is not None, item=item, exclusion=exclusion)
+        chosen = (ev.inside, ev.out, ev.unlisted)[k]
+        assert chosen is not None  # decide() only picks a kind that has something to name
+        r = replace(chosen, confidence=model.confidences(p, item, exclusion)[k])
+        if k == model.UNLISTED:
+            r = replace(r, candidates=self._candidates(idx, r))
+            if ev.rule.verdict is not VerdictKind.UNLISTED and not r.extras:
+                # The rules would have named an item or exclusion, but the evidence as a whole is too weak to
+                # assert it: no clause, the closest candidates instead.
+                titles = [d.item.title for d in (idx.docs[i] for i in r.ranked[: self.params.max_candidates])]
+                r = replace(r, clause="", explanation=msg.unsure_which(titles))
+        return r
 
     def _candidates(self, idx: _Index, r: _PartResult) -> tuple[str, ...]:
         """The items and exclusions closest to the request: what it is most likely about."""
@@ -539,7 +556,9 @@ class ScopeJudge:
 
     # --- judge one part ------------------------------------------------------------------------
 
-    def _judge(self, idx: _Index, part: str, a: tx.Analysis) -> _PartResult:
+    def _evidence(self, idx: _Index, part: str, a: tx.Analysis) -> _Evidence:
+        """Everything the checker knows about one part: what the hand-written rules would say, the verdict it
+        would give as each kind (the item, the exclusion, the extension), and the evidence as numbers."""
         p = self.params
         a = self._fix_typos(idx, self._split_words(idx, part, a))
         named_numbers = {n: 1.0 for n in _numbers(part) if n in idx.idf and n not in a.terms}
@@ -547,8 +566,10 @@ class ScopeJudge:
             a = replace(a, terms={**a.terms, **named_numbers})
         weights = {t: self._weight(idx, t, w) for t, w in a.terms.items()}
         total = sum(w for t, w in weights.items() if t not in a.negated)
+        cross = float((a.cjk_share > 0.5) != idx.cjk_scope)  # asked in the other language than the scope's
         if not total:
-            return _PartResult(part, VerdictKind.UNLISTED, None, 0.0, "", explanation=msg.no_words(), path="no_words")
+            r = _PartResult(part, VerdictKind.UNLISTED, None, 0.0, "", explanation=msg.no_words(), path="no_words")
+            return _Evidence(r, None, None, r, {"rule_no_words": 1.0, "cross": cross, "cjk": float(idx.cjk_scope)})
         # Retrieval over the postings: what each doc explains of the request.
         explained: dict[int, float] = {}
         explained_pos: dict[int, float] = {}  # without negated terms
@@ -570,16 +591,37 @@ class ScopeJudge:
         m_in = explained.get(best_in, 0.0) if best_in is not None else 0.0
         ranked = tuple(sorted(explained_pos, key=lambda i: (-explained_pos[i] * idx.norm[i], i)))
         second_in = max((explained[i] for i in explained if not idx.docs[i].excluded and i != best_in), default=0.0)
-        feats: dict[str, float] = {
-            "coverage": m_in / total,
-            "strength": m_in / idx.unit,
-            "margin": (m_in - second_in) / m_in if m_in else 0.0,
+        coverage = m_in / total
+        unknown = sum(w for t, w in weights.items() if t not in idx.idf and t not in a.negated and not _plain(t))
+        negated = sum(w for t, w in weights.items() if t in a.negated)
+        x: dict[str, float] = {
+            "coverage": coverage,
+            "strength": min(m_in / idx.unit, 4.0),
+            "margin": max(min((m_in - second_in) / m_in if m_in else 0.0, 1.0), -0.5),
+            "second": second_in / m_in if m_in else 0.0,
+            "size": min(total / idx.unit, 8.0) / 8.0,
             "bug": float(a.bug),
             "question": float(a.question),
             "additive": float(a.additive),
-            "cross": float((a.cjk_share > 0.5) != idx.cjk_scope),  # asked in the other language than the scope's
-            "size": total / idx.unit,
+            "cross": cross,
+            "cjk": float(idx.cjk_scope),
+            "unknown": unknown / (total + unknown) if total + unknown else 0.0,
+            "negated": negated / (total + negated) if total + negated else 0.0,
+            "no_item": float(in_doc is None),
         }
+        x.update(cues.cues(part))
+        sims = self._gram_sims(idx, part)
+        char_in = max((s for i, s in sims.items() if not idx.docs[i].excluded), default=0.0)
+        char_out = max((s for i, s in sims.items() if idx.docs[i].excluded), default=0.0)
+        x["char_best"] = char_in
+        x["char_item"] = sims.get(best_in, 0.0) if best_in is not None else 0.0
+        x["char_agree"] = float(best_in is not None and char_in > 0 and sims.get(best_in, 0.0) >= char_in)
+        x["char_out"] = char_out
+        x["char_out_vs_in"] = char_out / (char_out + char_in) if char_out + char_in else 0.0
+        if in_doc is not None:
+            title = [t for t, fw in in_doc.terms.items() if fw == 1.0 and not _plain(t) and t not in idx.context]
+            tw = sum(idx.idf[t] for t in title)
+            x["title_cov"] = sum(idx.idf[t] for t in title if t in a.terms and t not in a.negated) / tw if tw else 0.0
 
         # Exclusions: what only the exclusion explains, compared with the best in-scope item.
         best_out, best_distinct = None, 0.0
@@ -628,6 +670,18 @@ class ScopeJudge:
             distinct_in = sum(
                 weights[t] * in_doc.terms[t] for t in a.terms if in_doc.names(t) and t not in out_doc.terms
             )
+        top_out = next((i for i in ranked if idx.docs[i].excluded), None)
+        m_out = explained_pos.get(top_out, 0.0) if top_out is not None else 0.0
+        x["out_distinct"] = min(best_distinct / idx.unit, 4.0)
+        x["out_share"] = best_distinct / (best_distinct + distinct_in) if best_distinct else 0.0
+        x["out_title"] = min(title_hit / idx.unit, 4.0)
+        x["out_cov"] = m_out / total
+        x["out_vs_in"] = (
+            m_out * idx.norm[top_out] / (m_out * idx.norm[top_out] + m_in * idx.norm[best_in])
+            if (top_out is not None and best_in is not None)
+            else float(top_out is not None)
+        )
+        out_res: _PartResult | None = None
         if (
             best_out is not None
             and best_distinct >= p.exclusion_min * idx.unit
@@ -637,7 +691,8 @@ class ScopeJudge:
             score = min(
                 1.0, 0.5 + best_distinct / (2 * total) + 0.1 * min(best_distinct / (p.exclusion_min * idx.unit) - 1, 2)
             )
-            return _PartResult(
+            x["fired_excluded"] = 1.0
+            out_res = _PartResult(
                 part,
                 VerdictKind.OUT_OF_SCOPE,
                 d,
@@ -645,15 +700,18 @@ class ScopeJudge:
                 self._clause(d, a),
                 explanation=msg.excluded(d.item.title),
                 path="excluded",
-                feats={**feats, "out_strength": best_distinct / idx.unit, "out_title": title_hit / idx.unit},
                 ranked=ranked,
             )
         named = None if a.bug else self._names_exclusion_title(idx, a, in_doc)
-        if named is None and not a.bug:
-            named = self._names_excluded_kind(idx, a, in_doc)
         if named is not None:
+            x["named_title"] = named[1]
+        kind = None if a.bug else self._names_excluded_kind(idx, a, in_doc)
+        if kind is not None:
+            x["named_kind"] = 1.0
+        named = named or kind
+        if out_res is None and named is not None:
             d, share = named
-            return _PartResult(
+            out_res = _PartResult(
                 part,
                 VerdictKind.OUT_OF_SCOPE,
                 d,
@@ -661,39 +719,59 @@ class ScopeJudge:
                 self._clause(d, a),
                 explanation=msg.excluded(d.item.title),
                 path="excluded_named",
-                feats={**feats, "out_share": share},
                 ranked=ranked,
             )
+        if out_res is None:
+            # No rule names an exclusion: the closest one, should the evidence as a whole point at it.
+            closest = best_out if best_out is not None else top_out
+            if closest is not None:
+                d = idx.docs[closest]
+                out_res = _PartResult(
+                    part,
+                    VerdictKind.OUT_OF_SCOPE,
+                    d,
+                    min(1.0, 0.5 + explained_pos.get(closest, 0.0) / (2 * total)),
+                    self._clause(d, a),
+                    explanation=msg.excluded(d.item.title),
+                    path="closest_exclusion",
+                    ranked=ranked,
+                )
 
+        x["has_exclusion"] = float(out_res is not None)
         if in_doc is None:
-            return _PartResult(
-                part, VerdictKind.UNLISTED, None, 0.0, "", explanation=msg.no_item(), path="no_item", feats=feats
+            r = _PartResult(
+                part, VerdictKind.UNLISTED, None, 0.0, "", explanation=msg.no_item(), path="no_item", ranked=ranked
             )
-        coverage = m_in / total
+            rule = out_res if out_res is not None and out_res.path != "closest_exclusion" else r
+            x["rule_" + rule.path] = 1.0
+            return _Evidence(rule, None, out_res, r, x)
         cov_min = p.coverage_bug if a.bug or a.question else p.coverage_min
         # Weak evidence: the item explains too small a share of the request, or too little in itself
         # (unless the request is short and almost all about the item).
-        if coverage < cov_min or (m_in < p.item_min * idx.unit and coverage < p.coverage_short):
-            return _PartResult(
-                part,
-                VerdictKind.UNLISTED,
-                in_doc,
-                round(coverage, 3),
-                "",
-                explanation=msg.not_sure(in_doc.item.title),
-                path="weak",
-                feats=feats,
-                ranked=ranked,
-            )
+        weak = coverage < cov_min or (m_in < p.item_min * idx.unit and coverage < p.coverage_short)
+        x["weak"] = float(weak)
+        unlisted = _PartResult(
+            part,
+            VerdictKind.UNLISTED,
+            in_doc,
+            round(coverage, 3),
+            "",
+            explanation=msg.not_sure(in_doc.item.title),
+            path="weak",
+            ranked=ranked,
+        )
+        ext: _PartResult | None = None  # the first sign that the request goes beyond its item
 
         # Extensions: a channel, platform, language… the item does not name; or "also / 再" with new words.
         if a.again and all(in_doc.names(b) for b in a.again):
             a = replace(a, additive=False)  # "第二天再报工": the item's own action, done again
+            x["additive"] = 0.0
         past = [] if a.bug else lim.beyond(in_doc.limits, part, more=a.additive)
+        x["limit"] = float(bool(past))
         if past:
             # "再加一张" against "经营分析报表（8 张）", "一年的驻场" against "4 周驻场支持": past the item's own limit.
-            said = [msg.extra_limit(*x.split("|", 1)) for x in past[:3]]
-            return _PartResult(
+            said = [msg.extra_limit(*s.split("|", 1)) for s in past[:3]]
+            ext = _PartResult(
                 part,
                 VerdictKind.UNLISTED,
                 in_doc,
@@ -702,17 +780,25 @@ class ScopeJudge:
                 extras=tuple(said),
                 explanation=msg.extends(in_doc.item.title, said),
                 path="limit",
-                feats=feats,
                 ranked=ranked,
             )
         extras = self._extras(idx, in_doc, a, coverage)
+        for e in extras:
+            key = "x_" + e.key.removeprefix("scope.extra_")
+            x[key] = min(x.get(key, 0.0) + 1.0, 2.0)
         uncovered = self._uncovered(idx, in_doc, a, weights)
+        x["uncovered"] = uncovered
         added = [msg.extra_new(w) for w in self._added_new(idx, in_doc, a)]
-        added = added or [msg.extra_instead(w, a.switch[0]) for w in self._switched_to(idx, in_doc, a)]
-        if extras or (a.additive and uncovered >= p.additive_gap and not a.bug) or added:
+        x["added"] = float(bool(added))
+        switched = [msg.extra_instead(w, a.switch[0]) for w in self._switched_to(idx, in_doc, a)]
+        x["switched"] = float(bool(switched))
+        added = added or switched
+        gap = a.additive and uncovered >= p.additive_gap and not a.bug
+        x["additive_gap"] = float(gap)
+        if ext is None and (extras or gap or added):
             if not extras:
                 extras = added or [msg.extra_new(w) for w in self._unnamed_words(idx, in_doc, a, part)]
-            return _PartResult(
+            ext = _PartResult(
                 part,
                 VerdictKind.UNLISTED,
                 in_doc,
@@ -721,7 +807,6 @@ class ScopeJudge:
                 extras=tuple(extras),
                 explanation=msg.extends(in_doc.item.title, extras),
                 path="extends",
-                feats=feats,
                 ranked=ranked,
             )
         if a.self_service and not a.bug:
@@ -732,39 +817,59 @@ class ScopeJudge:
                 # Staff the request says it can do without ("不用跑物业") are not staff doing it.
                 and not tx.STAFF.search(re.sub(r"(?:不用|不必|without)[^，,。.;；!?！？]*", " ", tx.normalise(part)))
             ):
-                # "让车主自己续费" against "物业在后台办理续费": the same task, done by other people.
-                return _PartResult(
-                    part,
-                    VerdictKind.UNLISTED,
-                    in_doc,
-                    round(max(0.5, coverage), 3),
-                    self._clause(in_doc, a),
-                    extras=(msg.extra_self_service(),),
-                    explanation=msg.extends(in_doc.item.title, [msg.extra_self_service()]),
-                    path="extends",
-                    feats=feats,
-                    ranked=ranked,
-                )
-        unknown = sorted(t for t in a.products if t not in idx.idf and t not in a.negated and t not in tx.STOP_EN)
-        if unknown:
+                x["self_service"] = 1.0
+                if ext is None:
+                    # "让车主自己续费" against "物业在后台办理续费": the same task, done by other people.
+                    ext = _PartResult(
+                        part,
+                        VerdictKind.UNLISTED,
+                        in_doc,
+                        round(max(0.5, coverage), 3),
+                        self._clause(in_doc, a),
+                        extras=(msg.extra_self_service(),),
+                        explanation=msg.extends(in_doc.item.title, [msg.extra_self_service()]),
+                        path="extends",
+                        ranked=ranked,
+                    )
+        products = sorted(t for t in a.products if t not in idx.idf and t not in a.negated and t not in tx.STOP_EN)
+        x["product"] = float(bool(products))
+        if products and ext is None:
             # "Sync from our Dropbox": a product no item or exclusion names; the item explains the rest of
             # the request only in general terms, so whether it covers this one is for the PM to say.
-            return _PartResult(
+            ext = _PartResult(
                 part,
                 VerdictKind.UNLISTED,
                 in_doc,
                 round(coverage, 3),
                 self._clause(in_doc, a),
-                extras=tuple(msg.extra_new(t) for t in unknown[:3]),
+                extras=tuple(msg.extra_new(t) for t in products[:3]),
                 explanation=msg.not_sure(in_doc.item.title),
                 path="product",
-                feats=feats,
                 ranked=ranked,
             )
+        if ext is not None:
+            unlisted = ext
         score = min(1.0, 0.4 + coverage * 0.6 + (0.1 if a.bug else 0.0))
-        return _PartResult(
-            part, VerdictKind.IN_SCOPE, in_doc, score, self._clause(in_doc, a), path="in", feats=feats, ranked=ranked
+        inside = _PartResult(
+            part, VerdictKind.IN_SCOPE, in_doc, score, self._clause(in_doc, a), path="in", ranked=ranked
         )
+        if out_res is not None and out_res.path != "closest_exclusion":
+            rule = out_res
+        elif weak:
+            rule = _PartResult(
+                part,
+                VerdictKind.UNLISTED,
+                in_doc,
+                round(coverage, 3),
+                "",
+                explanation=msg.not_sure(in_doc.item.title),
+                path="weak",
+                ranked=ranked,
+            )
+        else:
+            rule = unlisted if ext is not None else inside
+        x["rule_" + rule.path] = 1.0
+        return _Evidence(rule, inside, out_res, unlisted, x)
 
     @staticmethod
     def _split_words(idx: _Index, part: str, a: tx.Analysis) -> tx.Analysis:

@@ -563,3 +563,29 @@ def split_parts(text: str) -> list[str]:
     if len(parts) > MAX_PARTS:  # a wall of text: judge its last stretch as one part
         parts = [*parts[: MAX_PARTS - 1], " ".join(parts[MAX_PARTS - 1 :])]
     return parts
+
+
+# --- character n-grams ------------------------------------------------------------------------
+
+
+def char_grams(text: str) -> dict[str, float]:
+    """Character n-grams of a text: 4-grams inside each English word ("reconcil" meets "reconciliation",
+    "descripions" meets "descriptions") and single characters and pairs of Chinese ("房" of "15 间房" meets
+    "房间"). A second, word-boundary-free view of what a request shares with an item."""
+    counts: dict[str, int] = {}
+    for m in _RUN.finditer(normalise(text)):
+        run = m.group()
+        if "\u3400" <= run[0] <= "\u9fff":
+            grams = [ch for ch in run if ch not in ZH_FUNCTION]
+            grams += [
+                run[i : i + 2] for i in range(len(run) - 1) if not (run[i] in _ZH_STOP and run[i + 1] in _ZH_STOP)
+            ]
+        else:
+            w = run.strip("'-")
+            if len(w) < 3 or w in STOP_EN or w.isdigit():
+                continue
+            padded = f" {w} "
+            grams = [padded[i : i + 4] for i in range(len(padded) - 3)]
+        for g in grams:
+            counts[g] = counts.get(g, 0) + 1
+    return {g: 1.0 + 0.5 * (c - 1) for g, c in counts.items()}

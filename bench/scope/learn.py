@@ -1,0 +1,404 @@
+"""Train the scope checker's learned decision, and measure it one project held out at a time.
+
+    python -m bench.scope.learn            # leave-one-project-out numbers per set and language
+    python -m bench.scope.learn --write    # ...then train on every project and write bot/scope/weights.py
+    python -m bench.scope.learn --json     # the numbers as JSON
+
+The checker computes its evidence about each part of a request (`ScopeJudge.evidence`): general numbers
+such as how much of the request the closest item explains, what only an exclusion explains, the signs that
+a request goes beyond its item, how it is said, and which hand-written rule would have decided. A
+multinomial logistic regression learns from every labelled project here, and from the shared development
+set when it is beside the repository, how that evidence relates to the labels: never a project's words.
+
+Leave one project out: for each of the ~48 projects, the model is trained on all the others and judges the
+held-out one, so the numbers are those of a project the decision has never seen (the evidence itself, the
+checker's vocabulary and rules, was written over the years while reading some of these sets, so the older
+sets still overstate; `blind4-tune2` is the least looked-at). "rules" is the verdict the hand-written rules
+give on their own, for comparison.
+
+Pure Python (no numpy): L-BFGS on the L2-regularised, class-weighted log loss. Out-of-scope and unlisted
+requests weigh `RISKY_WEIGHT` in training, and the decision (`bot.scope.model.decide`) makes a leak cost
+`LEAK_COST` times the other mistakes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from adapters.cli.scope import load_rows, load_scopes
+from bot.scope import model
+from bot.scope.evaluate import macro_f1
+from bot.scope.judge import PartEvidence, ScopeJudge
+
+from .__main__ import DEV, SETS
+
+ROOT = Path(__file__).resolve().parents[2]
+WEIGHTS = ROOT / "bot" / "scope" / "weights.py"
+L2 = 1.0  # strength of the L2 penalty on the weights (not on the biases)
+RISKY_WEIGHT = 1.3  # training weight of an out-of-scope or unlisted request, against 1 for in scope
+LEAK_COST = 2.0  # in the decision: calling risky work "in scope" costs twice any other mistake
+CLAUSE_MIN = 0.5  # ...and an item or exclusion is named only when it is more likely right than wrong
+RISK = {"in_scope": 0, "unlisted": 1, "out_of_scope": 2}
+
+
+@dataclass
+class Case:
+    set: str
+    id: str
+    project: str
+    lang: str
+    label: str
+    item: str | None  # the labelled item or exclusion
+    parts: list[PartEvidence]
+
+
+def load_cases() -> list[Case]:
+    """Every labelled request of every set (and of the shared dev set, read in place when it is there)."""
+    folders = [(folder.name, folder) for _key, folder, _title in SETS]
+    if DEV.is_dir():
+        folders.append(("dev", DEV))
+    judge = ScopeJudge()
+    cases = []
+    for name, folder in folders:
+        scopes = load_scopes(str(folder))
+        for r in load_rows(str(folder / "requests.jsonl")):
+            if r.project not in scopes:
+                continue
+            parts = judge.evidence(scopes[r.project], r.text)
+            cases.append(Case(name, r.id, f"{name}/{r.project}", r.lang or "?", r.label, r.item, parts))
+    return cases
+
+
+def feature_names(cases: list[Case]) -> list[str]:
+    return sorted({k for c in cases for p in c.parts for k in p.x})
+
+
+# --- training ------------------------------------------------------------------------------------
+
+Sample = tuple[list[tuple[int, float]], int, float]  # sparse features, class, weight
+
+
+def _sparse(x: dict[str, float], pos: dict[str, int]) -> list[tuple[int, float]]:
+    return [(pos[k], v) for k, v in x.items() if v and k in pos]
+
+
+def samples(cases: list[Case], features: list[str]) -> list[Sample]:
+    """Training samples of the verdict, one per part. Every part of an in-scope request is in scope; which
+    part of a multi-part out-of-scope or unlisted request is the risky one is not labelled, so those are
+    left out."""
+    pos = {f: i for i, f in enumerate(features)}
+    out: list[Sample] = []
+    for c in cases:
+        if len(c.parts) > 1 and c.label != "in_scope":
+            continue
+        y = model.CLASSES.index(c.label)
+        w = 1.0 if c.label == "in_scope" else RISKY_WEIGHT
+        out.extend((_sparse(p.x, pos), y, w) for p in c.parts)
+    return out
+
+
+def clause_samples(cases: list[Case], features: list[str], label: str) -> list[Sample]:
+    """Samples of "the closest item is the labelled one" (label in_scope) or "the exclusion found is the
+    labelled one" (out_of_scope), from the one-part requests with that label."""
+    pos = {f: i for i, f in enumerate(features)}
+    out: list[Sample] = []
+    for c in cases:
+        if c.label != label or len(c.parts) != 1:
+            continue
+        p = c.parts[0]
+        found = p.item if label == "in_scope" else p.exclusion
+        if found is not None:
+            out.append((_sparse(p.x, pos), int(found == c.item), 1.0))
+    return out
+
+
+def _loss_grad(theta: list[float], data: list[Sample], n_feat: int, k_n: int) -> tuple[float, list[float]]:
+    stride = n_feat + 1
+    grad = [0.0] * len(theta)
+    loss = 0.0
+    for xs, y, sw in data:
+        z = []
+        for k in range(k_n):
+            base = k * stride
+            z.append(theta[base + n_feat] + sum(theta[base + j] * v for j, v in xs))
+        m = max(z)
+        e = [math.exp(zk - m) for zk in z]
+        s = sum(e)
+        loss += sw * (math.log(s) + m - z[y])
+        for k in range(k_n):
+            g = sw * (e[k] / s - (1.0 if k == y else 0.0))
+            base = k * stride
+            grad[base + n_feat] += g
+            for j, v in xs:
+                grad[base + j] += g * v
+    for k in range(k_n):
+        base = k * stride
+        for j in range(n_feat):
+            w = theta[base + j]
+            loss += 0.5 * L2 * w * w
+            grad[base + j] += L2 * w
+    return loss, grad
+
+
+def fit(data: list[Sample], n_feat: int, k_n: int = 3, max_iter: int = 400, memory: int = 10) -> list[float]:
+    """Multinomial logistic regression with `k_n` classes by L-BFGS with a backtracking line search; the
+    problem is convex, so the start does not matter."""
+    theta = [0.0] * (k_n * (n_feat + 1))
+    f, g = _loss_grad(theta, data, n_feat, k_n)
+    hist: list[tuple[list[float], list[float], float]] = []
+    for _ in range(max_iter):
+        q = list(g)
+        alphas = []
+        for s, yv, rho in reversed(hist):
+            a = rho * sum(si * qi for si, qi in zip(s, q, strict=True))
+            alphas.append(a)
+            q = [qi - a * yi for qi, yi in zip(q, yv, strict=True)]
+        if hist:
+            s, yv, _ = hist[-1]
+            gamma = sum(si * yi for si, yi in zip(s, yv, strict=True)) / sum(yi * yi for yi in yv)
+            q = [gamma * qi for qi in q]
+        for (s, yv, rho), a in zip(hist, reversed(alphas), strict=True):
+            b = rho * sum(yi * qi for yi, qi in zip(yv, q, strict=True))
+            q = [qi + (a - b) * si for qi, si in zip(q, s, strict=True)]
+        d = [-qi for qi in q]
+        slope = sum(di * gi for di, gi in zip(d, g, strict=True))
+        if slope >= 0:  # not a descent direction: start again from the gradient
+            hist.clear()
+            d = [-gi for gi in g]
+            slope = -sum(gi * gi for gi in g)
+        step = 1.0 if hist else 1.0 / max(1.0, math.sqrt(-slope))
+        while True:
+            new = [t + step * di for t, di in zip(theta, d, strict=True)]
+            f_new, g_new = _loss_grad(new, data, n_feat, k_n)
+            if f_new <= f + 1e-4 * step * slope or step < 1e-10:
+                break
+            step *= 0.5
+        s = [a - b for a, b in zip(new, theta, strict=True)]
+        yv = [a - b for a, b in zip(g_new, g, strict=True)]
+        sy = sum(si * yi for si, yi in zip(s, yv, strict=True))
+        if sy > 1e-10:
+            hist.append((s, yv, 1.0 / sy))
+            if len(hist) > memory:
+                hist.pop(0)
+        done = abs(f - f_new) <= 1e-7 * max(1.0, abs(f))
+        theta, f, g = new, f_new, g_new
+        if done:
+            break
+    return theta
+
+
+Weights = tuple[list[list[float]], list[float]]
+
+
+def unpack(theta: list[float], n_feat: int, k_n: int) -> Weights:
+    stride = n_feat + 1
+    coef = [theta[k * stride : k * stride + n_feat] for k in range(k_n)]
+    bias = [theta[k * stride + n_feat] for k in range(k_n)]
+    return coef, bias
+
+
+@dataclass
+class Models:
+    verdict: Weights
+    item: Weights
+    exclusion: Weights
+
+
+def train(cases: list[Case], features: list[str]) -> Models:
+    n = len(features)
+    return Models(
+        unpack(fit(samples(cases, features), n), n, 3),
+        unpack(fit(clause_samples(cases, features, "in_scope"), n, 2), n, 2),
+        unpack(fit(clause_samples(cases, features, "out_of_scope"), n, 2), n, 2),
+    )
+
+
+# --- judging with a model -------------------------------------------------------------------------
+
+
+def judge_part(p: PartEvidence, m: Models, features: list[str]) -> tuple[str, str | None]:
+    """The verdict of one part and the item or exclusion it names, as `ScopeJudge._decide` gives them."""
+    probs = model.probabilities(p.x, *m.verdict, features)
+    item = model.probabilities(p.x, *m.item, features)[1]
+    exclusion = model.probabilities(p.x, *m.exclusion, features)[1]
+    if p.x.get("rule_excluded_named"):
+        k = model.OUT
+    else:
+        k = model.decide(
+            probs,
+            has_item=p.item is not None and not p.x.get("limit"),
+            has_exclusion=p.exclusion is not None,
+            item=item,
+            exclusion=exclusion,
+            leak_cost=LEAK_COST,
+            clause_min=CLAUSE_MIN,
+        )
+    return model.CLASSES[k], (p.item, p.exclusion, None)[k]
+
+
+def judge_case(c: Case, m: Models, features: list[str]) -> tuple[str, str | None]:
+    """The verdict of a whole request: each part decided on its own, the riskiest part decides."""
+    kinds = [judge_part(p, m, features) for p in c.parts]
+    return max(kinds, key=lambda v: RISK[v[0]]) if kinds else ("unlisted", None)
+
+
+def rules_case(c: Case) -> str:
+    """What the hand-written rules alone say (the riskiest part decides)."""
+    kinds = []
+    for p in c.parts:
+        path = next((k[5:] for k in p.x if k.startswith("rule_")), "no_words")
+        kinds.append(
+            "out_of_scope" if path in ("excluded", "excluded_named") else "in_scope" if path == "in" else "unlisted"
+        )
+    return max(kinds, key=lambda v: RISK[v]) if kinds else "unlisted"
+
+
+def leave_one_project_out(cases: list[Case], features: list[str], log: Any = None) -> dict[str, tuple[str, str | None]]:
+    predicted: dict[str, tuple[str, str | None]] = {}
+    projects = sorted({c.project for c in cases})
+    for n, project in enumerate(projects, 1):
+        m = train([c for c in cases if c.project != project], features)
+        for c in cases:
+            if c.project == project:
+                predicted[c.set + "/" + c.id] = judge_case(c, m, features)
+        if log:
+            print(f"  fold {n}/{len(projects)} {project}", file=log, flush=True)
+    return predicted
+
+
+# --- measures -------------------------------------------------------------------------------------
+
+
+def summary(pairs: list[tuple[str, str]]) -> dict[str, Any]:
+    risky = [p for g, p in pairs if g != "in_scope"]
+
+    def rec(label: str) -> float | None:
+        got = [p for g, p in pairs if g == label]
+        return round(sum(p == label for p in got) / len(got), 3) if got else None
+
+    return {
+        "n": len(pairs),
+        "macro_f1": round(macro_f1(pairs), 3),
+        "leak": round(sum(p == "in_scope" for p in risky) / len(risky), 3) if risky else 0.0,
+        "in_recall": rec("in_scope"),
+        "out_recall": rec("out_of_scope"),
+        "unlisted_recall": rec("unlisted"),
+    }
+
+
+def clause_right(cases: list[Case], predicted: dict[str, tuple[str, str | None]]) -> float:
+    """Of the right verdicts that name an item or exclusion, the share that name the right one."""
+    named = [(c, predicted[c.set + "/" + c.id]) for c in cases]
+    named = [(c, v) for c, v in named if v[0] == c.label and v[1] is not None]
+    return round(sum(v[1] == c.item for c, v in named) / len(named), 3) if named else 0.0
+
+
+def measure(cases: list[Case], predicted: dict[str, tuple[str, str | None]]) -> dict[str, Any]:
+    groups: dict[str, list[Case]] = defaultdict(list)
+    for c in cases:
+        for key in ("all", c.set, f"all/{c.lang}", f"{c.set}/{c.lang}"):
+            groups[key].append(c)
+    out = {}
+    for key in sorted(groups, key=lambda k: (k.split("/")[0] != "all", k)):
+        cs = groups[key]
+        out[key] = {
+            "rules": summary([(c.label, rules_case(c)) for c in cs]),
+            "learned_held_out": {
+                **summary([(c.label, predicted[c.set + "/" + c.id][0]) for c in cs]),
+                "clause_right": clause_right(cs, predicted),
+            },
+        }
+    return out
+
+
+def _fmt(s: dict[str, Any]) -> str:
+    def f(x: float | None) -> str:
+        return " -  " if x is None else f"{x:.2f}"
+
+    return (
+        f"F1 {s['macro_f1']:.3f} leak {s['leak']:5.1%} in {f(s['in_recall'])} out {f(s['out_recall'])} "
+        f"unl {f(s['unlisted_recall'])}"
+    )
+
+
+def _rows(name: str, w: Weights, features: list[str], doc: str) -> list[str]:
+    coef, bias = w
+    lines = [f"# {doc}", f"{name}_COEF = ("]
+    for row in coef:
+        lines.append("    (")
+        lines.extend(f"        {round(x, 4)!r},  # {f}" for f, x in zip(features, row, strict=True))
+        lines.append("    ),")
+    prefix = name + "_" if name else ""
+    lines[1] = f"{prefix}COEF = ("
+    return [*lines, ")", f"{prefix}BIAS = ({', '.join(repr(round(b, 4)) for b in bias)})", ""]
+
+
+def write_weights(features: list[str], m: Models, n_cases: int, path: Path = WEIGHTS) -> None:
+    lines = [
+        '"""Weights of the learned scope decision (`bot.scope.model`). Written by `python -m bench.scope.learn',
+        f"--write` from {n_cases} labelled requests over every project in bench/scope and the shared dev set; do",
+        'not edit by hand: retrain."""',
+        "",
+        f"LEAK_COST = {LEAK_COST!r}",
+        f"CLAUSE_MIN = {CLAUSE_MIN!r}",
+        "",
+        "FEATURES = (",
+        *(f"    {json.dumps(f)}," for f in features),
+        ")",
+        "",
+        "",
+        *_rows(
+            "", m.verdict, features, "One row per verdict (in scope, out of scope, unlisted), one weight per feature."
+        ),
+        *_rows(
+            "ITEM", m.item, features, "Whether the closest item is the right one (no, yes), for a request in scope."
+        ),
+        *_rows(
+            "EXCLUSION", m.exclusion, features, "Whether the exclusion found is the right one (no, yes), when excluded."
+        ),
+    ]
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(prog="python -m bench.scope.learn")
+    ap.add_argument("--write", action="store_true", help="train on every project and write bot/scope/weights.py")
+    ap.add_argument("--json", action="store_true")
+    ap.add_argument("--no-lopo", action="store_true", help="skip the leave-one-project-out measure")
+    args = ap.parse_args(argv)
+    start = time.perf_counter()
+    cases = load_cases()
+    features = feature_names(cases)
+    result: dict[str, Any] = {"requests": len(cases), "projects": len({c.project for c in cases})}
+    if not args.no_lopo:
+        predicted = leave_one_project_out(cases, features, log=sys.stderr)
+        result["sets"] = measure(cases, predicted)
+    if args.write:
+        write_weights(features, train(cases, features), len(cases))
+        result["written"] = str(WEIGHTS.relative_to(ROOT))
+    result["seconds"] = round(time.perf_counter() - start, 1)
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return
+    print(f"{result['requests']} requests over {result['projects']} projects")
+    if "sets" in result:
+        print("leave one project out (learned decision trained on the other projects) against the rules alone:")
+        for key, s in result["sets"].items():
+            print(f"  {key:<18} n={s['rules']['n']:<5} rules: {_fmt(s['rules'])}")
+            held = s["learned_held_out"]
+            print(f"  {'':<18} {'':<7} held out: {_fmt(held)} clause right {held['clause_right']:.2f}")
+    if "written" in result:
+        print(f"wrote {result['written']}")
+    print(f"({result['seconds']} s)")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
