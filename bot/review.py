@@ -311,7 +311,13 @@ def verdict_view(v: Verdict, lang: Language, project: Project | None = None) -> 
         clause=shorten(v.clause, 400) if v.clause else "",
         explanation=verdict_explanation(v, lang),
         parts=tuple(parts),
-        confidence=t(lang, "verdict.confidence", pct=round(v.confidence * 100)) if v.confidence > 0 else "",
+        # How sure the checker is that the item or exclusion it names is the one: an "unlisted" verdict
+        # names none, and its candidates say more to a PM than a probability would.
+        confidence=(
+            t(lang, "verdict.confidence", pct=round(v.confidence * 100))
+            if v.confidence > 0 and v.verdict is not VerdictKind.UNLISTED
+            else ""
+        ),
         candidates=candidates,
     )
 

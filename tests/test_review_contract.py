@@ -218,15 +218,19 @@ def test_times_are_shown_in_the_projects_time_zone_with_the_zone_named() -> None
 
 
 def test_every_platform_shows_the_confidence_and_for_unlisted_the_closest_candidates() -> None:
+    sure = Verdict(VerdictKind.OUT_OF_SCOPE, "mobile", 0.9, "Native apps", confidence=0.87)
     unsure = Verdict(VerdictKind.UNLISTED, None, 0.3, "", confidence=0.62, candidates=("mobile", "orders"))
+    named = review_view(_rec(RequestStatus.IN_REVIEW, sure), PROJECT, Viewer.review_channel())
     view = review_view(_rec(RequestStatus.IN_REVIEW, unsure), PROJECT, Viewer.review_channel())
-    assert view.verdict.confidence == "Confidence 62%"
+    assert named.verdict.confidence == "Confidence 87%" and named.verdict.candidates == ""
+    assert view.verdict.confidence == ""  # no item named: the candidates say more than a probability
     assert view.verdict.candidates == "Closest in the scope: mobile: Native apps, orders: Order history"
-    slack = str([b.to_dict() for b in bk.request_blocks(view)])
-    teams = str(cards.request_card(view))
-    terminal = messages.view_text(view)
-    for rendering in (slack, teams, terminal):
-        assert "Confidence 62%" in rendering and "Closest in the scope: mobile: Native apps" in rendering
+    for v, line in ((named, "Confidence 87%"), (view, "Closest in the scope: mobile: Native apps")):
+        slack = str([b.to_dict() for b in bk.request_blocks(v)])
+        teams = str(cards.request_card(v))
+        terminal = messages.view_text(v)
+        for rendering in (slack, teams, terminal):
+            assert line in rendering
     zh = review_view(
         _rec(RequestStatus.IN_REVIEW, unsure), replace(PROJECT, team_language=Language.ZH), Viewer.review_channel()
     )
