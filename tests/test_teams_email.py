@@ -72,7 +72,14 @@ def button(card: dict[str, Any], title: str) -> dict[str, Any]:
 
 
 def facts(card: dict[str, Any]) -> dict[str, str]:
-    return {f["title"]: f["value"] for b in card["body"] if b["type"] == "FactSet" for f in b["facts"]}
+    """The card's labelled values ("To: …"): rich text lines whose first run is a bold "Label: "."""
+    out: dict[str, str] = {}
+    for b in card["body"]:
+        for row in b.get("items", []) if b["type"] == "Container" else []:
+            runs = row.get("inlines") or []
+            if row["type"] == "RichTextBlock" and len(runs) == 2 and runs[0].get("weight") == "bolder":
+                out[runs[0]["text"].removesuffix(": ")] = runs[1]["text"]
+    return out
 
 
 def all_text(card: dict[str, Any]) -> str:
