@@ -55,19 +55,20 @@ def quote_block(text: str) -> str:
 
 
 QUOTE_MAX = 300  # characters of a client's request a letter quotes; a longer one is shortened
+QUOTE_MIN = 40  # a first sentence shorter than this ("Hi team.") is quoted with the next
 
 
 def quote_excerpt(text: str, language: Language, limit: int = QUOTE_MAX) -> tuple[str, bool]:
-    """What a letter quotes of a request: all of it when short; else its first sentences up to `limit`
-    characters (or its first `limit` characters, cut at a word) and an ellipsis. Returns the quotation
-    and whether it was shortened."""
+    """What a letter quotes of a request: all of it when short; else its first sentence (with the next
+    ones while it is under a few words, "Hi team.") when that ends within `limit` characters, or its first
+    `limit` characters cut at a word; with an ellipsis. Returns the quotation and whether it was shortened."""
     text = text.strip()
     if len(text) <= limit:
         return text, False
     flat = " ".join(text.split())
     ends = [m.end() for m in re.finditer(r"[.!?](?=\s)|[。！？；]", flat)]
-    cut = max((e for e in ends if e <= limit), default=0)
-    if cut < limit // 3:  # no sentence ends soon enough: cut at a word (anywhere, in Chinese)
+    cut = next((e for e in ends if e >= QUOTE_MIN), 0)
+    if not cut or cut > limit:  # no sentence ends soon enough: cut at a word (anywhere, in Chinese)
         space = flat.rfind(" ", 0, limit)
         cut = space if space > limit // 2 else limit
     head = flat[:cut].rstrip(" ,，、;；:：")
