@@ -174,3 +174,62 @@ def test_a_chinese_name_with_a_title_is_not_shown_as_new_work() -> None:
 
     a = tx.analyse("王总说，能不能在报表里再加一个年级排名？")
     assert "王总" in a.names and "王总" not in a.terms
+
+
+# --- the shared view's wording, on every platform (3, 6, 10, 14) ----------------------------------
+
+
+def _letter_views(status: str, lang: Language):  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime
+
+    from adapters.slack import blocks as bk
+    from adapters.teams import cards
+    from bot import messages
+
+    letter = letter_for("Could the order history also be in an iPhone app?", lang)
+    letter = replace(
+        letter,
+        status=status,
+        sent_at=datetime(2026, 11, 4, 8, 5, tzinfo=UTC),
+        sent_via="smtp",
+        message_id="<acme-7.1.5f3a9c@acme.example>",
+    )
+    tz = "Asia/Shanghai"
+    slack = str(bk.to_dicts(bk.letter_message("ACME-7", letter.to_dict(), lang, tz=tz, by=PM)))
+    teams = str(cards.letter_card("ACME-7", letter.to_dict(), lang, tz=tz, by=PM))
+    terminal = messages.letter_text(request(), letter, lang, tz)
+    dm = messages.email_outcome_for_sender(request(), letter, lang, tz)
+    return slack, teams, terminal, dm
+
+
+@pytest.mark.parametrize("lang", [Language.EN, Language.ZH])
+def test_a_sent_letter_shows_when_in_the_projects_zone_and_never_the_message_id(lang: Language) -> None:
+    when = "2026-11-04 16:05 CST" if lang is Language.EN else "2026年11月4日 16:05（CST）"
+    for shown in _letter_views("sent", lang):
+        assert when in shown, shown[:300]
+        assert "acme-7.1.5f3a9c" not in shown and "mailto" not in shown
+        assert "UTC" not in shown and "08:05" not in shown
+
+
+def test_the_review_card_names_the_project_not_its_slug_and_its_time_in_the_projects_zone() -> None:
+    from datetime import UTC, datetime
+
+    from bot.review import Viewer, review_view
+
+    rec = replace(request(), created_at=datetime(2026, 11, 2, 15, 0, tzinfo=UTC))
+    project = replace(PROJECT, timezone="America/New_York")
+    facts = {f.label: "".join(map(str, f.value)) for f in review_view(rec, project, Viewer.review_channel()).facts}
+    assert facts["Project"] == "Acme Customer Portal" != project.slug
+    assert facts["Recorded"] == "2026-11-02 10:00 EST"
+
+
+@pytest.mark.parametrize("lang", [Language.EN, Language.ZH])
+def test_tone_lines_name_each_rule_once(lang: Language) -> None:
+    from bot.letters import format_report
+    from bot.text import t
+
+    letter = letter_for("Could the order history also be in an iPhone app?", lang)
+    for result, line in zip(letter.tone, format_report(letter.tone, lang).splitlines(), strict=True):
+        rule = t(lang, f"tone.rule.{result.rule}")
+        assert line.count(rule) == 1, line
+        assert line.startswith(("✓ " if result.passed else "✗ ") + rule), line
