@@ -187,3 +187,19 @@ def test_a_4000_character_request_shows_its_beginning_and_show_all_shows_the_res
     unfolded = renderer.click(show_all)
     assert "THE-END" in unfolded.text
     assert unfolded.height > folded.height
+
+
+def test_names_and_a_mail_servers_words_on_forms_and_the_letter_card_are_shown_as_typed(
+    renderer: CardRenderer,
+) -> None:
+    from bot import forms
+
+    odd = PM.__class__("teams", "29:x", name="_Sam_ **Reed** [me](https://example.com)")
+    rec = replace(STATES["in_review"], requester=odd)
+    drawn = renderer.draw(cards.form_card(forms.ask_form(rec, Language.EN)))
+    assert "_Sam_ **Reed** [me](https://example.com)" in " ".join(drawn.lines)
+    letter, _ = letter_card(Language.EN)
+    failed = replace(letter, status="failed", send_error="550 *no* such __user__ <x@y>")
+    drawn = renderer.draw(cards.letter_card("ACME-7", failed.to_dict(), Language.EN, by=odd))
+    assert "550 *no* such __user__ <x@y>" in " ".join(drawn.lines)
+    assert renderer.page.evaluate("document.querySelectorAll('#card a, #card strong, #card em').length") == 0

@@ -246,7 +246,7 @@ def form_card(spec: FormSpec, *, error: str | None = None, errors: dict[str, str
     """A form as a card: title, the text it is about, the fields, then its button and Cancel."""
     body: list[dict[str, Any]] = [text(spec.title, size="medium", weight="bolder")]
     if spec.intro:
-        body.append(text(spec.intro))
+        body.append(literal(spec.intro))  # it may name a person (“Ask Sam_Reed …”): never markdown
     if spec.quote:
         body += long_text(spec.quote, spec.language, block_id=f"form-{spec.id}")
     body += error_block(error)
@@ -282,7 +282,7 @@ def question_card(
     core's answer form), with the requester's other actions beside it."""
     lang = view.language
     body: list[dict[str, Any]] = [
-        text(t(lang, "question.card_head", who=asker or t(lang, "word.a_pm"), ref=view.ref), weight="bolder"),
+        literal(t(lang, "question.card_head", who=asker or t(lang, "word.a_pm"), ref=view.ref), weight="bolder"),
         literal(f"“{' '.join(view.text.split())[:200]}”", isSubtle=True),
         *lines(question),
     ]
@@ -329,7 +329,9 @@ def letter_card(
     body: list[dict[str, Any]] = [text(t(lang, key, ref=ref), size="medium", weight="bolder")]
     if note:
         body.append(literal(note, weight="bolder", color="attention" if status == "failed" else "default"))
-    body.append(text(letter_state_line(letter, lang, tz, by), color="attention" if status == "failed" else "default"))
+    # It names the PM, or quotes the mail server's refusal: never markdown.
+    state = letter_state_line(letter, lang, tz, by)
+    body.append(literal(state, color="attention" if status == "failed" else "default"))
     body.append(
         facts(
             [
