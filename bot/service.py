@@ -582,12 +582,16 @@ class IntakeService:
             raise FormInvalid(errors)
         now = self.clock.now()
         async with self.store.transaction() as tx:
-            rec, _ = await self._letter_access(tx, ref, actor, "letter.edit")
+            rec, project = await self._letter_access(tx, ref, actor, "letter.edit")
             _check_not_queued(rec)
             if rec.letter is None or rec.status is not RequestStatus.LETTER_DRAFTED:
                 raise IllegalMove(Phrase("err.no_draft", ref=rec.ref, status=status_label(rec.status)))
             letter = revise_letter(
-                rec.letter, body_text=body_text, subject=subject, quoted=rec.client_words or rec.text
+                rec.letter,
+                body_text=body_text,
+                subject=subject,
+                quoted=rec.client_words or rec.text,
+                goals=project.goals,
             )
             await tx.save_letter(ref, letter)
             await tx.add_event(

@@ -318,6 +318,10 @@ def test_blunt_chinese_words_are_named() -> None:
 
 def test_the_clients_quoted_words_do_not_count_against_the_letter() -> None:
     client = "I think it's impossible to work without it, I need it now."
+    # In the letter's quotation block, the client's words are not the letter's own, whoever says so.
     letter = GOOD_EN.replace("Could the order history also be in an iPhone app?", client)
-    assert failed(letter) != {}
-    assert failed(letter, quoted=(client,)) == {}
+    assert failed(letter) == {}
+    # Quoted inline, they are left out when the checker is told they are the client's.
+    inline = GOOD_EN.replace("Could the order history also be in an iPhone app?", "(see below)") + "\n" + client
+    assert failed(inline) != {}
+    assert failed(inline, quoted=(client,)) == {}

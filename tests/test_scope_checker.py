@@ -216,7 +216,7 @@ def test_a_specific_thing_no_item_names_is_new_work_without_also(judge: ScopeJud
     # No "also / another": the ask names something (ratings) that neither an item nor an exclusion has.
     v = judge.check(GYM, "Can members rate the trainer after a class?")
     assert v.verdict is NEW, v
-    assert any(e.startswith("review") for e in v.extras), v.extras
+    assert any(e.startswith("rate:") for e in v.extras), v.extras  # the request's word, not the concept's
     v = judge.check(SHOP, "能不能让顾客给买过的茶写评价、打分？")
     assert v.verdict is NEW, v
     # A request its item explains well keeps a detail no item names (a column in an export it already has).

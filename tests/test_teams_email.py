@@ -72,7 +72,14 @@ def button(card: dict[str, Any], title: str) -> dict[str, Any]:
 
 
 def facts(card: dict[str, Any]) -> dict[str, str]:
-    return {f["title"]: f["value"] for b in card["body"] if b["type"] == "FactSet" for f in b["facts"]}
+    """The card's labelled values ("To: …"): rich text lines whose first run is a bold "Label: "."""
+    out: dict[str, str] = {}
+    for b in card["body"]:
+        for row in b.get("items", []) if b["type"] == "Container" else []:
+            runs = row.get("inlines") or []
+            if row["type"] == "RichTextBlock" and len(runs) == 2 and runs[0].get("weight") == "bolder":
+                out[runs[0]["text"].removesuffix(": ")] = runs[1]["text"]
+    return out
 
 
 def all_text(card: dict[str, Any]) -> str:
@@ -172,14 +179,17 @@ async def test_pm_sends_the_letter_after_confirming_the_recipients_and_sees_it_s
     assert "Queued to send by email to Jane Doe <jane.doe@acme.example>" in all_text(queued)
     assert titles(queued) == ["Download .eml", "Refresh"]
 
-    # The dispatcher hands it to the mail server; the PM gets the letter card back, marked sent.
+    # The dispatcher hands it to the mail server; the card the PM pressed Send on becomes the sent letter
+    # (updated in place: no "queued" card with a Refresh button is left behind).
     outcome: list[Call] = await teams.connector.wait_for(
-        lambda: pm_cards(teams, lambda c: "has gone out" in all_text(c)), within=10
+        lambda: pm_updates(teams, lambda c: "has gone out" in all_text(c)), within=10
     )
+    assert outcome[0].activity_id == letter.posted_id
     assert outcome[0].card is not None
     status = outcome[0].card
     assert "Your letter for ACME-1 has gone out. Send status: sent by e-mail at" in all_text(status)
     assert titles(status) == ["Download .eml", "Send again"]
+    assert not pm_cards(teams, lambda c: "has gone out" in all_text(c))  # no second card
 
     assert len(smtp.received) == 1
     received = smtp.received[0]
@@ -254,7 +264,8 @@ async def test_a_typed_address_is_confirmed_before_it_is_used_on_the_action_subm
     # Send on the card that shows the typed address: it goes there, not to the client contact.
     await teams.submit(PM, updates[-1], {**button(reconfirm, "Send"), "other_recipients": typed})
     await until(lambda: smtp.received)
-    await teams.connector.wait_for(lambda: pm_cards(teams, lambda c: "has gone out" in all_text(c)))
+    gone = await teams.connector.wait_for(lambda: pm_updates(teams, lambda c: "has gone out" in all_text(c)))
+    assert gone[-1].activity_id == updates[-1].activity_id  # the confirmation card the PM pressed Send on
     assert len(smtp.received) == 1
     assert smtp.received[0].rcpt_tos == ["lee@client.example", "pm@acme.example"]
     assert smtp.received[0].message["To"] == typed
@@ -281,8 +292,9 @@ async def test_a_deferred_send_stays_queued_and_a_refused_one_shows_failed_with_
     # Then the server refuses it for good: the PM sees "failed" with the server's reason.
     smtp.handler.answers[:] = ["554 5.7.1 Message rejected by policy"]
     outcome: list[Call] = await teams.connector.wait_for(
-        lambda: pm_cards(teams, lambda c: "could not be sent" in all_text(c)), within=10
+        lambda: pm_updates(teams, lambda c: "could not be sent" in all_text(c)), within=10
     )
+    assert outcome[0].activity_id == letter.posted_id  # the card that said "queued"
     card = outcome[0].card
     assert card is not None
     assert "Send status: failed:" in all_text(card) and "554 5.7.1 Message rejected by policy" in all_text(card)

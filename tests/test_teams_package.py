@@ -262,7 +262,7 @@ def test_letter_card_shows_the_send_status_and_offers_what_fits_it() -> None:
 
 def test_the_confirmation_card_lists_the_recipients_and_carries_them_on_send() -> None:
     card = cards.send_confirm_card("ACME-7", {"subject": "S", "body_text": "B"}, RECIPIENTS, EN)
-    facts = {f["title"]: f["value"] for b in card["body"] if b["type"] == "FactSet" for f in b["facts"]}
+    facts = read_facts(card)
     assert facts["To"] == "Jane Doe <jane.doe@acme.example>"
     assert facts["Cc"] == "Pat Morgan <pm@acme.example>" and facts["Reply-To"] == "Pat Morgan <pm@acme.example>"
     assert titles(card) == ["Send", "Check these addresses", "Cancel"]
@@ -289,3 +289,14 @@ def test_download_tokens_are_signed_and_expire() -> None:
     for junk in ("", "abc", "a.b", "!!!.???"):
         with pytest.raises(BadToken):
             verify_token("k1-secret", junk, now=NOW)
+
+
+def read_facts(card: dict[str, Any]) -> dict[str, str]:
+    """The card's labelled values ("To: …"): rich text lines whose first run is a bold "Label: "."""
+    out: dict[str, str] = {}
+    for b in card["body"]:
+        for row in b.get("items", []) if b["type"] == "Container" else []:
+            runs = row.get("inlines") or []
+            if row["type"] == "RichTextBlock" and len(runs) == 2 and runs[0].get("weight") == "bolder":
+                out[runs[0]["text"].removesuffix(": ")] = runs[1]["text"]
+    return out

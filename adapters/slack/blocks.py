@@ -78,10 +78,28 @@ RECORD_SHORTCUT = "record_client_request"
 # --- text ---------------------------------------------------------------------------------------
 
 
+def slack_len(text: str) -> int:
+    """Characters as Slack's limits count them, at their strictest: UTF-16 code units (an emoji is two)."""
+    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+
+
 def cut(text: str, limit: int) -> str:
-    """Cut text to `limit` characters with a "…", keeping line breaks."""
+    """Cut text to `limit` characters as Slack counts them (`slack_len`), with a "…", keeping line breaks;
+    never inside an escaped `&amp;`, `&lt;` or `&gt;`."""
     text = text.strip()
-    return text if len(text) <= limit else text[: max(0, limit - 1)].rstrip() + "…"
+    if slack_len(text) <= limit:
+        return text
+    room, end = limit - 1, 0
+    for ch in text:
+        room -= 2 if ord(ch) > 0xFFFF else 1
+        if room < 0:
+            break
+        end += 1
+    head = text[:end]
+    amp = head.rfind("&")
+    if amp != -1 and ";" not in head[amp:]:
+        head = head[:amp]  # an entity cut in half would show as "&am"
+    return head.rstrip() + "…"
 
 
 def escape(text: str) -> str:

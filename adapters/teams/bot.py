@@ -67,6 +67,12 @@ def user_key(user_id: str) -> str:
     return f"user:{user_id}"
 
 
+def letter_card_key(ref: str, user_id: str) -> str:
+    """The key under which the letter card a PM pressed Send on is stored (its conversation and activity
+    id), so that how the sending ended replaces that card instead of adding another."""
+    return f"letter-card:{ref}:{user_id}"
+
+
 @dataclass
 class Reply:
     """What the person who acted sees: a card (a form or the updated card) or a short message."""
@@ -615,12 +621,26 @@ class IntakeTeamsBot(TeamsActivityHandler):
                 rec.ref, actor, rcpt, lang, typed=newly_typed, again=again, error=t(lang, "send.check_typed")
             )
             return Reply(card=card)
+        await self.remember_letter_card(turn_context, rec.ref, actor)
         rec = await self.service.send_letter_email(
             rec.ref, actor=actor, recipients=typed, again=again, confirmed=confirmed
         )
         self.wake()
         to = ", ".join(str(m) for m in confirmed.to)
         return await self.letter_reply(rec, actor, lang, note=t(lang, "send.queued_to", to=to))
+
+    async def remember_letter_card(self, turn_context: TurnContext, ref: str, actor: Actor) -> None:
+        """Keep where the card the PM pressed Send on is: it shows "queued" now, and "sent" (or "failed")
+        replaces it there when the mail server answers."""
+        activity = turn_context.activity
+        if not activity.reply_to_id:
+            return
+        at = TurnContext.get_conversation_reference(activity).serialize()
+        at["conversation"]["id"] = base_conversation_id(activity.conversation.id)
+        at["activityId"] = activity.reply_to_id
+        await self.store.save_conversation_ref(
+            PLATFORM, letter_card_key(ref, actor.user_id), at, at=self.service.clock.now()
+        )
 
     async def act_letter_send_cancel(self, turn_context: TurnContext, data: dict[str, Any]) -> Reply:
         rec, actor, lang = await self._letter(turn_context, data)

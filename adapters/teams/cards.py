@@ -81,9 +81,31 @@ def lines(value: str, **props: Any) -> list[dict[str, Any]]:
             first_of_paragraph = True
             continue
         spacing = "medium" if first_of_paragraph and out else "none"
-        out.append(literal(line, spacing=spacing, **props))
+        if line.startswith("    "):  # a quotation (the client's words in a letter): set apart, in italics
+            out.append(literal(line.strip(), spacing=spacing, italic=True, **props))
+        else:
+            out.append(literal(line, spacing=spacing, **props))
         first_of_paragraph = False
     return out or [literal(" ")]
+
+
+def facts(pairs: list[tuple[str, str]] | list[tuple[str, str, str | None]]) -> dict[str, Any]:
+    """Labelled values ("From: Sam Reed"), one per line, looking like a FactSet. Not a FactSet: Teams reads
+    markdown in a FactSet's values, and these are people's words (a name, the client's own wording, a
+    subject, an address), so each value is a TextRun. A value with a link opens it when clicked."""
+    rows: list[dict[str, Any]] = []
+    for pair in pairs:
+        label, value = pair[0], pair[1]
+        link = pair[2] if len(pair) > 2 else None
+        run: dict[str, Any] = {"type": "TextRun", "text": value}
+        if link:
+            run.update(color="accent", selectAction={"type": "Action.OpenUrl", "url": link})
+        label_run = {"type": "TextRun", "text": f"{label}: ", "weight": "bolder"}
+        row: dict[str, Any] = {"type": "RichTextBlock", "inlines": [label_run, run]}
+        if rows:
+            row["spacing"] = "none"
+        rows.append(row)
+    return {"type": "Container", "items": rows}
 
 
 def rich(segments: tuple[Segment, ...]) -> str:
@@ -121,10 +143,9 @@ def long_text(value: str, lang: Language, *, block_id: str) -> list[dict[str, An
 def request_card(view: RequestView) -> Card:
     """The request as a card: the review card in its channel, or one person's view of it."""
     lang = view.language
-    facts = [{"title": f.label, "value": f.link if f.link else rich(f.value)} for f in view.facts]
     body: list[dict[str, Any]] = [
         text(view.title, size="medium", weight="bolder"),
-        {"type": "FactSet", "facts": facts},
+        facts([(f.label, rich(f.value), f.link) for f in view.facts]),
         *long_text(view.text, lang, block_id=f"req-{view.ref}"),
         text(
             t(lang, "card.scope_check", verdict=view.verdict.headline)
@@ -225,7 +246,7 @@ def form_card(spec: FormSpec, *, error: str | None = None, errors: dict[str, str
     """A form as a card: title, the text it is about, the fields, then its button and Cancel."""
     body: list[dict[str, Any]] = [text(spec.title, size="medium", weight="bolder")]
     if spec.intro:
-        body.append(text(spec.intro))
+        body.append(literal(spec.intro))  # it may name a person (“Ask Sam_Reed …”): never markdown
     if spec.quote:
         body += long_text(spec.quote, spec.language, block_id=f"form-{spec.id}")
     body += error_block(error)
@@ -261,7 +282,7 @@ def question_card(
     core's answer form), with the requester's other actions beside it."""
     lang = view.language
     body: list[dict[str, Any]] = [
-        text(t(lang, "question.card_head", who=asker or t(lang, "word.a_pm"), ref=view.ref), weight="bolder"),
+        literal(t(lang, "question.card_head", who=asker or t(lang, "word.a_pm"), ref=view.ref), weight="bolder"),
         literal(f"“{' '.join(view.text.split())[:200]}”", isSubtle=True),
         *lines(question),
     ]
@@ -308,19 +329,17 @@ def letter_card(
     body: list[dict[str, Any]] = [text(t(lang, key, ref=ref), size="medium", weight="bolder")]
     if note:
         body.append(literal(note, weight="bolder", color="attention" if status == "failed" else "default"))
-    body.append(text(letter_state_line(letter, lang, tz, by), color="attention" if status == "failed" else "default"))
+    # It names the PM, or quotes the mail server's refusal: never markdown.
+    state = letter_state_line(letter, lang, tz, by)
+    body.append(literal(state, color="attention" if status == "failed" else "default"))
     body.append(
-        {
-            "type": "FactSet",
-            "facts": [
-                {"title": t(lang, "letter.fact_subject"), "value": letter.subject},
-                {
-                    "title": t(lang, "letter.fact_language"),
-                    "value": "中文" if letter.language.value == "zh" else "English",
-                },
-                {"title": t(lang, "letter.fact_status"), "value": letter_status(letter, lang)},
-            ],
-        }
+        facts(
+            [
+                (t(lang, "letter.fact_subject"), letter.subject),
+                (t(lang, "letter.fact_language"), "中文" if letter.language.value == "zh" else "English"),
+                (t(lang, "letter.fact_status"), letter_status(letter, lang)),
+            ]
+        )
     )
     body.append({"type": "Container", "style": "emphasis", "items": lines(letter.body_text)})
     body.append(text(t(lang, "letter.tone_check"), weight="bolder"))
@@ -341,7 +360,8 @@ def letter_card(
         actions += [*download, action(t(lang, "button.refresh"), "letter_show", ref)]
     else:
         actions.append(action(t(lang, "button.edit"), "letter_edit", ref))
-        actions += download
+        # Four buttons do not fit a chat column: the download goes in the card's "…" menu.
+        actions += [{**d, "mode": "secondary"} for d in download]
         if can_send_email:
             actions.append(action(t(lang, "button.send_email"), "letter_send", ref, style="positive"))
         actions.append(action(t(lang, "button.mark_sent"), "letter_sent", ref))
@@ -369,16 +389,15 @@ def send_confirm_card(
     body: list[dict[str, Any]] = [
         text(t(lang, key, what=what, ref=ref), size="medium", weight="bolder"),
         *error_block(error),
-        {
-            "type": "FactSet",
-            "facts": [
-                {"title": t(lang, "letter.fact_subject"), "value": str(letter_data.get("subject") or "")},
+        facts(
+            [
+                (t(lang, "letter.fact_subject"), str(letter_data.get("subject") or "")),
                 *(
-                    {"title": name, "value": value}
+                    (name, value)
                     for name, _, value in (line.partition(": ") for line in recipients.summary().splitlines())
                 ),
-            ],
-        },
+            ]
+        ),
     ]
     if typed:
         body.append(text(t(lang, "send.typed_note"), isSubtle=True))

@@ -35,7 +35,7 @@ from bot.service import IntakeService
 from bot.text import language_for, t
 
 from . import cards
-from .bot import PLATFORM, _attachment, letter_card_for, plain_text, user_key
+from .bot import PLATFORM, _attachment, letter_card_for, letter_card_key, plain_text, user_key
 from .state import TEAMS
 
 log = logging.getLogger("intake.teams.sink")
@@ -171,6 +171,18 @@ class TeamsSink(NoticeSink):
         card = letter_card_for(
             self.app, notice.ref, letter, talking_points, pm=notice.recipient, lang=lang, tz=project.timezone, note=note
         )
+        # The card the PM pressed Send on says "queued": replace it, rather than leave it beside a new one.
+        shown = await self.store.get_conversation_ref(PLATFORM, letter_card_key(notice.ref, notice.recipient.user_id))
+        if shown and shown.get("activityId"):
+            update = Activity(type=ActivityTypes.message, id=shown["activityId"], attachments=[_attachment(card)])
+            try:
+                await self._update(shown, update)
+            except HttpOperationError as exc:
+                if not isinstance(_delivery_error(exc), PermanentDeliveryError):
+                    raise
+                log.info("teams: the letter card of %s is gone (%s); posting a new one", notice.ref, exc)
+            else:
+                return {"conversation_id": shown["conversation"]["id"], "activity_id": shown["activityId"]}
         return await self._post(ref, MessageFactory.attachment(_attachment(card)))
 
     async def plain(self, notice: Notice, outbox: Outbox, *, text: str | None = None) -> dict[str, Any] | None:

@@ -142,11 +142,22 @@ _EN_PLURAL = {"we", "us", "our", "ours", "ourselves", "we're", "we've", "we'd", 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
-def _strip_quoted(text: str, quoted: Iterable[str]) -> str:
+# The letter's quotation block (the client's words, indented) and anything it puts in quotation marks
+# (the project's goal, an item's title, the project's name): none of it is the letter's own wording.
+_QUOTE_BLOCK = re.compile(r"^(?: {2,}|\t|>).*$", re.MULTILINE)
+_IN_QUOTES = re.compile(r"“[^”\n]{0,400}”|「[^」\n]{0,400}」|『[^』\n]{0,400}』")
+
+
+def own_words(text: str, quoted: Iterable[str] = ()) -> str:
+    """The letter's own sentences: without the passages it quotes (`quoted`: the client's request, the
+    project's goals), its quotation block, or what it puts in quotation marks."""
+    text = _QUOTE_BLOCK.sub(" ", text)
     for q in quoted:
-        if q and q.strip():
-            text = text.replace(q.strip(), " ")
-    return text
+        for passage in {q.strip(), " ".join(q.split()).rstrip(".。")}:
+            if passage:
+                # "Our shared goal is to offer…" quotes the goal "Offer…": the case of its first letter may differ.
+                text = re.sub(re.escape(passage), " ", text, flags=re.IGNORECASE)
+    return _IN_QUOTES.sub(" ", text)
 
 
 def _found(text: str, phrases: Iterable[str]) -> list[str]:
@@ -164,12 +175,16 @@ def _found(text: str, phrases: Iterable[str]) -> list[str]:
 def check_tone(
     text: str, language: Language, *, quoted: Iterable[str] = (), kind: str = "decline"
 ) -> tuple[ToneResult, ...]:
-    """Apply the rules for a letter of `kind` to its plain text. `quoted` are passages quoted from the client."""
-    body = _strip_quoted(text, quoted)
+    """Apply the rules for a letter of `kind` to its plain text.
+
+    The rules read only the letter's own sentences (`own_words`): not the client's request it quotes, nor
+    the project's goals (`quoted`), so a client's "I" or a goal's "替代" changes nothing. The length is the
+    letter's as the client reads it, quotation included."""
+    body = own_words(text, quoted)
     results = []
     for rule in RULES_BY_KIND.get(kind, RULES):
         if rule == "length":
-            results.append(_length(body, language, MEETING_LENGTH if kind == "meeting_invite" else LENGTH))
+            results.append(_length(text, language, MEETING_LENGTH if kind == "meeting_invite" else LENGTH))
         else:
             results.append(_CHECKS[rule](body, language))
     return tuple(results)

@@ -54,6 +54,29 @@ def quote_block(text: str) -> str:
     return "\n    ".join(lines)
 
 
+QUOTE_MAX = 300  # characters of a client's request a letter quotes; a longer one is shortened
+QUOTE_MIN = 40  # a first sentence shorter than this ("Hi team.") is quoted with the next
+
+
+def quote_excerpt(text: str, language: Language, limit: int = QUOTE_MAX) -> tuple[str, bool]:
+    """What a letter quotes of a request: all of it when short; else its first sentence (with the next
+    ones while it is under a few words, "Hi team.") when that ends within `limit` characters, or its first
+    `limit` characters cut at a word; with an ellipsis. Returns the quotation and whether it was shortened."""
+    text = text.strip()
+    if len(text) <= limit:
+        return text, False
+    flat = " ".join(text.split())
+    ends = [m.end() for m in re.finditer(r"[.!?](?=\s)|[。！？；]", flat)]
+    cut = next((e for e in ends if e >= QUOTE_MIN), 0)
+    if not cut or cut > limit:  # no sentence ends soon enough: cut at a word (anywhere, in Chinese)
+        space = flat.rfind(" ", 0, limit)
+        cut = space if space > limit // 2 else limit
+    head = flat[:cut].rstrip(" ,，、;；:：")
+    if language is Language.ZH:
+        return head + "……", True
+    return head + (" …" if head[-1:] in ".!?" else "…"), True
+
+
 def format_date(d: date, language: Language) -> str:
     if language is Language.ZH:
         return f"{d.year}年{d.month}月{d.day}日"
@@ -120,13 +143,15 @@ def write_letter(
         reason_text += "."
     alternatives = [phrases.alternative(lang, a.kind, a.detail) for a in form.alternatives]
     request_text = request.client_words.strip() or request.text
+    quotation, shortened = quote_excerpt(request_text, lang)
     ctx = {
         "client": project.client,
         "project": project,
         "ref": request.ref,
         "asked_on": format_date(request.created_at.date(), lang),
         "today": format_date(today, lang),
-        "request_text": request_text,
+        "request_text": quotation,
+        "request_shortened": shortened,
         "empathy": form.empathy.strip() or default_empathy(lang),
         "framing": framing,
         "reason_text": reason_text,
@@ -152,22 +177,26 @@ def write_letter(
         body_text=body,
         body_html=text_to_html(body),
         language=lang,
-        tone=check_tone(body, lang, quoted=[request_text], kind=kind),
+        tone=check_tone(body, lang, quoted=[request_text, quotation, *project.goals], kind=kind),
         kind=kind,
         talking_points=talking_points,
     )
     return DraftedLetter(letter, talking_points)
 
 
-def revise_letter(letter: Letter, *, body_text: str, subject: str | None, quoted: str) -> Letter:
-    """Return the letter with the PM's edited text, its HTML rebuilt and its tone checked again."""
+def revise_letter(
+    letter: Letter, *, body_text: str, subject: str | None, quoted: str, goals: tuple[str, ...] = ()
+) -> Letter:
+    """Return the letter with the PM's edited text, its HTML rebuilt and its tone checked again
+    (`quoted`: the client's request; `goals`: the project's, which the letter may quote)."""
     body = body_text.strip()
+    excerpt, _ = quote_excerpt(quoted, letter.language)
     return Letter(
         subject=(subject or letter.subject).strip(),
         body_text=body,
         body_html=text_to_html(body),
         language=letter.language,
-        tone=check_tone(body, letter.language, quoted=[quoted], kind=letter.kind),
+        tone=check_tone(body, letter.language, quoted=[quoted, excerpt, *goals], kind=letter.kind),
         kind=letter.kind,
         edited=True,
         talking_points=letter.talking_points,

@@ -842,7 +842,7 @@ class ScopeJudge:
                 in_doc,
                 round(coverage, 3),
                 self._clause(in_doc, a),
-                extras=tuple(msg.extra_new(t) for t in products[:3]),
+                extras=tuple(dict.fromkeys(msg.extra_new(a.word(t)) for t in products[:3])),
                 explanation=msg.not_sure(in_doc.item.title),
                 path="product",
                 ranked=ranked,
@@ -946,6 +946,7 @@ class ScopeJudge:
             t
             for t in a.terms
             if t not in idx.idf
+            and t not in a.names
             and t not in doc.terms
             and not t.startswith("#")
             and t not in _COMMON
@@ -974,7 +975,7 @@ class ScopeJudge:
             if word:
                 out.append(word)
         out = [w for w in out if len(w) >= 2]  # a lone character is the edge of a word, not a thing
-        out.extend(t for t in sorted(unknown) if t.isascii() and t.isalpha() and len(t) >= 3)
+        out.extend(a.word(t) for t in sorted(unknown) if t.isascii() and t.isalpha() and len(t) >= 3)
         return list(dict.fromkeys(out))[:3]
 
     def _uncovered(self, idx: _Index, doc: _Doc, a: tx.Analysis, weights: dict[str, float]) -> float:
@@ -1105,12 +1106,14 @@ class ScopeJudge:
                 if c.category in EXTENSION_CATEGORIES or cid in lexicon.IMPLIES.values():
                     continue
                 if a.terms[key] >= self.params.concept_weight:  # named, not only implied
-                    extras.append(msg.extra_new(c.label))
+                    extras.append(msg.extra_new(a.word(key)))
         if a.additive:
             # "…go straight into Xero instead of a CSV": asking for more, naming what no item has.
             for t in sorted(a.terms):
                 if t in a.negated or t in idx.idf or t in doc.soft or t in _COMMON or t in idx.context:
                     continue
+                if t in a.names:
+                    continue  # "a quick one from Tom": who asks, not what is asked for
                 if not t.startswith("#") and a.terms[t] <= tx.CONSUMED:
                     continue  # part of a concept phrase ("till data"): the concept speaks for it
                 if t in _CALENDAR:
@@ -1123,9 +1126,9 @@ class ScopeJudge:
                         or t[1:] in lexicon.IMPLIES.values()
                     ):
                         continue
-                    extras.append(msg.extra_new(c.label))
+                    extras.append(msg.extra_new(a.word(t)))
                 elif t.isascii() and t.isalpha() and len(t) >= 3 and not idx.cjk_scope:
-                    extras.append(msg.extra_new(t))
+                    extras.append(msg.extra_new(a.word(t)))
         # "A2 and B2 licences" against an item of "C1 or C2": a code of the same shape is a sibling.
         codes = sorted(t for t in doc.terms if _CODE.fullmatch(t))
         if codes:
@@ -1136,8 +1139,8 @@ class ScopeJudge:
         if any(k in doc.terms and k in a.terms and k not in a.negated for k in _ACCESS):
             for t in sorted(a.audience):
                 if t.isascii() and t.isalpha() and len(t) >= 3 and t not in idx.idf and t not in _COMMON:
-                    if t not in tx.STOP_EN:
-                        extras.append(msg.extra_audience(t))
+                    if t not in tx.STOP_EN and t not in a.names:
+                        extras.append(msg.extra_audience(a.word(t)))
         doc_numbers = set(re.findall(r"\d+", (doc.item.title + " " + doc.item.notes).replace(",", "")))
         for amount in sorted(a.amounts - a.years):
             digits = re.sub(r"\D", "", amount.split(".")[0])
@@ -1146,7 +1149,8 @@ class ScopeJudge:
         for y in sorted(a.years - doc.years):
             if doc.years:
                 extras.append(msg.extra_period(y, sorted(doc.years)))
-        return extras
+        # "fishing-gear" is one thing however many stems it has: say it once.
+        return list(dict.fromkeys(extras))
 
     def _clause(self, doc: _Doc, a: tx.Analysis) -> str:
         """The item's title and the note sentence that shares most with the request."""

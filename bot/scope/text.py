@@ -191,6 +191,17 @@ class Analysis:
     # "Let holders renew it themselves", "让车主自己续费，不用跑物业": the people the result is for would do
     # the work, not staff.
     self_service: bool = False
+    # The request's own words behind each term, as typed ("fish" and "gear" → "fishing-gear", "#package_deal"
+    # → "bundles"): what an explanation shows, never a stem or a concept's name the client did not use.
+    words: dict[str, str] = field(default_factory=dict)
+    # Terms that are people's names ("a quick one from Tom", "王总说"): who asks, never what is asked for.
+    names: frozenset[str] = frozenset()
+    source: str = ""  # the text analysed, as it was written
+
+    def word(self, term: str) -> str:
+        """The request's words for `term`, as typed (the term itself when the request has no such words)."""
+        said = self.words.get(term)
+        return _as_typed(said, self.source) if said else term
 
 
 _WHO = r"(?:the |our |their |all )?([a-z&]+(?: (?:and|&) [a-z&]+)?)(?: team| teams| department| people| staff)?"
@@ -360,8 +371,51 @@ def _wrong_shown(t: str) -> bool:
     return not _ASK.search(t[start + 1 : m.start()])
 
 
+# Slack writes emoji as their names (":fishing_pole_and_fish:", ":+1::skin-tone-2:"): pictures, not words.
+_EMOJI_NAME = re.compile(r":(?=[a-z0-9_+\-]*[a-z])[a-z0-9_+\-]+:")
+# A person named in passing, greeting, signing or passing a request on: "Hi Tom,", "Thanks Priya", "a quick
+# one from Tom:", "Tom here", "raised by Ana", "@Sam". ("From Mailchimp to Substack" names no one.)
+_PERSON_BEFORE = re.compile(
+    r"(?:\b(?i:hi|hey|hello|dear|thanks|thank you|cheers|regards|cc|(?:requested|asked|raised|sent|reported) by)"
+    r"[,:]?\s+|@)([A-Z][a-z]+)(?![A-Za-z'-])"
+    r"|\b(?i:from)\s+([A-Z][a-z]+)(?=\s*[:,;!—–\u2600-\u27bf\U0001f300-\U0001faff]|\s+(?i:here|again)\b|\s*$)"
+)
+_PERSON_AFTER = re.compile(r"(?<![A-Za-z])([A-Z][a-z]+)\s+(?:here|says|said|asked|mentioned|suggested|thinks|wrote)\b")
+# "王总说", "李经理提到": a surname with a title is a person.
+_PERSON_ZH = re.compile(
+    "[王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪"
+    "范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤]"
+    "(?:总|经理|老师|主任|处长|科长|部长|局长|工)"
+)
+
+
+def _names(text: str) -> frozenset[str]:
+    """Terms of the people a request names in passing (stems, and Chinese bigrams)."""
+    out: set[str] = set()
+    for rx in (_PERSON_BEFORE, _PERSON_AFTER):
+        for m in rx.finditer(text):
+            out.update(stem(g.lower()) for g in m.groups() if g)
+    for m in _PERSON_ZH.finditer(text):
+        out.add(m.group()[:2])
+    return frozenset(out)
+
+
+def _as_typed(words: str, text: str) -> str:
+    """`words` (lower-cased, as analysed) as the request wrote them: "Dropbox", "fishing-gear". A capital
+    that only starts a sentence ("Bookkeepers want…") is not kept."""
+    pattern = r"[\W_]+".join(re.escape(w) for w in words.split())
+    found = list(re.finditer(rf"(?<![A-Za-z0-9]){pattern}(?![A-Za-z0-9])", text, re.IGNORECASE))
+    if not found:
+        return words
+    for m in found:
+        if text[: m.start()].rstrip()[-1:] not in ("", ".", "!", "?", ":", "\n"):
+            return m.group()  # inside a sentence: as written
+    typed = found[0].group()
+    return typed[:1].lower() + typed[1:] if typed[1:2].islower() or len(typed) == 1 else typed
+
+
 def normalise(text: str) -> str:
-    t = text.lower().replace("’", "'").replace("e-mail", "email")
+    t = _EMOJI_NAME.sub(" ", text.lower()).replace("’", "'").replace("e-mail", "email")
     t = _RETURNS_VERB.sub("gives", t)
     t = _EVERY_N.sub(lambda m: "every few " + m.group(1), t)
     t = _SPLIT_VERB.sub(_join_verb, t)
@@ -393,6 +447,7 @@ def _analyse(text: str, concepts_weight: float) -> Analysis:
         return any(a <= pos < b for a, b in neg_spans)
 
     cjk_chars = 0
+    zh_typed: dict[str, str] = {}
     for m in _RUN.finditer(t):
         run = m.group()
         if "\u3400" <= run[0] <= "\u9fff":
@@ -412,6 +467,7 @@ def _analyse(text: str, concepts_weight: float) -> Analysis:
                     key = "#" + c.id
                     found.add(c.id)
                     terms[key] = concepts_weight
+                    zh_typed.setdefault(key, form)
                     if is_negated(m.start() + start):
                         negated.add(key)
             for i in range(len(run) - 1):
@@ -433,6 +489,7 @@ def _analyse(text: str, concepts_weight: float) -> Analysis:
                             negated.add(bg)
     # English: phrase matching on the stems of every word (stop words included), then content terms.
     words = [(m.start(), m.group().strip("'-")) for m in _RUN.finditer(t) if not ("\u3400" <= m.group()[0] <= "\u9fff")]
+    typed: dict[str, str] = {}  # term -> the words it came from, lower-cased
     stems = [stem(w) for _, w in words]
     consumed_words: set[int] = set()
     word_concepts: dict[int, set[str]] = {}
@@ -449,6 +506,10 @@ def _analyse(text: str, concepts_weight: float) -> Analysis:
                     negated.add(key)
                 for k in range(i, i + n):
                     word_concepts.setdefault(k, set()).add(key)
+                said = [w for _, w in words[i : i + n]]
+                while len(said) > 1 and said[-1] in STOP_EN:
+                    said.pop()  # "rate the" → "rate"
+                typed.setdefault(key, " ".join(said))
                 matched = n
             if matched:
                 consumed_words.update(range(i, i + n))
@@ -460,6 +521,7 @@ def _analyse(text: str, concepts_weight: float) -> Analysis:
             if p in STOP_EN or w in STOP_EN or len(p) < 2 or p.isdigit() or w.endswith("n't"):
                 continue
             terms[p] = max(terms.get(p, 0.0), CONSUMED if k in consumed_words else 1.0)
+            typed.setdefault(p, w)
             if is_negated(pos):
                 negated.add(p)
     for cid in list(found):
@@ -501,6 +563,10 @@ def _analyse(text: str, concepts_weight: float) -> Analysis:
             old, new = sw.group(1).strip(), sw.group(2).strip()
             switch = (new, old) if k in (2, 4) else (old, new)  # "use Y instead of X", "按次…不按月"
             break
+    names = _names(text)
+    for name in names:
+        # "A quick one from Tom": who asks is not what is asked for, and no item should have to explain it.
+        terms.pop(name, None)
     return Analysis(
         terms=terms,
         negated=negated,
@@ -517,6 +583,9 @@ def _analyse(text: str, concepts_weight: float) -> Analysis:
         switch=switch,
         products=_products(text),
         self_service=SELF_SERVICE.search(t.replace("for themselves", "")) is not None,
+        words={**zh_typed, **typed},
+        names=names,
+        source=text,
     )
 
 
