@@ -55,6 +55,7 @@ def view_text(view: RequestView, *, commands: bool = False) -> str:
     if view.verdict.candidates:
         lines.append(f"  {view.verdict.candidates}")
     lines += [f"  · {p}" for p in view.verdict.parts]
+    lines += [f"  {line}" for line in view.verdict.second]
     links = [f for f in view.facts if f.link]
     lines += [f"{f.label}: {f.link}" for f in links]
     lines.append(t(lang, "card.status", status=plain(view.status)))
