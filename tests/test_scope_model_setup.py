@@ -97,7 +97,7 @@ def openai_chat() -> Any:
 
 
 async def test_the_client_asks_with_the_schema_the_key_and_no_retries(fake_model: FakeModel, openai_chat: Any) -> None:
-    client = openai_chat(base_url=fake_model.url, model="gpt-test", api_key="sk-test-123", timeout=2)
+    client = openai_chat(base_url=fake_model.url, model="gpt-test", api_key="sk-test-123", timeout=10)
     fake_model.label(IPHONE, "out_of_scope", "mobile")
     reply = await client.complete(build_messages(SCOPE, IPHONE), schema=answer_schema(SCOPE))
     assert json.loads(reply.content)["id"] == "mobile" and reply.prompt_tokens > 0 and reply.completion_tokens > 0
@@ -116,7 +116,7 @@ async def test_the_client_asks_with_the_schema_the_key_and_no_retries(fake_model
 async def test_a_server_without_structured_output_is_asked_for_plain_json(
     fake_model: FakeModel, openai_chat: Any
 ) -> None:
-    client = openai_chat(base_url=fake_model.url, model="llama", timeout=2)
+    client = openai_chat(base_url=fake_model.url, model="llama", timeout=10)
     fake_model.reject_schema = True
     fake_model.label(IPHONE, "out_of_scope", "mobile")
     reply = await client.complete(build_messages(SCOPE, IPHONE), schema=answer_schema(SCOPE))
@@ -152,7 +152,7 @@ async def test_a_chatty_model_without_a_format_is_still_read(fake_model: FakeMod
 
 
 async def test_at_most_max_concurrent_questions_are_in_flight(fake_model: FakeModel) -> None:
-    judge = judge_for(fake_model, max_concurrent=2, timeout=5)
+    judge = judge_for(fake_model, max_concurrent=2, timeout=10)
     fake_model.mode, fake_model.slow_seconds = "slow", 0.2
     texts = [f"Request number {i} about the order list" for i in range(6)]
     results = await asyncio.gather(*(judge.judge(SCOPE, t) for t in texts))
@@ -325,3 +325,26 @@ def test_eval_llm_without_a_model_says_what_to_set(labelled_dir: Path, monkeypat
     assert res.exit_code != 0 and "set INTAKE_LLM_URL and INTAKE_LLM_MODEL" in res.output
     res = CliRunner().invoke(cli, ["scope", "eval", str(labelled_dir)])  # the default judge needs nothing
     assert res.exit_code == 0 and "requests: 4" in res.output
+
+
+def test_intake_chat_asks_the_model_the_environment_names(tmp_path: Path, threaded_fake: FakeModel) -> None:
+    """`intake chat` with INTAKE_LLM_* set: the card, then the card again with the model's answer."""
+    from adapters.cli.main import cli
+
+    db = f"sqlite+aiosqlite:///{tmp_path / 'intake.db'}"
+    (tmp_path / "acme.yaml").write_text(PROJECT_YAML, encoding="utf-8")
+    runner = CliRunner()
+    assert runner.invoke(cli, ["--database-url", db, "db", "upgrade"]).exit_code == 0
+    assert runner.invoke(cli, ["--database-url", db, "project", "load", str(tmp_path / "acme.yaml")]).exit_code == 0
+    res = runner.invoke(
+        cli,
+        ["--database-url", db, "chat", "--project", "acme-portal", "--as", "Sam Reed <sam@acme-team.example>"],
+        input=f"/request {IPHONE}\n",
+    )
+    assert res.exit_code == 0, res.output
+    assert "A language model is judging it too" in res.output
+    assert "review channel (card updated)" in res.output and "The language model agrees" in res.output
+    assert [c.request for c in threaded_fake.calls] == [IPHONE]
+    threaded_fake.mode = "500"
+    res = runner.invoke(cli, ["--database-url", db, "chat", "--project", "acme-portal"], input="/request Another one\n")
+    assert "The language model gave no usable answer (its server failed)" in res.output

@@ -70,13 +70,15 @@ class FakeModel:
     max_in_flight: int = 0  # the most questions it was asked at the same time
     base: str = ""
     _runner: web.AppRunner | None = None
+    _closing: asyncio.Event = field(default_factory=asyncio.Event)
 
-    async def start(self) -> FakeModel:
+    async def start(self, port: int = 0) -> FakeModel:
         app = web.Application()
         app.router.add_post("/v1/chat/completions", self.completions)
+        app.router.add_get("/v1/models", self.models)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         self.base = f"http://127.0.0.1:{port}"
@@ -88,6 +90,7 @@ class FakeModel:
         return f"{self.base}/v1"
 
     async def close(self) -> None:
+        self._closing.set()
         if self._runner:
             await self._runner.cleanup()
 
@@ -103,7 +106,10 @@ class FakeModel:
     def requests(self) -> list[str]:
         return [c.request for c in self.calls]
 
-    # --- the route ------------------------------------------------------------------------------
+    # --- the routes -----------------------------------------------------------------------------
+
+    async def models(self, request: web.Request) -> web.Response:
+        return web.json_response({"object": "list", "data": [{"id": "fake-judge", "object": "model"}]})
 
     async def completions(self, request: web.Request) -> web.Response:
         body = await request.json()
@@ -127,7 +133,10 @@ class FakeModel:
         if mode == "500":
             return _error(500, "The server had an error while processing your request.", "server_error")
         if mode == "slow":
-            await asyncio.sleep(self.slow_seconds)
+            try:  # a slow answer, cut short only when the server closes (so tests do not wait for it)
+                await asyncio.wait_for(self._closing.wait(), self.slow_seconds)
+            except TimeoutError:
+                pass
         if mode == "refusal":
             return self._reply(body, None, refusal="I'm sorry, but I can't help with that request.")
         answer = self._answer(call, mode)
@@ -189,8 +198,8 @@ def _error(status: int, message: str, code: str, headers: dict[str, str] | None 
 # --- fixtures (registered as a pytest plugin by tests/conftest.py) ---------------------------------
 
 NEEDS_OPENAI = "the language-model client is not installed: pip install '.[llm]' (make test installs it)"
-TIMEOUT = 1.5  # the model's timeout in these tests: a slow answer takes `SLOW` seconds
-SLOW = 4.0
+TIMEOUT = 3.0  # the model's timeout in these tests (generous: a busy machine must not make a good answer late)
+SLOW = 10.0  # how long a slow answer takes
 
 
 def judge_for(fake: FakeModel, *, timeout: float = TIMEOUT, max_concurrent: int = 4) -> Any:
