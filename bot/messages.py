@@ -15,6 +15,7 @@ from .review import (
     RequestView,
     awaits_meeting_outcome,
     request_line,
+    second_opinion_lines,
     shorten,
     status_label,
     status_line,
@@ -200,6 +201,7 @@ def timeline(rec: RequestRecord, *, show_letter: bool, lang: Language = Language
     explanation = rec.verdict.why.render(lang) if rec.verdict.why is not None else rec.verdict.explanation
     if explanation:
         lines.append(f"  {explanation}")
+    lines += [f"  {line}" for line in second_opinion_lines(rec.verdict, lang)]
     if rec.source and rec.source.permalink:
         lines.append(t(lang, "timeline.source", link=rec.source.permalink))
     lines.append(t(lang, "card.status", status=plain(status_line(rec, lang, tz))))

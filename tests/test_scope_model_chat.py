@@ -340,6 +340,7 @@ async def test_terminal_a_disagreement_and_an_injection_show_both_clauses(llm_bo
     bot.become(PM)
     shown = await bot.say("/show ACME-2")
     assert "model_judged" in shown and "the language model (fake-judge) disagrees" in shown
+    assert "Language model: in scope (login)" in shown  # the timeline says what the card says
 
 
 async def test_terminal_speaks_the_teams_language(service: IntakeService, fake_model: FakeModel) -> None:
