@@ -12,7 +12,8 @@ COPY bot ./bot
 COPY store ./store
 COPY adapters ./adapters
 COPY examples ./examples
-RUN pip install . \
+# With the `llm` extra, so a language model is one setting away (INTAKE_LLM_URL; off by default).
+RUN pip install ".[llm]" \
     && useradd --create-home --uid 10001 --shell /usr/sbin/nologin intake
 
 USER intake

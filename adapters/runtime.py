@@ -22,6 +22,8 @@ class Runtime:
     service: IntakeService
 
     async def close(self) -> None:
+        if self.service.model is not None:
+            await self.service.model.aclose()
         await self.store.close()
 
 

@@ -57,6 +57,13 @@ class Settings(BaseSettings):
     smtp_url: str | None = Field(None, validation_alias=_env("SMTP_URL"))
     mail_from: str | None = Field(None, validation_alias=_env("INTAKE_MAIL_FROM"))
 
+    # A language model as a second judge of scope verdicts (optional: `pip install '.[llm]'`)
+    llm_url: str | None = Field(None, validation_alias=_env("INTAKE_LLM_URL"))
+    llm_model: str | None = Field(None, validation_alias=_env("INTAKE_LLM_MODEL"))
+    llm_api_key: str | None = Field(None, validation_alias=_env("INTAKE_LLM_API_KEY"))
+    llm_timeout: float = Field(8.0, gt=0, le=600, validation_alias=_env("INTAKE_LLM_TIMEOUT"))
+    llm_max_concurrent: int = Field(4, ge=1, le=256, validation_alias=_env("INTAKE_LLM_MAX_CONCURRENT"))
+
     @cached_property
     def db_url(self) -> str:
         return normalize_db_url(self.database_url)
@@ -64,6 +71,28 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.env == "production"
+
+    def llm_enabled(self) -> bool:
+        """Whether a language model judges scope verdicts too: INTAKE_LLM_URL and INTAKE_LLM_MODEL are set.
+        One without the other, or an address that is not http(s), raises `ConfigError` naming it."""
+        url, model = (self.llm_url or "").strip(), (self.llm_model or "").strip()
+        if not url and not model:
+            if self.llm_api_key:
+                raise ConfigError(
+                    "INTAKE_LLM_API_KEY is set but INTAKE_LLM_URL is not: set the model server's address."
+                )
+            return False
+        if not url:
+            raise ConfigError(
+                "INTAKE_LLM_MODEL is set but INTAKE_LLM_URL is missing: set the OpenAI-compatible base URL "
+                "(e.g. https://api.openai.com/v1, or http://127.0.0.1:11434/v1 for Ollama)."
+            )
+        if not model:
+            raise ConfigError("INTAKE_LLM_URL is set but INTAKE_LLM_MODEL is missing: name the model to ask.")
+        if not url.startswith(("http://", "https://")):
+            raise ConfigError(f"INTAKE_LLM_URL must be an http:// or https:// address, not '{url}'.")
+        self.check_secret("INTAKE_LLM_API_KEY", self.llm_api_key)
+        return True
 
     def check_secret(self, name: str, value: str | None) -> None:
         if value is not None and value.strip().lower() in PLACEHOLDERS:

@@ -320,6 +320,70 @@ class VerdictPart:
         }
 
 
+class OpinionStatus(enum.StrEnum):
+    """Where a language model's second opinion on a verdict stands."""
+
+    PENDING = "pending"  # asked (or about to be); the card says it will be updated
+    AGREED = "agreed"  # the model gave the same verdict and item
+    DISAGREED = "disagreed"  # the model said something else: the card shows both
+    FAILED = "failed"  # no usable answer (see `SecondOpinion.reason`): the checker's verdict stands
+
+
+@dataclass(frozen=True)
+class Opinion:
+    """One judge's verdict as the card quotes it: the kind, the item or exclusion, the clause."""
+
+    verdict: VerdictKind
+    item_id: str | None = None
+    clause: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"verdict": self.verdict.value, "item": self.item_id, "clause": self.clause}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Opinion:
+        return cls(VerdictKind(d["verdict"]), d.get("item"), str(d.get("clause") or ""))
+
+
+@dataclass(frozen=True)
+class SecondOpinion:
+    """What a language model said about a verdict, beside what the offline checker said."""
+
+    status: OpinionStatus
+    model: Opinion | None = None  # the model's answer, once it passed every check
+    checker: Opinion | None = None  # the offline checker's verdict, kept beside it
+    confidence: float = 0.0  # the model's own, as it stated it (not calibrated)
+    extras: tuple[str, ...] = ()  # what the model says the request asks beyond its item
+    # Why there is no usable answer (FAILED): timeout, rate_limited, server_error, unreachable, http_error,
+    # refused, malformed, unknown_item, clause_not_found, off.
+    reason: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"status": self.status.value}
+        if self.model is not None:
+            d["model"] = self.model.to_dict()
+        if self.checker is not None:
+            d["checker"] = self.checker.to_dict()
+        if self.confidence:
+            d["confidence"] = round(self.confidence, 3)
+        if self.extras:
+            d["extras"] = list(self.extras)
+        if self.reason:
+            d["reason"] = self.reason
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> SecondOpinion:
+        return cls(
+            status=OpinionStatus(d["status"]),
+            model=Opinion.from_dict(d["model"]) if d.get("model") else None,
+            checker=Opinion.from_dict(d["checker"]) if d.get("checker") else None,
+            confidence=float(d.get("confidence") or 0.0),
+            extras=tuple(str(x) for x in d.get("extras") or ()),
+            reason=str(d.get("reason") or ""),
+        )
+
+
 @dataclass(frozen=True)
 class Verdict:
     """The scope checker's answer: which kind, which item or exclusion, how sure, and the clause that decided."""
@@ -339,6 +403,9 @@ class Verdict:
     confidence: float = 0.0
     # For an unlisted verdict: the ids of the closest items and exclusions, for the PM to look at.
     candidates: tuple[str, ...] = ()
+    # A language model's second opinion, when the deployment asks one (None: it does not, or a PM
+    # has corrected the verdict since).
+    second: SecondOpinion | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {
@@ -356,6 +423,8 @@ class Verdict:
             d["why"] = self.why.to_dict()
         if self.extra_phrases:
             d["extra_phrases"] = [p.to_dict() for p in self.extra_phrases]
+        if self.second is not None:
+            d["second"] = self.second.to_dict()
         return d
 
     @classmethod
@@ -377,6 +446,7 @@ class Verdict:
             extra_phrases=tuple(Phrase.from_dict(p) for p in d.get("extra_phrases", ())),
             confidence=float(d.get("confidence", 0.0)),
             candidates=tuple(d.get("candidates", ())),
+            second=SecondOpinion.from_dict(d["second"]) if d.get("second") else None,
         )
 
     def one_line(self) -> str:

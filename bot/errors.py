@@ -13,6 +13,7 @@ IntakeError                     root: every message is written for the person wh
 │   └── ProjectFileError        a project file that does not validate: file, line, field
 ├── Duplicate                   a platform retry of something already processed: do nothing
 ├── StorageUnavailable          the database cannot be reached (names DATABASE_URL)
+├── ModelUnavailable            a language model gave no usable answer (`reason`: timeout, malformed…)
 └── DeliveryError               an outbound notice could not be delivered
     ├── TemporaryDeliveryError  retry later (optionally after `retry_after` seconds)
     └── PermanentDeliveryError  give up with a reason
@@ -115,6 +116,17 @@ class Duplicate(IntakeError):
 
 class StorageUnavailable(IntakeError):
     pass
+
+
+class ModelUnavailable(IntakeError):
+    """A language model gave no usable answer. `reason` is a short code the card and the metrics use
+    (timeout, rate_limited, server_error, unreachable, http_error, refused, malformed, unknown_item,
+    clause_not_found); the message says more, for the log."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"the language model gave no usable answer ({reason}){': ' + detail if detail else ''}")
+        self.reason = reason
+        self.detail = detail
 
 
 class DeliveryError(IntakeError):

@@ -15,6 +15,7 @@ from .review import (
     RequestView,
     awaits_meeting_outcome,
     request_line,
+    second_opinion_lines,
     shorten,
     status_label,
     status_line,
@@ -56,6 +57,7 @@ def view_text(view: RequestView, *, commands: bool = False) -> str:
     if view.verdict.candidates:
         lines.append(f"  {view.verdict.candidates}")
     lines += [f"  · {p}" for p in view.verdict.parts]
+    lines += [f"  {line}" for line in view.verdict.second]
     links = [f for f in view.facts if f.link]
     lines += [t(lang, "card.fact", label=f.label, value=f.link) for f in links]
     lines.append(t(lang, "card.status", status=plain(view.status)))
@@ -212,6 +214,7 @@ def timeline(rec: RequestRecord, *, show_letter: bool, lang: Language = Language
     explanation = rec.verdict.why.render(lang) if rec.verdict.why is not None else rec.verdict.explanation
     if explanation:
         lines.append(f"  {explanation}")
+    lines += [f"  {line}" for line in second_opinion_lines(rec.verdict, lang)]
     if rec.source and rec.source.permalink:
         lines.append(t(lang, "timeline.source", link=rec.source.permalink))
     lines.append(t(lang, "card.status", status=plain(status_line(rec, lang, tz))))

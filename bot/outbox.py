@@ -61,6 +61,7 @@ class Dispatcher:
         poll_interval: float = 0.5,
         worker: str | None = None,
         pace: Callable[[datetime], Awaitable[None]] | None = None,
+        concurrency: int = 1,
     ) -> None:
         self.store = store
         self.sinks = {s.platform: s for s in sinks}
@@ -73,6 +74,9 @@ class Dispatcher:
         # Called before each delivery with the row's creation time; returns when the delivery may go
         # (a server lets its acknowledgements go first: see adapters/web/pace.py).
         self.pace = pace
+        # Rows of one batch delivered at the same time (for slow deliveries, such as asking a language
+        # model); 1 delivers them one after another, in order.
+        self.concurrency = concurrency
         self.stats = DispatchStats()
         self._wake = asyncio.Event()
         self._stopping = False
@@ -86,6 +90,19 @@ class Dispatcher:
         rows = await self.store.outbox.claim(
             list(self.sinks), worker=self.worker, limit=self.batch, lease_seconds=self.lease_seconds
         )
+        if self.concurrency > 1 and len(rows) > 1:
+            slots = asyncio.Semaphore(self.concurrency)
+
+            async def one(row: OutboxRow) -> None:
+                async with slots:
+                    if self._stopping:
+                        return  # its lease runs out and another worker (or our restart) takes it
+                    if self.pace is not None:
+                        await self.pace(row.created_at)
+                    await self._deliver(row)
+
+            await asyncio.gather(*(one(row) for row in rows))
+            return len(rows)
         for row in rows:
             if self._stopping:
                 # Leave the rest of the batch: their leases run out and another worker (or our restart) takes them.

@@ -164,6 +164,18 @@ class Transaction(ABC):
     @abstractmethod
     async def list_examples(self, project: str) -> tuple[Example, ...]: ...
 
+    # a language model's answers ----------------------------------------------------------------
+    @abstractmethod
+    async def get_model_answer(self, key: str) -> dict[str, Any] | None:
+        """Return the language model's stored answer for `key` (a digest of the exact question), or None."""
+
+    @abstractmethod
+    async def save_model_answer(
+        self, key: str, *, project: str, scope_version: int, model: str, answer: dict[str, Any], at: datetime
+    ) -> None:
+        """Keep a validated answer for `key`, so the same question is not asked again. An answer already
+        kept for `key` MUST be left as it is (two processes may save the same one)."""
+
     # idempotency -------------------------------------------------------------------------------
     @abstractmethod
     async def claim_key(self, key: str, *, at: datetime) -> bool:
@@ -289,6 +301,36 @@ class ServerStore(Store, AckLog, ConversationRefs, JobRuns):
     @abstractmethod
     async def metrics_snapshot(self) -> dict[str, Any]:
         """Counts for `/metrics`, read from the database so that every process reports the same numbers."""
+
+
+@dataclass(frozen=True)
+class ModelReply:
+    """What a language model sent back for one question."""
+
+    content: str | None
+    refusal: str | None = None  # the model's own refusal message, when it declined
+    finish_reason: str | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+class ChatModel(ABC):
+    """A chat-completions language model (implemented in adapters/llm/)."""
+
+    name: str  # the model as the deployment names it (part of every cached answer's key)
+
+    @abstractmethod
+    async def complete(self, messages: list[dict[str, str]], *, schema: dict[str, Any]) -> ModelReply:
+        """Ask once and return the reply. `schema` is the JSON schema the answer must follow: request it
+        where the server supports structured output (the caller validates the answer either way).
+
+        MUST NOT retry. MUST raise `ModelUnavailable` with reason "timeout", "rate_limited" (429),
+        "server_error" (5xx), "unreachable" (no connection) or "http_error" (any other refusal of the call).
+        """
+
+    async def close(self) -> None:
+        """Release connections."""
+        return None
 
 
 class NoticeSink(ABC):

@@ -17,6 +17,8 @@ from .domain import (
     Actor,
     DecisionKind,
     Language,
+    Opinion,
+    OpinionStatus,
     Project,
     RequestRecord,
     RequestStatus,
@@ -185,6 +187,10 @@ class VerdictView:
     parts: tuple[str, ...]  # for a request of several parts: one line per distinct part
     confidence: str = ""  # how sure the checker is ("Confidence 72%"), or "" when it did not say
     candidates: str = ""  # for "not in the scope": the closest items and exclusions, for the PM to check
+    # What a language model said, when the deployment asks one: that it is being asked, that it agrees,
+    # that it gave no usable answer (and why), or that the two disagree followed by both verdicts with
+    # their clauses. One line each, in this order.
+    second: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -319,7 +325,52 @@ def verdict_view(v: Verdict, lang: Language, project: Project | None = None) -> 
             else ""
         ),
         candidates=candidates,
+        second=second_opinion_lines(v, lang),
     )
+
+
+def second_opinion_lines(v: Verdict, lang: Language) -> tuple[str, ...]:
+    """What the card says about the language model's opinion (see `VerdictView.second`)."""
+    s = v.second
+    if s is None:
+        return ()
+    if s.status is OpinionStatus.PENDING:
+        return (t(lang, "verdict.model.pending"),)
+    if s.status is OpinionStatus.FAILED:
+        key = f"verdict.model.reason.{s.reason}"
+        reason = t(lang, key) if key in _REASON_KEYS else s.reason
+        return (t(lang, "verdict.model.failed", reason=reason),)
+    if s.status is OpinionStatus.AGREED:
+        return (t(lang, "verdict.model.agrees", pct=round(s.confidence * 100)),)
+    if s.model is None or s.checker is None:
+        return ()
+    head = "verdict.model.disagree_item" if s.model.verdict is s.checker.verdict else "verdict.model.disagree"
+    return (
+        t(lang, head),
+        t(lang, "verdict.model.checker_said", said=_said(s.checker, lang)),
+        t(lang, "verdict.model.model_said", said=_said(s.model, lang)),
+    )
+
+
+_REASON_KEYS = frozenset(
+    f"verdict.model.reason.{r}"
+    for r in (
+        "timeout",
+        "rate_limited",
+        "server_error",
+        "unreachable",
+        "http_error",
+        "refused",
+        "malformed",
+        "unknown_item",
+        "clause_not_found",
+        "off",
+    )
+)
+
+
+def _said(op: Opinion, lang: Language) -> str:
+    return verdict_line(Verdict(op.verdict, op.item_id, 0.0, op.clause), lang)
 
 
 def verdict_line(v: Verdict, lang: Language) -> str:
@@ -400,6 +451,7 @@ __all__ = [
     "request_line",
     "review_view",
     "roles_of",
+    "second_opinion_lines",
     "status_line",
     "verdict_line",
 ]

@@ -27,6 +27,8 @@ from .domain import (
     Language,
     Letter,
     Notice,
+    Opinion,
+    OpinionStatus,
     Project,
     ReasonCategory,
     RequestRecord,
@@ -72,6 +74,9 @@ from .review import (
     status_label,
 )
 from .scope import ScopeChecker, default_checker
+from .scope.llm import MODEL_PLATFORM, ModelJudge, ModelResult
+from .scope.llm import failed as model_failed
+from .scope.llm import pending as model_pending
 from .text import Phrase, When, language_for
 
 T = TypeVar("T")
@@ -96,6 +101,9 @@ class IntakeService:
         self.store = store
         self.checker = checker or default_checker()
         self.clock = clock or SystemClock()
+        # A checker that also asks a language model: requests are recorded with its offline verdict, and
+        # the model is asked afterwards (`judge_with_model`, run by the outbox).
+        self.model: ModelJudge | None = self.checker if isinstance(self.checker, ModelJudge) else None
 
     # --- projects ---------------------------------------------------------------------------
 
@@ -209,6 +217,8 @@ class IntakeService:
             proj = await self._project(tx, project)
             examples = await tx.list_examples(proj.slug)
             verdict = self.checker.check(proj.scope(examples), text)
+            if self.model is not None:
+                verdict = model_pending(verdict)
             number = await tx.next_request_number(proj.slug)
             ref = f"{proj.ref_prefix}-{number}"
             new = NewRequest(
@@ -260,6 +270,94 @@ class IntakeService:
             await self._notify(
                 tx, rec, "review_card", "review", self._review_text(rec, proj), dedupe=f"{ref}:review_card"
             )
+            if self.model is not None:
+                # The question for the model, as a leased outbox row: whichever process takes it asks the
+                # model, and one that dies on the way leaves it to another once its lease runs out.
+                await tx.add_notice(
+                    Notice(
+                        kind="scope_model",
+                        platform=MODEL_PLATFORM,
+                        audience="system",
+                        text=f"ask the language model about {ref}",
+                        ref=ref,
+                        project=proj.slug,
+                        dedupe_key=f"{ref}:scope_model",
+                    )
+                )
+        return rec
+
+    async def judge_with_model(self, ref: str) -> RequestRecord:
+        """Ask the language model about a recorded request and show its opinion: the job that
+        `submit_request` queued, done off the recording path (see `bot.scope.llm` for the rules).
+
+        The model is asked outside any transaction. Its answer replaces the verdict only while the request
+        is open and its verdict is the checker's; the checker's verdict stays in the record either way
+        (`scope_checked`, and `model_judged` with both). The card is updated. Idempotent: a job run twice
+        (a lost lease) changes nothing the second time. Without a model configured, a waiting request is
+        told the model is switched off.
+        """
+        result: ModelResult | None = None
+        key = ""
+        async with self.store.transaction() as tx:
+            rec = await self._get(tx, ref)
+            if not _awaits_model(rec):
+                return rec  # done already, or a PM corrected the verdict meanwhile
+            if self.model is not None and rec.status.is_open:
+                project = await tx.get_project_version(rec.project, rec.scope_version) or await self._project(
+                    tx, rec.project
+                )
+                scope = project.scope(await tx.list_examples(rec.project))
+                key = self.model.question_key(scope, rec.text)
+                cached = await tx.get_model_answer(key)
+        if self.model is not None and rec.status.is_open:
+            result = await self.model.second_opinion(scope, rec.text, rec.verdict, cached=cached)
+        now = self.clock.now()
+        async with self.store.transaction() as tx:
+            rec = await self._get(tx, ref, lock=True)
+            if not _awaits_model(rec):
+                return rec
+            project = await self._project(tx, rec.project)
+            offline = replace(rec.verdict, second=None)
+            data: dict[str, Any] = {"offline": offline.to_dict(), "applied": False}
+            if result is None:
+                if self.model is None:
+                    verdict = model_failed(offline, "off")
+                    text, data["outcome"] = "the language model is switched off; the checker's verdict stands", "off"
+                else:
+                    verdict = offline
+                    text, data["outcome"] = "the language model was not asked: a PM decided first", "skipped"
+            else:
+                assert self.model is not None
+                if result.answer is not None and not result.cached:
+                    await tx.save_model_answer(
+                        key,
+                        project=rec.project,
+                        scope_version=rec.scope_version,
+                        model=self.model.model,
+                        answer=result.answer.to_dict(),
+                        at=now,
+                    )
+                data.update(
+                    model=self.model.model,
+                    outcome=result.outcome,
+                    reason=result.reason,
+                    answer=result.answer.to_dict() if result.answer else None,
+                    cached=result.cached,
+                    latency_ms=round(result.latency * 1000) if result.latency is not None else None,
+                    prompt_tokens=result.prompt_tokens,
+                    completion_tokens=result.completion_tokens,
+                )
+                text = _model_event_text(result, self.model.model)
+                if rec.status.is_open:
+                    verdict, data["applied"] = result.verdict, True
+                else:  # a PM decided while the model was answering: the answer is kept in the record only
+                    verdict = offline
+                    text += "; a PM had already decided, so the verdict stays as it was"
+            data["verdict"] = verdict.to_dict()
+            await tx.set_verdict(rec.ref, verdict)
+            await tx.add_event(Event("model_judged", now, SYSTEM, text, data), project=rec.project, ref=rec.ref)
+            rec = await self._get(tx, rec.ref)
+            await self._card_update(tx, rec, project)
         return rec
 
     async def get_request(self, ref: str, *, actor: Actor | None = None) -> RequestRecord:
@@ -1078,6 +1176,32 @@ _ATTEMPTS = {
     Action.CORRECT: "correct the verdict",
     Action.OUTCOME: "record the meeting's outcome",
 }
+
+
+def _awaits_model(rec: RequestRecord) -> bool:
+    """Whether a request's verdict still waits for the language model's opinion."""
+    second = rec.verdict.second
+    return second is not None and second.status is OpinionStatus.PENDING
+
+
+def _model_event_text(result: ModelResult, model: str) -> str:
+    """The `model_judged` event's line in the record (English, like every record line)."""
+    second = result.verdict.second
+    assert second is not None
+
+    def said(op: Opinion) -> str:
+        return messages.verdict_line(Verdict(op.verdict, op.item_id, 0.0, op.clause), Language.EN)
+
+    if second.status is OpinionStatus.FAILED:
+        return f"the language model ({model}) gave no usable answer ({result.reason}); the checker's verdict stands"
+    assert second.model is not None and second.checker is not None
+    cached = " (a kept answer to the same question)" if result.cached else ""
+    if second.status is OpinionStatus.AGREED:
+        return f"the language model ({model}) agrees{cached}: {said(second.model)}"
+    return (
+        f"the language model ({model}) disagrees{cached}: it says {said(second.model)}; the checker says "
+        f"{said(second.checker)}; shown: {messages.verdict_line(result.verdict, Language.EN)}"
+    )
 
 
 def open_question(rec: RequestRecord) -> str:

@@ -190,3 +190,16 @@ class JobRun(SQLModel, table=True):
     period: str = Field(primary_key=True, max_length=64)
     started_at: datetime = Field(sa_type=TZ)
     worker: str = Field(max_length=128)
+
+
+class ModelAnswerRow(SQLModel, table=True):
+    """A language model's checked answer to one question (a scope version, the PMs' corrections and a
+    request's text), so every server process asks it once."""
+
+    __tablename__ = "scope_model_answers"
+    key: str = Field(primary_key=True, max_length=64)  # sha256 of the model and the exact prompt
+    project: str = Field(max_length=64, index=True)
+    scope_version: int
+    model: str = Field(max_length=255)
+    answer: dict[str, Any] = _json(nullable=False)
+    created_at: datetime = Field(sa_type=TZ)

@@ -47,6 +47,7 @@ from .models import (
     ExampleRow,
     JobRun,
     LetterRow,
+    ModelAnswerRow,
     OutboxEntry,
     ProcessedKey,
     ProjectRow,
@@ -679,6 +680,20 @@ class SqlTransaction(Transaction):
         for r in rows:
             latest[r.text] = Example(r.text, VerdictKind(r.verdict), r.item_id)
         return tuple(latest.values())
+
+    # a language model's answers ----------------------------------------------------------------
+
+    async def get_model_answer(self, key: str) -> dict[str, Any] | None:
+        row = await self.s.get(ModelAnswerRow, key)
+        return dict(row.answer) if row is not None else None
+
+    async def save_model_answer(
+        self, key: str, *, project: str, scope_version: int, model: str, answer: dict[str, Any], at: datetime
+    ) -> None:
+        ins = _insert(self.dialect, ModelAnswerRow).values(
+            key=key, project=project, scope_version=scope_version, model=model[:255], answer=answer, created_at=at
+        )
+        await self.s.exec(ins.on_conflict_do_nothing(index_elements=["key"]))  # type: ignore[call-overload]
 
     # idempotency -------------------------------------------------------------------------------
 

@@ -22,7 +22,7 @@ from tests.support.databases import (
     skip_or_fail,
 )
 
-pytest_plugins = ["tests.support.slack_harness"]
+pytest_plugins = ["tests.support.slack_harness", "tests.support.fake_llm"]
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
@@ -79,7 +79,7 @@ def postgres_url(postgres_dbs: PostgresDatabases) -> str:
     return url
 
 
-TABLES = "outbox, events, letters, decisions, scope_examples, requests, project_versions, projects, processed_keys, conversation_refs, job_runs"
+TABLES = "outbox, events, letters, decisions, scope_examples, requests, project_versions, projects, processed_keys, conversation_refs, job_runs, scope_model_answers"
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -13,8 +13,26 @@ DOCKERFILE = (ROOT / "Dockerfile").read_text(encoding="utf-8")
 
 
 def test_compose_has_the_app_postgres_and_mailpit() -> None:
-    assert set(COMPOSE["services"]) == {"app", "db", "mailpit"}
+    default = {name for name, svc in COMPOSE["services"].items() if not svc.get("profiles")}
+    assert default == {"app", "db", "mailpit"}
     assert "pgdata" in COMPOSE["volumes"]
+
+
+def test_a_local_language_model_is_an_optional_profile() -> None:
+    """`docker compose up` starts no model server; `--profile llm` adds Ollama, on loopback only, with its
+    models on a volume. The app neither waits for it nor turns the model on by itself."""
+    ollama = COMPOSE["services"]["ollama"]
+    assert ollama["profiles"] == ["llm"]
+    assert ollama["image"].startswith("ollama/ollama")
+    assert ollama["ports"] == ["127.0.0.1:11434:11434"]
+    assert ollama["volumes"] == ["ollama:/root/.ollama"] and "ollama" in COMPOSE["volumes"]
+    app = COMPOSE["services"]["app"]
+    assert "ollama" not in app["depends_on"]
+    env = app["environment"]
+    for name in ("INTAKE_LLM_URL", "INTAKE_LLM_MODEL", "INTAKE_LLM_API_KEY"):
+        assert env[name] == "${" + name + ":-}", name  # empty: the model stays off
+    assert env["INTAKE_LLM_TIMEOUT"] == "${INTAKE_LLM_TIMEOUT:-8}"
+    assert env["INTAKE_LLM_MAX_CONCURRENT"] == "${INTAKE_LLM_MAX_CONCURRENT:-4}"
 
 
 def test_the_app_waits_for_a_healthy_database_and_is_health_checked() -> None:
@@ -62,4 +80,4 @@ def test_the_image_is_slim_runs_as_a_user_and_serves() -> None:
     assert re.search(r"^USER intake$", DOCKERFILE, re.M)
     assert re.search(r"^HEALTHCHECK .*\n?.*/healthz", DOCKERFILE, re.M)
     assert 'CMD ["intake", "serve", "--host", "0.0.0.0", "--port", "3000"]' in DOCKERFILE
-    assert "pip install ." in DOCKERFILE
+    assert re.search(r'^RUN pip install "\.\[llm\]"', DOCKERFILE, re.M)  # the model client, used only when configured

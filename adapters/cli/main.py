@@ -40,8 +40,17 @@ def settings_from(ctx: click.Context) -> Settings:
     return settings
 
 
-async def with_runtime(settings: Settings, fn: Callable[[Runtime], Awaitable[T]], *, migrate: bool = False) -> T:
-    rt = await open_runtime(settings.db_url, migrate=migrate)
+async def with_runtime(
+    settings: Settings, fn: Callable[[Runtime], Awaitable[T]], *, migrate: bool = False, model: bool = False
+) -> T:
+    """Open the runtime, run `fn` on it, close it. With `model`, requests are also judged by the configured
+    language model (the commands that record requests)."""
+    checker = None
+    if model:
+        from adapters.llm import model_judge
+
+        checker = model_judge(settings)
+    rt = await open_runtime(settings.db_url, migrate=migrate, checker=checker)
     try:
         return await fn(rt)
     finally:
@@ -337,7 +346,7 @@ def chat(ctx: click.Context, slug: str | None, as_who: str | None) -> None:
         bot = ConsoleBot(rt.service, actor=actor, project=slug, email=email, eml_sender=eml_sender(settings))
         return await bot.run()
 
-    code = run(with_runtime(settings, go, migrate=True))
+    code = run(with_runtime(settings, go, migrate=True, model=True))
     sys.exit(code)
 
 

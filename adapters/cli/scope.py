@@ -5,6 +5,7 @@ These commands read project files directly and need no database.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 from pathlib import Path
@@ -15,7 +16,8 @@ import click
 from bot.domain import Scope, Verdict
 from bot.projectfile import ProjectFileError, load_project_file
 from bot.scope import default_checker
-from bot.scope.evaluate import Row, evaluate, format_report
+from bot.scope.evaluate import Row, evaluate, format_comparison, format_model_report, format_report, model_report
+from bot.scope.llm import ModelJudge, ModelResult
 
 
 def _load_scope(path: str) -> Scope:
@@ -106,14 +108,105 @@ def scope_check(file: str, text: str | None, as_json: bool, jsonl: bool) -> None
 
 
 @scope.command("eval")
-@click.argument("directory", type=click.Path(file_okay=False, exists=True))
-@click.argument("requests", type=click.Path(dir_okay=False, exists=True))
+@click.argument("paths", nargs=-1, required=True, metavar="[DIR] FILE")
+@click.option(
+    "--judge",
+    type=click.Choice(["offline", "llm", "both"]),
+    default="offline",
+    show_default=True,
+    help="offline: the built-in checker. llm: the checker with the language model configured by INTAKE_LLM_* "
+    "(what the cards would show, and the model alone). both: each, side by side.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the measures as JSON.")
 @click.option("--worst", default=10, show_default=True, help="How many of the worst mistakes to list.")
-def scope_eval(directory: str, requests: str, as_json: bool, worst: int) -> None:
-    """Measure the checker on labelled REQUESTS (JSON lines) against the project files in DIRECTORY."""
-    report = run_eval(directory, requests, worst=worst)
-    click.echo(json.dumps(report, ensure_ascii=False, indent=2) if as_json else format_report(report))
+@click.pass_context
+def scope_eval(ctx: click.Context, paths: tuple[str, ...], judge: str, as_json: bool, worst: int) -> None:
+    """Measure a judge on labelled requests: FILE is JSON lines {"id", "project", "text", "label", "item"}
+    and the project files (*.yaml) are in DIR, or beside FILE when DIR is left out. A folder alone means
+    its requests.jsonl."""
+    directory, requests = _eval_paths(paths)
+    if judge == "offline":
+        report = run_eval(directory, requests, worst=worst)
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2) if as_json else format_report(report))
+        return
+    model = _model_from(ctx)
+
+    async def measure() -> dict[str, Any]:
+        try:
+            return await run_model_eval(model, directory, requests, worst=worst)
+        finally:
+            await model.aclose()
+
+    with_model = asyncio.run(measure())
+    if judge == "llm":
+        if as_json:
+            click.echo(json.dumps(with_model, ensure_ascii=False, indent=2))
+        else:
+            click.echo(format_model_report(with_model, model.model))
+        return
+    offline = run_eval(directory, requests, worst=worst)
+    if as_json:
+        click.echo(json.dumps({"offline": offline, "llm": with_model}, ensure_ascii=False, indent=2))
+        return
+    click.echo("== the offline checker ==\n" + format_report(offline))
+    click.echo(
+        "\n== with the language model (what the cards would show) ==\n" + format_model_report(with_model, model.model)
+    )
+    click.echo("\n== side by side ==\n" + format_comparison(offline, with_model))
+
+
+def _eval_paths(paths: tuple[str, ...]) -> tuple[str, str]:
+    if len(paths) > 2:
+        raise click.UsageError("Give at most two paths: [DIR] FILE.")
+    if len(paths) == 2:
+        directory, requests = paths
+    elif Path(paths[0]).is_dir():
+        directory, requests = paths[0], str(Path(paths[0]) / "requests.jsonl")
+    else:
+        requests = paths[0]
+        directory = str(Path(requests).parent)
+    if not Path(directory).is_dir():
+        raise click.UsageError(f"{directory} is not a folder of project files.")
+    if not Path(requests).is_file():
+        raise click.UsageError(f"{requests} is not a file of labelled requests.")
+    return directory, requests
+
+
+def _model_from(ctx: click.Context) -> ModelJudge:
+    from adapters.llm import model_judge
+    from adapters.settings import ConfigError, load_settings
+
+    settings = (ctx.find_root().obj or {}).get("settings") or load_settings()
+    try:
+        model = model_judge(settings)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if model is None:
+        raise click.ClickException(
+            "--judge llm needs a language model: set INTAKE_LLM_URL and INTAKE_LLM_MODEL "
+            "(and INTAKE_LLM_API_KEY for a hosted one); see the README."
+        )
+    return model
+
+
+async def run_model_eval(model: ModelJudge, directory: str, requests: str, *, worst: int = 10) -> dict[str, Any]:
+    """Judge every labelled request with the checker and the model (as many at a time as
+    INTAKE_LLM_MAX_CONCURRENT allows; an answer to a question already asked is reused) and measure."""
+    scopes = load_scopes(directory)
+    rows = load_rows(requests)
+    kept: dict[str, dict[str, Any]] = {}
+
+    async def one(row: Row) -> tuple[Row, ModelResult]:
+        sc = scopes[row.project]
+        key = model.question_key(sc, row.text)
+        result = await model.judge(sc, row.text, cached=kept.get(key))
+        if result.answer is not None:
+            kept.setdefault(key, result.answer.to_dict())
+        return row, result
+
+    results = await asyncio.gather(*(one(r) for r in rows if r.project in scopes))
+    skipped = [r.id for r in rows if r.project not in scopes]
+    return model_report(list(results), skipped=skipped, worst=worst)
 
 
 def load_scopes(directory: str) -> dict[str, Scope]:

@@ -26,6 +26,7 @@ from bot.domain import Actor, Language, Notice, Project, RequestRecord, VerdictK
 from bot.errors import FormInvalid, IntakeError, InvalidInput
 from bot.forms import Field, FieldKind, FormSpec, moment_of
 from bot.mailing import Mailbox
+from bot.modeljobs import model_dispatcher
 from bot.outbox import Dispatcher
 from bot.ports import NoticeSink, Outbox
 from bot.review import Action, Viewer, review_view
@@ -119,6 +120,10 @@ class ConsoleBot:
 
             sinks.append(EmailSink(service, email))
         self.dispatcher = Dispatcher(service.store, sinks, poll_interval=0.05)
+        # With a language model configured, it is asked after each command that recorded a request (after
+        # the receipt and the card are printed), and the card is printed again with its answer. Without
+        # one, questions another process queued are left to that process.
+        self.model_dispatcher = model_dispatcher(service) if service.model is not None else None
         self.commands: dict[str, Callable[[str], Awaitable[None]]] = {
             "request": self.cmd_request,
             "scope": self.cmd_scope,
@@ -182,6 +187,15 @@ class ConsoleBot:
     def tr(self, key: str, **args: Any) -> str:
         return t(self.lang, key, **args)
 
+    async def settle(self) -> None:
+        """Print every notice that is due, asking the language model (when there is one) in between."""
+        for _ in range(20):
+            n = await self.dispatcher.drain()
+            if self.model_dispatcher is not None:
+                n += await self.model_dispatcher.drain()
+            if n == 0:
+                return
+
     # --- main loop ----------------------------------------------------------------------------
 
     async def run(self) -> int:
@@ -197,7 +211,7 @@ class ConsoleBot:
             except EOFError:
                 self.say(self.tr("console.eof_in_form"))
                 break
-        await self.dispatcher.drain()
+        await self.settle()
         self.say(self.tr("console.bye"))
         return 0
 
@@ -214,7 +228,7 @@ class ConsoleBot:
             role = Phrase("console.role_pm" if project.is_pm(self.actor) else "console.role_member")
             self.say(self.tr("console.you_are", who=self.actor.display, role=role, pms=", ".join(project.pms)))
             self.say(self.tr("console.try"))
-        await self.dispatcher.drain()
+        await self.settle()
 
     async def handle(self, line: str) -> None:
         line = line.strip()
@@ -236,7 +250,7 @@ class ConsoleBot:
                 self.say(f"! {message}")
         except IntakeError as exc:
             self.say(f"! {exc.say(self.lang)}")
-        await self.dispatcher.drain()
+        await self.settle()
 
     async def _project(self) -> Project:
         if not self.project_slug:
@@ -444,7 +458,7 @@ class ConsoleBot:
             self.say(self.tr("send.nothing_sent"))
             return
         await self.service.send_letter_email(ref, actor=self.actor, recipients=typed, again=again, confirmed=recipients)
-        await self.dispatcher.drain()  # the outcome reaches you as a notice, printed by the drain
+        await self.settle()  # the outcome reaches you as a notice, printed by the drain
         rec = await self.service.get_request(ref, actor=self.actor)
         assert rec.letter is not None
         if rec.letter.status == "queued":

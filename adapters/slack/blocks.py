@@ -181,6 +181,8 @@ def verdict_mrkdwn(view: RequestView) -> str:
         line += "\n" + escape(v.candidates)
     for p in v.parts:
         line += "\n• " + escape(p)
+    if v.second:
+        line += "\n" + "\n".join(f"_{escape(s)}_" if i == 0 else escape(s) for i, s in enumerate(v.second))
     return line
 
 

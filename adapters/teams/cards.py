@@ -161,6 +161,7 @@ def request_card(view: RequestView) -> Card:
     if v.candidates:
         body.append(literal(v.candidates, spacing="none"))
     body += [literal(f"• {p}", spacing="none") for p in v.parts]
+    body += [literal(line, spacing="small" if i == 0 else "none") for i, line in enumerate(v.second)]
     status = t(lang, "card.status", status=rich(view.status))
     body.append(literal(status, weight="bolder") if not view.actions else literal(status))
     actions = [

@@ -16,6 +16,7 @@ from aiohttp import web
 from adapters.runtime import Runtime, open_runtime
 from adapters.settings import Settings
 from bot.errors import StorageUnavailable
+from bot.modeljobs import ModelJobSink, model_dispatcher
 from bot.outbox import Dispatcher
 from bot.ports import Clock
 from bot.scope import ScopeChecker
@@ -23,6 +24,7 @@ from bot.scope import ScopeChecker
 from .keys import (
     DISPATCHER,
     ENABLED,
+    MODEL_DISPATCHER,
     OPTIONS,
     PACER,
     RUNTIME,
@@ -42,6 +44,7 @@ MAX_BODY = 1024 * 1024  # 1 MiB: larger bodies get 413
 __all__ = [
     "DISPATCHER",
     "ENABLED",
+    "MODEL_DISPATCHER",
     "OPTIONS",
     "PACER",
     "RUNTIME",
@@ -79,6 +82,10 @@ def create_app(
     poll_interval: float = 0.25,
 ) -> web.Application:
     """Build the application. With `runtime`, use that store and service instead of opening one."""
+    if runtime is None and checker is None:
+        from adapters.llm import model_judge
+
+        checker = model_judge(settings)  # None unless a language model is configured
     app = web.Application(client_max_size=MAX_BODY)
     app[SETTINGS] = settings
     app[SINK_FACTORIES] = []
@@ -121,18 +128,33 @@ def _runtime_ctx(given: Runtime | None) -> Callable[[web.Application], AsyncIter
 async def _dispatcher_ctx(app: web.Application) -> AsyncIterator[None]:
     sinks = [factory(app) for factory in app[SINK_FACTORIES]]
     rt = app[RUNTIME]
-    dispatcher = Dispatcher(rt.store, sinks, poll_interval=app[OPTIONS]["poll_interval"], pace=app[PACER].wait)
+    poll = app[OPTIONS]["poll_interval"]
+    dispatchers = []
+    if rt.service.model is not None:
+        # The language model's questions have a dispatcher of their own, asking several at a time: an
+        # answer takes seconds, and cards and messages must not wait behind it. It is woken when a request
+        # is recorded here; the poll only finds questions other processes left.
+        model = model_dispatcher(rt.service, poll_interval=max(poll, 1.0), pace=app[PACER].wait)
+        app[MODEL_DISPATCHER] = model
+        dispatchers.append(model)
+    else:
+        # Without a model, questions queued while it was on are answered "switched off", in passing.
+        sinks.append(ModelJobSink(rt.service))
+    dispatcher = Dispatcher(rt.store, sinks, poll_interval=poll, pace=app[PACER].wait)
     app[DISPATCHER] = dispatcher
-    task = asyncio.create_task(dispatcher.run_forever(), name="outbox-dispatcher")
+    dispatchers.insert(0, dispatcher)
+    tasks = [asyncio.create_task(d.run_forever(), name=f"outbox-dispatcher-{i}") for i, d in enumerate(dispatchers)]
     try:
         yield
     finally:
-        dispatcher.stop()
-        # The row being delivered is finished; the rest stays queued for the next start.
-        try:
-            await asyncio.wait_for(task, timeout=30)
-        except TimeoutError:
-            task.cancel()
+        for d in dispatchers:
+            d.stop()
+        # The rows being delivered are finished; the rest stays queued for the next start.
+        for task in tasks:
+            try:
+                await asyncio.wait_for(task, timeout=30)
+            except TimeoutError:
+                task.cancel()
 
 
 async def healthz(request: web.Request) -> web.Response:

@@ -22,6 +22,7 @@ from .pace import Pacer
 SETTINGS = web.AppKey("settings", Settings)
 RUNTIME = web.AppKey("runtime", Runtime)
 DISPATCHER = web.AppKey("dispatcher", Dispatcher)
+MODEL_DISPATCHER = web.AppKey("model_dispatcher", Dispatcher)  # asks the language model, when one is set
 SINK_FACTORIES = web.AppKey("sink_factories", list)
 ENABLED = web.AppKey("enabled_platforms", list)
 OPTIONS = web.AppKey("options", dict)
@@ -43,6 +44,7 @@ class Platform:
 
 def wake_dispatcher(app: web.Application) -> None:
     """Tell this process's dispatcher that a notice was just queued, so it goes out without a poll delay."""
-    dispatcher = app.get(DISPATCHER)
-    if dispatcher is not None:
-        dispatcher.wake()
+    for key in (DISPATCHER, MODEL_DISPATCHER):
+        dispatcher = app.get(key)
+        if dispatcher is not None:
+            dispatcher.wake()

@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 REGISTRY = web.AppKey("metrics_registry", CollectorRegistry)
@@ -56,6 +56,57 @@ class RecordCollector(Collector):
         )
 
 
+class ModelCollector(Collector):
+    """The language model's calls, failures, latency and tokens, as this process counted them."""
+
+    def __init__(self, app: web.Application) -> None:
+        self.app = app
+
+    def collect(self) -> Iterator[Metric]:
+        from bot.scope.llm import LATENCY_BUCKETS
+
+        from .keys import RUNTIME
+
+        runtime = self.app.get(RUNTIME)
+        model = runtime.service.model if runtime is not None else None
+        if model is None:
+            return
+        st = model.stats
+        yield CounterMetricFamily(
+            "intake_scope_model_calls", "Questions sent to the language model (not answered from the cache).", st.calls
+        )
+        yield CounterMetricFamily(
+            "intake_scope_model_cache_hits", "Questions answered from the kept answers instead.", st.cache_hits
+        )
+        outcomes = CounterMetricFamily(
+            "intake_scope_model_verdicts",
+            "Requests judged with the model, by outcome (agreed, disagreed, failed).",
+            labels=["outcome"],
+        )
+        for outcome in ("agreed", "disagreed", "failed"):
+            outcomes.add_metric([outcome], st.outcomes.get(outcome, 0))
+        yield outcomes
+        failures = CounterMetricFamily(
+            "intake_scope_model_failures",
+            "Questions with no usable answer, by reason (timeout, rate_limited, server_error, malformed, "
+            "refused, unknown_item, clause_not_found, …); the checker's verdict stood.",
+            labels=["reason"],
+        )
+        for reason, n in sorted(st.failures.items()):
+            failures.add_metric([reason], n)
+        yield failures
+        tokens = CounterMetricFamily("intake_scope_model_tokens", "Tokens the model server reported.", labels=["kind"])
+        tokens.add_metric(["prompt"], st.prompt_tokens)
+        tokens.add_metric(["completion"], st.completion_tokens)
+        yield tokens
+        latency = HistogramMetricFamily(
+            "intake_scope_model_latency_seconds", "Time the language model took to answer (or fail)."
+        )
+        buckets = [(str(b), n) for b, n in zip(LATENCY_BUCKETS, st.latency_buckets, strict=True)]
+        latency.add_metric([], [*buckets, ("+Inf", st.latency_count)], st.latency_sum)
+        yield latency
+
+
 def setup_metrics(app: web.Application) -> None:
     registry = CollectorRegistry()
     app[REGISTRY] = registry
@@ -68,6 +119,7 @@ def setup_metrics(app: web.Application) -> None:
     )
     app[SNAPSHOT] = {}  # refreshed in place before each scrape (the app's state is frozen once it runs)
     registry.register(RecordCollector(app))
+    registry.register(ModelCollector(app))
     app.middlewares.append(latency_middleware)
     app.router.add_get("/metrics", metrics)
 

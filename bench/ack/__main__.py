@@ -1,6 +1,7 @@
 """How fast `/request` is acknowledged, and that nothing acknowledged is lost or doubled.
 
     python -m bench.ack [--concurrency 50] [--total 2000] [--single 300] [--slow 2.0] [--databases sqlite,postgres]
+                        [--llm SECONDS]
 
 Against a real `intake serve` process (SQLite, then a fresh PostgreSQL database on 127.0.0.1:5432, skipped
 with a message when unreachable), with the fake Slack Web API in a process of its own on loopback:
@@ -13,6 +14,8 @@ with a message when unreachable), with the fake Slack Web API in a process of it
    slow): the acknowledgement must not notice.
 
 The same loads run against a bare bolt app that only acknowledges (bolt's default mode): the floor.
+With `--llm SECONDS`, `intake serve` also asks a fake language model about every request, which answers
+after SECONDS: the acknowledgement must not notice that either.
 Results go to bench/results/ack-*.json.
 """
 
@@ -31,6 +34,7 @@ from .load import (
     run_load,
     signed_bodies,
     start_bare_bolt,
+    start_fake_model,
     start_intake,
     wait_drained,
     workdir,
@@ -56,7 +60,7 @@ def measure_intake(kind: str, fake: FakeSlackProcess, wd: Any, args: argparse.Na
     fake.clear()  # review cards are counted by ref, and every database numbers from ACME-1
     try:
         prepare(db.url)
-        proc, url = start_intake(fake, db.url, wd, f"intake-{kind}")
+        proc, url = start_intake(fake, db.url, wd, f"intake-{kind}", env=args.model_env)
         try:
             fake.set_delay(0)
             run_load(url, signed_bodies(fake, 100, f"{run}w"), 10)
@@ -159,10 +163,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--slow", type=float, default=2.0, help="seconds each Web API call takes in the slow run")
     parser.add_argument("--databases", default="sqlite,postgres")
     parser.add_argument("--drain-timeout", type=float, default=300.0)
+    parser.add_argument(
+        "--llm",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="also ask a fake language model answering this slowly",
+    )
     args = parser.parse_args(argv)
     wd = workdir()
     fake = FakeSlackProcess(wd)
     results: dict[str, Any] = {"config": vars(args)}
+    model = None
+    args.model_env = None
+    if args.llm is not None:
+        model, args.model_env = start_fake_model(wd, args.llm)
     try:
         results["floor"] = measure_floor(fake, wd, args)
         for kind in args.databases.split(","):
@@ -176,6 +191,9 @@ def main(argv: list[str] | None = None) -> None:
             results[kind] = res
     finally:
         fake.stop()
+        if model is not None:
+            model.stop()
+    results["config"].pop("model_env", None)
     print_table(results)
     path = write_results("ack", results)
     print(f"\nresults: {path}")

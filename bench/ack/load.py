@@ -127,8 +127,11 @@ def slack_env(fake: FakeSlackProcess, database_url: str) -> dict[str, str]:
     }
 
 
-def start_intake(fake: FakeSlackProcess, database_url: str, workdir: Path, name: str) -> tuple[Proc, str]:
-    """Start `intake serve`; with INTAKE_BENCH_PROFILE=DIR, under py-spy, writing DIR/<name>.txt."""
+def start_intake(
+    fake: FakeSlackProcess, database_url: str, workdir: Path, name: str, env: dict[str, str] | None = None
+) -> tuple[Proc, str]:
+    """Start `intake serve` (with `env` added to its environment); with INTAKE_BENCH_PROFILE=DIR, under py-spy,
+    writing DIR/<name>.txt."""
     port = free_port()
     args = ["-m", "adapters.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
     profile = os.environ.get("INTAKE_BENCH_PROFILE")
@@ -138,12 +141,24 @@ def start_intake(fake: FakeSlackProcess, database_url: str, workdir: Path, name:
         args = [spy, "record", "-r", "200", "-f", "raw", "-o", f"{profile}/{name}.txt", "--", sys.executable, *args]
     proc = Proc(
         args,
-        slack_env(fake, database_url),
+        {**slack_env(fake, database_url), **(env or {})},
         workdir / f"{name}.log",
     )
     url = f"http://127.0.0.1:{port}"
     proc.wait_http(f"{url}/readyz")
     return proc, url
+
+
+def start_fake_model(workdir: Path, delay: float) -> tuple[Proc, dict[str, str]]:
+    """A fake language model answering after `delay` seconds; return it and the settings pointing at it."""
+    port = free_port()
+    proc = Proc(["-m", "bench.ack.fake_model", "--port", str(port), "--delay", str(delay)], {}, workdir / "model.log")
+    proc.wait_http(f"http://127.0.0.1:{port}/v1/models")
+    return proc, {
+        "INTAKE_LLM_URL": f"http://127.0.0.1:{port}/v1",
+        "INTAKE_LLM_MODEL": "fake-judge",
+        "INTAKE_LLM_TIMEOUT": str(max(8.0, delay * 2)),
+    }
 
 
 def start_bare_bolt(fake: FakeSlackProcess, workdir: Path) -> tuple[Proc, str]:

@@ -13,6 +13,7 @@ from typing import Any
 
 from ..domain import Scope, Verdict, VerdictKind
 from . import ScopeChecker
+from .llm import ModelResult
 
 LABELS = (VerdictKind.IN_SCOPE.value, VerdictKind.OUT_OF_SCOPE.value, VerdictKind.UNLISTED.value)
 _TAG = re.compile(r"^hard\(([^)]+)\)")
@@ -89,6 +90,19 @@ def evaluate(
             continue
         v = checker.check(scope, row.text)
         results.append((row, v))
+    return report_on(results, skipped=skipped, worst=worst)
+
+
+def summary(results: Iterable[tuple[Row, Verdict]]) -> dict[str, Any]:
+    """The headline measures (accuracy, macro-F1, leak, per-class recall) of verdicts given to rows."""
+    return _summary([(r.label, v.verdict.value) for r, v in results])
+
+
+def report_on(
+    results: list[tuple[Row, Verdict]], *, skipped: list[str] | None = None, worst: int = 10
+) -> dict[str, Any]:
+    """The measures of verdicts already given to labelled rows (by any judge)."""
+    skipped = skipped or []
     pairs = [(r.label, v.verdict.value) for r, v in results]
     report: dict[str, Any] = _summary(pairs)
     # When the verdict names an item or exclusion, how often it is the right one (a wrong clause in front
@@ -209,4 +223,93 @@ def format_report(report: Mapping[str, Any]) -> str:
             out.append(f"      {w['text'][:140]}")
     if report.get("skipped"):
         out.append(f"\nskipped (no project file): {len(report['skipped'])}")
+    return "\n".join(out)
+
+
+# --- with a language model ------------------------------------------------------------------------
+
+
+def _percentile(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def model_report(
+    results: list[tuple[Row, ModelResult]], *, skipped: list[str] | None = None, worst: int = 10
+) -> dict[str, Any]:
+    """Measure the checker with a language model on labelled rows: the verdicts the cards would show (the
+    guarded ones), plus how the model itself did (usable answers, failures by reason, agreement, latency,
+    tokens, and its usable answers alone against the checker on the same rows)."""
+    report = report_on([(r, m.verdict) for r, m in results], skipped=skipped, worst=worst)
+    usable = [(r, m) for r, m in results if m.answer is not None]
+    asked = [m for _, m in results if not m.cached]
+    latencies = [m.latency for m in asked if m.latency is not None]
+    failures = Counter(m.reason for _, m in results if m.reason)
+    outcomes = Counter(m.outcome for _, m in results)
+    report["model"] = {
+        "questions": len(results),
+        "asked": len(asked),
+        "usable": len(usable),
+        "failures": dict(sorted(failures.items())),
+        "agreed": outcomes.get("agreed", 0),
+        "disagreed": outcomes.get("disagreed", 0),
+        "latency": {
+            "median": round(_percentile(latencies, 0.5), 3),
+            "p90": round(_percentile(latencies, 0.9), 3),
+            "max": round(max(latencies), 3) if latencies else 0.0,
+        },
+        "tokens": {
+            "prompt": sum(m.prompt_tokens for _, m in results),
+            "completion": sum(m.completion_tokens for _, m in results),
+        },
+        "alone": summary([(r, m.answer.as_verdict()) for r, m in usable if m.answer is not None]),
+        "checker_on_same": summary([(r, m.offline) for r, m in usable]),
+    }
+    return report
+
+
+def format_model_report(report: Mapping[str, Any], model: str) -> str:
+    m = report["model"]
+    n = m["questions"] or 1
+    failures = ", ".join(f"{k} {v}" for k, v in m["failures"].items()) or "none"
+    lat = m["latency"]
+    return "\n".join(
+        [
+            format_report(report),
+            "",
+            f"language model {model}: {m['questions']} questions, {m['usable']} usable answers ({m['usable'] / n:.1%}); "
+            f"no usable answer: {failures}",
+            f"  agreed with the checker {m['agreed']}, disagreed {m['disagreed']}; latency median {lat['median']:.2f} s, "
+            f"p90 {lat['p90']:.2f} s, max {lat['max']:.2f} s; tokens {m['tokens']['prompt']:,} prompt, "
+            f"{m['tokens']['completion']:,} completion",
+            f"  its usable answers alone ({m['alone']['n']}): {_rates(m['alone'])}",
+            f"  the checker on the same {m['checker_on_same']['n']}: {_rates(m['checker_on_same'])}",
+        ]
+    )
+
+
+def format_comparison(offline: Mapping[str, Any], with_model: Mapping[str, Any]) -> str:
+    """The offline checker, the checker with the model (what the cards show) and the model's usable
+    answers alone, side by side."""
+    alone = with_model["model"]["alone"]
+    rows = [
+        ("macro-F1", "macro_f1", "{:.3f}"),
+        ("leak", "leak", "{:.1%}"),
+        ("accuracy", "accuracy", "{:.3f}"),
+    ]
+    out = [f"{'':<22}{'offline':>12}{'with model':>12}{'model alone':>13}"]
+    for title, key, fmt in rows:
+        out.append(
+            f"{title:<22}{fmt.format(offline[key]):>12}{fmt.format(with_model[key]):>12}{fmt.format(alone[key]):>13}"
+        )
+    for lab in LABELS:
+        vals = [s["recall"].get(lab) for s in (offline, with_model, alone)]
+        shown = ["-" if v is None else f"{v:.3f}" for v in vals]
+        out.append(f"{lab + ' recall':<22}{shown[0]:>12}{shown[1]:>12}{shown[2]:>13}")
+    out.append(
+        f"{'named clause right':<22}{offline.get('clause_right', 0.0):>12.3f}{with_model.get('clause_right', 0.0):>12.3f}"
+    )
+    out.append(f"(model alone: its {alone['n']} usable answers of {with_model['model']['questions']})")
     return "\n".join(out)

@@ -23,8 +23,10 @@ from slack_sdk.signature import SignatureVerifier
 from adapters.runtime import Runtime
 from adapters.settings import Settings
 from adapters.web.app import SINK_FACTORIES, create_app
+from bot.modeljobs import ModelJobSink
 from bot.outbox import Dispatcher, RetryPolicy
 from bot.projectfile import load_project_text
+from bot.scope import ScopeChecker
 from bot.service import IntakeService
 from store.repo import SqlStore
 from tests.conftest import PROJECT_YAML
@@ -274,15 +276,18 @@ class SlackHarness:
 
 
 @asynccontextmanager
-async def running_slack(sqlite_url: str, clock: FakeClock, **settings_kw: Any) -> AsyncIterator[SlackHarness]:
-    """The whole Slack side on SQLite: real route, real signatures, fake Web API, hand-run dispatcher."""
+async def running_slack(
+    sqlite_url: str, clock: FakeClock, *, checker: ScopeChecker | None = None, **settings_kw: Any
+) -> AsyncIterator[SlackHarness]:
+    """The whole Slack side on SQLite: real route, real signatures, fake Web API, hand-run dispatcher (which
+    also asks the language model, when `checker` is one that does)."""
     fake = await FakeSlack().start()
     fake.add_user(PM_ID, name="Pat Morgan")
     fake.add_user(PM_MAIL_ID, name="Priya Mehta", email="PM@acme.example")
     fake.add_user(MEMBER_ID, name="Sam Reed", email="sam@acme-team.example")
     fake.add_user(OTHER_ID, name="Lee Chen", email="lee@acme-team.example")
     store = SqlStore.from_url(sqlite_url)
-    service = IntakeService(store, clock=clock)
+    service = IntakeService(store, clock=clock, checker=checker)
     await service.load_project(load_project_text(SLACK_PROJECT_YAML, "acme.yaml"))
     settings = Settings(  # type: ignore[call-arg]
         _env_file=None,
@@ -296,7 +301,9 @@ async def running_slack(sqlite_url: str, clock: FakeClock, **settings_kw: Any) -
     client = TestClient(TestServer(app))
     await client.start_server()
     dispatcher = Dispatcher(
-        store, [f(app) for f in app[SINK_FACTORIES]], policy=RetryPolicy(base=0.01, cap=0.05, give_up_after=1e9)
+        store,
+        [*(f(app) for f in app[SINK_FACTORIES]), ModelJobSink(service)],
+        policy=RetryPolicy(base=0.01, cap=0.05, give_up_after=1e9),
     )
     try:
         yield SlackHarness(client, fake, service, store, dispatcher)

@@ -386,8 +386,11 @@ def card_call_id(call: Call) -> str:
 
 
 @contextlib.asynccontextmanager
-async def running(db_url: str, *, project_yaml: str | None = None, **settings: Any) -> AsyncIterator[Harness]:
-    """Start the fake connector and the real app (emulator mode unless settings say otherwise)."""
+async def running(
+    db_url: str, *, project_yaml: str | None = None, checker: Any = None, **settings: Any
+) -> AsyncIterator[Harness]:
+    """Start the fake connector and the real app (emulator mode unless settings say otherwise). With
+    `checker`, requests are judged by it (e.g. a `ModelJudge`, asked by the app's own model dispatcher)."""
     from adapters.runtime import open_runtime
     from adapters.settings import Settings
     from adapters.teams.state import TEAMS
@@ -398,7 +401,7 @@ async def running(db_url: str, *, project_yaml: str | None = None, **settings: A
 
     connector = FakeConnector()
     await connector.start()
-    rt = await open_runtime(db_url)
+    rt = await open_runtime(db_url, checker=checker)
     await rt.service.load_project(load_project_text(project_yaml or PROJECT_YAML + TEAMS_PROJECT_YAML, "acme.yaml"))
     values: dict[str, Any] = {
         "database_url": db_url,
