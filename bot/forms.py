@@ -487,18 +487,24 @@ def parse_correction(spec: FormSpec, values: Mapping[str, Any]) -> Correction:
 
 
 def outcome_form(rec: RequestRecord, lang: Language) -> FormSpec:
+    """What came of the answer to the client: the meeting's outcome, or the client's reply to the letter."""
+    meeting = rec.answered_by_meeting
     return FormSpec(
         id="outcome",
         ref=rec.ref,
         language=lang,
-        title=t(lang, "form.outcome.title", ref=rec.ref),
+        title=t(lang, "form.outcome.title" if meeting else "form.outcome.letter_title", ref=rec.ref),
         short_title=t(lang, "form.outcome.short", ref=rec.ref),
-        intro=t(lang, "form.outcome.intro"),
+        intro=t(lang, "form.outcome.intro" if meeting else "form.outcome.letter_intro"),
         submit=t(lang, "form.outcome.submit"),
         quote=rec.text,
         fields=(
             Field(
-                "outcome", FieldKind.LONG_TEXT, t(lang, "form.outcome.text"), required=True, max_length=MAX_ANSWER_CHARS
+                "outcome",
+                FieldKind.LONG_TEXT,
+                t(lang, "form.outcome.text" if meeting else "form.outcome.letter_text"),
+                required=True,
+                max_length=MAX_ANSWER_CHARS,
             ),
         ),
     )

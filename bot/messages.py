@@ -231,8 +231,90 @@ def email_outcome_for_sender(rec: RequestRecord, letter: Letter, lang: Language,
 
 
 def outcome_recorded(rec: RequestRecord, lang: Language) -> str:
-    return t(lang, "notice.outcome_recorded", ref=rec.ref)
+    key = "notice.outcome_recorded" if rec.answered_by_meeting else "notice.outcome_recorded_letter"
+    return t(lang, key, ref=rec.ref)
 
 
 def digest_queued(subject: str, open_count: int, decided_count: int, lang: Language = Language.EN) -> str:
     return t(lang, "digest.queued", subject=subject, open=open_count, decided=decided_count)
+
+
+# --- time: reminders, escalations, expiries, follow-ups, the daily summary ------------------------
+
+# What each timely notice is, as its kind names it.
+TIMELY_KINDS = ("reminder", "escalation", "info_reminder", "expired", "expired_pm", "follow_up")
+
+
+def timely_headline(
+    kind: str,
+    rec: RequestRecord,
+    project: Project,
+    lang: Language,
+    *,
+    on_behalf_of: Actor | None = None,
+    due: datetime | None = None,
+) -> str:
+    """The line above the request in a reminder, an escalation, an expiry notice or a follow-up."""
+    from .review import day_label
+
+    when = due or rec.due_at
+    day = day_label(when, project.timezone, lang) if when else ""
+    d = rec.last_decision
+    if kind == "reminder":
+        text = t(lang, "notice.reminder", ref=rec.ref, day=day)
+    elif kind == "escalation":
+        text = t(lang, "notice.escalation", ref=rec.ref, project=project.name, day=day)
+    elif kind == "info_reminder":
+        text = t(lang, "notice.info_reminder", who=d.actor if d else t(lang, "word.a_pm"), ref=rec.ref, day=day)
+    elif kind == "expired":
+        text = t(lang, "notice.expired", ref=rec.ref, day=day)
+    elif kind == "expired_pm":
+        text = t(lang, "notice.expired_pm", ref=rec.ref, who=rec.requester, day=day)
+    elif kind == "follow_up":
+        text = t(lang, "notice.follow_up_meeting" if rec.answered_by_meeting else "notice.follow_up", ref=rec.ref)
+    else:
+        text = rec.ref
+    if on_behalf_of is not None:
+        text += " " + t(lang, "notice.standing_in", pm=on_behalf_of)
+    return text
+
+
+def timely_text(
+    kind: str,
+    rec: RequestRecord,
+    project: Project,
+    lang: Language,
+    *,
+    on_behalf_of: Actor | None = None,
+    now: datetime | None = None,
+    due: datetime | None = None,
+) -> str:
+    """A timely notice as plain text: its line, then the request as the review card shows it."""
+    from .review import Viewer, review_view
+
+    view = review_view(rec, project, Viewer.review_channel(), language=lang, now=now)
+    head = timely_headline(kind, rec, project, lang, on_behalf_of=on_behalf_of, due=due)
+    return head + "\n\n" + view_text(view)
+
+
+def summary_title(project: Project, lang: Language) -> str:
+    return t(lang, "summary.title", project=project.name)
+
+
+def summary_heading(section: str, n: int, lang: Language) -> str:
+    return t(lang, f"summary.{section}", n=n)
+
+
+def summary_text(
+    project: Project, sections: dict[str, list[RequestRecord]], lang: Language, *, now: datetime | None = None
+) -> str:
+    """The daily summary as plain text: what is overdue, what waits, what needs a follow-up."""
+    lines = [summary_title(project, lang)]
+    for key, recs in sections.items():
+        if not recs:
+            continue
+        lines += ["", summary_heading(key, len(recs), lang)]
+        lines += [f"  {request_line(r, lang, tz=project.timezone, now=now)}" for r in recs[:10]]
+        if len(recs) > 10:
+            lines.append("  " + t(lang, "summary.more", n=len(recs) - 10))
+    return "\n".join(lines)
