@@ -16,12 +16,14 @@ from adapters.runtime import Runtime
 from adapters.settings import Settings
 from bot.outbox import Dispatcher
 from bot.ports import NoticeSink
+from bot.timekeeping import Timekeeper
 
 from .pace import Pacer
 
 SETTINGS = web.AppKey("settings", Settings)
 RUNTIME = web.AppKey("runtime", Runtime)
 DISPATCHER = web.AppKey("dispatcher", Dispatcher)
+TIMEKEEPER = web.AppKey("timekeeper", Timekeeper)
 SINK_FACTORIES = web.AppKey("sink_factories", list)
 ENABLED = web.AppKey("enabled_platforms", list)
 OPTIONS = web.AppKey("options", dict)
