@@ -26,6 +26,7 @@ from adapters.web.app import SINK_FACTORIES, create_app
 from bot.outbox import Dispatcher, RetryPolicy
 from bot.projectfile import load_project_text
 from bot.service import IntakeService
+from bot.timekeeping import Timekeeper
 from store.repo import SqlStore
 from tests.conftest import PROJECT_YAML
 from tests.support.clock import FakeClock
@@ -156,6 +157,7 @@ class SlackHarness:
         self.service = service
         self.store = store
         self.dispatcher = dispatcher
+        self.timekeeper = Timekeeper(service, worker="slack-harness")
 
     @property
     def app(self) -> Any:
@@ -175,6 +177,12 @@ class SlackHarness:
             if n == 0 and not self.ctx.tasks:
                 return
         raise AssertionError("the Slack adapter did not settle")
+
+    async def tick(self) -> int:
+        """Run the scheduled steps that are due by the (fake) clock, then deliver what they queued."""
+        n = await self.timekeeper.run_due()
+        await self.settle()
+        return n
 
     async def settle_until(self, condition: Any, *, within: float = 5.0) -> None:
         """Settle repeatedly (retries wait for their backoff) until `condition()` holds."""
