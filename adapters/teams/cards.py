@@ -18,7 +18,7 @@ from bot.domain import Actor, Language, Letter
 from bot.forms import Field, FieldKind, FormSpec
 from bot.mailing import LetterRecipients
 from bot.messages import letter_state_line, letter_status, tone_marks
-from bot.review import RequestView
+from bot.review import Fact, RequestView
 from bot.text import Segment, plain, t
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -118,10 +118,17 @@ def long_text(value: str, lang: Language, *, block_id: str) -> list[dict[str, An
 # --- a request ----------------------------------------------------------------------------------
 
 
+def fact_value(f: Fact) -> str:
+    """A fact's value; in bold when it needs attention now (a FactSet's value reads markdown)."""
+    if f.link:
+        return f.link
+    return f"**{rich(f.value)}**" if f.strong else rich(f.value)
+
+
 def request_card(view: RequestView) -> Card:
     """The request as a card: the review card in its channel, or one person's view of it."""
     lang = view.language
-    facts = [{"title": f.label, "value": f.link if f.link else rich(f.value)} for f in view.facts]
+    facts = [{"title": f.label, "value": fact_value(f)} for f in view.facts]
     body: list[dict[str, Any]] = [
         text(view.title, size="medium", weight="bolder"),
         {"type": "FactSet", "facts": facts},
@@ -402,3 +409,48 @@ def send_confirm_card(
             action(t(lang, "button.cancel"), "letter_send_cancel", ref),
         ],
     )
+
+
+# --- time: reminders, escalations, expiries, follow-ups and the daily summary ---------------------
+
+
+def timely_card(headline: str, view: RequestView) -> Card:
+    """A reminder (or escalation, follow-up, expiry notice) in one person's chat: what it is about, then
+    the request with the buttons that person may use."""
+    inner = request_card(view)
+    body = [text(headline, weight="bolder", color="attention"), *inner["body"]]
+    return card(body, inner.get("actions"))
+
+
+def summary_item(view: RequestView) -> dict[str, Any]:
+    """One request in a summary: its ref and verdict, its words, its status and due date, its buttons."""
+    items: list[dict[str, Any]] = [
+        text(f"{view.ref} · {view.verdict.headline}", weight="bolder"),
+        literal(view.text if len(view.text) <= 200 else view.text[:199] + "…", isSubtle=True, spacing="none"),
+        literal(rich(view.status), spacing="none"),
+    ]
+    due = [f for f in view.facts if f.key in ("due", "escalated")]
+    if due:
+        items.append({"type": "FactSet", "facts": [{"title": f.label, "value": fact_value(f)} for f in due]})
+    actions = [
+        action(a.label, a.action.value, view.ref, style=_STYLES.get(a.style or ""), secondary=not a.primary)
+        for a in view.actions
+        if a.primary
+    ]
+    if actions:
+        items.append({"type": "ActionSet", "actions": actions})
+    return {"type": "Container", "separator": True, "items": items}
+
+
+def summary_card(title: str, sections: list[tuple[str, str, list[RequestView], int]]) -> Card:
+    """The daily summary: per section (its key, heading, views and how many more), each request with its
+    buttons."""
+    body: list[dict[str, Any]] = [text(title, size="medium", weight="bolder")]
+    for _, heading, views, more in sections:
+        if not views:
+            continue
+        body.append(text(heading, weight="bolder", spacing="large"))
+        body += [summary_item(v) for v in views]
+        if more:
+            body.append(text(t(views[0].language, "summary.more", n=more), isSubtle=True))
+    return card(body)
