@@ -8,6 +8,7 @@ The terminal prints these; Slack and Teams use them as the notification text of 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from .domain import Actor, Language, Letter, Project, RequestRecord, RequestStatus, ToneResult
 from .letters.tone import format_report
@@ -18,6 +19,7 @@ from .review import (
     shorten,
     status_label,
     status_line,
+    time_facts,
     verdict_line,
 )
 from .text import Items, Phrase, When, plain, t
@@ -189,7 +191,14 @@ def scope_summary(project: Project, lang: Language) -> str:
     return "\n".join(lines)
 
 
-def timeline(rec: RequestRecord, *, show_letter: bool, lang: Language = Language.EN, tz: str = "UTC") -> str:
+def timeline(
+    rec: RequestRecord,
+    *,
+    show_letter: bool,
+    lang: Language = Language.EN,
+    tz: str = "UTC",
+    now: datetime | None = None,
+) -> str:
     lines = [
         f"{rec.ref} · {rec.project} · {status_label(rec.status).render(lang)}",
         f"“{rec.text}”",
@@ -202,6 +211,7 @@ def timeline(rec: RequestRecord, *, show_letter: bool, lang: Language = Language
     if rec.source and rec.source.permalink:
         lines.append(t(lang, "timeline.source", link=rec.source.permalink))
     lines.append(t(lang, "card.status", status=plain(status_line(rec, lang, tz))))
+    lines += [f"{f.label}: {plain(f.value)}" for f in time_facts(rec, lang, tz, now)]
     lines.append(t(lang, "timeline.record"))
     for e in rec.events:
         text = f": {shorten(e.text, 100)}" if e.text and e.kind not in ("letter_drafted", "letter_edited") else ""
@@ -318,3 +328,36 @@ def summary_text(
         if len(recs) > 10:
             lines.append("  " + t(lang, "summary.more", n=len(recs) - 10))
     return "\n".join(lines)
+
+
+def notice_on_behalf(data: dict[str, Any]) -> Actor | None:
+    """The away PM a timely notice's recipient stands in for (None: for themselves)."""
+    d = data.get("on_behalf_of")
+    return Actor.from_dict(d) if d else None
+
+
+def notice_due(data: dict[str, Any]) -> datetime | None:
+    """The due time a notice is about when the request no longer carries it (an expired question)."""
+    due = data.get("due")
+    return datetime.fromisoformat(due) if due else None
+
+
+def summary_views(
+    data: dict[str, Any], project: Project, reader: Actor, lang: Language, now: datetime
+) -> list[tuple[str, str, list[RequestView], int]]:
+    """A daily summary notice's sections as its reader sees them: (key, heading, each request's view with
+    the reader's buttons, how many more there are than it lists)."""
+    from .review import Viewer, review_view
+
+    for_pm = notice_on_behalf(data)
+    counts = data.get("counts") or {}
+    out = []
+    for key, snapshots in (data.get("sections") or {}).items():
+        recs = [RequestRecord.from_snapshot(d) for d in snapshots]
+        views = [
+            review_view(r, project, Viewer.of(reader, r, project, on_behalf_of=for_pm), language=lang, now=now)
+            for r in recs
+        ]
+        n = int(counts.get(key, len(views)))
+        out.append((key, summary_heading(key, n, lang), views, max(0, n - len(views))))
+    return out

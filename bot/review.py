@@ -536,5 +536,6 @@ __all__ = [
     "review_view",
     "roles_of",
     "status_line",
+    "time_facts",
     "verdict_line",
 ]
