@@ -8,25 +8,26 @@ no retry can fix (an unknown channel, a missing scope) become `PermanentDelivery
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.domain import Actor, Language, Notice, Project, RequestRecord
+from bot.domain import Actor, Notice, Project, RequestRecord
 from bot.errors import PermanentDeliveryError, StorageUnavailable, TemporaryDeliveryError
 from bot.messages import (
     answer_for_pm,
     decided_for_requester,
     email_outcome_for_sender,
+    notice_due,
+    notice_on_behalf,
     question_for_requester,
-    summary_heading,
     summary_title,
+    summary_views,
     timely_headline,
 )
 from bot.ports import NoticeSink, Outbox
-from bot.review import RequestView, Viewer, review_view
+from bot.review import Viewer, review_view
 from bot.service import open_question
 from bot.text import Phrase, language_for, t
 
@@ -241,11 +242,11 @@ class SlackSink(NoticeSink):
             return {"skipped": "the same person is reminded under their Slack id"}
         rec, project = _record(notice), await self._project(notice)
         assert person is not None
-        for_pm = _on_behalf(notice)
+        for_pm = notice_on_behalf(notice.data)
         lang = language_for(project, person)
         now = self.ctx.service.clock.now()
         view = review_view(rec, project, Viewer.of(person, rec, project, on_behalf_of=for_pm), language=lang, now=now)
-        due = _due(notice)
+        due = notice_due(notice.data)
         head = timely_headline(notice.kind, rec, project, lang, on_behalf_of=for_pm, due=due)
         resp = await self.ctx.client.chat_postMessage(
             channel=channel, text=_fallback(head), blocks=bk.timely_blocks(head, view), unfurl_links=False
@@ -260,7 +261,7 @@ class SlackSink(NoticeSink):
         lang = language_for(project, requester)
         now = self.ctx.service.clock.now()
         view = review_view(rec, project, Viewer.of(requester, rec, project), language=lang, now=now)
-        head = timely_headline(notice.kind, rec, project, lang, due=_due(notice))
+        head = timely_headline(notice.kind, rec, project, lang, due=notice_due(notice.data))
         resp = await self.ctx.client.chat_postMessage(
             channel=channel,
             thread_ts=thread,
@@ -278,7 +279,7 @@ class SlackSink(NoticeSink):
         assert person is not None
         project = await self._project(notice)
         lang = language_for(project, person)
-        sections = summary_views(notice, project, person, lang, self.ctx.service.clock.now())
+        sections = summary_views(notice.data, project, person, lang, self.ctx.service.clock.now())
         title = summary_title(project, lang)
         resp = await self.ctx.client.chat_postMessage(
             channel=channel, text=_fallback(title), blocks=bk.summary_blocks(title, sections)
@@ -355,35 +356,6 @@ class SlackSink(NoticeSink):
 
 def _record(notice: Notice) -> RequestRecord:
     return RequestRecord.from_snapshot(notice.data["request"])
-
-
-def _on_behalf(notice: Notice) -> Actor | None:
-    """The away PM a notice's recipient stands in for."""
-    d = notice.data.get("on_behalf_of")
-    return Actor.from_dict(d) if d else None
-
-
-def _due(notice: Notice) -> datetime | None:
-    due = notice.data.get("due")
-    return datetime.fromisoformat(due) if due else None
-
-
-def summary_views(
-    notice: Notice, project: Project, person: Actor, lang: Language, now: datetime
-) -> list[tuple[str, str, list[RequestView], int]]:
-    """A daily summary's sections as the recipient sees each request (with their buttons)."""
-    for_pm = _on_behalf(notice)
-    counts = notice.data.get("counts") or {}
-    out = []
-    for key, snapshots in (notice.data.get("sections") or {}).items():
-        recs = [RequestRecord.from_snapshot(d) for d in snapshots]
-        views = [
-            review_view(r, project, Viewer.of(person, r, project, on_behalf_of=for_pm), language=lang, now=now)
-            for r in recs
-        ]
-        n = int(counts.get(key, len(views)))
-        out.append((key, summary_heading(key, n, lang), views, max(0, n - len(views))))
-    return out
 
 
 def _fallback(text: str) -> str:
