@@ -169,9 +169,18 @@ def decision_due_at(project: Project, start: datetime) -> datetime:
     return add_working_days(start, timing.response_days, timing, project.timezone)
 
 
-def _step(kind: str, due: datetime, *, ref: str | None = None, project: str | None = None, **data: Any) -> NewStep:
-    key = f"{kind}:{ref or project}:{iso(due)}"
-    return NewStep(kind, due, key, ref=ref, project=project, data={"due": iso(due), **data})
+def _step(
+    kind: str,
+    when: datetime,
+    *,
+    ref: str | None = None,
+    project: str | None = None,
+    due: datetime | None = None,
+    **data: Any,
+) -> NewStep:
+    """A step at `when`; `due` (default `when`): the request's due date it was written for, which it checks."""
+    key = f"{kind}:{ref or project}:{iso(when)}"
+    return NewStep(kind, when, key, ref=ref, project=project, data={"due": iso(due or when), **data})
 
 
 async def start_decision_clock(
@@ -196,7 +205,7 @@ async def start_question_clock(tx: Transaction, ref: str, project: Project, now:
     await tx.set_due(ref, expires)
     if days >= 2:
         half = add_working_days(now, (days + 1) // 2, timing, project.timezone)
-        await tx.add_step(_step(INFO_REMINDER, half, ref=ref, project=project.slug, expires=iso(expires)))
+        await tx.add_step(_step(INFO_REMINDER, half, ref=ref, project=project.slug, due=expires))
     await tx.add_step(_step(EXPIRE, expires, ref=ref, project=project.slug))
     return expires
 
@@ -469,16 +478,7 @@ class Timekeeper:
         timing = project.timing
         if timing.escalate_to:
             at = add_working_days(step.due_at, timing.escalate_after_days, timing, project.timezone)
-            await tx.add_step(
-                NewStep(
-                    ESCALATE,
-                    at,
-                    f"{ESCALATE}:{rec.ref}:{step.data.get('due')}",
-                    ref=rec.ref,
-                    project=rec.project,
-                    data={"due": step.data.get("due")},
-                )
-            )
+            await tx.add_step(_step(ESCALATE, at, ref=rec.ref, project=rec.project, due=step.due_at))
         return "done"
 
     async def escalate(self, tx: Transaction, step: Step, now: datetime) -> str:
