@@ -743,7 +743,10 @@ class SqlTransaction(Transaction):
             where.append(st.c.ref == canonical_ref(ref))
         if project is not None:
             where.append(st.c.project == project)
-        stmt = sa.update(st).where(*where).values(status="cancelled", finished_at=at)
+        # A cancelled step gives its key up, so the same step may be written again (a file loaded twice
+        # plans the same next summary; a question answered at once restarts the same decision clock).
+        freed = st.c.dedupe_key + sa.literal(":cancelled:") + sa.cast(st.c.id, sa.String)
+        stmt = sa.update(st).where(*where).values(status="cancelled", finished_at=at, dedupe_key=freed)
         res = await self.s.exec(stmt)  # type: ignore[call-overload]
         return int(res.rowcount or 0)
 
