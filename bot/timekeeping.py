@@ -274,8 +274,12 @@ class Timekeeper:
         batch: int = 20,
         max_attempts: int = 8,
         on_work: Callable[[], None] | None = None,
+        platforms: Iterable[str] | None = None,
     ) -> None:
         self.service = service
+        # Where this process can deliver (None: anywhere). A server sends no daily summary to the terminal,
+        # which nobody may be running: it would only wait in the outbox.
+        self.platforms = set(platforms) if platforms is not None else None
         self.worker = worker or worker_name()
         self.lease_seconds = lease_seconds
         self.batch = batch
@@ -608,8 +612,12 @@ class Timekeeper:
         absences = await tx.absences(active_at=now)
         told = []
         for platform in summary_platforms(project):
+            if self.platforms is not None and platform not in self.platforms:
+                continue
             pms = people(project, project.pms, platform, section="pms")
-            for r in with_delegates(pms, absences, platform):
+            recipients = with_delegates(pms, absences, platform)
+            direct = [r.person.user_id for r in recipients if "@" not in r.person.user_id]
+            for r in recipients:
                 text = messages.summary_text(project, sections, project.chat_language, now=now)
                 await tx.add_notice(
                     Notice(
@@ -619,11 +627,17 @@ class Timekeeper:
                         text=text,
                         project=project.slug,
                         recipient=r.person,
-                        data={**data, "on_behalf_of": r.on_behalf_of.to_dict() if r.on_behalf_of else None},
+                        data={
+                            **data,
+                            "on_behalf_of": r.on_behalf_of.to_dict() if r.on_behalf_of else None,
+                            "also_to": direct,
+                        },
                         dedupe_key=f"{step.dedupe_key}:{platform}:{r.person.user_id}",
                     )
                 )
                 told.append(r.person.display)
+        if not told:
+            return "skipped"
         await tx.add_event(
             Event(
                 "daily_summary",

@@ -143,7 +143,7 @@ async def _dispatcher_ctx(app: web.Application) -> AsyncIterator[None]:
 async def _timekeeper_ctx(app: web.Application) -> AsyncIterator[None]:
     """Run the scheduled steps that fall due (every process may: each step is claimed by one), and wake
     this process's dispatcher when they queued notices."""
-    timekeeper = Timekeeper(app[RUNTIME].service, on_work=lambda: wake_dispatcher(app))
+    timekeeper = Timekeeper(app[RUNTIME].service, on_work=lambda: wake_dispatcher(app), platforms=app[ENABLED])
     app[TIMEKEEPER] = timekeeper
     timekeeper.start(app[SETTINGS].schedule_interval)
     try:
