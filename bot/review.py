@@ -103,7 +103,7 @@ RULES: dict[Action, Rule] = {
     Action.ANSWER: Rule(frozenset({Role.REQUESTER}), _in(ANSWERABLE), True, "primary"),
     Action.OUTCOME: Rule(DECIDERS, awaits_outcome, True, "primary"),
     Action.CORRECT: Rule(frozenset({Role.PM}), lambda rec: rec.status is not RequestStatus.WITHDRAWN, False),
-    Action.WITHDRAW: Rule(frozenset({Role.REQUESTER, Role.PM}), _in(OPEN), False),
+    Action.WITHDRAW: Rule(frozenset({Role.REQUESTER, Role.PM}), _in(OPEN | {RequestStatus.EXPIRED}), False),
 }
 
 
