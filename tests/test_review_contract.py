@@ -238,9 +238,9 @@ def test_the_rules_themselves() -> None:
     # A sent letter: what the client replied may be recorded at once (the follow-up only reminds).
     assert offered(STATES["letter_sent"], pm) == [Action.OUTCOME, Action.CORRECT]
     assert offered(STATES["letter_replied"], pm) == [Action.CORRECT]
-    # Expired: the requester may still answer, which reopens it; nobody decides until then.
-    assert offered(STATES["expired"], req) == [Action.ANSWER]
-    assert offered(STATES["expired"], pm) == [Action.CORRECT]
+    # Expired: the requester may still answer, which reopens it (or let it go); nobody decides until then.
+    assert offered(STATES["expired"], req) == [Action.ANSWER, Action.WITHDRAW]
+    assert offered(STATES["expired"], pm) == [Action.CORRECT, Action.WITHDRAW]
     # A delegate decides (and records outcomes) for the away PM, and does nothing else a PM does.
     delegate = frozenset({Role.DELEGATE})
     assert VIEWERS["delegate"].roles == delegate

@@ -147,8 +147,8 @@ async def test_a_question_is_reminded_half_way_expires_at_the_end_and_an_answer_
     [pm] = await notices(store, "expired_pm")
     assert to([pm]) == ["pm@acme.example"]
     project = await service.project("acme-portal")
-    assert offered(rec, frozenset({Role.REQUESTER})) == [Action.ANSWER]
-    assert offered(rec, frozenset({Role.PM})) == [Action.CORRECT]
+    assert offered(rec, frozenset({Role.REQUESTER})) == [Action.ANSWER, Action.WITHDRAW]
+    assert offered(rec, frozenset({Role.PM})) == [Action.CORRECT, Action.WITHDRAW]
     line = plain(review_view(rec, project, Viewer.review_channel()).status)
     assert line == "Expired at 2026-11-09 10:30 CET: Sam Reed did not answer the question; an answer reopens it"
     clock.advance(days=30)
@@ -468,3 +468,35 @@ async def test_an_out_of_scope_approval_stops_the_clock_too(service: IntakeServi
     rec = await service.submit_request(project="acme-portal", actor=MEMBER, text="Native iOS and Android apps")
     rec = await service.approve(rec.ref, actor=PM, change=ScopeChange("20 days", "Beta moves a month"))
     assert rec.due_at is None and rec.status is RequestStatus.APPROVED
+
+
+async def test_a_server_sends_no_daily_summary_to_the_terminal_nobody_may_be_running(
+    service: IntakeService, store: SqlStore, clock: FakeClock
+) -> None:
+    await service.submit_request(project="acme-portal", actor=MEMBER, text=IN_SCOPE)
+    server = Timekeeper(service, platforms=["slack", "teams", "email"])
+    clock.t = datetime(2026, 11, 4, 8, 0, tzinfo=UTC)  # Wednesday 09:00 in Berlin
+    await server.run_due()
+    assert await notices(store, "daily_summary") == [] and server.ran.get("daily_summary:skipped") == 1
+    terminal = Timekeeper(service)
+    clock.t = datetime(2026, 11, 5, 8, 0, tzinfo=UTC)
+    await terminal.run_due()
+    assert to(await notices(store, "daily_summary")) == ["pm@acme.example"]
+
+
+async def test_replanning_the_same_moment_after_a_cancel_still_plans_it(
+    service: IntakeService, store: SqlStore, clock: FakeClock
+) -> None:
+    """A file loaded again plans the same next summary; a question answered at once restarts the same
+    decision clock: neither is lost to the step it replaces."""
+    await load(service, "cc: [office@acme.example]\n")  # a change that has nothing to do with time
+    keeper = Timekeeper(service)
+    rec = await service.submit_request(project="acme-portal", actor=MEMBER, text=IN_SCOPE)
+    await service.ask_details(rec.ref, actor=PM, question="Which date?")
+    await service.answer(rec.ref, actor=MEMBER, text="Delivery date.")
+    clock.t = datetime(2026, 11, 4, 8, 0, tzinfo=UTC)  # Wednesday 09:00 in Berlin
+    await keeper.run_due()
+    assert len(await notices(store, "daily_summary")) == 1
+    clock.t = DUE
+    await keeper.run_due()
+    assert len(await notices(store, "reminder")) == 1

@@ -248,3 +248,18 @@ async def test_after_a_letter_the_pm_is_asked_whether_the_client_replied_and_rec
     clock.advance(days=20)
     await slack.tick()
     assert len(dms(slack, starting="Did the client reply")) == 1
+
+
+async def test_a_pm_listed_by_e_mail_and_by_slack_id_is_reminded_once(slack: SlackHarness, clock: FakeClock) -> None:
+    from bot.projectfile import load_project_text
+    from tests.support.slack_harness import SLACK_PROJECT_YAML
+
+    both = SLACK_PROJECT_YAML.replace("pms: [U0PMSLACK]", "pms: [U0PMSLACK, U0PRIYA]")
+    await slack.service.load_project(load_project_text(both, "acme.yaml"))
+    await record(slack, IN_SCOPE)
+    clock.t = datetime(2026, 12, 4, 8, 0, tzinfo=UTC)  # Friday 09:00 in Berlin: the summary
+    await slack.tick()
+    assert sorted(s["channel"] for s in dms(slack, starting="Your daily summary")) == ["D0PMSLACK", "D0PRIYA"]
+    clock.t = datetime(2026, 12, 7, 9, 30, tzinfo=UTC)  # Monday: the reminder
+    await slack.tick()
+    assert sorted(r["channel"] for r in reminders(slack)) == ["D0PMSLACK", "D0PRIYA"]
