@@ -263,3 +263,40 @@ async def test_a_pm_listed_by_e_mail_and_by_slack_id_is_reminded_once(slack: Sla
     clock.t = datetime(2026, 12, 7, 9, 30, tzinfo=UTC)  # Monday: the reminder
     await slack.tick()
     assert sorted(r["channel"] for r in reminders(slack)) == ["D0PMSLACK", "D0PRIYA"]
+
+
+async def test_a_question_is_reminded_expires_and_the_requesters_answer_reopens_it(
+    slack: SlackHarness, clock: FakeClock
+) -> None:
+    from tests.support.slack_harness import text_value
+
+    ref = await record(slack, IN_SCOPE)
+    await slack.click("ask_details", ref, user=PM_ID)
+    await slack.settle()
+    await slack.submit(slack.opened_view(), user=PM_ID, values={"question": text_value("By which date?")})
+    await slack.settle()
+    assert (await slack.service.get_request(ref)).status is RequestStatus.NEEDS_INFO
+
+    clock.t = datetime(2026, 12, 10, 9, 30, tzinfo=UTC)  # five working days: half-way
+    await slack.tick()
+    [reminded] = dms(slack, starting="Pat Morgan is still waiting for your answer about ACME-1.")
+    assert reminded["channel"] == "D0SAM"  # the requester's DM: /request was a command, not a message
+    assert "By which date?" in json.dumps(reminded["blocks"]) and buttons(reminded["blocks"]) == ["Answer"]
+
+    clock.t = datetime(2026, 12, 17, 9, 30, tzinfo=UTC)  # ten working days: expired
+    await slack.tick()
+    rec = await slack.service.get_request(ref)
+    assert rec.status is RequestStatus.EXPIRED
+    to_sam = [d for d in dms(slack) if d["channel"] == "D0SAM" and "has expired" in d["text"]]
+    assert len(to_sam) == 1 and buttons(to_sam[0]["blocks"]) == ["Answer"]
+    to_pms = [d for d in dms(slack) if d["channel"] in ("D0PMSLACK", "D0PRIYA") and "has expired" in d["text"]]
+    assert sorted(d["channel"] for d in to_pms) == ["D0PMSLACK", "D0PRIYA"]
+    card = slack.fake.delivered("chat.update")[-1]["blocks"]
+    assert "Expired at 2026-12-17 10:30 CET" in json.dumps(card)
+
+    await slack.click("answer_question", ref, user=MEMBER_ID, channel="D0SAM", message_ts="1700000000.000041")
+    await slack.settle()
+    await slack.submit(slack.opened_view(), user=MEMBER_ID, values={"answer": text_value("By March.")})
+    await slack.settle()
+    rec = await slack.service.get_request(ref)
+    assert rec.status is RequestStatus.IN_REVIEW and rec.due_at == datetime(2026, 12, 21, 9, 30, tzinfo=UTC)
