@@ -76,6 +76,7 @@ from .review import (
 from .scope import ScopeChecker, default_checker
 from .text import Day, Items, Phrase, When, language_for
 from .timekeeping import (
+    CHAT_PLATFORMS,
     away_end_step,
     away_phrase,
     decision_due_at,
@@ -1112,7 +1113,7 @@ class IntakeService:
         else:
             tell = [(absence.delegate, "away.ended_delegate")]
         for person, key in tell:
-            if person.platform not in ("slack", "teams", "console") or same_identity(person, who):
+            if person.platform not in CHAT_PLATFORMS or same_identity(person, who):
                 continue  # the one who acted hears back from their own command
             phrase = away_phrase(key, absence, projects)
             await tx.add_notice(

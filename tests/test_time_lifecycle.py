@@ -500,3 +500,21 @@ async def test_replanning_the_same_moment_after_a_cancel_still_plans_it(
     clock.t = DUE
     await keeper.run_due()
     assert len(await notices(store, "reminder")) == 1
+
+
+async def test_with_a_moving_clock_the_reminder_keeps_the_wall_time_across_a_dst_change_and_skips_holidays(
+    service: IntakeService, store: SqlStore, clock: FakeClock
+) -> None:
+    await load(service, "holidays: [2026-10-26]\ndaily_summary: off\n")
+    keeper = Timekeeper(service)
+    clock.t = datetime(2026, 10, 23, 8, 0, tzinfo=UTC)  # Friday 10:00 CEST; clocks go back on Sunday
+    rec = await service.submit_request(project="acme-portal", actor=MEMBER, text=IN_SCOPE)
+    # Monday 26 Oct is a holiday: two working days are Tuesday and Wednesday, at 10:00 CET (09:00 UTC).
+    assert rec.due_at == datetime(2026, 10, 28, 9, 0, tzinfo=UTC)
+    clock.t = datetime(2026, 10, 28, 8, 0, tzinfo=UTC)  # 09:00 CET: an hour early by the summer offset
+    await keeper.run_due()
+    assert await notices(store, "reminder") == []
+    clock.advance(hours=1)
+    await keeper.run_due()
+    [reminder] = await notices(store, "reminder")
+    assert reminder["text"].startswith("⏰ ACME-1 is waiting for your decision: it was due Wed 28 Oct.")
