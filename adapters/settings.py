@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     teams_emulator: bool = Field(False, validation_alias=_env("INTAKE_TEAMS_EMULATOR"))
 
     # E-mail
+    # How often each server process looks for scheduled steps that are due (reminders, summaries…).
+    schedule_interval: float = Field(15.0, gt=0, le=3600, validation_alias=_env("INTAKE_SCHEDULE_INTERVAL"))
+
     smtp_url: str | None = Field(None, validation_alias=_env("SMTP_URL"))
     mail_from: str | None = Field(None, validation_alias=_env("INTAKE_MAIL_FROM"))
 

@@ -65,6 +65,8 @@ TEXT: dict[Language, dict[str, str]] = {
         "in_review.next": "We will let you know our answer soon.",
         "clarifying": "we are clarifying some details",
         "clarifying.next": "Once the details are clear, we will complete our review and let you know.",
+        "on_hold": "on hold: we are still waiting for some details",
+        "on_hold.next": "As soon as we have them, we will complete our review and let you know.",
         "answer_pending": "under review",
         "answer_pending.next": "We will write to you about it separately.",
         "meeting_pending": "under review",
@@ -99,6 +101,8 @@ TEXT: dict[Language, dict[str, str]] = {
         "in_review.next": "我们将尽快把评估结果告知您。",
         "clarifying": "正在确认部分细节",
         "clarifying.next": "细节确认后，我们将完成评估并告知您结果。",
+        "on_hold": "暂缓：仍在等待部分细节",
+        "on_hold.next": "收到相关细节后，我们将尽快完成评估并告知您结果。",
         "answer_pending": "评估中",
         "answer_pending.next": "我们将另行正式答复您。",
         "meeting_pending": "评估中",
@@ -126,6 +130,9 @@ def _situation(rec: RequestRecord) -> tuple[str, datetime | None, dict[str, str]
     meeting = rec.decline_form is not None and rec.decline_form.channel is Channel.MEETING
     if rec.status is RequestStatus.NEEDS_INFO:
         return "clarifying", None, lang_date
+    if rec.status is RequestStatus.EXPIRED:
+        # The question inside the team went unanswered; to the client the request is waiting, not closed.
+        return "on_hold", None, lang_date
     if rec.status in (RequestStatus.SUBMITTED, RequestStatus.IN_REVIEW):
         return "in_review", None, lang_date
     if rec.status in (RequestStatus.DECLINED, RequestStatus.LETTER_DRAFTED):

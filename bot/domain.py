@@ -34,6 +34,7 @@ class RequestStatus(enum.StrEnum):
     LETTER_DRAFTED = "letter_drafted"
     LETTER_SENT = "letter_sent"
     WITHDRAWN = "withdrawn"
+    EXPIRED = "expired"  # a question to the requester went unanswered; an answer reopens it
 
     @property
     def is_open(self) -> bool:
@@ -54,6 +55,7 @@ _STATUS_LABELS = {
     RequestStatus.LETTER_DRAFTED: "declined, letter drafted",
     RequestStatus.LETTER_SENT: "declined, client answered",
     RequestStatus.WITHDRAWN: "withdrawn",
+    RequestStatus.EXPIRED: "expired, no answer came",
 }
 
 
@@ -212,6 +214,51 @@ SYSTEM = Actor(platform="system", user_id="intake-bot", name="intake-bot")
 
 
 @dataclass(frozen=True)
+class Timing:
+    """How a project keeps time: how many working days a decision may take, which days are working days,
+    whom an overdue decision is escalated to, when a question and a follow-up fall due, and when each PM
+    gets the daily summary (local "HH:MM" in the project's time zone, or None: off). Day counts are
+    working days."""
+
+    response_days: int = 2
+    working_days: tuple[int, ...] = (0, 1, 2, 3, 4)  # Monday is 0
+    holidays: tuple[date, ...] = ()
+    escalate_to: tuple[str, ...] = ()
+    escalate_after_days: int = 2
+    needs_info_expires_days: int = 10
+    follow_up_days: int = 5
+    daily_summary: str | None = "09:00"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "response_days": self.response_days,
+            "working_days": list(self.working_days),
+            "holidays": [d.isoformat() for d in self.holidays],
+            "escalate_to": list(self.escalate_to),
+            "escalate_after_days": self.escalate_after_days,
+            "needs_info_expires_days": self.needs_info_expires_days,
+            "follow_up_days": self.follow_up_days,
+            "daily_summary": self.daily_summary,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any] | None) -> Timing:
+        if not d:
+            return cls()
+        base = cls()
+        return cls(
+            response_days=int(d.get("response_days", base.response_days)),
+            working_days=tuple(int(x) for x in d.get("working_days", base.working_days)),
+            holidays=tuple(date.fromisoformat(x) for x in d.get("holidays", ())),
+            escalate_to=tuple(d.get("escalate_to", ())),
+            escalate_after_days=int(d.get("escalate_after_days", base.escalate_after_days)),
+            needs_info_expires_days=int(d.get("needs_info_expires_days", base.needs_info_expires_days)),
+            follow_up_days=int(d.get("follow_up_days", base.follow_up_days)),
+            daily_summary=d.get("daily_summary", base.daily_summary),
+        )
+
+
+@dataclass(frozen=True)
 class Project:
     slug: str
     name: str
@@ -231,6 +278,8 @@ class Project:
     version: int = 0
     # The language the team reads in chat (cards, buttons, forms); None: the project's `language`.
     team_language: Language | None = None
+    # Due dates, reminders, escalation and the daily summary (the file's time keys).
+    timing: Timing = field(default_factory=Timing)
 
     @property
     def chat_language(self) -> Language:
@@ -275,6 +324,10 @@ class Project:
             d.pop("team_language")  # so a file without the key hashes as it always did
         else:
             d["team_language"] = self.team_language.value
+        if self.timing == Timing():
+            d.pop("timing")  # likewise: a file without the time keys hashes as it always did
+        else:
+            d["timing"] = self.timing.to_dict()
         return d
 
     @classmethod
@@ -296,6 +349,7 @@ class Project:
             platforms=dict(d.get("platforms", {})),
             version=d.get("version", 0),
             team_language=Language(d["team_language"]) if d.get("team_language") else None,
+            timing=Timing.from_dict(d.get("timing")),
         )
 
 
@@ -542,15 +596,19 @@ class Decision:
     at: datetime
     note: str = ""
     form: dict[str, Any] | None = None  # decline form, scope change, or the question asked
+    on_behalf_of: Actor | None = None  # the away PM a delegate decided for
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        d = {
             "kind": self.kind.value,
             "by": self.actor.to_dict(),
             "at": self.at.isoformat(),
             "note": self.note,
             "form": self.form,
         }
+        if self.on_behalf_of is not None:
+            d["on_behalf_of"] = self.on_behalf_of.to_dict()
+        return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Decision:
@@ -560,6 +618,7 @@ class Decision:
             datetime.fromisoformat(d["at"]),
             d.get("note", ""),
             d.get("form"),
+            Actor.from_dict(d["on_behalf_of"]) if d.get("on_behalf_of") else None,
         )
 
 
@@ -683,8 +742,10 @@ class Event:
         }
 
 
-# The events a request's snapshot keeps: the ones its status line is told from.
-SNAPSHOT_EVENTS = ("answered", "withdrawn", "outcome_recorded")
+# The events a request's snapshot keeps: the ones its status line and its facts are told from.
+SNAPSHOT_EVENTS = ("answered", "withdrawn", "outcome_recorded", "escalated", "expired")
+# Of those, the ones whose data the snapshot keeps too (an escalation names whom it went to).
+SNAPSHOT_DATA = ("escalated",)
 
 
 @dataclass(frozen=True)
@@ -708,6 +769,9 @@ class RequestRecord:
     letter: Letter | None = None
     events: tuple[Event, ...] = ()
     decline_form: DeclineForm | None = None
+    # When what the request waits for falls due: the PMs' decision (submitted, in review), the
+    # requester's answer (waiting for details), or the follow-up after a letter or meeting. None: nothing.
+    due_at: datetime | None = None
 
     @property
     def last_decision(self) -> Decision | None:
@@ -732,6 +796,7 @@ class RequestRecord:
         d["number"] = self.number
         d["events"] = [
             {"kind": e.kind, "at": e.at.isoformat(), "by": e.actor.to_dict()}
+            | ({"data": e.data} if e.kind in SNAPSHOT_DATA and e.data else {})
             for e in self.events
             if e.kind in SNAPSHOT_EVENTS
         ]
@@ -762,10 +827,17 @@ class RequestRecord:
             requested_date=date.fromisoformat(requested) if requested else None,
             decisions=tuple(Decision.from_dict(x) for x in d.get("decisions") or ()),
             events=tuple(
-                Event(e["kind"], datetime.fromisoformat(e["at"]), Actor.from_dict(e["by"]), e.get("text", ""))
+                Event(
+                    e["kind"],
+                    datetime.fromisoformat(e["at"]),
+                    Actor.from_dict(e["by"]),
+                    e.get("text", ""),
+                    dict(e.get("data") or {}),
+                )
                 for e in d.get("events") or ()
             ),
             decline_form=DeclineForm.from_dict(d["decline_form"]) if d.get("decline_form") else None,
+            due_at=datetime.fromisoformat(d["due_at"]) if d.get("due_at") else None,
         )
 
     def to_dict(self, *, include_letter: bool = True) -> dict[str, Any]:
@@ -785,6 +857,7 @@ class RequestRecord:
             "urgency": self.urgency,
             "requested_date": self.requested_date.isoformat() if self.requested_date else None,
             "source": self.source.to_dict() if self.source else None,
+            "due_at": self.due_at.isoformat() if self.due_at else None,
         }
 
 
@@ -808,3 +881,37 @@ class Notice:
     recipient: Actor | None = None
     data: dict[str, Any] = field(default_factory=dict)
     dedupe_key: str | None = None
+
+
+# --- time: a PM away with a delegate ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Absence:
+    """A PM away until a day (`until`, the day they are back), with a delegate who stands in for them:
+    reminders go to the delegate, who may decide on the PM's projects. It ends by itself at `ends_at`
+    (the start of `until` in the PM's project's time zone), or earlier when the PM comes back."""
+
+    person: Actor
+    delegate: Actor
+    until: date
+    ends_at: datetime
+    created_at: datetime
+    set_by: Actor
+    id: int | None = None
+    ended_at: datetime | None = None
+
+    def active(self, at: datetime) -> bool:
+        return self.ended_at is None and at < self.ends_at
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "person": self.person.to_dict(),
+            "delegate": self.delegate.to_dict(),
+            "until": self.until.isoformat(),
+            "ends_at": self.ends_at.isoformat(),
+            "created_at": self.created_at.isoformat(),
+            "set_by": self.set_by.to_dict(),
+            "ended_at": self.ended_at.isoformat() if self.ended_at else None,
+        }

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -447,10 +447,29 @@ def parse_correction(spec: FormSpec, values: Mapping[str, Any]) -> Correction:
 
 
 def outcome_form(rec: RequestRecord, lang: Language) -> FormSpec:
-    outcome = Field(
-        "outcome", FieldKind.LONG_TEXT, t(lang, "form.outcome.text"), required=True, max_length=MAX_ANSWER_CHARS
+    """What came of the answer to the client: the meeting's outcome, or the client's reply to the letter."""
+    meeting = rec.answered_by_meeting
+    spec = _request_form(
+        "outcome",
+        rec,
+        lang,
+        [
+            Field(
+                "outcome",
+                FieldKind.LONG_TEXT,
+                t(lang, "form.outcome.text" if meeting else "form.outcome.letter_text"),
+                required=True,
+                max_length=MAX_ANSWER_CHARS,
+            )
+        ],
     )
-    return _request_form("outcome", rec, lang, [outcome])
+    if meeting:
+        return spec
+    return replace(
+        spec,
+        title=t(lang, "form.outcome.letter_title", ref=rec.ref),
+        intro=t(lang, "form.outcome.letter_intro"),
+    )
 
 
 def required_text(values: Mapping[str, Any], field_id: str, missing: str, *, max_length: int) -> str:

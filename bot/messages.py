@@ -8,6 +8,7 @@ The terminal prints these; Slack and Teams use them as the notification text of 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from .domain import Actor, Language, Letter, Project, RequestRecord, RequestStatus, ToneResult
 from .letters.tone import format_report
@@ -19,6 +20,7 @@ from .review import (
     shorten,
     status_label,
     status_line,
+    time_facts,
     verdict_line,
 )
 from .text import Items, Phrase, When, plain, t
@@ -204,7 +206,14 @@ def scope_summary(project: Project, lang: Language) -> str:
     return "\n".join(lines)
 
 
-def timeline(rec: RequestRecord, *, show_letter: bool, lang: Language = Language.EN, tz: str = "UTC") -> str:
+def timeline(
+    rec: RequestRecord,
+    *,
+    show_letter: bool,
+    lang: Language = Language.EN,
+    tz: str = "UTC",
+    now: datetime | None = None,
+) -> str:
     lines = [
         f"{rec.ref} · {rec.project} · {status_label(rec.status).render(lang)}",
         f"“{rec.text}”",
@@ -218,6 +227,7 @@ def timeline(rec: RequestRecord, *, show_letter: bool, lang: Language = Language
     if rec.source and rec.source.permalink:
         lines.append(t(lang, "timeline.source", link=rec.source.permalink))
     lines.append(t(lang, "card.status", status=plain(status_line(rec, lang, tz))))
+    lines += [f"{f.label}: {plain(f.value)}" for f in time_facts(rec, lang, tz, now)]
     lines.append(t(lang, "timeline.record"))
     for e in rec.events:
         text = f": {shorten(e.text, 100)}" if e.text and e.kind not in ("letter_drafted", "letter_edited") else ""
@@ -247,8 +257,123 @@ def email_outcome_for_sender(rec: RequestRecord, letter: Letter, lang: Language,
 
 
 def outcome_recorded(rec: RequestRecord, lang: Language) -> str:
-    return t(lang, "notice.outcome_recorded", ref=rec.ref)
+    key = "notice.outcome_recorded" if rec.answered_by_meeting else "notice.outcome_recorded_letter"
+    return t(lang, key, ref=rec.ref)
 
 
 def digest_queued(subject: str, open_count: int, decided_count: int, lang: Language = Language.EN) -> str:
     return t(lang, "digest.queued", subject=subject, open=open_count, decided=decided_count)
+
+
+# --- time: reminders, escalations, expiries, follow-ups, the daily summary ------------------------
+
+# What each timely notice is, as its kind names it.
+TIMELY_KINDS = ("reminder", "escalation", "info_reminder", "expired", "expired_pm", "follow_up")
+
+
+def timely_headline(
+    kind: str,
+    rec: RequestRecord,
+    project: Project,
+    lang: Language,
+    *,
+    on_behalf_of: Actor | None = None,
+    due: datetime | None = None,
+) -> str:
+    """The line above the request in a reminder, an escalation, an expiry notice or a follow-up."""
+    from .review import day_label
+
+    when = due or rec.due_at
+    day = day_label(when, project.timezone, lang) if when else ""
+    d = rec.last_decision
+    if kind == "reminder":
+        text = t(lang, "notice.reminder", ref=rec.ref, day=day)
+    elif kind == "escalation":
+        text = t(lang, "notice.escalation", ref=rec.ref, project=project.name, day=day)
+    elif kind == "info_reminder":
+        text = t(lang, "notice.info_reminder", who=d.actor if d else t(lang, "word.a_pm"), ref=rec.ref, day=day)
+    elif kind == "expired":
+        text = t(lang, "notice.expired", ref=rec.ref, day=day)
+    elif kind == "expired_pm":
+        text = t(lang, "notice.expired_pm", ref=rec.ref, who=rec.requester, day=day)
+    elif kind == "follow_up":
+        text = t(lang, "notice.follow_up_meeting" if rec.answered_by_meeting else "notice.follow_up", ref=rec.ref)
+    else:
+        text = rec.ref
+    if on_behalf_of is not None:
+        text += " " + t(lang, "notice.standing_in", pm=on_behalf_of)
+    return text
+
+
+def timely_text(
+    kind: str,
+    rec: RequestRecord,
+    project: Project,
+    lang: Language,
+    *,
+    on_behalf_of: Actor | None = None,
+    now: datetime | None = None,
+    due: datetime | None = None,
+) -> str:
+    """A timely notice as plain text: its line, then the request as the review card shows it."""
+    from .review import Viewer, review_view
+
+    view = review_view(rec, project, Viewer.review_channel(), language=lang, now=now)
+    head = timely_headline(kind, rec, project, lang, on_behalf_of=on_behalf_of, due=due)
+    return head + "\n\n" + view_text(view)
+
+
+def summary_title(project: Project, lang: Language) -> str:
+    return t(lang, "summary.title", project=project.name)
+
+
+def summary_heading(section: str, n: int, lang: Language) -> str:
+    return t(lang, f"summary.{section}", n=n)
+
+
+def summary_text(
+    project: Project, sections: dict[str, list[RequestRecord]], lang: Language, *, now: datetime | None = None
+) -> str:
+    """The daily summary as plain text: what is overdue, what waits, what needs a follow-up."""
+    lines = [summary_title(project, lang)]
+    for key, recs in sections.items():
+        if not recs:
+            continue
+        lines += ["", summary_heading(key, len(recs), lang)]
+        lines += [f"  {request_line(r, lang, tz=project.timezone, now=now)}" for r in recs[:10]]
+        if len(recs) > 10:
+            lines.append("  " + t(lang, "summary.more", n=len(recs) - 10))
+    return "\n".join(lines)
+
+
+def notice_on_behalf(data: dict[str, Any]) -> Actor | None:
+    """The away PM a timely notice's recipient stands in for (None: for themselves)."""
+    d = data.get("on_behalf_of")
+    return Actor.from_dict(d) if d else None
+
+
+def notice_due(data: dict[str, Any]) -> datetime | None:
+    """The due time a notice is about when the request no longer carries it (an expired question)."""
+    due = data.get("due")
+    return datetime.fromisoformat(due) if due else None
+
+
+def summary_views(
+    data: dict[str, Any], project: Project, reader: Actor, lang: Language, now: datetime
+) -> list[tuple[str, str, list[RequestView], int]]:
+    """A daily summary notice's sections as its reader sees them: (key, heading, each request's view with
+    the reader's buttons, how many more there are than it lists)."""
+    from .review import Viewer, review_view
+
+    for_pm = notice_on_behalf(data)
+    counts = data.get("counts") or {}
+    out = []
+    for key, snapshots in (data.get("sections") or {}).items():
+        recs = [RequestRecord.from_snapshot(d) for d in snapshots]
+        views = [
+            review_view(r, project, Viewer.of(reader, r, project, on_behalf_of=for_pm), language=lang, now=now)
+            for r in recs
+        ]
+        n = int(counts.get(key, len(views)))
+        out.append((key, summary_heading(key, n, lang), views, max(0, n - len(views))))
+    return out

@@ -5,12 +5,14 @@ ports; adapters implement `NoticeSink`. Tests use the real implementations, not 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from .domain import (
+    Absence,
     Actor,
     Decision,
     DeclineForm,
@@ -52,6 +54,40 @@ class NewRequest:
     client_words: str = ""
     urgency: str = ""
     requested_date: date | None = None
+    due_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class NewStep:
+    """A scheduled step to write: what to do (`kind`), when (`due_at`, by the service's clock), about which
+    request or project, and a key that makes writing it twice write it once."""
+
+    kind: str
+    due_at: datetime
+    dedupe_key: str
+    ref: str | None = None
+    project: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Step:
+    """A scheduled step as a worker claimed it."""
+
+    id: int
+    kind: str
+    due_at: datetime
+    dedupe_key: str
+    ref: str | None
+    project: str | None
+    data: dict[str, Any]
+    attempts: int
+
+
+@dataclass(frozen=True)
+class ScheduleStats:
+    pending: int
+    late_seconds: float  # how long the most overdue pending step has been due; 0 when none is
 
 
 @dataclass(frozen=True)
@@ -184,6 +220,47 @@ class Transaction(ABC):
         Used to make platform retries (the same event id, a double click) have one effect.
         """
 
+    # time: due dates, scheduled steps, PMs away -------------------------------------------------
+    @abstractmethod
+    async def set_due(self, ref: str, due_at: datetime | None) -> None:
+        """Set when what the request waits for falls due (None: nothing is due)."""
+
+    @abstractmethod
+    async def add_step(self, step: NewStep) -> bool:
+        """Schedule a step. A step whose `dedupe_key` was written before is ignored (return False)."""
+
+    @abstractmethod
+    async def cancel_steps(
+        self, *, kinds: Sequence[str], ref: str | None = None, project: str | None = None, at: datetime
+    ) -> int:
+        """Cancel the pending steps of `kinds` about `ref` (or `project`); return how many. A step already
+        claimed is not touched: it checks the record itself when it runs."""
+
+    @abstractmethod
+    async def finish_step(self, step_id: int, *, worker: str, status: str, at: datetime) -> bool:
+        """Mark a claimed step done (`status` "done" or "skipped") in this transaction, so its effects and
+        its end are committed together. Return False if `worker` no longer holds its lease: the caller MUST
+        then write nothing (another worker runs it)."""
+
+    @abstractmethod
+    async def add_absence(self, absence: Absence) -> int:
+        """Store a PM's absence; return its id."""
+
+    @abstractmethod
+    async def end_absence(self, absence_id: int, *, at: datetime) -> bool:
+        """End an absence at `at`; return False if it had ended already."""
+
+    @abstractmethod
+    async def absences(self, *, active_at: datetime | None = None) -> list[Absence]:
+        """Return the absences active at `active_at` (every one not ended, without it), oldest first."""
+
+    @abstractmethod
+    async def get_absence(self, absence_id: int, *, lock: bool = False) -> Absence | None: ...
+
+    @abstractmethod
+    async def people_of(self, project: str) -> list[Actor]:
+        """Return the people who took part in the project's requests (requesters and deciders), once each."""
+
 
 @dataclass(frozen=True)
 class OutboxRow:
@@ -229,6 +306,32 @@ class Outbox(ABC):
     async def stats(self, now: datetime) -> OutboxStats: ...
 
 
+class Schedule(ABC):
+    """The claiming side of the scheduled steps (reminders, escalations, expiries, follow-ups, daily
+    summaries, absences that end). Several processes may share it, as they share the outbox.
+
+    Times are the service's clock (`Clock`), so tests move time by moving the clock."""
+
+    @abstractmethod
+    async def claim_steps(self, *, now: datetime, worker: str, limit: int, lease_seconds: float) -> list[Step]:
+        """Lease up to `limit` steps due at `now`, oldest due first.
+
+        MUST NOT hand one step to two workers while its lease runs; a step whose worker died is handed out
+        again once its lease has run out. A step is finished (with its effects) by `Transaction.finish_step`.
+        """
+
+    @abstractmethod
+    async def retry_step(self, step_id: int, *, worker: str, error: str, at: datetime) -> None:
+        """Give a claimed step back after a failure, to be claimed again no earlier than `at`."""
+
+    @abstractmethod
+    async def fail_step(self, step_id: int, *, worker: str, error: str) -> None:
+        """Give up on a claimed step, keeping the reason."""
+
+    @abstractmethod
+    async def stats(self, now: datetime) -> ScheduleStats: ...
+
+
 class Store(ABC):
     @abstractmethod
     def transaction(self) -> AbstractAsyncContextManager[Transaction]:
@@ -237,6 +340,10 @@ class Store(ABC):
     @property
     @abstractmethod
     def outbox(self) -> Outbox: ...
+
+    @property
+    @abstractmethod
+    def schedule(self) -> Schedule: ...
 
     @abstractmethod
     async def ping(self) -> None:

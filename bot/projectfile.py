@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from .domain import Client, Language, Milestone, Project, ScopeItem
+from .domain import Client, Language, Milestone, Project, ScopeItem, Timing
 from .errors import ProjectFileError
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
@@ -48,6 +48,15 @@ TOP_KEYS = {
     "slack": False,
     "teams": False,
     "digest": False,
+    # time: due dates, reminders, escalation, follow-up and the daily summary
+    "response_days": False,
+    "working_days": False,
+    "holidays": False,
+    "escalate_to": False,
+    "escalate_after_days": False,
+    "needs_info_expires_days": False,
+    "follow_up_days": False,
+    "daily_summary": False,
 }
 CLIENT_KEYS = {"name": True, "contact": True, "email": True}
 ITEM_KEYS = {"id": True, "title": True, "notes": False}
@@ -162,6 +171,7 @@ def load_project_text(text: str, source: str = "<project>") -> Project:
         platforms["teams"] = _teams(ctx, top["teams"])
     if "digest" in top:
         platforms["digest"] = _digest(ctx, top["digest"], timezone)
+    timing = _timing(ctx, top)
 
     if ctx.problems:
         raise ProjectFileError(source, ctx.problems)
@@ -182,6 +192,7 @@ def load_project_text(text: str, source: str = "<project>") -> Project:
         cc=cc,
         platforms=platforms,
         team_language=team_language,
+        timing=timing,
     )
 
 
@@ -383,3 +394,113 @@ def _digest(ctx: _Ctx, node: yaml.Node, default_tz: str) -> dict[str, Any]:
     if "timezone" in m:
         out["timezone"] = _timezone(ctx, m["timezone"], "digest.timezone") or default_tz
     return out
+
+
+# --- time ---------------------------------------------------------------------------------------
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+MAX_DAYS = 90  # a day count beyond a quarter is a typo, not a process
+CLOCK_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+
+
+def _weekday(value: str) -> int | None:
+    v = value.strip().lower()
+    if v in WEEKDAYS:
+        return WEEKDAYS.index(v)
+    if v in WEEKDAY_NAMES:
+        return WEEKDAY_NAMES.index(v)
+    return None
+
+
+def _days(ctx: _Ctx, node: yaml.Node, field: str, *, minimum: int = 1) -> int | None:
+    """A whole number of working days between `minimum` and MAX_DAYS."""
+    if not isinstance(node, yaml.ScalarNode) or not str(node.value).strip().isdigit():
+        ctx.add(node, field, f"must be a whole number of working days ({minimum} to {MAX_DAYS})")
+        return None
+    n = int(str(node.value).strip())
+    if not minimum <= n <= MAX_DAYS:
+        ctx.add(node, field, f"{n} is out of range: use {minimum} to {MAX_DAYS} working days")
+        return None
+    return n
+
+
+def _working_days(ctx: _Ctx, node: yaml.Node) -> tuple[int, ...] | None:
+    """`[mon, tue, wed, thu, fri]`, or a range as text: `mon-fri`, `sun-thu`."""
+    field = "working_days"
+    hint = "use day names such as [mon, tue, wed, thu, fri], or a range such as mon-fri"
+    if isinstance(node, yaml.ScalarNode) and node.tag != "tag:yaml.org,2002:null":
+        first, sep, last = str(node.value).partition("-")
+        a, b = _weekday(first), _weekday(last)
+        if not sep or a is None or b is None:
+            ctx.add(node, field, f"'{node.value}' is not a list of days ({hint})")
+            return None
+        return tuple(sorted({(a + i) % 7 for i in range((b - a) % 7 + 1)}))
+    days: list[int] = []
+    for n in _seq(ctx, node, field):
+        value = _str(ctx, n, field)
+        if value is None:
+            continue
+        day = _weekday(value)
+        if day is None:
+            ctx.add(n, field, f"'{value}' is not a day of the week ({hint})")
+        elif day in days:
+            ctx.add(n, field, f"'{value}' is listed twice")
+        else:
+            days.append(day)
+    if isinstance(node, yaml.SequenceNode) and not node.value:
+        ctx.add(node, field, "needs at least one working day")
+        return None
+    return tuple(sorted(days)) if days else None
+
+
+def _holidays(ctx: _Ctx, node: yaml.Node) -> tuple[date, ...]:
+    out: list[date] = []
+    for n in _seq(ctx, node, "holidays"):
+        value = _str(ctx, n, "holidays")
+        if value is None:
+            continue
+        try:
+            day = date.fromisoformat(value)
+        except ValueError:
+            ctx.add(n, "holidays", f"'{value}' is not a date (use YYYY-MM-DD)")
+            continue
+        if day in out:
+            ctx.add(n, "holidays", f"{value} is listed twice")
+            continue
+        out.append(day)
+    return tuple(sorted(out))
+
+
+def _daily_summary(ctx: _Ctx, node: yaml.Node) -> str | None:
+    """`09:00` (local time in the project's time zone), or `off`."""
+    value = str(node.value).strip() if isinstance(node, yaml.ScalarNode) else ""
+    if value.lower() in ("off", "false", "no", "none"):
+        return None
+    m = CLOCK_RE.match(value)
+    if m is None:
+        ctx.add(node, "daily_summary", f"'{value}' is not a time of day (use e.g. 09:00, or off)")
+        return Timing().daily_summary
+    return f"{int(m.group(1)):02d}:{m.group(2)}"
+
+
+def _timing(ctx: _Ctx, top: dict[str, yaml.Node]) -> Timing:
+    """The file's time keys, each optional, with the defaults of `Timing`."""
+    base = Timing()
+    values: dict[str, Any] = {}
+    for key in ("response_days", "escalate_after_days", "needs_info_expires_days", "follow_up_days"):
+        if key in top:
+            n = _days(ctx, top[key], key)
+            if n is not None:
+                values[key] = n
+    if "working_days" in top:
+        days = _working_days(ctx, top["working_days"])
+        if days is not None:
+            values["working_days"] = days
+    if "holidays" in top:
+        values["holidays"] = _holidays(ctx, top["holidays"])
+    if "escalate_to" in top:
+        values["escalate_to"] = tuple(_pms(ctx, top["escalate_to"], "escalate_to"))
+    if "daily_summary" in top:
+        values["daily_summary"] = _daily_summary(ctx, top["daily_summary"])
+    return Timing(**{**base.__dict__, **values})

@@ -12,6 +12,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from .domain import (
     Actor,
@@ -27,6 +28,7 @@ from .domain import (
 )
 from .errors import IllegalMove, PermissionDenied
 from .text import Day, Items, Phrase, Segment, When, language_for, plain, t, t_rich
+from .workdays import zone
 
 OPEN = frozenset(s for s in RequestStatus if s.is_open)
 DECIDABLE = frozenset({RequestStatus.SUBMITTED, RequestStatus.IN_REVIEW, RequestStatus.NEEDS_INFO})
@@ -47,6 +49,7 @@ class Action(enum.StrEnum):
 
 class Role(enum.StrEnum):
     PM = "pm"
+    DELEGATE = "delegate"  # stands in for an away PM of the project: decides on their behalf
     REQUESTER = "requester"
     MEMBER = "member"
 
@@ -55,6 +58,20 @@ def awaits_meeting_outcome(rec: RequestRecord) -> bool:
     """A request answered with a meeting whose outcome is not recorded yet."""
     open_states = (RequestStatus.DECLINED, RequestStatus.LETTER_DRAFTED, RequestStatus.LETTER_SENT)
     return rec.answered_by_meeting and rec.status in open_states and rec.last_event("outcome_recorded") is None
+
+
+def awaits_outcome(rec: RequestRecord) -> bool:
+    """The client has been answered (a letter sent) or a meeting chosen, and what came of it is not on the
+    record yet. After a letter the outcome may be recorded at once, not only once the follow-up falls due:
+    the client may reply the next day, and the rule stays a fact of the record alone, so every renderer
+    offers the same button whenever it draws."""
+    if awaits_meeting_outcome(rec):
+        return True
+    return (
+        not rec.answered_by_meeting
+        and rec.status is RequestStatus.LETTER_SENT
+        and rec.last_event("outcome_recorded") is None
+    )
 
 
 def needs_scope_change(rec: RequestRecord) -> bool:
@@ -75,15 +92,20 @@ def _in(statuses: frozenset[RequestStatus]) -> Callable[[RequestRecord], bool]:
     return lambda rec: rec.status in statuses
 
 
+# Who decides: the project's PMs, and whoever stands in for an away PM of the project.
+DECIDERS = frozenset({Role.PM, Role.DELEGATE})
+# A question to the requester may be answered while it waits, and after it expired (which reopens it).
+ANSWERABLE = frozenset({RequestStatus.NEEDS_INFO, RequestStatus.EXPIRED})
+
 # Which status offers which action, to whom. The order is the order buttons appear in.
 RULES: dict[Action, Rule] = {
-    Action.APPROVE: Rule(frozenset({Role.PM}), _in(DECIDABLE), True, "primary", form=needs_scope_change),
-    Action.DECLINE: Rule(frozenset({Role.PM}), _in(DECIDABLE), True, "danger"),
-    Action.ASK: Rule(frozenset({Role.PM}), _in(frozenset({RequestStatus.SUBMITTED, RequestStatus.IN_REVIEW})), True),
-    Action.ANSWER: Rule(frozenset({Role.REQUESTER}), _in(frozenset({RequestStatus.NEEDS_INFO})), True, "primary"),
-    Action.OUTCOME: Rule(frozenset({Role.PM}), awaits_meeting_outcome, True, "primary"),
+    Action.APPROVE: Rule(DECIDERS, _in(DECIDABLE), True, "primary", form=needs_scope_change),
+    Action.DECLINE: Rule(DECIDERS, _in(DECIDABLE), True, "danger"),
+    Action.ASK: Rule(DECIDERS, _in(frozenset({RequestStatus.SUBMITTED, RequestStatus.IN_REVIEW})), True),
+    Action.ANSWER: Rule(frozenset({Role.REQUESTER}), _in(ANSWERABLE), True, "primary"),
+    Action.OUTCOME: Rule(DECIDERS, awaits_outcome, True, "primary"),
     Action.CORRECT: Rule(frozenset({Role.PM}), lambda rec: rec.status is not RequestStatus.WITHDRAWN, False),
-    Action.WITHDRAW: Rule(frozenset({Role.REQUESTER, Role.PM}), _in(OPEN), False),
+    Action.WITHDRAW: Rule(frozenset({Role.REQUESTER, Role.PM}), _in(OPEN | {RequestStatus.EXPIRED}), False),
 }
 
 
@@ -101,8 +123,10 @@ class Viewer:
         return cls(frozenset({Role.PM}))
 
     @classmethod
-    def of(cls, actor: Actor, rec: RequestRecord, project: Project) -> Viewer:
-        return cls(roles_of(actor, rec, project), actor)
+    def of(cls, actor: Actor, rec: RequestRecord, project: Project, *, on_behalf_of: Actor | None = None) -> Viewer:
+        """`actor`'s view; with `on_behalf_of`, they stand in for that away PM (the service says who:
+        `IntakeService.acting_for`)."""
+        return cls(roles_of(actor, rec, project, on_behalf_of=on_behalf_of), actor)
 
 
 def same_person(a: Actor, b: Actor) -> bool:
@@ -111,10 +135,14 @@ def same_person(a: Actor, b: Actor) -> bool:
     return bool(a.email and b.email and a.email.lower() == b.email.lower())
 
 
-def roles_of(actor: Actor, rec: RequestRecord, project: Project) -> frozenset[Role]:
+def roles_of(
+    actor: Actor, rec: RequestRecord, project: Project, *, on_behalf_of: Actor | None = None
+) -> frozenset[Role]:
     roles = set()
     if project.is_pm(actor):
         roles.add(Role.PM)
+    elif on_behalf_of is not None and project.is_pm(on_behalf_of):
+        roles.add(Role.DELEGATE)
     if same_person(actor, rec.requester):
         roles.add(Role.REQUESTER)
     return frozenset(roles or {Role.MEMBER})
@@ -148,16 +176,18 @@ def check_move(action: Action, rec: RequestRecord, *, tz: str = "UTC") -> None:
     if action is Action.WITHDRAW:
         raise IllegalMove(Phrase("err.not_open", ref=rec.ref, status=status_label(rec.status)))
     if action is Action.OUTCOME:
-        raise IllegalMove(Phrase("err.no_meeting_outcome", ref=rec.ref))
+        raise IllegalMove(Phrase("err.no_outcome", ref=rec.ref))
     raise IllegalMove(Phrase("err.not_now", ref=rec.ref, status=status_label(rec.status)))
 
 
-def check_role(action: Action, rec: RequestRecord, project: Project, actor: Actor) -> None:
+def check_role(
+    action: Action, rec: RequestRecord, project: Project, actor: Actor, *, on_behalf_of: Actor | None = None
+) -> None:
     """Raise `PermissionDenied` when `actor` may not take `action` on `rec` at all."""
     roles = RULES[action].roles
-    if roles & roles_of(actor, rec, project):
+    if roles & roles_of(actor, rec, project, on_behalf_of=on_behalf_of):
         return
-    if roles == {Role.PM}:
+    if roles <= DECIDERS:
         raise PermissionDenied(Phrase("err.only_pms_decide", project=project.name, ref=rec.ref))
     if Role.PM in roles:
         raise PermissionDenied(Phrase("err.only_requester_or_pm", who=rec.requester, ref=rec.ref, project=project.name))
@@ -176,6 +206,8 @@ class Fact:
     label: str
     value: tuple[Segment, ...]
     link: str | None = None  # the fact is a link to this address (the original message)
+    key: str = ""  # what the fact is, for renderers that place it ("due", "escalated"); "" for the rest
+    strong: bool = False  # shown in bold: it needs attention now (a decision overdue, an escalation)
 
 
 @dataclass(frozen=True)
@@ -223,11 +255,20 @@ class RequestView:
     def action(self, action: Action) -> ActionView | None:
         return next((a for a in self.actions if a.action is action), None)
 
+    def fact(self, key: str) -> Fact | None:
+        return next((f for f in self.facts if f.key == key), None)
+
 
 def review_view(
-    rec: RequestRecord, project: Project, viewer: Viewer, *, language: Language | None = None
+    rec: RequestRecord,
+    project: Project,
+    viewer: Viewer,
+    *,
+    language: Language | None = None,
+    now: datetime | None = None,
 ) -> RequestView:
-    """Everything a platform shows of a request, for `viewer`, in their language."""
+    """Everything a platform shows of a request, for `viewer`, in their language. With `now`, a due date
+    that has passed reads "overdue" (without it, the due date alone)."""
     lang = language or language_for(project, viewer.actor)
     tz = project.timezone
     facts: list[Fact] = [
@@ -244,6 +285,7 @@ def review_view(
         facts.append(Fact(t(lang, "fact.wanted_by"), (Day(rec.requested_date).render(lang),)))
     if rec.source and rec.source.permalink:
         facts.append(Fact(t(lang, "fact.source"), (t(lang, "fact.source_link"),), link=rec.source.permalink))
+    facts += time_facts(rec, lang, tz, now)
     actions = tuple(
         ActionView(
             action=a,
@@ -385,11 +427,28 @@ def verdict_line(v: Verdict, lang: Language) -> str:
 
 def status_line(rec: RequestRecord, lang: Language, tz: str = "UTC") -> tuple[Segment, ...]:
     """One line that says where a request stands and who moved it there: the same on every platform."""
+    line = _status_line(rec, lang, tz)
+    d = rec.last_decision
+    if d is not None and d.on_behalf_of is not None and rec.status in _TOLD_FROM_DECISION:
+        line += t_rich(lang, "status_line.on_behalf", pm=d.on_behalf_of)
+    return line
+
+
+# Statuses whose line names the last decision's maker (a delegate's decision says for whom).
+_TOLD_FROM_DECISION = DECIDED | {RequestStatus.NEEDS_INFO}
+
+
+def _status_line(rec: RequestRecord, lang: Language, tz: str) -> tuple[Segment, ...]:
     if rec.status is RequestStatus.WITHDRAWN:
         ev = rec.last_event("withdrawn")
         if ev is None:
             return t_rich(lang, "status_line.withdrawn")
         return t_rich(lang, "status_line.withdrawn_by", who=ev.actor, at=When(ev.at, tz))
+    if rec.status is RequestStatus.EXPIRED:
+        ev = rec.last_event("expired")
+        if ev is None:
+            return t_rich(lang, "status_line.expired")
+        return t_rich(lang, "status_line.expired_at", who=rec.requester, at=When(ev.at, tz))
     d = rec.last_decision
     if d is None or rec.status is RequestStatus.SUBMITTED:
         return t_rich(lang, "status_line.waiting")
@@ -410,13 +469,16 @@ def status_line(rec: RequestRecord, lang: Language, tz: str = "UTC") -> tuple[Se
             return t_rich(lang, "status_line.declined_invited", who=d.actor, at=at)
         return t_rich(lang, "status_line.declined_meeting", who=d.actor, at=at)
     if rec.status is RequestStatus.LETTER_SENT:
+        if rec.last_event("outcome_recorded") is not None:
+            return t_rich(lang, "status_line.declined_replied", who=d.actor, at=at)
         return t_rich(lang, "status_line.declined_answered", who=d.actor, at=at)
     return t_rich(lang, "status_line.declined_email", who=d.actor, at=at)
 
 
-def request_line(rec: RequestRecord, lang: Language) -> str:
-    """A request in one line, for lists."""
-    return t(
+def request_line(rec: RequestRecord, lang: Language, *, tz: str = "UTC", now: datetime | None = None) -> str:
+    """A request in one line, for lists; with its due date ("due Tue 8 Dec", "overdue since …") when it has
+    one (`tz`: the project's time zone)."""
+    line = t(
         lang,
         "list.line",
         ref=rec.ref,
@@ -424,6 +486,78 @@ def request_line(rec: RequestRecord, lang: Language) -> str:
         verdict=verdict_headline(rec.verdict, lang),
         text=shorten(rec.text, 70),
     )
+    note = due_note(rec, lang, tz, now)
+    return f"{line} · {note[0]}" if note else line
+
+
+# --- time: due dates, overdue, escalation -------------------------------------------------------
+
+AWAITING_DECISION = frozenset({RequestStatus.SUBMITTED, RequestStatus.IN_REVIEW})
+
+
+def day_label(at: datetime, tz: str, lang: Language) -> str:
+    """A day as people say it, in the project's zone: "Tue 8 Dec" / "12月8日（周二）"."""
+    local = at.astimezone(zone(tz))
+    return t(
+        lang,
+        "time.day",
+        weekday=t(lang, f"time.weekday.{local.weekday()}"),
+        day=str(local.day),
+        month=t(lang, f"time.month.{local.month}"),
+    )
+
+
+def due_kind(rec: RequestRecord) -> str | None:
+    """What `rec.due_at` is the deadline of: "decision", "answer", "follow_up", or None (nothing due)."""
+    if rec.due_at is None:
+        return None
+    if rec.status in AWAITING_DECISION:
+        return "decision"
+    if rec.status is RequestStatus.NEEDS_INFO:
+        return "answer"
+    if awaits_outcome(rec):
+        return "follow_up"
+    return None
+
+
+def is_overdue(rec: RequestRecord, now: datetime | None) -> bool:
+    """A decision (or a follow-up) whose due time has passed. An unanswered question expires instead."""
+    kind = due_kind(rec)
+    return now is not None and rec.due_at is not None and kind in ("decision", "follow_up") and now >= rec.due_at
+
+
+def due_note(rec: RequestRecord, lang: Language, tz: str, now: datetime | None) -> tuple[str, bool] | None:
+    """The due date as a list shows it, and whether it is overdue; None when nothing is due."""
+    kind = due_kind(rec)
+    if kind is None or rec.due_at is None:
+        return None
+    day = day_label(rec.due_at, tz, lang)
+    if is_overdue(rec, now):
+        return t(lang, "list.overdue", day=day), True
+    return t(lang, f"list.due.{kind}", day=day), False
+
+
+def time_facts(rec: RequestRecord, lang: Language, tz: str, now: datetime | None) -> list[Fact]:
+    """The due date (bold once overdue) and, for an escalated decision, to whom and when."""
+    kind = due_kind(rec)
+    if kind is None or rec.due_at is None:
+        return []
+    day = day_label(rec.due_at, tz, lang)
+    overdue = is_overdue(rec, now)
+    value = t(lang, "fact.due_overdue", day=day) if overdue else day
+    facts = [Fact(t(lang, f"fact.due.{kind}"), (value,), key="due", strong=overdue)]
+    escalated = rec.last_event("escalated")
+    if kind == "decision" and escalated is not None and escalated.at >= rec.due_at:
+        to = Items(str(x) for x in (escalated.data.get("to") or ()))
+        facts.append(
+            Fact(
+                t(lang, "fact.escalated"),
+                (t(lang, "fact.escalated_value", to=to, at=When(escalated.at, tz)),),
+                key="escalated",
+                strong=True,
+            )
+        )
+    return facts
 
 
 def shorten(text: str, limit: int) -> str:
@@ -433,8 +567,10 @@ def shorten(text: str, limit: int) -> str:
 
 
 __all__ = [
+    "AWAITING_DECISION",
     "DECIDABLE",
     "DECIDED",
+    "DECIDERS",
     "Action",
     "ActionView",
     "Fact",
@@ -444,8 +580,13 @@ __all__ = [
     "VerdictView",
     "Viewer",
     "awaits_meeting_outcome",
+    "awaits_outcome",
     "check_move",
     "check_role",
+    "day_label",
+    "due_kind",
+    "due_note",
+    "is_overdue",
     "needs_scope_change",
     "offered",
     "request_line",
@@ -453,5 +594,6 @@ __all__ = [
     "roles_of",
     "second_opinion_lines",
     "status_line",
+    "time_facts",
     "verdict_line",
 ]

@@ -17,6 +17,7 @@ from .digest import ClientDigest, build_digest
 from .domain import (
     MAX_REQUEST_CHARS,
     SYSTEM,
+    Absence,
     Actor,
     Channel,
     Decision,
@@ -63,6 +64,7 @@ from .mailing import (
 )
 from .ports import Clock, NewRequest, Store, SystemClock, Transaction
 from .review import (
+    DECIDERS,
     RULES,
     Action,
     Role,
@@ -77,7 +79,20 @@ from .scope import ScopeChecker, default_checker
 from .scope.llm import MODEL_PLATFORM, ModelJudge, ModelResult
 from .scope.llm import failed as model_failed
 from .scope.llm import pending as model_pending
-from .text import Phrase, When, language_for
+from .text import Day, Items, Phrase, When, language_for
+from .timekeeping import (
+    CHAT_PLATFORMS,
+    away_end_step,
+    away_phrase,
+    decision_due_at,
+    replan_daily_summary,
+    same_identity,
+    start_decision_clock,
+    start_follow_up_clock,
+    start_question_clock,
+    stop_clocks,
+)
+from .workdays import start_of_day, zone
 
 T = TypeVar("T")
 
@@ -132,7 +147,9 @@ class IntakeService:
                     ref=None,
                 )
             stored = await tx.get_project(project.slug)
-        assert stored is not None
+            assert stored is not None
+            if changed:
+                await replan_daily_summary(tx, stored, now)
         return LoadResult(stored, version, changed, created=existing is None)
 
     async def projects(self) -> list[Project]:
@@ -221,6 +238,7 @@ class IntakeService:
                 verdict = model_pending(verdict)
             number = await tx.next_request_number(proj.slug)
             ref = f"{proj.ref_prefix}-{number}"
+            due = decision_due_at(proj, now)
             new = NewRequest(
                 project=proj.slug,
                 number=number,
@@ -235,8 +253,10 @@ class IntakeService:
                 client_words=client_words,
                 urgency=urgency.strip(),
                 requested_date=requested_date,
+                due_at=due,
             )
             await tx.add_request(new)
+            await start_decision_clock(tx, ref, proj, now, set_due=False)
             events = (
                 Event("submitted", now, actor, text, {"source": source.to_dict() if source else None}),
                 Event(
@@ -266,6 +286,7 @@ class IntakeService:
                 urgency=new.urgency,
                 requested_date=requested_date,
                 events=events,
+                due_at=due,
             )
             await self._notify(
                 tx, rec, "review_card", "review", self._review_text(rec, proj), dedupe=f"{ref}:review_card"
@@ -367,7 +388,7 @@ class IntakeService:
             rec = await self._get(tx, ref)
             if actor is not None and rec.letter is not None:
                 project = await self._project(tx, rec.project)
-                if not project.is_pm(actor):
+                if not await self._may_decide(tx, actor, project):
                     rec = replace(rec, letter=None)
         return rec
 
@@ -409,10 +430,16 @@ class IntakeService:
             if change:
                 form.update(change.to_dict())
             note_text = note.strip()
-            await tx.add_decision(ref, Decision(DecisionKind.APPROVE, actor, now, note_text, form))
+            for_pm = await self._acting_for(tx, actor, project, now)
+            await tx.add_decision(ref, Decision(DecisionKind.APPROVE, actor, now, note_text, form, for_pm))
             await tx.set_status(ref, RequestStatus.APPROVED, at=now)
+            await stop_clocks(tx, ref, now)
             text = "approved as a scope change" if is_change else "approved"
-            await tx.add_event(Event("approved", now, actor, note_text or text, form), project=rec.project, ref=ref)
+            await tx.add_event(
+                Event("approved", now, actor, on_behalf(note_text or text, for_pm), _with_pm(form, for_pm)),
+                project=rec.project,
+                ref=ref,
+            )
             rec = await self._get(tx, ref)
             await self._card_update(tx, rec, project)
             await self._notify(
@@ -440,7 +467,7 @@ class IntakeService:
         """Check that `actor` may take `action` on `ref` now (a refused PM action is recorded) and return
         the form it asks for, in the actor's language, or None when the action needs no form (approving
         in-scope work). Every platform's button and command goes through here before showing a form."""
-        if RULES[action].roles == {Role.PM}:
+        if RULES[action].roles <= DECIDERS:
             rec = await self.authorize_decision(ref, actor=actor, action=action)
         else:
             async with self.store.transaction() as tx:
@@ -504,7 +531,7 @@ class IntakeService:
         """A request as `actor` may see it, with its project and their roles on it (for `review_view`)."""
         rec = await self.get_request(ref, actor=actor)
         project = await self.project(rec.project)
-        return rec, project, Viewer.of(actor, rec, project)
+        return rec, project, Viewer.of(actor, rec, project, on_behalf_of=await self.acting_for(actor, project))
 
     async def decline_form_defaults(self, ref: str, *, actor: Actor | None = None) -> DeclineForm:
         """Return the decline form pre-filled from the verdict and the project's language."""
@@ -528,15 +555,28 @@ class IntakeService:
         _validate_form(form)
 
         async def apply(tx: Transaction, rec: RequestRecord, project: Project, now: datetime) -> RequestRecord:
+            for_pm = await self._acting_for(tx, actor, project, now)
             await tx.add_decision(
-                ref, Decision(DecisionKind.DECLINE, actor, now, form.reason_text.strip(), form.to_dict())
+                ref, Decision(DecisionKind.DECLINE, actor, now, form.reason_text.strip(), form.to_dict(), for_pm)
             )
             await tx.save_decline_form(ref, form)
             await tx.set_status(ref, RequestStatus.DECLINED, at=now)
             await tx.add_event(
-                Event("declined", now, actor, form.reason_text.strip(), form.to_dict()), project=rec.project, ref=ref
+                Event(
+                    "declined",
+                    now,
+                    actor,
+                    on_behalf(form.reason_text.strip(), for_pm),
+                    _with_pm(form.to_dict(), for_pm),
+                ),
+                project=rec.project,
+                ref=ref,
             )
             rec = await self._get(tx, ref)
+            if rec.answered_by_meeting:
+                await start_follow_up_clock(tx, rec, project, now)  # "how did the meeting go?"
+            else:
+                await stop_clocks(tx, ref, now)  # the follow-up starts once the letter is sent
             rec = await self._draft(tx, rec, project, form, actor, now)
             await self._card_update(tx, rec, project)
             await self._notify(
@@ -553,9 +593,13 @@ class IntakeService:
         )
 
         async def apply(tx: Transaction, rec: RequestRecord, project: Project, now: datetime) -> RequestRecord:
-            await tx.add_decision(ref, Decision(DecisionKind.NEEDS_INFO, actor, now, question, {"question": question}))
+            for_pm = await self._acting_for(tx, actor, project, now)
+            await tx.add_decision(
+                ref, Decision(DecisionKind.NEEDS_INFO, actor, now, question, {"question": question}, for_pm)
+            )
             await tx.set_status(ref, RequestStatus.NEEDS_INFO, at=now)
-            await tx.add_event(Event("asked", now, actor, question), project=rec.project, ref=ref)
+            await start_question_clock(tx, ref, project, now)
+            await tx.add_event(Event("asked", now, actor, question, _with_pm({}, for_pm)), project=rec.project, ref=ref)
             rec = await self._get(tx, ref)
             await self._card_update(tx, rec, project)
             await self._notify(
@@ -576,8 +620,14 @@ class IntakeService:
         now = self.clock.now()
         async with self.store.transaction() as tx:
             rec, project = await self._requester_or_pm(tx, ref, actor, Action.ANSWER)
+            reopened = rec.status is RequestStatus.EXPIRED
             await tx.set_status(ref, RequestStatus.IN_REVIEW, at=now)
-            await tx.add_event(Event("answered", now, actor, text), project=rec.project, ref=ref)
+            await start_decision_clock(tx, ref, project, now)  # the PMs' time starts again with the answer
+            await tx.add_event(
+                Event("answered", now, actor, text, {"reopened": True} if reopened else {}),
+                project=rec.project,
+                ref=ref,
+            )
             rec = await self._get(tx, ref)
             await self._card_update(tx, rec, project)
             asker = rec.last_decision.actor if rec.last_decision else None
@@ -602,6 +652,7 @@ class IntakeService:
         async with self.store.transaction() as tx:
             rec, project = await self._requester_or_pm(tx, ref, actor, Action.WITHDRAW)
             await tx.set_status(ref, RequestStatus.WITHDRAWN, at=now)
+            await stop_clocks(tx, ref, now)
             await tx.add_event(Event("withdrawn", now, actor, reason), project=rec.project, ref=ref)
             rec = await self._get(tx, ref)
             await self._card_update(tx, rec, project)
@@ -743,6 +794,9 @@ class IntakeService:
                 ref=ref,
             )
             rec = await self._get(tx, ref)
+            if not rec.answered_by_meeting:
+                await start_follow_up_clock(tx, rec, project, now)  # "did the client reply?"
+                rec = await self._get(tx, ref)
             await self._card_update(tx, rec, project)
         return rec
 
@@ -865,7 +919,8 @@ class IntakeService:
                 rec.letter, status="sent", sent_at=now, sent_via="smtp", message_id=message_id, send_error=None
             )
             await tx.save_letter(rec.ref, letter)
-            if rec.status is RequestStatus.LETTER_DRAFTED:
+            first_send = rec.status is RequestStatus.LETTER_DRAFTED
+            if first_send:
                 await tx.set_status(rec.ref, RequestStatus.LETTER_SENT, at=now)
             data: dict[str, Any] = {"via": "smtp", "message_id": message_id, "send_id": send_id}
             if refused:
@@ -877,6 +932,9 @@ class IntakeService:
             )
             rec = await self._get(tx, rec.ref)
             project = await self._project(tx, rec.project)
+            if first_send and not rec.answered_by_meeting:
+                await start_follow_up_clock(tx, rec, project, now)  # "did the client reply?"
+                rec = await self._get(tx, rec.ref)
             await self._card_update(tx, rec, project)
             await self._tell_sender(tx, rec, queued, project)
         return rec
@@ -918,14 +976,19 @@ class IntakeService:
         )
 
     async def record_outcome(self, ref: str, *, actor: Actor, text: str) -> RequestRecord:
-        """Record what was agreed in the meeting a PM held instead of sending a letter (PMs only).
+        """Record what came of the answer to the client: what was agreed in the meeting a PM held instead of
+        a letter, or what the client replied to the letter (PMs, or whoever stands in for one).
 
         If the invitation was never e-mailed from here, the client counts as answered in the meeting.
         """
         text = forms.required_text({"outcome": text}, "outcome", "form.err.need_outcome", max_length=MAX_ANSWER_CHARS)
 
         async def apply(tx: Transaction, rec: RequestRecord, project: Project, now: datetime) -> RequestRecord:
-            await tx.add_event(Event("outcome_recorded", now, actor, text), project=rec.project, ref=rec.ref)
+            for_pm = await self._acting_for(tx, actor, project, now)
+            await tx.add_event(
+                Event("outcome_recorded", now, actor, text, _with_pm({}, for_pm)), project=rec.project, ref=rec.ref
+            )
+            await stop_clocks(tx, rec.ref, now)
             if rec.status is RequestStatus.LETTER_DRAFTED and rec.letter is not None:
                 await tx.save_letter(
                     rec.ref, replace(rec.letter, status="sent", sent_at=now, sent_via="meeting", send_error=None)
@@ -1029,6 +1092,145 @@ class IntakeService:
         events = [e for e in await tx.project_events(slug) if e.kind == "digest_queued"]
         return events[-1].at if events else now - timedelta(days=7)
 
+    # --- time: a PM away, with a delegate -----------------------------------------------------
+
+    async def acting_for(self, actor: Actor, project: Project) -> Actor | None:
+        """The away PM of `project` whom `actor` stands in for now, or None (also when `actor` is a PM)."""
+        async with self.store.transaction() as tx:
+            return await self._acting_for(tx, actor, project, self.clock.now())
+
+    async def may_decide(self, actor: Actor, project: Project) -> bool:
+        """Whether `actor` decides on `project`'s requests now: a PM, or standing in for an away one."""
+        async with self.store.transaction() as tx:
+            return await self._may_decide(tx, actor, project)
+
+    async def _acting_for(self, tx: Transaction, actor: Actor, project: Project, now: datetime) -> Actor | None:
+        if project.is_pm(actor):
+            return None
+        for absence in await tx.absences(active_at=now):
+            if same_identity(absence.delegate, actor) and project.is_pm(absence.person):
+                return absence.person
+        return None
+
+    async def _may_decide(self, tx: Transaction, actor: Actor, project: Project) -> bool:
+        return project.is_pm(actor) or await self._acting_for(tx, actor, project, self.clock.now()) is not None
+
+    async def away(self, person: Actor) -> Absence | None:
+        """`person`'s absence running now, if they are away."""
+        now = self.clock.now()
+        async with self.store.transaction() as tx:
+            return next((a for a in await tx.absences(active_at=now) if same_identity(a.person, person)), None)
+
+    async def absences(self) -> list[Absence]:
+        """Every absence running now."""
+        async with self.store.transaction() as tx:
+            return await tx.absences(active_at=self.clock.now())
+
+    async def set_away(self, person: Actor, *, until: date, delegate: Actor, by: Actor | None = None) -> Absence:
+        """`person`, a PM, is away until `until` (the day they are back). Until then `delegate` gets the
+        reminders meant for them and may decide on their projects, each decision recorded "on behalf of"
+        them. It ends by itself at the start of `until` (in the time zone of the PM's first project), or
+        with `back`. A date not after today, a delegate who is the PM, is away too or is not on the team
+        of the PM's projects (a PM, in `escalate_to`, or someone who recorded or decided one of their
+        requests) is refused and changes nothing."""
+        now = self.clock.now()
+        async with self.store.transaction() as tx:
+            projects = [p for p in await tx.list_projects() if p.is_pm(person)]
+            if not projects:
+                raise InvalidInput(Phrase("err.away_not_pm", who=person.display), field="person")
+            tz = projects[0].timezone
+            today = now.astimezone(zone(tz)).date()
+            if until <= today:
+                raise InvalidInput(Phrase("err.away_past", date=Day(until), today=Day(today)), field="until")
+            if until > today + timedelta(days=366):
+                raise InvalidInput(Phrase("err.away_too_far", date=Day(until)), field="until")
+            if same_identity(person, delegate):
+                raise InvalidInput(Phrase("err.away_self"), field="delegate")
+            absences = await tx.absences(active_at=now)
+            theirs = next((a for a in absences if same_identity(a.person, delegate)), None)
+            if theirs is not None:
+                raise InvalidInput(
+                    Phrase("err.away_delegate_away", who=delegate.display, until=Day(theirs.until)), field="delegate"
+                )
+            if not await self._on_team(tx, delegate, projects):
+                raise InvalidInput(
+                    Phrase("err.away_not_on_team", who=delegate.display, projects=Items(p.name for p in projects)),
+                    field="delegate",
+                )
+            for earlier in absences:  # one absence at a time: a new one replaces the running one
+                if same_identity(earlier.person, person) and earlier.id is not None:
+                    await tx.end_absence(earlier.id, at=now)
+            absence = Absence(person, delegate, until, start_of_day(until, tz), now, by or person)
+            absence = replace(absence, id=await tx.add_absence(absence))
+            assert absence.id is not None
+            await tx.add_step(away_end_step(absence.id, absence.ends_at))
+            await self._record_absence(tx, absence, "pm_away", now, ended_by=None)
+        return absence
+
+    async def end_away(self, person: Actor, *, by: Actor | None = None) -> Absence:
+        """`person` is back before the day they gave: reminders come to them again."""
+        now = self.clock.now()
+        async with self.store.transaction() as tx:
+            absence = next((a for a in await tx.absences(active_at=now) if same_identity(a.person, person)), None)
+            if absence is None or absence.id is None:
+                raise InvalidInput(Phrase("err.away_not_away"))
+            await tx.end_absence(absence.id, at=now)
+            absence = replace(absence, ended_at=now)
+            await self._record_absence(tx, absence, "pm_back", now, ended_by=by or person)
+        return absence
+
+    async def _on_team(self, tx: Transaction, who: Actor, projects: list[Project]) -> bool:
+        """Whether `who` is on the team of one of `projects`: a PM, named in `escalate_to`, or someone who
+        recorded or decided one of its requests."""
+        for p in projects:
+            if p.is_pm(who):
+                return True
+            if any(
+                same_identity(who, Actor(who.platform, n, email=n if "@" in n else None)) for n in p.timing.escalate_to
+            ):
+                return True
+            if any(same_identity(who, known) for known in await tx.people_of(p.slug)):
+                return True
+        return False
+
+    async def _record_absence(
+        self, tx: Transaction, absence: Absence, kind: str, now: datetime, *, ended_by: Actor | None
+    ) -> None:
+        """The record of an absence starting or ending, in each of the PM's projects, and a word to the PM
+        and the delegate where the bot can reach them."""
+        projects = [p for p in await tx.list_projects() if p.is_pm(absence.person)]
+        starting = kind == "pm_away"
+        who = absence.set_by if starting else (ended_by or SYSTEM)
+        text = (
+            f"{absence.person.display} is away until {absence.until.isoformat()}; {absence.delegate.display} stands in"
+            if starting
+            else f"{absence.person.display} is back; {absence.delegate.display} no longer stands in"
+        )
+        for p in projects:
+            await tx.add_event(Event(kind, now, who, text, {"absence": absence.to_dict()}), project=p.slug, ref=None)
+        if starting:
+            tell = [(absence.delegate, "away.delegate"), (absence.person, "away.set")]
+        elif ended_by is None:
+            tell = [(absence.delegate, "away.ended_delegate"), (absence.person, "away.ended")]
+        else:
+            tell = [(absence.delegate, "away.ended_delegate")]
+        for person, key in tell:
+            if person.platform not in CHAT_PLATFORMS or same_identity(person, who):
+                continue  # the one who acted hears back from their own command
+            phrase = away_phrase(key, absence, projects)
+            await tx.add_notice(
+                Notice(
+                    kind="away",
+                    platform=person.platform,
+                    audience="person",
+                    text=phrase.render(projects[0].chat_language if projects else Language.EN),
+                    project=projects[0].slug if projects else None,
+                    recipient=person,
+                    data={"phrase": phrase.to_dict()},
+                    dedupe_key=f"away:{absence.id}:{kind}:{key}",
+                )
+            )
+
     # --- internals --------------------------------------------------------------------------
 
     async def _decide(
@@ -1050,7 +1252,9 @@ class IntakeService:
                 raise Duplicate(idempotency_key)
             rec = await self._get(tx, ref, lock=True)
             project = await self._project(tx, rec.project)
-            if not project.is_pm(actor):
+            if not project.is_pm(actor) and not (
+                Role.DELEGATE in RULES[action].roles and await self._acting_for(tx, actor, project, now) is not None
+            ):
                 await self._record_denied(tx, rec, actor, action, now)
                 denied = PermissionDenied(Phrase("err.only_pms_decide", project=project.name, ref=rec.ref))
             else:
@@ -1084,7 +1288,7 @@ class IntakeService:
     async def _letter_access(self, tx: Transaction, ref: str, actor: Actor, what: str) -> tuple[RequestRecord, Project]:
         rec = await self._get(tx, ref, lock=True)
         project = await self._project(tx, rec.project)
-        if not project.is_pm(actor):
+        if not await self._may_decide(tx, actor, project):
             raise PermissionDenied(Phrase("err.only_pms_letter", project=project.name, what=Phrase(what), ref=rec.ref))
         return rec, project
 
@@ -1129,10 +1333,9 @@ class IntakeService:
             raise RequestNotFound(ref)
         return rec
 
-    @staticmethod
-    def _review_text(rec: RequestRecord, project: Project) -> str:
+    def _review_text(self, rec: RequestRecord, project: Project) -> str:
         """The review card as plain text, in the team's language (what a platform falls back on)."""
-        return messages.view_text(review_view(rec, project, Viewer.review_channel()))
+        return messages.view_text(review_view(rec, project, Viewer.review_channel(), now=self.clock.now()))
 
     async def _card_update(self, tx: Transaction, rec: RequestRecord, project: Project) -> None:
         await self._notify(tx, rec, "card_update", "review", self._review_text(rec, project))
@@ -1202,6 +1405,15 @@ def _model_event_text(result: ModelResult, model: str) -> str:
         f"the language model ({model}) disagrees{cached}: it says {said(second.model)}; the checker says "
         f"{said(second.checker)}; shown: {messages.verdict_line(result.verdict, Language.EN)}"
     )
+
+
+def on_behalf(text: str, pm: Actor | None) -> str:
+    """An event's text, saying for whom a delegate acted."""
+    return f"{text} (on behalf of {pm.display})" if pm is not None else text
+
+
+def _with_pm(data: dict[str, Any], pm: Actor | None) -> dict[str, Any]:
+    return {**data, "on_behalf_of": pm.to_dict()} if pm is not None else data
 
 
 def open_question(rec: RequestRecord) -> str:

@@ -74,6 +74,7 @@ class RequestRow(SQLModel, table=True):
     decline_form: dict[str, Any] | None = _json(nullable=True)
     created_at: datetime = Field(sa_type=TZ, index=True)
     updated_at: datetime = Field(sa_type=TZ)
+    due_at: datetime | None = Field(default=None, sa_type=TZ)  # when what the request waits for falls due
 
 
 class DecisionRow(SQLModel, table=True):
@@ -87,6 +88,7 @@ class DecisionRow(SQLModel, table=True):
     at: datetime = Field(sa_type=TZ)
     note: str = Field(default="", sa_type=sa.Text)
     form: dict[str, Any] | None = _json(nullable=True)
+    on_behalf_of: dict[str, Any] | None = _json(nullable=True)  # the away PM a delegate decided for
 
 
 class LetterRow(SQLModel, table=True):
@@ -203,3 +205,39 @@ class ModelAnswerRow(SQLModel, table=True):
     model: str = Field(max_length=255)
     answer: dict[str, Any] = _json(nullable=False)
     created_at: datetime = Field(sa_type=TZ)
+
+
+class ScheduledStep(SQLModel, table=True):
+    """A step due at a time (a reminder, an escalation, an expiry, a follow-up, a daily summary, the end
+    of an absence): claimed with a lease like the outbox, so it runs once whatever runs the server."""
+
+    __tablename__ = "schedule"
+    __table_args__ = (sa.Index("ix_schedule_due", "status", "due_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=32)
+    due_at: datetime = Field(sa_type=TZ)
+    ref: str | None = Field(default=None, max_length=32, index=True)
+    project: str | None = Field(default=None, max_length=64, index=True)
+    data: dict[str, Any] | None = _json(nullable=True)
+    dedupe_key: str = Field(max_length=255, sa_column_kwargs={"unique": True})
+    status: str = Field(default="pending", max_length=16)  # pending | running | done | skipped | cancelled | failed
+    attempts: int = 0
+    lease_owner: str | None = Field(default=None, max_length=128)
+    lease_until: datetime | None = Field(default=None, sa_type=TZ)  # also "not before" for a pending retry
+    last_error: str | None = Field(default=None, sa_type=sa.Text)
+    created_at: datetime = Field(sa_type=TZ)
+    finished_at: datetime | None = Field(default=None, sa_type=TZ)
+
+
+class AbsenceRow(SQLModel, table=True):
+    """A PM away until a day, with the delegate who stands in for them."""
+
+    __tablename__ = "absences"
+    id: int | None = Field(default=None, primary_key=True)
+    person: dict[str, Any] = _json(nullable=False)
+    delegate: dict[str, Any] = _json(nullable=False)
+    until: date
+    ends_at: datetime = Field(sa_type=TZ, index=True)
+    created_at: datetime = Field(sa_type=TZ)
+    set_by: dict[str, Any] = _json(nullable=False)
+    ended_at: datetime | None = Field(default=None, sa_type=TZ)

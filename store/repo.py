@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,6 +17,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.domain import (
+    Absence,
     Actor,
     Decision,
     DecisionKind,
@@ -36,11 +37,24 @@ from bot.domain import (
     canonical_ref,
 )
 from bot.errors import StorageUnavailable
-from bot.ports import NewRequest, Outbox, OutboxRow, OutboxStats, ProjectVersionInfo, ServerStore, Transaction
+from bot.ports import (
+    NewRequest,
+    NewStep,
+    Outbox,
+    OutboxRow,
+    OutboxStats,
+    ProjectVersionInfo,
+    Schedule,
+    ScheduleStats,
+    ServerStore,
+    Step,
+    Transaction,
+)
 
 from .ackwrite import Busy, Entry, GroupCommit, PostgresAckWriter, SqliteAckWriter, sqlite_file, write_on
 from .db import is_sqlite, make_engine, normalize_url, redact
 from .models import (
+    AbsenceRow,
     ConversationRef,
     DecisionRow,
     EventRow,
@@ -53,6 +67,7 @@ from .models import (
     ProjectRow,
     ProjectVersionRow,
     RequestRow,
+    ScheduledStep,
     table,
 )
 
@@ -79,6 +94,7 @@ class SqlStore(ServerStore):
         self.dialect = engine.dialect.name
         self._sessions = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
         self._outbox = SqlOutbox(self)
+        self._schedule = SqlSchedule(self)
         # Parsed project versions by (slug, version, content hash): a stored version never changes, and
         # the hash tells a version apart from one a rolled-back load had written under the same number.
         self._projects: dict[tuple[str, int, str], Project] = {}
@@ -104,6 +120,10 @@ class SqlStore(ServerStore):
     @property
     def outbox(self) -> Outbox:
         return self._outbox
+
+    @property
+    def schedule(self) -> Schedule:
+        return self._schedule
 
     @asynccontextmanager
     async def session(self, *, urgent: bool = False) -> AsyncIterator[AsyncSession]:
@@ -465,6 +485,7 @@ class SqlTransaction(Transaction):
             scope_version=req.scope_version,
             created_at=req.created_at,
             updated_at=req.created_at,
+            due_at=req.due_at,
         )
         self.s.add(row)
         await self.s.flush()
@@ -576,6 +597,7 @@ class SqlTransaction(Transaction):
                 at=decision.at,
                 note=decision.note,
                 form=decision.form,
+                on_behalf_of=decision.on_behalf_of.to_dict() if decision.on_behalf_of else None,
             )
         )
         await self.s.flush()
@@ -702,6 +724,104 @@ class SqlTransaction(Transaction):
         res = await self.s.exec(ins.returning(table(ProcessedKey).c.key))  # type: ignore[call-overload]
         return res.first() is not None
 
+    # time --------------------------------------------------------------------------------------
+
+    async def set_due(self, ref: str, due_at: datetime | None) -> None:
+        r = table(RequestRow)
+        await self.s.exec(sa.update(r).where(r.c.ref == canonical_ref(ref)).values(due_at=due_at))  # type: ignore[call-overload]
+
+    async def add_step(self, step: NewStep) -> bool:
+        ins = (
+            _insert(self.dialect, ScheduledStep)
+            .values(
+                kind=step.kind,
+                due_at=step.due_at,
+                ref=step.ref,
+                project=step.project,
+                data=step.data or None,
+                dedupe_key=step.dedupe_key,
+                status="pending",
+                attempts=0,
+                created_at=datetime.now(UTC),
+            )
+            .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        )
+        res = await self.s.exec(ins.returning(table(ScheduledStep).c.id))  # type: ignore[call-overload]
+        return res.first() is not None
+
+    async def cancel_steps(
+        self, *, kinds: Sequence[str], ref: str | None = None, project: str | None = None, at: datetime
+    ) -> int:
+        st = table(ScheduledStep)
+        where = [st.c.status == "pending", st.c.kind.in_(list(kinds))]
+        if ref is not None:
+            where.append(st.c.ref == canonical_ref(ref))
+        if project is not None:
+            where.append(st.c.project == project)
+        # A cancelled step gives its key up, so the same step may be written again (a file loaded twice
+        # plans the same next summary; a question answered at once restarts the same decision clock).
+        freed = st.c.dedupe_key + sa.literal(":cancelled:") + sa.cast(st.c.id, sa.String)
+        stmt = sa.update(st).where(*where).values(status="cancelled", finished_at=at, dedupe_key=freed)
+        res = await self.s.exec(stmt)  # type: ignore[call-overload]
+        return int(res.rowcount or 0)
+
+    async def finish_step(self, step_id: int, *, worker: str, status: str, at: datetime) -> bool:
+        st = table(ScheduledStep)
+        stmt = (
+            sa.update(st)
+            .where(st.c.id == step_id, st.c.lease_owner == worker, st.c.status == "running")
+            .values(status=status, finished_at=at, lease_owner=None, lease_until=None, last_error=None)
+        )
+        res = await self.s.exec(stmt)  # type: ignore[call-overload]
+        return bool(res.rowcount)
+
+    async def add_absence(self, absence: Absence) -> int:
+        row = AbsenceRow(
+            person=absence.person.to_dict(),
+            delegate=absence.delegate.to_dict(),
+            until=absence.until,
+            ends_at=absence.ends_at,
+            created_at=absence.created_at,
+            set_by=absence.set_by.to_dict(),
+        )
+        self.s.add(row)
+        await self.s.flush()
+        assert row.id is not None
+        return row.id
+
+    async def end_absence(self, absence_id: int, *, at: datetime) -> bool:
+        a = table(AbsenceRow)
+        stmt = sa.update(a).where(a.c.id == absence_id, a.c.ended_at.is_(None)).values(ended_at=at)
+        res = await self.s.exec(stmt)  # type: ignore[call-overload]
+        return bool(res.rowcount)
+
+    async def absences(self, *, active_at: datetime | None = None) -> list[Absence]:
+        stmt = select(AbsenceRow).where(col(AbsenceRow.ended_at).is_(None))
+        if active_at is not None:
+            stmt = stmt.where(col(AbsenceRow.ends_at) > active_at)
+        return [_absence(r) for r in (await self.s.exec(stmt.order_by(col(AbsenceRow.id)))).all()]
+
+    async def get_absence(self, absence_id: int, *, lock: bool = False) -> Absence | None:
+        stmt = select(AbsenceRow).where(AbsenceRow.id == absence_id)
+        if lock:
+            stmt = stmt.with_for_update()
+        row = (await self.s.exec(stmt)).first()
+        return _absence(row) if row else None
+
+    async def people_of(self, project: str) -> list[Actor]:
+        r, d = table(RequestRow), table(DecisionRow)
+        requesters = sa.select(r.c.requester_platform, r.c.requester_id, r.c.requester_email, r.c.requester_name).where(
+            r.c.project == project
+        )
+        deciders = sa.select(d.c.actor).join(r, r.c.id == d.c.request_id).where(r.c.project == project)
+        people: dict[tuple[str, str], Actor] = {}
+        for platform, user_id, email, name in (await self.s.exec(requesters.distinct())).all():  # type: ignore[call-overload]
+            people.setdefault((platform, user_id), Actor(platform, user_id, email, name))
+        for (actor,) in (await self.s.exec(deciders)).all():  # type: ignore[call-overload]
+            a = Actor.from_dict(actor)
+            people.setdefault((a.platform, a.user_id), a)
+        return list(people.values())
+
 
 class SqlOutbox(Outbox):
     def __init__(self, store: SqlStore) -> None:
@@ -823,7 +943,99 @@ class SqlOutbox(Outbox):
         return OutboxStats(int(pending), int(failed), max(0.0, age))
 
 
+class SqlSchedule(Schedule):
+    """Scheduled steps, claimed like the outbox's rows: `FOR UPDATE SKIP LOCKED` on PostgreSQL, one writer
+    at a time on SQLite, and a lease that another worker may take over once it has run out."""
+
+    def __init__(self, store: SqlStore) -> None:
+        self.store = store
+
+    async def claim_steps(self, *, now: datetime, worker: str, limit: int, lease_seconds: float) -> list[Step]:
+        st = table(ScheduledStep)
+        due = sa.or_(
+            sa.and_(
+                st.c.status == "pending",
+                st.c.due_at <= now,
+                sa.or_(st.c.lease_until.is_(None), st.c.lease_until <= now),
+            ),
+            sa.and_(st.c.status == "running", st.c.lease_until < now),
+        )
+        pick = sa.select(st.c.id).where(due).order_by(st.c.due_at, st.c.id).limit(limit)
+        if self.store.dialect == "postgresql":
+            pick = pick.with_for_update(skip_locked=True)
+        stmt = (
+            sa.update(st)
+            .where(st.c.id.in_(pick.scalar_subquery()))
+            .values(
+                status="running",
+                lease_owner=worker,
+                lease_until=now + timedelta(seconds=lease_seconds),
+                attempts=st.c.attempts + 1,
+            )
+            .returning(*st.c)
+        )
+        async with self.store.session() as s:
+            rows = (await s.exec(stmt)).mappings().all()  # type: ignore[call-overload]
+        steps = [
+            Step(
+                id=r["id"],
+                kind=r["kind"],
+                due_at=_utc(r["due_at"]),
+                dedupe_key=r["dedupe_key"],
+                ref=r["ref"],
+                project=r["project"],
+                data=dict(r["data"] or {}),
+                attempts=r["attempts"],
+            )
+            for r in rows
+        ]
+        return sorted(steps, key=lambda x: (x.due_at, x.id))
+
+    async def _give_back(self, step_id: int, worker: str, **values: Any) -> None:
+        st = table(ScheduledStep)
+        stmt = (
+            sa.update(st)
+            .where(st.c.id == step_id, st.c.lease_owner == worker, st.c.status == "running")
+            .values(lease_owner=None, **values)
+        )
+        async with self.store.session() as s:
+            await s.exec(stmt)  # type: ignore[call-overload]
+
+    async def retry_step(self, step_id: int, *, worker: str, error: str, at: datetime) -> None:
+        await self._give_back(step_id, worker, status="pending", lease_until=at, last_error=error[:2000])
+
+    async def fail_step(self, step_id: int, *, worker: str, error: str) -> None:
+        await self._give_back(
+            step_id, worker, status="failed", lease_until=None, last_error=error[:2000], finished_at=datetime.now(UTC)
+        )
+
+    async def stats(self, now: datetime) -> ScheduleStats:
+        st = table(ScheduledStep)
+        waiting = st.c.status.in_(("pending", "running"))
+        stmt = sa.select(
+            sa.func.count().filter(waiting),
+            sa.func.min(st.c.due_at).filter(waiting),
+        )
+        async with self.store.session() as s:
+            pending, earliest = (await s.exec(stmt)).one()  # type: ignore[call-overload]
+        late = (now - _utc(earliest)).total_seconds() if earliest else 0.0
+        return ScheduleStats(int(pending), max(0.0, late))
+
+
 # --- row → domain -------------------------------------------------------------------------------
+
+
+def _absence(r: AbsenceRow) -> Absence:
+    return Absence(
+        person=Actor.from_dict(r.person),
+        delegate=Actor.from_dict(r.delegate),
+        until=r.until,
+        ends_at=_utc(r.ends_at),
+        created_at=_utc(r.created_at),
+        set_by=Actor.from_dict(r.set_by),
+        id=r.id,
+        ended_at=utc(r.ended_at),
+    )
 
 
 def _event(e: EventRow) -> Event:
@@ -866,21 +1078,30 @@ def _record(
         urgency=row.urgency or "",
         requested_date=row.requested_date,
         decisions=tuple(
-            Decision(DecisionKind(d.kind), Actor.from_dict(d.actor), _utc(d.at), d.note or "", d.form)
+            Decision(
+                DecisionKind(d.kind),
+                Actor.from_dict(d.actor),
+                _utc(d.at),
+                d.note or "",
+                d.form,
+                Actor.from_dict(d.on_behalf_of) if d.on_behalf_of else None,
+            )
             for d in decisions
         ),
         letter=_letter(letter) if letter else None,
         events=tuple(_event(e) for e in events),
         decline_form=DeclineForm.from_dict(row.decline_form) if row.decline_form else None,
+        due_at=utc(row.due_at),
     )
 
 
-__all__ = ["SqlOutbox", "SqlStore", "SqlTransaction", "is_sqlite", "utc"]
+__all__ = ["SqlOutbox", "SqlSchedule", "SqlStore", "SqlTransaction", "is_sqlite", "utc"]
 
 
-async def metrics_snapshot(store: SqlStore) -> dict[str, Any]:
+async def metrics_snapshot(store: SqlStore, now: datetime | None = None) -> dict[str, Any]:
     """Counts for the /metrics endpoint, read from the database so every process reports the same (see
-    `SqlStore.metrics_snapshot`)."""
+    `SqlStore.metrics_snapshot`). `now`: the service's clock, for what is overdue."""
+    now = now or datetime.now(UTC)
     r, d, lt = table(RequestRow), table(DecisionRow), table(LetterRow)
     async with store.session() as s:
         by_kind = sa.select(r.c.requester_platform, r.c.verdict_kind, sa.func.count())
@@ -888,12 +1109,22 @@ async def metrics_snapshot(store: SqlStore) -> dict[str, Any]:
         requests = (await s.exec(by_kind)).all()  # type: ignore[call-overload]
         decisions = (await s.exec(sa.select(d.c.kind, sa.func.count()).group_by(d.c.kind))).all()  # type: ignore[call-overload]
         letters = (await s.exec(sa.select(lt.c.status, sa.func.count()).group_by(lt.c.status))).all()  # type: ignore[call-overload]
+        statuses = (await s.exec(sa.select(r.c.status, sa.func.count()).group_by(r.c.status))).all()  # type: ignore[call-overload]
+        overdue = sa.select(sa.func.count()).where(
+            r.c.status.in_(("submitted", "in_review")), r.c.due_at.is_not(None), r.c.due_at <= now
+        )
+        overdue_n = (await s.exec(overdue)).scalar_one()  # type: ignore[call-overload]
     stats = await store.outbox.stats(datetime.now(UTC))
+    schedule = await store.schedule.stats(now)
     return {
         "requests": {(p, v): int(n) for p, v, n in requests},
         "decisions": {k: int(n) for k, n in decisions},
         "letters": {k: int(n) for k, n in letters},
+        "statuses": {k: int(n) for k, n in statuses},
+        "overdue": int(overdue_n),
         "outbox_pending": stats.pending,
         "outbox_failed": stats.failed,
         "outbox_oldest_age": stats.oldest_pending_age,
+        "schedule_pending": schedule.pending,
+        "schedule_late": schedule.late_seconds,
     }

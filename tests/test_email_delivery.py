@@ -342,7 +342,7 @@ async def test_recording_a_meeting_outcome_answers_the_client_and_needs_a_meetin
     assert rec.letter is not None and rec.letter.sent_via == "meeting"
     assert [e.kind for e in rec.events][-2:] == ["outcome_recorded", "letter_sent"]
     by_email = await declined(service)
-    with pytest.raises(IllegalMove, match="not answered with a meeting"):
+    with pytest.raises(IllegalMove, match="has not been answered by letter or meeting yet"):
         await service.record_outcome(by_email, actor=PM, text="?")
 
 

@@ -36,6 +36,7 @@ from bot.text import plain
 from tests.support.views import PROJECT as BASE_PROJECT
 
 AT = datetime(2026, 11, 3, 9, 30, tzinfo=UTC)
+NOW = AT + timedelta(days=3)  # what every renderer is told the time is: after a two-day due date
 PM = Actor("slack", "U0PM", email="pm@acme.example", name="Pat Morgan")
 REQUESTER = Actor("slack", "U0SAM", email="sam@acme-team.example", name="Sam Reed")
 OTHER = Actor("slack", "U0LEE", email="lee@acme-team.example", name="Lee Chen")
@@ -101,6 +102,39 @@ STATES: dict[str, RequestRecord] = {
         events=(Event("outcome_recorded", AT + timedelta(days=2), PM, "Phase 2"),),
     ),
     "withdrawn": _rec(RequestStatus.WITHDRAWN, events=(Event("withdrawn", AT + timedelta(hours=1), REQUESTER),)),
+    # time: due dates, overdue, escalated, expired, decided on an away PM's behalf, a letter to follow up
+    "due_later": _rec(RequestStatus.IN_REVIEW, due_at=NOW + timedelta(days=3)),
+    "overdue": _rec(RequestStatus.IN_REVIEW, due_at=AT + timedelta(days=2)),
+    "escalated": _rec(
+        RequestStatus.IN_REVIEW,
+        due_at=AT + timedelta(days=2),
+        events=(Event("escalated", AT + timedelta(days=2, hours=1), REQUESTER, data={"to": ["Dana Boss"]}),),
+    ),
+    "question_due": _rec(
+        RequestStatus.NEEDS_INFO,
+        decisions=(_decision(DecisionKind.NEEDS_INFO, {"question": "?"}),),
+        due_at=NOW + timedelta(days=5),
+    ),
+    "expired": _rec(
+        RequestStatus.EXPIRED,
+        decisions=(_decision(DecisionKind.NEEDS_INFO, {"question": "?"}),),
+        events=(Event("expired", AT + timedelta(days=14), REQUESTER),),
+    ),
+    "approved_on_behalf": _rec(
+        RequestStatus.APPROVED,
+        IN_SCOPE,
+        decisions=(Decision(DecisionKind.APPROVE, OTHER, AT, "", {"scope_change": False}, PM),),
+    ),
+    "letter_sent_follow_up": _rec(
+        RequestStatus.LETTER_SENT,
+        decisions=(_decision(DecisionKind.DECLINE, {"channel": "email"}),),
+        due_at=AT + timedelta(days=2),
+    ),
+    "letter_replied": _rec(
+        RequestStatus.LETTER_SENT,
+        decisions=(_decision(DecisionKind.DECLINE, {"channel": "email"}),),
+        events=(Event("outcome_recorded", AT + timedelta(days=2), PM, "Phase 2"),),
+    ),
 }
 
 VIEWERS = {
@@ -109,6 +143,8 @@ VIEWERS = {
     "requester": Viewer.of(REQUESTER, STATES["submitted"], PROJECT),
     "other_member": Viewer.of(OTHER, STATES["submitted"], PROJECT),
     "pm_who_recorded_it": Viewer(frozenset({Role.PM, Role.REQUESTER}), PM),
+    # Lee stands in for Pat, who is away: Lee decides on Pat's behalf.
+    "delegate": Viewer.of(OTHER, STATES["submitted"], PROJECT, on_behalf_of=PM),
 }
 
 
@@ -156,7 +192,7 @@ def terminal_rendering(text: str) -> tuple[set[Action], str]:
 def test_slack_teams_and_the_terminal_offer_the_same_actions_and_say_the_same_status(state: str, viewer: str) -> None:
     rec = STATES[state]
     v = VIEWERS[viewer]
-    view = review_view(rec, PROJECT, v, language=Language.EN)
+    view = review_view(rec, PROJECT, v, language=Language.EN, now=NOW)
     expected_actions = set(offered(rec, v.roles))
     expected_status = plain(view.status)
 
@@ -185,6 +221,20 @@ def test_the_rules_themselves() -> None:
     assert offered(STATES["meeting_held"], pm) == [Action.CORRECT]
     assert offered(STATES["withdrawn"], pm) == []
     assert all(offered(rec, other) == [] for rec in STATES.values())
+    # A sent letter: what the client replied may be recorded at once (the follow-up only reminds).
+    assert offered(STATES["letter_sent"], pm) == [Action.OUTCOME, Action.CORRECT]
+    assert offered(STATES["letter_replied"], pm) == [Action.CORRECT]
+    # Expired: the requester may still answer, which reopens it (or let it go); nobody decides until then.
+    assert offered(STATES["expired"], req) == [Action.ANSWER, Action.WITHDRAW]
+    assert offered(STATES["expired"], pm) == [Action.CORRECT, Action.WITHDRAW]
+    # A delegate decides (and records outcomes) for the away PM, and does nothing else a PM does.
+    delegate = frozenset({Role.DELEGATE})
+    assert VIEWERS["delegate"].roles == delegate
+    assert offered(STATES["in_review"], delegate) == [Action.APPROVE, Action.DECLINE, Action.ASK]
+    assert offered(STATES["meeting_invited"], delegate) == [Action.OUTCOME]
+    assert offered(STATES["withdrawn"], delegate) == []
+    # Standing in for someone who is not a PM of the project gives no role.
+    assert Viewer.of(OTHER, STATES["in_review"], PROJECT, on_behalf_of=REQUESTER).roles == {Role.MEMBER}
 
 
 def test_approving_out_of_scope_work_opens_the_scope_change_form_everywhere() -> None:
@@ -235,3 +285,79 @@ def test_every_platform_shows_the_confidence_and_for_unlisted_the_closest_candid
         _rec(RequestStatus.IN_REVIEW, unsure), replace(PROJECT, team_language=Language.ZH), Viewer.review_channel()
     )
     assert zh.verdict.candidates == "范围中最接近的：mobile: Native apps、orders: Order history"
+
+
+# --- time: the due date and an escalation, the same everywhere ------------------------------------
+
+
+def _slack_facts(view: Any) -> str:
+    return str(bk.request_blocks(view)[1].to_dict()["text"]["text"])
+
+
+def _teams_facts(view: Any) -> dict[str, tuple[str, bool]]:
+    """The labelled values of a Teams card (label: (value, whether it stands out))."""
+    card = cards.request_card(view)
+    rows = [
+        b["inlines"]
+        for b in _walk(card)
+        if b.get("type") == "RichTextBlock" and len(b.get("inlines", [])) == 2 and b["inlines"][0].get("weight")
+    ]
+    return {label["text"].removesuffix(": "): (value["text"], value.get("weight") == "bolder") for label, value in rows}
+
+
+def _walk(node: Any) -> list[dict[str, Any]]:
+    from tests.support.views import walk
+
+    return list(walk(node))
+
+
+def _terminal_facts(view: Any) -> str:
+    return messages.view_text(view).splitlines()[1]
+
+
+@pytest.mark.parametrize(
+    ("state", "label", "value", "strong"),
+    [
+        ("due_later", "Decision due", "Mon 9 Nov", False),
+        ("overdue", "Decision due", "Thu 5 Nov, overdue", True),
+        ("question_due", "Answer due", "Wed 11 Nov", False),
+        ("letter_sent_follow_up", "Follow-up due", "Thu 5 Nov, overdue", True),
+    ],
+)
+def test_the_due_date_reads_the_same_everywhere_and_is_bold_once_overdue(
+    state: str, label: str, value: str, strong: bool
+) -> None:
+    view = review_view(STATES[state], PROJECT, Viewer.review_channel(), now=NOW)
+    due = view.fact("due")
+    assert due is not None and (due.label, plain(due.value), due.strong) == (label, value, strong)
+    assert (f"*{label}* *{value}*" if strong else f"*{label}* {value}") in _slack_facts(view)
+    assert _teams_facts(view)[label] == (value, strong)
+    assert f"{label}: {value}" in _terminal_facts(view)
+
+
+def test_without_the_time_a_due_date_is_shown_but_never_called_overdue() -> None:
+    view = review_view(STATES["overdue"], PROJECT, Viewer.review_channel())
+    due = view.fact("due")
+    assert due is not None and plain(due.value) == "Thu 5 Nov" and not due.strong
+
+
+def test_an_escalation_is_a_line_on_the_card_everywhere_and_only_for_the_current_due_date() -> None:
+    view = review_view(STATES["escalated"], PROJECT, Viewer.review_channel(), now=NOW)
+    escalated = view.fact("escalated")
+    assert escalated is not None and escalated.strong
+    assert plain(escalated.value) == "to Dana Boss at 2026-11-05 11:30 CET"
+    assert "*Escalated* *to Dana Boss at 2026-11-05 11:30 CET*" in _slack_facts(view)
+    assert _teams_facts(view)["Escalated"] == ("to Dana Boss at 2026-11-05 11:30 CET", True)
+    assert "Escalated: to Dana Boss at 2026-11-05 11:30 CET" in _terminal_facts(view)
+    # Answered and back in review with a later due date: the old escalation is history, not a line.
+    later = replace(STATES["escalated"], due_at=NOW + timedelta(days=2))
+    assert review_view(later, PROJECT, Viewer.review_channel(), now=NOW).fact("escalated") is None
+
+
+def test_due_dates_and_their_days_in_chinese() -> None:
+    zh = replace(PROJECT, team_language=Language.ZH)
+    view = review_view(STATES["overdue"], zh, Viewer.review_channel(), now=NOW)
+    due = view.fact("due")
+    assert due is not None and (due.label, plain(due.value)) == ("决定期限", "11月5日（周四），已逾期")
+    line = plain(review_view(STATES["approved_on_behalf"], zh, Viewer.review_channel()).status)
+    assert line == "Lee Chen 于 2026年11月3日 10:30（CET） 批准（代 Pat Morgan 处理）"

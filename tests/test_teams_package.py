@@ -55,7 +55,7 @@ def test_the_manifest_template_and_a_built_manifest_are_valid() -> None:
     bot = built["bots"][0]
     assert set(bot["scopes"]) == {"team", "groupChat", "personal"}
     titles = [c["title"] for c in bot["commandLists"][0]["commands"]]
-    assert titles == ["request", "scope", "requests", "answer", "help"]
+    assert titles == ["request", "scope", "requests", "answer", "away", "back", "help"]
 
 
 def test_the_schema_check_really_checks() -> None:

@@ -149,12 +149,14 @@ def letter_eml_command(ctx: click.Context, ref: str, output: str | None, to: tup
 @click.option("--as", "as_who", metavar="EMAIL", help="The PM recording it (default: the PM who declined).")
 @click.pass_context
 def request_outcome(ctx: click.Context, ref: str, text: tuple[str, ...], as_who: str | None) -> None:
-    """Record what was agreed in the meeting held about REF."""
+    """Record what came of REF's answer: what was agreed in the meeting, or what the client replied to the
+    letter."""
 
     async def go(rt: Runtime) -> None:
         rec = await rt.service.get_request(ref)
         rec = await rt.service.record_outcome(rec.ref, actor=cli_actor(as_who, rec), text=" ".join(text))
-        click.echo(f"Recorded the outcome of the meeting about {rec.ref}; it is now {rec.status.label}.")
+        what = "the meeting about" if rec.answered_by_meeting else "the client's reply about"
+        click.echo(f"Recorded the outcome of {what} {rec.ref}; it is now {rec.status.label}.")
 
     run(with_runtime(settings_from(ctx), go))
 

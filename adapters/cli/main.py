@@ -8,6 +8,7 @@ import io
 import json
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
+from datetime import datetime
 from typing import Any, TypeVar
 
 import click
@@ -18,6 +19,8 @@ from bot import messages
 from bot.domain import Language, RequestRecord
 from bot.errors import IntakeError
 from bot.projectfile import load_project_file
+from bot.review import time_facts
+from bot.text import plain
 from store.urls import redact
 
 T = TypeVar("T")
@@ -195,7 +198,9 @@ def request_show(ctx: click.Context, ref: str, as_json: bool) -> None:
         if as_json:
             click.echo(json.dumps(record_json(rec), ensure_ascii=False, indent=2))
         else:
-            click.echo(messages.timeline(rec, show_letter=True))
+            project = await rt.service.project(rec.project)
+            now = rt.service.clock.now()
+            click.echo(messages.timeline(rec, show_letter=True, tz=project.timezone, now=now))
 
     run(with_runtime(settings_from(ctx), go))
 
@@ -209,8 +214,10 @@ def request_list(ctx: click.Context, slug: str | None, show_all: bool) -> None:
 
     async def go(rt: Runtime) -> None:
         recs = await rt.service.list_requests(project=slug, open_only=not show_all)
+        zones = {p.slug: p.timezone for p in await rt.service.projects()}
+        now = rt.service.clock.now()
         for rec in recs:
-            click.echo(messages.request_line(rec, Language.EN))
+            click.echo(messages.request_line(rec, Language.EN, tz=zones.get(rec.project, "UTC"), now=now))
         if not recs:
             click.echo("No requests." if show_all else "No open requests.")
 
@@ -222,7 +229,10 @@ def record_json(rec: RequestRecord) -> dict[str, Any]:
     d = rec.to_dict()
     return {
         k: d[k] for k in ("ref", "project", "status", "text", "requester", "verdict", "decisions", "letter", "events")
-    } | {k: d[k] for k in ("created_at", "scope_version", "source", "client_words", "urgency", "requested_date")}
+    } | {
+        k: d[k]
+        for k in ("created_at", "scope_version", "source", "client_words", "urgency", "requested_date", "due_at")
+    }
 
 
 CSV_FIELDS = [
@@ -242,6 +252,7 @@ CSV_FIELDS = [
     "letter_subject",
     "letter_status",
     "letter_sent_at",
+    "due_at",
     "events",
 ]
 
@@ -265,11 +276,14 @@ def record_row(rec: RequestRecord) -> dict[str, Any]:
         "letter_subject": rec.letter.subject if rec.letter else "",
         "letter_status": rec.letter.status if rec.letter else "",
         "letter_sent_at": rec.letter.sent_at.isoformat() if rec.letter and rec.letter.sent_at else "",
+        "due_at": rec.due_at.isoformat() if rec.due_at else "",
         "events": len(rec.events),
     }
 
 
-def markdown_report(project_name: str, slug: str, recs: list[RequestRecord]) -> str:
+def markdown_report(
+    project_name: str, slug: str, recs: list[RequestRecord], *, tz: str = "UTC", now: datetime | None = None
+) -> str:
     out = [f"# Request record: {project_name} ({slug})", "", f"{len(recs)} requests.", ""]
     for rec in recs:
         out += [f"## {rec.ref}: {rec.status.label}", "", f"> {rec.text}", ""]
@@ -277,6 +291,9 @@ def markdown_report(project_name: str, slug: str, recs: list[RequestRecord]) -> 
             f"- Requested by {rec.requester.display} on {messages.when(rec.created_at)} (scope version {rec.scope_version})"
         )
         out.append(f"- Scope check: {messages.verdict_line(rec.verdict, Language.EN)}")
+        for f in time_facts(rec, Language.EN, tz, now):
+            value = plain(f.value)
+            out.append(f"- {f.label}: **{value}**" if f.strong else f"- {f.label}: {value}")
         for d in rec.decisions:
             out.append(
                 f"- Decision: {d.kind.value} by {d.actor.display} on {messages.when(d.at)}"
@@ -315,7 +332,7 @@ def export(ctx: click.Context, slug: str, fmt: str, output: str | None) -> None:
             for r in recs:
                 w.writerow(record_row(r))
             return buf.getvalue()
-        return markdown_report(project.name, project.slug, recs)
+        return markdown_report(project.name, project.slug, recs, tz=project.timezone, now=rt.service.clock.now())
 
     text = run(with_runtime(settings_from(ctx), go))
     if output:
@@ -365,6 +382,7 @@ def serve(ctx: click.Context, host: str, port: int, socket_mode: bool) -> None:
 def _register_area_commands() -> None:
     """Commands of each outside world live in their own module; they use the helpers above."""
     from adapters.cli.letter import digest, letter, request_outcome
+    from adapters.cli.pm import pm
     from adapters.cli.scope import scope
     from adapters.cli.slack import slack
     from adapters.cli.teams import teams
@@ -375,6 +393,7 @@ def _register_area_commands() -> None:
     cli.add_command(teams)
     cli.add_command(scope)
     cli.add_command(slack)
+    cli.add_command(pm)
 
 
 _register_area_commands()

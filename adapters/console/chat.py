@@ -17,12 +17,13 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Awaitable, Callable
+from datetime import date, datetime
 from email.utils import parseaddr
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from bot import messages
-from bot.domain import Actor, Language, Notice, Project, RequestRecord, VerdictKind
+from bot.domain import Absence, Actor, Language, Notice, Project, RequestRecord, VerdictKind
 from bot.errors import FormInvalid, IntakeError, InvalidInput
 from bot.forms import Field, FieldKind, FormSpec, moment_of
 from bot.mailing import Mailbox
@@ -31,7 +32,8 @@ from bot.outbox import Dispatcher
 from bot.ports import NoticeSink, Outbox
 from bot.review import Action, Viewer, review_view
 from bot.service import IntakeService
-from bot.text import Phrase, t
+from bot.text import Phrase, plain, t
+from bot.timekeeping import Timekeeper, away_phrase
 
 if TYPE_CHECKING:
     from adapters.email.sink import EmailConfig
@@ -52,12 +54,19 @@ class ConsoleSink(NoticeSink):
     async def deliver(self, notice: Notice, *, outbox: Outbox) -> dict[str, Any] | None:
         text = notice.text
         lang = Language.EN
+        now = self.service.clock.now()
         if notice.project:
             project = await self.service.project(notice.project)
             lang = project.chat_language
             if notice.kind in ("review_card", "card_update") and "request" in notice.data:
                 rec = RequestRecord.from_snapshot(notice.data["request"])
-                text = messages.view_text(review_view(rec, project, Viewer.review_channel()), commands=True)
+                text = messages.view_text(review_view(rec, project, Viewer.review_channel(), now=now), commands=True)
+            elif notice.kind in messages.TIMELY_KINDS and notice.recipient is not None:
+                text = self.timely(notice, project, notice.recipient, now)
+            elif notice.kind == "daily_summary" and notice.recipient is not None:
+                text = self.summary(notice, project, notice.recipient, now)
+            elif notice.kind == "away":
+                text = Phrase.from_dict(notice.data["phrase"]).render(lang)
         if notice.audience == "review":
             head = t(lang, "console.to_review_updated" if notice.kind == "card_update" else "console.to_review")
         elif notice.recipient is not None:
@@ -71,6 +80,39 @@ class ConsoleSink(NoticeSink):
         self.out.write("└─\n")
         self.out.flush()
         return {"printed": True}
+
+    @staticmethod
+    def timely(notice: Notice, project: Project, reader: Actor, now: datetime) -> str:
+        """A reminder (or escalation, follow-up, expiry notice): its line, then the request as the reader
+        sees it, with the commands they may use."""
+        rec = RequestRecord.from_snapshot(notice.data["request"])
+        for_pm = messages.notice_on_behalf(notice.data)
+        lang = project.chat_language
+        view = review_view(rec, project, Viewer.of(reader, rec, project, on_behalf_of=for_pm), language=lang, now=now)
+        head = messages.timely_headline(
+            notice.kind, rec, project, lang, on_behalf_of=for_pm, due=messages.notice_due(notice.data)
+        )
+        return head + "\n\n" + messages.view_text(view, commands=True)
+
+    @staticmethod
+    def summary(notice: Notice, project: Project, reader: Actor, now: datetime) -> str:
+        """The daily summary: each section's requests, one line each, with the reader's commands."""
+        lang = project.chat_language
+        lines = [messages.summary_title(project, lang)]
+        for _, heading, views, more in messages.summary_views(notice.data, project, reader, lang, now):
+            if not views:
+                continue
+            lines += ["", heading]
+            for view in views:
+                due = view.fact("due")
+                lines.append(f"  {view.ref} · {view.verdict.headline} · “{messages.shorten(view.text, 60)}”")
+                if due is not None:
+                    lines.append(f"    {due.label}: {plain(due.value)}")
+                if view.actions:
+                    lines.append("    " + "  ".join(f"/{a.action.value} {view.ref}" for a in view.actions))
+            if more:
+                lines.append("  " + t(lang, "summary.more", n=more))
+        return "\n".join(lines)
 
 
 def actor_from(text: str) -> Actor:
@@ -124,6 +166,8 @@ class ConsoleBot:
         # the receipt and the card are printed), and the card is printed again with its answer. Without
         # one, questions another process queued are left to that process.
         self.model_dispatcher = model_dispatcher(service) if service.model is not None else None
+        # Scheduled steps that fell due (reminders, summaries…) run before each command's notices go out.
+        self.timekeeper = Timekeeper(service)
         self.commands: dict[str, Callable[[str], Awaitable[None]]] = {
             "request": self.cmd_request,
             "scope": self.cmd_scope,
@@ -137,6 +181,8 @@ class ConsoleBot:
             "correct": self.cmd_correct,
             "letter": self.cmd_letter,
             "outcome": self.cmd_outcome,
+            "away": self.cmd_away,
+            "back": self.cmd_back,
             "project": self.cmd_project,
             "as": self.cmd_as,
             "help": self.cmd_help,
@@ -211,9 +257,15 @@ class ConsoleBot:
             except EOFError:
                 self.say(self.tr("console.eof_in_form"))
                 break
-        await self.settle()
+        await self.deliver()
         self.say(self.tr("console.bye"))
         return 0
+
+    async def deliver(self) -> None:
+        """Run the scheduled steps that are due, then print every notice waiting for this terminal (asking
+        the language model in between, when there is one)."""
+        await self.timekeeper.run_due()
+        await self.settle()
 
     async def start(self) -> None:
         projects = await self.service.projects()
@@ -228,7 +280,7 @@ class ConsoleBot:
             role = Phrase("console.role_pm" if project.is_pm(self.actor) else "console.role_member")
             self.say(self.tr("console.you_are", who=self.actor.display, role=role, pms=", ".join(project.pms)))
             self.say(self.tr("console.try"))
-        await self.settle()
+        await self.deliver()
 
     async def handle(self, line: str) -> None:
         line = line.strip()
@@ -250,7 +302,7 @@ class ConsoleBot:
                 self.say(f"! {message}")
         except IntakeError as exc:
             self.say(f"! {exc.say(self.lang)}")
-        await self.settle()
+        await self.deliver()
 
     async def _project(self) -> Project:
         if not self.project_slug:
@@ -321,6 +373,7 @@ class ConsoleBot:
 
     async def cmd_help(self, _: str) -> None:
         self.say(self.tr("console.help"))
+        self.say(self.tr("console.help_time"))
 
     async def cmd_as(self, rest: str) -> None:
         if not rest:
@@ -363,14 +416,17 @@ class ConsoleBot:
         recs = await self.service.list_requests(project=project.slug, open_only=not everything)
         if not recs:
             self.say(self.tr("list.none_yet" if everything else "list.none_open"))
+        now = self.service.clock.now()
         for rec in recs:
-            self.say(messages.request_line(rec, self.lang))
+            self.say(messages.request_line(rec, self.lang, tz=project.timezone, now=now))
 
     async def cmd_show(self, rest: str) -> None:
         ref = _one_ref(rest, "/show REF")
         rec, project, viewer = await self.service.view(ref, actor=self.actor)
-        self.say(messages.timeline(rec, show_letter=project.is_pm(self.actor), lang=self.lang, tz=project.timezone))
-        view = review_view(rec, project, viewer, language=self.lang)
+        now = self.service.clock.now()
+        show_letter = await self.service.may_decide(self.actor, project)
+        self.say(messages.timeline(rec, show_letter=show_letter, lang=self.lang, tz=project.timezone, now=now))
+        view = review_view(rec, project, viewer, language=self.lang, now=now)
         if view.actions:
             commands = ", ".join(f"/{a.action.value} {rec.ref}" for a in view.actions)
             self.say(self.tr("console.you_can", commands=commands))
@@ -419,7 +475,7 @@ class ConsoleBot:
         ref, action = parts[0], (parts[1].lower() if len(parts) > 1 else "show")
         rec = await self.service.get_request(ref, actor=self.actor)
         project = await self.service.project(rec.project)
-        if not project.is_pm(self.actor):
+        if not await self.service.may_decide(self.actor, project):
             raise InvalidInput(Phrase("letter.pms_only", project=project.name, ref=rec.ref))
         if rec.letter is None:
             raise InvalidInput(Phrase("console.no_letter_yet", ref=rec.ref))
@@ -476,6 +532,34 @@ class ConsoleBot:
         ref, text = _ref_and_text(rest, "/outcome REF TEXT")
         rec = await self._act(ref, Action.OUTCOME, {"outcome": text} if text else None)
         self.say(messages.outcome_recorded(rec, self.lang))
+
+    async def cmd_away(self, rest: str) -> None:
+        """/away YYYY-MM-DD EMAIL: you (a PM) are away until that day, and EMAIL stands in for you."""
+        parts = rest.split(maxsplit=1)
+        if len(parts) != 2:
+            raise InvalidInput(Phrase("away.usage.console"))
+        day, who = parts
+        try:
+            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", day):
+                raise ValueError(day)
+            until = date.fromisoformat(day)
+        except ValueError:
+            raise InvalidInput(Phrase("err.away_bad_date", text=day)) from None
+        try:
+            delegate = actor_from(who)
+        except InvalidInput:
+            raise InvalidInput(Phrase("err.away_unknown_delegate", who=who)) from None
+        absence = await self.service.set_away(self.actor, until=until, delegate=delegate)
+        self.say(await self._away_text("away.set", absence))
+        self.say(self.tr("away.back_hint", command="/back"))
+
+    async def cmd_back(self, _: str) -> None:
+        absence = await self.service.end_away(self.actor)
+        self.say(await self._away_text("away.back", absence))
+
+    async def _away_text(self, key: str, absence: Absence) -> str:
+        projects = [p for p in await self.service.projects() if p.is_pm(absence.person)]
+        return away_phrase(key, absence, projects).render(self.lang)
 
     async def edit_text(self, current: str) -> str | None:
         editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")

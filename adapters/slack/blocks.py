@@ -8,7 +8,8 @@ every text is cut to Slack's limits here, so a long request or letter never make
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -37,7 +38,7 @@ from bot.domain import Actor, Language, Project, RequestRecord
 from bot.domain import Letter as LetterModel
 from bot.forms import Field, FieldKind, FormSpec, moment_of
 from bot.messages import letter_state_line, tone_marks
-from bot.review import Action, RequestView, request_line
+from bot.review import Action, Fact, RequestView, is_overdue, request_line
 from bot.text import Segment, t
 
 from .translate import dump_metadata
@@ -200,12 +201,18 @@ def action_elements(view: RequestView) -> list[Any]:
     return elements
 
 
+def fact_mrkdwn(f: Fact) -> str:
+    """A fact as mrkdwn: a link when it is one, in bold when it needs attention now (overdue)."""
+    if f.link:
+        value = f"<{f.link}|{escape(''.join(map(str, f.value)))}>"
+    else:
+        value = rich(f.value)
+    return f"*{escape(f.label)}* " + (f"*{value}*" if f.strong else value)
+
+
 def request_blocks(view: RequestView, *, limit: int = REQUEST_SHOWN) -> list[Block]:
     """The request as a card: the review card in its channel, or one person's view of it (App Home)."""
-    facts = [
-        f"*{escape(f.label)}* " + (f"<{f.link}|{escape(''.join(map(str, f.value)))}>" if f.link else rich(f.value))
-        for f in view.facts
-    ]
+    facts = [fact_mrkdwn(f) for f in view.facts]
     blocks: list[Block] = [
         HeaderBlock(text=_plain(view.title, HEADER_LIMIT)),
         SectionBlock(text=_md(" · ".join(facts))),
@@ -225,6 +232,9 @@ def home_item(view: RequestView, *, section: str) -> list[Block]:
     """A request in App Home: its line, its status and the viewer's buttons. Block ids are unique per
     `section` of the tab (a PM's own request can be in both)."""
     head = f"*{escape(view.ref)}* · {escape(view.verdict.headline)}\n{quote(cut(view.text, 600))}\n{rich(view.status)}"
+    due = [f for f in view.facts if f.key in ("due", "escalated")]
+    if due:
+        head += "\n" + " · ".join(fact_mrkdwn(f) for f in due)
     blocks: list[Block] = [SectionBlock(text=_md(head))]
     if view.actions:
         blocks.append(ActionsBlock(block_id=f"{section}:{view.ref}", elements=action_elements(view)))
@@ -437,12 +447,25 @@ def scope_blocks(project: Project, lang: Language) -> list[Block]:
     return blocks[:MAX_MESSAGE_BLOCKS]
 
 
-def request_list_blocks(title: str, recs: Sequence[RequestRecord], lang: Language) -> list[Block]:
+def request_list_blocks(
+    title: str,
+    recs: Sequence[RequestRecord],
+    lang: Language,
+    *,
+    now: datetime | None = None,
+    zones: Mapping[str, str] | None = None,
+) -> list[Block]:
+    """Requests one line each, with their due dates (`zones`: each project's time zone); an overdue one
+    in bold."""
     blocks: list[Block] = [SectionBlock(text=_md(f"*{escape(title)}*"))]
     if not recs:
         blocks.append(SectionBlock(text=_md(escape(t(lang, "list.none_open")))))
         return blocks
-    lines = [escape(request_line(r, lang)) for r in recs]
+    lines = []
+    for r in recs:
+        tz = (zones or {}).get(r.project, "UTC")
+        line = escape(request_line(r, lang, tz=tz, now=now))
+        lines.append(f"*{line}*" if is_overdue(r, now) else line)
     for piece in chunks("\n".join(lines), SECTION_LIMIT)[: MAX_MESSAGE_BLOCKS - 1]:
         blocks.append(SectionBlock(text=_md(piece)))
     return blocks
@@ -492,3 +515,51 @@ def home_view(
 
 def to_dicts(blocks: Sequence[Block]) -> list[dict[str, Any]]:
     return [b.to_dict() for b in blocks]
+
+
+# --- time: reminders, escalations, expiries, follow-ups and the daily summary ---------------------
+
+
+def timely_blocks(headline: str, view: RequestView) -> list[Block]:
+    """A reminder (or escalation, follow-up, expiry notice) to one person: what it is about, then the
+    request as a card with the buttons that person may use."""
+    return [SectionBlock(text=_md(f"*{escape(headline)}*")), *request_blocks(view, limit=1500)]
+
+
+def requester_reminder_blocks(headline: str, view: RequestView, question: str) -> list[Block]:
+    """The requester's reminder or expiry notice: the question again, with the Answer button."""
+    blocks: list[Block] = [
+        SectionBlock(
+            text=_md(
+                f":hourglass_flowing_sand: {escape(headline)}\n“{escape(cut(' '.join(view.text.split()), 80))}”\n"
+                f"{quote(cut(question, 2500))}"
+            )
+        )
+    ]
+    if view.actions:
+        blocks.append(ActionsBlock(block_id=f"act:{view.ref}", elements=action_elements(view)))
+    return blocks
+
+
+SUMMARY_SHOWN = 12  # requests shown with their buttons in one summary (two blocks each, within 50)
+
+
+def summary_blocks(title: str, sections: Sequence[tuple[str, str, Sequence[RequestView], int]]) -> list[Block]:
+    """The daily summary: per section (its key, heading, views and how many more there are), each request
+    with its line, status, due date and the recipient's buttons."""
+    blocks: list[Block] = [HeaderBlock(text=_plain(title, HEADER_LIMIT))]
+    shown = 0
+    for key, heading, views, more in sections:
+        if not views:
+            continue
+        blocks.append(SectionBlock(text=_md(f"*{escape(heading)}*")))
+        for view in views:
+            if shown >= SUMMARY_SHOWN:
+                more += 1
+                continue
+            blocks += home_item(view, section=f"summary-{key}")
+            shown += 1
+        if more:
+            lang = views[0].language
+            blocks.append(ContextBlock(elements=[_md(escape(t(lang, "summary.more", n=more)))]))
+    return blocks[:MAX_MESSAGE_BLOCKS]

@@ -51,6 +51,7 @@ class SlackContext:
     replay_pruned_at: datetime | None = None  # when old replay-guard keys were last cleared (see replay.py)
     lookups: dict[str, asyncio.Task[Actor]] = field(default_factory=dict)  # users.info calls under way
     recorder: CommandRecorder = field(init=False)  # accepted `/request`s, recorded in ack order (intake.py)
+    by_email: dict[str, tuple[float, str]] = field(default_factory=dict)  # e-mail → (when, Slack user id)
 
     def __post_init__(self) -> None:
         from .intake import CommandRecorder  # intake.py builds on this module
@@ -180,6 +181,18 @@ class SlackContext:
             await self.client.chat_postMessage(channel=dm, text=text, blocks=blocks)
         except SLACK_FAILURES as exc:
             log.error("slack: could not tell %s: %s", user_id, exc)
+
+    async def user_by_email(self, email: str) -> str:
+        """The Slack user id of the person with this e-mail (`users.lookupByEmail`; remembered a while).
+        Raises the Web API's error, `users_not_found` when nobody has it."""
+        key = email.lower()
+        hit = self.by_email.get(key)
+        if hit and time.monotonic() - hit[0] < USER_CACHE_SECONDS:
+            return hit[1]
+        resp = await self.client.users_lookupByEmail(email=key)
+        user_id = str(resp["user"]["id"])
+        self.by_email[key] = (time.monotonic(), user_id)
+        return user_id
 
     async def open_dm(self, user_id: str) -> str:
         resp = await self.client.conversations_open(users=user_id)

@@ -13,24 +13,28 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from collections.abc import Awaitable, Callable
+from datetime import date
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackApiError
 
 from bot import forms
-from bot.domain import Actor, Language, Notice, RequestRecord, RequestStatus, Source
+from bot.domain import Absence, Actor, Language, Notice, RequestRecord, RequestStatus, Source
 from bot.errors import FormInvalid, IntakeError, InvalidInput, StorageUnavailable
 from bot.messages import letter_text, receipt, request_line, scope_summary
 from bot.review import Action, Viewer, review_view
-from bot.text import language_for, t
+from bot.text import Day, Items, Phrase, language_for, t, t_rich
 
 from . import blocks as bk
 from .context import SLACK_FAILURES, SlackContext, log
 from .intake import Accepted, accept_request
 from .translate import (
     PLATFORM,
+    actor_from_user,
     errors_for,
     event_key,
     load_metadata,
@@ -154,20 +158,114 @@ async def on_requests_command(ctx: SlackContext, body: dict[str, Any], ack: Ack)
                     raise
                 recs = await ctx.service.list_requests(open_only=True)
                 title = t(lang, "list.open_all")
+            zones = {p.slug: p.timezone for p in await ctx.service.projects()}
         except StorageUnavailable:
             await ctx.respond(body["response_url"], text=t(lang, "slack.unavailable"))
             return
         except IntakeError as exc:
             await ctx.respond(body["response_url"], text=bk.escape(exc.say(lang)))
             return
-        text = "\n".join(request_line(r, lang) for r in recs) or t(lang, "list.none_open")
+        now = ctx.service.clock.now()
+        lines = [request_line(r, lang, tz=zones.get(r.project, "UTC"), now=now) for r in recs]
+        text = "\n".join(lines) or t(lang, "list.none_open")
         await ctx.respond(
             body["response_url"],
             text=bk.cut(bk.escape(f"{title}\n{text}"), bk.FALLBACK_LIMIT),
-            blocks=bk.request_list_blocks(title, recs, lang),
+            blocks=bk.request_list_blocks(title, recs, lang, now=now, zones=zones),
         )
 
     ctx.spawn(work(), name="requests")
+
+
+# --- /intake: away with a delegate, and back ----------------------------------------------------
+
+INTAKE_COMMAND = "/intake"
+_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|([^>]*))?>")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+AWAY_WORDS = ("away", "外出")
+BACK_WORDS = ("back", "回来")
+
+
+async def on_intake_command(ctx: SlackContext, body: dict[str, Any], ack: Ack) -> None:
+    """`/intake away YYYY-MM-DD @someone`: a PM is away until that day and someone stands in for them;
+    `/intake back` ends it early; `/intake` alone says whether you are away."""
+    await ack()
+
+    async def work() -> None:
+        actor = await ctx.actor(user_id_of(body))
+        lang = await ctx.language(actor)
+        try:
+            text = await intake_command(ctx, body, actor, lang)
+        except StorageUnavailable:
+            text = t(lang, "slack.unavailable")
+        except IntakeError as exc:
+            text = bk.escape(exc.say(lang))
+        ctx.wake()
+        await ctx.respond(body["response_url"], text=bk.cut(text, bk.FALLBACK_LIMIT))
+
+    ctx.spawn(work(), name="intake")
+
+
+async def intake_command(ctx: SlackContext, body: dict[str, Any], actor: Actor, lang: Language) -> str:
+    """What `/intake …` does, and what to tell the person (Slack's own mrkdwn: mentions stay mentions)."""
+    words = str(body.get("text") or "").split()
+    verb = words[0].lower() if words else ""
+    if verb in BACK_WORDS and len(words) == 1:
+        absence = await ctx.service.end_away(actor)
+        return await _away_text(ctx, lang, "away.back", absence)
+    if verb in AWAY_WORDS:
+        if len(words) != 3:
+            raise InvalidInput(t(lang, "away.usage.slack"))
+        until = _parse_day(words[1], lang)
+        delegate = await _delegate(ctx, body, words[2], actor, lang)
+        absence = await ctx.service.set_away(actor, until=until, delegate=delegate)
+        hint = t(lang, "away.back_hint", command="`/intake back`")
+        return await _away_text(ctx, lang, "away.set", absence) + "\n" + hint
+    if not verb:
+        running = await ctx.service.away(actor)
+        if running is None:
+            return t(lang, "away.not_away", command="`/intake away YYYY-MM-DD @someone`")
+        return await _away_text(ctx, lang, "away.status", running)
+    return t(lang, "slack.intake_help")
+
+
+async def _away_text(ctx: SlackContext, lang: Language, key: str, absence: Absence) -> str:
+    """An absence message, with the PM and their delegate mentioned."""
+    projects = [p.name for p in await ctx.service.projects() if p.is_pm(absence.person)]
+    segments = t_rich(
+        lang, key, pm=absence.person, delegate=absence.delegate, until=Day(absence.until), projects=Items(projects)
+    )
+    return bk.rich(segments)
+
+
+def _parse_day(text: str, lang: Language) -> date:
+    try:
+        if not _DATE.match(text):
+            raise ValueError(text)
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(Phrase("err.away_bad_date", text=text)) from None
+
+
+async def _delegate(ctx: SlackContext, body: dict[str, Any], word: str, actor: Actor, lang: Language) -> Actor:
+    """The person a mention names, if Slack knows them and they are in this workspace."""
+    m = _MENTION.fullmatch(word)
+    if m is None:
+        raise InvalidInput(Phrase("err.away_unknown_delegate", who=word))
+    user_id = m.group(1)
+    try:
+        resp = await ctx.client.users_info(user=user_id)
+    except SlackApiError as exc:
+        if (exc.response.get("error") or "") in ("user_not_found", "users_not_found"):
+            raise InvalidInput(Phrase("err.away_unknown_delegate", who=f"@{m.group(2) or user_id}")) from None
+        raise
+    user = dict(resp.get("user") or {})
+    delegate = actor_from_user(user_id, user)
+    team = body.get("team_id")
+    if user.get("deleted") or user.get("is_bot") or (team and user.get("team_id") and user.get("team_id") != team):
+        projects = [p.name for p in await ctx.service.projects() if p.is_pm(actor)]
+        raise InvalidInput(Phrase("err.away_not_on_team", who=delegate.display, projects=Items(projects)))
+    return delegate
 
 
 # --- the message shortcut and the intake form ---------------------------------------------------
@@ -545,7 +643,9 @@ async def publish_home(ctx: SlackContext, user_id: str) -> None:
     actor = await ctx.actor(user_id)
     try:
         projects = {p.slug: p for p in await ctx.service.projects()}
-        mine_projects = [p for p in projects.values() if p.is_pm(actor)]
+        # An away PM's delegate sees that PM's projects' queue, with the decide buttons.
+        standing_in = {p.slug: await ctx.service.acting_for(actor, p) for p in projects.values()}
+        mine_projects = [p for p in projects.values() if p.is_pm(actor) or standing_in[p.slug] is not None]
         queue: list[RequestRecord] = []
         for p in mine_projects:
             queue += await ctx.service.list_requests(project=p.slug, open_only=True)
@@ -555,10 +655,17 @@ async def publish_home(ctx: SlackContext, user_id: str) -> None:
         return
     lang = await ctx.language(actor, mine_projects[0] if len(mine_projects) == 1 else None)
     mine = sorted(mine, key=lambda r: r.created_at, reverse=True)
+    now = ctx.service.clock.now()
 
     def views(recs: list[RequestRecord], limit: int) -> list[Any]:
         return [
-            review_view(r, projects[r.project], Viewer.of(actor, r, projects[r.project]), language=lang)
+            review_view(
+                r,
+                projects[r.project],
+                Viewer.of(actor, r, projects[r.project], on_behalf_of=standing_in.get(r.project)),
+                language=lang,
+                now=now,
+            )
             for r in recs[:limit]
             if r.project in projects
         ]
@@ -596,6 +703,7 @@ HANDLERS: list[tuple[str, str, Handler]] = [
     ("command", REQUEST_COMMAND, on_request_command),
     ("command", "/scope", on_scope_command),
     ("command", "/requests", on_requests_command),
+    ("command", INTAKE_COMMAND, on_intake_command),
     ("shortcut", bk.RECORD_SHORTCUT, on_record_shortcut),
     *(("action", bk.ACTION_IDS[a], on_click(action_clicked(a), a.value)) for a in Action),
     ("action", bk.MORE, on_click(more_clicked, "more", value=_more_choice)),

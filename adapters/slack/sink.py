@@ -13,12 +13,23 @@ from typing import Any
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.domain import Notice, Project, RequestRecord
+from bot.domain import Actor, Notice, Project, RequestRecord
 from bot.errors import PermanentDeliveryError, StorageUnavailable, TemporaryDeliveryError
-from bot.messages import answer_notice, decided_for_requester, email_outcome_for_sender, question_for_requester
+from bot.messages import (
+    answer_notice,
+    decided_for_requester,
+    email_outcome_for_sender,
+    notice_due,
+    notice_on_behalf,
+    question_for_requester,
+    summary_title,
+    summary_views,
+    timely_headline,
+)
 from bot.ports import NoticeSink, Outbox
 from bot.review import Viewer, review_view
-from bot.text import language_for, t
+from bot.service import open_question
+from bot.text import Phrase, language_for, t
 
 from . import blocks as bk
 from .blocks import FALLBACK_LIMIT, cut, escape
@@ -51,6 +62,11 @@ class SlackSink(NoticeSink):
             "letter_update": self.letter_update,
             "letter_email_status": self.letter_email_status,
             "slack_command": self.slack_command,
+            **{kind: self.timely for kind in ("reminder", "escalation", "follow_up", "expired_pm")},
+            "info_reminder": self.requester_reminder,
+            "expired": self.requester_reminder,
+            "daily_summary": self.daily_summary,
+            "away": self.away,
         }
 
     async def deliver(self, notice: Notice, *, outbox: Outbox) -> dict[str, Any] | None:
@@ -75,7 +91,7 @@ class SlackSink(NoticeSink):
             raise PermanentDeliveryError(
                 f"Project {project.slug} has no slack.review_channel: add it to the project file and load it again"
             )
-        view = review_view(_record(notice), project, Viewer.review_channel())
+        view = review_view(_record(notice), project, Viewer.review_channel(), now=self.ctx.service.clock.now())
         resp = await self.ctx.client.chat_postMessage(
             channel=channel,
             text=_fallback(notice.text),
@@ -102,7 +118,7 @@ class SlackSink(NoticeSink):
             log.warning("slack: no review card for %s to update; nothing to do", notice.ref)
             return {"skipped": "no review card was posted"}
         project = await self._project(notice)
-        view = review_view(_record(notice), project, Viewer.review_channel())
+        view = review_view(_record(notice), project, Viewer.review_channel(), now=self.ctx.service.clock.now())
         await self.ctx.client.chat_update(
             channel=posted["channel"], ts=posted["ts"], text=_fallback(notice.text), blocks=bk.request_blocks(view)
         )
@@ -209,6 +225,72 @@ class SlackSink(NoticeSink):
         text = email_outcome_for_sender(rec, Letter.from_dict(notice.data["letter"]), lang, project.timezone)
         return await self._post_to_person(notice, text)
 
+    # --- time -----------------------------------------------------------------------------------
+
+    async def timely(self, notice: Notice, outbox: Outbox) -> dict[str, Any]:
+        """A reminder, an escalation, a follow-up or an expiry notice, to one person's DM: the request as a
+        card with the decide buttons that person may use (an away PM's delegate: the PM's)."""
+        person = notice.recipient
+        channel = await self._dm_once(notice)
+        if channel is None:
+            return {"skipped": "the same person is reminded under their Slack id"}
+        rec, project = _record(notice), await self._project(notice)
+        assert person is not None
+        for_pm = notice_on_behalf(notice.data)
+        lang = language_for(project, person)
+        now = self.ctx.service.clock.now()
+        view = review_view(rec, project, Viewer.of(person, rec, project, on_behalf_of=for_pm), language=lang, now=now)
+        due = notice_due(notice.data)
+        head = timely_headline(notice.kind, rec, project, lang, on_behalf_of=for_pm, due=due)
+        resp = await self.ctx.client.chat_postMessage(
+            channel=channel, text=_fallback(head), blocks=bk.timely_blocks(head, view), unfurl_links=False
+        )
+        return {"channel": resp["channel"], "ts": resp["ts"]}
+
+    async def requester_reminder(self, notice: Notice, outbox: Outbox) -> dict[str, Any]:
+        """The question's reminder, or its expiry, where the requester hears back, with the Answer button."""
+        channel, thread = await self._requester_place(notice)
+        rec, project = _record(notice), await self._project(notice)
+        requester = notice.recipient or rec.requester
+        lang = language_for(project, requester)
+        now = self.ctx.service.clock.now()
+        view = review_view(rec, project, Viewer.of(requester, rec, project), language=lang, now=now)
+        head = timely_headline(notice.kind, rec, project, lang, due=notice_due(notice.data))
+        resp = await self.ctx.client.chat_postMessage(
+            channel=channel,
+            thread_ts=thread,
+            text=_fallback(head),
+            blocks=bk.requester_reminder_blocks(head, view, open_question(rec)),
+        )
+        return {"channel": resp["channel"], "ts": resp["ts"]}
+
+    async def daily_summary(self, notice: Notice, outbox: Outbox) -> dict[str, Any]:
+        """A PM's daily summary in their DM: each request with its due date and their buttons."""
+        person = notice.recipient
+        channel = await self._dm_once(notice)
+        if channel is None:
+            return {"skipped": "the same person gets the summary under their Slack id"}
+        assert person is not None
+        project = await self._project(notice)
+        lang = language_for(project, person)
+        sections = summary_views(notice.data, project, person, lang, self.ctx.service.clock.now())
+        title = summary_title(project, lang)
+        resp = await self.ctx.client.chat_postMessage(
+            channel=channel, text=_fallback(title), blocks=bk.summary_blocks(title, sections)
+        )
+        return {"channel": resp["channel"], "ts": resp["ts"]}
+
+    async def away(self, notice: Notice, outbox: Outbox) -> dict[str, Any]:
+        """A word about an absence (starting, ending) to the PM or their delegate."""
+        channel = await self._dm(notice)
+        project = await self.ctx.service.project(notice.project) if notice.project else None
+        lang = await self.ctx.language(notice.recipient, project)
+        text = Phrase.from_dict(notice.data["phrase"]).render(lang)
+        resp = await self.ctx.client.chat_postMessage(
+            channel=channel, text=_fallback(text), blocks=bk.text_blocks(text)
+        )
+        return {"channel": resp["channel"], "ts": resp["ts"]}
+
     # --- helpers --------------------------------------------------------------------------------
 
     async def _project(self, notice: Notice) -> Project:
@@ -217,10 +299,33 @@ class SlackSink(NoticeSink):
         return await self.ctx.service.project(notice.project)
 
     async def _dm(self, notice: Notice) -> str:
+        """The recipient's DM (a recipient named by e-mail is looked up first)."""
         person = notice.recipient
         if person is None or person.platform != PLATFORM:
             raise PermanentDeliveryError(f"{notice.kind} for {notice.ref} has no Slack recipient")
-        return await self.ctx.open_dm(person.user_id)
+        return await self.ctx.open_dm(await self._user_id(person))
+
+    async def _dm_once(self, notice: Notice) -> str | None:
+        """Like `_dm`, but None when an e-mail finds someone the same notice also reaches by Slack id
+        (`also_to`: a PM listed both ways), so they hear it once."""
+        person = notice.recipient
+        if person is None or person.platform != PLATFORM:
+            raise PermanentDeliveryError(f"{notice.kind} for {notice.ref} has no Slack recipient")
+        user_id = await self._user_id(person)
+        if user_id != person.user_id and user_id in (notice.data.get("also_to") or ()):
+            return None
+        return await self.ctx.open_dm(user_id)
+
+    async def _user_id(self, person: Actor) -> str:
+        """A Slack user id: as given, or found by the e-mail a project file names someone by."""
+        if "@" not in person.user_id:
+            return person.user_id
+        try:
+            return await self.ctx.user_by_email(person.email or person.user_id)
+        except SlackApiError as exc:
+            if (exc.response.get("error") or "") == "users_not_found":
+                raise PermanentDeliveryError(f"no Slack user has the e-mail address {person.user_id}") from exc
+            raise
 
     async def _post_to_person(self, notice: Notice, text: str) -> dict[str, Any]:
         channel = await self._dm(notice)

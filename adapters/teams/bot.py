@@ -15,7 +15,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -30,15 +30,17 @@ from botbuilder.schema import (
 
 from adapters.email.platform import email_for
 from adapters.web.keys import RUNTIME, SETTINGS
-from bot.domain import Actor, Language, Project, RequestRecord, Source
+from bot.domain import Absence, Actor, Language, Project, RequestRecord, Source
 from bot.errors import FormInvalid, IntakeError, InvalidInput, PermissionDenied, StorageUnavailable
 from bot.forms import intake_form, letter_edit_form, parse_intake, text_of, with_values
 from bot.mailing import LetterRecipients
 from bot.messages import receipt, request_line, scope_summary
 from bot.ports import ServerStore
+from bot.projectfile import is_email
 from bot.review import Action, Viewer, review_view
 from bot.service import IntakeService, open_question
-from bot.text import from_locale, language_for, t
+from bot.text import Phrase, from_locale, language_for, t
+from bot.timekeeping import away_phrase
 
 from . import cards
 from .download import download_url
@@ -162,6 +164,10 @@ class IntakeTeamsBot(TeamsActivityHandler):
             user = activity.from_property
             for uid in {user.id, getattr(user, "aad_object_id", None)} - {None, ""}:
                 await self.store.save_conversation_ref(PLATFORM, user_key(str(uid)), ref, at=now)
+            # Project files name PMs (and `escalate_to`, and delegates) by e-mail: reach them by it too.
+            email = (await self.actor(turn_context)).email
+            if email:
+                await self.store.save_conversation_ref(PLATFORM, user_key(email), ref, at=now)
         self.wake()  # a notice may have been waiting for this conversation
 
     # --- who is acting -------------------------------------------------------------------------
@@ -289,15 +295,52 @@ class IntakeTeamsBot(TeamsActivityHandler):
             "requests": self.cmd_requests,
             "answer": self.cmd_answer,
             "help": self.cmd_help,
+            "away": self.cmd_away,
+            "back": self.cmd_back,
             "需求": self.cmd_request,
             "范围": self.cmd_scope,
             "需求列表": self.cmd_requests,
             "回答": self.cmd_answer,
             "帮助": self.cmd_help,
+            "外出": self.cmd_away,
+            "回来": self.cmd_back,
         }
 
     async def cmd_help(self, turn_context: TurnContext, _: str) -> None:
-        await turn_context.send_activity(t(await self.language(turn_context), "teams.help"))
+        lang = await self.language(turn_context)
+        await turn_context.send_activity(t(lang, "teams.help") + "\n\n" + t(lang, "teams.help_time"))
+
+    async def cmd_away(self, turn_context: TurnContext, rest: str) -> None:
+        """`away YYYY-MM-DD someone@company.example`: a PM is away until that day, and someone stands in."""
+        lang = await self.language(turn_context)
+        words = rest.split()
+        if len(words) != 2:
+            raise InvalidInput(t(lang, "away.usage.teams"))
+        day, who = words
+        try:
+            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", day):
+                raise ValueError(day)
+            until = date.fromisoformat(day)
+        except ValueError:
+            raise InvalidInput(Phrase("err.away_bad_date", text=day)) from None
+        email = who.strip("<>").removeprefix("mailto:").lower()
+        if not is_email(email):
+            raise InvalidInput(Phrase("err.away_unknown_delegate", who=who))
+        delegate = Actor(PLATFORM, email, email=email)
+        absence = await self.service.set_away(await self.actor(turn_context), until=until, delegate=delegate)
+        self.wake()
+        text = await self._away_text(lang, "away.set", absence)
+        await turn_context.send_activity(plain_text(text + "\n" + t(lang, "away.back_hint", command="back")))
+
+    async def cmd_back(self, turn_context: TurnContext, rest: str) -> None:
+        lang = await self.language(turn_context)
+        absence = await self.service.end_away(await self.actor(turn_context))
+        self.wake()
+        await turn_context.send_activity(plain_text(await self._away_text(lang, "away.back", absence)))
+
+    async def _away_text(self, lang: Language, key: str, absence: Absence) -> str:
+        projects = [p for p in await self.service.projects() if p.is_pm(absence.person)]
+        return away_phrase(key, absence, projects).render(lang)
 
     async def _project(self, turn_context: TurnContext, slug: str | None) -> Project:
         channel = base_conversation_id(turn_context.activity.conversation.id)
@@ -445,16 +488,20 @@ class IntakeTeamsBot(TeamsActivityHandler):
         project = await self.service.project(rec.project)
         return rec, project, await self.actor(turn_context, project)
 
-    def _view(self, rec: RequestRecord, project: Project, actor: Actor, *, shared: bool) -> Reply:
+    async def _view(self, rec: RequestRecord, project: Project, actor: Actor, *, shared: bool) -> Reply:
         """The request card after a click: the shared review card (Action.Execute replaces it for
         everyone's view of it only through the outbox's update; this is the clicker's copy)."""
-        viewer = Viewer.review_channel() if shared else Viewer.of(actor, rec, project)
+        if shared:
+            viewer = Viewer.review_channel()
+        else:
+            viewer = Viewer.of(actor, rec, project, on_behalf_of=await self.service.acting_for(actor, project))
         lang = language_for(project, None if shared else actor)
-        return Reply(card=cards.request_card(review_view(rec, project, viewer, language=lang)))
+        now = self.service.clock.now()
+        return Reply(card=cards.request_card(review_view(rec, project, viewer, language=lang, now=now)))
 
     async def act_show(self, turn_context: TurnContext, data: dict[str, Any]) -> Reply:
         rec, project, actor = await self._request(turn_context, data)
-        return self._view(rec, project, actor, shared=_in_channel(turn_context))
+        return await self._view(rec, project, actor, shared=_in_channel(turn_context))
 
     def _opener(self, action: Action) -> Callable[[TurnContext, dict[str, Any]], Awaitable[Reply]]:
         async def open_form(turn_context: TurnContext, data: dict[str, Any]) -> Reply:
@@ -465,7 +512,7 @@ class IntakeTeamsBot(TeamsActivityHandler):
             if spec is None:
                 rec = await self.service.act(rec.ref, action, actor=actor)
                 self.wake()
-                return self._view(rec, project, actor, shared=_in_channel(turn_context))
+                return await self._view(rec, project, actor, shared=_in_channel(turn_context))
             return Reply(card=cards.form_card(spec))
 
         return open_form
@@ -492,7 +539,7 @@ class IntakeTeamsBot(TeamsActivityHandler):
                 done = cards.question_card(view, question, asker, answered=True)
                 done["body"].append(cards.text(t(lang, "notice.answer_thanks", ref=rec.ref)))
                 return Reply(card=done)
-            return self._view(rec, project, actor, shared=_in_channel(turn_context))
+            return await self._view(rec, project, actor, shared=_in_channel(turn_context))
 
         return submit
 
@@ -525,7 +572,7 @@ class IntakeTeamsBot(TeamsActivityHandler):
     async def _letter(self, turn_context: TurnContext, data: dict[str, Any]) -> tuple[RequestRecord, Actor, Language]:
         rec, project, actor = await self._request(turn_context, data)
         lang = await self.language(turn_context, project)
-        if not project.is_pm(actor):
+        if not await self.service.may_decide(actor, project):
             raise PermissionDenied(t(lang, "letter.pms_only", project=project.name, ref=rec.ref))
         rec = await self.service.get_request(rec.ref, actor=actor)
         if rec.letter is None:

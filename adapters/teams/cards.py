@@ -89,18 +89,22 @@ def lines(value: str, **props: Any) -> list[dict[str, Any]]:
     return out or [literal(" ")]
 
 
-def facts(pairs: list[tuple[str, str]] | list[tuple[str, str, str | None]]) -> dict[str, Any]:
+def facts(pairs: list[tuple[str, str]] | list[tuple[str, str, str | None, bool]], lang: Language) -> dict[str, Any]:
     """Labelled values ("From: Sam Reed"), one per line, looking like a FactSet. Not a FactSet: Teams reads
     markdown in a FactSet's values, and these are people's words (a name, the client's own wording, a
-    subject, an address), so each value is a TextRun. A value with a link opens it when clicked."""
+    subject, an address), so each value is a TextRun. A value with a link opens it when clicked; a value
+    that needs attention now (an overdue decision) is in bold in the attention colour."""
     rows: list[dict[str, Any]] = []
     for pair in pairs:
         label, value = pair[0], pair[1]
         link = pair[2] if len(pair) > 2 else None
+        strong = bool(pair[3]) if len(pair) > 3 else False
         run: dict[str, Any] = {"type": "TextRun", "text": value}
         if link:
             run.update(color="accent", selectAction={"type": "Action.OpenUrl", "url": link})
-        label_run = {"type": "TextRun", "text": f"{label}: ", "weight": "bolder"}
+        if strong:
+            run.update(weight="bolder", color="attention")
+        label_run = {"type": "TextRun", "text": t(lang, "card.label", label=label), "weight": "bolder"}
         row: dict[str, Any] = {"type": "RichTextBlock", "inlines": [label_run, run]}
         if rows:
             row["spacing"] = "none"
@@ -145,7 +149,7 @@ def request_card(view: RequestView) -> Card:
     lang = view.language
     body: list[dict[str, Any]] = [
         text(view.title, size="medium", weight="bolder"),
-        facts([(f.label, rich(f.value), f.link) for f in view.facts]),
+        facts([(f.label, rich(f.value), f.link, f.strong) for f in view.facts], lang),
         *long_text(view.text, lang, block_id=f"req-{view.ref}"),
         text(
             t(lang, "card.scope_check", verdict=view.verdict.headline)
@@ -339,7 +343,8 @@ def letter_card(
                 (t(lang, "letter.fact_subject"), letter.subject),
                 (t(lang, "letter.fact_language"), "中文" if letter.language.value == "zh" else "English"),
                 (t(lang, "letter.fact_status"), letter_status(letter, lang)),
-            ]
+            ],
+            lang,
         )
     )
     body.append({"type": "Container", "style": "emphasis", "items": lines(letter.body_text)})
@@ -397,7 +402,8 @@ def send_confirm_card(
                     (name, value)
                     for name, _, value in (line.partition(": ") for line in recipients.summary().splitlines())
                 ),
-            ]
+            ],
+            lang,
         ),
     ]
     if typed:
@@ -422,3 +428,48 @@ def send_confirm_card(
             action(t(lang, "button.cancel"), "letter_send_cancel", ref),
         ],
     )
+
+
+# --- time: reminders, escalations, expiries, follow-ups and the daily summary ---------------------
+
+
+def timely_card(headline: str, view: RequestView) -> Card:
+    """A reminder (or escalation, follow-up, expiry notice) in one person's chat: what it is about, then
+    the request with the buttons that person may use."""
+    inner = request_card(view)
+    body = [text(headline, weight="bolder", color="attention"), *inner["body"]]
+    return card(body, inner.get("actions"))
+
+
+def summary_item(view: RequestView) -> dict[str, Any]:
+    """One request in a summary: its ref and verdict, its words, its status and due date, its buttons."""
+    items: list[dict[str, Any]] = [
+        text(f"{view.ref} · {view.verdict.headline}", weight="bolder"),
+        literal(view.text if len(view.text) <= 200 else view.text[:199] + "…", isSubtle=True, spacing="none"),
+        literal(rich(view.status), spacing="none"),
+    ]
+    due = [f for f in view.facts if f.key in ("due", "escalated")]
+    if due:
+        items.append(facts([(f.label, rich(f.value), f.link, f.strong) for f in due], view.language))
+    actions = [
+        action(a.label, a.action.value, view.ref, style=_STYLES.get(a.style or ""), secondary=not a.primary)
+        for a in view.actions
+        if a.primary
+    ]
+    if actions:
+        items.append({"type": "ActionSet", "actions": actions})
+    return {"type": "Container", "separator": True, "items": items}
+
+
+def summary_card(title: str, sections: list[tuple[str, str, list[RequestView], int]]) -> Card:
+    """The daily summary: per section (its key, heading, views and how many more), each request with its
+    buttons."""
+    body: list[dict[str, Any]] = [text(title, size="medium", weight="bolder")]
+    for _, heading, views, more in sections:
+        if not views:
+            continue
+        body.append(text(heading, weight="bolder", spacing="large"))
+        body += [summary_item(v) for v in views]
+        if more:
+            body.append(text(t(views[0].language, "summary.more", n=more), isSubtle=True))
+    return card(body)

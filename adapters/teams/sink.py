@@ -28,11 +28,20 @@ from adapters.web.keys import RUNTIME
 from bot.domain import Actor, Letter, Notice, Project, RequestRecord
 from bot.errors import PermanentDeliveryError, TemporaryDeliveryError
 from bot.forms import answer_form
-from bot.messages import answer_notice, decided_for_requester, email_outcome_for_sender
+from bot.messages import (
+    answer_notice,
+    decided_for_requester,
+    email_outcome_for_sender,
+    notice_due,
+    notice_on_behalf,
+    summary_title,
+    summary_views,
+    timely_headline,
+)
 from bot.ports import NoticeSink, Outbox, ServerStore
 from bot.review import Viewer, review_view
-from bot.service import IntakeService
-from bot.text import language_for, t
+from bot.service import IntakeService, open_question
+from bot.text import Phrase, language_for, t
 
 from . import cards
 from .bot import PLATFORM, _attachment, letter_card_for, letter_card_key, plain_text, user_key
@@ -66,6 +75,11 @@ class TeamsSink(NoticeSink):
             "answer": self.answer,
             "letter_draft": self.letter_draft,
             "letter_email_status": self.letter_email_status,
+            **{kind: self.timely for kind in ("reminder", "escalation", "follow_up", "expired_pm")},
+            "info_reminder": self.requester_reminder,
+            "expired": self.requester_reminder,
+            "daily_summary": self.daily_summary,
+            "away": self.away,
         }
         handler = handlers.get(notice.kind, self.plain)
         try:
@@ -79,7 +93,7 @@ class TeamsSink(NoticeSink):
 
     async def _review_card(self, notice: Notice) -> cards.Card:
         rec, project = _record(notice), await self._project(notice)
-        return cards.request_card(review_view(rec, project, Viewer.review_channel()))
+        return cards.request_card(review_view(rec, project, Viewer.review_channel(), now=self.service.clock.now()))
 
     async def review_card(self, notice: Notice, outbox: Outbox) -> dict[str, Any]:
         channel = await self._review_channel(notice)
@@ -184,6 +198,83 @@ class TeamsSink(NoticeSink):
             else:
                 return {"conversation_id": shown["conversation"]["id"], "activity_id": shown["activityId"]}
         return await self._post(ref, MessageFactory.attachment(_attachment(card)))
+
+    # --- time -----------------------------------------------------------------------------------
+
+    async def timely(self, notice: Notice, outbox: Outbox) -> dict[str, Any] | None:
+        """A reminder, an escalation, a follow-up or an expiry notice, in the person's chat with the bot:
+        the request as a card with the buttons that person may use (an away PM's delegate: the PM's)."""
+        ref = await self._personal_once(notice)
+        if ref is None:
+            return {"skipped": "the same person is reminded under their Teams id"}
+        person = notice.recipient
+        assert person is not None
+        rec, project = _record(notice), await self._project(notice)
+        for_pm = notice_on_behalf(notice.data)
+        lang = language_for(project, person)
+        now = self.service.clock.now()
+        view = review_view(rec, project, Viewer.of(person, rec, project, on_behalf_of=for_pm), language=lang, now=now)
+        head = timely_headline(notice.kind, rec, project, lang, on_behalf_of=for_pm, due=notice_due(notice.data))
+        return await self._post(ref, MessageFactory.attachment(_attachment(cards.timely_card(head, view))))
+
+    async def requester_reminder(self, notice: Notice, outbox: Outbox) -> dict[str, Any]:
+        """The question's reminder, or its expiry, where the requester was asked, answerable on the card."""
+        rec, project = _record(notice), await self._project(notice)
+        requester = notice.recipient or rec.requester
+        lang = language_for(project, requester)
+        view = review_view(
+            rec, project, Viewer.of(requester, rec, project), language=lang, now=self.service.clock.now()
+        )
+        head = timely_headline(notice.kind, rec, project, lang, due=notice_due(notice.data))
+        question = open_question(rec)
+        card = cards.question_card(view, question, "", form=answer_form(rec, question, lang))
+        card["body"][0] = cards.text(head, weight="bolder")
+        ref = await self._personal_ref(notice.recipient, notice) or await self._source_ref(notice)
+        if ref is None:
+            raise PermanentDeliveryError("no conversation to remind the requester in")
+        return await self._post(ref, MessageFactory.attachment(_attachment(card)))
+
+    async def daily_summary(self, notice: Notice, outbox: Outbox) -> dict[str, Any] | None:
+        """A PM's daily summary in their chat with the bot: each request with its due date and buttons."""
+        ref = await self._personal_once(notice)
+        if ref is None:
+            return {"skipped": "the same person gets the summary under their Teams id"}
+        person = notice.recipient
+        assert person is not None
+        project = await self._project(notice)
+        lang = language_for(project, person)
+        sections = summary_views(notice.data, project, person, lang, self.service.clock.now())
+        card = cards.summary_card(summary_title(project, lang), sections)
+        return await self._post(ref, MessageFactory.attachment(_attachment(card)))
+
+    async def away(self, notice: Notice, outbox: Outbox) -> dict[str, Any] | None:
+        """A word about an absence (starting, ending) to the PM or their delegate."""
+        ref = await self._personal_ref(notice.recipient, notice)
+        if ref is None:
+            raise TemporaryDeliveryError(
+                "no personal chat with the bot yet; the message waits until they open one",
+                retry_after=max(60.0, self.app[TEAMS].waiting_retry),
+            )
+        project = await self.service.project(notice.project) if notice.project else None
+        text = Phrase.from_dict(notice.data["phrase"]).render(language_for(project, notice.recipient))
+        return await self._post(ref, plain_text(text))
+
+    async def _personal_once(self, notice: Notice) -> dict[str, Any] | None:
+        """The recipient's chat with the bot, None when they are someone the same notice also reaches by
+        their Teams id (a PM named both by e-mail and in `teams.pms`). Waits for a chat they have not
+        opened yet, as the letter does."""
+        ref = await self._personal_ref(notice.recipient, notice)
+        if ref is None:
+            raise TemporaryDeliveryError(
+                "the person has no personal chat with the bot yet; the notice waits until they open one",
+                retry_after=max(60.0, self.app[TEAMS].waiting_retry),
+            )
+        user = ref.get("user") or {}
+        also = set(notice.data.get("also_to") or ())
+        person = notice.recipient
+        if person is not None and "@" in person.user_id and also & {user.get("id"), user.get("aadObjectId")}:
+            return None
+        return ref
 
     async def plain(self, notice: Notice, outbox: Outbox, *, text: str | None = None) -> dict[str, Any] | None:
         """Any other notice: its text, to the person, the requester's conversation, or the review channel."""

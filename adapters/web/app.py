@@ -20,6 +20,7 @@ from bot.modeljobs import ModelJobSink, model_dispatcher
 from bot.outbox import Dispatcher
 from bot.ports import Clock
 from bot.scope import ScopeChecker
+from bot.timekeeping import Timekeeper
 
 from .keys import (
     DISPATCHER,
@@ -30,6 +31,7 @@ from .keys import (
     RUNTIME,
     SETTINGS,
     SINK_FACTORIES,
+    TIMEKEEPER,
     Platform,
     SinkFactory,
     wake_dispatcher,
@@ -50,6 +52,7 @@ __all__ = [
     "RUNTIME",
     "SETTINGS",
     "SINK_FACTORIES",
+    "TIMEKEEPER",
     "Platform",
     "SinkFactory",
     "create_app",
@@ -81,7 +84,8 @@ def create_app(
     dispatch: bool = True,
     poll_interval: float = 0.25,
 ) -> web.Application:
-    """Build the application. With `runtime`, use that store and service instead of opening one."""
+    """Build the application. With `runtime`, use that store and service instead of opening one. With
+    `dispatch`, the process delivers the outbox and runs the scheduled steps (reminders, summaries…)."""
     if runtime is None and checker is None:
         from adapters.llm import model_judge
 
@@ -103,6 +107,7 @@ def create_app(
         p.mount(app, settings)
     if dispatch:
         app.cleanup_ctx.append(_dispatcher_ctx)
+        app.cleanup_ctx.append(_timekeeper_ctx)
     return app
 
 
@@ -155,6 +160,18 @@ async def _dispatcher_ctx(app: web.Application) -> AsyncIterator[None]:
                 await asyncio.wait_for(task, timeout=30)
             except TimeoutError:
                 task.cancel()
+
+
+async def _timekeeper_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Run the scheduled steps that fall due (every process may: each step is claimed by one), and wake
+    this process's dispatcher when they queued notices."""
+    timekeeper = Timekeeper(app[RUNTIME].service, on_work=lambda: wake_dispatcher(app), platforms=app[ENABLED])
+    app[TIMEKEEPER] = timekeeper
+    timekeeper.start(app[SETTINGS].schedule_interval)
+    try:
+        yield
+    finally:
+        await timekeeper.stop()  # the step being run is finished; the rest waits for the next start
 
 
 async def healthz(request: web.Request) -> web.Response:

@@ -16,6 +16,7 @@ from adapters.runtime import Runtime
 from adapters.settings import Settings
 from bot.outbox import Dispatcher
 from bot.ports import NoticeSink
+from bot.timekeeping import Timekeeper
 
 from .pace import Pacer
 
@@ -23,6 +24,7 @@ SETTINGS = web.AppKey("settings", Settings)
 RUNTIME = web.AppKey("runtime", Runtime)
 DISPATCHER = web.AppKey("dispatcher", Dispatcher)
 MODEL_DISPATCHER = web.AppKey("model_dispatcher", Dispatcher)  # asks the language model, when one is set
+TIMEKEEPER = web.AppKey("timekeeper", Timekeeper)
 SINK_FACTORIES = web.AppKey("sink_factories", list)
 ENABLED = web.AppKey("enabled_platforms", list)
 OPTIONS = web.AppKey("options", dict)

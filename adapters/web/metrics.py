@@ -41,6 +41,25 @@ class RecordCollector(Collector):
         for status, n in sorted(snap.get("letters", {}).items()):
             letters.add_metric([status], n)
         yield letters
+        statuses = GaugeMetricFamily("intake_requests", "Client requests, by status.", labels=["status"])
+        for status, n in sorted(snap.get("statuses", {}).items()):
+            statuses.add_metric([status], n)
+        yield statuses
+        yield GaugeMetricFamily(
+            "intake_requests_overdue",
+            "Requests waiting for a decision past their due date.",
+            value=snap.get("overdue", 0),
+        )
+        yield GaugeMetricFamily(
+            "intake_schedule_pending",
+            "Scheduled steps (reminders, escalations, expiries, follow-ups, summaries) not yet run.",
+            value=snap.get("schedule_pending", 0),
+        )
+        yield GaugeMetricFamily(
+            "intake_schedule_late_seconds",
+            "How long the most overdue scheduled step has been due (0 when none is): the scheduler's lag.",
+            value=snap.get("schedule_late", 0.0),
+        )
         yield GaugeMetricFamily(
             "intake_outbox_pending", "Notices waiting to be delivered.", value=snap.get("outbox_pending", 0)
         )

@@ -41,9 +41,18 @@ class Failure:
     seconds: float = 0.0
 
 
+class FakeError(Exception):
+    """A method's error answer (HTTP 200, `ok: false`), e.g. `users_not_found`."""
+
+    def __init__(self, error: str) -> None:
+        super().__init__(error)
+        self.error = error
+
+
 @dataclass
 class FakeSlack:
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    missing: set[str] = field(default_factory=set)  # user ids users.info does not know (user_not_found)
     calls: list[Call] = field(default_factory=list)
     responses: list[dict[str, Any]] = field(default_factory=list)  # posts to response_url
     uploads: dict[str, bytes] = field(default_factory=dict)
@@ -86,7 +95,17 @@ class FakeSlack:
 
     # --- test controls --------------------------------------------------------------------------
 
-    def add_user(self, user_id: str, *, name: str, email: str | None = None, locale: str | None = None) -> None:
+    def add_user(
+        self,
+        user_id: str,
+        *,
+        name: str,
+        email: str | None = None,
+        locale: str | None = None,
+        team_id: str = "T0ACME",
+        **flags: Any,
+    ) -> None:
+        """A user the fake knows; `flags` such as `deleted=True` or `is_bot=True` go on the user object."""
         profile: dict[str, Any] = {"real_name": name, "display_name": name}
         if email:
             profile["email"] = email
@@ -95,6 +114,8 @@ class FakeSlack:
             "name": name.lower().replace(" ", "."),
             "real_name": name,
             "profile": profile,
+            "team_id": team_id,
+            **flags,
         }
         if locale:
             self.users[user_id]["locale"] = locale
@@ -177,7 +198,11 @@ class FakeSlack:
         if answer is None:
             self.calls[-1].ok = False
             return web.json_response({"ok": False, "error": "unknown_method"}, status=404)
-        return web.json_response({"ok": True, **answer(args)})
+        try:
+            return web.json_response({"ok": True, **answer(args)})
+        except FakeError as exc:  # what Slack answers when the call is fine but names nothing it knows
+            self.calls[-1].ok = False
+            return web.json_response({"ok": False, "error": exc.error})
 
     async def _response_url(self, request: web.Request) -> web.Response:
         body = await request.json()
@@ -261,8 +286,17 @@ class FakeSlack:
         users = str(args.get("users", ""))
         return {"channel": {"id": "D" + users.lstrip("UW")}}
 
+    def _m_users_lookupByEmail(self, args: dict[str, Any]) -> dict[str, Any]:
+        email = str(args.get("email", "")).lower()
+        for user in self.users.values():
+            if str((user.get("profile") or {}).get("email", "")).lower() == email:
+                return {"user": user}
+        raise FakeError("users_not_found")
+
     def _m_users_info(self, args: dict[str, Any]) -> dict[str, Any]:
         uid = str(args.get("user"))
+        if uid in self.missing:
+            raise FakeError("user_not_found")
         user = dict(self.users.get(uid, {"id": uid, "name": uid.lower(), "profile": {"real_name": uid}}))
         if str(args.get("include_locale")).lower() not in ("true", "1"):
             user.pop("locale", None)  # Slack tells a user's locale only when asked

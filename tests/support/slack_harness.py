@@ -28,6 +28,7 @@ from bot.outbox import Dispatcher, RetryPolicy
 from bot.projectfile import load_project_text
 from bot.scope import ScopeChecker
 from bot.service import IntakeService
+from bot.timekeeping import Timekeeper
 from store.repo import SqlStore
 from tests.conftest import PROJECT_YAML
 from tests.support.clock import FakeClock
@@ -158,6 +159,7 @@ class SlackHarness:
         self.service = service
         self.store = store
         self.dispatcher = dispatcher
+        self.timekeeper = Timekeeper(service, worker="slack-harness")
 
     @property
     def app(self) -> Any:
@@ -177,6 +179,12 @@ class SlackHarness:
             if n == 0 and not self.ctx.tasks:
                 return
         raise AssertionError("the Slack adapter did not settle")
+
+    async def tick(self) -> int:
+        """Run the scheduled steps that are due by the (fake) clock, then deliver what they queued."""
+        n = await self.timekeeper.run_due()
+        await self.settle()
+        return n
 
     async def settle_until(self, condition: Any, *, within: float = 5.0) -> None:
         """Settle repeatedly (retries wait for their backoff) until `condition()` holds."""

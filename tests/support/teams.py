@@ -284,6 +284,14 @@ class Harness:
                 raise AssertionError(f"{left} notices were still due after {within} s")
             await asyncio.sleep(0.03)
 
+    async def tick(self) -> int:
+        """Run the scheduled steps that are due by the service's clock, and deliver what they queued."""
+        from adapters.web.keys import TIMEKEEPER
+
+        n = int(await self.app[TIMEKEEPER].run_due())
+        await self.settle()
+        return n
+
     def next_id(self) -> str:
         return f"17000000{next(self._ids):05d}"
 
@@ -387,10 +395,11 @@ def card_call_id(call: Call) -> str:
 
 @contextlib.asynccontextmanager
 async def running(
-    db_url: str, *, project_yaml: str | None = None, checker: Any = None, **settings: Any
+    db_url: str, *, project_yaml: str | None = None, checker: Any = None, clock: Any = None, **settings: Any
 ) -> AsyncIterator[Harness]:
     """Start the fake connector and the real app (emulator mode unless settings say otherwise). With
-    `checker`, requests are judged by it (e.g. a `ModelJudge`, asked by the app's own model dispatcher)."""
+    `checker`, requests are judged by it (e.g. a `ModelJudge`, asked by the app's own model dispatcher);
+    with `clock`, the service keeps that time (the test moves it and runs `Harness.tick`)."""
     from adapters.runtime import open_runtime
     from adapters.settings import Settings
     from adapters.teams.state import TEAMS
@@ -401,7 +410,7 @@ async def running(
 
     connector = FakeConnector()
     await connector.start()
-    rt = await open_runtime(db_url, checker=checker)
+    rt = await open_runtime(db_url, checker=checker, clock=clock)
     await rt.service.load_project(load_project_text(project_yaml or PROJECT_YAML + TEAMS_PROJECT_YAML, "acme.yaml"))
     values: dict[str, Any] = {
         "database_url": db_url,

@@ -46,3 +46,14 @@ def texts(doc: Any) -> list[str]:
             if isinstance(n.get(key), str):
                 out.append(n[key])
     return out
+
+
+def card_facts(card: dict[str, Any]) -> dict[str, str]:
+    """The labelled values of an Adaptive Card ("From: Sam Reed" rows), label → value."""
+    out: dict[str, str] = {}
+    for n in walk(card):
+        inlines = n.get("inlines") if n.get("type") == "RichTextBlock" else None
+        if inlines and len(inlines) == 2 and inlines[0].get("weight") == "bolder":
+            label = str(inlines[0]["text"]).rstrip().removesuffix(":").removesuffix("：")
+            out[label] = str(inlines[1]["text"])
+    return out
