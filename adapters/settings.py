@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     slack_signing_secret: str | None = Field(None, validation_alias=_env("SLACK_SIGNING_SECRET"))
     slack_app_token: str | None = Field(None, validation_alias=_env("SLACK_APP_TOKEN"))
     slack_api_url: str | None = Field(None, validation_alias=_env("SLACK_API_URL"))
+    # The one workspace served; None: the one the bot token belongs to (asked of auth.test at start).
+    slack_team_id: str | None = Field(None, validation_alias=_env("SLACK_TEAM_ID"))
+    # Seconds per Web API call; at most a third of the outbox lease, so a hung call becomes a retry in time.
+    slack_api_timeout: float = Field(10.0, gt=0, le=20, validation_alias=_env("SLACK_API_TIMEOUT"))
 
     # Microsoft Teams (Bot Framework)
     microsoft_app_id: str | None = Field(None, validation_alias=_env("MICROSOFT_APP_ID"))
@@ -51,7 +55,12 @@ class Settings(BaseSettings):
         "MultiTenant", validation_alias=_env("MICROSOFT_APP_TYPE")
     )
     microsoft_app_tenant_id: str | None = Field(None, validation_alias=_env("MICROSOFT_APP_TENANT_ID"))
+    # More Microsoft tenants whose people may use the bot, comma-separated (besides MICROSOFT_APP_TENANT_ID).
+    microsoft_allowed_tenants: str | None = Field(None, validation_alias=_env("MICROSOFT_ALLOWED_TENANTS"))
     teams_emulator: bool = Field(False, validation_alias=_env("INTAKE_TEAMS_EMULATOR"))
+
+    # The outbox: how many notices of different requests are delivered at once, per process.
+    outbox_concurrency: int = Field(8, ge=1, le=64, validation_alias=_env("INTAKE_OUTBOX_CONCURRENCY"))
 
     # E-mail
     # How often each server process looks for scheduled steps that are due (reminders, summaries…).
@@ -70,6 +79,12 @@ class Settings(BaseSettings):
     @cached_property
     def db_url(self) -> str:
         return normalize_db_url(self.database_url)
+
+    @property
+    def teams_tenants(self) -> frozenset[str]:
+        """The Microsoft tenants whose people may use the bot (lower case); empty: not pinned."""
+        given = [self.microsoft_app_tenant_id or "", *(self.microsoft_allowed_tenants or "").split(",")]
+        return frozenset(t.strip().lower() for t in given if t.strip())
 
     @property
     def is_production(self) -> bool:

@@ -15,7 +15,8 @@ IntakeError                     root: every message is written for the person wh
 ├── StorageUnavailable          the database cannot be reached (names DATABASE_URL)
 ├── ModelUnavailable            a language model gave no usable answer (`reason`: timeout, malformed…)
 └── DeliveryError               an outbound notice could not be delivered
-    ├── TemporaryDeliveryError  retry later (optionally after `retry_after` seconds)
+    ├── TemporaryDeliveryError  retry later (optionally after `retry_after` seconds; `uncertain` when
+    │                           the attempt may have reached the platform all the same)
     └── PermanentDeliveryError  give up with a reason
 """
 
@@ -134,9 +135,13 @@ class DeliveryError(IntakeError):
 
 
 class TemporaryDeliveryError(DeliveryError):
-    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+    """Worth another try. `uncertain`: the platform may have acted on this attempt all the same (a
+    timeout, a connection lost after the request went out, a 5xx), so the next attempt checks first."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, uncertain: bool = False) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.uncertain = uncertain
 
 
 class PermanentDeliveryError(DeliveryError):

@@ -15,7 +15,7 @@ from typing import Any
 from .domain import Notice
 from .errors import PermanentDeliveryError, RequestNotFound, StorageUnavailable, TemporaryDeliveryError
 from .outbox import Dispatcher
-from .ports import NoticeSink, Outbox
+from .ports import Attempt, NoticeSink, Outbox
 from .scope.llm import MODEL_PLATFORM
 from .service import IntakeService
 
@@ -47,7 +47,7 @@ class ModelJobSink(NoticeSink):
     def __init__(self, service: IntakeService) -> None:
         self.service = service
 
-    async def deliver(self, notice: Notice, *, outbox: Outbox) -> dict[str, Any] | None:
+    async def deliver(self, notice: Notice, *, outbox: Outbox, attempt: Attempt | None = None) -> dict[str, Any] | None:
         if not notice.ref:
             raise PermanentDeliveryError("a question for the language model names no request")
         try:

@@ -1,22 +1,30 @@
 """The outbox dispatcher: delivers queued notices through each platform's sink, with retries.
 
 Several dispatchers (in several processes) may share one outbox: rows are leased, so each is handled
-by one worker at a time, and a row whose worker died is picked up again when its lease runs out.
+by one worker at a time, and a row whose worker died is picked up again when its lease runs out (as
+`uncertain`: that worker may have reached the platform before it died).
+
+Notices of different requests go out at once, up to `concurrency` per dispatcher, so one slow call
+holds up only its own request; notices of one request go out one after another, in order (the outbox
+never hands out a request's next notice while an earlier one is open). In a server, deliveries go side
+by side only while it is not answering requests: acknowledgements come first (adapters/web/pace.py).
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import os
 import random
 import socket
 from collections.abc import Awaitable, Callable, Iterable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from .errors import PermanentDeliveryError, TemporaryDeliveryError
-from .ports import Clock, NoticeSink, OutboxRow, Store, SystemClock
+from .ports import Attempt, Clock, NoticeSink, OutboxRow, Store, SystemClock
 
 log = logging.getLogger("intake.outbox")
 
@@ -61,10 +69,15 @@ class Dispatcher:
         poll_interval: float = 0.5,
         worker: str | None = None,
         pace: Callable[[datetime], Awaitable[None]] | None = None,
-        concurrency: int = 1,
+        concurrency: int = 8,
+        turn: Callable[[datetime], AbstractAsyncContextManager[None]] | None = None,
     ) -> None:
         self.store = store
         self.sinks = {s.platform: s for s in sinks}
+        # Sinks written before `attempt` existed take no such argument: they are called without it.
+        self._tell_attempt = {
+            s.platform: "attempt" in inspect.signature(s.deliver).parameters for s in self.sinks.values()
+        }
         self.clock = clock or SystemClock()
         self.policy = policy or RetryPolicy()
         self.lease_seconds = lease_seconds
@@ -74,42 +87,35 @@ class Dispatcher:
         # Called before each delivery with the row's creation time; returns when the delivery may go
         # (a server lets its acknowledgements go first: see adapters/web/pace.py).
         self.pace = pace
-        # Rows of one batch delivered at the same time (for slow deliveries, such as asking a language
-        # model); 1 delivers them one after another, in order.
-        self.concurrency = concurrency
+        # Or, held for each whole delivery: a turn that lets deliveries run side by side only while the
+        # server is quiet (see adapters/web/pace.py).
+        self.turn = turn
+        self.concurrency = max(1, concurrency)
         self.stats = DispatchStats()
         self._wake = asyncio.Event()
         self._stopping = False
+        self._running: set[asyncio.Task[None]] = set()
 
     def wake(self) -> None:
         """Ask the running loop to look at the outbox now (e.g. right after this process queued a notice)."""
         self._wake.set()
 
-    async def run_once(self) -> int:
-        """Claim and deliver one batch of due notices. Return how many rows were handled."""
-        rows = await self.store.outbox.claim(
-            list(self.sinks), worker=self.worker, limit=self.batch, lease_seconds=self.lease_seconds
+    async def _claim(self, limit: int) -> list[OutboxRow]:
+        return await self.store.outbox.claim(
+            list(self.sinks), worker=self.worker, limit=limit, lease_seconds=self.lease_seconds
         )
-        if self.concurrency > 1 and len(rows) > 1:
-            slots = asyncio.Semaphore(self.concurrency)
 
-            async def one(row: OutboxRow) -> None:
-                async with slots:
-                    if self._stopping:
-                        return  # its lease runs out and another worker (or our restart) takes it
-                    if self.pace is not None:
-                        await self.pace(row.created_at)
-                    await self._deliver(row)
+    async def run_once(self) -> int:
+        """Claim one batch of due notices and deliver it, `concurrency` at a time. Return how many rows
+        were handled."""
+        rows = await self._claim(self.batch)
+        gate = asyncio.Semaphore(self.concurrency)
 
-            await asyncio.gather(*(one(row) for row in rows))
-            return len(rows)
-        for row in rows:
-            if self._stopping:
-                # Leave the rest of the batch: their leases run out and another worker (or our restart) takes them.
-                break
-            if self.pace is not None:
-                await self.pace(row.created_at)
-            await self._deliver(row)
+        async def one(row: OutboxRow) -> None:
+            async with gate:
+                await self._paced_delivery(row)
+
+        await asyncio.gather(*(one(row) for row in rows))
         return len(rows)
 
     async def drain(self, *, max_rounds: int = 100) -> int:
@@ -123,24 +129,60 @@ class Dispatcher:
         return total
 
     async def run_forever(self) -> None:
-        """Deliver until `stop()` is called; the row being delivered is always finished first."""
-        while not self._stopping:
-            try:
-                n = await self.run_once()
-            except Exception:
-                log.exception("outbox: claiming failed; trying again shortly")
-                n = 0
-            if n:
-                continue
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
-            except TimeoutError:
-                pass
-            self._wake.clear()
+        """Deliver until `stop()` is called, keeping up to `concurrency` deliveries under way; those under
+        way when it stops are finished first."""
+        try:
+            while not self._stopping:
+                free = self.concurrency - len(self._running)
+                if free > 0:
+                    want = min(free, self.batch)
+                    try:
+                        rows = await self._claim(want)
+                    except Exception:
+                        log.exception("outbox: claiming failed; trying again shortly")
+                        rows = []
+                    for row in rows:
+                        task = asyncio.create_task(self._paced_delivery(row), name=f"outbox-{row.id}")
+                        self._running.add(task)
+                        task.add_done_callback(self._delivery_done)
+                    if len(rows) == want:
+                        continue  # there may be more due: claim again once a slot is free
+                try:
+                    await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
+                except TimeoutError:
+                    pass
+                self._wake.clear()
+        finally:
+            if self._running:
+                await asyncio.gather(*list(self._running), return_exceptions=True)
+
+    def _delivery_done(self, task: asyncio.Task[None]) -> None:
+        self._running.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("outbox: a delivery failed unexpectedly", exc_info=task.exception())
+        self._wake.set()  # a slot is free: claim the next due row
 
     def stop(self) -> None:
         self._stopping = True
         self._wake.set()
+
+    async def _paced_delivery(self, row: OutboxRow) -> None:
+        if self.turn is not None:
+            async with self.turn(row.created_at):
+                await self._deliver_unless_stopping(row)
+            return
+        if self.pace is not None:
+            await self.pace(row.created_at)
+        await self._deliver_unless_stopping(row)
+
+    async def _deliver_unless_stopping(self, row: OutboxRow) -> None:
+        if self._stopping:
+            # Not started: hand it back, due now, for another worker (or our restart).
+            await self.store.outbox.mark_retry(
+                row.id, worker=self.worker, error="not started: the server was stopping", at=self.clock.now()
+            )
+            return
+        await self._deliver(row)
 
     async def _deliver(self, row: OutboxRow) -> None:
         notice = row.notice
@@ -152,19 +194,23 @@ class Dispatcher:
             "outbox_id": row.id,
             "attempt": row.attempts,
         }
+        attempt = Attempt(row.id, number=row.attempts, uncertain=row.uncertain, created_at=row.created_at)
+        kwargs: dict[str, object] = {"attempt": attempt} if self._tell_attempt.get(notice.platform) else {}
         try:
             result = await asyncio.wait_for(
-                sink.deliver(notice, outbox=self.store.outbox), timeout=self.lease_seconds * 0.8
+                sink.deliver(notice, outbox=self.store.outbox, **kwargs),  # type: ignore[arg-type]
+                timeout=self.lease_seconds * 0.8,
             )
         except PermanentDeliveryError as exc:
             log.error("outbox: %s for %s failed for good: %s", notice.kind, notice.ref, exc, extra=extra)
             await self.store.outbox.mark_failed(row.id, worker=self.worker, error=str(exc))
             self.stats.failed += 1
             return
-        except (TemporaryDeliveryError, TimeoutError) as exc:
-            retry_after = getattr(exc, "retry_after", None)
-            reason = str(exc) or "timed out"
-            await self._retry(row, reason, retry_after, extra)
+        except TemporaryDeliveryError as exc:
+            await self._retry(row, str(exc) or "failed", exc.retry_after, extra, uncertain=exc.uncertain)
+            return
+        except TimeoutError:
+            await self._retry(row, "timed out", None, extra, uncertain=True)
             return
         except Exception as exc:
             log.exception("outbox: unexpected error delivering %s for %s", notice.kind, notice.ref, extra=extra)
@@ -172,7 +218,7 @@ class Dispatcher:
                 await self.store.outbox.mark_failed(row.id, worker=self.worker, error=f"{type(exc).__name__}: {exc}")
                 self.stats.failed += 1
             else:
-                await self._retry(row, f"{type(exc).__name__}: {exc}", None, extra)
+                await self._retry(row, f"{type(exc).__name__}: {exc}", None, extra, uncertain=True)
             return
         if await self.store.outbox.mark_sent(row.id, worker=self.worker, result=result):
             self.stats.delivered += 1
@@ -182,7 +228,15 @@ class Dispatcher:
             self.stats.lost_lease += 1
             log.warning("outbox: lease on row %s was lost before it was marked sent", row.id, extra=extra)
 
-    async def _retry(self, row: OutboxRow, reason: str, retry_after: float | None, extra: dict[str, object]) -> None:
+    async def _retry(
+        self,
+        row: OutboxRow,
+        reason: str,
+        retry_after: float | None,
+        extra: dict[str, object],
+        *,
+        uncertain: bool = False,
+    ) -> None:
         now = self.clock.now()
         age = (now - row.created_at).total_seconds()
         if age > self.policy.give_up_after:
@@ -208,5 +262,7 @@ class Dispatcher:
             reason,
             extra=extra,
         )
-        await self.store.outbox.mark_retry(row.id, worker=self.worker, error=reason, at=now + timedelta(seconds=delay))
+        await self.store.outbox.mark_retry(
+            row.id, worker=self.worker, error=reason, at=now + timedelta(seconds=delay), uncertain=uncertain
+        )
         self.stats.retried += 1

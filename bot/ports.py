@@ -268,6 +268,27 @@ class OutboxRow:
     notice: Notice
     attempts: int
     created_at: datetime
+    # An earlier attempt may have reached the platform (it timed out, lost its connection, or its process
+    # died mid-call): a sink that can look for what it posted does so before posting again.
+    uncertain: bool = False
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One delivery attempt of an outbox row, as a sink sees it. `row_id` names the notice for good (a sink
+    may tag what it posts with it, to find it again); `uncertain` says an earlier attempt may have
+    reached the platform."""
+
+    row_id: int
+    number: int = 1
+    uncertain: bool = False
+    created_at: datetime | None = None  # when the notice was queued: nothing of it was posted before
+
+    @property
+    def key(self) -> str:
+        """Names this notice for good, in this database (the row id and its creation time)."""
+        stamp = self.created_at.strftime("%Y%m%dT%H%M%S%f") if self.created_at else ""
+        return f"{self.row_id}@{stamp}"
 
 
 @dataclass(frozen=True)
@@ -285,7 +306,8 @@ class Outbox(ABC):
         """Lease up to `limit` due rows for `platforms`.
 
         MUST NOT hand one row to two workers while its lease runs. MUST NOT hand out a row while an older
-        row with the same request is still pending, so notices about one request arrive in order.
+        row with the same request is still pending, so notices about one request arrive in order. A row
+        taken back from a worker whose lease ran out MUST come back `uncertain`.
         """
 
     @abstractmethod
@@ -293,7 +315,9 @@ class Outbox(ABC):
         """Mark a leased row delivered. Return False if the lease was lost (another worker owns it)."""
 
     @abstractmethod
-    async def mark_retry(self, row_id: int, *, worker: str, error: str, at: datetime) -> None: ...
+    async def mark_retry(self, row_id: int, *, worker: str, error: str, at: datetime, uncertain: bool = False) -> None:
+        """Give a leased row back, due again at `at`. With `uncertain`, remember (for good) that this
+        attempt may have reached the platform."""
 
     @abstractmethod
     async def mark_failed(self, row_id: int, *, worker: str, error: str) -> None: ...
@@ -402,7 +426,43 @@ class JobRuns(ABC):
         """Record that `job` runs for `period`. MUST return False if any process already ran it."""
 
 
-class ServerStore(Store, AckLog, ConversationRefs, JobRuns):
+@dataclass(frozen=True)
+class RefusalRecord:
+    """A payload refused for where it came from, as kept (see `Refusals`)."""
+
+    at: datetime
+    platform: str
+    reason: str  # "other_workspace", "other_tenant", "email_claimed"
+    origin: str  # the workspace or tenant it came from ("" when it named none)
+    user_id: str
+    detail: str = ""
+
+
+class Refusals(ABC):
+    """Authenticated payloads refused for where they came from: kept for whoever looks into it later."""
+
+    @abstractmethod
+    async def record_refusal(self, refusal: RefusalRecord) -> None: ...
+
+    @abstractmethod
+    async def list_refusals(self, *, limit: int = 100) -> list[RefusalRecord]:
+        """The latest refusals, newest first."""
+
+
+class IdentityBindings(ABC):
+    """Which account an e-mail address belongs to on a platform."""
+
+    @abstractmethod
+    async def bind_email(self, platform: str, email: str, user_id: str, *, at: datetime) -> str:
+        """Tie `email` to `user_id` on `platform` if it is tied to nobody yet. Return the account it is tied
+        to (MUST be the first one ever tied, whichever process asked first)."""
+
+    @abstractmethod
+    async def unbind_email(self, platform: str | None, email: str) -> int:
+        """Untie `email` (on `platform`, or on every platform when None); return how many ties went."""
+
+
+class ServerStore(Store, AckLog, ConversationRefs, JobRuns, Refusals, IdentityBindings):
     """Everything a server process needs from storage: the core's store plus the adapters' own ports."""
 
     @abstractmethod
@@ -446,9 +506,11 @@ class NoticeSink(ABC):
     platform: str
 
     @abstractmethod
-    async def deliver(self, notice: Notice, *, outbox: Outbox) -> dict[str, Any] | None:
+    async def deliver(self, notice: Notice, *, outbox: Outbox, attempt: Attempt | None = None) -> dict[str, Any] | None:
         """Deliver one notice and return what later notices need (e.g. the posted message's id).
 
-        MUST raise `TemporaryDeliveryError` for failures worth retrying (rate limits, 5xx, timeouts) and
-        `PermanentDeliveryError` for ones that are not (bad channel, no permission).
+        MUST raise `TemporaryDeliveryError` for failures worth retrying (rate limits, 5xx, timeouts; with
+        `uncertain=True` when the platform may have acted on the attempt) and `PermanentDeliveryError` for
+        ones that are not (bad channel, no permission). SHOULD, when `attempt.uncertain`, look for what an
+        earlier attempt may have posted before posting again, where the platform allows it.
         """

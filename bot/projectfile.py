@@ -89,11 +89,39 @@ class _Ctx:
         self.problems.append((line, field, message))
 
 
+MAX_NESTING = 32  # levels of lists and mappings; a project file uses four
+
+
+def _too_deep(text: str) -> int | None:
+    """The line where lists and mappings nest past `MAX_NESTING`, or None. Reads YAML's event stream,
+    which PyYAML produces without recursion (composing the document recurses once per level, and a
+    file nested thousands of levels deep would exhaust the stack)."""
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+                depth += 1
+                if depth > MAX_NESTING:
+                    return int(event.start_mark.line) + 1 if event.start_mark else None
+            elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+                depth -= 1
+    except (yaml.YAMLError, RecursionError):
+        return None  # not valid YAML: composing it says where
+    return None
+
+
 def load_project_text(text: str, source: str = "<project>") -> Project:
     """Parse and validate a project file's text. Raise `ProjectFileError` listing every problem."""
     ctx = _Ctx(source, [])
+    deep = _too_deep(text)
+    if deep is not None:
+        raise ProjectFileError(
+            source, [(deep, "", f"lists and mappings are nested more than {MAX_NESTING} levels deep")]
+        )
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except RecursionError:  # _too_deep should have caught it; never a traceback for a bad file
+        raise ProjectFileError(source, [(None, "", "the file is nested too deeply to read")]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 1 if mark is not None else None

@@ -4,10 +4,12 @@ events that record it and the notices it causes are committed together or not at
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import json
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
@@ -34,6 +36,7 @@ from .domain import (
     ReasonCategory,
     RequestRecord,
     RequestStatus,
+    Scope,
     ScopeChange,
     Source,
     Verdict,
@@ -119,6 +122,7 @@ class IntakeService:
         # A checker that also asks a language model: requests are recorded with its offline verdict, and
         # the model is asked afterwards (`judge_with_model`, run by the outbox).
         self.model: ModelJudge | None = self.checker if isinstance(self.checker, ModelJudge) else None
+        self._questions: dict[str, tuple[asyncio.Lock, int]] = {}  # questions for the model being asked here
 
     # --- projects ---------------------------------------------------------------------------
 
@@ -317,8 +321,7 @@ class IntakeService:
         (a lost lease) changes nothing the second time. Without a model configured, a waiting request is
         told the model is switched off.
         """
-        result: ModelResult | None = None
-        key = ""
+        key, scope = "", None
         async with self.store.transaction() as tx:
             rec = await self._get(tx, ref)
             if not _awaits_model(rec):
@@ -329,8 +332,35 @@ class IntakeService:
                 )
                 scope = project.scope(await tx.list_examples(rec.project))
                 key = self.model.question_key(scope, rec.text)
+        async with self._one_asking(key):
+            return await self._judge_with_model(rec, key, scope)
+
+    @contextlib.asynccontextmanager
+    async def _one_asking(self, key: str) -> AsyncIterator[None]:
+        """Let one job at a time in this process ask question `key`, from reading the kept answers to
+        keeping its own: the same request recorded twice in a row is asked about once. (Processes share
+        the kept answers only: two of them may still ask the same question at the same moment.)"""
+        if not key:
+            yield
+            return
+        lock, users = self._questions.get(key) or (asyncio.Lock(), 0)
+        self._questions[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._questions[key]
+            if users == 1:
+                del self._questions[key]
+            else:
+                self._questions[key] = (lock, users - 1)
+
+    async def _judge_with_model(self, rec: RequestRecord, key: str, scope: Scope | None) -> RequestRecord:
+        ref = rec.ref
+        result: ModelResult | None = None
+        if self.model is not None and scope is not None:
+            async with self.store.transaction() as tx:
                 cached = await tx.get_model_answer(key)
-        if self.model is not None and rec.status.is_open:
             result = await self.model.second_opinion(scope, rec.text, rec.verdict, cached=cached)
         now = self.clock.now()
         async with self.store.transaction() as tx:
@@ -496,8 +526,14 @@ class IntakeService:
     ) -> RequestRecord:
         """Take `action` on `ref` with what was typed into its form (`values`: field id → value, as
         `bot.forms` describes). Raises `FormInvalid` with errors beside the fields, or the refusals of
-        the use case itself."""
+        the use case itself. Who may act is checked first: a refused attempt is refused (and, for a PM's
+        action, recorded) whatever was typed, and only an allowed one is then read and checked."""
         values = values or {}
+        if RULES[action].roles <= DECIDERS:
+            await self.authorize_decision(ref, actor=actor, action=action)
+        else:
+            async with self.store.transaction() as tx:
+                await self._requester_or_pm(tx, ref, actor, action)
         if action is Action.APPROVE:
             rec = await self.get_request(ref)
             if not needs_scope_change(rec):

@@ -151,6 +151,9 @@ class OutboxEntry(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_type=sa.Text)
     sent_at: datetime | None = Field(default=None, sa_type=TZ)
     result: dict[str, Any] | None = _json(nullable=True)
+    # An attempt may have reached the platform without our knowing (a timeout, a dropped connection, a
+    # process that died mid-call): the next one looks for the message before posting it again.
+    uncertain: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
 
 
 class ExampleRow(SQLModel, table=True):
@@ -241,3 +244,28 @@ class AbsenceRow(SQLModel, table=True):
     created_at: datetime = Field(sa_type=TZ)
     set_by: dict[str, Any] = _json(nullable=False)
     ended_at: datetime | None = Field(default=None, sa_type=TZ)
+
+
+class Refusal(SQLModel, table=True):
+    """A signed or authenticated payload refused for where it came from (another Slack workspace, another
+    Microsoft tenant), or an account that claimed an e-mail address already seen with another account."""
+
+    __tablename__ = "refusals"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_type=TZ, index=True)
+    platform: str = Field(max_length=32)
+    reason: str = Field(max_length=64)
+    origin: str = Field(max_length=255)
+    user_id: str = Field(max_length=255)
+    detail: str = Field(default="", sa_type=sa.Text)
+
+
+class IdentityBinding(SQLModel, table=True):
+    """The account an e-mail address was first seen with on a platform: afterwards only that account
+    carries the address (so a PM named by e-mail stays that one person)."""
+
+    __tablename__ = "identity_bindings"
+    platform: str = Field(primary_key=True, max_length=32)
+    email: str = Field(primary_key=True, max_length=320)
+    user_id: str = Field(max_length=255)
+    at: datetime = Field(sa_type=TZ)

@@ -44,6 +44,7 @@ from bot.ports import (
     OutboxRow,
     OutboxStats,
     ProjectVersionInfo,
+    RefusalRecord,
     Schedule,
     ScheduleStats,
     ServerStore,
@@ -59,6 +60,7 @@ from .models import (
     DecisionRow,
     EventRow,
     ExampleRow,
+    IdentityBinding,
     JobRun,
     LetterRow,
     ModelAnswerRow,
@@ -66,6 +68,7 @@ from .models import (
     ProcessedKey,
     ProjectRow,
     ProjectVersionRow,
+    Refusal,
     RequestRow,
     ScheduledStep,
     table,
@@ -213,6 +216,51 @@ class SqlStore(ServerStore):
         async with self.session() as s:
             row = await s.get(ConversationRef, (platform, conversation_id))
             return dict(row.reference) if row else None
+
+    async def record_refusal(self, refusal: RefusalRecord) -> None:
+        async with self.session() as s:
+            await s.exec(  # type: ignore[call-overload]
+                sa.insert(table(Refusal)).values(
+                    at=refusal.at,
+                    platform=refusal.platform[:32],
+                    reason=refusal.reason[:64],
+                    origin=refusal.origin[:255],
+                    user_id=refusal.user_id[:255],
+                    detail=refusal.detail[:2000],
+                )
+            )
+
+    async def list_refusals(self, *, limit: int = 100) -> list[RefusalRecord]:
+        r = table(Refusal)
+        async with self.session() as s:
+            rows = (await s.exec(sa.select(r).order_by(r.c.id.desc()).limit(limit))).mappings().all()  # type: ignore[call-overload]
+        return [
+            RefusalRecord(_utc(x["at"]), x["platform"], x["reason"], x["origin"], x["user_id"], x["detail"])
+            for x in rows
+        ]
+
+    async def bind_email(self, platform: str, email: str, user_id: str, *, at: datetime) -> str:
+        b = table(IdentityBinding)
+        email = email.strip().lower()[:320]
+        owner = sa.select(b.c.user_id).where(b.c.platform == platform, b.c.email == email)
+        async with self.session() as s:
+            row = (await s.exec(owner)).first()  # type: ignore[call-overload]
+            if row is None:  # the first time: tie it (whichever process asks first wins)
+                ins = _insert(self.dialect, IdentityBinding).values(
+                    platform=platform, email=email, user_id=user_id[:255], at=at
+                )
+                await s.exec(ins.on_conflict_do_nothing(index_elements=["platform", "email"]))  # type: ignore[call-overload]
+                row = (await s.exec(owner)).first()  # type: ignore[call-overload]
+        return str(row[0]) if row else user_id
+
+    async def unbind_email(self, platform: str | None, email: str) -> int:
+        b = table(IdentityBinding)
+        stmt = sa.delete(b).where(b.c.email == email.strip().lower())
+        if platform is not None:
+            stmt = stmt.where(b.c.platform == platform)
+        async with self.session() as s:
+            res = await s.exec(stmt)  # type: ignore[call-overload]
+            return int(res.rowcount or 0)
 
     async def claim_job_run(self, job: str, period: str, *, worker: str, at: datetime) -> bool:
         """Record that `job` runs for `period`. Return False if some process already ran it."""
@@ -859,6 +907,8 @@ class SqlOutbox(Outbox):
                 lease_owner=worker,
                 lease_until=now + timedelta(seconds=lease_seconds),
                 attempts=o.c.attempts + 1,
+                # Taken back from a worker whose lease ran out: it may have died mid-call.
+                uncertain=sa.or_(o.c.uncertain, o.c.status == "sending"),
             )
             .returning(*o.c)
         )
@@ -880,6 +930,7 @@ class SqlOutbox(Outbox):
                 ),
                 attempts=r["attempts"],
                 created_at=_utc(r["created_at"]),
+                uncertain=bool(r["uncertain"]),
             )
             for r in rows
         ]
@@ -904,7 +955,8 @@ class SqlOutbox(Outbox):
             last_error=None,
         )
 
-    async def mark_retry(self, row_id: int, *, worker: str, error: str, at: datetime) -> None:
+    async def mark_retry(self, row_id: int, *, worker: str, error: str, at: datetime, uncertain: bool = False) -> None:
+        o = table(OutboxEntry)
         await self._finish(
             row_id,
             worker,
@@ -913,6 +965,7 @@ class SqlOutbox(Outbox):
             last_error=error[:2000],
             lease_owner=None,
             lease_until=None,
+            uncertain=sa.or_(o.c.uncertain, sa.literal(uncertain)),
         )
 
     async def mark_failed(self, row_id: int, *, worker: str, error: str) -> None:

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 import adapters.slack.platform as slack_platform
 import adapters.teams.platform as teams_platform
+from adapters.settings import Settings
 from bot.domain import RequestStatus
 from bot.outbox import Dispatcher
 from tests.support.clock import FakeClock
@@ -57,7 +58,9 @@ async def outbox(store: Any, platform: str) -> list[tuple[str, str, int]]:
 def test_chat_clients_give_up_well_inside_the_outbox_lease() -> None:
     """A hung call must become a retry while the row is still leased, never outlive the lease."""
     lease = Dispatcher(store=None, sinks=[]).lease_seconds  # type: ignore[arg-type]
-    assert slack_platform.API_TIMEOUT <= lease / 3
+    assert slack_platform.LONGEST_API_TIMEOUT <= lease / 3
+    bounds = [m.le for m in Settings.model_fields["slack_api_timeout"].metadata if hasattr(m, "le")]
+    assert bounds == [slack_platform.LONGEST_API_TIMEOUT]
     assert teams_platform.CONNECTOR_TIMEOUT <= lease / 3
 
 
@@ -66,8 +69,7 @@ def test_chat_clients_give_up_well_inside_the_outbox_lease() -> None:
 
 @pytest.fixture
 async def slack(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[SlackHarness]:
-    monkeypatch.setattr(slack_platform, "API_TIMEOUT", CLIENT_TIMEOUT)
-    async with running_slack(sqlite_url, FakeClock()) as harness:
+    async with running_slack(sqlite_url, FakeClock(), slack_api_timeout=CLIENT_TIMEOUT) as harness:
         yield harness
 
 

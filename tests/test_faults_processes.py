@@ -275,3 +275,78 @@ async def test_two_servers_on_one_postgres_post_500_review_cards_each_once(
 
 async def _cards_posted(fake: FakeSlack, n: int) -> bool:
     return len([c for c in fake.delivered("chat.postMessage") if c.get("channel") == "C0REVIEW"]) >= n
+
+
+async def make_due(db_url: str) -> None:
+    """Time passes: the leases a dead process held run out, and work waiting for its moment is due."""
+    past = datetime(2000, 1, 1, tzinfo=UTC)
+    store = SqlStore.from_url(db_url)
+    try:
+        async with store.session() as s:
+            await s.exec(  # type: ignore[call-overload]
+                sa.text("UPDATE outbox SET lease_until = :past WHERE status = 'sending'").bindparams(past=past)
+            )
+            await s.exec(  # type: ignore[call-overload]
+                sa.text("UPDATE outbox SET available_at = :past WHERE status = 'pending'").bindparams(past=past)
+            )
+    finally:
+        await store.close()
+
+
+def review_cards_in_slack(fake: FakeSlack) -> Counter[str]:
+    """What Slack really shows in the review channel, by request."""
+    refs: Counter[str] = Counter()
+    for m in fake.posted_in("C0REVIEW"):
+        refs.update(_refs(m.text + json.dumps(m.blocks)))
+    return refs
+
+
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def test_a_slow_slack_and_a_server_killed_mid_posting_still_show_each_of_300_cards_once(
+    kind: str, tmp_path: Path, sqlite_template: Path, postgres_dbs: PostgresDatabases, fake: FakeSlack
+) -> None:
+    """Every 7th post Slack takes at once but answers after our timeout (1 s); the server is killed while
+    it posts 300 review cards, and started again. Each card is in the channel once: an attempt that may
+    have reached Slack is followed by a look at the channel's history before any second post."""
+    n = 300
+    db_url = await fresh_database(kind, tmp_path, sqlite_template, postgres_dbs)
+    env = {**server_env(db_url, fake), "SLACK_API_TIMEOUT": "1"}
+    fake.late_every["chat.postMessage"] = (7, 2.5)
+    server = await start(env)
+    try:
+        async with aiohttp.ClientSession() as session:
+            acked = await fire(n, lambda i: send_request(session, server, fake, i), concurrency=16)
+        assert len(acked) == n
+        # Killed in the middle of posting the cards, with late answers still on their way.
+        await wait_until(lambda: _cards_in_slack(fake, 90), within=60, what="90 review cards are in Slack")
+        server.kill()
+    finally:
+        await stop(server, signal.SIGKILL)
+    shown_at_kill = sum(review_cards_in_slack(fake).values())
+    assert shown_at_kill < n, "the server died before it had posted them all"
+
+    await make_due(db_url)
+    restarted = await start(env)
+    try:
+        await wait_until(
+            lambda: _all_recorded_and_sent(db_url, n), within=120, what="every request recorded and every notice sent"
+        )
+        await asyncio.sleep(3)  # any late answer still due lands; nothing more may be posted
+    finally:
+        await stop(restarted)
+
+    texts = await recorded_texts(db_url)
+    assert {request_text(i) for i in range(n)} == set(texts), "every acknowledged request is recorded"
+    shown = review_cards_in_slack(fake)
+    assert set(shown) == set(texts.values()), "every request has its card"
+    assert [ref for ref, k in shown.items() if k > 1] == [], "no card is in the channel twice"
+    assert fake.calls_to("conversations.history"), "attempts that may have reached Slack were looked up"
+    assert "Traceback" not in restarted.output(), restarted.output()
+
+
+async def _cards_in_slack(fake: FakeSlack, n: int) -> bool:
+    return len(fake.posted_in("C0REVIEW")) >= n
+
+
+async def _all_recorded_and_sent(db_url: str, n: int) -> bool:
+    return set(await outbox_state(db_url)) <= {"sent"} and len(await recorded_texts(db_url)) == n

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from bot.domain import Notice, ScopeChange
 from bot.errors import PermanentDeliveryError, TemporaryDeliveryError
 from bot.outbox import Dispatcher, RetryPolicy
-from bot.ports import NoticeSink, Outbox
+from bot.ports import Attempt, NoticeSink, Outbox
 from bot.service import IntakeService
 from store.models import OutboxEntry, table
 from store.repo import SqlStore
@@ -27,7 +27,7 @@ class RecordingSink(NoticeSink):
         self.fail_next: list[Exception] = []
         self.takes = takes  # seconds each delivery takes, as a call to a platform does
 
-    async def deliver(self, notice: Notice, *, outbox: Outbox) -> dict[str, Any] | None:
+    async def deliver(self, notice: Notice, *, outbox: Outbox, attempt: Attempt | None = None) -> dict[str, Any] | None:
         if self.takes:
             await asyncio.sleep(self.takes)
         if self.fail_next:

@@ -70,6 +70,34 @@ async def test_work_that_has_waited_long_enough_goes_on_however_busy_the_server(
         await client.close()
 
 
+async def test_background_steps_go_side_by_side_when_quiet_and_one_at_a_time_while_requests_are_answered() -> None:
+    pacer, gate = Pacer(quiet=0.05, max_lag=0.1), asyncio.Event()
+    client = await serve(pacer, gate)
+    running, most = 0, 0
+
+    async def step() -> None:
+        nonlocal running, most
+        async with pacer.turn(datetime.now(UTC) - timedelta(seconds=1)):  # long due: goes however busy
+            running += 1
+            most = max(most, running)
+            await asyncio.sleep(0.05)
+            running -= 1
+
+    try:
+        request = asyncio.create_task(client.get("/slow"))
+        await client.app[ENTERED].wait()  # type: ignore[index]
+        await asyncio.gather(*(step() for _ in range(4)))
+        assert most == 1, "while a request is being answered, one step at a time"
+        gate.set()
+        await request
+        await asyncio.sleep(0.1)
+        most = 0
+        await asyncio.gather(*(step() for _ in range(4)))
+        assert most == 4, "in a quiet server, side by side"
+    finally:
+        await client.close()
+
+
 async def test_health_probes_are_not_load() -> None:
     pacer, gate = Pacer(quiet=0.01, max_lag=30), asyncio.Event()
     client = await serve(pacer, gate)

@@ -161,6 +161,27 @@ async def test_at_most_max_concurrent_questions_are_in_flight(fake_model: FakeMo
     await judge.aclose()
 
 
+async def test_the_same_question_asked_while_it_is_being_answered_waits_for_that_answer(
+    fake_model: FakeModel,
+) -> None:
+    """The same request recorded twice in a row: one call, and the second takes the first's answer."""
+    judge = judge_for(fake_model, timeout=10)
+    fake_model.mode, fake_model.slow_seconds = "slow", 0.3
+    fake_model.label(IPHONE, "out_of_scope", "mobile")
+    first, second, other = await asyncio.gather(
+        judge.judge(SCOPE, IPHONE), judge.judge(SCOPE, IPHONE), judge.judge(SCOPE, "Add a dark theme to the portal")
+    )
+    assert len(fake_model.calls) == 2 and judge.stats.calls == 2 and judge.stats.cache_hits == 1
+    assert first.cached is False and second.cached is True and other.cached is False
+    assert second.answer == first.answer and second.verdict.verdict is VerdictKind.OUT_OF_SCOPE
+    # A failed asking is not shared: the one who waited asks on its own.
+    fake_model.mode = "500"
+    fake_model.calls.clear()
+    a, b = await asyncio.gather(judge.judge(SCOPE, IPHONE), judge.judge(SCOPE, IPHONE))
+    assert a.answer is None and b.answer is None and len(fake_model.calls) >= 2
+    await judge.aclose()
+
+
 # --- the answers kept for every process --------------------------------------------------------------
 
 

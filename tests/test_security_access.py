@@ -89,12 +89,13 @@ async def test_a_slack_letter_never_reaches_anyone_but_the_pms(slack: SlackHarne
     ref, line = await declined_with_letter(slack)
     for user, channel in ((OTHER_ID, "D0LEE"), (MEMBER_ID, "D0SAM")):  # a colleague, and the requester
         for action in ("letter_download_eml", "letter_edit", "letter_mark_sent", "letter_send_email"):
-            await slack.click(action, ref, user=user, channel=channel, message_ts="1700000000.000009")
+            await slack.click(action, ref, user=user, channel=channel, message_ts=slack.fake.ts(9))
         await slack.click("decline_request", ref, user=user)
         await slack.command("/requests", "", user=user)
         await slack.event(
             {
                 "type": "event_callback",
+                "team_id": "T0ACME",
                 "event_id": f"Ev{user}",
                 "event": {"type": "app_home_opened", "user": user, "tab": "home"},
             }

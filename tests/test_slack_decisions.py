@@ -52,14 +52,14 @@ async def test_review_card_shows_ref_requester_text_verdict_and_the_three_button
 
 async def test_pm_approves_in_scope_work_and_the_card_loses_its_buttons(slack: SlackHarness) -> None:
     ref = await record(slack, IN_SCOPE)
-    assert len(slack.posted("C0REVIEW")) == 1  # posted as ts 1700000000.000001 by the fake
-    resp = await slack.click("approve_request", ref, user=PM_ID, message_ts="1700000000.000001")
+    assert len(slack.posted("C0REVIEW")) == 1  # the fake's first post
+    resp = await slack.click("approve_request", ref, user=PM_ID, message_ts=slack.fake.ts(1))
     assert resp.status == 200
     await slack.settle()
     rec = await slack.service.get_request(ref)
     assert rec.status is RequestStatus.APPROVED
     update = slack.fake.calls_to("chat.update")[-1]
-    assert update["channel"] == "C0REVIEW" and update["ts"] == "1700000000.000001"
+    assert update["channel"] == "C0REVIEW" and update["ts"] == slack.fake.ts(1)
     assert buttons(update["blocks"]) == []
     assert "Approved by <@U0PMSLACK> at 2026-11-03 10:30 CET" in card_text(update["blocks"])
     # the requester hears about it by DM (a slash command has no thread)
@@ -166,7 +166,7 @@ async def test_ask_for_details_question_answer_and_back_to_review(slack: SlackHa
     assert buttons(question["blocks"]) == ["Answer"]
 
     # the requester clicks Answer in the DM and answers in the modal
-    await slack.click("answer_question", ref, user=MEMBER_ID, channel="D0SAM", message_ts="1700000000.000009")
+    await slack.click("answer_question", ref, user=MEMBER_ID, channel="D0SAM", message_ts=slack.fake.ts(9))
     await slack.settle()
     answer = slack.opened_view()
     assert answer["callback_id"] == "form:answer"

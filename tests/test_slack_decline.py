@@ -104,7 +104,7 @@ async def test_decline_sends_the_letter_to_the_pm_privately_and_updates_the_card
 
 async def test_edit_reruns_the_tone_check_and_updates_the_dm(slack: SlackHarness) -> None:
     ref, _ = await declined(slack)
-    dm_ts = "1700000000.000005"  # the letter DM the PM clicks in
+    dm_ts = slack.fake.ts(5)  # the letter DM the PM clicks in
     await slack.click("letter_edit", ref, user=PM_ID, channel="D0PMSLACK", message_ts=dm_ts)
     await slack.settle()
     view = slack.opened_view()
@@ -123,7 +123,7 @@ async def test_edit_reruns_the_tone_check_and_updates_the_dm(slack: SlackHarness
 
 async def test_download_eml_uploads_the_letter_to_the_dm(slack: SlackHarness) -> None:
     ref, _ = await declined(slack)
-    await slack.click("letter_download_eml", ref, user=PM_ID, channel="D0PMSLACK", message_ts="1700000000.000005")
+    await slack.click("letter_download_eml", ref, user=PM_ID, channel="D0PMSLACK", message_ts=slack.fake.ts(5))
     await slack.settle()
     assert slack.fake.calls_to("files.getUploadURLExternal")[-1]["filename"] == "ACME-1.eml"
     complete = slack.fake.calls_to("files.completeUploadExternal")[-1]
@@ -140,7 +140,7 @@ async def test_download_eml_uploads_the_letter_to_the_dm(slack: SlackHarness) ->
 
 async def test_mark_as_sent_records_it_and_closes_the_card(slack: SlackHarness) -> None:
     ref, _ = await declined(slack)
-    await slack.click("letter_mark_sent", ref, user=PM_ID, channel="D0PMSLACK", message_ts="1700000000.000005")
+    await slack.click("letter_mark_sent", ref, user=PM_ID, channel="D0PMSLACK", message_ts=slack.fake.ts(5))
     await slack.settle()
     rec = await slack.service.get_request(ref)
     assert rec.status is RequestStatus.LETTER_SENT
@@ -211,7 +211,7 @@ async def test_send_email_confirms_recipients_then_mails_the_client(
     slack, smtp = slack_with_email
     ref, dm = await declined(slack)
     assert buttons(dm["blocks"]) == ["Edit", "Download .eml", "Send email", "Mark as sent"]
-    dm_ts = "1700000000.000005"
+    dm_ts = slack.fake.ts(5)
     await slack.click("letter_send_email", ref, user=PM_ID, channel="D0PMSLACK", message_ts=dm_ts)
     await slack.settle()
     confirm = slack.opened_view()

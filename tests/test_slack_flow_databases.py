@@ -26,7 +26,7 @@ async def test_whole_flow(db_url: str, clock: FakeClock) -> None:
         await slack.settle()
         await slack.submit(slack.opened_view(), user=PM_ID)
         await slack.settle()
-        await slack.click("letter_mark_sent", "ACME-1", user=PM_ID, channel="D0PMSLACK", message_ts="1700000000.000009")
+        await slack.click("letter_mark_sent", "ACME-1", user=PM_ID, channel="D0PMSLACK", message_ts=slack.fake.ts(9))
         event = payload("app_home_opened.json")
         await slack.event(event)
         await slack.event(event, retry=1)

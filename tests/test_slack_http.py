@@ -58,7 +58,12 @@ async def test_malformed_bodies_get_a_4xx_with_a_reason(slack: SlackHarness) -> 
     resp = await slack.post("payload=%7Bnot+json", content_type=FORM, headers={})
     assert resp.status == 401
     unknown = json.dumps(
-        {"type": "block_actions", "user": {"id": "U1"}, "actions": [{"action_id": "nope", "value": "x"}]}
+        {
+            "type": "block_actions",
+            "team": {"id": "T0ACME"},
+            "user": {"id": "U1"},
+            "actions": [{"action_id": "nope", "value": "x"}],
+        }
     )
     body = "payload=" + unknown
     resp = await slack.post(body, content_type=FORM, headers=sign(body))

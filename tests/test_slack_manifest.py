@@ -55,6 +55,9 @@ def test_manifest_declares_what_the_handlers_serve_and_no_more_scopes() -> None:
         "users:read",
         "users:read.email",
         "files:write",
+        "channels:history",
+        "groups:history",
+        "im:history",
     }
 
 

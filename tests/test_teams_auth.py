@@ -1,72 +1,27 @@
 """Teams authentication with an app id set: only tokens the Bot Framework would sign get in.
 
-Tokens are signed here with a local RSA key; the SDK fetches the signing keys from a fake OpenID
-metadata endpoint (served from a thread, because the SDK fetches them with a blocking HTTP client).
+Tokens are signed here with a local RSA key; the signing keys come from a fake OpenID metadata endpoint
+(tests/support/openid.py).
 """
 
 from __future__ import annotations
 
-import json
-import threading
 import time
 from collections.abc import AsyncIterator, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
-from jwt.algorithms import RSAAlgorithm
 
 from adapters.settings import ConfigError, Settings
 from adapters.teams.platform import enabled, make_adapter
 from adapters.teams.state import TEAMS
 from adapters.web.app import RUNTIME, SETTINGS
-from tests.support.teams import REVIEW_CHANNEL, Harness, load_payload, running
+from tests.support.openid import OpenIdServer, auth_overrides
+from tests.support.openid import token as signed
+from tests.support.teams import REVIEW_CHANNEL, TENANT, Harness, load_payload, running
 
 APP_ID = "1b2c3d4e-0000-4000-8000-00000000abcd"
-ISSUER = "https://api.botframework.com"
-KID = "test-key-1"
-
-
-class OpenIdServer:
-    """Serves /.well-known/openidconfiguration and the JWKS with one endorsed key."""
-
-    def __init__(self, public_jwk: dict[str, Any]) -> None:
-        keys = {"keys": [{**public_jwk, "kid": KID, "use": "sig", "endorsements": ["msteams"]}]}
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                if self.path == "/.well-known/openidconfiguration":
-                    body = {
-                        "issuer": ISSUER,
-                        "jwks_uri": f"{outer.url}/keys",
-                        "id_token_signing_alg_values_supported": ["RS256"],
-                    }
-                elif self.path == "/keys":
-                    body = keys
-                else:
-                    self.send_error(404)
-                    return
-                data = json.dumps(body).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +31,7 @@ def signing_key() -> rsa.RSAPrivateKey:
 
 @pytest.fixture
 def openid(signing_key: rsa.RSAPrivateKey) -> Iterator[OpenIdServer]:
-    server = OpenIdServer(json.loads(RSAAlgorithm.to_jwk(signing_key.public_key())))
+    server = OpenIdServer(signing_key)
     yield server
     server.close()
 
@@ -84,24 +39,18 @@ def openid(signing_key: rsa.RSAPrivateKey) -> Iterator[OpenIdServer]:
 @pytest.fixture
 async def teams(sqlite_url: str, openid: OpenIdServer) -> AsyncIterator[Harness]:
     async with running(
-        sqlite_url, teams_emulator=False, microsoft_app_id=APP_ID, microsoft_app_password="a-client-secret-from-entra"
+        sqlite_url,
+        teams_emulator=False,
+        microsoft_app_id=APP_ID,
+        microsoft_app_password="a-client-secret-from-entra",
+        microsoft_app_tenant_id=TENANT,
     ) as h:
-        h.app[TEAMS].adapter = make_adapter(
-            h.app[SETTINGS],
-            TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL=f"{openid.url}/.well-known/openidconfiguration",
-            TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL=f"{openid.url}/.well-known/openidconfiguration",
-            TO_BOT_FROM_CHANNEL_TOKEN_ISSUER=ISSUER,
-            TO_CHANNEL_FROM_BOT_LOGIN_URL="https://login.microsoftonline.com/botframework.com",
-            TO_CHANNEL_FROM_BOT_OAUTH_SCOPE="https://api.botframework.com",
-            OAUTH_URL="https://api.botframework.com",
-        )
+        h.app[TEAMS].adapter = make_adapter(h.app[SETTINGS], **auth_overrides(openid))
         yield h
 
 
 def token(key: rsa.RSAPrivateKey, service_url: str, **claims: Any) -> str:
-    now = int(time.time())
-    body = {"iss": ISSUER, "aud": APP_ID, "nbf": now - 10, "exp": now + 3600, "serviceurl": service_url, **claims}
-    return jwt.encode(body, key, algorithm="RS256", headers={"kid": KID})
+    return signed(key, app_id=APP_ID, service_url=service_url, **claims)
 
 
 def bot_added(teams: Harness) -> dict[str, Any]:
@@ -169,5 +118,12 @@ def test_a_partial_teams_configuration_stops_the_start() -> None:
             Settings(microsoft_app_id=APP_ID, microsoft_app_password="pw-from-entra", microsoft_app_type="SingleTenant")
         )
     with pytest.raises(ConfigError, match="placeholder"):
-        enabled(Settings(microsoft_app_id=APP_ID, microsoft_app_password="changeme"))
-    assert enabled(Settings(microsoft_app_id=APP_ID, microsoft_app_password="pw-from-entra")) is True
+        enabled(Settings(microsoft_app_id=APP_ID, microsoft_app_password="changeme", microsoft_app_tenant_id=TENANT))
+    with pytest.raises(ConfigError, match="MICROSOFT_APP_TENANT_ID"):
+        enabled(Settings(microsoft_app_id=APP_ID, microsoft_app_password="pw-from-entra"))
+    assert enabled(
+        Settings(microsoft_app_id=APP_ID, microsoft_app_password="pw-from-entra", microsoft_app_tenant_id=TENANT)
+    )
+    assert enabled(
+        Settings(microsoft_app_id=APP_ID, microsoft_app_password="pw-from-entra", microsoft_allowed_tenants=TENANT)
+    )

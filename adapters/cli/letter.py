@@ -20,7 +20,7 @@ from bot.domain import Actor, Language, Notice, RequestRecord
 from bot.errors import IllegalMove, InvalidInput
 from bot.mailing import declining_pm
 from bot.outbox import Dispatcher
-from bot.ports import NoticeSink, Outbox
+from bot.ports import Attempt, NoticeSink, Outbox
 
 
 def require_email(settings: Settings) -> EmailConfig:
@@ -56,9 +56,9 @@ class WatchingSink(NoticeSink):
         self.errors: list[str] = []
         self.results: list[dict[str, Any]] = []
 
-    async def deliver(self, notice: Notice, *, outbox: Outbox) -> dict[str, Any] | None:
+    async def deliver(self, notice: Notice, *, outbox: Outbox, attempt: Attempt | None = None) -> dict[str, Any] | None:
         try:
-            result = await self.inner.deliver(notice, outbox=outbox)
+            result = await self.inner.deliver(notice, outbox=outbox, attempt=attempt)
         except Exception as exc:
             self.errors.append(str(exc) or type(exc).__name__)
             raise

@@ -381,6 +381,7 @@ def serve(ctx: click.Context, host: str, port: int, socket_mode: bool) -> None:
 
 def _register_area_commands() -> None:
     """Commands of each outside world live in their own module; they use the helpers above."""
+    from adapters.cli.access import access
     from adapters.cli.letter import digest, letter, request_outcome
     from adapters.cli.pm import pm
     from adapters.cli.scope import scope
@@ -394,6 +395,7 @@ def _register_area_commands() -> None:
     cli.add_command(scope)
     cli.add_command(slack)
     cli.add_command(pm)
+    cli.add_command(access)
 
 
 _register_area_commands()

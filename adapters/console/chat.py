@@ -29,7 +29,7 @@ from bot.forms import Field, FieldKind, FormSpec, moment_of
 from bot.mailing import Mailbox
 from bot.modeljobs import model_dispatcher
 from bot.outbox import Dispatcher
-from bot.ports import NoticeSink, Outbox
+from bot.ports import Attempt, NoticeSink, Outbox
 from bot.review import Action, Viewer, review_view
 from bot.service import IntakeService
 from bot.text import Phrase, plain, t
@@ -51,7 +51,7 @@ class ConsoleSink(NoticeSink):
         self.out = out
         self.service = service
 
-    async def deliver(self, notice: Notice, *, outbox: Outbox) -> dict[str, Any] | None:
+    async def deliver(self, notice: Notice, *, outbox: Outbox, attempt: Attempt | None = None) -> dict[str, Any] | None:
         text = notice.text
         lang = Language.EN
         now = self.service.clock.now()

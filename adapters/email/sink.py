@@ -21,7 +21,7 @@ from typing import Any
 from bot.domain import Notice
 from bot.errors import InvalidInput, PermanentDeliveryError, StorageUnavailable, TemporaryDeliveryError
 from bot.mailing import Mailbox, OutgoingMail
-from bot.ports import NoticeSink, Outbox
+from bot.ports import Attempt, NoticeSink, Outbox
 from bot.service import IntakeService, email_outcome
 
 from .message import build_message
@@ -60,7 +60,7 @@ class EmailSink(NoticeSink):
         # Shorter than the outbox's own limit (a day), so the letter itself shows why it never went.
         self.give_up_after = give_up_after
 
-    async def deliver(self, notice: Notice, *, outbox: Outbox) -> dict[str, Any] | None:
+    async def deliver(self, notice: Notice, *, outbox: Outbox, attempt: Attempt | None = None) -> dict[str, Any] | None:
         mail = OutgoingMail.from_dict(notice.data["mail"])
         letter = notice.kind in LETTER_KINDS and notice.ref is not None
         try:

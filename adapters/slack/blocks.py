@@ -8,6 +8,7 @@ every text is cut to Slack's limits here, so a long request or letter never make
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -108,8 +109,31 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def notification_text(text: str) -> str:
+    """A message's top-level `text` (what notifications and screen readers show): plain text escaped,
+    within our cap, so it can mention nobody and link nowhere."""
+    return cut(escape(text), FALLBACK_LIMIT)
+
+
+_USER_ID = re.compile(r"[UW][A-Z0-9]{2,40}")
+_URL_UNSAFE = re.compile(r"[\s<>|]")
+
+
 def who(actor: Actor) -> str:
-    return f"<@{actor.user_id}>" if actor.platform == "slack" else escape(actor.display)
+    """A Slack user as a mention (shown as their name); anyone else, or an id that is not one, as text."""
+    if actor.platform == "slack" and _USER_ID.fullmatch(actor.user_id):
+        return f"<@{actor.user_id}>"
+    return escape(actor.display)
+
+
+def link(url: str, label: str) -> str:
+    """`<url|label>`, for an http(s) address: the label escaped, and the characters that would end the
+    link or start another (`<`, `>`, `|`, spaces) percent-encoded in the address. Anything else is
+    shown as text."""
+    if not url.lower().startswith(("https://", "http://")):
+        return escape(label)
+    safe = _URL_UNSAFE.sub(lambda m: f"%{ord(m.group(0)):02X}", url).replace("&", "&amp;")
+    return f"<{safe}|{escape(label)}>"
 
 
 def rich(segments: Sequence[Segment]) -> str:
@@ -204,7 +228,7 @@ def action_elements(view: RequestView) -> list[Any]:
 def fact_mrkdwn(f: Fact) -> str:
     """A fact as mrkdwn: a link when it is one, in bold when it needs attention now (overdue)."""
     if f.link:
-        value = f"<{f.link}|{escape(''.join(map(str, f.value)))}>"
+        value = link(f.link, "".join(map(str, f.value)))
     else:
         value = rich(f.value)
     return f"*{escape(f.label)}* " + (f"*{value}*" if f.strong else value)

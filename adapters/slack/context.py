@@ -9,7 +9,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +20,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from adapters.identity import email_for
 from adapters.settings import Settings
 from adapters.web.keys import PACER, RUNTIME, wake_dispatcher
 from adapters.web.pace import Pacer
@@ -28,7 +29,9 @@ from bot.ports import AckLog, ServerStore
 from bot.service import IntakeService
 from bot.text import from_locale
 
+from .blocks import notification_text
 from .translate import actor_from_user
+from .workspace import Workspace
 
 if TYPE_CHECKING:
     from .intake import CommandRecorder
@@ -45,7 +48,9 @@ class SlackContext:
     app: web.Application
     settings: Settings
     bolt: AsyncApp
-    client: AsyncWebClient
+    client: AsyncWebClient  # for work done while someone waits (answers, forms, look-ups)
+    poster: AsyncWebClient  # for the outbox: never repeats a call by itself (see webapi.py)
+    workspace: Workspace
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
     users: dict[str, tuple[float, Actor]] = field(default_factory=dict)
     replay_pruned_at: datetime | None = None  # when old replay-guard keys were last cleared (see replay.py)
@@ -139,6 +144,18 @@ class SlackContext:
         except SLACK_FAILURES as exc:
             log.warning("slack: users.info for %s failed (%s); deciding on the user id alone", user_id, exc)
             return actor_from_user(user_id)
+        if actor.email:
+            # The address counts only for the account it was first seen with.
+            own = await email_for(
+                self.store,
+                self.store,
+                platform="slack",
+                email=actor.email,
+                account=user_id,
+                at=self.service.clock.now(),
+            )
+            if own != actor.email:
+                actor = replace(actor, email=own)
         self.users[user_id] = (now, actor)
         return actor
 
@@ -155,7 +172,9 @@ class SlackContext:
     # --- talking back ---------------------------------------------------------------------------
 
     async def respond(self, response_url: str, *, text: str, blocks: Any = None) -> None:
-        """Answer a slash command privately through its response_url."""
+        """Answer a slash command privately through its response_url. `text` is plain text: it is escaped
+        here, so nothing in it can mention anyone or make a link."""
+        text = notification_text(text)
         try:
             # The app's keep-alive session: a new connection per receipt cost more than the receipt itself.
             resp = await AsyncWebhookClient(response_url, timeout=10, session=self.client.session).send(
@@ -167,7 +186,9 @@ class SlackContext:
             log.warning("slack: could not answer through response_url: %s", exc)
 
     async def tell(self, user_id: str, text: str, *, channel: str | None = None, blocks: Any = None) -> None:
-        """Tell one person something only they see: an ephemeral message in `channel`, else a DM."""
+        """Tell one person something only they see: an ephemeral message in `channel`, else a DM. `text` is
+        plain text: it is escaped here, so nothing in it can mention anyone or make a link."""
+        text = notification_text(text)
         try:
             if channel and not channel.startswith("D"):
                 await self.client.chat_postEphemeral(channel=channel, user=user_id, text=text, blocks=blocks)

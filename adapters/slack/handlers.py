@@ -43,6 +43,7 @@ from .translate import (
     user_id_of,
     view_values,
 )
+from .workspace import refuse
 
 REQUEST_COMMAND = "/request"
 
@@ -127,12 +128,12 @@ async def on_scope_command(ctx: SlackContext, body: dict[str, Any], ack: Ack) ->
             await ctx.respond(body["response_url"], text=t(await ctx.language(actor), "slack.unavailable"))
             return
         except IntakeError as exc:
-            await ctx.respond(body["response_url"], text=bk.escape(exc.say(await ctx.language(actor))))
+            await ctx.respond(body["response_url"], text=exc.say(await ctx.language(actor)))
             return
         lang = language_for(project, actor)
         await ctx.respond(
             body["response_url"],
-            text=bk.cut(bk.escape(scope_summary(project, lang)), bk.FALLBACK_LIMIT),
+            text=scope_summary(project, lang),
             blocks=bk.scope_blocks(project, lang),
         )
 
@@ -163,14 +164,14 @@ async def on_requests_command(ctx: SlackContext, body: dict[str, Any], ack: Ack)
             await ctx.respond(body["response_url"], text=t(lang, "slack.unavailable"))
             return
         except IntakeError as exc:
-            await ctx.respond(body["response_url"], text=bk.escape(exc.say(lang)))
+            await ctx.respond(body["response_url"], text=exc.say(lang))
             return
         now = ctx.service.clock.now()
         lines = [request_line(r, lang, tz=zones.get(r.project, "UTC"), now=now) for r in recs]
         text = "\n".join(lines) or t(lang, "list.none_open")
         await ctx.respond(
             body["response_url"],
-            text=bk.cut(bk.escape(f"{title}\n{text}"), bk.FALLBACK_LIMIT),
+            text=f"{title}\n{text}",
             blocks=bk.request_list_blocks(title, recs, lang, now=now, zones=zones),
         )
 
@@ -327,7 +328,7 @@ async def on_intake_submit(ctx: SlackContext, body: dict[str, Any], ack: Ack) ->
     await ack()
     ctx.wake()
     said = receipt(rec, lang)
-    ctx.spawn(ctx.tell(user_id, bk.escape(said), channel=channel, blocks=bk.receipt_blocks(said)), name="receipt")
+    ctx.spawn(ctx.tell(user_id, said, channel=channel, blocks=bk.receipt_blocks(said)), name="receipt")
 
 
 # Core input fields whose form field has another name.
@@ -398,7 +399,7 @@ def on_click(work: Work, name: str, *, value: Callable[[dict[str, Any]], str] | 
                 log.error("slack: %s on %s failed: %s", name, ref, exc)
                 await ctx.tell(user_id, t(await ctx.language(actor), "slack.not_saved"), channel=channel)
             except IntakeError as exc:
-                await ctx.tell(user_id, bk.escape(exc.say(await _lang_for_ref(ctx, actor, ref))), channel=channel)
+                await ctx.tell(user_id, exc.say(await _lang_for_ref(ctx, actor, ref)), channel=channel)
             except Exception:
                 log.exception("slack: %s on %s failed", name, ref)
                 await ctx.tell(user_id, t(await ctx.language(actor), "slack.something_failed"), channel=channel)
@@ -736,6 +737,27 @@ def register(ctx: SlackContext, bolt: AsyncApp) -> None:
         await next()
         return None
 
+    async def served_workspace(body: dict[str, Any], next: Callable[[], Awaitable[None]]) -> BoltResponse | None:
+        """Socket Mode's payloads come from every workspace the app is installed in: serve only ours.
+        (The HTTP route checks before bolt; this is the same check for Socket Mode.)"""
+        allowed = ctx.workspace.allows(body)
+        if allowed is None and body.get("command") != REQUEST_COMMAND:
+            await ctx.workspace.known(within=2.0)
+            allowed = ctx.workspace.allows(body)
+        if allowed is False:
+            await refuse(
+                ctx.store,
+                body,
+                at=ctx.service.clock.now(),
+                user_id=user_id_of(body),
+                what=str(body.get("command") or body.get("type") or "a payload"),
+                served=ctx.workspace.team_id,
+            )
+            return BoltResponse(status=403, body="")
+        await next()
+        return None
+
+    bolt.middleware(served_workspace)
     bolt.middleware(dedupe_events)
     for kind, ident, handler in HANDLERS:
         listener = guard(ctx, handler)

@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.domain import Actor, Notice
-from bot.errors import Duplicate, IntakeError, StorageUnavailable
+from bot.errors import Duplicate, IntakeError, StorageUnavailable, TemporaryDeliveryError
 from bot.messages import receipt
 from bot.text import language_for, t
 
@@ -34,6 +34,9 @@ from .blocks import receipt_blocks
 from .context import SlackContext, log
 from .replay import first_sight, signature_key
 from .translate import PLATFORM, command_source, parse_project_prefix, user_id_of
+from .workspace import refuse
+
+WORKSPACE_WAIT = 2.0  # seconds a command's recording waits for auth.test to name the workspace served
 
 COMMAND = "slack_command"
 # How long an accepted command is left to the process that acked it. Long enough for that process to work
@@ -113,6 +116,26 @@ async def record_command(
     key = command.dedupe_key or ""
     url = str(body.get("response_url") or "")
     slug, text = parse_project_prefix(str(body.get("text") or ""))
+    # Acknowledged before the workspace served was known (auth.test had not answered): check it now.
+    if await ctx.workspace.known(within=WORKSPACE_WAIT if in_process else 0.0) is None:
+        if in_process:
+            log.warning("slack: %s waits until the workspace served is known; the outbox retries it", key)
+            return None, None
+        raise TemporaryDeliveryError("the Slack workspace this server serves is not known yet")
+    if ctx.workspace.allows(body) is False:
+        await refuse(
+            ctx.store,
+            body,
+            at=ctx.service.clock.now(),
+            user_id=user_id_of(body),
+            what="the command /request",
+            served=ctx.workspace.team_id,
+        )
+        result_refused: dict[str, Any] = {"refused": "another Slack workspace"}
+        if in_process:
+            await _finish(ctx, key)
+        lang = (await ctx.language(actor)) if actor is not None else await ctx.service.house_language()
+        return result_refused, ({"url": url, "text": t(lang, "slack.other_workspace")} if url else None)
     if actor is None:
         actor = await ctx.actor(user_id_of(body))
     result: dict[str, Any] | None
@@ -141,13 +164,17 @@ async def record_command(
         lang = await ctx.language(actor)
         result, reply = {"error": True}, {"url": url, "text": t(lang, "slack.not_recorded_error")}
     if in_process:
-        try:
-            await ctx.acks.finish_work(key)
-        except StorageUnavailable as exc:  # the request is recorded; the outbox finds it a duplicate later
-            log.warning("slack: could not mark %s done: %s", key, exc)
+        await _finish(ctx, key)
     if "ref" in result:
         ctx.wake()
     return result, (reply if reply and url else None)
+
+
+async def _finish(ctx: SlackContext, key: str) -> None:
+    try:
+        await ctx.acks.finish_work(key)
+    except StorageUnavailable as exc:  # the request is recorded; the outbox finds it a duplicate later
+        log.warning("slack: could not mark %s done: %s", key, exc)
 
 
 class CommandRecorder:

@@ -7,8 +7,11 @@ message naming what is missing.
 
 from __future__ import annotations
 
-import json
+import hashlib
+import hmac
 import logging
+import time
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -19,10 +22,10 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
-from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.settings import ConfigError, Settings
+from adapters.web.bodies import loads
 from adapters.web.keys import SINK_FACTORIES, Platform
 
 from .context import SlackContext
@@ -31,13 +34,20 @@ from .intake import Accepted, accept_request
 from .replay import first_sight, forget_old_signatures
 from .shape import shape_problem
 from .sink import SlackSink
+from .translate import user_id_of
+from .webapi import PacedWebClient, RateLimits
+from .workspace import Workspace, refuse
 
 log = logging.getLogger("intake.slack")
 
 SLACK = web.AppKey("slack", SlackContext)
 EVENTS_PATH = "/slack/events"
-API_TIMEOUT = 10  # seconds per Web API call; the outbox retries what times out
 FORM_TYPES = ("application/x-www-form-urlencoded", "application/json")
+LONGEST_API_TIMEOUT = 20  # seconds: SLACK_API_TIMEOUT's upper bound (a third of the outbox lease)
+SIGNATURE_WINDOW = 5 * 60  # seconds a signed request stays acceptable
+# What Slack sends as JSON: the Events API's envelopes (never commands or interactive payloads).
+EVENTS_API_TYPES = ("event_callback", "url_verification", "app_rate_limited")
+WORKSPACE_WAIT = 2.0  # seconds a payload waits for auth.test to name the workspace served
 
 
 def enabled(settings: Settings) -> bool:
@@ -75,14 +85,23 @@ BOLT_LOG = logging.getLogger("intake.slack.bolt")
 BOLT_LOG.addFilter(_TokenFromEnvironmentNote())
 
 
-def build_bolt(settings: Settings) -> AsyncApp:
+def build_clients(settings: Settings) -> tuple[PacedWebClient, PacedWebClient]:
+    """The Web API clients: one for work someone waits on (the SDK repeats a call once when its
+    connection breaks), one for the outbox (never repeats a call: see webapi.py). They share the
+    rate-limit pauses Slack asks for."""
+    limits = RateLimits()
+    common: dict[str, Any] = {
+        "token": settings.slack_bot_token,
+        "base_url": settings.slack_api_url or AsyncWebClient.BASE_URL,
+        "timeout": settings.slack_api_timeout,
+        "limits": limits,
+    }
+    return PacedWebClient(**common), PacedWebClient(**common, retry_handlers=[])
+
+
+def build_bolt(settings: Settings, client: AsyncWebClient) -> AsyncApp:
     """The bolt app. Listeners run inline (`process_before_response`): each acks first and hands slow
     work to a task, so the HTTP answer leaves as soon as the ack is made."""
-    client = AsyncWebClient(
-        token=settings.slack_bot_token,
-        base_url=settings.slack_api_url or AsyncWebClient.BASE_URL,
-        timeout=API_TIMEOUT,
-    )
     return AsyncApp(
         client=client,
         signing_secret=settings.slack_signing_secret or "",
@@ -94,21 +113,39 @@ def build_bolt(settings: Settings) -> AsyncApp:
 
 
 def mount(app: web.Application, settings: Settings) -> None:
-    bolt = build_bolt(settings)
-    ctx = SlackContext(app=app, settings=settings, bolt=bolt, client=bolt.client)
+    client, poster = build_clients(settings)
+    bolt = build_bolt(settings, client)
+    ctx = SlackContext(
+        app=app, settings=settings, bolt=bolt, client=client, poster=poster, workspace=Workspace(settings.slack_team_id)
+    )
     register(ctx, bolt)
     app[SLACK] = ctx
     if settings.slack_signing_secret:
         app.router.add_post(EVENTS_PATH, slack_events)
     app[SINK_FACTORIES].append(lambda a: SlackSink(a[SLACK]))
     app.on_startup.append(_open_http_session)
+    app.on_startup.append(_learn_workspace)
+    app.on_shutdown.append(_stop_learning)
     app.on_shutdown.append(ctx.shutdown)
     app.on_cleanup.append(_close_http_session)  # after the dispatcher (a cleanup context) has stopped
 
 
 async def _open_http_session(app: web.Application) -> None:
     """One keep-alive HTTP session for every Web API call, instead of a new connection per call."""
-    app[SLACK].client.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=API_TIMEOUT))
+    ctx = app[SLACK]
+    timeout = aiohttp.ClientTimeout(total=ctx.settings.slack_api_timeout)
+    ctx.client.session = aiohttp.ClientSession(timeout=timeout)
+    ctx.poster.session = ctx.client.session
+
+
+async def _learn_workspace(app: web.Application) -> None:
+    """Without SLACK_TEAM_ID, ask Slack which workspace the bot token belongs to (in the background: the
+    server answers meanwhile, and payloads wait for the answer before they are served)."""
+    app[SLACK].workspace.start_learning(app[SLACK].client)
+
+
+async def _stop_learning(app: web.Application) -> None:
+    await app[SLACK].workspace.stop_learning()
 
 
 async def _close_http_session(app: web.Application) -> None:
@@ -118,32 +155,56 @@ async def _close_http_session(app: web.Application) -> None:
 
 
 async def slack_events(request: web.Request) -> web.StreamResponse:
-    """Check the signature, read the body once, and hand it to bolt (or, for `/request`, straight to its
-    handler: see `request_command`)."""
+    """Check the signature, read the body once, check where it comes from, and hand it to bolt (or, for
+    `/request`, straight to its handler: see `request_command`). Whatever is wrong with a request, the
+    answer is a 4xx with the reason, and one line in the log."""
     if request.content_type not in FORM_TYPES:
-        return web.json_response({"error": f"unsupported content type {request.content_type}"}, status=415)
+        return refused(415, f"unsupported content type {request.content_type}")
     ctx = request.app[SLACK]
-    raw = await request.read()
+    try:
+        raw = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        return refused(413, "the body is over 1 MiB")
     # Check the signature before reading the body, so an unsigned request learns nothing but 401. Bolt's
     # own check is off (see build_bolt): this one, with its five-minute window, is the only one.
-    verifier = SignatureVerifier(ctx.settings.slack_signing_secret or "")
-    if not verifier.is_valid_request(raw, dict(request.headers)):
-        return web.json_response({"error": "invalid or missing Slack signature"}, status=401)
+    problem = signature_problem(ctx.settings.slack_signing_secret or "", raw, request.headers, now=time.time())
+    if problem:
+        return refused(401, "invalid or missing Slack signature", detail=problem)
     signature = request.headers["X-Slack-Signature"]
     forget_old_signatures(ctx)
     try:
         text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return refused(400, "unreadable request body: it is not UTF-8")
+    try:
         body = read_body(text, request.content_type)
         problem = shape_problem(body)
-        if problem:
-            raise ValueError(problem)
     except (ValueError, TypeError, AttributeError, KeyError) as exc:  # an unreadable body: say so, don't fail
-        return web.json_response({"error": f"unreadable request body: {exc}"}, status=400)
+        return refused(400, f"unreadable request body: {exc}")
+    if problem:
+        return refused(400, f"unreadable request body: {problem}")
+    if request.content_type == "application/json" and body.get("type") not in EVENTS_API_TYPES:
+        # Slack sends commands and interactive payloads as forms, never as JSON.
+        return refused(400, "Slack sends only Events API payloads as JSON")
+    allowed = await _from_served_workspace(ctx, body)
+    if allowed is False:
+        # Recorded once: a replay of it is only a replay.
+        if not await first_sight(ctx, signature, is_retry=is_slack_retry(request.headers, body)):
+            return _replayed()
+        await refuse(
+            ctx.store,
+            body,
+            at=ctx.service.clock.now(),
+            user_id=user_id_of(body),
+            what=_what(body),
+            served=ctx.workspace.team_id,
+        )
+        return refused(403, "this server does not serve that Slack workspace")
     if body.get("command") == REQUEST_COMMAND:
         return await request_command(ctx, body, signature)
-    # Only Events API deliveries (JSON) are retried by Slack; commands and clicks (forms) never are.
-    is_retry = "X-Slack-Retry-Num" in request.headers and request.content_type == "application/json"
-    if not await first_sight(ctx, signature, is_retry=is_retry):
+    if allowed is None:
+        return refused(503, "the Slack workspace this server serves is not known yet; try again shortly")
+    if not await first_sight(ctx, signature, is_retry=is_slack_retry(request.headers, body)):
         return _replayed()
     bolt_request = AsyncBoltRequest(body=text, query=request.query_string, headers=request.headers)  # type: ignore[arg-type]
     if bolt_request.body != body:
@@ -163,14 +224,67 @@ async def slack_events(request: web.Request) -> web.StreamResponse:
     return await to_aiohttp_response(response)
 
 
+def refused(status: int, reason: str, *, detail: str | None = None) -> web.Response:
+    """A refusal: the status and the reason, and one line in the log."""
+    log.info("slack: refused a request (%d): %s", status, detail or reason)
+    return web.json_response({"error": reason}, status=status)
+
+
+def signature_problem(secret: str, raw: bytes, headers: Mapping[str, str], *, now: float) -> str | None:
+    """What is wrong with a request's Slack signature (`v0=` + HMAC-SHA256 of `v0:{timestamp}:{body}`,
+    the timestamp within five minutes of now), or None when it is Slack's. Reads the body as bytes:
+    a body that is not UTF-8 is judged by its signature like any other."""
+    timestamp = headers.get("X-Slack-Request-Timestamp")
+    signature = headers.get("X-Slack-Signature")
+    if not timestamp or not signature:
+        return "no X-Slack-Request-Timestamp or X-Slack-Signature"
+    if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12):
+        return "the timestamp is not a number of seconds"
+    if abs(now - int(timestamp)) > SIGNATURE_WINDOW:
+        return "the timestamp is more than five minutes off"
+    if not secret:
+        return "no signing secret is configured"
+    mac = hmac.new(secret.encode(), b"v0:" + timestamp.encode() + b":" + raw, hashlib.sha256)
+    if not hmac.compare_digest("v0=" + mac.hexdigest(), signature):
+        return "the signature does not match"
+    return None
+
+
+def is_slack_retry(headers: Mapping[str, str], body: dict[str, Any]) -> bool:
+    """Whether a request is one Slack itself sends again: an Events API delivery (only those are ever
+    retried) with a retry number Slack uses (1 to 3). Any other request with the headers is a replay."""
+    num = headers.get("X-Slack-Retry-Num", "")
+    return body.get("type") == "event_callback" and num in ("1", "2", "3")
+
+
+async def _from_served_workspace(ctx: SlackContext, body: dict[str, Any]) -> bool | None:
+    """Whether `body` comes from the workspace served: False when from another; None while that
+    workspace is not known yet (`auth.test` has not answered)."""
+    allowed = ctx.workspace.allows(body)
+    if allowed is None and body.get("command") != REQUEST_COMMAND:
+        # Anything but `/request` needs Slack's API anyway: wait briefly for it to say who we are.
+        await ctx.workspace.known(within=WORKSPACE_WAIT)
+        allowed = ctx.workspace.allows(body)
+    return allowed
+
+
+def _what(body: dict[str, Any]) -> str:
+    if body.get("command"):
+        return f"the command {body['command']}"
+    kind = str(body.get("type") or "payload")
+    if kind == "event_callback":
+        return f"the event {(body.get('event') or {}).get('type')}"
+    return f"a {kind} payload"
+
+
 def read_body(text: str, content_type: str) -> dict[str, Any]:
     """The fields of a Slack request: a JSON object (events), a form whose `payload` field holds a JSON
     object (clicks, form submissions, shortcuts), or a plain form (slash commands)."""
     if content_type == "application/json":
-        body = json.loads(text) if text else {}
+        body = loads(text) if text else {}
     else:
         fields = dict(parse_qsl(text, keep_blank_values=True))
-        body = json.loads(fields["payload"]) if "payload" in fields and "command" not in fields else fields
+        body = loads(fields["payload"]) if "payload" in fields and "command" not in fields else fields
     if not isinstance(body, dict):
         raise ValueError("the payload is not a JSON object")
     return body

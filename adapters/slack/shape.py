@@ -13,6 +13,10 @@ from typing import Any
 
 Check = Callable[[dict[str, Any]], str | None]
 
+MAX_BUTTON_VALUE = 2000
+MAX_OPTION_VALUE = 150
+MAX_METADATA = 3000
+
 
 def _str(body: dict[str, Any], *keys: str, optional: bool = False) -> str | None:
     for key in keys:
@@ -59,6 +63,16 @@ def _block_actions(body: dict[str, Any]) -> str | None:
         return "every action needs an 'action_id'"
     if any(a.get("value") is not None and not isinstance(a.get("value"), str) for a in actions):
         return "an action's 'value' must be a string"
+    # Slack's own limits: a button's value is at most 2,000 characters, an option's 150. Anything longer
+    # was not made by Slack, and is never echoed back.
+    if any(len(a.get("value") or "") > MAX_BUTTON_VALUE for a in actions):
+        return f"an action's 'value' is over {MAX_BUTTON_VALUE} characters"
+    for a in actions:
+        option = a.get("selected_option")
+        if option is not None and not (isinstance(option, dict) and isinstance(option.get("value", ""), str)):
+            return "a 'selected_option' must be an object with a string 'value'"
+        if option is not None and len(option.get("value") or "") > MAX_OPTION_VALUE:
+            return f"a selected option's 'value' is over {MAX_OPTION_VALUE} characters"
     return _user(body) or _where(body) or _obj(body, "view", optional=True) or _str(body, "trigger_id", optional=True)
 
 
@@ -70,6 +84,8 @@ def _view(body: dict[str, Any]) -> str | None:
     problem = _str(view, "callback_id") or _str(view, "private_metadata", optional=True)
     if problem:
         return f"in 'view': {problem}"
+    if len(view.get("private_metadata") or "") > MAX_METADATA:
+        return f"'view.private_metadata' is over {MAX_METADATA} characters"
     state = view.get("state", {"values": {}})
     values = state.get("values") if isinstance(state, dict) else None
     if not isinstance(values, dict):

@@ -28,7 +28,8 @@ from botbuilder.schema import (
     ChannelAccount,
 )
 
-from adapters.email.platform import email_for
+from adapters.email.platform import email_for as email_sender
+from adapters.identity import email_for
 from adapters.web.keys import RUNTIME, SETTINGS
 from bot.domain import Absence, Actor, Language, Project, RequestRecord, Source
 from bot.errors import FormInvalid, IntakeError, InvalidInput, PermissionDenied, StorageUnavailable
@@ -179,13 +180,21 @@ class IntakeTeamsBot(TeamsActivityHandler):
         kind of id names a PM.
         """
         user = turn_context.activity.from_property or ChannelAccount(id="unknown")
+        aad = getattr(user, "aad_object_id", None)
         cached = turn_context.turn_state.get("intake.email", ...)
         if cached is ...:
-            cached = await self._lookup_email(turn_context, user.id)
+            # The address counts only for the account it was first seen with (the Entra object id).
+            cached = await email_for(
+                self.store,
+                self.store,
+                platform=PLATFORM,
+                email=await self._lookup_email(turn_context, user.id),
+                account=aad or user.id,
+                at=self.service.clock.now(),
+            )
             turn_context.turn_state["intake.email"] = cached
         email: str | None = cached
         user_id = user.id
-        aad = getattr(user, "aad_object_id", None)
         if project is not None and aad:
             listed = {str(p).lower() for p in (project.platforms.get(PLATFORM) or {}).get("pms", ())}
             if aad.lower() in listed and user.id.lower() not in listed:
@@ -733,7 +742,7 @@ def invoke_body(reply: Reply) -> dict[str, Any]:
 
 def email_sending_available(app: web.Application) -> bool:
     """E-mail is on in this app (SMTP_URL and INTAKE_MAIL_FROM set): the letter card offers "Send email"."""
-    return email_for(app) is not None
+    return email_sender(app) is not None
 
 
 def letter_card_for(

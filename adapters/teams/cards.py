@@ -6,8 +6,12 @@ answered within Teams' deadline) with an `Action.Submit` fallback for clients wi
 `{"intake": VERB, "ref": REF}`, merged with the card's inputs, so one handler serves both. A request
 action's button has the action as its verb ("approve"); its form's button `<action>_submit`.
 
-People's words (a request, a question, a letter) go into `RichTextBlock`s of `TextRun`s, which Teams
-shows as typed: no markdown, no links made from them. `TextBlock`s carry only the bot's own words.
+People's words (a request, a question, a letter, a name, an address, a mail server's reason) go into
+`RichTextBlock`s of `TextRun`s, which Teams shows as typed: no markdown, no links made from them. That
+includes every text with anything filled in (a form's intro naming the requester, the letter's state
+naming the PM) and every label-and-value line, which are `TextRun`s too rather than a `FactSet`, whose
+values Teams reads as markdown. `TextBlock`s carry only the bot's own fixed words. Inputs' values,
+labels and choices are plain text in Teams already.
 """
 
 from __future__ import annotations
@@ -100,7 +104,7 @@ def facts(pairs: list[tuple[str, str]] | list[tuple[str, str, str | None, bool]]
         link = pair[2] if len(pair) > 2 else None
         strong = bool(pair[3]) if len(pair) > 3 else False
         run: dict[str, Any] = {"type": "TextRun", "text": value}
-        if link:
+        if link and link.lower().startswith(("https://", "http://")):  # nothing else opens from a card
             run.update(color="accent", selectAction={"type": "Action.OpenUrl", "url": link})
         if strong:
             run.update(weight="bolder", color="attention")
@@ -151,7 +155,7 @@ def request_card(view: RequestView) -> Card:
         text(view.title, size="medium", weight="bolder"),
         facts([(f.label, rich(f.value), f.link, f.strong) for f in view.facts], lang),
         *long_text(view.text, lang, block_id=f"req-{view.ref}"),
-        text(
+        literal(
             t(lang, "card.scope_check", verdict=view.verdict.headline)
             + (f" · {view.verdict.confidence}" if view.verdict.confidence else ""),
             weight="bolder",

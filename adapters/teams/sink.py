@@ -38,7 +38,7 @@ from bot.messages import (
     summary_views,
     timely_headline,
 )
-from bot.ports import NoticeSink, Outbox, ServerStore
+from bot.ports import Attempt, NoticeSink, Outbox, ServerStore
 from bot.review import Viewer, review_view
 from bot.service import IntakeService, open_question
 from bot.text import Phrase, language_for, t
@@ -66,7 +66,7 @@ class TeamsSink(NoticeSink):
     def service(self) -> IntakeService:
         return self.app[RUNTIME].service
 
-    async def deliver(self, notice: Notice, *, outbox: Outbox) -> dict[str, Any] | None:
+    async def deliver(self, notice: Notice, *, outbox: Outbox, attempt: Attempt | None = None) -> dict[str, Any] | None:
         handlers: dict[str, Callable[[Notice, Outbox], Awaitable[dict[str, Any] | None]]] = {
             "review_card": self.review_card,
             "card_update": self.card_update,

@@ -12,6 +12,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from adapters.runtime import Runtime, open_runtime
 from adapters.settings import Settings
@@ -74,6 +75,27 @@ def platforms() -> list[Platform]:
     return found
 
 
+class MalformedHttpNote(logging.Filter):
+    """aiohttp logs a request it cannot even parse (a header line over 8 KiB, a broken request line) as an
+    error with a traceback, and answers 400. Anyone can send those: make each one line, without the
+    traceback, like every other refused request."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, HttpProcessingError) and 400 <= (exc.code or 400) < 500:
+            reason = str(exc.message or type(exc).__name__).splitlines()[0][:200]
+            record.msg, record.args = "refused a malformed HTTP request (%s): %s", (exc.code, reason)
+            record.exc_info, record.exc_text = None, None
+            record.levelno, record.levelname = logging.INFO, "INFO"
+        return True
+
+
+def _quiet_malformed_http() -> None:
+    server_log = logging.getLogger("aiohttp.server")
+    if not any(isinstance(f, MalformedHttpNote) for f in server_log.filters):
+        server_log.addFilter(MalformedHttpNote())
+
+
 def create_app(
     settings: Settings,
     *,
@@ -90,6 +112,7 @@ def create_app(
         from adapters.llm import model_judge
 
         checker = model_judge(settings)  # None unless a language model is configured
+    _quiet_malformed_http()
     app = web.Application(client_max_size=MAX_BODY)
     app[SETTINGS] = settings
     app[SINK_FACTORIES] = []
@@ -145,7 +168,9 @@ async def _dispatcher_ctx(app: web.Application) -> AsyncIterator[None]:
     else:
         # Without a model, questions queued while it was on are answered "switched off", in passing.
         sinks.append(ModelJobSink(rt.service))
-    dispatcher = Dispatcher(rt.store, sinks, poll_interval=poll, pace=app[PACER].wait)
+    dispatcher = Dispatcher(
+        rt.store, sinks, poll_interval=poll, turn=app[PACER].turn, concurrency=app[SETTINGS].outbox_concurrency
+    )
     app[DISPATCHER] = dispatcher
     dispatchers.insert(0, dispatcher)
     tasks = [asyncio.create_task(d.run_forever(), name=f"outbox-dispatcher-{i}") for i, d in enumerate(dispatchers)]

@@ -8,15 +8,19 @@ acknowledgements queued behind it.
 `Pacer` counts the requests in flight (a middleware). Background work calls `await pacer.wait(due)`
 before each step: it goes on once no request has been in flight for `QUIET` seconds, or at once when the
 work has waited `MAX_LAG` seconds since `due`, so a server that never falls quiet still gets its work
-done, one step between acknowledgements. Nothing waiting here is only in memory: what was acknowledged
-is already in the outbox, and another process records it if this one dies.
+done, one step between acknowledgements. Work that may run several steps at once (the outbox delivers
+notices of different requests side by side) takes `async with pacer.turn(due)` instead: in a quiet
+server the steps go together, while requests are being answered they go one at a time. Nothing waiting
+here is only in memory: what was acknowledged is already in the outbox, and another process records it
+if this one dies.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 from aiohttp import web
@@ -31,6 +35,7 @@ class Pacer:
         self.max_lag = max_lag
         self.in_flight = 0
         self._last_busy = 0.0  # monotonic time a request last started or finished
+        self._busy_turn: asyncio.Lock | None = None  # one step at a time while requests are answered
 
     @web.middleware
     async def middleware(
@@ -63,3 +68,16 @@ class Pacer:
             if left <= 0:
                 return
             await asyncio.sleep(min(left, self.quiet - idle))
+
+    @asynccontextmanager
+    async def turn(self, due: datetime | None = None) -> AsyncIterator[None]:
+        """Wait as `wait(due)` does, then hold the turn for one step of background work: alongside other
+        steps when the server is quiet, alone while it is answering requests."""
+        await self.wait(due)
+        if self.idle_for() >= self.quiet:
+            yield
+            return
+        if self._busy_turn is None:
+            self._busy_turn = asyncio.Lock()
+        async with self._busy_turn:
+            yield

@@ -393,6 +393,7 @@ class ModelJudge:
         self.max_concurrent = max_concurrent
         self.stats = ModelStats()
         self._slots = asyncio.Semaphore(max_concurrent)
+        self._asking: dict[str, asyncio.Future[ModelAnswer | None]] = {}
 
     @property
     def model(self) -> str:
@@ -424,6 +425,29 @@ class ModelJudge:
                 self.stats.cache_hits += 1
                 return self._done(ModelResult(combine(offline, answer), offline, answer, cached=True))
         messages = build_messages(scope, text)
+        # The same question asked again while it is being answered (the same request recorded twice in a
+        # row) waits for that answer rather than paying for it twice.
+        key = question_key(self.client.name, messages)
+        under_way = self._asking.get(key)
+        if under_way is not None:
+            shared = await asyncio.shield(under_way)
+            if shared is not None:
+                self.stats.cache_hits += 1
+                return self._done(ModelResult(combine(offline, shared), offline, shared, cached=True))
+            # that asking failed: ask again, on our own
+        asking: asyncio.Future[ModelAnswer | None] = asyncio.get_running_loop().create_future()
+        self._asking[key] = asking
+        got: ModelAnswer | None = None
+        try:
+            result = await self._ask(scope, messages, offline)
+            got = result.answer
+            return result
+        finally:
+            if self._asking.get(key) is asking:
+                del self._asking[key]
+            asking.set_result(got)
+
+    async def _ask(self, scope: Scope, messages: list[dict[str, str]], offline: Verdict) -> ModelResult:
         reply: ModelReply | None = None
         reason = ""
         async with self._slots:

@@ -608,4 +608,6 @@ TEXT: dict[str, str] = {
         "  /away DATE EMAIL        you are away until DATE (YYYY-MM-DD); EMAIL stands in for you (PMs)\n"
         "  /back                   you are back early"
     ),
+    # --- hardening: where requests come from ---------------------------------------------------
+    "slack.other_workspace": ":no_entry: This intake-bot serves another Slack workspace, so your request was *not* recorded. Ask whoever set it up which workspace it belongs to.",
 }

@@ -601,4 +601,6 @@ TEXT: dict[str, str] = {
         "  /away 日期 邮箱          外出到该日期（YYYY-MM-DD），由该邮箱的人代你处理（项目经理）\n"
         "  /back                   提前回来"
     ),
+    # --- hardening: where requests come from ---------------------------------------------------
+    "slack.other_workspace": ":no_entry: 这个 intake-bot 只服务另一个 Slack 工作区，所以你的需求*没有*记录。请问问配置它的人，它属于哪个工作区。",
 }

@@ -6,6 +6,14 @@ bot at it with `SLACK_API_URL=fake.api_url`.
 
 A call that failed in any of these ways had no effect (Slack posted nothing): `Call.ok` is False for it,
 and `delivered(method)` lists only the calls that took effect, to count what people would really see.
+`late(method, seconds)` is the other kind of slowness: the call takes effect at once (the message is
+posted) and the answer comes `seconds` later, after the caller may have given up.
+
+Posted messages are kept per channel with their `metadata` (event type and payload), and
+`conversations.history` and `conversations.replies` answer from them as Slack does: newest first (replies:
+the parent first, then oldest first), `oldest`/`latest` bounds, `limit` with a cursor, and the metadata
+only with `include_all_metadata`. A message posted into a thread is in its thread's replies, not in the
+channel's history.
 """
 
 from __future__ import annotations
@@ -14,6 +22,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -37,7 +46,9 @@ class Failure:
     error: str
     retry_after: int | None
     times: int
-    mode: str = "answer"  # "answer": reply with status/error; "hang": say nothing for `seconds`; "drop": cut the line
+    # "answer": reply with status/error; "hang": say nothing for `seconds`; "drop": cut the line;
+    # "late": take effect at once and answer ok only after `seconds`
+    mode: str = "answer"
     seconds: float = 0.0
 
 
@@ -47,6 +58,16 @@ class FakeError(Exception):
     def __init__(self, error: str) -> None:
         super().__init__(error)
         self.error = error
+
+
+@dataclass
+class Message:
+    ts: str
+    channel: str
+    text: str
+    thread_ts: str | None = None
+    metadata: dict[str, Any] | None = None
+    blocks: Any = None
 
 
 @dataclass
@@ -60,7 +81,12 @@ class FakeSlack:
     base: str = ""
     delay: float = 0.0  # seconds every Web API call takes (a slow Slack)
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
+    assigned: list[str] = field(default_factory=list)  # every ts given out, in order
     socket_acks: list[dict[str, Any]] = field(default_factory=list)  # Socket Mode envelopes acknowledged
+    messages: dict[str, list[Message]] = field(default_factory=dict)  # posted messages per channel, oldest first
+    # method -> (n, seconds): every n-th call of the method takes effect at once and is answered late
+    late_every: dict[str, tuple[int, float]] = field(default_factory=dict)
+    _counts: dict[str, int] = field(default_factory=dict)
     _ws: web.WebSocketResponse | None = None
     _runner: web.AppRunner | None = None
     _closing: asyncio.Event = field(default_factory=asyncio.Event)
@@ -131,6 +157,10 @@ class FakeSlack:
         """Make the next `times` calls of `method` get no answer for `seconds` (then a 503), with no effect."""
         self.failures.setdefault(method, []).append(Failure(503, "request_timeout", None, times, "hang", seconds))
 
+    def late(self, method: str, *, seconds: float, times: int = 1) -> None:
+        """Make the next `times` calls of `method` take effect at once but answer only after `seconds`."""
+        self.failures.setdefault(method, []).append(Failure(200, "", None, times, "late", seconds))
+
     def drop(self, method: str, *, times: int = 1) -> None:
         """Make the next `times` calls of `method` lose their connection before any answer, with no effect."""
         self.failures.setdefault(method, []).append(Failure(0, "", None, times, "drop"))
@@ -148,6 +178,7 @@ class FakeSlack:
     def clear(self) -> None:
         self.calls.clear()
         self.responses.clear()
+        self.messages.clear()
 
     # --- handlers -------------------------------------------------------------------------------
 
@@ -173,12 +204,19 @@ class FakeSlack:
             await asyncio.sleep(self.delay)
         auth = request.headers.get("Authorization", "")
         self.calls.append(Call(method, args, auth.removeprefix("Bearer ") or None))
+        every = self.late_every.get(method)
+        if every is not None:
+            self._counts[method] = self._counts.get(method, 0) + 1
+            if self._counts[method] % every[0] == 0:
+                return await self._late(method, args, auth, every[1])
         queued = self.failures.get(method)
         if queued:
             f = queued[0]
             f.times -= 1
             if f.times <= 0:
                 queued.pop(0)
+            if f.mode == "late":
+                return await self._late(method, args, auth, f.seconds)
             self.calls[-1].ok = False
             if f.mode == "drop":
                 assert request.transport is not None
@@ -203,6 +241,14 @@ class FakeSlack:
         except FakeError as exc:  # what Slack answers when the call is fine but names nothing it knows
             self.calls[-1].ok = False
             return web.json_response({"ok": False, "error": exc.error})
+
+    async def _late(self, method: str, args: dict[str, Any], auth: str, seconds: float) -> web.Response:
+        """Do the call now (it counts as delivered) and answer after `seconds`, unless closing."""
+        answer = getattr(self, "_m_" + method.replace(".", "_"))
+        result = {"ok": True, **answer(args)}
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._closing.wait(), seconds)
+        return web.json_response(result)
 
     async def _response_url(self, request: web.Request) -> web.Response:
         body = await request.json()
@@ -232,8 +278,16 @@ class FakeSlack:
     def socket_connected(self) -> bool:
         return self._ws is not None and not self._ws.closed
 
+    def ts(self, n: int) -> str:
+        """The ts of the `n`-th message this fake posted (1, 2, …); for one not posted (yet), a ts of the
+        same form."""
+        return self.assigned[n - 1] if n <= len(self.assigned) else f"{int(time.time())}.{n:06d}"
+
     def _next_ts(self) -> str:
-        return f"1700000000.{next(self._ts):06d}"
+        """Slack's form: the seconds since the epoch when it was posted, and a counter (unique, increasing)."""
+        ts = f"{int(time.time())}.{next(self._ts):06d}"
+        self.assigned.append(ts)
+        return ts
 
     # --- method answers -------------------------------------------------------------------------
 
@@ -252,7 +306,59 @@ class FakeSlack:
 
     def _m_chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
         ts = self._next_ts()
-        return {"channel": args.get("channel"), "ts": ts, "message": {"text": args.get("text"), "ts": ts}}
+        channel = str(args.get("channel"))
+        metadata = args.get("metadata")
+        if isinstance(metadata, str):
+            metadata = json.loads(metadata)
+        thread = str(args["thread_ts"]) if args.get("thread_ts") else None
+        message = Message(ts, channel, str(args.get("text") or ""), thread, metadata, args.get("blocks"))
+        self.messages.setdefault(channel, []).append(message)
+        return {"channel": channel, "ts": ts, "message": {"text": args.get("text"), "ts": ts}}
+
+    def _listing(self, found: list[Message], args: dict[str, Any]) -> dict[str, Any]:
+        """One page of messages, as Slack pages them: `limit` per page, a cursor to the next."""
+        limit = max(1, min(int(args.get("limit") or 100), 1000))
+        start = int(str(args.get("cursor") or "0").removeprefix("next_") or 0)
+        page = found[start : start + limit]
+        with_metadata = str(args.get("include_all_metadata")).lower() in ("true", "1")
+        out = []
+        for m in page:
+            shown: dict[str, Any] = {"type": "message", "ts": m.ts, "text": m.text, "bot_id": "B0BOT"}
+            if m.thread_ts:
+                shown["thread_ts"] = m.thread_ts
+            if with_metadata and m.metadata:
+                shown["metadata"] = m.metadata
+            out.append(shown)
+        more = start + limit < len(found)
+        return {
+            "messages": out,
+            "has_more": more,
+            "response_metadata": {"next_cursor": f"next_{start + limit}" if more else ""},
+        }
+
+    @staticmethod
+    def _within(m: Message, args: dict[str, Any]) -> bool:
+        oldest, latest = args.get("oldest"), args.get("latest")
+        return (oldest is None or float(m.ts) >= float(oldest)) and (latest is None or float(m.ts) <= float(latest))
+
+    def _m_conversations_history(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = str(args.get("channel"))
+        found = [
+            m
+            for m in reversed(self.messages.get(channel, []))
+            if (m.thread_ts is None or m.thread_ts == m.ts) and self._within(m, args)
+        ]
+        return self._listing(found, args)
+
+    def _m_conversations_replies(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel, thread = str(args.get("channel")), str(args.get("ts"))
+        found = [m for m in self.messages.get(channel, []) if (m.ts == thread or m.thread_ts == thread)]
+        found = [m for m in found if m.ts == thread or self._within(m, args)]
+        return self._listing(found, args)
+
+    def posted_in(self, channel: str) -> list[Message]:
+        """The messages that really are in `channel` (thread replies included), oldest first."""
+        return list(self.messages.get(channel, []))
 
     def _m_chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"message_ts": self._next_ts()}

@@ -68,6 +68,7 @@ slack:
   review_channel: C0BETAREV
 """
 
+TEAM_ID = "T0ACME"  # the workspace of every payload under tests/payloads/slack/ and of the fake's auth.test
 PM_ID = "U0PMSLACK"  # a PM by Slack user id (slack.pms)
 PM_MAIL_ID = "U0PRIYA"  # a PM by profile e-mail (top-level pms)
 MEMBER_ID = "U0SAM"
@@ -297,6 +298,7 @@ async def running_slack(
     store = SqlStore.from_url(sqlite_url)
     service = IntakeService(store, clock=clock, checker=checker)
     await service.load_project(load_project_text(SLACK_PROJECT_YAML, "acme.yaml"))
+    settings_kw.setdefault("slack_team_id", TEAM_ID)  # as a production setup names it (no auth.test at start)
     settings = Settings(  # type: ignore[call-arg]
         _env_file=None,
         database_url=sqlite_url,
