@@ -154,6 +154,8 @@ async def test_a_pm_away_hands_reminders_and_decisions_to_a_delegate_until_the_d
         ("away 2026-12-01 <@U0LEE|lee.chen>", "2026-12-01 is not after today (2026-12-03)"),
         ("away next-week <@U0LEE|lee.chen>", "'next-week' is not a date"),
         ("away 2026-12-20 @lee", "I cannot find @lee"),
+        # escaped once for Slack, not twice: it reads as typed
+        ("away 2026-12-20 <!here>&co", "I cannot find &lt;!here&gt;&amp;co."),
         ("away 2026-12-20 <@U0GONE|gone>", "I cannot find @gone"),
         ("away 2026-12-20 <@U0BOTTY|botty>", "is not on the team of Acme Customer Portal"),
         ("away 2026-12-20 <@U0NEW|new.person>", "New Person is not on the team of Acme Customer Portal"),

@@ -29,7 +29,7 @@ from bot.ports import AckLog, ServerStore
 from bot.service import IntakeService
 from bot.text import from_locale
 
-from .blocks import notification_text
+from .blocks import FALLBACK_LIMIT, cut, notification_text
 from .translate import actor_from_user
 from .workspace import Workspace
 
@@ -171,10 +171,11 @@ class SlackContext:
 
     # --- talking back ---------------------------------------------------------------------------
 
-    async def respond(self, response_url: str, *, text: str, blocks: Any = None) -> None:
+    async def respond(self, response_url: str, *, text: str, blocks: Any = None, mrkdwn: bool = False) -> None:
         """Answer a slash command privately through its response_url. `text` is plain text: it is escaped
-        here, so nothing in it can mention anyone or make a link."""
-        text = notification_text(text)
+        here, so nothing in it can mention anyone or make a link; with `mrkdwn`, it is mrkdwn already made by
+        `blocks` (people's words escaped there, our own mentions kept) and is only cut to Slack's limit."""
+        text = cut(text, FALLBACK_LIMIT) if mrkdwn else notification_text(text)
         try:
             # The app's keep-alive session: a new connection per receipt cost more than the receipt itself.
             resp = await AsyncWebhookClient(response_url, timeout=10, session=self.client.session).send(

@@ -198,11 +198,11 @@ async def on_intake_command(ctx: SlackContext, body: dict[str, Any], ack: Ack) -
         try:
             text = await intake_command(ctx, body, actor, lang)
         except StorageUnavailable:
-            text = t(lang, "slack.unavailable")
+            text = bk.escape(t(lang, "slack.unavailable"))
         except IntakeError as exc:
             text = bk.escape(exc.say(lang))
         ctx.wake()
-        await ctx.respond(body["response_url"], text=bk.cut(text, bk.FALLBACK_LIMIT))
+        await ctx.respond(body["response_url"], text=text, mrkdwn=True)
 
     ctx.spawn(work(), name="intake")
 
