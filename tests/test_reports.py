@@ -8,8 +8,13 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import re
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -288,3 +293,55 @@ async def test_overdue_counts_only_what_waits_past_its_due_time(
         now=datetime(2026, 11, 13, 8, 0, tzinfo=UTC) + timedelta(days=3),
     )
     assert after.figure("overdue").number == 1
+
+
+async def test_the_command_prints_the_figures_and_writes_a_chart(sqlite_url: str, tmp_path: Path) -> None:
+    store = SqlStore.from_url(sqlite_url)
+    clock = FakeClock()
+    service = IntakeService(store, clock=clock)
+    await service.load_project(load_project_text(PROJECT_YAML, "acme.yaml"))
+    await five_requests(service, clock)
+    await store.close()
+
+    def intake(*args: str) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, "DATABASE_URL": sqlite_url}
+        return subprocess.run(
+            [sys.executable, "-m", "adapters.cli", "report", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+            cwd=Path(__file__).resolve().parent.parent,
+        )
+
+    res = intake("acme-portal", "--from", "2026-11-02", "--to", "2026-11-15")
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.splitlines()
+    assert lines[0] == "Reports: acme-portal, 2 Nov 2026 to 15 Nov 2026"
+    assert any(re.fullmatch(r"Requests recorded +5", line) for line in lines)
+    assert any(re.match(r"Scope creep \(out of scope or new work\) +60% +3 of 5", line) for line in lines)
+    assert any(re.match(r"Time to decision, median +3\.5 hours +Over the requests", line) for line in lines)
+    assert any(
+        re.match(r"  ACME-4 +Declined, though the checker found it in scope · “Customers", line) for line in lines
+    )
+
+    res = intake("acme-portal", "--from", "2026-11-02", "--to", "2026-11-15", "--lang", "zh")
+    assert "记录的需求" in res.stdout and "与判定结果相反的决定" in res.stdout
+
+    res = intake("--from", "2026-11-02", "--to", "2026-11-15", "--csv", "decisions")
+    assert res.stdout.splitlines()[:3] == [
+        "Week starting,Approved,Approved as a scope change,Declined,Asked for details",
+        "2 Nov,1,2,1,1",
+        "9 Nov,0,0,1,0",
+    ]
+
+    out = tmp_path / "requests.svg"
+    res = intake("--from", "2026-11-02", "--to", "2026-11-15", "--svg", "requests", "--out", str(out))
+    assert res.returncode == 0, res.stderr
+    assert ET.parse(out).getroot().find(f"{SVG}title") is not None
+
+    res = intake("--from", "2026-11-15", "--to", "2026-11-02")
+    assert res.returncode == 1
+    assert "must not be after its end" in res.stderr
+    res = intake("--svg", "requests")
+    assert res.returncode == 2 and "--svg needs --out FILE" in res.stderr
