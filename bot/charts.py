@@ -86,7 +86,7 @@ def chart_csv(chart: Chart) -> str:
 # --- SVG ----------------------------------------------------------------------------------------
 
 WIDTH, HEIGHT = 760, 400
-LEFT, RIGHT, TOP, BOTTOM = 64, 20, 92, 64
+LEFT, RIGHT, TOP, BOTTOM = 84, 32, 92, 64
 
 
 def _nice_step(top: float, ticks: int = 5) -> float:
@@ -96,6 +96,11 @@ def _nice_step(top: float, ticks: int = 5) -> float:
         if m * magnitude >= raw:
             return max(m * magnitude, 1.0)
     return 10 * magnitude
+
+
+def _text_px(text: str, size: float = 13) -> float:
+    """About how wide `text` is drawn at font size `size` (Chinese characters are square)."""
+    return sum(size if ord(ch) >= 0x2E80 else size * 0.56 for ch in text)
 
 
 def _colour(series: Series, i: int) -> str:
@@ -162,7 +167,7 @@ def chart_svg(chart: Chart, *, id_prefix: str = "") -> str:
         else:
             out.append(f'<rect x="{x}" y="56" width="14" height="14" fill="{colour}"/>')
         out.append(f'<text x="{x + 20}" y="68" fill="{INK}">{e(s.name)}</text>')
-        x += 20 + 8 * len(s.name) + 24 + 6 * sum(1 for ch in s.name if ord(ch) > 0x2E80)
+        x += 20 + _text_px(s.name) + 24
     out.append("</g>")
 
     # The value axis: grid lines, ticks and the unit.
@@ -174,7 +179,7 @@ def chart_svg(chart: Chart, *, id_prefix: str = "") -> str:
         out.append(f'<text x="{LEFT - 8}" y="{yy + 4:.1f}" text-anchor="end" fill="{MUTED}">{e(number(v))}</text>')
         v += step
     out.append(
-        f'<text transform="translate(16 {TOP + plot_h / 2:.1f}) rotate(-90)" text-anchor="middle" '
+        f'<text transform="translate(18 {TOP + plot_h / 2:.1f}) rotate(-90)" text-anchor="middle" '
         f'fill="{MUTED}">{e(chart.unit)}</text>'
     )
     out.append("</g>")
@@ -182,6 +187,9 @@ def chart_svg(chart: Chart, *, id_prefix: str = "") -> str:
     # The marks.
     band = plot_w / n if n else plot_w
     bar_w = max(2.0, min(48.0, band * 0.6))
+    # Totals above the bars only where each fits above its own bar.
+    widest_total = max((_text_px(number(v), 11) for v in tops), default=0.0)
+    show_totals = chart.style != "lines" and widest_total + 4 <= band
     out.append('<g class="marks">')
     if chart.style == "lines":
         for si, s in enumerate(chart.series):
@@ -214,7 +222,7 @@ def chart_svg(chart: Chart, *, id_prefix: str = "") -> str:
                 total = chart.series[0].values[i]
             else:
                 total = tops[i]
-            if chart.style != "lines" and total > 0:
+            if show_totals and total > 0:
                 out.append(
                     f'<text x="{x0 + bar_w / 2:.1f}" y="{y(total) - 4:.1f}" text-anchor="middle" '
                     f'font-size="11" fill="{INK}">{e(number(total))}</text>'
@@ -224,7 +232,9 @@ def chart_svg(chart: Chart, *, id_prefix: str = "") -> str:
     # The label axis: the baseline, the labels (thinned out when there are many) and its name.
     out.append('<g class="x-axis">')
     out.append(f'<line x1="{LEFT}" y1="{TOP + plot_h}" x2="{WIDTH - RIGHT}" y2="{TOP + plot_h}" stroke="{MUTED}"/>')
-    every = max(1, math.ceil(n / 14))
+    # Every label, or every second, third… so that none overlaps its neighbour.
+    widest = max((_text_px(label) for label in chart.labels), default=0.0)
+    every = max(1, math.ceil((widest + 10) / band)) if band else 1
     for i, label in enumerate(chart.labels):
         if i % every:
             continue
