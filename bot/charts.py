@@ -158,7 +158,7 @@ def chart_svg(chart: Chart, *, id_prefix: str = "") -> str:
         )
 
     # The legend, above the plot: a swatch (or a line) and the series' name.
-    x = LEFT
+    x: float = LEFT
     out.append(f'<g aria-label="{e(chart.legend_title)}">')
     for i, s in enumerate(chart.series):
         colour = _colour(s, i)

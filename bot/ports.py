@@ -502,15 +502,16 @@ class ReportNumbers:
     """The counts behind a report, each computed by the database (never by loading every request).
 
     `requests_by_week`: requests recorded, by week and verdict kind (as it stands, after corrections).
-    `decisions_by_week`: decisions made, by week and kind: approve, approve_change (work the scope does
-    not cover, approved as a change), decline, needs_info.
+    `decisions_by_week`: decisions made, by week and kind: approve, approve_change (approving work the
+    verdict it was made on says the scope does not cover), decline, needs_info.
     `answered`, `answer_median`, `answer_p90`: the requests whose first decision (of any kind) fell in the
     period, and the seconds from their recording to it (None when there were none).
     `overdue`: requests recorded in the period still waiting for a decision past its due time at `now`.
     `judged`: requests approved, declined or corrected in the period; `against` of those went against the
-    verdict, listed (newest first, at most the query's limit) in `against_list`.
-    `letters_drafted`: requests declined in the period (each gets a letter); of those, `letters_sent` have
-    been sent (or answered in a meeting) and `outcomes_recorded` have their outcome on record."""
+    verdict (a decision against the verdict it was made on, or a correction), the newest of them (at most
+    the query's limit) in `against_list`.
+    `letters_drafted`: requests declined in the period (each gets a letter); `letters_sent`: letters sent
+    (or answered in a meeting) in the period; `outcomes_recorded`: clients' outcomes recorded in it."""
 
     requests_by_week: tuple[WeekCount, ...]
     decisions_by_week: tuple[WeekCount, ...]

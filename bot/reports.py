@@ -290,7 +290,7 @@ def _decisions_chart(words: _Words, labels: list[str], grid: dict[str, list[int]
 
 
 def _letters_chart(words: _Words, n: ReportNumbers) -> Chart:
-    if n.letters_drafted:
+    if n.letters_drafted or n.letters_sent or n.outcomes_recorded:
         description = words(
             "report.chart.letters.desc",
             period=words.period,

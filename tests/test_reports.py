@@ -345,3 +345,64 @@ async def test_the_command_prints_the_figures_and_writes_a_chart(sqlite_url: str
     assert "must not be after its end" in res.stderr
     res = intake("--svg", "requests")
     assert res.returncode == 2 and "--svg needs --out FILE" in res.stderr
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def own_db_url(request: pytest.FixtureRequest, sqlite_url: str) -> str:
+    """A database of its own (the test moves its schema back and forth)."""
+    if request.param == "sqlite":
+        return sqlite_url
+    from tests.support.databases import postgres_available, skip_or_fail
+
+    reason = postgres_available()
+    if reason:
+        skip_or_fail(reason)
+    url: str = request.getfixturevalue("postgres_dbs").create()
+    return url
+
+
+async def test_decisions_recorded_before_the_reports_migration_are_filled_in_by_it(own_db_url: str) -> None:
+    """Downgrading below 0007 and upgrading again fills each old decision's project, verdict and wait
+    from its request: the report reads the same."""
+    from store.migrate import upgrade
+
+    await upgrade(own_db_url)
+    store = SqlStore.from_url(own_db_url)
+    clock = FakeClock()
+    service = IntakeService(store, clock=clock)
+    await service.load_project(load_project_text(PROJECT_YAML, "acme.yaml"))
+    await five_requests(service, clock)
+    before = await acme_report(store, clock)
+    await store.close()
+
+    await _downgrade(own_db_url, "0006")
+    await upgrade(own_db_url)
+    store = SqlStore.from_url(own_db_url)
+    try:
+        after = await acme_report(store, clock)
+    finally:
+        await store.close()
+    assert (after.charts, after.against_verdict) == (before.charts, before.against_verdict)
+    assert [(f.key, f.value) for f in after.figures] == [(f.key, f.value) for f in before.figures]
+    # SQLite's julianday() computes the old waits to about a millisecond.
+    assert [f.number for f in after.figures] == pytest.approx([f.number for f in before.figures], abs=0.01)
+    assert after.figure("p90").value == "35.1 hours"
+
+
+async def _downgrade(url: str, revision: str) -> None:
+    from alembic import command
+
+    from store.db import make_engine
+    from store.migrate import alembic_config
+
+    def go(connection: object) -> None:
+        cfg = alembic_config()
+        cfg.attributes["connection"] = connection
+        command.downgrade(cfg, revision)
+
+    engine = make_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(go)
+    finally:
+        await engine.dispose()

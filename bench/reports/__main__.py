@@ -144,42 +144,9 @@ async def bulk(store: SqlStore, n: int, shapes: dict[str, dict[str, Any]], rng: 
             created = YEAR_START + timedelta(seconds=rng.randrange(span))
             kind = rng.choices(("in_scope", "out_of_scope", "unlisted"), (60, 25, 15))[0]
             verdict = shapes[kind]
-            fate = rng.random()
-            status, due = "in_review", created + timedelta(days=2)
-            evs.append(_event(project, rid, "submitted", created, sam, TEXTS[kind]))
-            evs.append(_event(project, rid, "judged", created, {"platform": "system", "user_id": "intake-bot"}, ""))
-            t = created
-            if fate < 0.88:
-                if rng.random() < 0.1:  # asked for details first
-                    t += timedelta(hours=rng.uniform(0.5, 30))
-                    decs.append(_decision(rid, "needs_info", t, pm, {"question": "Which customers?"}))
-                    evs.append(_event(project, rid, "asked", t, pm, "Which customers?"))
-                    t += timedelta(hours=rng.uniform(1, 48))
-                    evs.append(_event(project, rid, "answered", t, sam, "All of them."))
-                t += timedelta(hours=rng.expovariate(1 / 20))
-                approve = rng.random() < (0.85 if kind == "in_scope" else 0.3)
-                if approve:
-                    status, due = "approved", None
-                    decs.append(_decision(rid, "approve", t, pm, {"scope_change": kind != "in_scope"}))
-                    evs.append(_event(project, rid, "approved", t, pm, "approved"))
-                else:
-                    status, due = "letter_drafted", None
-                    decs.append(_decision(rid, "decline", t, pm, {"reason_category": "timeline"}))
-                    evs.append(_event(project, rid, "declined", t, pm, "Not now."))
-                    evs.append(_event(project, rid, "letter_drafted", t, pm, "Dear Jane, …"))
-                    sent = rng.random() < 0.7
-                    if sent:
-                        status = "letter_sent"
-                        evs.append(_event(project, rid, "letter_sent", t + timedelta(hours=3), pm, ""))
-                        if rng.random() < 0.5:
-                            evs.append(_event(project, rid, "outcome_recorded", t + timedelta(days=4), pm, "Agreed."))
-                    lets.append(_letter(rid, t, sent))
-            elif fate < 0.93:
-                status, due = "withdrawn", None
-                evs.append(_event(project, rid, "withdrawn", t + timedelta(hours=5), sam, ""))
             if rng.random() < 0.03:  # a PM corrected the verdict
                 to = "unlisted" if kind != "unlisted" else "out_of_scope"
-                at = created + timedelta(hours=1)
+                at = created + timedelta(minutes=20)
                 evs.append(_event(project, rid, "verdict_corrected", at, pm, "", {"from": verdict, "to": shapes[to]}))
                 exs.append(
                     {
@@ -192,6 +159,49 @@ async def bulk(store: SqlStore, n: int, shapes: dict[str, dict[str, Any]], rng: 
                     }
                 )
                 kind, verdict = to, shapes[to]
+            fate = rng.random()
+            status, due = "in_review", created + timedelta(days=2)
+            evs.append(_event(project, rid, "submitted", created, sam, TEXTS[kind]))
+            evs.append(_event(project, rid, "judged", created, {"platform": "system", "user_id": "intake-bot"}, ""))
+            t = created
+            if fate < 0.88:
+                if rng.random() < 0.1:  # asked for details first
+                    t += timedelta(hours=rng.uniform(0.5, 30))
+                    decs.append(
+                        _decision(
+                            rid, "needs_info", t, pm, {"question": "Which customers?"}, project, kind, created, decs
+                        )
+                    )
+                    evs.append(_event(project, rid, "asked", t, pm, "Which customers?"))
+                    t += timedelta(hours=rng.uniform(1, 48))
+                    evs.append(_event(project, rid, "answered", t, sam, "All of them."))
+                t += timedelta(hours=rng.expovariate(1 / 20))
+                approve = rng.random() < (0.85 if kind == "in_scope" else 0.3)
+                if approve:
+                    status, due = "approved", None
+                    decs.append(
+                        _decision(
+                            rid, "approve", t, pm, {"scope_change": kind != "in_scope"}, project, kind, created, decs
+                        )
+                    )
+                    evs.append(_event(project, rid, "approved", t, pm, "approved"))
+                else:
+                    status, due = "letter_drafted", None
+                    decs.append(
+                        _decision(rid, "decline", t, pm, {"reason_category": "timeline"}, project, kind, created, decs)
+                    )
+                    evs.append(_event(project, rid, "declined", t, pm, "Not now."))
+                    evs.append(_event(project, rid, "letter_drafted", t, pm, "Dear Jane, …"))
+                    sent = rng.random() < 0.7
+                    if sent:
+                        status = "letter_sent"
+                        evs.append(_event(project, rid, "letter_sent", t + timedelta(hours=3), pm, ""))
+                        if rng.random() < 0.5:
+                            evs.append(_event(project, rid, "outcome_recorded", t + timedelta(days=4), pm, "Agreed."))
+                    lets.append(_letter(rid, t, sent))
+            elif fate < 0.93:
+                status, due = "withdrawn", None
+                evs.append(_event(project, rid, "withdrawn", t + timedelta(hours=5), sam, ""))
             reqs.append(
                 {
                     "id": rid, "ref": ref, "project": project, "number": numbers[project], "text": TEXTS[kind],
@@ -210,7 +220,10 @@ async def bulk(store: SqlStore, n: int, shapes: dict[str, dict[str, Any]], rng: 
                 await conn.execute(
                     sa.text(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), (SELECT max(id) FROM {name}))")
                 )
-            await conn.execute(sa.text("ANALYZE"))
+    if store.dialect == "postgresql":  # as autovacuum leaves a table at rest: statistics and visibility map
+        async with store.engine.connect() as conn:
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.execute(sa.text("VACUUM ANALYZE"))
     if store.dialect == "sqlite":
         async with store.engine.connect() as conn:
             await conn.execute(sa.text("ANALYZE"))
@@ -221,8 +234,23 @@ def _event(project: str, rid: int, kind: str, at: datetime, actor: dict[str, Any
             "platform": actor["platform"], "text": text, "data": data or {}}  # fmt: skip
 
 
-def _decision(rid: int, kind: str, at: datetime, actor: dict[str, Any], form: dict[str, Any]) -> dict[str, Any]:
-    return {"request_id": rid, "kind": kind, "actor": actor, "at": at, "note": "", "form": form, "on_behalf_of": None}
+def _decision(
+    rid: int,
+    kind: str,
+    at: datetime,
+    actor: dict[str, Any],
+    form: dict[str, Any],
+    project: str,
+    verdict: str,
+    created: datetime,
+    pending: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """A decision row as the store writes it (the wait only on the request's first decision)."""
+    first = not pending or pending[-1]["request_id"] != rid
+    return {
+        "request_id": rid, "kind": kind, "actor": actor, "at": at, "note": "", "form": form, "on_behalf_of": None,
+        "project": project, "verdict_kind": verdict, "waited_seconds": (at - created).total_seconds() if first else None,
+    }  # fmt: skip
 
 
 def _letter(rid: int, at: datetime, sent: bool) -> dict[str, Any]:
