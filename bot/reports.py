@@ -110,9 +110,12 @@ async def build_report(
     `start` to `end` (both days included, UTC) in language `lang` ("en" or "zh").
 
     `now` is when "overdue" is judged (the service's clock; the current time by default). Raises
-    `InvalidInput` for a period that ends before it starts or is longer than two years.
+    `InvalidInput` for a period that ends before it starts or is longer than two years, or another language.
     """
-    language = Language(lang)
+    try:
+        language = Language(lang)
+    except ValueError:
+        raise InvalidInput(Phrase("report.err.language", lang=lang), field="lang") from None
     lo, hi = period_bounds(start, end)
     chosen = None if projects is None else tuple(dict.fromkeys(projects))
     numbers = await store.report_numbers(ReportQuery(chosen, lo, hi, now or datetime.now(UTC), list_limit=LIST_LIMIT))

@@ -108,6 +108,9 @@ class SqlReports(Reports):
                 else:
                     conn = await conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
                 async with conn.begin():
+                    if self.dialect == "postgresql":
+                        # Each query reads one narrow index range: starting parallel workers costs more.
+                        await conn.execute(sa.text("SET LOCAL max_parallel_workers_per_gather = 0"))
                     yield conn
         except (sa_exc.DBAPIError, OSError) as exc:
             err = self._storage_error(exc)

@@ -213,6 +213,9 @@ async def test_a_period_that_ends_before_it_starts_or_runs_too_long_is_refused(s
     assert str(bad.value) == "The report's start (2026-11-15) must not be after its end (2026-11-02)."
     with pytest.raises(InvalidInput):
         await build_report(store, None, date(2024, 1, 1), date(2026, 11, 2), "en")
+    with pytest.raises(InvalidInput) as bad:
+        await build_report(store, None, date(2026, 11, 2), date(2026, 11, 15), "fr")
+    assert bad.value.say(Language.ZH) == "没有“fr”语言的报表，请选择 en（英文）或 zh（中文）。"
 
 
 async def test_a_charts_csv_reads_back_to_its_numbers(

@@ -680,5 +680,6 @@ TEXT: dict[str, str] = {
     "report.err.range": "The report's start ({start}) must not be after its end ({end}).",
     "report.err.too_long": "A report covers at most {days} days; choose a shorter period.",
     "report.err.no_chart": "There is no chart “{key}”. The charts are: {keys}.",
+    "report.err.language": "There is no report in “{lang}”: choose en (English) or zh (Chinese).",
     "report.legend": "Legend",
 }

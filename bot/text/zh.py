@@ -673,5 +673,6 @@ TEXT: dict[str, str] = {
     "report.err.range": "报表的开始日期（{start}）不能晚于结束日期（{end}）。",
     "report.err.too_long": "一份报表最多覆盖 {days} 天，请缩短时间范围。",
     "report.err.no_chart": "没有名为“{key}”的图表。现有图表：{keys}。",
+    "report.err.language": "没有“{lang}”语言的报表，请选择 en（英文）或 zh（中文）。",
     "report.legend": "图例",
 }
