@@ -409,3 +409,31 @@ async def _downgrade(url: str, revision: str) -> None:
             await conn.run_sync(go)
     finally:
         await engine.dispose()
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4, 5, 10, 11, 99, 100])
+def test_the_median_and_90th_percentile_match_the_standard_library(n: int) -> None:
+    import random
+    import statistics
+
+    from store.reports import quantile
+
+    values = sorted(random.Random(n).uniform(0, 1e6) for _ in range(n))
+    ranks = dict(enumerate(values))
+    if n == 1:
+        assert quantile(ranks, 1, 1, 2) == quantile(ranks, 1, 9, 10) == values[0]
+        return
+    deciles = statistics.quantiles(values, n=10, method="inclusive")
+    assert quantile(ranks, n, 1, 2) == pytest.approx(statistics.median(values))
+    assert quantile(ranks, n, 9, 10) == pytest.approx(deciles[8])
+
+
+def test_weeks_run_monday_to_monday_cut_to_the_period() -> None:
+    from store.reports import week_bounds
+
+    start, end = datetime(2026, 11, 4, tzinfo=UTC), datetime(2026, 11, 17, tzinfo=UTC)  # Wed 4 to Mon 16 incl.
+    assert week_bounds(start, end) == [
+        (date(2026, 11, 2), start, datetime(2026, 11, 9, tzinfo=UTC)),
+        (date(2026, 11, 9), datetime(2026, 11, 9, tzinfo=UTC), datetime(2026, 11, 16, tzinfo=UTC)),
+        (date(2026, 11, 16), datetime(2026, 11, 16, tzinfo=UTC), end),
+    ]
