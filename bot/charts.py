@@ -141,6 +141,8 @@ def chart_svg(chart: Chart, *, id_prefix: str = "") -> str:
     highest = max(tops, default=0.0)
     step = _nice_step(chart.y_max if chart.y_max is not None else highest)
     y_top = chart.y_max if chart.y_max is not None else max(step, math.ceil(highest / step) * step)
+    if chart.y_max is None and highest and highest >= y_top:
+        y_top += step  # room for the totals above the highest bar
 
     def y(v: float) -> float:
         return TOP + plot_h - (v / y_top) * plot_h if y_top else TOP + plot_h
@@ -227,6 +229,12 @@ def chart_svg(chart: Chart, *, id_prefix: str = "") -> str:
                     f'<text x="{x0 + bar_w / 2:.1f}" y="{y(total) - 4:.1f}" text-anchor="middle" '
                     f'font-size="11" fill="{INK}">{e(number(total))}</text>'
                 )
+    if not highest:  # nothing to draw: say so where the marks would be
+        for i, line in enumerate(_wrap(chart.description, 60)[:3]):
+            out.append(
+                f'<text x="{LEFT + plot_w / 2:.1f}" y="{TOP + plot_h / 2 - 10 + 20 * i:.1f}" text-anchor="middle" '
+                f'fill="{INK}">{e(line)}</text>'
+            )
     out.append("</g>")
 
     # The label axis: the baseline, the labels (thinned out when there are many) and its name.
