@@ -28,6 +28,19 @@ TEXT_CHARS = 140
 VERDICTS = (VerdictKind.IN_SCOPE, VerdictKind.OUT_OF_SCOPE, VerdictKind.UNLISTED)
 DECISIONS = ("approve", "approve_change", "decline", "needs_info")
 CHART_KEYS = ("requests", "scope_creep", "decisions", "letters")
+FIGURE_KEYS = (
+    "requests",
+    "scope_creep",
+    "decisions",
+    "median",
+    "p90",
+    "overdue",
+    "against",
+    "agreement",
+    "letters_drafted",
+    "letters_sent",
+    "outcomes",
+)
 
 
 @dataclass(frozen=True)
@@ -79,7 +92,11 @@ class Report:
         raise NotFound(Phrase("report.err.no_chart", key=key, keys=", ".join(c.key for c in self.charts)))
 
     def figure(self, key: str) -> Figure:
-        return next(f for f in self.figures if f.key == key)
+        """The headline figure `key` (see `FIGURE_KEYS`)."""
+        for f in self.figures:
+            if f.key == key:
+                return f
+        raise KeyError(key)
 
 
 def period_bounds(start: date, end: date) -> tuple[datetime, datetime]:
@@ -395,6 +412,7 @@ def _against_item(words: _Words, a: AgainstVerdict) -> AgainstItem:
 
 __all__ = [
     "CHART_KEYS",
+    "FIGURE_KEYS",
     "AgainstItem",
     "Chart",
     "Figure",

@@ -21,7 +21,7 @@ import pytest
 from bot.domain import DeclineForm, Language, ReasonCategory, ScopeChange, VerdictKind
 from bot.errors import InvalidInput, NotFound
 from bot.projectfile import load_project_text
-from bot.reports import Report, build_report, chart_csv, chart_svg
+from bot.reports import FIGURE_KEYS, Report, build_report, chart_csv, chart_svg
 from bot.service import IntakeService
 from bot.text import CATALOGS
 from store.repo import SqlStore
@@ -134,6 +134,7 @@ async def test_a_report_counts_what_came_in_and_what_was_decided(
     assert values(report, "letters") == {"Letters": [2, 1, 1]}
 
     fig = {f.key: f for f in report.figures}
+    assert tuple(fig) == FIGURE_KEYS
     assert fig["requests"].number == 5
     assert fig["scope_creep"].value == "60%"
     assert fig["decisions"].number == 5

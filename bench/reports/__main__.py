@@ -13,7 +13,7 @@ outcome, a few verdicts corrected; about six events per request. Then it times, 
 - one project over a quarter (what a PM looks at before a steering meeting);
 - every project over the whole year (every request in the database: the worst case).
 
-`time_report(url, ...)` is the function to call from elsewhere (e.g. to time a page's report on a copy of
+`bench.reports.timing.time_report(url, ...)` is the function to call from elsewhere (e.g. to time a page's report on a copy of
 a real database). Results are printed and written to bench/results/reports-*.json.
 """
 
@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
-import statistics
 import time
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -30,9 +29,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from bench.ack.load import new_database, postgres_unreachable, prepare, workdir, write_results
+from bench.reports.timing import time_report
 from bot.domain import Actor, DeclineForm, ReasonCategory, ScopeChange
 from bot.projectfile import load_project_text
-from bot.reports import build_report
 from bot.service import IntakeService
 from store.models import DecisionRow, EventRow, ExampleRow, LetterRow, ProjectRow, RequestRow, table
 from store.repo import SqlStore
@@ -49,39 +48,6 @@ TEXTS = {
     "unlisted": "Please add a live chat with our service team",
 }
 CHUNK = 5000
-
-
-async def time_report(
-    url: str,
-    *,
-    projects: list[str] | None,
-    start: date,
-    end: date,
-    lang: str = "en",
-    rounds: int = 20,
-    now: datetime | None = None,
-) -> dict[str, Any]:
-    """Time `build_report` on the database at `url`: one warm-up, then `rounds` runs. Milliseconds."""
-    store = SqlStore.from_url(url)
-    try:
-        report = await build_report(store, projects, start, end, lang, now=now)
-        times = []
-        for _ in range(rounds):
-            t0 = time.perf_counter()
-            await build_report(store, projects, start, end, lang, now=now)
-            times.append((time.perf_counter() - t0) * 1000)
-        times.sort()
-        return {
-            "projects": projects or "all",
-            "from": start.isoformat(),
-            "to": end.isoformat(),
-            "requests_counted": report.figure("requests").number,
-            "median_ms": round(statistics.median(times), 1),
-            "p90_ms": round(times[max(0, int(len(times) * 0.9) - 1)], 1),
-            "max_ms": round(times[-1], 1),
-        }
-    finally:
-        await store.close()
 
 
 async def seed(url: str, n: int, *, seed: int = 16) -> None:
