@@ -462,7 +462,81 @@ class IdentityBindings(ABC):
         """Untie `email` (on `platform`, or on every platform when None); return how many ties went."""
 
 
-class ServerStore(Store, AckLog, ConversationRefs, JobRuns, Refusals, IdentityBindings):
+@dataclass(frozen=True)
+class ReportQuery:
+    """Which requests a report counts: those of `projects` (None: every project; the caller passes only the
+    projects its reader may see), over `[start, end)` (UTC). `now` is when "overdue" is judged."""
+
+    projects: tuple[str, ...] | None
+    start: datetime
+    end: datetime
+    now: datetime
+    list_limit: int = 200  # at most this many requests behind "decided against the verdict" are listed
+
+
+@dataclass(frozen=True)
+class WeekCount:
+    """How many of one kind (a verdict, a decision) fell in the week starting on Monday `week` (UTC)."""
+
+    week: date
+    kind: str
+    count: int
+
+
+@dataclass(frozen=True)
+class AgainstVerdict:
+    """A request on which a PM decided against the checker's verdict: approved work the scope excludes,
+    declined work the checker found in scope, or corrected the verdict."""
+
+    ref: str
+    project: str
+    text: str
+    checker: str  # the checker's verdict (before any correction)
+    decision: str | None  # "approve" or "decline" when the decision went against it
+    corrected_to: str | None  # the verdict a PM corrected it to
+    at: datetime  # when the PM did so (the earlier of the two)
+
+
+@dataclass(frozen=True)
+class ReportNumbers:
+    """The counts behind a report, each computed by the database (never by loading every request).
+
+    `requests_by_week`: requests recorded, by week and verdict kind (as it stands, after corrections).
+    `decisions_by_week`: decisions made, by week and kind: approve, approve_change (approving work the
+    verdict it was made on says the scope does not cover), decline, needs_info.
+    `answered`, `answer_median`, `answer_p90`: the requests whose first decision (of any kind) fell in the
+    period, and the seconds from their recording to it (None when there were none).
+    `overdue`: requests recorded in the period still waiting for a decision past its due time at `now`.
+    `judged`: requests approved, declined or corrected in the period; `against` of those went against the
+    verdict (a decision against the verdict it was made on, or a correction), the newest of them (at most
+    the query's limit) in `against_list`.
+    `letters_drafted`: requests declined in the period (each gets a letter); `letters_sent`: letters sent
+    (or answered in a meeting) in the period; `outcomes_recorded`: clients' outcomes recorded in it."""
+
+    requests_by_week: tuple[WeekCount, ...]
+    decisions_by_week: tuple[WeekCount, ...]
+    answered: int
+    answer_median: float | None
+    answer_p90: float | None
+    overdue: int
+    judged: int
+    against: int
+    against_list: tuple[AgainstVerdict, ...]
+    letters_drafted: int
+    letters_sent: int
+    outcomes_recorded: int
+
+
+class Reports(ABC):
+    """Aggregate numbers for the reports pages. Implementations MUST compute them with grouped queries in
+    the database: the rows read back are bounded by weeks × kinds and the list limit, never by requests.
+    They MUST NOT take a write lock, and SHOULD read all numbers of one report from one snapshot."""
+
+    @abstractmethod
+    async def report_numbers(self, query: ReportQuery) -> ReportNumbers: ...
+
+
+class ServerStore(Store, AckLog, ConversationRefs, JobRuns, Refusals, IdentityBindings, Reports):
     """Everything a server process needs from storage: the core's store plus the adapters' own ports."""
 
     @abstractmethod

@@ -44,6 +44,8 @@ def _sqlite_engine(url: str, **kw: Any) -> AsyncEngine:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A read-only snapshot (the reports) takes no lock until it reads, and never the write lock.
+        read_only = conn.get_execution_options().get("intake_read_only")
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine

@@ -53,7 +53,10 @@ class RequestRow(SQLModel, table=True):
     """A client request and its current state (its history is in `events`)."""
 
     __tablename__ = "requests"
-    __table_args__ = (sa.UniqueConstraint("project", "number", name="uq_request_number"),)
+    __table_args__ = (
+        sa.UniqueConstraint("project", "number", name="uq_request_number"),
+        sa.Index("ix_requests_report", "created_at", "project", "verdict_kind", "status", "due_at"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     ref: str = Field(max_length=32, sa_column_kwargs={"unique": True})
     project: str = Field(foreign_key="projects.slug", max_length=64, index=True)
@@ -81,6 +84,17 @@ class DecisionRow(SQLModel, table=True):
     """A PM's decision on a request: approve, decline or ask for details, with its form."""
 
     __tablename__ = "decisions"
+    __table_args__ = (
+        sa.Index("ix_decisions_report", "at", "project", "kind", "verdict_kind", "waited_seconds"),
+        sa.Index(
+            "ix_decisions_waited",
+            "waited_seconds",
+            "at",
+            "project",
+            sqlite_where=sa.text("waited_seconds IS NOT NULL"),
+            postgresql_where=sa.text("waited_seconds IS NOT NULL"),
+        ),
+    )
     id: int | None = Field(default=None, primary_key=True)
     request_id: int = Field(foreign_key="requests.id", index=True)
     kind: str = Field(max_length=16)
@@ -89,6 +103,11 @@ class DecisionRow(SQLModel, table=True):
     note: str = Field(default="", sa_type=sa.Text)
     form: dict[str, Any] | None = _json(nullable=True)
     on_behalf_of: dict[str, Any] | None = _json(nullable=True)  # the away PM a delegate decided for
+    # For the reports, read from narrow indexes: the request's project, the verdict the decision was made
+    # on, and (on a request's first decision only) the seconds the request waited for it.
+    project: str | None = Field(default=None, max_length=64)
+    verdict_kind: str | None = Field(default=None, max_length=16)
+    waited_seconds: float | None = None
 
 
 class LetterRow(SQLModel, table=True):
@@ -116,6 +135,7 @@ class EventRow(SQLModel, table=True):
     """The record: one row per step, append-only (triggers refuse UPDATE and DELETE)."""
 
     __tablename__ = "events"
+    __table_args__ = (sa.Index("ix_events_report", "kind", "at", "project", "request_id"),)
     id: int | None = Field(default=None, primary_key=True)
     project: str = Field(max_length=64, index=True)
     request_id: int | None = Field(default=None, foreign_key="requests.id", index=True)

@@ -73,6 +73,7 @@ from .models import (
     ScheduledStep,
     table,
 )
+from .reports import SqlReports
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +91,7 @@ def _utc(dt: datetime) -> datetime:
     return out
 
 
-class SqlStore(ServerStore):
+class SqlStore(SqlReports, ServerStore):
     def __init__(self, engine: AsyncEngine, *, url: str) -> None:
         self.engine = engine
         self.url = url
@@ -637,6 +638,8 @@ class SqlTransaction(Transaction):
     async def add_decision(self, ref: str, decision: Decision) -> None:
         row = await self._row(ref)
         assert row.id is not None
+        d = table(DecisionRow)
+        earlier = (await self.s.exec(sa.select(d.c.id).where(d.c.request_id == row.id).limit(1))).first()  # type: ignore[call-overload]
         self.s.add(
             DecisionRow(
                 request_id=row.id,
@@ -646,6 +649,9 @@ class SqlTransaction(Transaction):
                 note=decision.note,
                 form=decision.form,
                 on_behalf_of=decision.on_behalf_of.to_dict() if decision.on_behalf_of else None,
+                project=row.project,
+                verdict_kind=row.verdict_kind,
+                waited_seconds=None if earlier else (decision.at - _utc(row.created_at)).total_seconds(),
             )
         )
         await self.s.flush()

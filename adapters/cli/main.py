@@ -384,6 +384,7 @@ def _register_area_commands() -> None:
     from adapters.cli.access import access
     from adapters.cli.letter import digest, letter, request_outcome
     from adapters.cli.pm import pm
+    from adapters.cli.report import report
     from adapters.cli.scope import scope
     from adapters.cli.slack import slack
     from adapters.cli.teams import teams
@@ -396,6 +397,7 @@ def _register_area_commands() -> None:
     cli.add_command(slack)
     cli.add_command(pm)
     cli.add_command(access)
+    cli.add_command(report)
 
 
 _register_area_commands()

@@ -1,0 +1,1 @@
+"""Reports: build_report timed with many requests in the database."""
