@@ -73,6 +73,7 @@ from .models import (
     ScheduledStep,
     table,
 )
+from .webstore import WebTables
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +91,7 @@ def _utc(dt: datetime) -> datetime:
     return out
 
 
-class SqlStore(ServerStore):
+class SqlStore(WebTables, ServerStore):
     def __init__(self, engine: AsyncEngine, *, url: str) -> None:
         self.engine = engine
         self.url = url

@@ -1,0 +1,256 @@
+"""Signing in and out: a one-time link by e-mail, Slack or Entra ID (OpenID Connect); the language switch."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import secrets
+from urllib.parse import urlencode
+
+import aiohttp
+from aiohttp import web
+
+from adapters.email.config import email_config
+from adapters.identity import email_for
+from adapters.web.keys import SETTINGS
+from bot.domain import Actor
+from bot.errors import DeliveryError, InvalidInput
+from bot.projectfile import is_email
+
+from . import oidc
+from .core import (
+    PREFIX,
+    anon_csrf,
+    checked_form,
+    page_language,
+    render,
+    runtime,
+    safe_next,
+    set_cookie,
+    start_session,
+    visitor,
+)
+from .links import link_actor, new_signin_link, signin_mail
+
+log = logging.getLogger("intake.web.signin")
+
+OIDC_COOKIE = "intake_oidc"  # state, nonce and where to go back to, for the few minutes a sign-in takes
+PROVIDERS: web.AppKey[dict[str, oidc.Provider]] = web.AppKey("web_oidc_providers")
+
+
+def provider_names(request: web.Request) -> list[str]:
+    found: dict[str, oidc.Provider] = request.app[PROVIDERS]
+    return sorted(found)
+
+
+def base_url(request: web.Request) -> str:
+    """Where this app is reached from outside: INTAKE_PUBLIC_URL, else the address the request came to."""
+    public = request.app[SETTINGS].public_url
+    if public:
+        return public.rstrip("/")
+    scheme = "https" if request.headers.get("X-Forwarded-Proto", "").lower() == "https" else request.scheme
+    return f"{scheme}://{request.host}"
+
+
+async def signin_page(request: web.Request) -> web.Response:
+    v = await visitor(request)
+    nxt = safe_next(request.query.get("next"))
+    if v is not None:
+        raise web.HTTPSeeOther(nxt)
+    lang = await page_language(request, None)
+    anon_csrf(request)
+    response = render(
+        request,
+        "signin.html",
+        lang,
+        None,
+        next=nxt,
+        providers=provider_names(request),
+        email_on=email_config(request.app[SETTINGS]) is not None,
+        notice=request.query.get("notice", ""),
+    )
+    anon_csrf(request, response)
+    return response
+
+
+async def send_link(request: web.Request) -> web.Response:
+    """E-mail a sign-in link to an address on a project's team. The answer is the same whether or not it
+    is, so the page does not tell who is on which team."""
+    data = await checked_form(request, None)
+    lang = await page_language(request, None)
+    email = str(data.get("email") or "").strip().lower()
+    nxt = safe_next(str(data.get("next") or ""))
+    if not is_email(email) or len(email) > 320:
+        response = render(
+            request,
+            "signin.html",
+            lang,
+            None,
+            status=400,
+            next=nxt,
+            providers=provider_names(request),
+            email_on=True,
+            notice="bad_email",
+        )
+        return response
+    config = email_config(request.app[SETTINGS])
+    if config is None:
+        raise web.HTTPBadRequest(
+            text="E-mail is not set up here (SMTP_URL): ask an administrator for a link (intake web link EMAIL)."
+        )
+    rt = runtime(request)
+    if await rt.service.visible_projects(link_actor(email)):
+        link = await new_signin_link(rt.store, email, now=rt.service.clock.now(), base_url=base_url(request))
+        link += "&next=" + urlencode({"": nxt})[1:]
+        try:
+            from adapters.email.smtp import send_message
+
+            await send_message(config.smtp, signin_mail(to=email, link=link, sender=config.sender, lang=lang))
+        except (DeliveryError, InvalidInput) as exc:
+            log.warning("could not e-mail a sign-in link: %s", exc)
+            raise web.HTTPServiceUnavailable(text=f"The sign-in link could not be e-mailed: {exc}") from None
+    else:
+        log.info("a sign-in link was asked for an address on no project's team")
+    raise web.HTTPSeeOther(f"{PREFIX}/signin?notice=sent")
+
+
+async def link_page(request: web.Request) -> web.Response:
+    """The link from the e-mail shows a button: mail scanners that open links must not use it up."""
+    token = request.query.get("token", "")
+    lang = await page_language(request, None)
+    anon_csrf(request)
+    response = render(request, "link.html", lang, None, token=token, next=safe_next(request.query.get("next")))
+    anon_csrf(request, response)
+    return response
+
+
+async def use_link(request: web.Request) -> web.Response:
+    data = await checked_form(request, None)
+    rt = runtime(request)
+    from .core import digest
+
+    email = await rt.store.use_signin_link(digest(str(data.get("token") or "")), now=rt.service.clock.now())
+    if email is None:
+        lang = await page_language(request, None)
+        return render(
+            request,
+            "signin.html",
+            lang,
+            None,
+            status=400,
+            next=f"{PREFIX}/requests",
+            providers=provider_names(request),
+            email_on=email_config(request.app[SETTINGS]) is not None,
+            notice="link_used",
+        )
+    response = web.HTTPSeeOther(safe_next(str(data.get("next") or "")))
+    await start_session(request, link_actor(email), response)
+    raise response
+
+
+async def signout(request: web.Request) -> web.Response:
+    v = await visitor(request)
+    await checked_form(request, v)
+    if v is not None:
+        await runtime(request).store.end_web_session(v.token_hash)
+    response = web.HTTPSeeOther(f"{PREFIX}/signin?notice=signed_out")
+    response.del_cookie("intake_session", path=PREFIX)
+    raise response
+
+
+async def set_language(request: web.Request) -> web.Response:
+    v = await visitor(request)
+    if v is None:
+        raise web.HTTPSeeOther(f"{PREFIX}/signin")
+    data = await checked_form(request, v)
+    lang = str(data.get("language") or "")
+    if lang not in ("en", "zh", ""):
+        raise web.HTTPBadRequest(text=f"Unknown language '{lang[:20]}': choose en or zh.")
+    await runtime(request).store.set_web_language(v.token_hash, lang or None)
+    raise web.HTTPSeeOther(safe_next(str(data.get("next") or "")))
+
+
+# --- OpenID Connect ----------------------------------------------------------------------------
+
+
+def _provider(request: web.Request) -> oidc.Provider:
+    provider = request.app[PROVIDERS].get(request.match_info["provider"])
+    if provider is None:
+        raise web.HTTPNotFound(text="That sign-in is not set up here.")
+    return provider
+
+
+def _redirect_uri(request: web.Request, provider: oidc.Provider) -> str:
+    return f"{base_url(request)}{PREFIX}/signin/{provider.name}/callback"
+
+
+async def oidc_start(request: web.Request) -> web.Response:
+    provider = _provider(request)
+    state, nonce = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
+    async with aiohttp.ClientSession(timeout=oidc.TIMEOUT) as http:
+        try:
+            config = await oidc.discover(http, provider)
+        except oidc.SignInFailed as exc:
+            log.warning("%s sign-in: %s", provider.name, exc)
+            raise web.HTTPBadGateway(text=f"Sign-in with {provider.name} is not available right now: {exc}") from None
+    query = urlencode(
+        {
+            "response_type": "code",
+            "client_id": provider.client_id,
+            "redirect_uri": _redirect_uri(request, provider),
+            "scope": "openid email profile",
+            "state": state,
+            "nonce": nonce,
+        }
+    )
+    response = web.HTTPSeeOther(f"{config['authorization_endpoint']}?{query}")
+    kept = {"p": provider.name, "s": state, "n": nonce, "next": safe_next(request.query.get("next"))}
+    cookie = base64.urlsafe_b64encode(json.dumps(kept).encode()).decode()
+    set_cookie(response, request, OIDC_COOKIE, cookie, max_age=600)
+    raise response
+
+
+async def oidc_callback(request: web.Request) -> web.Response:
+    provider = _provider(request)
+    try:
+        kept = json.loads(base64.urlsafe_b64decode(request.cookies.get(OIDC_COOKIE, "").encode()))
+    except ValueError:
+        kept = {}
+    if not isinstance(kept, dict) or kept.get("p") != provider.name or not kept.get("s"):
+        raise web.HTTPBadRequest(text="This sign-in was not started here, or took too long: start again.")
+    if not secrets.compare_digest(str(request.query.get("state", "")), str(kept["s"])):
+        raise web.HTTPBadRequest(text="The sign-in's state does not match: start again.")
+    if "error" in request.query or not request.query.get("code"):
+        raise web.HTTPBadRequest(text=f"The sign-in was not completed ({request.query.get('error', 'no code')[:100]}).")
+    rt = runtime(request)
+    try:
+        async with aiohttp.ClientSession(timeout=oidc.TIMEOUT) as http:
+            config = await oidc.discover(http, provider)
+            token = await oidc.exchange_code(
+                http, provider, config, code=request.query["code"], redirect_uri=_redirect_uri(request, provider)
+            )
+            claims = await oidc.verify_id_token(http, provider, config, token, nonce=str(kept.get("n", "")))
+        who = oidc.identity(provider, claims)
+    except oidc.SignInFailed as exc:
+        log.warning("%s sign-in refused: %s", provider.name, exc)
+        raise web.HTTPForbidden(text=f"The sign-in could not be accepted: {exc}") from None
+    email = await email_for(
+        rt.store, rt.store, platform=who.platform, email=who.email, account=who.user_id, at=rt.service.clock.now()
+    )
+    response = web.HTTPSeeOther(safe_next(str(kept.get("next") or "")))
+    response.del_cookie(OIDC_COOKIE, path=PREFIX)
+    await start_session(request, Actor(who.platform, who.user_id, email=email, name=who.name), response)
+    raise response
+
+
+def add_routes(app: web.Application) -> None:
+    app[PROVIDERS] = oidc.providers(app[SETTINGS])
+    app.router.add_get(f"{PREFIX}/signin", signin_page)
+    app.router.add_post(f"{PREFIX}/signin/email", send_link)
+    app.router.add_get(f"{PREFIX}/signin/link", link_page)
+    app.router.add_post(f"{PREFIX}/signin/link", use_link)
+    app.router.add_post(f"{PREFIX}/signout", signout)
+    app.router.add_post(f"{PREFIX}/language", set_language)
+    app.router.add_get(f"{PREFIX}/signin/{{provider}}", oidc_start)
+    app.router.add_get(f"{PREFIX}/signin/{{provider}}/callback", oidc_callback)
