@@ -160,6 +160,7 @@ def render(
     def when(at: Any, tz: str = "UTC") -> str:
         return When(at, tz).render(lang.value)
 
+    ctx.setdefault("nav", "")
     html = (
         request.app[TEMPLATES]
         .get_template(name)
