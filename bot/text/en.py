@@ -611,7 +611,6 @@ TEXT: dict[str, str] = {
     # --- hardening: where requests come from ---------------------------------------------------
     "slack.other_workspace": ":no_entry: This intake-bot serves another Slack workspace, so your request was *not* recorded. Ask whoever set it up which workspace it belongs to.",
     # --- the web page for PMs (/app) ------------------------------------------------------------
-    "web.app_name": "intake-bot",
     "web.nav.label": "Pages",
     "web.nav.projects": "Projects",
     "web.nav.requests": "Requests",
@@ -675,6 +674,7 @@ TEXT: dict[str, str] = {
     "web.filter.search": "Search",
     "web.filter.search_hint": "words or a request number",
     "web.filter.all": "All",
+    "web.filter.requester": "Requested by",
     "web.filter.since": "Recorded from",
     "web.filter.until": "Recorded until",
     "web.filter.due": "Something due",
@@ -687,7 +687,7 @@ TEXT: dict[str, str] = {
     "web.list.pages": "Pages of the list",
     "web.list.prev": "Previous",
     "web.list.next": "Next",
-    "web.request.verdict": "Verdict",
+    "web.request.verdict_head": "Verdict: {verdict}",
     "web.request.actions": "What you can do",
     "web.request.timeline": "Timeline",
     "web.notice.done": "Done: it is on the record.",

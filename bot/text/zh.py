@@ -604,7 +604,6 @@ TEXT: dict[str, str] = {
     # --- hardening: where requests come from ---------------------------------------------------
     "slack.other_workspace": ":no_entry: 这个 intake-bot 只服务另一个 Slack 工作区，所以你的需求*没有*记录。请问问配置它的人，它属于哪个工作区。",
     # --- 给 PM 的网页（/app）---------------------------------------------------------------------
-    "web.app_name": "intake-bot",
     "web.nav.label": "页面",
     "web.nav.projects": "项目",
     "web.nav.requests": "需求",
@@ -668,6 +667,7 @@ TEXT: dict[str, str] = {
     "web.filter.search": "搜索",
     "web.filter.search_hint": "关键词或需求编号",
     "web.filter.all": "全部",
+    "web.filter.requester": "提出人",
     "web.filter.since": "记录日期从",
     "web.filter.until": "记录日期到",
     "web.filter.due": "有待办期限",
@@ -680,7 +680,7 @@ TEXT: dict[str, str] = {
     "web.list.pages": "列表分页",
     "web.list.prev": "上一页",
     "web.list.next": "下一页",
-    "web.request.verdict": "判断",
+    "web.request.verdict_head": "判断：{verdict}",
     "web.request.actions": "你可以做的操作",
     "web.request.timeline": "经过",
     "web.notice.done": "已完成，并记录在案。",

@@ -172,6 +172,7 @@ def render(
             csrf=v.csrf if v else request.get(ANON_CSRF, ""),
             path=request.path_qs,
             prefix=PREFIX,
+            app_name="intake-bot",  # the product's name, the same in every language
             **ctx,
         )
     )
