@@ -495,6 +495,10 @@ class WebAccess(ABC):
     async def add_signin_link(self, token_hash: str, email: str, *, at: datetime, expires_at: datetime) -> None: ...
 
     @abstractmethod
+    async def signin_links_since(self, email: str, since: datetime) -> int:
+        """How many sign-in links were made for `email` since `since` (used or not)."""
+
+    @abstractmethod
     async def use_signin_link(self, token_hash: str, *, now: datetime) -> str | None:
         """The e-mail a link was made for, if it is unused and unexpired; it MUST then be used up, so that
         of two processes using it at once only one gets the e-mail."""

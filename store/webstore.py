@@ -65,8 +65,8 @@ class WebTables:
             if now - last >= TOUCH_EVERY:
                 await s.exec(sa.update(s_).where(s_.c.token_hash == token_hash).values(last_seen_at=now))  # type: ignore[call-overload]
                 last = now
-            # Sessions idle for long are cleared as others are used, so the table keeps only live ones.
-            await s.exec(sa.delete(s_).where(s_.c.last_seen_at < now - idle))  # type: ignore[call-overload]
+                # Sessions idle for long are cleared as others are used, so the table keeps only live ones.
+                await s.exec(sa.delete(s_).where(s_.c.last_seen_at < now - idle))  # type: ignore[call-overload]
         return WebSessionRecord(
             Actor.from_dict(row["actor"]), row["csrf"], row["language"], _utc(row["created_at"]), last
         )
@@ -88,6 +88,12 @@ class WebTables:
             await s.exec(  # type: ignore[call-overload]
                 sa.insert(link).values(token_hash=token_hash, email=email, created_at=at, expires_at=expires_at)
             )
+
+    async def signin_links_since(self, email: str, since: datetime) -> int:
+        link = table(SignInLinkRow)
+        stmt = sa.select(sa.func.count()).where(link.c.email == email, link.c.created_at >= since)
+        async with self.session() as s:
+            return int((await s.exec(stmt)).scalar_one())  # type: ignore[call-overload]
 
     async def use_signin_link(self, token_hash: str, *, now: datetime) -> str | None:
         link = table(SignInLinkRow)

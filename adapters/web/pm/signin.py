@@ -6,7 +6,7 @@ import base64
 import json
 import logging
 import secrets
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import aiohttp
 from aiohttp import web
@@ -31,11 +31,12 @@ from .core import (
     start_session,
     visitor,
 )
-from .links import link_actor, new_signin_link, signin_mail
+from .links import LINK_LIFETIME, link_actor, new_signin_link, signin_mail
 
 log = logging.getLogger("intake.web.signin")
 
 OIDC_COOKIE = "intake_oidc"  # state, nonce and where to go back to, for the few minutes a sign-in takes
+MAX_LINKS = 3  # sign-in links e-mailed to one address per LINK_LIFETIME
 PROVIDERS: web.AppKey[dict[str, oidc.Provider]] = web.AppKey("web_oidc_providers")
 
 
@@ -100,9 +101,15 @@ async def send_link(request: web.Request) -> web.Response:
             text="E-mail is not set up here (SMTP_URL): ask an administrator for a link (intake web link EMAIL)."
         )
     rt = runtime(request)
-    if await rt.service.visible_projects(link_actor(email)):
-        link = await new_signin_link(rt.store, email, now=rt.service.clock.now(), base_url=base_url(request))
-        link += "&next=" + urlencode({"": nxt})[1:]
+    now = rt.service.clock.now()
+    if not await rt.service.visible_projects(link_actor(email)):
+        log.info("a sign-in link was asked for an address on no project's team")
+    elif await rt.store.signin_links_since(email, now - LINK_LIFETIME) >= MAX_LINKS:
+        # Nobody can make the server flood someone's mailbox: a few links per address per quarter hour.
+        log.warning("not e-mailing another sign-in link: %d were made in the last 15 minutes", MAX_LINKS)
+    else:
+        link = await new_signin_link(rt.store, email, now=now, base_url=base_url(request))
+        link += "&next=" + quote(nxt, safe="")
         try:
             from adapters.email.smtp import send_message
 
@@ -110,8 +117,6 @@ async def send_link(request: web.Request) -> web.Response:
         except (DeliveryError, InvalidInput) as exc:
             log.warning("could not e-mail a sign-in link: %s", exc)
             raise web.HTTPServiceUnavailable(text=f"The sign-in link could not be e-mailed: {exc}") from None
-    else:
-        log.info("a sign-in link was asked for an address on no project's team")
     raise web.HTTPSeeOther(f"{PREFIX}/signin?notice=sent")
 
 
