@@ -508,8 +508,10 @@ class WebAccess(ABC):
         """One page of the requests `query` asks for, with how many match in all (SQL, not in memory)."""
 
     @abstractmethod
-    async def change_register(self, projects: Sequence[str]) -> list[ChangeEntry]:
-        """Every approved scope change of `projects`, newest first."""
+    async def change_register(
+        self, projects: Sequence[str], *, limit: int = 100, offset: int = 0
+    ) -> tuple[list[ChangeEntry], int]:
+        """One page of the approved scope changes of `projects`, newest first, and how many there are."""
 
 
 class ServerStore(Store, AckLog, ConversationRefs, JobRuns, Refusals, IdentityBindings, WebAccess):

@@ -3,7 +3,7 @@ change-register queries. A mixin of `SqlStore` (`WebAccess` in `bot.ports`)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
@@ -178,8 +178,16 @@ class WebTables:
         )
         return RequestPage(rows, int(total), query.page, query.per_page)
 
-    async def change_register(self, projects: Sequence[str]) -> list[ChangeEntry]:
+    async def change_register(
+        self, projects: Sequence[str], *, limit: int = 100, offset: int = 0
+    ) -> tuple[list[ChangeEntry], int]:
         r, d = table(RequestRow), table(DecisionRow)
+        where = (
+            r.c.project.in_(list(projects)),
+            d.c.kind == "approve",
+            r.c.status == RequestStatus.APPROVED.value,
+            d.c.form["scope_change"].as_boolean().is_(True),
+        )
         stmt = (
             sa.select(
                 r.c.ref,
@@ -188,7 +196,6 @@ class WebTables:
                 r.c.verdict_kind,
                 r.c.verdict,
                 r.c.scope_version,
-                r.c.status,
                 d.c.actor,
                 d.c.at,
                 d.c.form,
@@ -196,37 +203,35 @@ class WebTables:
                 d.c.on_behalf_of,
             )
             .join(r, r.c.id == d.c.request_id)
-            .where(r.c.project.in_(list(projects)), d.c.kind == "approve", r.c.status == RequestStatus.APPROVED.value)
+            .where(*where)
             .order_by(d.c.at.desc(), d.c.id.desc())
+            .limit(limit)
+            .offset(offset)
         )
-        out: list[ChangeEntry] = []
+        count = sa.select(sa.func.count()).select_from(d.join(r, r.c.id == d.c.request_id)).where(*where)
         async with self.session() as s:
-            async for x in _stream(s, stmt):
-                form = x["form"] or {}
-                if not form.get("scope_change"):
-                    continue
-                out.append(
-                    ChangeEntry(
-                        ref=x["ref"],
-                        project=x["project"],
-                        text=x["text"],
-                        verdict=VerdictKind(x["verdict_kind"]),
-                        verdict_item=(x["verdict"] or {}).get("item_id"),
-                        estimate=str(form.get("estimate") or ""),
-                        schedule_impact=str(form.get("schedule_impact") or ""),
-                        note=str(form.get("note") or x["note"] or ""),
-                        approved_by=Actor.from_dict(x["actor"]),
-                        on_behalf_of=Actor.from_dict(x["on_behalf_of"]) if x["on_behalf_of"] else None,
-                        approved_at=_utc(x["at"]),
-                        scope_version=int(x["scope_version"]),
-                    )
+            total = int((await s.exec(count)).scalar_one())  # type: ignore[call-overload]
+            found = (await s.exec(stmt)).mappings().all()  # type: ignore[call-overload]
+        out = []
+        for x in found:
+            form = x["form"] or {}
+            out.append(
+                ChangeEntry(
+                    ref=x["ref"],
+                    project=x["project"],
+                    text=x["text"],
+                    verdict=VerdictKind(x["verdict_kind"]),
+                    verdict_item=(x["verdict"] or {}).get("item_id"),
+                    estimate=str(form.get("estimate") or ""),
+                    schedule_impact=str(form.get("schedule_impact") or ""),
+                    note=str(form.get("note") or x["note"] or ""),
+                    approved_by=Actor.from_dict(x["actor"]),
+                    on_behalf_of=Actor.from_dict(x["on_behalf_of"]) if x["on_behalf_of"] else None,
+                    approved_at=_utc(x["at"]),
+                    scope_version=int(x["scope_version"]),
                 )
-        return out
-
-
-async def _stream(s: AsyncSession, stmt: Any) -> AsyncIterator[Any]:
-    for row in (await s.exec(stmt)).mappings().all():  # type: ignore[call-overload]
-        yield row
+            )
+        return out, total
 
 
 def _order(r: sa.Table, sort: Sort, descending: bool) -> list[Any]:

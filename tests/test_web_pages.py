@@ -347,7 +347,13 @@ async def test_approving_out_of_scope_work_lands_in_the_change_register(service:
             data={"csrf": csrf, "estimate": "3 person-days", "schedule_impact": "Beta +2 days"},
         )
         assert done.status == 200 and "on the record" in await done.text()
+        login = await service.submit_request(
+            project="acme-portal", actor=MEMBER, text="Password reset by e-mail, please"
+        )
+        assert login.verdict.verdict.value == "in_scope"
+        await service.approve(login.ref, actor=PM)  # in scope: no scope change, not in the register
         register = await (await client.get("/app/changes")).text()
+        assert "1 approved scope changes" in register and login.ref not in register
         assert card in register and "3 person-days" in register and "Beta +2 days" in register and ref not in register
         resp = await client.get("/app/changes.csv")
         rows = list(csv.reader(io.StringIO((await resp.read()).decode("utf-8-sig"))))

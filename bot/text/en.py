@@ -711,6 +711,7 @@ TEXT: dict[str, str] = {
     "web.send.reply_to": "Replies go to",
     "web.send.confirm": "Send it now",
     "web.changes.intro": "Every scope change the PMs approved, with its estimate and schedule impact: what to take to the client's steering meeting and fold into the next version of the project file.",
+    "web.changes.count": "{n} approved scope changes",
     "web.changes.csv": "Download CSV",
     "web.changes.none": "No scope change has been approved yet.",
     "web.changes.for": "for {pm}",

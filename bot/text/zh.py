@@ -704,6 +704,7 @@ TEXT: dict[str, str] = {
     "web.send.reply_to": "回复寄往",
     "web.send.confirm": "现在发送",
     "web.changes.intro": "PM 批准过的每一项范围变更，附工作量估算和对进度的影响：可以带到客户的指导委员会会议上，并写进下一版项目文件。",
+    "web.changes.count": "共 {n} 项已批准的范围变更",
     "web.changes.csv": "下载 CSV",
     "web.changes.none": "还没有批准过任何范围变更。",
     "web.changes.for": "代 {pm} 处理",

@@ -9,6 +9,7 @@ import hashlib
 import io
 from datetime import date
 from typing import Any
+from urllib.parse import urlencode
 
 from aiohttp import web
 from multidict import MultiDictProxy, MultiMapping
@@ -187,8 +188,6 @@ async def requests_page(request: web.Request) -> web.Response:
 
     def link(**change: Any) -> str:
         merged = {**args, **{k: str(val) for k, val in change.items()}}
-        from urllib.parse import urlencode
-
         return f"{PREFIX}/requests?" + urlencode({k: val for k, val in merged.items() if val})
 
     return render(
@@ -544,18 +543,25 @@ async def eml(request: web.Request) -> web.Response:
 # --- the change register --------------------------------------------------------------------------
 
 
-async def _changes(request: web.Request, v: Visitor) -> tuple[list[Any], dict[str, Project]]:
+CHANGES_PER_PAGE = 100
+CSV_CHUNK = 1000
+
+
+async def _register_scope(request: web.Request, v: Visitor) -> tuple[list[str], dict[str, Project]]:
     projects = {p.slug: p for p in await visible(request, v)}
     only = request.query.get("project", "")
     if only and only not in projects:
         raise web.HTTPNotFound(text=f"There is no project '{only[:64]}' you can see.")
-    slugs = [only] if only else list(projects)
-    return await runtime(request).store.change_register(slugs), projects
+    return ([only] if only else list(projects)), projects
 
 
 async def changes_page(request: web.Request) -> web.Response:
     v = await require(request)
-    entries, projects = await _changes(request, v)
+    slugs, projects = await _register_scope(request, v)
+    page = _int(request.query.get("page", ""), "Page", 1, 1, 1_000_000)
+    entries, total = await runtime(request).store.change_register(
+        slugs, limit=CHANGES_PER_PAGE, offset=(page - 1) * CHANGES_PER_PAGE
+    )
     lang = await page_language(request, v, projects.get(request.query.get("project", "")))
     rows = [
         {
@@ -566,6 +572,12 @@ async def changes_page(request: web.Request) -> web.Response:
         }
         for e in entries
     ]
+    pages = max(1, -(-total // CHANGES_PER_PAGE))
+    only = request.query.get("project", "")
+
+    def link(n: int) -> str:
+        return f"{PREFIX}/changes?" + urlencode({k: val for k, val in (("project", only), ("page", str(n))) if val})
+
     return render(
         request,
         "changes.html",
@@ -574,7 +586,11 @@ async def changes_page(request: web.Request) -> web.Response:
         nav="changes",
         rows=rows,
         projects=list(projects.values()),
-        project=request.query.get("project", ""),
+        project=only,
+        total=total,
+        page=page,
+        pages=pages,
+        link=link,
     )
 
 
@@ -585,9 +601,11 @@ def verdict_headline_of(e: Any, lang: Language) -> str:
 
 
 async def changes_csv(request: web.Request) -> web.StreamResponse:
-    """The change register as CSV (UTF-8 with a byte-order mark, so spreadsheets read Chinese right)."""
+    """The change register as CSV (UTF-8 with a byte-order mark, so spreadsheets read Chinese right),
+    streamed a thousand rows at a time."""
     v = await require(request)
-    entries, _projects = await _changes(request, v)
+    slugs, _ = await _register_scope(request, v)
+    store = runtime(request).store
     response = web.StreamResponse(
         headers={
             "Content-Type": "text/csv; charset=utf-8",
@@ -615,26 +633,32 @@ async def changes_csv(request: web.Request) -> web.StreamResponse:
         ]
     )
     await response.write(("\ufeff" + buf.getvalue()).encode())
-    for e in entries:
+    offset = 0
+    while True:
+        entries, _total = await store.change_register(slugs, limit=CSV_CHUNK, offset=offset)
         buf.seek(0)
         buf.truncate()
-        writer.writerow(
-            [
-                e.ref,
-                e.project,
-                e.text,
-                e.verdict.value,
-                e.verdict_item or "",
-                e.estimate,
-                e.schedule_impact,
-                e.note,
-                e.approved_by.display,
-                e.on_behalf_of.display if e.on_behalf_of else "",
-                e.approved_at.isoformat(timespec="seconds"),
-                e.scope_version,
-            ]
-        )
+        for e in entries:
+            writer.writerow(
+                [
+                    e.ref,
+                    e.project,
+                    e.text,
+                    e.verdict.value,
+                    e.verdict_item or "",
+                    e.estimate,
+                    e.schedule_impact,
+                    e.note,
+                    e.approved_by.display,
+                    e.on_behalf_of.display if e.on_behalf_of else "",
+                    e.approved_at.isoformat(timespec="seconds"),
+                    e.scope_version,
+                ]
+            )
         await response.write(buf.getvalue().encode())
+        if len(entries) < CSV_CHUNK:
+            break
+        offset += CSV_CHUNK
     await response.write_eof()
     return response
 
