@@ -380,3 +380,29 @@ async def test_the_page_follows_the_team_language_and_switches(service: IntakeSe
         assert (await client.post("/app/language", data={"csrf": csrf, "language": "fr"})).status == 400
     finally:
         await client.close()
+
+
+async def test_mark_the_letter_sent_then_record_the_outcome(service: IntakeService, db_url: str) -> None:
+    ref, _ = await two_requests(service)
+    await service.decline(ref, actor=PM, form=EMAIL_FORM)
+    client = await web_client(service, db_url)
+    try:
+        csrf = await sign_in(client, service, "pm@acme.example")
+        html = await (await client.get(f"/app/r/{ref}")).text()
+        assert "Send by e-mail" not in html  # no SMTP_URL here: the .eml and "I sent it myself" remain
+        assert 'data-action="outcome"' not in html
+        sent = await client.post(f"/app/r/{ref}/sent", data={"csrf": csrf})
+        html = await sent.text()
+        assert sent.status == 200 and "Recorded as sent" in html and 'data-action="outcome"' in html
+        form = await (await client.get(f"/app/r/{ref}/act/outcome")).text()
+        assert 'name="outcome"' in form
+        done = await client.post(
+            f"/app/r/{ref}/act/outcome", data={"csrf": csrf, "outcome": "The client agreed to a change request."}
+        )
+        assert done.status == 200 and "The client agreed to a change request." in await done.text()
+        rec = await service.get_request(ref)
+        assert rec.last_event("outcome_recorded") is not None
+        again = await client.post(f"/app/r/{ref}/act/outcome", data={"csrf": csrf, "outcome": "Twice?"})
+        assert again.status == 409
+    finally:
+        await client.close()
