@@ -11,6 +11,9 @@ from datetime import date, datetime
 from .domain import Actor, Project, RequestStatus, VerdictKind
 
 PER_PAGE = 50
+# A list counts its matches up to this many and says "more than" beyond: counting every one of 100,000
+# rows on each page view would cost more than the page itself.
+COUNT_CAP = 10_000
 MAX_PER_PAGE = 200
 MAX_SEARCH_CHARS = 200
 
@@ -21,7 +24,6 @@ class Sort(enum.StrEnum):
     STATUS = "status"
     VERDICT = "verdict"
     DUE = "due"
-    REQUESTER = "requester"
 
 
 class Due(enum.StrEnum):
@@ -71,9 +73,10 @@ class RequestSummary:
 @dataclass(frozen=True)
 class RequestPage:
     rows: tuple[RequestSummary, ...]
-    total: int  # how many match the query, over every page
+    total: int  # how many match the query, over every page, up to COUNT_CAP
     page: int
     per_page: int
+    more: bool = False  # more than COUNT_CAP match (`total` is then COUNT_CAP)
 
     @property
     def pages(self) -> int:

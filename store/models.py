@@ -74,7 +74,7 @@ class RequestRow(SQLModel, table=True):
     decline_form: dict[str, Any] | None = _json(nullable=True)
     created_at: datetime = Field(sa_type=TZ, index=True)
     updated_at: datetime = Field(sa_type=TZ)
-    due_at: datetime | None = Field(default=None, sa_type=TZ)  # when what the request waits for falls due
+    due_at: datetime | None = Field(default=None, sa_type=TZ, index=True)  # when what the request waits for falls due
 
 
 class DecisionRow(SQLModel, table=True):

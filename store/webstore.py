@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.browse import ChangeEntry, Due, RequestPage, RequestQuery, RequestSummary, Sort
+from bot.browse import COUNT_CAP, ChangeEntry, Due, RequestPage, RequestQuery, RequestSummary, Sort
 from bot.domain import Actor, RequestStatus, VerdictKind
 from bot.ports import WebSessionRecord
 
@@ -33,7 +33,17 @@ def _like(term: str) -> str:
 
 
 class WebTables:
-    """`WebAccess` on SQL. Expects `session()` from `SqlStore`."""
+    """`WebAccess` on SQL. Expects `session()` and `dialect` from `SqlStore`."""
+
+    dialect: str
+
+    def _contains(self, column: Any, word: str) -> Any:
+        """`column` contains `word`, ignoring case. SQLite's LIKE already ignores ASCII case (and Chinese
+        has none), so it needs no lower() on every row; PostgreSQL has ILIKE."""
+        pattern = _like(word)
+        if self.dialect == "postgresql":
+            return column.ilike(pattern, escape="\\")
+        return column.like(pattern, escape="\\")
 
     def session(self, *, urgent: bool = False) -> AbstractAsyncContextManager[AsyncSession]:
         raise NotImplementedError  # SqlStore's
@@ -116,14 +126,9 @@ class WebTables:
         if query.verdict is not None:
             where.append(r.c.verdict_kind == query.verdict.value)
         if query.requester.strip():
-            pattern = _like(query.requester.strip())
+            who = query.requester.strip()
             where.append(
-                sa.or_(
-                    *(
-                        sa.func.lower(c).like(pattern, escape="\\")
-                        for c in (r.c.requester_name, r.c.requester_email, r.c.requester_id)
-                    )
-                )
+                sa.or_(*(self._contains(c, who) for c in (r.c.requester_name, r.c.requester_email, r.c.requester_id)))
             )
         if query.since is not None:
             where.append(r.c.created_at >= datetime.combine(query.since, time(), UTC))
@@ -134,34 +139,40 @@ class WebTables:
         elif query.due is Due.OVERDUE:
             where += [r.c.due_at.is_not(None), r.c.due_at <= now, r.c.status.in_(OVERDUE_STATUSES)]
         for word in query.text.split():
-            pattern = _like(word)
-            where.append(
-                sa.or_(*(sa.func.lower(c).like(pattern, escape="\\") for c in (r.c.text, r.c.client_words, r.c.ref)))
-            )
-        order = _order(r, query.sort, query.descending)
-        rows_stmt = (
-            sa.select(
-                r.c.ref,
-                r.c.project,
-                r.c.status,
-                r.c.verdict_kind,
-                r.c.verdict,
-                r.c.requester_platform,
-                r.c.requester_id,
-                r.c.requester_email,
-                r.c.requester_name,
-                r.c.created_at,
-                r.c.due_at,
-                r.c.text,
-            )
-            .where(*where)
-            .order_by(*order)
-            .limit(query.per_page)
-            .offset(query.offset)
+            where.append(sa.or_(*(self._contains(c, word) for c in (r.c.text, r.c.client_words, r.c.ref))))
+        columns = (
+            r.c.ref,
+            r.c.project,
+            r.c.status,
+            r.c.verdict_kind,
+            r.c.verdict,
+            r.c.requester_platform,
+            r.c.requester_id,
+            r.c.requester_email,
+            r.c.requester_name,
+            r.c.created_at,
+            r.c.due_at,
+            r.c.text,
         )
+        tie = r.c.id.desc() if query.descending else r.c.id.asc()
         async with self.session() as s:
-            total = (await s.exec(sa.select(sa.func.count()).select_from(r).where(*where))).scalar_one()  # type: ignore[call-overload]
-            found = (await s.exec(rows_stmt)).mappings().all()  # type: ignore[call-overload]
+            capped = sa.select(r.c.id).where(*where).limit(COUNT_CAP + 1).subquery()
+            total = (await s.exec(sa.select(sa.func.count()).select_from(capped))).scalar_one()  # type: ignore[call-overload]
+            if query.sort is not Sort.DUE:
+                stmt = sa.select(*columns).where(*where).order_by(*_order(r, query.sort, query.descending))
+                found = list((await s.exec(stmt.limit(query.per_page).offset(query.offset))).mappings().all())  # type: ignore[call-overload]
+            else:
+                # What is due comes first (soonest or latest first), then the rest by number. Two queries,
+                # each able to use an index, instead of sorting every row on an expression.
+                due = [*where, r.c.due_at.is_not(None)]
+                first = r.c.due_at.desc() if query.descending else r.c.due_at.asc()
+                stmt = sa.select(*columns).where(*due).order_by(first, tie)
+                found = list((await s.exec(stmt.limit(query.per_page).offset(query.offset))).mappings().all())  # type: ignore[call-overload]
+                if len(found) < query.per_page:
+                    n_due = (await s.exec(sa.select(sa.func.count()).select_from(r).where(*due))).scalar_one()  # type: ignore[call-overload]
+                    rest = sa.select(*columns).where(*where, r.c.due_at.is_(None)).order_by(tie)
+                    rest = rest.limit(query.per_page - len(found)).offset(max(0, query.offset - int(n_due)))
+                    found += list((await s.exec(rest)).mappings().all())  # type: ignore[call-overload]
         rows = tuple(
             RequestSummary(
                 ref=x["ref"],
@@ -176,7 +187,8 @@ class WebTables:
             )
             for x in found
         )
-        return RequestPage(rows, int(total), query.page, query.per_page)
+        more = int(total) > COUNT_CAP
+        return RequestPage(rows, min(int(total), COUNT_CAP), query.page, query.per_page, more)
 
     async def change_register(
         self, projects: Sequence[str], *, limit: int = 100, offset: int = 0
@@ -235,16 +247,7 @@ class WebTables:
 
 
 def _order(r: sa.Table, sort: Sort, descending: bool) -> list[Any]:
-    column = {
-        Sort.RECORDED: r.c.id,
-        Sort.REF: r.c.id,
-        Sort.STATUS: r.c.status,
-        Sort.VERDICT: r.c.verdict_kind,
-        Sort.DUE: r.c.due_at,
-        Sort.REQUESTER: sa.func.coalesce(r.c.requester_name, r.c.requester_email, r.c.requester_id),
-    }[sort]
+    column = {Sort.RECORDED: r.c.id, Sort.REF: r.c.id, Sort.STATUS: r.c.status, Sort.VERDICT: r.c.verdict_kind}[sort]
     first = column.desc() if descending else column.asc()
     tie = r.c.id.desc() if descending else r.c.id.asc()
-    if sort is Sort.DUE:  # requests with nothing due come last either way
-        return [r.c.due_at.is_(None), first, tie]
     return [first] if column is r.c.id else [first, tie]

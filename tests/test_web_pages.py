@@ -8,6 +8,7 @@ import io
 import re
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
@@ -257,6 +258,10 @@ async def test_the_list_filters_searches_sorts_and_pages(service: IntakeService,
         page1 = await refs_of("per_page=3&sort=ref&dir=asc")
         page3 = await refs_of("per_page=3&sort=ref&dir=asc&page=3")
         assert page1 == refs[:3] and page3 == [refs[6], iphone.ref]
+        by_due = await refs_of("sort=due&dir=asc")
+        assert by_due == [*refs[1:], iphone.ref, refs[0]]  # the approved one has nothing due: last
+        assert await refs_of("sort=due&dir=asc&per_page=3&page=3") == by_due[6:]  # across the two parts
+        assert await refs_of("sort=due&per_page=3") == [iphone.ref, refs[6], refs[5]]
         html = await (await client.get("/app/requests?per_page=3")).text()
         assert "8 requests · page 1 of 3" in html and 'rel="next"' in html
         clock.advance(days=30)  # every open decision is past due now (and the session has timed out)
@@ -404,5 +409,26 @@ async def test_mark_the_letter_sent_then_record_the_outcome(service: IntakeServi
         assert rec.last_event("outcome_recorded") is not None
         again = await client.post(f"/app/r/{ref}/act/outcome", data={"csrf": csrf, "outcome": "Twice?"})
         assert again.status == 409
+    finally:
+        await client.close()
+
+
+async def test_a_long_list_counts_up_to_a_cap_and_still_pages_on(
+    service: IntakeService, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import store.webstore
+
+    monkeypatch.setattr(store.webstore, "COUNT_CAP", 3)
+    refs = [
+        (await service.submit_request(project="acme-portal", actor=MEMBER, text=f"Report {i} as PDF")).ref
+        for i in range(5)
+    ]
+    client = await web_client(service, sqlite_url)
+    try:
+        await sign_in(client, service, "pm@acme.example")
+        html = await (await client.get("/app/requests?per_page=2&sort=ref&dir=asc")).text()
+        assert "More than 3 requests · page 1" in html and 'rel="next"' in html
+        last = await (await client.get("/app/requests?per_page=2&sort=ref&dir=asc&page=3")).text()
+        assert refs[4] in last and 'rel="next"' not in last
     finally:
         await client.close()

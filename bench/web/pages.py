@@ -44,7 +44,7 @@ def standard_pages(*, project: str, ref: str, open_ref: str, word: str, pages: i
         "requests, status+verdict": "/app/requests?status=in_review&verdict=out_of_scope",
         "requests, overdue": "/app/requests?due=overdue",
         "requests, by due date": "/app/requests?sort=due&dir=asc",
-        "requests, by requester": "/app/requests?requester=sam&sort=requester",
+        "requests, by requester": "/app/requests?requester=sam",
         "request": f"/app/r/{ref}",
         "decline form": f"/app/r/{open_ref}/act/decline",
         "change register": "/app/changes",

@@ -682,6 +682,7 @@ TEXT: dict[str, str] = {
     "web.filter.apply": "Show",
     "web.filter.clear": "Clear filters",
     "web.list.count": "{n} requests · page {page} of {pages}",
+    "web.list.count_more": "More than {n} requests · page {page}",
     "web.list.none": "No request matches.",
     "web.list.overdue": "overdue since {day}",
     "web.list.pages": "Pages of the list",

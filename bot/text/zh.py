@@ -675,6 +675,7 @@ TEXT: dict[str, str] = {
     "web.filter.apply": "筛选",
     "web.filter.clear": "清除筛选",
     "web.list.count": "共 {n} 条需求 · 第 {page} / {pages} 页",
+    "web.list.count_more": "超过 {n} 条需求 · 第 {page} 页",
     "web.list.none": "没有符合条件的需求。",
     "web.list.overdue": "{day}起逾期",
     "web.list.pages": "列表分页",

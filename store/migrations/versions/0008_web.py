@@ -1,4 +1,5 @@
-"""The web page: signed-in browsers and one-time sign-in links, both kept by hash only.
+"""The web page: signed-in browsers and one-time sign-in links (both kept by hash only), and an index
+on requests' due dates for its list.
 
 Revision ID: 0008
 Revises: 0006
@@ -17,6 +18,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    # The web page's list finds what is due or overdue, and sorts by due date, through this index.
+    op.create_index("ix_requests_due_at", "requests", ["due_at"])
     op.create_table(
         "web_sessions",
         sa.Column("token_hash", sa.String(length=64), nullable=False),
@@ -41,6 +44,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_requests_due_at", table_name="requests")
     op.drop_index("ix_web_signin_links_expires_at", table_name="web_signin_links")
     op.drop_table("web_signin_links")
     op.drop_index("ix_web_sessions_last_seen_at", table_name="web_sessions")
