@@ -432,3 +432,23 @@ async def test_a_long_list_counts_up_to_a_cap_and_still_pages_on(
         assert refs[4] in last and 'rel="next"' not in last
     finally:
         await client.close()
+
+
+async def test_only_those_who_decide_see_the_letter(service: IntakeService, db_url: str) -> None:
+    ref, _ = await two_requests(service)
+    await service.decline(ref, actor=PM, form=EMAIL_FORM)
+    letter = (await service.get_request(ref)).letter
+    assert letter is not None
+    opening = letter.body_text.strip().splitlines()[0]
+    client = await web_client(service, db_url)
+    try:
+        csrf = await sign_in(client, service, "sam@acme-team.example")
+        html = await (await client.get(f"/app/r/{ref}")).text()
+        assert opening not in html and 'id="letter"' not in html and "Letter drafted" in html
+        assert (await client.get(f"/app/r/{ref}/letter.eml")).status == 403
+        assert (await client.get(f"/app/r/{ref}/send")).status in (403, 409)
+        edit = await client.post(f"/app/r/{ref}/letter", data={"csrf": csrf, "subject": "x", "body": "Hijacked"})
+        assert edit.status == 403
+        assert (await service.get_request(ref)).letter.body_text == letter.body_text  # type: ignore[union-attr]
+    finally:
+        await client.close()

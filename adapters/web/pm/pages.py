@@ -78,9 +78,16 @@ async def projects_page(request: web.Request) -> web.Response:
     now = rt.service.clock.now()
     rows = []
     for p in projects:
-        total = (await rt.store.search_requests(RequestQuery((p.slug,), per_page=1), now=now)).total
-        overdue = (await rt.store.search_requests(RequestQuery((p.slug,), due=Due.OVERDUE, per_page=1), now=now)).total
-        rows.append({"project": p, "total": total, "overdue": overdue})
+        every = await rt.store.search_requests(RequestQuery((p.slug,), per_page=1), now=now)
+        overdue = await rt.store.search_requests(RequestQuery((p.slug,), due=Due.OVERDUE, per_page=1), now=now)
+        rows.append(
+            {
+                "project": p,
+                "total": f"{every.total}+" if every.more else str(every.total),
+                "overdue": f"{overdue.total}+" if overdue.more else str(overdue.total),
+                "any_overdue": overdue.total > 0,
+            }
+        )
     return render(request, "projects.html", lang, v, nav="projects", rows=rows)
 
 
