@@ -383,6 +383,9 @@ async def test_the_page_follows_the_team_language_and_switches(service: IntakeSe
         html = await (await client.get(f"/app/r/{rec.ref}")).text()
         assert 'lang="en"' in html and "Timeline" in html
         assert (await client.post("/app/language", data={"csrf": csrf, "language": "fr"})).status == 400
+        await client.post("/app/language", data={"csrf": csrf, "language": "zh"})
+        bad = await client.get("/app/requests?page=x")
+        assert bad.status == 400 and "页码必须是 1 到 1,000,000 之间的整数" in await bad.text()
     finally:
         await client.close()
 

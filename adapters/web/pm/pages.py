@@ -111,55 +111,56 @@ async def project_page(request: web.Request) -> web.Response:
 # --- requests -----------------------------------------------------------------------------------
 
 
-def _enum(cls: Any, value: str, what: str) -> Any:
+def _enum(cls: Any, value: str, what: str, lang: Language) -> Any:
     if not value:
         return None
     try:
         return cls(value)
     except ValueError:
-        raise web.HTTPBadRequest(
-            text=f"{what} '{value[:40]}' is not one of: {', '.join(m.value for m in cls if m.value)}."
-        ) from None
+        choices = ", ".join(m.value for m in cls if m.value)
+        text = t(lang, "web.err.bad_choice", what=t(lang, what), value=value[:40], choices=choices)
+        raise web.HTTPBadRequest(text=text) from None
 
 
-def _day(value: str, what: str) -> date | None:
+def _day(value: str, what: str, lang: Language) -> date | None:
     if not value:
         return None
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise web.HTTPBadRequest(text=f"{what} '{value[:40]}' is not a date (YYYY-MM-DD).") from None
+        raise web.HTTPBadRequest(text=t(lang, "web.err.bad_date", what=t(lang, what), value=value[:40])) from None
 
 
-def _int(value: str, what: str, default: int, low: int, high: int) -> int:
+def _int(value: str, what: str, default: int, low: int, high: int, lang: Language) -> int:
     if not value:
         return default
     if not value.isdigit() or not low <= int(value) <= high:
-        raise web.HTTPBadRequest(text=f"{what} must be a whole number from {low} to {high}, not '{value[:40]}'.")
+        text = t(lang, "web.err.bad_number", what=t(lang, what), low=low, high=high, value=value[:40])
+        raise web.HTTPBadRequest(text=text)
     return int(value)
 
 
-def parse_query(q: MultiMapping[str], slugs: tuple[str, ...]) -> RequestQuery:
+def parse_query(q: MultiMapping[str], slugs: tuple[str, ...], lang: Language) -> RequestQuery:
     """The list's filters from the address; a value that makes no sense is a 400 that says which."""
     project = q.get("project", "")
     if project and project not in slugs:
-        raise web.HTTPNotFound(text=f"There is no project '{project[:64]}' you can see.")
+        raise web.HTTPNotFound(text=t(lang, "web.err.no_project", slug=project[:64]))
     text = q.get("q", "")
     if len(text) > MAX_SEARCH_CHARS:
-        raise web.HTTPBadRequest(text=f"The search is longer than {MAX_SEARCH_CHARS} characters.")
+        raise web.HTTPBadRequest(text=t(lang, "web.err.search_too_long", limit=MAX_SEARCH_CHARS))
     return RequestQuery(
         projects=(project,) if project else slugs,
-        status=_enum(RequestStatus, q.get("status", ""), "Status"),
-        verdict=_enum(VerdictKind, q.get("verdict", ""), "Verdict"),
+        status=_enum(RequestStatus, q.get("status", ""), "web.col.status", lang),
+        verdict=_enum(VerdictKind, q.get("verdict", ""), "web.col.verdict", lang),
         requester=q.get("requester", "")[:200],
-        since=_day(q.get("since", ""), "From"),
-        until=_day(q.get("until", ""), "Until"),
-        due=_enum(Due, q.get("due", ""), "Due") or Due.ANY,
+        since=_day(q.get("since", ""), "web.filter.since", lang),
+        until=_day(q.get("until", ""), "web.filter.until", lang),
+        due=_enum(Due, q.get("due", ""), "web.col.due", lang) or Due.ANY,
         text=text,
-        sort=_enum(Sort, q.get("sort", ""), "Sort") or Sort.RECORDED,
+        sort=_enum(Sort, q.get("sort", ""), "web.what.sort", lang) or Sort.RECORDED,
         descending=q.get("dir", "desc") != "asc",
-        page=_int(q.get("page", ""), "Page", 1, 1, 1_000_000),
-        per_page=_int(q.get("per_page", ""), "Rows per page", 50, 1, MAX_PER_PAGE),
+        page=_int(q.get("page", ""), "web.what.page", 1, 1, 1_000_000, lang),
+        per_page=_int(q.get("per_page", ""), "web.what.per_page", 50, 1, MAX_PER_PAGE, lang),
     )
 
 
@@ -168,8 +169,8 @@ async def requests_page(request: web.Request) -> web.Response:
     rt = runtime(request)
     projects = await visible(request, v)
     by_slug = {p.slug: p for p in projects}
-    query = parse_query(request.query, tuple(by_slug) or ("",))
     lang = await page_language(request, v, by_slug.get(request.query.get("project", "")))
+    query = parse_query(request.query, tuple(by_slug) or ("",), lang)
     now = rt.service.clock.now()
     page = await rt.store.search_requests(query, now=now)
     rows = []
@@ -294,11 +295,11 @@ def show_request(
     )
 
 
-def _action(request: web.Request) -> Action:
+def _action(request: web.Request, lang: Language) -> Action:
     try:
         return Action(request.match_info["action"])
     except ValueError:
-        raise web.HTTPNotFound(text=f"There is no action '{request.match_info['action'][:40]}'.") from None
+        raise web.HTTPNotFound(text=t(lang, "web.err.no_action", action=request.match_info["action"][:40])) from None
 
 
 async def action_form(request: web.Request) -> web.Response:
@@ -306,7 +307,7 @@ async def action_form(request: web.Request) -> web.Response:
     one is refused and recorded, as a refused click is."""
     v = await require(request)
     rec, project, _viewer, lang = await _load(request, v)
-    action = _action(request)
+    action = _action(request, lang)
     try:
         rec, spec = await runtime(request).service.open_form(rec.ref, action, actor=v.actor)
     except IntakeError as exc:
@@ -367,7 +368,7 @@ async def act(request: web.Request) -> web.Response:
     v = await require(request)
     data = await checked_form(request, v)
     rec, project, _viewer, lang = await _load(request, v)
-    action = _action(request)
+    action = _action(request, lang)
     service = runtime(request).service
     spec: forms.FormSpec | None = None
     try:
@@ -558,18 +559,19 @@ async def _register_scope(request: web.Request, v: Visitor) -> tuple[list[str], 
     projects = {p.slug: p for p in await visible(request, v)}
     only = request.query.get("project", "")
     if only and only not in projects:
-        raise web.HTTPNotFound(text=f"There is no project '{only[:64]}' you can see.")
+        lang = await page_language(request, v)
+        raise web.HTTPNotFound(text=t(lang, "web.err.no_project", slug=only[:64]))
     return ([only] if only else list(projects)), projects
 
 
 async def changes_page(request: web.Request) -> web.Response:
     v = await require(request)
     slugs, projects = await _register_scope(request, v)
-    page = _int(request.query.get("page", ""), "Page", 1, 1, 1_000_000)
+    lang = await page_language(request, v, projects.get(request.query.get("project", "")))
+    page = _int(request.query.get("page", ""), "web.what.page", 1, 1, 1_000_000, lang)
     entries, total = await runtime(request).store.change_register(
         slugs, limit=CHANGES_PER_PAGE, offset=(page - 1) * CHANGES_PER_PAGE
     )
-    lang = await page_language(request, v, projects.get(request.query.get("project", "")))
     rows = [
         {
             "e": e,

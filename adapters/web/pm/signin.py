@@ -14,9 +14,10 @@ from aiohttp import web
 from adapters.email.config import email_config
 from adapters.identity import email_for
 from adapters.web.keys import SETTINGS
-from bot.domain import Actor
+from bot.domain import Actor, Language
 from bot.errors import DeliveryError, InvalidInput
 from bot.projectfile import is_email
+from bot.text import t
 
 from . import oidc
 from .core import (
@@ -36,6 +37,7 @@ from .links import LINK_LIFETIME, link_actor, new_signin_link, signin_mail
 log = logging.getLogger("intake.web.signin")
 
 OIDC_COOKIE = "intake_oidc"  # state, nonce and where to go back to, for the few minutes a sign-in takes
+BRANDS = {"slack": "Slack", "entra": "Microsoft"}  # names, the same in every language
 MAX_LINKS = 3  # sign-in links e-mailed to one address per LINK_LIFETIME
 PROVIDERS: web.AppKey[dict[str, oidc.Provider]] = web.AppKey("web_oidc_providers")
 
@@ -97,9 +99,7 @@ async def send_link(request: web.Request) -> web.Response:
         return response
     config = email_config(request.app[SETTINGS])
     if config is None:
-        raise web.HTTPBadRequest(
-            text="E-mail is not set up here (SMTP_URL): ask an administrator for a link (intake web link EMAIL)."
-        )
+        raise web.HTTPBadRequest(text=t(lang, "web.err.email_off"))
     rt = runtime(request)
     now = rt.service.clock.now()
     if not await rt.service.visible_projects(link_actor(email)):
@@ -116,7 +116,7 @@ async def send_link(request: web.Request) -> web.Response:
             await send_message(config.smtp, signin_mail(to=email, link=link, sender=config.sender, lang=lang))
         except (DeliveryError, InvalidInput) as exc:
             log.warning("could not e-mail a sign-in link: %s", exc)
-            raise web.HTTPServiceUnavailable(text=f"The sign-in link could not be e-mailed: {exc}") from None
+            raise web.HTTPServiceUnavailable(text=t(lang, "web.err.link_not_sent", reason=str(exc))) from None
     raise web.HTTPSeeOther(f"{PREFIX}/signin?notice=sent")
 
 
@@ -171,7 +171,8 @@ async def set_language(request: web.Request) -> web.Response:
     data = await checked_form(request, v)
     lang = str(data.get("language") or "")
     if lang not in ("en", "zh", ""):
-        raise web.HTTPBadRequest(text=f"Unknown language '{lang[:20]}': choose en or zh.")
+        shown = await page_language(request, v)
+        raise web.HTTPBadRequest(text=t(shown, "web.err.bad_language", language=lang[:20]))
     await runtime(request).store.set_web_language(v.token_hash, lang or None)
     raise web.HTTPSeeOther(safe_next(str(data.get("next") or "")))
 
@@ -179,11 +180,12 @@ async def set_language(request: web.Request) -> web.Response:
 # --- OpenID Connect ----------------------------------------------------------------------------
 
 
-def _provider(request: web.Request) -> oidc.Provider:
+async def _provider(request: web.Request) -> tuple[oidc.Provider, Language]:
+    lang = await page_language(request, None)
     provider = request.app[PROVIDERS].get(request.match_info["provider"])
     if provider is None:
-        raise web.HTTPNotFound(text="That sign-in is not set up here.")
-    return provider
+        raise web.HTTPNotFound(text=t(lang, "web.err.no_provider"))
+    return provider, lang
 
 
 def _redirect_uri(request: web.Request, provider: oidc.Provider) -> str:
@@ -191,14 +193,15 @@ def _redirect_uri(request: web.Request, provider: oidc.Provider) -> str:
 
 
 async def oidc_start(request: web.Request) -> web.Response:
-    provider = _provider(request)
+    provider, lang = await _provider(request)
     state, nonce = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
     async with aiohttp.ClientSession(timeout=oidc.TIMEOUT) as http:
         try:
             config = await oidc.discover(http, provider)
         except oidc.SignInFailed as exc:
             log.warning("%s sign-in: %s", provider.name, exc)
-            raise web.HTTPBadGateway(text=f"Sign-in with {provider.name} is not available right now: {exc}") from None
+            text = t(lang, "web.err.provider_down", provider=BRANDS[provider.name], reason=str(exc))
+            raise web.HTTPBadGateway(text=text) from None
     query = urlencode(
         {
             "response_type": "code",
@@ -217,17 +220,18 @@ async def oidc_start(request: web.Request) -> web.Response:
 
 
 async def oidc_callback(request: web.Request) -> web.Response:
-    provider = _provider(request)
+    provider, lang = await _provider(request)
     try:
         kept = json.loads(base64.urlsafe_b64decode(request.cookies.get(OIDC_COOKIE, "").encode()))
     except ValueError:
         kept = {}
     if not isinstance(kept, dict) or kept.get("p") != provider.name or not kept.get("s"):
-        raise web.HTTPBadRequest(text="This sign-in was not started here, or took too long: start again.")
+        raise web.HTTPBadRequest(text=t(lang, "web.err.signin_not_started"))
     if not secrets.compare_digest(str(request.query.get("state", "")), str(kept["s"])):
-        raise web.HTTPBadRequest(text="The sign-in's state does not match: start again.")
+        raise web.HTTPBadRequest(text=t(lang, "web.err.signin_state"))
     if "error" in request.query or not request.query.get("code"):
-        raise web.HTTPBadRequest(text=f"The sign-in was not completed ({request.query.get('error', 'no code')[:100]}).")
+        reason = request.query.get("error", "no code")[:100]
+        raise web.HTTPBadRequest(text=t(lang, "web.err.signin_incomplete", reason=reason))
     rt = runtime(request)
     try:
         async with aiohttp.ClientSession(timeout=oidc.TIMEOUT) as http:
@@ -239,7 +243,7 @@ async def oidc_callback(request: web.Request) -> web.Response:
         who = oidc.identity(provider, claims)
     except oidc.SignInFailed as exc:
         log.warning("%s sign-in refused: %s", provider.name, exc)
-        raise web.HTTPForbidden(text=f"The sign-in could not be accepted: {exc}") from None
+        raise web.HTTPForbidden(text=t(lang, "web.err.signin_refused", reason=str(exc))) from None
     email = await email_for(
         rt.store, rt.store, platform=who.platform, email=who.email, account=who.user_id, at=rt.service.clock.now()
     )
