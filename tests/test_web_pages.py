@@ -455,3 +455,18 @@ async def test_only_those_who_decide_see_the_letter(service: IntakeService, db_u
         assert (await service.get_request(ref)).letter.body_text == letter.body_text  # type: ignore[union-attr]
     finally:
         await client.close()
+
+
+async def test_the_sign_in_page_speaks_the_browsers_language_or_the_one_asked(
+    service: IntakeService, sqlite_url: str
+) -> None:
+    client = await web_client(service, sqlite_url)
+    try:
+        zh = await (await client.get("/app/signin", headers={"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8"})).text()
+        assert "<h1>登录</h1>" in zh and ">English</a>" in zh
+        en = await (await client.get("/app/signin?lang=en", headers={"Accept-Language": "zh-CN"})).text()
+        assert "<h1>Sign in</h1>" in en and ">中文</a>" in en
+        fr = await (await client.get("/app/signin", headers={"Accept-Language": "fr-FR,en;q=0.5,zh;q=0.7"})).text()
+        assert "<h1>登录</h1>" in fr  # Chinese is preferred over English there
+    finally:
+        await client.close()

@@ -166,7 +166,7 @@ async def draw(out: Path) -> list[Path]:
                     await shot(f"{lang}-changes", "/app/changes")
                 await set_language(page, base, "zh")
                 await page.click("text=退出登录")
-                await shot("zh-signin", "/app/signin")
+                await shot("zh-signin", "/app/signin?lang=zh")
                 await browser.close()
         finally:
             await runner.cleanup()

@@ -142,7 +142,31 @@ async def page_language(request: web.Request, v: Visitor | None, project: Projec
         return Language(v.session.language)
     if project is not None:
         return project.chat_language
+    if v is None:  # before signing in: the language asked for on the page, else the browser's
+        asked = request.query.get("lang", "")
+        if asked in ("en", "zh"):
+            return Language(asked)
+        preferred = browser_language(request.headers.get("Accept-Language", ""))
+        if preferred is not None:
+            return preferred
     return await runtime(request).service.house_language()
+
+
+def browser_language(header: str) -> Language | None:
+    """The first of English or Chinese in an Accept-Language header ("zh-CN,zh;q=0.9,en;q=0.8" → zh)."""
+    weighted = []
+    for i, part in enumerate(header.split(",")):
+        tag, _, params = part.strip().partition(";")
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                continue
+        primary = tag.strip().lower().split("-")[0]
+        if primary in ("en", "zh") and q > 0:
+            weighted.append((-q, i, primary))
+    return Language(min(weighted)[2]) if weighted else None
 
 
 def render(
