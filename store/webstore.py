@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.browse import COUNT_CAP, ChangeEntry, Due, RequestPage, RequestQuery, RequestSummary, Sort
+from bot.browse import COUNT_CAP, SEARCH_COUNT_CAP, ChangeEntry, Due, RequestPage, RequestQuery, RequestSummary, Sort
 from bot.domain import Actor, RequestStatus, VerdictKind
 from bot.ports import WebSessionRecord
 
@@ -139,7 +139,15 @@ class WebTables:
         elif query.due is Due.OVERDUE:
             where += [r.c.due_at.is_not(None), r.c.due_at <= now, r.c.status.in_(OVERDUE_STATUSES)]
         for word in query.text.split():
-            where.append(sa.or_(*(self._contains(c, word) for c in (r.c.text, r.c.client_words, r.c.ref))))
+            # A request number has a digit; other words are looked for in the words alone.
+            searched = (
+                (r.c.text, r.c.client_words, r.c.ref)
+                if any(ch.isdigit() for ch in word)
+                else (r.c.text, r.c.client_words)
+            )
+            where.append(sa.or_(*(self._contains(c, word) for c in searched)))
+        # Counting matches of a search reads every row it counts: a search counts fewer before "more than".
+        cap = SEARCH_COUNT_CAP if query.text.strip() else COUNT_CAP
         columns = (
             r.c.ref,
             r.c.project,
@@ -156,7 +164,7 @@ class WebTables:
         )
         tie = r.c.id.desc() if query.descending else r.c.id.asc()
         async with self.session() as s:
-            capped = sa.select(r.c.id).where(*where).limit(COUNT_CAP + 1).subquery()
+            capped = sa.select(r.c.id).where(*where).limit(cap + 1).subquery()
             total = (await s.exec(sa.select(sa.func.count()).select_from(capped))).scalar_one()  # type: ignore[call-overload]
             if query.sort is not Sort.DUE:
                 stmt = sa.select(*columns).where(*where).order_by(*_order(r, query.sort, query.descending))
@@ -187,8 +195,8 @@ class WebTables:
             )
             for x in found
         )
-        more = int(total) > COUNT_CAP
-        return RequestPage(rows, min(int(total), COUNT_CAP), query.page, query.per_page, more)
+        more = int(total) > cap
+        return RequestPage(rows, min(int(total), cap), query.page, query.per_page, more)
 
     async def change_register(
         self, projects: Sequence[str], *, limit: int = 100, offset: int = 0

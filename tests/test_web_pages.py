@@ -433,6 +433,9 @@ async def test_a_long_list_counts_up_to_a_cap_and_still_pages_on(
         assert "More than 3 requests · page 1" in html and 'rel="next"' in html
         last = await (await client.get("/app/requests?per_page=2&sort=ref&dir=asc&page=3")).text()
         assert refs[4] in last and 'rel="next"' not in last
+        monkeypatch.setattr(store.webstore, "SEARCH_COUNT_CAP", 2)  # a search counts fewer
+        searched = await (await client.get("/app/requests?q=pdf&per_page=10")).text()
+        assert "More than 2 requests · page 1" in searched and all(ref in searched for ref in refs)
     finally:
         await client.close()
 
