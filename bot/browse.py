@@ -14,7 +14,7 @@ PER_PAGE = 50
 # A list counts its matches up to this many and says "more than" beyond: counting every one of 100,000
 # rows on each page view would cost more than the page itself.
 COUNT_CAP = 10_000
-SEARCH_COUNT_CAP = 1_000  # the same for a text search, where each row counted is a row read
+SEARCH_COUNT_CAP = 1_000  # the same for a search or a requester's name, where each row counted is a row read
 MAX_PER_PAGE = 200
 MAX_SEARCH_CHARS = 200
 

@@ -127,9 +127,11 @@ class WebTables:
             where.append(r.c.verdict_kind == query.verdict.value)
         if query.requester.strip():
             who = query.requester.strip()
-            where.append(
-                sa.or_(*(self._contains(c, who) for c in (r.c.requester_name, r.c.requester_email, r.c.requester_id)))
-            )
+            # A platform id (U0123…, an Entra id) has a digit; names and addresses are looked for as typed.
+            people = [r.c.requester_name, r.c.requester_email]
+            if any(ch.isdigit() for ch in who):
+                people.append(r.c.requester_id)
+            where.append(sa.or_(*(self._contains(c, who) for c in people)))
         if query.since is not None:
             where.append(r.c.created_at >= datetime.combine(query.since, time(), UTC))
         if query.until is not None:
@@ -146,8 +148,8 @@ class WebTables:
                 else (r.c.text, r.c.client_words)
             )
             where.append(sa.or_(*(self._contains(c, word) for c in searched)))
-        # Counting matches of a search reads every row it counts: a search counts fewer before "more than".
-        cap = SEARCH_COUNT_CAP if query.text.strip() else COUNT_CAP
+        # Counting the matches of words reads every row it counts: such a list counts fewer before "more than".
+        cap = SEARCH_COUNT_CAP if query.text.strip() or query.requester.strip() else COUNT_CAP
         columns = (
             r.c.ref,
             r.c.project,
