@@ -6,7 +6,7 @@ PY     := $(BIN)/python
 
 CARDS  := tools/cards
 
-.PHONY: run test lint bench screenshots docs-screenshots clean help
+.PHONY: run test lint bench screenshots screenshots-web docs-screenshots clean help
 
 help:
 	@echo "make run    set up, load the example projects and start the bot in this terminal"
@@ -14,6 +14,7 @@ help:
 	@echo "make lint   ruff and mypy"
 	@echo "make bench  run the benchmarks under bench/"
 	@echo "make screenshots  draw every Teams card of the example flow into build/screenshots (needs chromium)"
+	@echo "make screenshots-web  draw every page of the web app into build/screenshots-web (needs chromium)"
 
 $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "intake-bot needs Python 3.11 or newer (found " + sys.version.split()[0] + "); set PYTHON=python3.11")'
@@ -48,6 +49,11 @@ screenshots: $(VENV)/.installed-dev $(CARDS)/node_modules/.installed
 
 docs-screenshots: $(VENV)/.installed-dev $(CARDS)/node_modules/.installed
 	$(PY) -m tools.screenshots --docs
+	$(PY) -m tools.web_screenshots --docs
+
+# Every page of the web app (/app), in English and Chinese, with example data: build/screenshots-web.
+screenshots-web: $(VENV)/.installed-dev
+	$(PY) -m tools.web_screenshots
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

@@ -69,6 +69,16 @@ class Settings(BaseSettings):
     smtp_url: str | None = Field(None, validation_alias=_env("SMTP_URL"))
     mail_from: str | None = Field(None, validation_alias=_env("INTAKE_MAIL_FROM"))
 
+    # The web page for PMs (/app): how long a signed-in browser may sit idle, and single sign-on.
+    web_idle_minutes: int = Field(120, ge=5, le=60 * 24 * 30, validation_alias=_env("INTAKE_WEB_IDLE_MINUTES"))
+    # "Sign in with Slack" (OpenID Connect): the Slack app's client id and secret (Basic Information).
+    slack_client_id: str | None = Field(None, validation_alias=_env("SLACK_CLIENT_ID"))
+    slack_client_secret: str | None = Field(None, validation_alias=_env("SLACK_CLIENT_SECRET"))
+    slack_oidc_issuer: str = Field("https://slack.com", validation_alias=_env("SLACK_OIDC_ISSUER"))
+    # Sign-in with Microsoft Entra ID uses MICROSOFT_APP_ID / MICROSOFT_APP_PASSWORD; the authority is the
+    # app's tenant (MICROSOFT_APP_TENANT_ID), or "organizations" for a multi-tenant app.
+    entra_authority: str | None = Field(None, validation_alias=_env("INTAKE_ENTRA_AUTHORITY"))
+
     # A language model as a second judge of scope verdicts (optional: `pip install '.[llm]'`)
     llm_url: str | None = Field(None, validation_alias=_env("INTAKE_LLM_URL"))
     llm_model: str | None = Field(None, validation_alias=_env("INTAKE_LLM_MODEL"))

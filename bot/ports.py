@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from .browse import ChangeEntry, RequestPage, RequestQuery
 from .domain import (
     Absence,
     Actor,
@@ -536,7 +537,58 @@ class Reports(ABC):
     async def report_numbers(self, query: ReportQuery) -> ReportNumbers: ...
 
 
-class ServerStore(Store, AckLog, ConversationRefs, JobRuns, Refusals, IdentityBindings, Reports):
+@dataclass(frozen=True)
+class WebSessionRecord:
+    """A signed-in browser: who it is, its form token, the language it chose (None: the team's)."""
+
+    actor: Actor
+    csrf: str
+    language: str | None
+    created_at: datetime
+    last_seen_at: datetime
+
+
+class WebAccess(ABC):
+    """The web page's sign-ins and sessions (kept by hash only), and the queries its lists ask."""
+
+    @abstractmethod
+    async def add_web_session(self, token_hash: str, actor: Actor, csrf: str, *, at: datetime) -> None: ...
+
+    @abstractmethod
+    async def web_session(self, token_hash: str, *, now: datetime, idle: timedelta) -> WebSessionRecord | None:
+        """The session, or None when there is none or it has been idle longer than `idle` (then it MUST be
+        gone for good). MAY record `now` as its last use."""
+
+    @abstractmethod
+    async def end_web_session(self, token_hash: str) -> None: ...
+
+    @abstractmethod
+    async def set_web_language(self, token_hash: str, language: str | None) -> None: ...
+
+    @abstractmethod
+    async def add_signin_link(self, token_hash: str, email: str, *, at: datetime, expires_at: datetime) -> None: ...
+
+    @abstractmethod
+    async def signin_links_since(self, email: str, since: datetime) -> int:
+        """How many sign-in links were made for `email` since `since` (used or not)."""
+
+    @abstractmethod
+    async def use_signin_link(self, token_hash: str, *, now: datetime) -> str | None:
+        """The e-mail a link was made for, if it is unused and unexpired; it MUST then be used up, so that
+        of two processes using it at once only one gets the e-mail."""
+
+    @abstractmethod
+    async def search_requests(self, query: RequestQuery, *, now: datetime) -> RequestPage:
+        """One page of the requests `query` asks for, with how many match in all (SQL, not in memory)."""
+
+    @abstractmethod
+    async def change_register(
+        self, projects: Sequence[str], *, limit: int = 100, offset: int = 0
+    ) -> tuple[list[ChangeEntry], int]:
+        """One page of the approved scope changes of `projects`, newest first, and how many there are."""
+
+
+class ServerStore(Store, AckLog, ConversationRefs, JobRuns, Refusals, IdentityBindings, Reports, WebAccess):
     """Everything a server process needs from storage: the core's store plus the adapters' own ports."""
 
     @abstractmethod

@@ -65,7 +65,7 @@ from .mailing import (
     letter_recipients,
     new_send_id,
 )
-from .ports import Clock, NewRequest, Store, SystemClock, Transaction
+from .ports import Clock, NewRequest, ProjectVersionInfo, Store, SystemClock, Transaction
 from .review import (
     DECIDERS,
     RULES,
@@ -163,6 +163,17 @@ class IntakeService:
     async def project(self, slug: str) -> Project:
         async with self.store.transaction() as tx:
             return await self._project(tx, slug)
+
+    async def project_history(self, slug: str) -> list[tuple[ProjectVersionInfo, Project]]:
+        """Every loaded version of a project's file, oldest first, each with its scope."""
+        async with self.store.transaction() as tx:
+            await self._project(tx, slug)
+            out = []
+            for info in sorted(await tx.project_versions(slug), key=lambda i: i.version):
+                version = await tx.get_project_version(slug, info.version)
+                if version is not None:
+                    out.append((info, version))
+            return out
 
     async def house_language(self) -> Language:
         """The language to speak when no project is in question yet: the one every loaded project's team
@@ -1150,6 +1161,18 @@ class IntakeService:
 
     async def _may_decide(self, tx: Transaction, actor: Actor, project: Project) -> bool:
         return project.is_pm(actor) or await self._acting_for(tx, actor, project, self.clock.now()) is not None
+
+    async def visible_projects(self, actor: Actor) -> list[Project]:
+        """The projects `actor` may look into: those whose team they are on (a PM, named in `escalate_to`,
+        or someone who recorded or decided one of its requests) or whose away PM they stand in for.
+        Nobody sees another project."""
+        now = self.clock.now()
+        async with self.store.transaction() as tx:
+            out = []
+            for p in await tx.list_projects():
+                if await self._on_team(tx, actor, [p]) or await self._acting_for(tx, actor, p, now) is not None:
+                    out.append(p)
+            return out
 
     async def away(self, person: Actor) -> Absence | None:
         """`person`'s absence running now, if they are away."""

@@ -77,7 +77,7 @@ class RequestRow(SQLModel, table=True):
     decline_form: dict[str, Any] | None = _json(nullable=True)
     created_at: datetime = Field(sa_type=TZ, index=True)
     updated_at: datetime = Field(sa_type=TZ)
-    due_at: datetime | None = Field(default=None, sa_type=TZ)  # when what the request waits for falls due
+    due_at: datetime | None = Field(default=None, sa_type=TZ, index=True)  # when what the request waits for falls due
 
 
 class DecisionRow(SQLModel, table=True):
@@ -289,3 +289,26 @@ class IdentityBinding(SQLModel, table=True):
     email: str = Field(primary_key=True, max_length=320)
     user_id: str = Field(max_length=255)
     at: datetime = Field(sa_type=TZ)
+
+
+class WebSessionRow(SQLModel, table=True):
+    """A browser signed in to the web page, known by the hash of its cookie (the cookie itself is not kept)."""
+
+    __tablename__ = "web_sessions"
+    token_hash: str = Field(primary_key=True, max_length=64)
+    actor: dict[str, Any] = _json(nullable=False)
+    csrf: str = Field(max_length=64)
+    language: str | None = Field(default=None, max_length=8)
+    created_at: datetime = Field(sa_type=TZ)
+    last_seen_at: datetime = Field(sa_type=TZ, index=True)
+
+
+class SignInLinkRow(SQLModel, table=True):
+    """A one-time sign-in link, known by the hash of its token; used once, within minutes."""
+
+    __tablename__ = "web_signin_links"
+    token_hash: str = Field(primary_key=True, max_length=64)
+    email: str = Field(max_length=320)
+    created_at: datetime = Field(sa_type=TZ)
+    expires_at: datetime = Field(sa_type=TZ, index=True)
+    used_at: datetime | None = Field(default=None, sa_type=TZ)

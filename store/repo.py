@@ -74,6 +74,7 @@ from .models import (
     table,
 )
 from .reports import SqlReports
+from .webstore import WebTables
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +92,7 @@ def _utc(dt: datetime) -> datetime:
     return out
 
 
-class SqlStore(SqlReports, ServerStore):
+class SqlStore(SqlReports, WebTables, ServerStore):
     def __init__(self, engine: AsyncEngine, *, url: str) -> None:
         self.engine = engine
         self.url = url

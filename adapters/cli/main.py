@@ -388,6 +388,7 @@ def _register_area_commands() -> None:
     from adapters.cli.scope import scope
     from adapters.cli.slack import slack
     from adapters.cli.teams import teams
+    from adapters.cli.web import web
 
     cli.add_command(letter)
     cli.add_command(digest)
@@ -398,6 +399,7 @@ def _register_area_commands() -> None:
     cli.add_command(pm)
     cli.add_command(access)
     cli.add_command(report)
+    cli.add_command(web)
 
 
 _register_area_commands()

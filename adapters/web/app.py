@@ -123,6 +123,9 @@ def create_app(
     app[PACER] = Pacer()
     app.middlewares.append(app[PACER].middleware)
 
+    from .pm import mount as mount_web_app
+
+    mount_web_app(app)
     enabled = [p for p in platforms() if p.enabled(settings)]
     app[ENABLED] = [p.name for p in enabled]
     app.cleanup_ctx.append(_runtime_ctx(runtime))

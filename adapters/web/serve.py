@@ -39,6 +39,7 @@ async def serve(settings: Settings, *, host: str, port: int, announce: bool = Tr
         enabled = app[ENABLED]
         on = ", ".join(enabled) if enabled else "none (set SLACK_* or MICROSOFT_APP_ID; see the README)"
         print(f"intake-bot listening on http://{host}:{port}  platforms: {on}", flush=True)
+        print(f"web page for PMs: http://{host}:{port}/app  (a sign-in link: intake web link EMAIL)", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
