@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
 from . import forms, messages
-from .digest import ClientDigest, build_digest
+from .digest import DIGEST_OPEN, ClientDigest, build_digest
 from .domain import (
     MAX_REQUEST_CHARS,
     SYSTEM,
@@ -157,11 +157,11 @@ class IntakeService:
         return LoadResult(stored, version, changed, created=existing is None)
 
     async def projects(self) -> list[Project]:
-        async with self.store.transaction() as tx:
+        async with self.store.reading() as tx:
             return await tx.list_projects()
 
     async def project(self, slug: str) -> Project:
-        async with self.store.transaction() as tx:
+        async with self.store.reading() as tx:
             return await self._project(tx, slug)
 
     async def house_language(self) -> Language:
@@ -181,7 +181,7 @@ class IntakeService:
 
     async def resolve_project(self, actor: Actor, *, slug: str | None = None, channel: str | None = None) -> Project:
         """Find the project a request belongs to: named, linked to the channel, the user's only one, or the only one."""
-        async with self.store.transaction() as tx:
+        async with self.store.reading() as tx:
             if slug:
                 return await self._project(tx, slug)
             projects = await tx.list_projects()
@@ -195,8 +195,7 @@ class IntakeService:
                 return projects[0]
             mine = [p for p in projects if p.is_pm(actor)]
             if not mine:
-                earlier = await tx.list_requests(requester=actor)
-                slugs = {r.project for r in earlier}
+                slugs = await tx.requester_projects(actor)
                 mine = [p for p in projects if p.slug in slugs]
             if len(mine) == 1:
                 return mine[0]
@@ -205,7 +204,7 @@ class IntakeService:
 
     async def check_scope(self, slug: str, text: str) -> Verdict:
         """Judge a text against a project's current scope without recording anything."""
-        async with self.store.transaction() as tx:
+        async with self.store.reading() as tx:
             project = await self._project(tx, slug)
             examples = await tx.list_examples(slug)
         return self.checker.check(project.scope(examples), _clean_text(text))
@@ -414,7 +413,7 @@ class IntakeService:
     async def get_request(self, ref: str, *, actor: Actor | None = None) -> RequestRecord:
         """Return a request with its record. The letter is shown only to the project's PMs
         (or with no actor: the local command line, which has the database anyway)."""
-        async with self.store.transaction() as tx:
+        async with self.store.reading() as tx:
             rec = await self._get(tx, ref)
             if actor is not None and rec.letter is not None:
                 project = await self._project(tx, rec.project)
@@ -429,18 +428,47 @@ class IntakeService:
         open_only: bool = False,
         requester: Actor | None = None,
         since: datetime | None = None,
+        limit: int | None = None,
+        newest_first: bool = False,
     ) -> list[RequestRecord]:
+        """Requests matching every filter, oldest first (or newest first), at most `limit` of them."""
         statuses = [s for s in RequestStatus if s.is_open] if open_only else None
-        async with self.store.transaction() as tx:
+        async with self.store.reading() as tx:
             if project:
                 await self._project(tx, project)
-            return await tx.list_requests(project=project, statuses=statuses, requester=requester, since=since)
+            return await tx.list_requests(
+                project=project,
+                statuses=statuses,
+                requester=requester,
+                since=since,
+                limit=limit,
+                newest_first=newest_first,
+            )
+
+    async def count_requests(
+        self, *, project: str | None = None, open_only: bool = False, requester: Actor | None = None
+    ) -> int:
+        """How many requests `list_requests` would return without a limit."""
+        statuses = [s for s in RequestStatus if s.is_open] if open_only else None
+        async with self.store.reading() as tx:
+            return await tx.count_requests(project=project, statuses=statuses, requester=requester)
 
     async def export(self, project: str) -> list[RequestRecord]:
         """Return the whole record of a project: every request with its decisions, letter and events."""
-        async with self.store.transaction() as tx:
+        return [rec async for page in self.export_pages(project) for rec in page]
+
+    async def export_pages(self, project: str, *, page_size: int = 500) -> AsyncIterator[list[RequestRecord]]:
+        """The whole record of a project a page at a time, oldest first, all read in one transaction that
+        only reads (so memory stays flat and no writer waits, however long the export runs)."""
+        async with self.store.reading() as tx:
             await self._project(tx, project)
-            return await tx.list_requests(project=project, with_events=True)
+            async for page in tx.request_pages(project=project, with_events=True, page_size=page_size):
+                yield page
+
+    async def export_count(self, project: str) -> int:
+        async with self.store.reading() as tx:
+            await self._project(tx, project)
+            return await tx.count_requests(project=project)
 
     # --- decisions --------------------------------------------------------------------------
 
@@ -1049,10 +1077,10 @@ class IntakeService:
         `since` defaults to the last update queued for the project, or a week ago.
         """
         now = self.clock.now()
-        async with self.store.transaction() as tx:
+        async with self.store.reading() as tx:
             project = await self._project(tx, slug)
             since = since or await self._last_digest(tx, project.slug, now)
-            recs = await tx.list_requests(project=project.slug, with_events=True)
+            recs = await _digest_requests(tx, project.slug, since)
         return build_digest(project, recs, since=since, now=now)
 
     async def send_digest(
@@ -1078,7 +1106,7 @@ class IntakeService:
             if period is not None and not await tx.claim_key(f"digest:{project.slug}:{period}", at=now):
                 return None
             since = since or await self._last_digest(tx, project.slug, now)
-            recs = await tx.list_requests(project=project.slug, with_events=True)
+            recs = await _digest_requests(tx, project.slug, since)
             digest = build_digest(project, recs, since=since, now=now)
             if skip_empty and digest.empty:
                 return None
@@ -1415,6 +1443,16 @@ _ATTEMPTS = {
     Action.CORRECT: "correct the verdict",
     Action.OUTCOME: "record the meeting's outcome",
 }
+
+
+async def _digest_requests(tx: Transaction, slug: str, since: datetime) -> list[RequestRecord]:
+    """What a digest since `since` can show: the requests still open to the client and those changed since
+    then (a decision is a change), read page by page; never the project's whole history."""
+    return [
+        rec
+        async for page in tx.request_pages(project=slug, changed_since=since, unless=DIGEST_OPEN, with_events=True)
+        for rec in page
+    ]
 
 
 def _awaits_model(rec: RequestRecord) -> bool:

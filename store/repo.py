@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -53,7 +53,7 @@ from bot.ports import (
 )
 
 from .ackwrite import Busy, Entry, GroupCommit, PostgresAckWriter, SqliteAckWriter, sqlite_file, write_on
-from .db import is_sqlite, make_engine, normalize_url, redact
+from .db import READ_ONLY, is_sqlite, make_engine, normalize_url, redact
 from .models import (
     AbsenceRow,
     ConversationRef,
@@ -96,6 +96,10 @@ class SqlStore(ServerStore):
         self.url = url
         self.dialect = engine.dialect.name
         self._sessions = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+        # Read-only transactions: on SQLite a deferred BEGIN, outside the writer queue (see `reading`).
+        self._read_sessions = async_sessionmaker(
+            engine.execution_options(**{READ_ONLY: True}), class_=AsyncSession, expire_on_commit=False
+        )
         self._outbox = SqlOutbox(self)
         self._schedule = SqlSchedule(self)
         # Parsed project versions by (slug, version, content hash): a stored version never changes, and
@@ -140,9 +144,9 @@ class SqlStore(ServerStore):
             yield session
 
     @asynccontextmanager
-    async def _session(self) -> AsyncIterator[AsyncSession]:
+    async def _session(self, *, read_only: bool = False) -> AsyncIterator[AsyncSession]:
         try:
-            async with self._sessions() as session, session.begin():
+            async with (self._read_sessions if read_only else self._sessions)() as session, session.begin():
                 yield session
         except (sa_exc.DBAPIError, OSError) as exc:
             err = self._storage_error(exc)
@@ -151,18 +155,31 @@ class SqlStore(ServerStore):
             raise err from exc
 
     def _storage_error(self, exc: sa_exc.DBAPIError | OSError) -> StorageUnavailable | None:
-        """The database cannot be used (down, unreachable, not set up): `StorageUnavailable`; else None."""
-        if isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError | OSError):
+        """The database cannot be used (down, unreachable, not set up): `StorageUnavailable`; else None, and
+        the error goes on as what it is (a query the database or its driver refused is a fault to fix, not
+        a database to start)."""
+        if isinstance(exc, OSError):
             return self._unavailable(exc)
-        if isinstance(exc, sa_exc.ProgrammingError):
-            return self._unavailable(exc) if "does not exist" in str(exc) or "no such table" in str(exc) else None
         if exc.connection_invalidated or _is_connect_error(exc):
             return self._unavailable(exc)
+        text = str(getattr(exc, "orig", None) or exc).lower()
+        if isinstance(exc, sa_exc.ProgrammingError):
+            return self._unavailable(exc) if "does not exist" in text or "no such table" in text else None
+        if isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError):
+            return self._unavailable(exc) if any(m in text for m in _UNAVAILABLE) else None
         return None
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
         async with self.session() as session:
+            yield SqlTransaction(session, self.dialect, projects=self._projects)
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[Transaction]:
+        """A transaction that only reads. On SQLite it starts deferred (plain `BEGIN`) and does not queue
+        for this process's writer turn: in WAL mode it reads a snapshot, so however long it runs (an
+        export, a digest) no acknowledgement or decision waits for it."""
+        async with self._session(read_only=True) as session:
             yield SqlTransaction(session, self.dialect, projects=self._projects)
 
     def _unavailable(self, exc: BaseException) -> StorageUnavailable:
@@ -388,9 +405,53 @@ def outbox_values(
     }
 
 
+# What a driver says when the database itself cannot be used (as opposed to a query it refused).
+_UNAVAILABLE = (
+    "connect",
+    "connection",
+    "closed",
+    "unable to open",
+    "locked",
+    "disk",
+    "readonly",
+    "read-only",
+    "no such table",
+    "does not exist",
+    "timeout",
+    "timed out",
+    "terminat",
+    "shutdown",
+    "shutting down",
+    "starting up",
+    "recovery",
+    "too many clients",
+    "out of memory",
+)
+
+
 def _is_connect_error(exc: sa_exc.DBAPIError) -> bool:
     name = type(getattr(exc, "orig", None)).__name__
     return any(k in name for k in ("Connect", "InvalidCatalogName", "InvalidAuthorization", "CannotConnectNow"))
+
+
+def _request_filter(
+    *,
+    project: str | None = None,
+    statuses: Iterable[RequestStatus] | None = None,
+    requester: Actor | None = None,
+    since: datetime | None = None,
+) -> list[Any]:
+    r = table(RequestRow)
+    where: list[Any] = []
+    if project:
+        where.append(r.c.project == project)
+    if statuses:
+        where.append(r.c.status.in_([st.value for st in statuses]))
+    if requester:
+        where += [r.c.requester_platform == requester.platform, r.c.requester_id == requester.user_id]
+    if since:
+        where.append(r.c.updated_at >= since)
+    return where
 
 
 def _insert(dialect: str, model: Any) -> Any:
@@ -568,56 +629,112 @@ class SqlTransaction(Transaction):
         requester: Actor | None = None,
         since: datetime | None = None,
         with_events: bool = False,
+        limit: int | None = None,
+        newest_first: bool = False,
     ) -> list[RequestRecord]:
-        stmt = select(RequestRow)
-        if project:
-            stmt = stmt.where(RequestRow.project == project)
-        if statuses:
-            stmt = stmt.where(col(RequestRow.status).in_([s.value for s in statuses]))
-        if requester:
-            stmt = stmt.where(
-                RequestRow.requester_platform == requester.platform, RequestRow.requester_id == requester.user_id
+        where = _request_filter(project=project, statuses=statuses, requester=requester, since=since)
+        return await self._load(where, with_events=with_events, limit=limit, newest_first=newest_first)
+
+    async def count_requests(
+        self,
+        *,
+        project: str | None = None,
+        statuses: list[RequestStatus] | None = None,
+        requester: Actor | None = None,
+    ) -> int:
+        r = table(RequestRow)
+        where = _request_filter(project=project, statuses=statuses, requester=requester)
+        stmt = sa.select(sa.func.count()).select_from(r).where(*where)
+        return int((await self.s.exec(stmt)).scalar_one())  # type: ignore[call-overload]
+
+    async def request_pages(
+        self,
+        *,
+        project: str,
+        changed_since: datetime | None = None,
+        unless: Sequence[RequestStatus] = (),
+        with_events: bool = False,
+        page_size: int = 500,
+    ) -> AsyncIterator[list[RequestRecord]]:
+        r, e = table(RequestRow), table(EventRow)
+        where: list[Any] = [r.c.project == project]
+        if changed_since is not None:
+            since = changed_since
+            touched = sa.select(e.c.request_id).where(e.c.project == project, e.c.at >= since)
+            where.append(
+                sa.or_(
+                    r.c.status.in_([st.value for st in unless]),
+                    r.c.updated_at >= since,
+                    r.c.id.in_(touched.scalar_subquery()),
+                )
             )
-        if since:
-            stmt = stmt.where(RequestRow.updated_at >= since)
-        rows = (await self.s.exec(stmt.order_by(col(RequestRow.id)))).all()
-        ids = [r.id for r in rows if r.id is not None]
-        decisions = await self._decisions(ids)
-        letters = await self._letters(ids)
-        events = await self._events(ids) if with_events else {}
-        return [
-            _record(r, decisions.get(r.id, []), letters.get(r.id), events.get(r.id, []))
+        after = 0
+        while True:
+            page = await self._load([*where, r.c.id > after], with_events=with_events, limit=page_size, ids=True)
+            if not page:
+                return
+            after = page[-1][0]
+            yield [rec for _, rec in page]
+            if len(page) < page_size:
+                return
+
+    async def requester_projects(self, requester: Actor) -> set[str]:
+        r = table(RequestRow)
+        stmt = (
+            sa.select(r.c.project)
+            .where(r.c.requester_platform == requester.platform, r.c.requester_id == requester.user_id)
+            .distinct()
+        )
+        return {str(p) for (p,) in (await self.s.exec(stmt)).all()}  # type: ignore[call-overload]
+
+    async def _load(
+        self,
+        where: list[Any],
+        *,
+        with_events: bool,
+        limit: int | None = None,
+        newest_first: bool = False,
+        ids: bool = False,
+    ) -> Any:
+        """The requests matching `where` with their decisions, letters (and events), in id order (or
+        newest first), at most `limit`. Their children are read with the same filter as a sub-select, so
+        no list of ids is ever sent as parameters (whatever the number of requests)."""
+        r = table(RequestRow)
+        order = r.c.id.desc() if newest_first else r.c.id
+        chosen = sa.select(r.c.id).where(*where).order_by(order)
+        if limit is not None:
+            chosen = chosen.limit(limit)
+        rows = (await self.s.exec(select(RequestRow).where(*where).order_by(order).limit(limit))).all()
+        if not rows:
+            return []
+        picked = chosen.scalar_subquery()
+        decisions = await self._decisions(picked)
+        letters = await self._letters(picked)
+        events = await self._events(picked) if with_events else {}
+        out = [
+            (r.id, _record(r, decisions.get(r.id, []), letters.get(r.id), events.get(r.id, [])))
             for r in rows
             if r.id is not None
         ]
+        return out if ids else [rec for _, rec in out]
 
-    async def _decisions(self, ids: list[int]) -> dict[int, list[DecisionRow]]:
+    async def _decisions(self, ids: Any) -> dict[int, list[DecisionRow]]:
         out: dict[int, list[DecisionRow]] = {}
-        if ids:
-            for d in (
-                await self.s.exec(
-                    select(DecisionRow).where(col(DecisionRow.request_id).in_(ids)).order_by(col(DecisionRow.id))
-                )
-            ).all():
-                out.setdefault(d.request_id, []).append(d)
+        stmt = select(DecisionRow).where(col(DecisionRow.request_id).in_(ids)).order_by(col(DecisionRow.id))
+        for d in (await self.s.exec(stmt)).all():
+            out.setdefault(d.request_id, []).append(d)
         return out
 
-    async def _letters(self, ids: list[int]) -> dict[int, LetterRow]:
-        if not ids:
-            return {}
-        return {
-            lt.request_id: lt
-            for lt in (await self.s.exec(select(LetterRow).where(col(LetterRow.request_id).in_(ids)))).all()
-        }
+    async def _letters(self, ids: Any) -> dict[int, LetterRow]:
+        stmt = select(LetterRow).where(col(LetterRow.request_id).in_(ids))
+        return {lt.request_id: lt for lt in (await self.s.exec(stmt)).all()}
 
-    async def _events(self, ids: list[int]) -> dict[int, list[EventRow]]:
+    async def _events(self, ids: Any) -> dict[int, list[EventRow]]:
         out: dict[int, list[EventRow]] = {}
-        if ids:
-            for e in (
-                await self.s.exec(select(EventRow).where(col(EventRow.request_id).in_(ids)).order_by(col(EventRow.id)))
-            ).all():
-                if e.request_id is not None:
-                    out.setdefault(e.request_id, []).append(e)
+        stmt = select(EventRow).where(col(EventRow.request_id).in_(ids)).order_by(col(EventRow.id))
+        for e in (await self.s.exec(stmt)).all():
+            if e.request_id is not None:
+                out.setdefault(e.request_id, []).append(e)
         return out
 
     async def set_status(self, ref: str, status: RequestStatus, *, at: datetime) -> None:
