@@ -352,6 +352,11 @@ class Outbox(ABC):
     async def mark_failed(self, row_id: int, *, worker: str, error: str) -> None: ...
 
     @abstractmethod
+    async def prune_delivered(self, *, before: datetime, limit: int = 500) -> int:
+        """Delete up to `limit` rows delivered before `before`, oldest first; return how many went. What
+        `delivery_result` answers MUST outlive them."""
+
+    @abstractmethod
     async def delivery_result(self, ref: str, kind: str, platform: str) -> dict[str, Any] | None:
         """Return what the adapter recorded when it delivered the last `kind` notice of a request."""
 

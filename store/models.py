@@ -19,6 +19,11 @@ def table(model: type[SQLModel]) -> sa.Table:
     return cast(sa.Table, model.__table__)  # type: ignore[attr-defined]  # set by SQLModel's metaclass
 
 
+def _partial(where: str) -> dict[str, Any]:
+    """A partial index's condition, for both databases."""
+    return {"sqlite_where": sa.text(where), "postgresql_where": sa.text(where)}
+
+
 def _json(**kw: Any) -> Any:
     return Field(default=None, sa_column=sa.Column(sa.JSON, **kw))
 
@@ -53,7 +58,15 @@ class RequestRow(SQLModel, table=True):
     """A client request and its current state (its history is in `events`)."""
 
     __tablename__ = "requests"
-    __table_args__ = (sa.UniqueConstraint("project", "number", name="uq_request_number"),)
+    __table_args__ = (
+        sa.UniqueConstraint("project", "number", name="uq_request_number"),
+        # What the lists, the digest and /metrics read (migration 0007).
+        sa.Index("ix_requests_project_status_id", "project", "status", "id"),
+        sa.Index("ix_requests_open_id", "id", **_partial("status IN ('submitted', 'in_review', 'needs_info')")),
+        sa.Index("ix_requests_requester", "requester_id", "requester_platform", "project", "id"),
+        sa.Index("ix_requests_platform_verdict", "requester_platform", "verdict_kind"),
+        sa.Index("ix_requests_waiting_due", "due_at", **_partial("status IN ('submitted', 'in_review')")),
+    )
     id: int | None = Field(default=None, primary_key=True)
     ref: str = Field(max_length=32, sa_column_kwargs={"unique": True})
     project: str = Field(foreign_key="projects.slug", max_length=64, index=True)
@@ -81,6 +94,7 @@ class DecisionRow(SQLModel, table=True):
     """A PM's decision on a request: approve, decline or ask for details, with its form."""
 
     __tablename__ = "decisions"
+    __table_args__ = (sa.Index("ix_decisions_kind", "kind"),)
     id: int | None = Field(default=None, primary_key=True)
     request_id: int = Field(foreign_key="requests.id", index=True)
     kind: str = Field(max_length=16)
@@ -95,6 +109,7 @@ class LetterRow(SQLModel, table=True):
     """The current letter of a declined request and its send status (each version is also an event)."""
 
     __tablename__ = "letters"
+    __table_args__ = (sa.Index("ix_letters_status", "status"),)
     request_id: int = Field(foreign_key="requests.id", primary_key=True)
     subject: str = Field(max_length=998)
     body_text: str = Field(sa_type=sa.Text)
@@ -116,6 +131,7 @@ class EventRow(SQLModel, table=True):
     """The record: one row per step, append-only (triggers refuse UPDATE and DELETE)."""
 
     __tablename__ = "events"
+    __table_args__ = (sa.Index("ix_events_project_at", "project", "at"),)
     id: int | None = Field(default=None, primary_key=True)
     project: str = Field(max_length=64, index=True)
     request_id: int | None = Field(default=None, foreign_key="requests.id", index=True)
@@ -131,7 +147,11 @@ class OutboxEntry(SQLModel, table=True):
     """A notice waiting to reach a person, written in the same transaction as the change that caused it."""
 
     __tablename__ = "outbox"
-    __table_args__ = (sa.Index("ix_outbox_due", "status", "platform", "available_at"),)
+    __table_args__ = (
+        sa.Index("ix_outbox_due", "status", "platform", "available_at"),
+        sa.Index("ix_outbox_unsent_created", "created_at", **_partial("status IN ('pending', 'sending')")),
+        sa.Index("ix_outbox_sent_at", "sent_at", **_partial("status = 'sent'")),
+    )
     id: int | None = Field(default=None, primary_key=True)
     created_at: datetime = Field(sa_type=TZ)
     platform: str = Field(max_length=32)
@@ -154,6 +174,18 @@ class OutboxEntry(SQLModel, table=True):
     # An attempt may have reached the platform without our knowing (a timeout, a dropped connection, a
     # process that died mid-call): the next one looks for the message before posting it again.
     uncertain: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+
+
+class PostedMessage(SQLModel, table=True):
+    """Where a request's message of one kind was last posted on a platform (a Slack channel and ts, a Teams
+    activity id and conversation), kept for later updates of it after its outbox row is pruned."""
+
+    __tablename__ = "posted_messages"
+    ref: str = Field(primary_key=True, max_length=32)
+    kind: str = Field(primary_key=True, max_length=32)
+    platform: str = Field(primary_key=True, max_length=32)
+    result: dict[str, Any] = _json(nullable=False)
+    posted_at: datetime = Field(sa_type=TZ)
 
 
 class ExampleRow(SQLModel, table=True):

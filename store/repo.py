@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -65,6 +65,7 @@ from .models import (
     LetterRow,
     ModelAnswerRow,
     OutboxEntry,
+    PostedMessage,
     ProcessedKey,
     ProjectRow,
     ProjectVersionRow,
@@ -173,6 +174,10 @@ class SqlStore(ServerStore):
     async def transaction(self) -> AsyncIterator[Transaction]:
         async with self.session() as session:
             yield SqlTransaction(session, self.dialect, projects=self._projects)
+
+    def read_session(self) -> AbstractAsyncContextManager[AsyncSession]:
+        """A session in a read-only transaction (see `reading`)."""
+        return self._session(read_only=True)
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[Transaction]:
@@ -1061,16 +1066,39 @@ class SqlOutbox(Outbox):
             return bool(res.rowcount)
 
     async def mark_sent(self, row_id: int, *, worker: str, result: dict[str, Any] | None) -> bool:
-        return await self._finish(
-            row_id,
-            worker,
-            status="sent",
-            sent_at=datetime.now(UTC),
-            result=result,
-            lease_owner=None,
-            lease_until=None,
-            last_error=None,
+        """Mark the row delivered; where its message was posted (`result`) is also kept in
+        `posted_messages`, which outlives the row (delivered rows are pruned, see `prune_delivered`)."""
+        o = table(OutboxEntry)
+        now = datetime.now(UTC)
+        stmt = (
+            sa.update(o)
+            .where(o.c.id == row_id, o.c.lease_owner == worker, o.c.status == "sending")
+            .values(status="sent", sent_at=now, result=result, lease_owner=None, lease_until=None, last_error=None)
+            .returning(o.c.ref, o.c.kind, o.c.platform)
         )
+        async with self.store.session() as s:
+            row = (await s.exec(stmt)).first()  # type: ignore[call-overload]
+            if row is None:
+                return False
+            ref, kind, platform = row
+            if ref and result:
+                ins = _insert(self.store.dialect, PostedMessage).values(
+                    ref=ref, kind=kind, platform=platform, result=result, posted_at=now
+                )
+                ins = ins.on_conflict_do_update(
+                    index_elements=["ref", "kind", "platform"], set_={"result": result, "posted_at": now}
+                )
+                await s.exec(ins)  # type: ignore[call-overload]
+            return True
+
+    async def prune_delivered(self, *, before: datetime, limit: int = 500) -> int:
+        """Delete up to `limit` rows delivered before `before` (oldest first); return how many went. Where
+        their messages were posted stays in `posted_messages`."""
+        o = table(OutboxEntry)
+        old = sa.select(o.c.id).where(o.c.status == "sent", o.c.sent_at < before).order_by(o.c.sent_at).limit(limit)
+        async with self.store.session() as s:
+            res = await s.exec(sa.delete(o).where(o.c.id.in_(old.scalar_subquery())))  # type: ignore[call-overload]
+            return int(res.rowcount or 0)
 
     async def mark_retry(self, row_id: int, *, worker: str, error: str, at: datetime, uncertain: bool = False) -> None:
         o = table(OutboxEntry)
@@ -1089,26 +1117,21 @@ class SqlOutbox(Outbox):
         await self._finish(row_id, worker, status="failed", last_error=error[:2000], lease_owner=None, lease_until=None)
 
     async def delivery_result(self, ref: str, kind: str, platform: str) -> dict[str, Any] | None:
-        o = table(OutboxEntry)
-        stmt = (
-            sa.select(o.c.result)
-            .where(o.c.ref == ref, o.c.kind == kind, o.c.platform == platform, o.c.status == "sent")
-            .order_by(o.c.id.desc())
-            .limit(1)
-        )
-        async with self.store.session() as s:
+        m = table(PostedMessage)
+        stmt = sa.select(m.c.result).where(m.c.ref == ref, m.c.kind == kind, m.c.platform == platform)
+        async with self.store.read_session() as s:
             row = (await s.exec(stmt)).first()  # type: ignore[call-overload]
         return dict(row[0]) if row and row[0] else None
 
     async def stats(self, now: datetime) -> OutboxStats:
+        # Each count reads an index of the rows it counts (never the delivered ones, nearly all of them).
         o = table(OutboxEntry)
-        stmt = sa.select(
-            sa.func.count().filter(o.c.status.in_(("pending", "sending"))),
-            sa.func.count().filter(o.c.status == "failed"),
-            sa.func.min(o.c.created_at).filter(o.c.status.in_(("pending", "sending"))),
-        )
-        async with self.store.session() as s:
-            pending, failed, oldest = (await s.exec(stmt)).one()  # type: ignore[call-overload]
+        unsent = o.c.status.in_(("pending", "sending"))
+        count = sa.select(sa.func.count()).select_from(o)
+        async with self.store.read_session() as s:
+            pending = (await s.exec(count.where(unsent))).scalar_one()  # type: ignore[call-overload]
+            failed = (await s.exec(count.where(o.c.status == "failed"))).scalar_one()  # type: ignore[call-overload]
+            oldest = (await s.exec(sa.select(sa.func.min(o.c.created_at)).where(unsent))).scalar_one()  # type: ignore[call-overload]
         age = (now - _utc(oldest)).total_seconds() if oldest else 0.0
         return OutboxStats(int(pending), int(failed), max(0.0, age))
 
@@ -1182,11 +1205,8 @@ class SqlSchedule(Schedule):
     async def stats(self, now: datetime) -> ScheduleStats:
         st = table(ScheduledStep)
         waiting = st.c.status.in_(("pending", "running"))
-        stmt = sa.select(
-            sa.func.count().filter(waiting),
-            sa.func.min(st.c.due_at).filter(waiting),
-        )
-        async with self.store.session() as s:
+        stmt = sa.select(sa.func.count(), sa.func.min(st.c.due_at)).where(waiting)
+        async with self.store.read_session() as s:
             pending, earliest = (await s.exec(stmt)).one()  # type: ignore[call-overload]
         late = (now - _utc(earliest)).total_seconds() if earliest else 0.0
         return ScheduleStats(int(pending), max(0.0, late))
@@ -1273,7 +1293,8 @@ async def metrics_snapshot(store: SqlStore, now: datetime | None = None) -> dict
     `SqlStore.metrics_snapshot`). `now`: the service's clock, for what is overdue."""
     now = now or datetime.now(UTC)
     r, d, lt = table(RequestRow), table(DecisionRow), table(LetterRow)
-    async with store.session() as s:
+    # Every count reads an index of its own (migration 0007), not the tables.
+    async with store.read_session() as s:
         by_kind = sa.select(r.c.requester_platform, r.c.verdict_kind, sa.func.count())
         by_kind = by_kind.group_by(r.c.requester_platform, r.c.verdict_kind)
         requests = (await s.exec(by_kind)).all()  # type: ignore[call-overload]

@@ -1,0 +1,84 @@
+"""Scale: indexes for what the lists, digests and /metrics read, and the posted messages kept apart
+from the outbox, so that delivered outbox rows can be pruned.
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-12-05
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0007"
+down_revision = "0006"
+branch_labels = None
+depends_on = None
+
+OPEN = "status IN ('submitted', 'in_review', 'needs_info')"
+WAITING = "status IN ('submitted', 'in_review')"
+UNSENT = "status IN ('pending', 'sending')"
+
+
+def _partial(where: str) -> dict[str, Any]:
+    return {"sqlite_where": sa.text(where), "postgresql_where": sa.text(where)}
+
+
+def upgrade() -> None:
+    # A project's (open) requests in order, and their count; a person's requests and projects.
+    op.create_index("ix_requests_project_status_id", "requests", ["project", "status", "id"])
+    op.create_index("ix_requests_open_id", "requests", ["id"], **_partial(OPEN))
+    op.create_index("ix_requests_requester", "requests", ["requester_id", "requester_platform", "project", "id"])
+    # /metrics: counts by platform and verdict, requests overdue, decisions and letters by kind and status.
+    op.create_index("ix_requests_platform_verdict", "requests", ["requester_platform", "verdict_kind"])
+    op.create_index("ix_requests_waiting_due", "requests", ["due_at"], **_partial(WAITING))
+    op.create_index("ix_decisions_kind", "decisions", ["kind"])
+    op.create_index("ix_letters_status", "letters", ["status"])
+    # The digest: the requests of a project with an event since the last update.
+    op.create_index("ix_events_project_at", "events", ["project", "at"])
+    # Outbox: what is waiting (for /metrics), and delivered rows by age (for pruning).
+    op.create_index("ix_outbox_unsent_created", "outbox", ["created_at"], **_partial(UNSENT))
+    op.create_index("ix_outbox_sent_at", "outbox", ["sent_at"], **_partial("status = 'sent'"))
+
+    op.create_table(
+        "posted_messages",
+        sa.Column("ref", sa.String(length=32), nullable=False),
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("platform", sa.String(length=32), nullable=False),
+        sa.Column("result", sa.JSON(), nullable=False),
+        sa.Column("posted_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("ref", "kind", "platform"),
+    )
+    # Where every message delivered so far was posted: the latest delivery of each kind per request.
+    op.execute(
+        """
+        INSERT INTO posted_messages (ref, kind, platform, result, posted_at)
+        SELECT o.ref, o.kind, o.platform, o.result, COALESCE(o.sent_at, o.created_at)
+        FROM outbox o
+        WHERE o.id IN (
+            SELECT max(id) FROM outbox
+            WHERE status = 'sent' AND ref IS NOT NULL AND result IS NOT NULL AND CAST(result AS TEXT) <> 'null'
+            GROUP BY ref, kind, platform
+        )
+        """
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("posted_messages")
+    for name, table in (
+        ("ix_outbox_sent_at", "outbox"),
+        ("ix_outbox_unsent_created", "outbox"),
+        ("ix_events_project_at", "events"),
+        ("ix_letters_status", "letters"),
+        ("ix_decisions_kind", "decisions"),
+        ("ix_requests_waiting_due", "requests"),
+        ("ix_requests_platform_verdict", "requests"),
+        ("ix_requests_requester", "requests"),
+        ("ix_requests_open_id", "requests"),
+        ("ix_requests_project_status_id", "requests"),
+    ):
+        op.drop_index(name, table_name=table)
