@@ -65,7 +65,7 @@ class RequestRow(SQLModel, table=True):
         sa.Index("ix_requests_open_id", "id", **_partial("status IN ('submitted', 'in_review', 'needs_info')")),
         sa.Index("ix_requests_requester", "requester_id", "requester_platform", "project", "id"),
         sa.Index("ix_requests_platform_verdict", "requester_platform", "verdict_kind"),
-        sa.Index("ix_requests_waiting_due", "due_at", **_partial("status IN ('submitted', 'in_review')")),
+        sa.Index("ix_requests_status_due", "status", "due_at"),
     )
     id: int | None = Field(default=None, primary_key=True)
     ref: str = Field(max_length=32, sa_column_kwargs={"unique": True})
@@ -174,6 +174,17 @@ class OutboxEntry(SQLModel, table=True):
     # An attempt may have reached the platform without our knowing (a timeout, a dropped connection, a
     # process that died mid-call): the next one looks for the message before posting it again.
     uncertain: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+
+
+class CountRow(SQLModel, table=True):
+    """Counts kept up to date as requests, decisions and letters change, for /metrics (reading them
+    does not grow with history): requests by platform and verdict ("requests", "slack:unlisted"), and by
+    status ("statuses"), decisions by kind, letters by status."""
+
+    __tablename__ = "counts"
+    metric: str = Field(primary_key=True, max_length=16)
+    key: str = Field(primary_key=True, max_length=64)
+    n: int = 0
 
 
 class PostedMessage(SQLModel, table=True):

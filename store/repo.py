@@ -57,6 +57,7 @@ from .db import READ_ONLY, is_sqlite, make_engine, normalize_url, redact
 from .models import (
     AbsenceRow,
     ConversationRef,
+    CountRow,
     DecisionRow,
     EventRow,
     ExampleRow,
@@ -605,6 +606,16 @@ class SqlTransaction(Transaction):
         await self.s.flush()
         assert row.id is not None
         self._request_ids[req.ref] = row.id
+        await self._count("requests", f"{row.requester_platform}:{row.verdict_kind}", 1)
+        await self._count("statuses", row.status, 1)
+
+    async def _count(self, metric: str, key: str, delta: int) -> None:
+        """Keep /metrics' count of `key` up to date (see `CountRow`), in the transaction of the change."""
+        ins = _insert(self.dialect, CountRow).values(metric=metric, key=key[:64], n=delta)
+        c = table(CountRow)
+        await self.s.exec(  # type: ignore[call-overload]
+            ins.on_conflict_do_update(index_elements=["metric", "key"], set_={"n": c.c.n + ins.excluded.n})
+        )
 
     async def _row(self, ref: str, *, lock: bool = False) -> RequestRow:
         stmt = select(RequestRow).where(RequestRow.ref == canonical_ref(ref))
@@ -744,6 +755,9 @@ class SqlTransaction(Transaction):
 
     async def set_status(self, ref: str, status: RequestStatus, *, at: datetime) -> None:
         row = await self._row(ref)
+        if row.status != status.value:
+            await self._count("statuses", row.status, -1)
+            await self._count("statuses", status.value, 1)
         row.status = status.value
         row.updated_at = at
         self.s.add(row)
@@ -751,6 +765,9 @@ class SqlTransaction(Transaction):
 
     async def set_verdict(self, ref: str, verdict: Verdict) -> None:
         row = await self._row(ref)
+        if row.verdict_kind != verdict.verdict.value:
+            await self._count("requests", f"{row.requester_platform}:{row.verdict_kind}", -1)
+            await self._count("requests", f"{row.requester_platform}:{verdict.verdict.value}", 1)
         row.verdict = verdict.to_dict()
         row.verdict_kind = verdict.verdict.value
         self.s.add(row)
@@ -759,6 +776,7 @@ class SqlTransaction(Transaction):
     async def add_decision(self, ref: str, decision: Decision) -> None:
         row = await self._row(ref)
         assert row.id is not None
+        await self._count("decisions", decision.kind.value, 1)
         self.s.add(
             DecisionRow(
                 request_id=row.id,
@@ -799,8 +817,12 @@ class SqlTransaction(Transaction):
             "updated_at": datetime.now(UTC),
         }
         if existing is None:
+            await self._count("letters", letter.status, 1)
             self.s.add(LetterRow(request_id=row.id, **values))
         else:
+            if existing.status != letter.status:
+                await self._count("letters", existing.status, -1)
+                await self._count("letters", letter.status, 1)
             for k, v in values.items():
                 setattr(existing, k, v)
             self.s.add(existing)
@@ -847,6 +869,12 @@ class SqlTransaction(Transaction):
         if notice.dedupe_key:
             ins = ins.on_conflict_do_nothing(index_elements=["dedupe_key"])
         await self.s.exec(ins)  # type: ignore[call-overload]
+
+    async def drop_pending_notice(self, dedupe_key: str) -> bool:
+        o = table(OutboxEntry)
+        stmt = sa.delete(o).where(o.c.dedupe_key == dedupe_key, o.c.status == "pending")
+        res = await self.s.exec(stmt)  # type: ignore[call-overload]
+        return bool(res.rowcount)
 
     # learning ----------------------------------------------------------------------------------
 
@@ -1292,26 +1320,26 @@ async def metrics_snapshot(store: SqlStore, now: datetime | None = None) -> dict
     """Counts for the /metrics endpoint, read from the database so every process reports the same (see
     `SqlStore.metrics_snapshot`). `now`: the service's clock, for what is overdue."""
     now = now or datetime.now(UTC)
-    r, d, lt = table(RequestRow), table(DecisionRow), table(LetterRow)
-    # Every count reads an index of its own (migration 0007), not the tables.
+    r, c = table(RequestRow), table(CountRow)
+    # The counts the store keeps up to date (a few rows whatever the history), and the overdue requests
+    # through an index of (status, due_at): nothing here reads a whole table.
     async with store.read_session() as s:
-        by_kind = sa.select(r.c.requester_platform, r.c.verdict_kind, sa.func.count())
-        by_kind = by_kind.group_by(r.c.requester_platform, r.c.verdict_kind)
-        requests = (await s.exec(by_kind)).all()  # type: ignore[call-overload]
-        decisions = (await s.exec(sa.select(d.c.kind, sa.func.count()).group_by(d.c.kind))).all()  # type: ignore[call-overload]
-        letters = (await s.exec(sa.select(lt.c.status, sa.func.count()).group_by(lt.c.status))).all()  # type: ignore[call-overload]
-        statuses = (await s.exec(sa.select(r.c.status, sa.func.count()).group_by(r.c.status))).all()  # type: ignore[call-overload]
+        counts: dict[str, dict[str, int]] = {}
+        for metric, key, n in (await s.exec(sa.select(c.c.metric, c.c.key, c.c.n))).all():  # type: ignore[call-overload]
+            if n:
+                counts.setdefault(metric, {})[key] = int(n)
         overdue = sa.select(sa.func.count()).where(
             r.c.status.in_(("submitted", "in_review")), r.c.due_at.is_not(None), r.c.due_at <= now
         )
         overdue_n = (await s.exec(overdue)).scalar_one()  # type: ignore[call-overload]
+    by_kind = {tuple(k.split(":", 1)): n for k, n in counts.get("requests", {}).items()}
     stats = await store.outbox.stats(datetime.now(UTC))
     schedule = await store.schedule.stats(now)
     return {
-        "requests": {(p, v): int(n) for p, v, n in requests},
-        "decisions": {k: int(n) for k, n in decisions},
-        "letters": {k: int(n) for k, n in letters},
-        "statuses": {k: int(n) for k, n in statuses},
+        "requests": by_kind,
+        "decisions": counts.get("decisions", {}),
+        "letters": counts.get("letters", {}),
+        "statuses": counts.get("statuses", {}),
         "overdue": int(overdue_n),
         "outbox_pending": stats.pending,
         "outbox_failed": stats.failed,

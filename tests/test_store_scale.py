@@ -189,3 +189,41 @@ async def test_an_acknowledgement_is_written_while_a_long_export_reads(sqlite_ur
         assert await svc.count_requests(project="acme-portal") == 61
     finally:
         await store.close()
+
+
+async def test_the_counts_metrics_reads_follow_every_change(service: IntakeService, store: SqlStore) -> None:
+    """/metrics reads counts the store keeps up to date; after submissions, decisions, a letter and a
+    corrected verdict they are what counting the tables gives."""
+    from bot.domain import VerdictKind
+    from tests.test_lifecycle import FORM
+
+    refs = [
+        (await service.submit_request(project="acme-portal", actor=CLIENT, text=text)).ref
+        for text in (
+            "A native iOS app, please",
+            "Filter the order history by date",
+            "Pay by credit card in the portal",
+            "Can login lock after 3 tries?",
+        )
+    ]
+    await service.approve(refs[1], actor=PM)
+    await service.decline(refs[0], actor=PM, form=FORM)  # drafts the letter
+    await service.mark_letter_sent(refs[0], actor=PM)
+    await service.correct_verdict(refs[2], actor=PM, verdict=VerdictKind.IN_SCOPE, item_id="orders")
+    await service.ask_details(refs[3], actor=PM, question="Which customers asked for this?")
+
+    snap = await store.metrics_snapshot()
+    async with store.session() as s:
+
+        async def grouped(sql: str) -> dict[Any, int]:
+            rows = (await s.exec(sa.text(sql))).all()  # type: ignore[call-overload]
+            return {(tuple(r[:-1]) if len(r) > 2 else r[0]): int(r[-1]) for r in rows}
+
+        by_kind = await grouped("SELECT requester_platform, verdict_kind, count(*) FROM requests GROUP BY 1, 2")
+        statuses = await grouped("SELECT status, count(*) FROM requests GROUP BY 1")
+        decisions = await grouped("SELECT kind, count(*) FROM decisions GROUP BY 1")
+        letters = await grouped("SELECT status, count(*) FROM letters GROUP BY 1")
+    assert snap["requests"] == by_kind and sum(by_kind.values()) == 4
+    assert snap["statuses"] == statuses and len(statuses) == 4
+    assert snap["decisions"] == decisions and sum(decisions.values()) == 3
+    assert snap["letters"] == letters == {"sent": 1}

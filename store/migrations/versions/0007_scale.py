@@ -19,7 +19,6 @@ branch_labels = None
 depends_on = None
 
 OPEN = "status IN ('submitted', 'in_review', 'needs_info')"
-WAITING = "status IN ('submitted', 'in_review')"
 UNSENT = "status IN ('pending', 'sending')"
 
 
@@ -34,7 +33,7 @@ def upgrade() -> None:
     op.create_index("ix_requests_requester", "requests", ["requester_id", "requester_platform", "project", "id"])
     # /metrics: counts by platform and verdict, requests overdue, decisions and letters by kind and status.
     op.create_index("ix_requests_platform_verdict", "requests", ["requester_platform", "verdict_kind"])
-    op.create_index("ix_requests_waiting_due", "requests", ["due_at"], **_partial(WAITING))
+    op.create_index("ix_requests_status_due", "requests", ["status", "due_at"])
     op.create_index("ix_decisions_kind", "decisions", ["kind"])
     op.create_index("ix_letters_status", "letters", ["status"])
     # The digest: the requests of a project with an event since the last update.
@@ -42,6 +41,24 @@ def upgrade() -> None:
     # Outbox: what is waiting (for /metrics), and delivered rows by age (for pruning).
     op.create_index("ix_outbox_unsent_created", "outbox", ["created_at"], **_partial(UNSENT))
     op.create_index("ix_outbox_sent_at", "outbox", ["sent_at"], **_partial("status = 'sent'"))
+
+    # /metrics' counts, kept up to date by the store from now on; counted once here.
+    op.create_table(
+        "counts",
+        sa.Column("metric", sa.String(length=16), nullable=False),
+        sa.Column("key", sa.String(length=64), nullable=False),
+        sa.Column("n", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("metric", "key"),
+    )
+    for metric, key, source in (
+        ("requests", "requester_platform || ':' || verdict_kind", "requests"),
+        ("statuses", "status", "requests"),
+        ("decisions", "kind", "decisions"),
+        ("letters", "status", "letters"),
+    ):
+        op.execute(
+            f"INSERT INTO counts (metric, key, n) SELECT '{metric}', {key}, count(*) FROM {source} GROUP BY {key}"
+        )
 
     op.create_table(
         "posted_messages",
@@ -69,13 +86,14 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("posted_messages")
+    op.drop_table("counts")
     for name, table in (
         ("ix_outbox_sent_at", "outbox"),
         ("ix_outbox_unsent_created", "outbox"),
         ("ix_events_project_at", "events"),
         ("ix_letters_status", "letters"),
         ("ix_decisions_kind", "decisions"),
-        ("ix_requests_waiting_due", "requests"),
+        ("ix_requests_status_due", "requests"),
         ("ix_requests_platform_verdict", "requests"),
         ("ix_requests_requester", "requests"),
         ("ix_requests_open_id", "requests"),
