@@ -222,6 +222,11 @@ class Transaction(ABC):
         before is ignored. The outbox runs on wall-clock time, whatever clock the service uses.
         """
 
+    @abstractmethod
+    async def drop_pending_notice(self, dedupe_key: str) -> bool:
+        """Drop a pending notice (accepted work done here, see `AckLog.finish_work`). Return False if a
+        dispatcher has already leased it."""
+
     # learning ----------------------------------------------------------------------------------
     @abstractmethod
     async def add_example(self, project: str, example: Example, *, ref: str | None, at: datetime) -> None: ...

@@ -9,7 +9,7 @@ import contextlib
 import hashlib
 import json
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
@@ -224,90 +224,104 @@ class IntakeService:
         idempotency_key: str | None = None,
     ) -> RequestRecord:
         """Record a client request, judge it against the current scope and send it to review."""
-        text = _clean_text(text)
-        client_words = (client_words or "").strip()
-        if len(client_words) > MAX_REQUEST_CHARS:
-            raise InvalidInput(
-                Phrase("err.words_too_long", n=len(client_words), limit=MAX_REQUEST_CHARS), field="client_words"
-            )
+        new = Submission(project, actor, text, source, client_words, urgency, requested_date, idempotency_key)
+        new = _checked(new)
         now = self.clock.now()
         async with self.store.transaction() as tx:
-            if idempotency_key and not await tx.claim_key(idempotency_key, at=now):
-                raise Duplicate(idempotency_key)
-            proj = await self._project(tx, project)
-            examples = await tx.list_examples(proj.slug)
-            verdict = self.checker.check(proj.scope(examples), text)
-            if self.model is not None:
-                verdict = model_pending(verdict)
-            number = await tx.next_request_number(proj.slug)
-            ref = f"{proj.ref_prefix}-{number}"
-            due = decision_due_at(proj, now)
-            new = NewRequest(
-                project=proj.slug,
-                number=number,
-                ref=ref,
-                text=text,
-                requester=actor,
-                verdict=verdict,
-                scope_version=proj.version,
-                status=RequestStatus.IN_REVIEW,
-                created_at=now,
-                source=source,
-                client_words=client_words,
-                urgency=urgency.strip(),
-                requested_date=requested_date,
-                due_at=due,
-            )
-            await tx.add_request(new)
-            await start_decision_clock(tx, ref, proj, now, set_due=False)
-            events = (
-                Event("submitted", now, actor, text, {"source": source.to_dict() if source else None}),
-                Event(
-                    "scope_checked",
-                    now,
-                    actor,
-                    messages.verdict_line(verdict, Language.EN),
-                    {"verdict": verdict.to_dict(), "scope_version": proj.version},
-                ),
-            )
-            for event in events:
-                await tx.add_event(event, project=proj.slug, ref=ref)
-            # Built from what was just written rather than read back: a new request has no decisions,
-            # letter or form yet, and the read would cost four more statements on the ack's hot path.
-            rec = RequestRecord(
-                ref=ref,
-                project=proj.slug,
-                number=number,
-                status=new.status,
-                text=text,
-                requester=actor,
-                verdict=verdict,
-                scope_version=proj.version,
-                created_at=now,
-                source=source,
-                client_words=new.client_words,
-                urgency=new.urgency,
-                requested_date=requested_date,
-                events=events,
-                due_at=due,
-            )
-            await self._notify(
-                tx, rec, "review_card", "review", self._review_text(rec, proj), dedupe=f"{ref}:review_card"
-            )
-            if self.model is not None:
-                # The question for the model, as a leased outbox row: whichever process takes it asks the
-                # model, and one that dies on the way leaves it to another once its lease runs out.
-                await tx.add_notice(
-                    Notice(
-                        kind="scope_model",
-                        platform=MODEL_PLATFORM,
-                        audience="system",
-                        text=f"ask the language model about {ref}",
-                        ref=ref,
-                        project=proj.slug,
-                        dedupe_key=f"{ref}:scope_model",
-                    )
+            return await self._record(tx, new, now)
+
+    async def submit_requests(self, batch: Sequence[Submission]) -> list[RequestRecord | IntakeError]:
+        """Record several requests in one transaction, in order (a burst of accepted commands: one commit
+        for all of them). Each gets its record, or the error that refused it (a duplicate, an unknown
+        project, bad input), which then wrote nothing of it. Any other failure records none of them."""
+        now = self.clock.now()
+        out: list[RequestRecord | IntakeError] = []
+        async with self.store.transaction() as tx:
+            for item in batch:
+                try:
+                    out.append(await self._record(tx, _checked(item), now))
+                except IntakeError as exc:  # raised before anything of this request was written
+                    out.append(exc)
+                if item.done_key:  # its outcome is in the record now (or it is refused, for good)
+                    await tx.drop_pending_notice(item.done_key)
+        return out
+
+    async def _record(self, tx: Transaction, new: Submission, now: datetime) -> RequestRecord:
+        proj = await self._project(tx, new.project)
+        if new.idempotency_key and not await tx.claim_key(new.idempotency_key, at=now):
+            raise Duplicate(new.idempotency_key)
+        actor, text, source, requested_date = new.actor, new.text, new.source, new.requested_date
+        examples = await tx.list_examples(proj.slug)
+        verdict = self.checker.check(proj.scope(examples), text)
+        if self.model is not None:
+            verdict = model_pending(verdict)
+        number = await tx.next_request_number(proj.slug)
+        ref = f"{proj.ref_prefix}-{number}"
+        due = decision_due_at(proj, now)
+        req = NewRequest(
+            project=proj.slug,
+            number=number,
+            ref=ref,
+            text=text,
+            requester=actor,
+            verdict=verdict,
+            scope_version=proj.version,
+            status=RequestStatus.IN_REVIEW,
+            created_at=now,
+            source=source,
+            client_words=new.client_words,
+            urgency=new.urgency.strip(),
+            requested_date=requested_date,
+            due_at=due,
+        )
+        await tx.add_request(req)
+        await start_decision_clock(tx, ref, proj, now, set_due=False)
+        events = (
+            Event("submitted", now, actor, text, {"source": source.to_dict() if source else None}),
+            Event(
+                "scope_checked",
+                now,
+                actor,
+                messages.verdict_line(verdict, Language.EN),
+                {"verdict": verdict.to_dict(), "scope_version": proj.version},
+            ),
+        )
+        for event in events:
+            await tx.add_event(event, project=proj.slug, ref=ref)
+        # Built from what was just written rather than read back: a new request has no decisions,
+        # letter or form yet, and the read would cost four more statements on the ack's hot path.
+        rec = RequestRecord(
+            ref=ref,
+            project=proj.slug,
+            number=number,
+            status=req.status,
+            text=text,
+            requester=actor,
+            verdict=verdict,
+            scope_version=proj.version,
+            created_at=now,
+            source=source,
+            client_words=req.client_words,
+            urgency=req.urgency,
+            requested_date=requested_date,
+            events=events,
+            due_at=due,
+        )
+        await self._notify(tx, rec, "review_card", "review", self._review_text(rec, proj), dedupe=f"{ref}:review_card")
+        if self.model is not None:
+            # The question for the model, as a leased outbox row: whichever process takes it asks the
+            # model, and one that dies on the way leaves it to another once its lease runs out.
+            await tx.add_notice(
+                Notice(
+                    kind="scope_model",
+                    platform=MODEL_PLATFORM,
+                    audience="system",
+                    text=f"ask the language model about {ref}",
+                    ref=ref,
+                    project=proj.slug,
+                    dedupe_key=f"{ref}:scope_model",
                 )
+            )
         return rec
 
     async def judge_with_model(self, ref: str) -> RequestRecord:
@@ -1443,6 +1457,33 @@ _ATTEMPTS = {
     Action.CORRECT: "correct the verdict",
     Action.OUTCOME: "record the meeting's outcome",
 }
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A client request to record (see `IntakeService.submit_request`). `done_key`: the outbox row of the
+    accepted command it comes from, dropped in the same transaction once the request is recorded."""
+
+    project: str
+    actor: Actor
+    text: str
+    source: Source | None = None
+    client_words: str = ""
+    urgency: str = ""
+    requested_date: date | None = None
+    idempotency_key: str | None = None
+    done_key: str | None = None
+
+
+def _checked(new: Submission) -> Submission:
+    """The submission with its text cleaned; `InvalidInput` if it cannot be recorded."""
+    text = _clean_text(new.text)
+    client_words = (new.client_words or "").strip()
+    if len(client_words) > MAX_REQUEST_CHARS:
+        raise InvalidInput(
+            Phrase("err.words_too_long", n=len(client_words), limit=MAX_REQUEST_CHARS), field="client_words"
+        )
+    return replace(new, text=text, client_words=client_words)
 
 
 async def _digest_requests(tx: Transaction, slug: str, since: datetime) -> list[RequestRecord]:
