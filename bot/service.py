@@ -236,22 +236,35 @@ class IntakeService:
         project, bad input), which then wrote nothing of it. Any other failure records none of them."""
         now = self.clock.now()
         out: list[RequestRecord | IntakeError] = []
+        known: dict[str, tuple[Project, tuple[Example, ...]]] = {}  # read once per batch
         async with self.store.transaction() as tx:
             for item in batch:
                 try:
-                    out.append(await self._record(tx, _checked(item), now))
+                    out.append(await self._record(tx, _checked(item), now, known=known))
                 except IntakeError as exc:  # raised before anything of this request was written
                     out.append(exc)
                 if item.done_key:  # its outcome is in the record now (or it is refused, for good)
                     await tx.drop_pending_notice(item.done_key)
         return out
 
-    async def _record(self, tx: Transaction, new: Submission, now: datetime) -> RequestRecord:
-        proj = await self._project(tx, new.project)
+    async def _record(
+        self,
+        tx: Transaction,
+        new: Submission,
+        now: datetime,
+        *,
+        known: dict[str, tuple[Project, tuple[Example, ...]]] | None = None,
+    ) -> RequestRecord:
+        if known is not None and new.project in known:
+            proj, examples = known[new.project]
+        else:
+            proj = await self._project(tx, new.project)
+            examples = await tx.list_examples(proj.slug)
+            if known is not None:
+                known[new.project] = (proj, examples)
         if new.idempotency_key and not await tx.claim_key(new.idempotency_key, at=now):
             raise Duplicate(new.idempotency_key)
         actor, text, source, requested_date = new.actor, new.text, new.source, new.requested_date
-        examples = await tx.list_examples(proj.slug)
         verdict = self.checker.check(proj.scope(examples), text)
         if self.model is not None:
             verdict = model_pending(verdict)

@@ -174,7 +174,9 @@ class SqlStore(ServerStore):
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
         async with self.session() as session:
-            yield SqlTransaction(session, self.dialect, projects=self._projects)
+            tx = SqlTransaction(session, self.dialect, projects=self._projects)
+            yield tx
+            await tx.write_counts()
 
     def read_session(self) -> AbstractAsyncContextManager[AsyncSession]:
         """A session in a read-only transaction (see `reading`)."""
@@ -473,6 +475,7 @@ class SqlTransaction(Transaction):
         self.dialect = dialect
         self._request_ids: dict[str, int] = {}
         self._projects = projects if projects is not None else {}
+        self._counts: dict[tuple[str, str], int] = {}  # /metrics' counts changed, written at the end
 
     # projects ----------------------------------------------------------------------------------
 
@@ -610,12 +613,22 @@ class SqlTransaction(Transaction):
         await self._count("statuses", row.status, 1)
 
     async def _count(self, metric: str, key: str, delta: int) -> None:
-        """Keep /metrics' count of `key` up to date (see `CountRow`), in the transaction of the change."""
-        ins = _insert(self.dialect, CountRow).values(metric=metric, key=key[:64], n=delta)
+        """Keep /metrics' count of `key` up to date (see `CountRow`): added up here, and written by
+        `write_counts` at the end of the transaction (one statement per count changed, however many
+        requests a batch records; on PostgreSQL the counts' rows are locked only for the commit)."""
+        k = (metric, key[:64])
+        self._counts[k] = self._counts.get(k, 0) + delta
+
+    async def write_counts(self) -> None:
+        """Write the counts changed in this transaction; `SqlStore.transaction` calls it before commit."""
         c = table(CountRow)
-        await self.s.exec(  # type: ignore[call-overload]
-            ins.on_conflict_do_update(index_elements=["metric", "key"], set_={"n": c.c.n + ins.excluded.n})
-        )
+        changed = sorted((k, n) for k, n in self._counts.items() if n)  # in order: no deadlock between two
+        self._counts = {}
+        for (metric, key), delta in changed:
+            ins = _insert(self.dialect, CountRow).values(metric=metric, key=key, n=delta)
+            await self.s.exec(  # type: ignore[call-overload]
+                ins.on_conflict_do_update(index_elements=["metric", "key"], set_={"n": c.c.n + ins.excluded.n})
+            )
 
     async def _row(self, ref: str, *, lock: bool = False) -> RequestRow:
         stmt = select(RequestRow).where(RequestRow.ref == canonical_ref(ref))
