@@ -357,7 +357,7 @@ class Outbox(ABC):
     async def mark_failed(self, row_id: int, *, worker: str, error: str) -> None: ...
 
     @abstractmethod
-    async def prune_delivered(self, *, before: datetime, limit: int = 500) -> int:
+    async def prune_delivered(self, *, before: datetime, limit: int = 200) -> int:
         """Delete up to `limit` rows delivered before `before`, oldest first; return how many went. What
         `delivery_result` answers MUST outlive them."""
 

@@ -19,11 +19,6 @@ def table(model: type[SQLModel]) -> sa.Table:
     return cast(sa.Table, model.__table__)  # type: ignore[attr-defined]  # set by SQLModel's metaclass
 
 
-def _partial(where: str) -> dict[str, Any]:
-    """A partial index's condition, for both databases."""
-    return {"sqlite_where": sa.text(where), "postgresql_where": sa.text(where)}
-
-
 def _json(**kw: Any) -> Any:
     return Field(default=None, sa_column=sa.Column(sa.JSON, **kw))
 
@@ -62,9 +57,7 @@ class RequestRow(SQLModel, table=True):
         sa.UniqueConstraint("project", "number", name="uq_request_number"),
         # What the lists, the digest and /metrics read (migration 0007).
         sa.Index("ix_requests_project_status_id", "project", "status", "id"),
-        sa.Index("ix_requests_open_id", "id", **_partial("status IN ('submitted', 'in_review', 'needs_info')")),
         sa.Index("ix_requests_requester", "requester_id", "requester_platform", "project", "id"),
-        sa.Index("ix_requests_platform_verdict", "requester_platform", "verdict_kind"),
         sa.Index("ix_requests_status_due", "status", "due_at"),
     )
     id: int | None = Field(default=None, primary_key=True)
@@ -94,7 +87,6 @@ class DecisionRow(SQLModel, table=True):
     """A PM's decision on a request: approve, decline or ask for details, with its form."""
 
     __tablename__ = "decisions"
-    __table_args__ = (sa.Index("ix_decisions_kind", "kind"),)
     id: int | None = Field(default=None, primary_key=True)
     request_id: int = Field(foreign_key="requests.id", index=True)
     kind: str = Field(max_length=16)
@@ -109,7 +101,6 @@ class LetterRow(SQLModel, table=True):
     """The current letter of a declined request and its send status (each version is also an event)."""
 
     __tablename__ = "letters"
-    __table_args__ = (sa.Index("ix_letters_status", "status"),)
     request_id: int = Field(foreign_key="requests.id", primary_key=True)
     subject: str = Field(max_length=998)
     body_text: str = Field(sa_type=sa.Text)
@@ -149,8 +140,7 @@ class OutboxEntry(SQLModel, table=True):
     __tablename__ = "outbox"
     __table_args__ = (
         sa.Index("ix_outbox_due", "status", "platform", "available_at"),
-        sa.Index("ix_outbox_unsent_created", "created_at", **_partial("status IN ('pending', 'sending')")),
-        sa.Index("ix_outbox_sent_at", "sent_at", **_partial("status = 'sent'")),
+        sa.Index("ix_outbox_status_sent", "status", "sent_at"),
     )
     id: int | None = Field(default=None, primary_key=True)
     created_at: datetime = Field(sa_type=TZ)

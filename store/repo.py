@@ -1132,7 +1132,7 @@ class SqlOutbox(Outbox):
                 await s.exec(ins)  # type: ignore[call-overload]
             return True
 
-    async def prune_delivered(self, *, before: datetime, limit: int = 500) -> int:
+    async def prune_delivered(self, *, before: datetime, limit: int = 200) -> int:
         """Delete up to `limit` rows delivered before `before` (oldest first); return how many went. Where
         their messages were posted stays in `posted_messages`."""
         o = table(OutboxEntry)

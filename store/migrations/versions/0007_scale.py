@@ -8,8 +8,6 @@ Create Date: 2026-12-05
 
 from __future__ import annotations
 
-from typing import Any
-
 import sqlalchemy as sa
 from alembic import op
 
@@ -18,29 +16,16 @@ down_revision = "0006"
 branch_labels = None
 depends_on = None
 
-OPEN = "status IN ('submitted', 'in_review', 'needs_info')"
-UNSENT = "status IN ('pending', 'sending')"
-
-
-def _partial(where: str) -> dict[str, Any]:
-    return {"sqlite_where": sa.text(where), "postgresql_where": sa.text(where)}
-
 
 def upgrade() -> None:
-    # A project's (open) requests in order, and their count; a person's requests and projects.
+    # A project's (open) requests and their count; a person's requests and the projects they asked in;
+    # overdue requests (/metrics); the requests of a project with an event since the last digest.
     op.create_index("ix_requests_project_status_id", "requests", ["project", "status", "id"])
-    op.create_index("ix_requests_open_id", "requests", ["id"], **_partial(OPEN))
     op.create_index("ix_requests_requester", "requests", ["requester_id", "requester_platform", "project", "id"])
-    # /metrics: counts by platform and verdict, requests overdue, decisions and letters by kind and status.
-    op.create_index("ix_requests_platform_verdict", "requests", ["requester_platform", "verdict_kind"])
     op.create_index("ix_requests_status_due", "requests", ["status", "due_at"])
-    op.create_index("ix_decisions_kind", "decisions", ["kind"])
-    op.create_index("ix_letters_status", "letters", ["status"])
-    # The digest: the requests of a project with an event since the last update.
     op.create_index("ix_events_project_at", "events", ["project", "at"])
-    # Outbox: what is waiting (for /metrics), and delivered rows by age (for pruning).
-    op.create_index("ix_outbox_unsent_created", "outbox", ["created_at"], **_partial(UNSENT))
-    op.create_index("ix_outbox_sent_at", "outbox", ["sent_at"], **_partial("status = 'sent'"))
+    # Delivered outbox rows by age, for pruning.
+    op.create_index("ix_outbox_status_sent", "outbox", ["status", "sent_at"])
 
     # /metrics' counts, kept up to date by the store from now on; counted once here.
     op.create_table(
@@ -88,15 +73,10 @@ def downgrade() -> None:
     op.drop_table("posted_messages")
     op.drop_table("counts")
     for name, table in (
-        ("ix_outbox_sent_at", "outbox"),
-        ("ix_outbox_unsent_created", "outbox"),
+        ("ix_outbox_status_sent", "outbox"),
         ("ix_events_project_at", "events"),
-        ("ix_letters_status", "letters"),
-        ("ix_decisions_kind", "decisions"),
         ("ix_requests_status_due", "requests"),
-        ("ix_requests_platform_verdict", "requests"),
         ("ix_requests_requester", "requests"),
-        ("ix_requests_open_id", "requests"),
         ("ix_requests_project_status_id", "requests"),
     ):
         op.drop_index(name, table_name=table)
