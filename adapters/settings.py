@@ -61,6 +61,9 @@ class Settings(BaseSettings):
 
     # The outbox: how many notices of different requests are delivered at once, per process.
     outbox_concurrency: int = Field(8, ge=1, le=64, validation_alias=_env("INTAKE_OUTBOX_CONCURRENCY"))
+    # Days a delivered notice stays in the outbox before it is pruned (where its message was posted is
+    # kept apart, for later updates of it).
+    outbox_keep_days: float = Field(30.0, gt=0, le=3650, validation_alias=_env("INTAKE_OUTBOX_KEEP_DAYS"))
 
     # E-mail
     # How often each server process looks for scheduled steps that are due (reminders, summaries…).

@@ -9,6 +9,7 @@ internal note appears.
 from __future__ import annotations
 
 import html
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -123,6 +124,18 @@ TEXT: dict[Language, dict[str, str]] = {
 }
 
 
+# The statuses a digest always shows (as still open to the client, however old): see `_situation`. Any
+# other request appears only if it was decided since the last update, which is a change recorded then.
+DIGEST_OPEN = (
+    RequestStatus.NEEDS_INFO,
+    RequestStatus.EXPIRED,
+    RequestStatus.SUBMITTED,
+    RequestStatus.IN_REVIEW,
+    RequestStatus.DECLINED,
+    RequestStatus.LETTER_DRAFTED,
+)
+
+
 def _situation(rec: RequestRecord) -> tuple[str, datetime | None, dict[str, str]]:
     """Say, in client terms, where a request stands: a TEXT key, when it was decided (None if open), and values."""
     lang_date: dict[str, str] = {}
@@ -157,7 +170,9 @@ def _situation(rec: RequestRecord) -> tuple[str, datetime | None, dict[str, str]
     return "closed", withdrawn.at if withdrawn else rec.created_at, lang_date
 
 
-def build_digest(project: Project, requests: list[RequestRecord], *, since: datetime, now: datetime) -> ClientDigest:
+def build_digest(
+    project: Project, requests: Iterable[RequestRecord], *, since: datetime, now: datetime
+) -> ClientDigest:
     """Build the client update: open requests, and those decided since `since`, in the project's language."""
     lang = project.language
     t = TEXT[lang]

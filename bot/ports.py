@@ -5,7 +5,7 @@ ports; adapters implement `NoticeSink`. Tests use the real implementations, not 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -158,8 +158,37 @@ class Transaction(ABC):
         requester: Actor | None = None,
         since: datetime | None = None,
         with_events: bool = False,
+        limit: int | None = None,
+        newest_first: bool = False,
     ) -> list[RequestRecord]:
-        """Return requests matching every given filter, oldest first."""
+        """Return requests matching every given filter, oldest first (or newest first), at most `limit`."""
+
+    @abstractmethod
+    async def count_requests(
+        self,
+        *,
+        project: str | None = None,
+        statuses: list[RequestStatus] | None = None,
+        requester: Actor | None = None,
+    ) -> int:
+        """How many requests match every given filter."""
+
+    @abstractmethod
+    def request_pages(
+        self,
+        *,
+        project: str,
+        changed_since: datetime | None = None,
+        unless: Sequence[RequestStatus] = (),
+        with_events: bool = False,
+        page_size: int = 500,
+    ) -> AsyncIterator[list[RequestRecord]]:
+        """A project's requests, oldest first, a page at a time (memory stays flat however many there are).
+        With `changed_since`: only those changed since then, or whose status is one of `unless`."""
+
+    @abstractmethod
+    async def requester_projects(self, requester: Actor) -> set[str]:
+        """The projects `requester` has raised requests in."""
 
     @abstractmethod
     async def set_status(self, ref: str, status: RequestStatus, *, at: datetime) -> None: ...
@@ -193,6 +222,11 @@ class Transaction(ABC):
         """Queue a notice for delivery (now, or at `available_at`). A notice whose `dedupe_key` was queued
         before is ignored. The outbox runs on wall-clock time, whatever clock the service uses.
         """
+
+    @abstractmethod
+    async def drop_pending_notice(self, dedupe_key: str) -> bool:
+        """Drop a pending notice (accepted work done here, see `AckLog.finish_work`). Return False if a
+        dispatcher has already leased it."""
 
     # learning ----------------------------------------------------------------------------------
     @abstractmethod
@@ -324,6 +358,11 @@ class Outbox(ABC):
     async def mark_failed(self, row_id: int, *, worker: str, error: str) -> None: ...
 
     @abstractmethod
+    async def prune_delivered(self, *, before: datetime, limit: int = 200) -> int:
+        """Delete up to `limit` rows delivered before `before`, oldest first; return how many went. What
+        `delivery_result` answers MUST outlive them."""
+
+    @abstractmethod
     async def delivery_result(self, ref: str, kind: str, platform: str) -> dict[str, Any] | None:
         """Return what the adapter recorded when it delivered the last `kind` notice of a request."""
 
@@ -361,6 +400,10 @@ class Store(ABC):
     @abstractmethod
     def transaction(self) -> AbstractAsyncContextManager[Transaction]:
         """Open a unit of work (see `Transaction`)."""
+
+    def reading(self) -> AbstractAsyncContextManager[Transaction]:
+        """Open a transaction that only reads. It MUST NOT hold up writers, however long it runs."""
+        return self.transaction()
 
     @property
     @abstractmethod

@@ -9,13 +9,13 @@ import contextlib
 import hashlib
 import json
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
 from . import forms, messages
-from .digest import ClientDigest, build_digest
+from .digest import DIGEST_OPEN, ClientDigest, build_digest
 from .domain import (
     MAX_REQUEST_CHARS,
     SYSTEM,
@@ -157,11 +157,11 @@ class IntakeService:
         return LoadResult(stored, version, changed, created=existing is None)
 
     async def projects(self) -> list[Project]:
-        async with self.store.transaction() as tx:
+        async with self.store.reading() as tx:
             return await tx.list_projects()
 
     async def project(self, slug: str) -> Project:
-        async with self.store.transaction() as tx:
+        async with self.store.reading() as tx:
             return await self._project(tx, slug)
 
     async def project_history(self, slug: str) -> list[tuple[ProjectVersionInfo, Project]]:
@@ -192,7 +192,7 @@ class IntakeService:
 
     async def resolve_project(self, actor: Actor, *, slug: str | None = None, channel: str | None = None) -> Project:
         """Find the project a request belongs to: named, linked to the channel, the user's only one, or the only one."""
-        async with self.store.transaction() as tx:
+        async with self.store.reading() as tx:
             if slug:
                 return await self._project(tx, slug)
             projects = await tx.list_projects()
@@ -206,8 +206,7 @@ class IntakeService:
                 return projects[0]
             mine = [p for p in projects if p.is_pm(actor)]
             if not mine:
-                earlier = await tx.list_requests(requester=actor)
-                slugs = {r.project for r in earlier}
+                slugs = await tx.requester_projects(actor)
                 mine = [p for p in projects if p.slug in slugs]
             if len(mine) == 1:
                 return mine[0]
@@ -216,7 +215,7 @@ class IntakeService:
 
     async def check_scope(self, slug: str, text: str) -> Verdict:
         """Judge a text against a project's current scope without recording anything."""
-        async with self.store.transaction() as tx:
+        async with self.store.reading() as tx:
             project = await self._project(tx, slug)
             examples = await tx.list_examples(slug)
         return self.checker.check(project.scope(examples), _clean_text(text))
@@ -236,90 +235,117 @@ class IntakeService:
         idempotency_key: str | None = None,
     ) -> RequestRecord:
         """Record a client request, judge it against the current scope and send it to review."""
-        text = _clean_text(text)
-        client_words = (client_words or "").strip()
-        if len(client_words) > MAX_REQUEST_CHARS:
-            raise InvalidInput(
-                Phrase("err.words_too_long", n=len(client_words), limit=MAX_REQUEST_CHARS), field="client_words"
-            )
+        new = Submission(project, actor, text, source, client_words, urgency, requested_date, idempotency_key)
+        new = _checked(new)
         now = self.clock.now()
         async with self.store.transaction() as tx:
-            if idempotency_key and not await tx.claim_key(idempotency_key, at=now):
-                raise Duplicate(idempotency_key)
-            proj = await self._project(tx, project)
+            return await self._record(tx, new, now)
+
+    async def submit_requests(self, batch: Sequence[Submission]) -> list[RequestRecord | IntakeError]:
+        """Record several requests in one transaction, in order (a burst of accepted commands: one commit
+        for all of them). Each gets its record, or the error that refused it (a duplicate, an unknown
+        project, bad input), which then wrote nothing of it. Any other failure records none of them."""
+        now = self.clock.now()
+        out: list[RequestRecord | IntakeError] = []
+        known: dict[str, tuple[Project, tuple[Example, ...]]] = {}  # read once per batch
+        async with self.store.transaction() as tx:
+            for item in batch:
+                try:
+                    out.append(await self._record(tx, _checked(item), now, known=known))
+                except IntakeError as exc:  # raised before anything of this request was written
+                    out.append(exc)
+                if item.done_key:  # its outcome is in the record now (or it is refused, for good)
+                    await tx.drop_pending_notice(item.done_key)
+        return out
+
+    async def _record(
+        self,
+        tx: Transaction,
+        new: Submission,
+        now: datetime,
+        *,
+        known: dict[str, tuple[Project, tuple[Example, ...]]] | None = None,
+    ) -> RequestRecord:
+        if known is not None and new.project in known:
+            proj, examples = known[new.project]
+        else:
+            proj = await self._project(tx, new.project)
             examples = await tx.list_examples(proj.slug)
-            verdict = self.checker.check(proj.scope(examples), text)
-            if self.model is not None:
-                verdict = model_pending(verdict)
-            number = await tx.next_request_number(proj.slug)
-            ref = f"{proj.ref_prefix}-{number}"
-            due = decision_due_at(proj, now)
-            new = NewRequest(
-                project=proj.slug,
-                number=number,
-                ref=ref,
-                text=text,
-                requester=actor,
-                verdict=verdict,
-                scope_version=proj.version,
-                status=RequestStatus.IN_REVIEW,
-                created_at=now,
-                source=source,
-                client_words=client_words,
-                urgency=urgency.strip(),
-                requested_date=requested_date,
-                due_at=due,
-            )
-            await tx.add_request(new)
-            await start_decision_clock(tx, ref, proj, now, set_due=False)
-            events = (
-                Event("submitted", now, actor, text, {"source": source.to_dict() if source else None}),
-                Event(
-                    "scope_checked",
-                    now,
-                    actor,
-                    messages.verdict_line(verdict, Language.EN),
-                    {"verdict": verdict.to_dict(), "scope_version": proj.version},
-                ),
-            )
-            for event in events:
-                await tx.add_event(event, project=proj.slug, ref=ref)
-            # Built from what was just written rather than read back: a new request has no decisions,
-            # letter or form yet, and the read would cost four more statements on the ack's hot path.
-            rec = RequestRecord(
-                ref=ref,
-                project=proj.slug,
-                number=number,
-                status=new.status,
-                text=text,
-                requester=actor,
-                verdict=verdict,
-                scope_version=proj.version,
-                created_at=now,
-                source=source,
-                client_words=new.client_words,
-                urgency=new.urgency,
-                requested_date=requested_date,
-                events=events,
-                due_at=due,
-            )
-            await self._notify(
-                tx, rec, "review_card", "review", self._review_text(rec, proj), dedupe=f"{ref}:review_card"
-            )
-            if self.model is not None:
-                # The question for the model, as a leased outbox row: whichever process takes it asks the
-                # model, and one that dies on the way leaves it to another once its lease runs out.
-                await tx.add_notice(
-                    Notice(
-                        kind="scope_model",
-                        platform=MODEL_PLATFORM,
-                        audience="system",
-                        text=f"ask the language model about {ref}",
-                        ref=ref,
-                        project=proj.slug,
-                        dedupe_key=f"{ref}:scope_model",
-                    )
+            if known is not None:
+                known[new.project] = (proj, examples)
+        if new.idempotency_key and not await tx.claim_key(new.idempotency_key, at=now):
+            raise Duplicate(new.idempotency_key)
+        actor, text, source, requested_date = new.actor, new.text, new.source, new.requested_date
+        verdict = self.checker.check(proj.scope(examples), text)
+        if self.model is not None:
+            verdict = model_pending(verdict)
+        number = await tx.next_request_number(proj.slug)
+        ref = f"{proj.ref_prefix}-{number}"
+        due = decision_due_at(proj, now)
+        req = NewRequest(
+            project=proj.slug,
+            number=number,
+            ref=ref,
+            text=text,
+            requester=actor,
+            verdict=verdict,
+            scope_version=proj.version,
+            status=RequestStatus.IN_REVIEW,
+            created_at=now,
+            source=source,
+            client_words=new.client_words,
+            urgency=new.urgency.strip(),
+            requested_date=requested_date,
+            due_at=due,
+        )
+        await tx.add_request(req)
+        await start_decision_clock(tx, ref, proj, now, set_due=False)
+        events = (
+            Event("submitted", now, actor, text, {"source": source.to_dict() if source else None}),
+            Event(
+                "scope_checked",
+                now,
+                actor,
+                messages.verdict_line(verdict, Language.EN),
+                {"verdict": verdict.to_dict(), "scope_version": proj.version},
+            ),
+        )
+        for event in events:
+            await tx.add_event(event, project=proj.slug, ref=ref)
+        # Built from what was just written rather than read back: a new request has no decisions,
+        # letter or form yet, and the read would cost four more statements on the ack's hot path.
+        rec = RequestRecord(
+            ref=ref,
+            project=proj.slug,
+            number=number,
+            status=req.status,
+            text=text,
+            requester=actor,
+            verdict=verdict,
+            scope_version=proj.version,
+            created_at=now,
+            source=source,
+            client_words=req.client_words,
+            urgency=req.urgency,
+            requested_date=requested_date,
+            events=events,
+            due_at=due,
+        )
+        await self._notify(tx, rec, "review_card", "review", self._review_text(rec, proj), dedupe=f"{ref}:review_card")
+        if self.model is not None:
+            # The question for the model, as a leased outbox row: whichever process takes it asks the
+            # model, and one that dies on the way leaves it to another once its lease runs out.
+            await tx.add_notice(
+                Notice(
+                    kind="scope_model",
+                    platform=MODEL_PLATFORM,
+                    audience="system",
+                    text=f"ask the language model about {ref}",
+                    ref=ref,
+                    project=proj.slug,
+                    dedupe_key=f"{ref}:scope_model",
                 )
+            )
         return rec
 
     async def judge_with_model(self, ref: str) -> RequestRecord:
@@ -425,7 +451,7 @@ class IntakeService:
     async def get_request(self, ref: str, *, actor: Actor | None = None) -> RequestRecord:
         """Return a request with its record. The letter is shown only to the project's PMs
         (or with no actor: the local command line, which has the database anyway)."""
-        async with self.store.transaction() as tx:
+        async with self.store.reading() as tx:
             rec = await self._get(tx, ref)
             if actor is not None and rec.letter is not None:
                 project = await self._project(tx, rec.project)
@@ -440,18 +466,47 @@ class IntakeService:
         open_only: bool = False,
         requester: Actor | None = None,
         since: datetime | None = None,
+        limit: int | None = None,
+        newest_first: bool = False,
     ) -> list[RequestRecord]:
+        """Requests matching every filter, oldest first (or newest first), at most `limit` of them."""
         statuses = [s for s in RequestStatus if s.is_open] if open_only else None
-        async with self.store.transaction() as tx:
+        async with self.store.reading() as tx:
             if project:
                 await self._project(tx, project)
-            return await tx.list_requests(project=project, statuses=statuses, requester=requester, since=since)
+            return await tx.list_requests(
+                project=project,
+                statuses=statuses,
+                requester=requester,
+                since=since,
+                limit=limit,
+                newest_first=newest_first,
+            )
+
+    async def count_requests(
+        self, *, project: str | None = None, open_only: bool = False, requester: Actor | None = None
+    ) -> int:
+        """How many requests `list_requests` would return without a limit."""
+        statuses = [s for s in RequestStatus if s.is_open] if open_only else None
+        async with self.store.reading() as tx:
+            return await tx.count_requests(project=project, statuses=statuses, requester=requester)
 
     async def export(self, project: str) -> list[RequestRecord]:
         """Return the whole record of a project: every request with its decisions, letter and events."""
-        async with self.store.transaction() as tx:
+        return [rec async for page in self.export_pages(project) for rec in page]
+
+    async def export_pages(self, project: str, *, page_size: int = 500) -> AsyncIterator[list[RequestRecord]]:
+        """The whole record of a project a page at a time, oldest first, all read in one transaction that
+        only reads (so memory stays flat and no writer waits, however long the export runs)."""
+        async with self.store.reading() as tx:
             await self._project(tx, project)
-            return await tx.list_requests(project=project, with_events=True)
+            async for page in tx.request_pages(project=project, with_events=True, page_size=page_size):
+                yield page
+
+    async def export_count(self, project: str) -> int:
+        async with self.store.reading() as tx:
+            await self._project(tx, project)
+            return await tx.count_requests(project=project)
 
     # --- decisions --------------------------------------------------------------------------
 
@@ -1060,10 +1115,10 @@ class IntakeService:
         `since` defaults to the last update queued for the project, or a week ago.
         """
         now = self.clock.now()
-        async with self.store.transaction() as tx:
+        async with self.store.reading() as tx:
             project = await self._project(tx, slug)
             since = since or await self._last_digest(tx, project.slug, now)
-            recs = await tx.list_requests(project=project.slug, with_events=True)
+            recs = await _digest_requests(tx, project.slug, since)
         return build_digest(project, recs, since=since, now=now)
 
     async def send_digest(
@@ -1089,7 +1144,7 @@ class IntakeService:
             if period is not None and not await tx.claim_key(f"digest:{project.slug}:{period}", at=now):
                 return None
             since = since or await self._last_digest(tx, project.slug, now)
-            recs = await tx.list_requests(project=project.slug, with_events=True)
+            recs = await _digest_requests(tx, project.slug, since)
             digest = build_digest(project, recs, since=since, now=now)
             if skip_empty and digest.empty:
                 return None
@@ -1438,6 +1493,43 @@ _ATTEMPTS = {
     Action.CORRECT: "correct the verdict",
     Action.OUTCOME: "record the meeting's outcome",
 }
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A client request to record (see `IntakeService.submit_request`). `done_key`: the outbox row of the
+    accepted command it comes from, dropped in the same transaction once the request is recorded."""
+
+    project: str
+    actor: Actor
+    text: str
+    source: Source | None = None
+    client_words: str = ""
+    urgency: str = ""
+    requested_date: date | None = None
+    idempotency_key: str | None = None
+    done_key: str | None = None
+
+
+def _checked(new: Submission) -> Submission:
+    """The submission with its text cleaned; `InvalidInput` if it cannot be recorded."""
+    text = _clean_text(new.text)
+    client_words = (new.client_words or "").strip()
+    if len(client_words) > MAX_REQUEST_CHARS:
+        raise InvalidInput(
+            Phrase("err.words_too_long", n=len(client_words), limit=MAX_REQUEST_CHARS), field="client_words"
+        )
+    return replace(new, text=text, client_words=client_words)
+
+
+async def _digest_requests(tx: Transaction, slug: str, since: datetime) -> list[RequestRecord]:
+    """What a digest since `since` can show: the requests still open to the client and those changed since
+    then (a decision is a change), read page by page; never the project's whole history."""
+    return [
+        rec
+        async for page in tx.request_pages(project=slug, changed_since=since, unless=DIGEST_OPEN, with_events=True)
+        for rec in page
+    ]
 
 
 def _awaits_model(rec: RequestRecord) -> bool:

@@ -11,7 +11,18 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from .urls import default_database_path, default_database_url, is_sqlite, normalize_url, redact
 
-__all__ = ["default_database_path", "default_database_url", "is_sqlite", "make_engine", "normalize_url", "redact"]
+# An execution option marking an engine's transactions as read-only (`SqlStore.reading`).
+READ_ONLY = "intake_read_only"
+
+__all__ = [
+    "READ_ONLY",
+    "default_database_path",
+    "default_database_url",
+    "is_sqlite",
+    "make_engine",
+    "normalize_url",
+    "redact",
+]
 
 
 def make_engine(url: str, **kw: Any) -> AsyncEngine:
@@ -44,8 +55,8 @@ def _sqlite_engine(url: str, **kw: Any) -> AsyncEngine:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        # A read-only snapshot (the reports) takes no lock until it reads, and never the write lock.
-        read_only = conn.get_execution_options().get("intake_read_only")
-        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        # A read-only transaction (see `READ_ONLY`) starts deferred: in WAL mode it reads a snapshot
+        # and never waits for, nor holds up, a writer.
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
     return engine

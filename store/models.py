@@ -56,6 +56,10 @@ class RequestRow(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("project", "number", name="uq_request_number"),
         sa.Index("ix_requests_report", "created_at", "project", "verdict_kind", "status", "due_at"),
+        # What the lists, the digest and /metrics read (migration 0009).
+        sa.Index("ix_requests_project_status_id", "project", "status", "id"),
+        sa.Index("ix_requests_requester", "requester_id", "requester_platform", "project", "id"),
+        sa.Index("ix_requests_status_due", "status", "due_at"),
     )
     id: int | None = Field(default=None, primary_key=True)
     ref: str = Field(max_length=32, sa_column_kwargs={"unique": True})
@@ -135,7 +139,10 @@ class EventRow(SQLModel, table=True):
     """The record: one row per step, append-only (triggers refuse UPDATE and DELETE)."""
 
     __tablename__ = "events"
-    __table_args__ = (sa.Index("ix_events_report", "kind", "at", "project", "request_id"),)
+    __table_args__ = (
+        sa.Index("ix_events_report", "kind", "at", "project", "request_id"),
+        sa.Index("ix_events_project_at", "project", "at"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     project: str = Field(max_length=64, index=True)
     request_id: int | None = Field(default=None, foreign_key="requests.id", index=True)
@@ -151,7 +158,10 @@ class OutboxEntry(SQLModel, table=True):
     """A notice waiting to reach a person, written in the same transaction as the change that caused it."""
 
     __tablename__ = "outbox"
-    __table_args__ = (sa.Index("ix_outbox_due", "status", "platform", "available_at"),)
+    __table_args__ = (
+        sa.Index("ix_outbox_due", "status", "platform", "available_at"),
+        sa.Index("ix_outbox_status_sent", "status", "sent_at"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     created_at: datetime = Field(sa_type=TZ)
     platform: str = Field(max_length=32)
@@ -174,6 +184,29 @@ class OutboxEntry(SQLModel, table=True):
     # An attempt may have reached the platform without our knowing (a timeout, a dropped connection, a
     # process that died mid-call): the next one looks for the message before posting it again.
     uncertain: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+
+
+class CountRow(SQLModel, table=True):
+    """Counts kept up to date as requests, decisions and letters change, for /metrics (reading them
+    does not grow with history): requests by platform and verdict ("requests", "slack:unlisted"), and by
+    status ("statuses"), decisions by kind, letters by status."""
+
+    __tablename__ = "counts"
+    metric: str = Field(primary_key=True, max_length=16)
+    key: str = Field(primary_key=True, max_length=64)
+    n: int = 0
+
+
+class PostedMessage(SQLModel, table=True):
+    """Where a request's message of one kind was last posted on a platform (a Slack channel and ts, a Teams
+    activity id and conversation), kept for later updates of it after its outbox row is pruned."""
+
+    __tablename__ = "posted_messages"
+    ref: str = Field(primary_key=True, max_length=32)
+    kind: str = Field(primary_key=True, max_length=32)
+    platform: str = Field(primary_key=True, max_length=32)
+    result: dict[str, Any] = _json(nullable=False)
+    posted_at: datetime = Field(sa_type=TZ)
 
 
 class ExampleRow(SQLModel, table=True):

@@ -33,7 +33,8 @@ def _like(term: str) -> str:
 
 
 class WebTables:
-    """`WebAccess` on SQL. Expects `session()` and `dialect` from `SqlStore`."""
+    """`WebAccess` on SQL. Expects `session()`, `read_session()` and `dialect` from `SqlStore`; lists and
+    counts only read, so they do not queue for the writer (see `SqlStore.reading`)."""
 
     dialect: str
 
@@ -46,6 +47,9 @@ class WebTables:
         return column.like(pattern, escape="\\")
 
     def session(self, *, urgent: bool = False) -> AbstractAsyncContextManager[AsyncSession]:
+        raise NotImplementedError  # SqlStore's
+
+    def read_session(self) -> AbstractAsyncContextManager[AsyncSession]:
         raise NotImplementedError  # SqlStore's
 
     async def add_web_session(self, token_hash: str, actor: Actor, csrf: str, *, at: datetime) -> None:
@@ -102,7 +106,7 @@ class WebTables:
     async def signin_links_since(self, email: str, since: datetime) -> int:
         link = table(SignInLinkRow)
         stmt = sa.select(sa.func.count()).where(link.c.email == email, link.c.created_at >= since)
-        async with self.session() as s:
+        async with self.read_session() as s:
             return int((await s.exec(stmt)).scalar_one())  # type: ignore[call-overload]
 
     async def use_signin_link(self, token_hash: str, *, now: datetime) -> str | None:
@@ -165,7 +169,7 @@ class WebTables:
             r.c.text,
         )
         tie = r.c.id.desc() if query.descending else r.c.id.asc()
-        async with self.session() as s:
+        async with self.read_session() as s:
             capped = sa.select(r.c.id).where(*where).limit(cap + 1).subquery()
             total = (await s.exec(sa.select(sa.func.count()).select_from(capped))).scalar_one()  # type: ignore[call-overload]
             if query.sort is not Sort.DUE:
@@ -231,7 +235,7 @@ class WebTables:
             .offset(offset)
         )
         count = sa.select(sa.func.count()).select_from(d.join(r, r.c.id == d.c.request_id)).where(*where)
-        async with self.session() as s:
+        async with self.read_session() as s:
             total = int((await s.exec(count)).scalar_one())  # type: ignore[call-overload]
             found = (await s.exec(stmt)).mappings().all()  # type: ignore[call-overload]
         out = []

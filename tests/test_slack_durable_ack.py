@@ -108,3 +108,29 @@ async def test_requests_are_numbered_in_the_order_they_were_acknowledged(slack: 
     recs = await slack.service.list_requests()
     assert [r.text.split(":")[0] for r in recs] == [f"Request number {i + 1}" for i in range(6)]
     assert [r.ref for r in recs] == [f"ACME-{i + 1}" for i in range(6)]
+
+
+async def test_a_burst_is_recorded_in_batches_in_order_with_every_receipt(
+    slack: SlackHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    batches: list[int] = []
+    submit_requests = slack.service.submit_requests
+
+    async def spy(batch: Any) -> Any:
+        batches.append(len(batch))
+        return await submit_requests(batch)
+
+    monkeypatch.setattr(slack.service, "submit_requests", spy)
+    texts = [f"Request number {i + 1}: add report {i + 1}" for i in range(12)]
+    texts[5] = "@nope Request number 6: for a project that does not exist"
+    for i, text in enumerate(texts):
+        await slack.command("/request", text, user=f"U0USER{i}")
+    await slack.settle()
+    recs = await slack.service.list_requests()
+    assert [r.text.split(":")[0] for r in recs] == [f"Request number {i + 1}" for i in range(12) if i != 5]
+    assert [r.ref for r in recs] == [f"ACME-{i + 1}" for i in range(11)]
+    assert sum(batches) == 11 and max(batches) > 1  # recorded together, around the one refused
+    assert await command_rows(slack) == []  # every accepted command's row went with its recording
+    replies = [r.get("text", "") for r in slack.fake.responses]
+    assert sum("ACME-" in r for r in replies) == 11
+    assert any("nope" in r for r in replies)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
+from adapters.slack import handlers
 from tests.support.slack_harness import MEMBER_ID, OTHER_ID, PM_ID, SlackHarness, payload
 
 IOS = "Please build native iOS and Android apps for the portal"
@@ -93,3 +96,34 @@ async def test_url_verification_is_answered(slack: SlackHarness) -> None:
     )
     assert resp.status == 200
     assert (await resp.json())["challenge"].startswith("3eZbrw")
+
+
+async def test_lists_read_only_what_they_show_and_count_the_rest(
+    slack: SlackHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(handlers, "HOME_QUEUE", 2)
+    monkeypatch.setattr(handlers, "HOME_MINE", 2)
+    monkeypatch.setattr(handlers, "LIST_SHOWN", 3)
+    for i in range(5):
+        await slack.command("/request", f"{IN_SCOPE}, change {i}", user=MEMBER_ID)
+        await slack.settle()
+    await slack.command("/requests", "")
+    await slack.settle()
+    text = json.dumps(slack.fake.responses[-1]["blocks"], ensure_ascii=False)
+    assert [ref in text for ref in ("ACME-1", "ACME-2", "ACME-3", "ACME-4", "ACME-5")] == [True] * 3 + [False] * 2
+    assert "and 2 more" in text
+
+    await slack.event(payload("app_home_opened.json"))
+    await slack.settle()
+    blocks = slack.fake.calls_to("views.publish")[-1]["view"]["blocks"]
+    assert [b["block_id"] for b in blocks if b["type"] == "actions"] == ["queue:ACME-1", "queue:ACME-2"]
+    assert "Showing 2 of 5" in json.dumps(blocks)
+
+    event = payload("app_home_opened.json")
+    event["event"]["user"] = MEMBER_ID
+    event["event_id"] = "Ev0HOME0003"
+    await slack.event(event)
+    await slack.settle()
+    blocks = slack.fake.calls_to("views.publish")[-1]["view"]["blocks"]
+    assert [b["block_id"] for b in blocks if b["type"] == "actions"] == ["mine:ACME-5", "mine:ACME-4"]
+    assert "Your requests (5)" in json.dumps(blocks) and "Showing 2 of 5" in json.dumps(blocks)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import io
 import json
+import os
 import sys
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TextIO, TypeVar
 
 import click
 
@@ -284,30 +286,39 @@ def record_row(rec: RequestRecord) -> dict[str, Any]:
 def markdown_report(
     project_name: str, slug: str, recs: list[RequestRecord], *, tz: str = "UTC", now: datetime | None = None
 ) -> str:
-    out = [f"# Request record: {project_name} ({slug})", "", f"{len(recs)} requests.", ""]
-    for rec in recs:
-        out += [f"## {rec.ref}: {rec.status.label}", "", f"> {rec.text}", ""]
+    # Each part ends with a line break; the report as a whole does not end with its last entry's.
+    parts = [markdown_head(project_name, slug, len(recs)), *(markdown_entry(r, tz=tz, now=now) for r in recs)]
+    return "".join(parts)[:-1]
+
+
+def markdown_head(project_name: str, slug: str, count: int) -> str:
+    return "\n".join([f"# Request record: {project_name} ({slug})", "", f"{count} requests.", ""]) + "\n"
+
+
+def markdown_entry(rec: RequestRecord, *, tz: str = "UTC", now: datetime | None = None) -> str:
+    """One request's part of the report, ending with its blank line and a line break."""
+    out = [f"## {rec.ref}: {rec.status.label}", "", f"> {rec.text}", ""]
+    out.append(
+        f"- Requested by {rec.requester.display} on {messages.when(rec.created_at)} (scope version {rec.scope_version})"
+    )
+    out.append(f"- Scope check: {messages.verdict_line(rec.verdict, Language.EN)}")
+    for f in time_facts(rec, Language.EN, tz, now):
+        value = plain(f.value)
+        out.append(f"- {f.label}: **{value}**" if f.strong else f"- {f.label}: {value}")
+    for d in rec.decisions:
         out.append(
-            f"- Requested by {rec.requester.display} on {messages.when(rec.created_at)} (scope version {rec.scope_version})"
+            f"- Decision: {d.kind.value} by {d.actor.display} on {messages.when(d.at)}"
+            + (f": {d.note}" if d.note else "")
         )
-        out.append(f"- Scope check: {messages.verdict_line(rec.verdict, Language.EN)}")
-        for f in time_facts(rec, Language.EN, tz, now):
-            value = plain(f.value)
-            out.append(f"- {f.label}: **{value}**" if f.strong else f"- {f.label}: {value}")
-        for d in rec.decisions:
-            out.append(
-                f"- Decision: {d.kind.value} by {d.actor.display} on {messages.when(d.at)}"
-                + (f": {d.note}" if d.note else "")
-            )
-        if rec.letter:
-            sent = f", sent {messages.when(rec.letter.sent_at)}" if rec.letter.sent_at else ""
-            out.append(f"- Letter: “{rec.letter.subject}” ({rec.letter.language.value}, {rec.letter.status}{sent})")
-        out += ["", "| when | what | who | detail |", "|---|---|---|---|"]
-        for e in rec.events:
-            detail = messages.shorten(e.text, 120).replace("|", "\\|")
-            out.append(f"| {messages.when(e.at)} | {e.kind} | {e.actor.display} ({e.actor.platform}) | {detail} |")
-        out.append("")
-    return "\n".join(out)
+    if rec.letter:
+        sent = f", sent {messages.when(rec.letter.sent_at)}" if rec.letter.sent_at else ""
+        out.append(f"- Letter: “{rec.letter.subject}” ({rec.letter.language.value}, {rec.letter.status}{sent})")
+    out += ["", "| when | what | who | detail |", "|---|---|---|---|"]
+    for e in rec.events:
+        detail = messages.shorten(e.text, 120).replace("|", "\\|")
+        out.append(f"| {messages.when(e.at)} | {e.kind} | {e.actor.display} ({e.actor.platform}) | {detail} |")
+    out.append("")
+    return "\n".join(out) + "\n"
 
 
 @cli.command("export")
@@ -320,27 +331,55 @@ def markdown_report(
 def export(ctx: click.Context, slug: str, fmt: str, output: str | None) -> None:
     """Export a project's whole record (requests, verdicts, decisions, letters, events)."""
 
-    async def go(rt: Runtime) -> str:
+    async def go(rt: Runtime) -> None:
         project = await rt.service.project(slug)
-        recs = await rt.service.export(slug)
-        if fmt == "jsonl":
-            return "".join(json.dumps(record_json(r), ensure_ascii=False) + "\n" for r in recs)
-        if fmt == "csv":
-            buf = io.StringIO()
-            w = csv.DictWriter(buf, fieldnames=CSV_FIELDS)
-            w.writeheader()
-            for r in recs:
-                w.writerow(record_row(r))
-            return buf.getvalue()
-        return markdown_report(project.name, project.slug, recs, tz=project.timezone, now=rt.service.clock.now())
+        # Written a page at a time, so memory stays flat however long the record is. The file is written
+        # beside its final name and moved there only once complete.
+        with _export_target(output) as out:
+            if fmt == "csv":
+                buf = io.StringIO()
+                w = csv.DictWriter(buf, fieldnames=CSV_FIELDS)
+                w.writeheader()
+            now = rt.service.clock.now()
+            pending = ""  # the markdown report ends without its last part's final line break
+            if fmt == "md":
+                head = markdown_head(project.name, project.slug, await rt.service.export_count(slug))
+                out.write(head[:-1])
+                pending = head[-1:]
+            async for page in rt.service.export_pages(slug):
+                if fmt == "jsonl":
+                    out.write("".join(json.dumps(record_json(r), ensure_ascii=False) + "\n" for r in page))
+                elif fmt == "csv":
+                    for r in page:
+                        w.writerow(record_row(r))
+                    out.write(buf.getvalue())
+                    buf.seek(0)
+                    buf.truncate()
+                else:
+                    text = pending + "".join(markdown_entry(r, tz=project.timezone, now=now) for r in page)
+                    out.write(text[:-1])
+                    pending = text[-1:]
+            if fmt == "csv":
+                out.write(buf.getvalue())
 
-    text = run(with_runtime(settings_from(ctx), go))
+    run(with_runtime(settings_from(ctx), go))
     if output:
-        with open(output, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
         click.echo(f"Wrote {output}.", err=True)
-    else:
-        click.echo(text, nl=False)
+
+
+@contextlib.contextmanager
+def _export_target(output: str | None) -> Iterator[TextIO]:
+    if not output:
+        yield sys.stdout
+        return
+    part = f"{output}.part"
+    try:
+        with open(part, "w", encoding="utf-8", newline="") as fh:
+            yield fh
+        os.replace(part, output)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(part)
 
 
 # --- the terminal bot ---------------------------------------------------------------------------

@@ -478,9 +478,10 @@ def request_list_blocks(
     *,
     now: datetime | None = None,
     zones: Mapping[str, str] | None = None,
+    more: int = 0,
 ) -> list[Block]:
     """Requests one line each, with their due dates (`zones`: each project's time zone); an overdue one
-    in bold."""
+    in bold; `more`: how many more there are than listed."""
     blocks: list[Block] = [SectionBlock(text=_md(f"*{escape(title)}*"))]
     if not recs:
         blocks.append(SectionBlock(text=_md(escape(t(lang, "list.none_open")))))
@@ -490,8 +491,10 @@ def request_list_blocks(
         tz = (zones or {}).get(r.project, "UTC")
         line = escape(request_line(r, lang, tz=tz, now=now))
         lines.append(f"*{line}*" if is_overdue(r, now) else line)
-    for piece in chunks("\n".join(lines), SECTION_LIMIT)[: MAX_MESSAGE_BLOCKS - 1]:
+    for piece in chunks("\n".join(lines), SECTION_LIMIT)[: MAX_MESSAGE_BLOCKS - 2]:
         blocks.append(SectionBlock(text=_md(piece)))
+    if more > 0:
+        blocks.append(ContextBlock(elements=[_md(escape(t(lang, "list.more", n=more)))]))
     return blocks
 
 

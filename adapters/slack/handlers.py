@@ -152,13 +152,18 @@ async def on_requests_command(ctx: SlackContext, body: dict[str, Any], ack: Ack)
             try:
                 project = await ctx.service.resolve_project(actor, slug=slug, channel=body.get("channel_id"))
                 lang = language_for(project, actor)
-                recs = await ctx.service.list_requests(project=project.slug, open_only=True)
+                slug = project.slug
                 title = t(lang, "list.open_in", project=project.name)
             except InvalidInput as exc:
                 if exc.field != "project":
                     raise
-                recs = await ctx.service.list_requests(open_only=True)
+                slug = None
                 title = t(lang, "list.open_all")
+            # Only the oldest open requests that one message shows are read, and how many there are.
+            recs = await ctx.service.list_requests(project=slug, open_only=True, limit=LIST_SHOWN)
+            total = (
+                len(recs) if len(recs) < LIST_SHOWN else await ctx.service.count_requests(project=slug, open_only=True)
+            )
             zones = {p.slug: p.timezone for p in await ctx.service.projects()}
         except StorageUnavailable:
             await ctx.respond(body["response_url"], text=t(lang, "slack.unavailable"))
@@ -168,11 +173,13 @@ async def on_requests_command(ctx: SlackContext, body: dict[str, Any], ack: Ack)
             return
         now = ctx.service.clock.now()
         lines = [request_line(r, lang, tz=zones.get(r.project, "UTC"), now=now) for r in recs]
+        if total > len(recs):
+            lines.append(t(lang, "list.more", n=total - len(recs)))
         text = "\n".join(lines) or t(lang, "list.none_open")
         await ctx.respond(
             body["response_url"],
             text=f"{title}\n{text}",
-            blocks=bk.request_list_blocks(title, recs, lang, now=now, zones=zones),
+            blocks=bk.request_list_blocks(title, recs, lang, now=now, zones=zones, more=total - len(recs)),
         )
 
     ctx.spawn(work(), name="requests")
@@ -628,6 +635,7 @@ async def refresh_letter(
 
 # --- App Home -----------------------------------------------------------------------------------
 
+LIST_SHOWN = 100  # open requests one `/requests` answer lists (the rest are counted)
 HOME_QUEUE = 20  # requests shown with their buttons in a PM's review queue
 HOME_MINE = 30  # of the person's own requests
 
@@ -647,15 +655,19 @@ async def publish_home(ctx: SlackContext, user_id: str) -> None:
         # An away PM's delegate sees that PM's projects' queue, with the decide buttons.
         standing_in = {p.slug: await ctx.service.acting_for(actor, p) for p in projects.values()}
         mine_projects = [p for p in projects.values() if p.is_pm(actor) or standing_in[p.slug] is not None]
+        # Only what the page shows is read (the oldest open ones first, the person's newest), with counts.
         queue: list[RequestRecord] = []
+        queue_total = 0
         for p in mine_projects:
-            queue += await ctx.service.list_requests(project=p.slug, open_only=True)
-        mine = await ctx.service.list_requests(requester=actor)
+            if len(queue) < HOME_QUEUE:
+                queue += await ctx.service.list_requests(project=p.slug, open_only=True, limit=HOME_QUEUE - len(queue))
+            queue_total += await ctx.service.count_requests(project=p.slug, open_only=True)
+        mine = await ctx.service.list_requests(requester=actor, limit=HOME_MINE, newest_first=True)
+        mine_total = await ctx.service.count_requests(requester=actor)
     except StorageUnavailable as exc:
         log.error("slack: App Home not refreshed: %s", exc)
         return
     lang = await ctx.language(actor, mine_projects[0] if len(mine_projects) == 1 else None)
-    mine = sorted(mine, key=lambda r: r.created_at, reverse=True)
     now = ctx.service.clock.now()
 
     def views(recs: list[RequestRecord], limit: int) -> list[Any]:
@@ -674,9 +686,9 @@ async def publish_home(ctx: SlackContext, user_id: str) -> None:
     view = bk.home_view(
         lang,
         queue=views(queue, HOME_QUEUE),
-        queue_total=len(queue),
+        queue_total=queue_total,
         mine=views(mine, HOME_MINE),
-        mine_total=len(mine),
+        mine_total=mine_total,
         is_pm=bool(mine_projects),
     )
     try:

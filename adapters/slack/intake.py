@@ -25,9 +25,10 @@ from collections import deque
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.domain import Actor, Notice
+from bot.domain import Actor, Notice, Project
 from bot.errors import Duplicate, IntakeError, StorageUnavailable, TemporaryDeliveryError
 from bot.messages import receipt
+from bot.service import Submission
 from bot.text import language_for, t
 
 from .blocks import receipt_blocks
@@ -36,6 +37,7 @@ from .replay import first_sight, signature_key
 from .translate import PLATFORM, command_source, parse_project_prefix, user_id_of
 from .workspace import refuse
 
+RECORD_BATCH = 100  # accepted commands recorded in one transaction
 WORKSPACE_WAIT = 2.0  # seconds a command's recording waits for auth.test to name the workspace served
 
 COMMAND = "slack_command"
@@ -178,9 +180,11 @@ async def _finish(ctx: SlackContext, key: str) -> None:
 
 
 class CommandRecorder:
-    """Records accepted `/request` commands in this process, one at a time in the order they were
-    acknowledged (so requests are numbered in that order), each once the server has a quiet moment
-    (see adapters/web/pace.py): under a burst, the acknowledgements go first.
+    """Records accepted `/request` commands in this process, in the order they were acknowledged (so
+    requests are numbered in that order), once the server has a quiet moment (see adapters/web/pace.py):
+    under a burst, the acknowledgements go first. The commands waiting are recorded together, up to
+    `RECORD_BATCH` in one transaction (which also drops their outbox rows), so a burst costs a commit
+    per batch rather than one per request.
 
     The queue is only a shortcut: every command in it is already an outbox row, which any dispatcher
     records once its grace has passed if this process dies first."""
@@ -197,17 +201,77 @@ class CommandRecorder:
 
     async def _run(self) -> None:
         while self.queue:
-            accepted, command, sender = self.queue[0]
+            accepted, _, _ = self.queue[0]
             await self.ctx.pacer().wait(accepted)
-            self.queue.popleft()
+            batch = [self.queue.popleft() for _ in range(min(RECORD_BATCH, len(self.queue)))]
             try:
-                await self._record(command, sender)
-            except Exception:  # one command's failure must not stop the ones behind it
-                log.exception("slack: recording %s failed; the outbox tries it again", command.dedupe_key)
+                await self._record_batch(batch)
+            except Exception:  # a batch's failure must not stop the ones behind it
+                log.exception("slack: recording %d commands failed; the outbox tries them again", len(batch))
 
-    async def _record(self, command: Notice, sender: asyncio.Future[Actor]) -> None:
-        actor = await sender
-        _, reply = await record_command(self.ctx, command, in_process=True, actor=actor)
+    async def _record_batch(self, batch: list[tuple[datetime, Notice, asyncio.Future[Actor]]]) -> None:
+        ready: list[tuple[Notice, Actor, Project, Submission]] = []
+        for _, command, sender in batch:
+            actor = await sender
+            prepared = await self._prepare(command, actor)
+            if prepared is None:  # the one-at-a-time path says why it is not recorded (or waits)
+                await self._flush(ready)
+                ready = []
+                await self._record(command, actor)
+            else:
+                ready.append(prepared)
+        await self._flush(ready)
+
+    async def _prepare(self, command: Notice, actor: Actor) -> tuple[Notice, Actor, Project, Submission] | None:
+        """What recording `command` in a batch takes, or None when it needs the one-at-a-time path (the
+        workspace is not known or not served, or the project cannot be resolved)."""
+        body, key = command.data, command.dedupe_key or ""
+        if await self.ctx.workspace.known(within=WORKSPACE_WAIT) is None or self.ctx.workspace.allows(body) is False:
+            return None
+        slug, text = parse_project_prefix(str(body.get("text") or ""))
+        try:
+            project = await self.ctx.service.resolve_project(actor, slug=slug, channel=body.get("channel_id"))
+        except Exception:
+            return None
+        source = command_source(body)
+        return command, actor, project, Submission(project.slug, actor, text, source, idempotency_key=key, done_key=key)
+
+    async def _flush(self, ready: list[tuple[Notice, Actor, Project, Submission]]) -> None:
+        if not ready:
+            return
+        try:
+            outcomes = await self.ctx.service.submit_requests([item for *_, item in ready])
+        except StorageUnavailable as exc:
+            log.warning("slack: %d requests not recorded yet (%s); the outbox retries them", len(ready), exc)
+            return
+        except Exception:
+            log.exception("slack: recording %d requests together failed; recording them one by one", len(ready))
+            for command, actor, _, _ in ready:
+                await self._record(command, actor)
+            return
+        recorded = False
+        for (command, actor, project, _), outcome in zip(ready, outcomes, strict=True):
+            url = str(command.data.get("response_url") or "")
+            if isinstance(outcome, Duplicate):
+                log.info("slack: %s was already recorded", command.dedupe_key)
+                continue
+            if isinstance(outcome, IntakeError):
+                text, blocks = outcome.say(await self.ctx.language(actor)), None
+            else:
+                recorded = True
+                text = receipt(outcome, language_for(project, actor))
+                blocks = receipt_blocks(text)
+            if url:
+                self.ctx.spawn(self.ctx.respond(url, text=text, blocks=blocks), name="receipt")
+        if recorded:
+            self.ctx.wake()
+
+    async def _record(self, command: Notice, actor: Actor) -> None:
+        try:
+            _, reply = await record_command(self.ctx, command, in_process=True, actor=actor)
+        except Exception:  # one command's failure must not stop the ones behind it
+            log.exception("slack: recording %s failed; the outbox tries it again", command.dedupe_key)
+            return
         if reply is not None:
             self.ctx.spawn(
                 self.ctx.respond(reply["url"], text=reply["text"], blocks=reply.get("blocks")), name="receipt"

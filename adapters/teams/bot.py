@@ -50,6 +50,7 @@ log = logging.getLogger("intake.teams")
 
 PLATFORM = "teams"
 MEMBER_LOOKUP_TIMEOUT = 2.0
+LIST_SHOWN = 100  # open requests one `requests` answer lists (the rest are counted)
 MESSAGE_CONTENT_TYPE = "application/vnd.microsoft.activity.message"
 # Verbs that open a form; on the Action.Submit path the form is a new message (results replace the card).
 FORM_OPENERS = {*(a.value for a in Action), "letter_edit", "letter_send"}
@@ -394,8 +395,12 @@ class IntakeTeamsBot(TeamsActivityHandler):
     async def cmd_requests(self, turn_context: TurnContext, rest: str) -> None:
         project = await self._project(turn_context, rest.lstrip("@").strip() or None)
         lang = await self.language(turn_context, project)
-        recs = await self.service.list_requests(project=project.slug, open_only=True)
+        recs = await self.service.list_requests(project=project.slug, open_only=True, limit=LIST_SHOWN)
         lines = [request_line(r, lang) for r in recs] or [t(lang, "list.none_open_in", project=project.name)]
+        if len(recs) == LIST_SHOWN:
+            more = await self.service.count_requests(project=project.slug, open_only=True) - len(recs)
+            if more > 0:
+                lines.append(t(lang, "list.more", n=more))
         await turn_context.send_activity(plain_text("\n".join(lines)))
 
     async def cmd_answer(self, turn_context: TurnContext, rest: str) -> None:

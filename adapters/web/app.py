@@ -8,8 +8,10 @@ routes and its notice sink. Resources live on the app (`web.AppKey`), never in m
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
@@ -18,7 +20,7 @@ from adapters.runtime import Runtime, open_runtime
 from adapters.settings import Settings
 from bot.errors import StorageUnavailable
 from bot.modeljobs import ModelJobSink, model_dispatcher
-from bot.outbox import Dispatcher
+from bot.outbox import PRUNE_EVERY, Dispatcher, prune_outbox
 from bot.ports import Clock
 from bot.scope import ScopeChecker
 from bot.timekeeping import Timekeeper
@@ -134,6 +136,7 @@ def create_app(
     if dispatch:
         app.cleanup_ctx.append(_dispatcher_ctx)
         app.cleanup_ctx.append(_timekeeper_ctx)
+        app.cleanup_ctx.append(_pruner_ctx)
     return app
 
 
@@ -200,6 +203,32 @@ async def _timekeeper_ctx(app: web.Application) -> AsyncIterator[None]:
         yield
     finally:
         await timekeeper.stop()  # the step being run is finished; the rest waits for the next start
+
+
+async def _pruner_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Prune delivered outbox rows older than INTAKE_OUTBOX_KEEP_DAYS, now and every `PRUNE_EVERY`
+    seconds, in small batches (any process may: a row is deleted once)."""
+    keep = timedelta(days=app[SETTINGS].outbox_keep_days)
+
+    async def run() -> None:
+        while True:
+            try:
+                n = await prune_outbox(app[RUNTIME].store, keep=keep, now=datetime.now(UTC))
+                if n:
+                    log.info("outbox: pruned %d delivered notices older than %s days", n, keep.days)
+            except StorageUnavailable as exc:
+                log.warning("outbox: not pruned: %s", exc)
+            except Exception:
+                log.exception("outbox: pruning failed")
+            await asyncio.sleep(PRUNE_EVERY)
+
+    task = asyncio.create_task(run(), name="outbox-pruner")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 async def healthz(request: web.Request) -> web.Response:

@@ -106,6 +106,7 @@ TEXT: dict[str, str] = {
     "list.none_open": "No open requests.",
     "list.none_open_in": "No open requests in {project}.",
     "list.none_yet": "No requests yet.",
+    "list.more": "… and {n} more: `intake request list` lists every one.",
     "notice.approved": "{who} approved {ref}: “{text}”",
     "notice.approved_change": "{who} approved {ref} as a scope change: “{text}”",
     "notice.declined_email": (

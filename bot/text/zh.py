@@ -106,6 +106,7 @@ TEXT: dict[str, str] = {
     "list.none_open": "没有待处理的需求。",
     "list.none_open_in": "{project} 没有待处理的需求。",
     "list.none_yet": "还没有需求。",
+    "list.more": "……另有 {n} 条：`intake request list` 可列出全部。",
     "notice.approved": "{who} 批准了 {ref}：“{text}”",
     "notice.approved_change": "{who} 已将 {ref} 作为范围变更批准：“{text}”",
     "notice.declined_email": "{who} 婉拒了 {ref}，将通过邮件正式答复客户。在此之前，请不要在聊天里就此事回复客户。",
