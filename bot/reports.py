@@ -122,11 +122,13 @@ async def build_report(
     lang: str,
     *,
     now: datetime | None = None,
+    covers: str | None = None,
 ) -> Report:
     """Build the report of `projects` (None: every project; pass only those the reader may see) from
     `start` to `end` (both days included, UTC) in language `lang` ("en" or "zh").
 
-    `now` is when "overdue" is judged (the service's clock; the current time by default). Raises
+    `now` is when "overdue" is judged (the service's clock; the current time by default). `covers` is what
+    the title says the report is about (a project's name; default: the slugs, or "every project"). Raises
     `InvalidInput` for a period that ends before it starts or is longer than two years, or another language.
     """
     try:
@@ -136,11 +138,17 @@ async def build_report(
     lo, hi = period_bounds(start, end)
     chosen = None if projects is None else tuple(dict.fromkeys(projects))
     numbers = await store.report_numbers(ReportQuery(chosen, lo, hi, now or datetime.now(UTC), list_limit=LIST_LIMIT))
-    return assemble(numbers, chosen, start, end, language)
+    return assemble(numbers, chosen, start, end, language, covers=covers)
 
 
 def assemble(
-    numbers: ReportNumbers, projects: tuple[str, ...] | None, start: date, end: date, language: Language
+    numbers: ReportNumbers,
+    projects: tuple[str, ...] | None,
+    start: date,
+    end: date,
+    language: Language,
+    *,
+    covers: str | None = None,
 ) -> Report:
     """The report from the store's numbers (pure: tested with plain data as well)."""
     words = _Words(language, start, end)
@@ -155,7 +163,7 @@ def assemble(
         _letters_chart(words, numbers),
     ]
     against = [_against_item(words, a) for a in numbers.against_list]
-    names = ", ".join(projects) if projects else t(language, "report.all_projects")
+    names = covers or (", ".join(projects) if projects else t(language, "report.all_projects"))
     return Report(
         projects=projects,
         start=start,

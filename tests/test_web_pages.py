@@ -473,3 +473,48 @@ async def test_the_sign_in_page_speaks_the_browsers_language_or_the_one_asked(
         assert "<h1>登录</h1>" in fr  # Chinese is preferred over English there
     finally:
         await client.close()
+
+
+# --- reports -------------------------------------------------------------------------------------
+
+
+async def test_reports_show_the_periods_figures_and_charts_with_their_numbers(
+    service: IntakeService, db_url: str
+) -> None:
+    await service.load_project(load_project_file(str(EXAMPLES / "lanting-crm.yaml")))
+    stranger = Actor("console", "wu@lanting.example", email="wu@lanting.example", name="吴")
+    await service.submit_request(project="lanting-crm", actor=stranger, text="能不能加一个会员积分功能？")
+    _ref, card = await two_requests(service)
+    client = await web_client(service, db_url)
+    try:
+        csrf = await sign_in(client, service, "pm@acme.example")
+        await client.post(
+            f"/app/r/{card}/act/approve",
+            data={"csrf": csrf, "estimate": "3 person-days", "schedule_impact": "Beta +2 days"},
+        )
+        page = await client.get("/app/reports?project=acme-portal")
+        html = await page.text()
+        assert page.status == 200 and 'aria-current="page">Reports' in html
+        assert "<h1>Reports: Acme Customer Portal," in html  # the project's name, not its slug
+        figures = dict(re.findall(r'<th scope="row">([^<]+)</th><td>([^<]+)', html))
+        assert figures["Requests recorded"] == "2" and figures["Decisions made"] == "1"
+        # every chart is inline SVG a screen reader can name, with its description as the caption
+        assert html.count('role="img"') == 4 and html.count("<desc") == 4 and html.count("<figcaption>") == 4
+        csv_links = re.findall(r'href="(/app/reports/[a-z_]+\.csv\?[^"]+)"', html)
+        assert len(csv_links) == 4
+        resp = await client.get(csv_links[0].replace("&amp;", "&"))
+        rows = list(csv.reader(io.StringIO((await resp.read()).decode("utf-8-sig"))))
+        assert resp.status == 200 and sum(float(c) for row in rows[1:] for c in row[1:]) == 2
+        # the same person over every project they see: lanting-crm is not theirs, so still two
+        everything = await (await client.get("/app/reports")).text()
+        assert dict(re.findall(r'<th scope="row">([^<]+)</th><td>([^<]+)', everything))["Requests recorded"] == "2"
+        assert (await client.get("/app/reports?project=lanting-crm")).status == 404
+        assert (await client.get("/app/reports?from=2026-13-01")).status == 400
+        backwards = await client.get("/app/reports?from=2026-12-01&to=2026-11-01")
+        assert backwards.status == 400 and "must not be after its end" in await backwards.text()
+        assert (await client.get("/app/reports/nothing.csv")).status == 404
+        await client.post("/app/language", data={"csrf": csrf, "language": "zh"})
+        zh = await (await client.get("/app/reports?project=acme-portal")).text()
+        assert "报表" in zh and "关键数字" in zh and "下载数据（CSV）" in zh
+    finally:
+        await client.close()

@@ -164,6 +164,7 @@ async def draw(out: Path) -> list[Path]:
                     )
                     await shot(f"{lang}-send-confirm", f"/app/r/{refs[lang]}/send")
                     await shot(f"{lang}-changes", "/app/changes")
+                    await shot(f"{lang}-reports", f"/app/reports?project={slug}")
                 await set_language(page, base, "zh")
                 await page.click("text=退出登录")
                 await shot("zh-signin", "/app/signin?lang=zh")

@@ -184,7 +184,12 @@ async def measure(url: str, n: int, repeat: int) -> list[dict[str, Any]]:
         session = await signed_in_session(base, rt.store, PM, now=clock.now())
         async with session:
             pages = standard_pages(
-                project="acme-portal", ref=ref, open_ref=open_ref, word="paypal", pages=(n + 2) // 50 + 1
+                project="acme-portal",
+                ref=ref,
+                open_ref=open_ref,
+                word="paypal",
+                pages=(n + 2) // 50 + 1,
+                today=clock.now().date(),
             )
             return [t.to_dict() for t in await time_pages(base, session, pages, repeat=repeat)]
     finally:
@@ -217,7 +222,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{r['database']}, {r['requests']:,} requests: server time per page (median / p90 / max, ms)")
         for p in r["pages"]:
             flag = "" if p["server_timed"] else "  (client time: streamed)"
-            print(f"  {p['name']:<26} {p['status']}  {p['median_ms']:>7} {p['p90_ms']:>7} {p['max_ms']:>7}{flag}")
+            print(f"  {p['name']:<32} {p['status']}  {p['median_ms']:>7} {p['p90_ms']:>7} {p['max_ms']:>7}{flag}")
     print(f"results: {write_results('web', {'config': vars(args), 'runs': runs})}")
 
 

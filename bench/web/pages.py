@@ -10,7 +10,7 @@ from __future__ import annotations
 import statistics
 import time
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -33,8 +33,9 @@ class PageTiming:
         return asdict(self)
 
 
-def standard_pages(*, project: str, ref: str, open_ref: str, word: str, pages: int) -> dict[str, str]:
-    """Every page of the app, with the list asked the ways a PM asks it (`pages`: the list's last page)."""
+def standard_pages(*, project: str, ref: str, open_ref: str, word: str, pages: int, today: date) -> dict[str, str]:
+    """Every page of the app, with the list asked the ways a PM asks it (`pages`: the list's last page;
+    `today`: the server's day, where the reports end)."""
     return {
         "projects": "/app/projects",
         "project": f"/app/projects/{project}",
@@ -49,6 +50,8 @@ def standard_pages(*, project: str, ref: str, open_ref: str, word: str, pages: i
         "decline form": f"/app/r/{open_ref}/act/decline",
         "change register": "/app/changes",
         "change register CSV": "/app/changes.csv",
+        "reports, a project's quarter": f"/app/reports?project={project}",
+        "reports, every project, a year": f"/app/reports?from={(today - timedelta(days=364)).isoformat()}",
     }
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from . import pages, signin
+from . import pages, reports, signin
 from .core import PREFIX, TEMPLATES, templates
 
 STATIC = Path(__file__).parent / "static"
@@ -39,6 +39,7 @@ def mount(app: web.Application) -> None:
     app.router.add_static(f"{PREFIX}/static", STATIC, append_version=True)
     signin.add_routes(app)
     pages.add_routes(app)
+    reports.add_routes(app)
 
 
 __all__ = ["PREFIX", "mount"]
