@@ -150,29 +150,32 @@ def intake_command() -> list[str]:
 
 
 def run_cli(args: list[str], database_url: str, *, output: Path | None = None) -> dict[str, Any]:
-    """Run `intake ARGS`; its wall time, peak resident memory and exit code."""
+    """Run `intake ARGS`; its wall time, peak resident memory and exit code.
+
+    Under GNU time, whose own small process forks the command: a child forked straight from this one
+    would report this process's (larger) peak as its own."""
     out: Any = output.open("wb") if output else subprocess.DEVNULL
     err = tempfile.TemporaryFile()
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(
-        [*intake_command(), *args],
+    proc = subprocess.run(
+        ["/usr/bin/time", "-f", "@@time %e %M", *intake_command(), *args],
         env={**os.environ, "DATABASE_URL": database_url, "INTAKE_ENV": "production"},
         cwd=ROOT,
         stdout=out,
         stderr=err,
+        check=False,
     )
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - t0
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    err.seek(0)
-    stderr = err.read().decode(errors="replace")
-    err.close()
     if output:
         out.close()
-    code = os.waitstatus_to_exitcode(status)
-    res: dict[str, Any] = {"s": round(seconds, 2), "rss_mb": round(usage.ru_maxrss / 1024, 1), "exit": code}
+    err.seek(0)
+    lines = err.read().decode(errors="replace").strip().splitlines()
+    err.close()
+    timing = [line for line in lines if line.startswith("@@time ")]
+    seconds, peak_kb = timing[-1].split()[1:3] if timing else ("nan", "0")
+    code = proc.returncode
+    res: dict[str, Any] = {"s": round(float(seconds), 2), "rss_mb": round(int(peak_kb) / 1024, 1), "exit": code}
     if code != 0:
-        res["error"] = stderr.strip().splitlines()[-1][:300] if stderr.strip() else f"exit {code}"
+        rest = [line for line in lines if not line.startswith("@@time ") and not line.startswith("Command exited")]
+        res["error"] = rest[-1][:300] if rest else f"exit {code}"
     return res
 
 
