@@ -7,10 +7,14 @@ SQL. Database URLs are read here too.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from bot.ports import Clock, ServerStore
-from bot.scope import ScopeChecker
-from bot.service import IntakeService
+# The core is imported when a runtime is opened, not with this module: the settings import it for the
+# database URL, and a command that only shows its help should not pay for the whole core.
+if TYPE_CHECKING:
+    from bot.ports import Clock, ServerStore
+    from bot.scope import ScopeChecker
+    from bot.service import IntakeService
 
 
 @dataclass
@@ -31,6 +35,7 @@ async def open_runtime(
     database_url: str, *, migrate: bool = False, checker: ScopeChecker | None = None, clock: Clock | None = None
 ) -> Runtime:
     """Open the database (applying migrations first when `migrate`) and the service on it."""
+    from bot.service import IntakeService
     from store.repo import SqlStore
 
     if migrate:

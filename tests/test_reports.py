@@ -438,3 +438,10 @@ def test_weeks_run_monday_to_monday_cut_to_the_period() -> None:
         (date(2026, 11, 9), datetime(2026, 11, 9, tzinfo=UTC), datetime(2026, 11, 16, tzinfo=UTC)),
         (date(2026, 11, 16), datetime(2026, 11, 16, tzinfo=UTC), end),
     ]
+
+
+def test_the_commands_chart_choices_are_the_reports_charts() -> None:
+    from adapters.cli.report import CHART_CHOICES
+    from bot.reports import CHART_KEYS
+
+    assert tuple(CHART_CHOICES) == tuple(CHART_KEYS)

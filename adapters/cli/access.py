@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from adapters.cli.main import run, settings_from, with_runtime
-from adapters.runtime import Runtime
-from bot.ports import RefusalRecord
+
+if TYPE_CHECKING:  # imported where used, so `intake --help` starts fast
+    from adapters.runtime import Runtime
+    from bot.ports import RefusalRecord
 
 
 @click.group()

@@ -4,73 +4,15 @@ from __future__ import annotations
 
 import sys
 from datetime import UTC, datetime
-from email.utils import parseaddr
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
 from adapters.cli.main import run, settings_from, with_runtime
-from adapters.email.actions import letter_eml
-from adapters.email.config import email_config, eml_sender
-from adapters.email.sink import EmailConfig, EmailSink
-from adapters.runtime import Runtime
-from adapters.settings import ConfigError, Settings
-from bot import messages
-from bot.domain import Actor, Language, Notice, RequestRecord
-from bot.errors import IllegalMove, InvalidInput
-from bot.mailing import declining_pm
-from bot.outbox import Dispatcher
-from bot.ports import Attempt, NoticeSink, Outbox
 
-
-def require_email(settings: Settings) -> EmailConfig:
-    config = email_config(settings)
-    if config is None:
-        raise ConfigError(
-            "SMTP_URL is not set, so nothing can be e-mailed. Set SMTP_URL and INTAKE_MAIL_FROM (see the README's "
-            "Email section), or save the letter with `intake letter eml REF > letter.eml` and send it yourself."
-        )
-    return config
-
-
-def cli_actor(as_who: str | None, rec: RequestRecord) -> Actor:
-    """The PM acting from the command line: `--as EMAIL`, or else the PM who declined the request."""
-    if as_who:
-        name, address = parseaddr(as_who)
-        if "@" not in address:
-            raise InvalidInput(f"--as '{as_who}' is not an e-mail address.")
-        return Actor("cli", address.lower(), email=address.lower(), name=name or None)
-    pm = declining_pm(rec)
-    if pm is None:
-        raise InvalidInput(f"{rec.ref} has not been declined; say who you are with --as EMAIL.")
-    return pm
-
-
-class WatchingSink(NoticeSink):
-    """Wraps the e-mail sink to remember how each delivery went, so the command can say it."""
-
-    platform = "email"
-
-    def __init__(self, inner: EmailSink) -> None:
-        self.inner = inner
-        self.errors: list[str] = []
-        self.results: list[dict[str, Any]] = []
-
-    async def deliver(self, notice: Notice, *, outbox: Outbox, attempt: Attempt | None = None) -> dict[str, Any] | None:
-        try:
-            result = await self.inner.deliver(notice, outbox=outbox, attempt=attempt)
-        except Exception as exc:
-            self.errors.append(str(exc) or type(exc).__name__)
-            raise
-        self.results.append(result or {})
-        return result
-
-
-async def deliver_now(rt: Runtime, config: EmailConfig) -> WatchingSink:
-    """Deliver the e-mails that are due now, from this process (a running server would do it too)."""
-    sink = WatchingSink(EmailSink(rt.service, config))
-    await Dispatcher(rt.store, [sink], clock=rt.service.clock).drain(max_rounds=5)
-    return sink
+# The mail side and the core are imported where they are used, so `intake --help` starts fast.
+if TYPE_CHECKING:
+    from adapters.runtime import Runtime
 
 
 @click.group("letter")
@@ -93,6 +35,11 @@ def letter() -> None:
 @click.pass_context
 def letter_send(ctx: click.Context, ref: str, to: tuple[str, ...], again: bool, yes: bool, as_who: str | None) -> None:
     """Send the letter for REF to the client by e-mail, after showing the recipients."""
+    from adapters.cli.delivery import cli_actor, deliver_now, require_email
+    from bot import messages
+    from bot.domain import Language
+    from bot.errors import IllegalMove
+
     settings = settings_from(ctx)
 
     async def go(rt: Runtime) -> int:
@@ -128,6 +75,9 @@ def letter_send(ctx: click.Context, ref: str, to: tuple[str, ...], again: bool, 
 @click.pass_context
 def letter_eml_command(ctx: click.Context, ref: str, output: str | None, to: tuple[str, ...]) -> None:
     """Write the letter for REF as an e-mail file (.eml) to open in a mail program."""
+    from adapters.email.actions import letter_eml
+    from adapters.email.config import eml_sender
+
     settings = settings_from(ctx)
 
     async def go(rt: Runtime) -> tuple[str, bytes]:
@@ -151,6 +101,7 @@ def letter_eml_command(ctx: click.Context, ref: str, output: str | None, to: tup
 def request_outcome(ctx: click.Context, ref: str, text: tuple[str, ...], as_who: str | None) -> None:
     """Record what came of REF's answer: what was agreed in the meeting, or what the client replied to the
     letter."""
+    from adapters.cli.delivery import cli_actor
 
     async def go(rt: Runtime) -> None:
         rec = await rt.service.get_request(ref)
@@ -172,6 +123,8 @@ def request_outcome(ctx: click.Context, ref: str, text: tuple[str, ...], as_who:
 @click.pass_context
 def digest(ctx: click.Context, slug: str, since: datetime | None, send: bool) -> None:
     """Build the client's update on their requests; print it, or send it with --send."""
+    from adapters.cli.delivery import deliver_now, require_email
+
     settings = settings_from(ctx)
     start = since.replace(tzinfo=UTC) if since else None
 

@@ -2,34 +2,33 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import csv
-import io
 import json
 import os
 import sys
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from datetime import datetime
-from typing import Any, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 import click
 
-from adapters.runtime import Runtime, open_runtime
-from adapters.settings import ConfigError, Settings, load_settings
-from bot import messages
-from bot.domain import Language, RequestRecord
-from bot.errors import IntakeError
-from bot.projectfile import load_project_file
-from bot.review import time_facts
-from bot.text import plain
-from store.urls import redact
+# Everything else (the core, the database, the settings) is imported in the commands that use it: a
+# command pays only for what it runs, and `intake --help` only for click (tests/test_cli_startup.py).
+if TYPE_CHECKING:
+    from adapters.runtime import Runtime
+    from adapters.settings import Settings
+    from bot.domain import RequestRecord
 
 T = TypeVar("T")
 
 
 def run(coro: Coroutine[Any, Any, T]) -> T:
     """Run a coroutine; turn the core's errors into a clear message and exit code 1."""
+    import asyncio
+
+    from adapters.settings import ConfigError
+    from bot.errors import IntakeError
+
     try:
         return asyncio.run(coro)
     except IntakeError as exc:
@@ -50,6 +49,8 @@ async def with_runtime(
 ) -> T:
     """Open the runtime, run `fn` on it, close it. With `model`, requests are also judged by the configured
     language model (the commands that record requests)."""
+    from adapters.runtime import open_runtime
+
     checker = None
     if model:
         from adapters.llm import model_judge
@@ -70,6 +71,8 @@ async def with_runtime(
 @click.pass_context
 def cli(ctx: click.Context, database_url: str | None) -> None:
     """intake-bot: record client requests, check them against the agreed scope, and answer them well."""
+    from adapters.settings import load_settings
+
     try:
         settings = load_settings()
     except Exception as exc:  # pydantic's ValidationError: show which variable is wrong, not a traceback
@@ -93,6 +96,7 @@ def db() -> None:
 def db_upgrade(ctx: click.Context) -> None:
     """Apply the database migrations (safe to run again)."""
     from store.migrate import upgrade
+    from store.urls import redact
 
     settings = settings_from(ctx)
     before, after = run(upgrade(settings.db_url))
@@ -107,6 +111,8 @@ def db_upgrade(ctx: click.Context) -> None:
 @click.pass_context
 def db_url(ctx: click.Context) -> None:
     """Print the database in use (password hidden)."""
+    from store.urls import redact
+
     click.echo(redact(settings_from(ctx).db_url))
 
 
@@ -123,6 +129,9 @@ def project() -> None:
 @click.pass_context
 def project_load(ctx: click.Context, files: tuple[str, ...]) -> None:
     """Validate project FILES and load them. A file with any problem loads nothing."""
+    from bot.errors import IntakeError
+    from bot.projectfile import load_project_file
+
     projects = []
     failed = False
     for f in files:
@@ -170,6 +179,8 @@ def project_list(ctx: click.Context) -> None:
 @click.pass_context
 def project_show(ctx: click.Context, slug: str, as_json: bool) -> None:
     """Show a project's scope as a readable summary."""
+    from bot import messages
+    from bot.domain import Language
 
     async def go(rt: Runtime) -> None:
         p = await rt.service.project(slug)
@@ -194,6 +205,7 @@ def request() -> None:
 @click.pass_context
 def request_show(ctx: click.Context, ref: str, as_json: bool) -> None:
     """Show a request's timeline: verdict, decisions, letter and every event."""
+    from bot import messages
 
     async def go(rt: Runtime) -> None:
         rec = await rt.service.get_request(ref)
@@ -213,6 +225,8 @@ def request_show(ctx: click.Context, ref: str, as_json: bool) -> None:
 @click.pass_context
 def request_list(ctx: click.Context, slug: str | None, show_all: bool) -> None:
     """List requests (open ones unless --all)."""
+    from bot import messages
+    from bot.domain import Language
 
     async def go(rt: Runtime) -> None:
         recs = await rt.service.list_requests(project=slug, open_only=not show_all)
@@ -297,6 +311,11 @@ def markdown_head(project_name: str, slug: str, count: int) -> str:
 
 def markdown_entry(rec: RequestRecord, *, tz: str = "UTC", now: datetime | None = None) -> str:
     """One request's part of the report, ending with its blank line and a line break."""
+    from bot import messages
+    from bot.domain import Language
+    from bot.review import time_facts
+    from bot.text import plain
+
     out = [f"## {rec.ref}: {rec.status.label}", "", f"> {rec.text}", ""]
     out.append(
         f"- Requested by {rec.requester.display} on {messages.when(rec.created_at)} (scope version {rec.scope_version})"
@@ -330,6 +349,8 @@ def markdown_entry(rec: RequestRecord, *, tz: str = "UTC", now: datetime | None 
 @click.pass_context
 def export(ctx: click.Context, slug: str, fmt: str, output: str | None) -> None:
     """Export a project's whole record (requests, verdicts, decisions, letters, events)."""
+    import csv
+    import io
 
     async def go(rt: Runtime) -> None:
         project = await rt.service.project(slug)

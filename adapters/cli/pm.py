@@ -4,20 +4,24 @@ from __future__ import annotations
 
 from datetime import date
 from email.utils import parseaddr
+from typing import TYPE_CHECKING
 
 import click
 
 from adapters.cli.main import run, settings_from, with_runtime
-from adapters.runtime import Runtime
-from bot.domain import Actor, Language
-from bot.errors import InvalidInput
-from bot.projectfile import is_email
-from bot.text import Phrase
-from bot.timekeeping import away_phrase
+
+# The core is imported where it is used, so `intake --help` starts fast.
+if TYPE_CHECKING:
+    from adapters.runtime import Runtime
+    from bot.domain import Actor
 
 
 def person(value: str, what: str) -> Actor:
     """Someone named by e-mail on the command line (`dana@x.example` or `Dana Lee <dana@x.example>`)."""
+    from bot.domain import Actor
+    from bot.errors import InvalidInput
+    from bot.projectfile import is_email
+
     name, address = parseaddr(value)
     address = address.lower()
     if not is_email(address):
@@ -26,6 +30,9 @@ def person(value: str, what: str) -> Actor:
 
 
 def day(value: str) -> date:
+    from bot.errors import InvalidInput
+    from bot.text import Phrase
+
     try:
         return date.fromisoformat(value)
     except ValueError:
@@ -47,6 +54,8 @@ def pm_away(ctx: click.Context, email: str, until: str, delegate: str) -> None:
 
     It ends by itself on that day (at midnight in the project's time zone), or with `intake pm back`.
     """
+    from bot.domain import Language
+    from bot.timekeeping import away_phrase
 
     async def go(rt: Runtime) -> None:
         absence = await rt.service.set_away(

@@ -5,22 +5,23 @@ These commands read project files directly and need no database.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from bot.domain import Scope, Verdict
-from bot.projectfile import ProjectFileError, load_project_file
-from bot.scope import default_checker
-from bot.scope.evaluate import Row, evaluate, format_comparison, format_model_report, format_report, model_report
-from bot.scope.llm import ModelJudge, ModelResult
+# The core is imported where it is used, so `intake --help` starts fast (tests/test_cli_startup.py).
+if TYPE_CHECKING:
+    from bot.domain import Scope, Verdict
+    from bot.scope.evaluate import Row
+    from bot.scope.llm import ModelJudge, ModelResult
 
 
 def _load_scope(path: str) -> Scope:
+    from bot.projectfile import ProjectFileError, load_project_file
+
     try:
         return load_project_file(path).scope()
     except ProjectFileError as exc:
@@ -76,6 +77,8 @@ def scope() -> None:
 @click.option("--jsonl", is_flag=True, help='Read lines {"id", "text"} on standard input; write one verdict line each.')
 def scope_check(file: str, text: str | None, as_json: bool, jsonl: bool) -> None:
     """Judge TEXT against the scope in the project FILE (or many requests with --jsonl)."""
+    from bot.scope import default_checker
+
     sc = _load_scope(file)
     checker = default_checker()
     if jsonl:
@@ -124,6 +127,10 @@ def scope_eval(ctx: click.Context, paths: tuple[str, ...], judge: str, as_json: 
     """Measure a judge on labelled requests: FILE is JSON lines {"id", "project", "text", "label", "item"}
     and the project files (*.yaml) are in DIR, or beside FILE when DIR is left out. A folder alone means
     its requests.jsonl."""
+    import asyncio
+
+    from bot.scope.evaluate import format_comparison, format_model_report, format_report
+
     directory, requests = _eval_paths(paths)
     if judge == "offline":
         report = run_eval(directory, requests, worst=worst)
@@ -192,6 +199,10 @@ def _model_from(ctx: click.Context) -> ModelJudge:
 async def run_model_eval(model: ModelJudge, directory: str, requests: str, *, worst: int = 10) -> dict[str, Any]:
     """Judge every labelled request with the checker and the model (as many at a time as
     INTAKE_LLM_MAX_CONCURRENT allows; an answer to a question already asked is reused) and measure."""
+    import asyncio
+
+    from bot.scope.evaluate import model_report
+
     scopes = load_scopes(directory)
     rows = load_rows(requests)
     kept: dict[str, dict[str, Any]] = {}
@@ -221,6 +232,8 @@ def load_scopes(directory: str) -> dict[str, Scope]:
 
 
 def load_rows(requests: str) -> list[Row]:
+    from bot.scope.evaluate import Row
+
     rows: list[Row] = []
     with open(requests, encoding="utf-8") as fh:
         for n, line in enumerate(fh, 1):
@@ -234,4 +247,7 @@ def load_rows(requests: str) -> list[Row]:
 
 
 def run_eval(directory: str, requests: str, *, worst: int = 10) -> dict[str, Any]:
+    from bot.scope import default_checker
+    from bot.scope.evaluate import evaluate
+
     return evaluate(default_checker(), load_scopes(directory), load_rows(requests), worst=worst)

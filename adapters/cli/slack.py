@@ -6,8 +6,6 @@ import sys
 
 import click
 
-from adapters.settings import ConfigError
-
 
 @click.group("slack")
 def slack() -> None:
@@ -19,6 +17,7 @@ def slack() -> None:
 @click.option("--socket-mode", is_flag=True, help="A manifest for Socket Mode (no public URL needed).")
 def manifest(url: str | None, socket_mode: bool) -> None:
     """Print the Slack app manifest (YAML) to create the app from."""
+    from adapters.settings import ConfigError
     from adapters.slack.manifest import manifest_yaml
 
     try:

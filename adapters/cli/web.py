@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from adapters.cli.main import run, settings_from, with_runtime
-from adapters.runtime import Runtime
-from bot.projectfile import is_email
+
+if TYPE_CHECKING:
+    from adapters.runtime import Runtime
 
 
 @click.group()
@@ -28,6 +31,7 @@ def link(ctx: click.Context, email: str, base_url: str) -> None:
     """Print a link that signs EMAIL in to the web page once, within 15 minutes. They see the projects
     whose team they are on (a PM, named in escalate_to, or someone who recorded or decided a request)."""
     from adapters.web.pm.links import link_actor, new_signin_link
+    from bot.projectfile import is_email
 
     if not is_email(email):
         raise click.BadParameter(f"'{email}' is not an e-mail address.", param_hint="EMAIL")

@@ -32,6 +32,7 @@ def stats(fake: FakeSlack) -> dict[str, object]:
         "methods": dict(methods),
         "responses": len(fake.responses),
         "receipts": sum(1 for r in fake.responses if str(r.get("text", "")).startswith("Recorded ")),
+        "last_response": str(fake.responses[-1].get("text", ""))[:300] if fake.responses else None,
     }
 
 

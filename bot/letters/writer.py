@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
-
-import jinja2
 
 from ..domain import (
     Actor,
@@ -31,11 +30,16 @@ from ..domain import (
 from . import phrases
 from .tone import check_tone
 
+if TYPE_CHECKING:
+    import jinja2
+
 TEMPLATES = Path(__file__).parent / "templates"
 
 
 @cache
 def _env() -> jinja2.Environment:
+    import jinja2  # on first use: most commands never write a letter
+
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),
         trim_blocks=True,

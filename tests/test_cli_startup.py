@@ -1,0 +1,80 @@
+"""The `intake` command loads only what the command it runs needs: its help loads no platform SDK and no
+database layer, and showing a request loads no chat platform. (How fast that makes it is measured by
+`python -m bench scale`, not here.)"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Runs the real `intake` entry point with the given arguments, then prints the modules it loaded.
+PROBE = """
+import json, sys
+sys.argv = ["intake", *sys.argv[1:]]
+from adapters.cli.main import main
+try:
+    main()
+except SystemExit:
+    pass
+print("\\n@@modules@@" + json.dumps(sorted(sys.modules)))
+"""
+
+PLATFORM_SDKS = ("slack_bolt", "slack_sdk", "botbuilder", "botframework", "msrest", "aiohttp", "openai")
+
+
+def loaded_by(*args: str, db: Path) -> tuple[str, set[str]]:
+    res = subprocess.run(
+        [sys.executable, "-c", PROBE, *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{db}"},
+        cwd=ROOT,
+        timeout=120,
+    )
+    out, _, modules = res.stdout.rpartition("\n@@modules@@")
+    assert modules, res.stderr
+    return out + res.stderr, {m.split(".")[0] for m in json.loads(modules)}
+
+
+def test_help_loads_no_platform_sdk_and_no_database_layer(tmp_path: Path) -> None:
+    out, loaded = loaded_by("--help", db=tmp_path / "intake.db")
+    # the help is whole: every area's commands are listed
+    for command in (
+        "db",
+        "project",
+        "request",
+        "export",
+        "letter",
+        "digest",
+        "scope",
+        "pm",
+        "access",
+        "slack",
+        "teams",
+    ):
+        assert f"  {command} " in out, command
+    assert loaded.isdisjoint(PLATFORM_SDKS), sorted(loaded & set(PLATFORM_SDKS))
+    assert loaded.isdisjoint({"sqlalchemy", "sqlmodel", "aiosqlite", "asyncpg", "pydantic", "jinja2"})
+    assert "bot" not in loaded and "store" not in loaded
+
+
+def test_showing_a_request_loads_no_chat_platform(tmp_path: Path) -> None:
+    db = tmp_path / "intake.db"
+    res = subprocess.run(
+        [sys.executable, "-m", "adapters.cli", "db", "upgrade"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{db}"},
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert res.returncode == 0, res.stderr
+    out, loaded = loaded_by("request", "show", "ACME-1", db=db)
+    assert "There is no request ACME-1" in out  # it really opened the database and looked
+    assert "sqlalchemy" in loaded
+    assert loaded.isdisjoint(PLATFORM_SDKS), sorted(loaded & set(PLATFORM_SDKS))
