@@ -188,6 +188,7 @@ async def test_pm_sends_the_letter_after_confirming_the_recipients_and_sees_it_s
     assert outcome[0].card is not None
     status = outcome[0].card
     assert "Your letter for ACME-1 has gone out. Send status: sent by e-mail at" in all_text(status)
+    assert all_text(status).count("Send status:") == 1  # said once, not again in a state line beneath
     assert titles(status) == ["Download .eml", "Send again"]
     assert not pm_cards(teams, lambda c: "has gone out" in all_text(c))  # no second card
 
@@ -298,6 +299,7 @@ async def test_a_deferred_send_stays_queued_and_a_refused_one_shows_failed_with_
     card = outcome[0].card
     assert card is not None
     assert "Send status: failed:" in all_text(card) and "554 5.7.1 Message rejected by policy" in all_text(card)
+    assert all_text(card).count("554 5.7.1 Message rejected by policy") == 1  # the reason said once
     assert titles(card) == ["Edit", "Download .eml", "Send email", "Mark as sent"]
     rec = await teams.service.get_request("ACME-1")
     assert rec.letter is not None and rec.letter.status == "failed" and rec.status is RequestStatus.LETTER_DRAFTED

@@ -336,11 +336,13 @@ def letter_card(
     status = letter.status
     key = "letter.title_meeting" if letter.kind == "meeting_invite" else "letter.title"
     body: list[dict[str, Any]] = [text(t(lang, key, ref=ref), size="medium", weight="bolder")]
+    # It names the PM, or quotes the mail server's refusal: never markdown. A note (how the sending just
+    # ended) already carries the state, so it takes the state line's place rather than repeat it.
     if note:
         body.append(literal(note, weight="bolder", color="attention" if status == "failed" else "default"))
-    # It names the PM, or quotes the mail server's refusal: never markdown.
-    state = letter_state_line(letter, lang, tz, by)
-    body.append(literal(state, color="attention" if status == "failed" else "default"))
+    else:
+        state = letter_state_line(letter, lang, tz, by)
+        body.append(literal(state, color="attention" if status == "failed" else "default"))
     body.append(
         facts(
             [
