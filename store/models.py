@@ -5,13 +5,25 @@ Times are stored timezone-aware (UTC). JSON columns hold the core's own dict for
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 TZ = sa.DateTime(timezone=True)
+
+
+def utc(dt: datetime | None) -> datetime | None:
+    """A `TZ` column's value as UTC: SQLite hands back naive datetimes, stored as UTC."""
+    if dt is None:
+        return None
+    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+
+
+def as_utc(dt: datetime) -> datetime:
+    """`utc` of a value that is never None."""
+    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
 
 
 def table(model: type[SQLModel]) -> sa.Table:

@@ -73,25 +73,14 @@ from .models import (
     Refusal,
     RequestRow,
     ScheduledStep,
+    as_utc,
     table,
+    utc,
 )
 from .reports import SqlReports
 from .webstore import WebTables
 
 log = logging.getLogger(__name__)
-
-
-def utc(dt: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes: mark them UTC, as they were stored."""
-    if dt is None:
-        return None
-    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
-
-
-def _utc(dt: datetime) -> datetime:
-    out = utc(dt)
-    assert out is not None
-    return out
 
 
 class SqlStore(SqlReports, WebTables, ServerStore):
@@ -262,7 +251,7 @@ class SqlStore(SqlReports, WebTables, ServerStore):
         async with self.session() as s:
             rows = (await s.exec(sa.select(r).order_by(r.c.id.desc()).limit(limit))).mappings().all()  # type: ignore[call-overload]
         return [
-            RefusalRecord(_utc(x["at"]), x["platform"], x["reason"], x["origin"], x["user_id"], x["detail"])
+            RefusalRecord(as_utc(x["at"]), x["platform"], x["reason"], x["origin"], x["user_id"], x["detail"])
             for x in rows
         ]
 
@@ -576,7 +565,7 @@ class SqlTransaction(Transaction):
                 select(ProjectVersionRow).where(ProjectVersionRow.slug == slug).order_by(col(ProjectVersionRow.version))
             )
         ).all()
-        return [ProjectVersionInfo(r.slug, r.version, _utc(r.loaded_at), r.loaded_by) for r in rows]
+        return [ProjectVersionInfo(r.slug, r.version, as_utc(r.loaded_at), r.loaded_by) for r in rows]
 
     async def next_request_number(self, slug: str) -> int:
         t = table(ProjectRow)
@@ -805,7 +794,7 @@ class SqlTransaction(Transaction):
                 on_behalf_of=decision.on_behalf_of.to_dict() if decision.on_behalf_of else None,
                 project=row.project,
                 verdict_kind=row.verdict_kind,
-                waited_seconds=None if earlier else (decision.at - _utc(row.created_at)).total_seconds(),
+                waited_seconds=None if earlier else (decision.at - as_utc(row.created_at)).total_seconds(),
             )
         )
         await self.s.flush()
@@ -1099,7 +1088,7 @@ class SqlOutbox(Outbox):
                     dedupe_key=r["dedupe_key"],
                 ),
                 attempts=r["attempts"],
-                created_at=_utc(r["created_at"]),
+                created_at=as_utc(r["created_at"]),
                 uncertain=bool(r["uncertain"]),
             )
             for r in rows
@@ -1180,7 +1169,7 @@ class SqlOutbox(Outbox):
             pending = (await s.exec(count.where(unsent))).scalar_one()  # type: ignore[call-overload]
             failed = (await s.exec(count.where(o.c.status == "failed"))).scalar_one()  # type: ignore[call-overload]
             oldest = (await s.exec(sa.select(sa.func.min(o.c.created_at)).where(unsent))).scalar_one()  # type: ignore[call-overload]
-        age = (now - _utc(oldest)).total_seconds() if oldest else 0.0
+        age = (now - as_utc(oldest)).total_seconds() if oldest else 0.0
         return OutboxStats(int(pending), int(failed), max(0.0, age))
 
 
@@ -1221,7 +1210,7 @@ class SqlSchedule(Schedule):
             Step(
                 id=r["id"],
                 kind=r["kind"],
-                due_at=_utc(r["due_at"]),
+                due_at=as_utc(r["due_at"]),
                 dedupe_key=r["dedupe_key"],
                 ref=r["ref"],
                 project=r["project"],
@@ -1256,7 +1245,7 @@ class SqlSchedule(Schedule):
         stmt = sa.select(sa.func.count(), sa.func.min(st.c.due_at)).where(waiting)
         async with self.store.read_session() as s:
             pending, earliest = (await s.exec(stmt)).one()  # type: ignore[call-overload]
-        late = (now - _utc(earliest)).total_seconds() if earliest else 0.0
+        late = (now - as_utc(earliest)).total_seconds() if earliest else 0.0
         return ScheduleStats(int(pending), max(0.0, late))
 
 
@@ -1268,8 +1257,8 @@ def _absence(r: AbsenceRow) -> Absence:
         person=Actor.from_dict(r.person),
         delegate=Actor.from_dict(r.delegate),
         until=r.until,
-        ends_at=_utc(r.ends_at),
-        created_at=_utc(r.created_at),
+        ends_at=as_utc(r.ends_at),
+        created_at=as_utc(r.created_at),
         set_by=Actor.from_dict(r.set_by),
         id=r.id,
         ended_at=utc(r.ended_at),
@@ -1277,7 +1266,7 @@ def _absence(r: AbsenceRow) -> Absence:
 
 
 def _event(e: EventRow) -> Event:
-    return Event(e.kind, _utc(e.at), Actor.from_dict(e.actor), e.text or "", dict(e.data or {}))
+    return Event(e.kind, as_utc(e.at), Actor.from_dict(e.actor), e.text or "", dict(e.data or {}))
 
 
 def _letter(lt: LetterRow) -> Letter:
@@ -1310,7 +1299,7 @@ def _record(
         requester=Actor(row.requester_platform, row.requester_id, row.requester_email, row.requester_name),
         verdict=Verdict.from_dict(row.verdict),
         scope_version=row.scope_version,
-        created_at=_utc(row.created_at),
+        created_at=as_utc(row.created_at),
         source=Source.from_dict(row.source),
         client_words=row.client_words or "",
         urgency=row.urgency or "",
@@ -1319,7 +1308,7 @@ def _record(
             Decision(
                 DecisionKind(d.kind),
                 Actor.from_dict(d.actor),
-                _utc(d.at),
+                as_utc(d.at),
                 d.note or "",
                 d.form,
                 Actor.from_dict(d.on_behalf_of) if d.on_behalf_of else None,

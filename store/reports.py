@@ -34,7 +34,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from bot.errors import StorageUnavailable
 from bot.ports import AgainstVerdict, ReportNumbers, ReportQuery, Reports, WeekCount
 
-from .models import DecisionRow, EventRow, ExampleRow, RequestRow, table
+from .models import DecisionRow, EventRow, ExampleRow, RequestRow, as_utc, table
 
 # The statuses of a request that waits for the PMs' decision (bot.review.AWAITING_DECISION).
 AWAITING_DECISION = ("submitted", "in_review")
@@ -61,10 +61,6 @@ def _unindexed(element: unindexed, compiler: SQLCompiler, **kw: Any) -> str:
 @compiles(unindexed, "sqlite")
 def _unindexed_sqlite(element: unindexed, compiler: SQLCompiler, **kw: Any) -> str:
     return f"+{compiler.process(element.clauses, **kw)}"
-
-
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def week_bounds(start: datetime, end: datetime) -> list[tuple[date, datetime, datetime]]:
@@ -283,7 +279,7 @@ async def _against_verdict(
         .limit(limit)
     )
     for request_id, at, kind, verdict in (await conn.execute(contrary)).all():
-        acts[int(request_id)] = {"at": _utc(at), "decision": kind, "checker": verdict, "corrected_to": None}
+        acts[int(request_id)] = {"at": as_utc(at), "decision": kind, "checker": verdict, "corrected_to": None}
     newest_corrections = (
         sa.select(X.c.ref, X.c.created_at, X.c.verdict)
         .where(*_in(X.c.created_at, query.start, query.end), *_of(X.c.project, query))
@@ -299,8 +295,8 @@ async def _against_verdict(
     for corrected_id, at, verdict in (await conn.execute(corrections)).all():
         if corrected_id is None:
             continue
-        act = acts.setdefault(int(corrected_id), {"at": _utc(at), "decision": None, "checker": None})
-        act["at"] = min(act["at"], _utc(at))
+        act = acts.setdefault(int(corrected_id), {"at": as_utc(at), "decision": None, "checker": None})
+        act["at"] = min(act["at"], as_utc(at))
         act.setdefault("corrected_to", None)
         act["corrected_to"] = act["corrected_to"] or verdict  # newest first: the verdict it has now
     newest = sorted(acts, key=lambda i: (acts[i]["at"], i), reverse=True)[:limit]

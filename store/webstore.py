@@ -15,16 +15,12 @@ from bot.browse import COUNT_CAP, SEARCH_COUNT_CAP, ChangeEntry, Due, RequestPag
 from bot.domain import Actor, RequestStatus, VerdictKind
 from bot.ports import WebSessionRecord
 
-from .models import DecisionRow, RequestRow, SignInLinkRow, WebSessionRow, table
+from .models import DecisionRow, RequestRow, SignInLinkRow, WebSessionRow, as_utc, table
 
 # A session's last use is written at most this often: a page view is then a read, not a write.
 TOUCH_EVERY = timedelta(minutes=1)
 # A due date that has passed is overdue for these (an unanswered question expires instead).
 OVERDUE_STATUSES = tuple(s.value for s in RequestStatus if s is not RequestStatus.NEEDS_INFO)
-
-
-def _utc(dt: datetime) -> datetime:
-    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
 
 
 def _like(term: str) -> str:
@@ -72,7 +68,7 @@ class WebTables:
             row = (await s.exec(sa.select(s_).where(s_.c.token_hash == token_hash))).mappings().first()  # type: ignore[call-overload]
             if row is None:
                 return None
-            last = _utc(row["last_seen_at"])
+            last = as_utc(row["last_seen_at"])
             if now - last > idle:
                 await s.exec(sa.delete(s_).where(s_.c.token_hash == token_hash))  # type: ignore[call-overload]
                 return None
@@ -82,7 +78,7 @@ class WebTables:
                 # Sessions idle for long are cleared as others are used, so the table keeps only live ones.
                 await s.exec(sa.delete(s_).where(s_.c.last_seen_at < now - idle))  # type: ignore[call-overload]
         return WebSessionRecord(
-            Actor.from_dict(row["actor"]), row["csrf"], row["language"], _utc(row["created_at"]), last
+            Actor.from_dict(row["actor"]), row["csrf"], row["language"], as_utc(row["created_at"]), last
         )
 
     async def end_web_session(self, token_hash: str) -> None:
@@ -195,8 +191,8 @@ class WebTables:
                 verdict=VerdictKind(x["verdict_kind"]),
                 verdict_item=(x["verdict"] or {}).get("item_id"),
                 requester=Actor(x["requester_platform"], x["requester_id"], x["requester_email"], x["requester_name"]),
-                created_at=_utc(x["created_at"]),
-                due_at=_utc(x["due_at"]) if x["due_at"] else None,
+                created_at=as_utc(x["created_at"]),
+                due_at=as_utc(x["due_at"]) if x["due_at"] else None,
                 text=x["text"],
             )
             for x in found
@@ -253,7 +249,7 @@ class WebTables:
                     note=str(form.get("note") or x["note"] or ""),
                     approved_by=Actor.from_dict(x["actor"]),
                     on_behalf_of=Actor.from_dict(x["on_behalf_of"]) if x["on_behalf_of"] else None,
-                    approved_at=_utc(x["at"]),
+                    approved_at=as_utc(x["at"]),
                     scope_version=int(x["scope_version"]),
                 )
             )

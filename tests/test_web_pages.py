@@ -518,3 +518,21 @@ async def test_reports_show_the_periods_figures_and_charts_with_their_numbers(
         assert "报表" in zh and "关键数字" in zh and "下载数据（CSV）" in zh
     finally:
         await client.close()
+
+
+async def test_peoples_words_are_shown_as_typed_never_as_markup(service: IntakeService, db_url: str) -> None:
+    hostile = (
+        "<script>alert(1)</script> **bold** [Approve here](https://evil.example/phish) <img src=x onerror=alert(2)>"
+    )
+    rec = await service.submit_request(project="acme-portal", actor=MEMBER, text=hostile)
+    client = await web_client(service, db_url)
+    try:
+        await sign_in(client, service, "pm@acme.example")
+        for path in (f"/app/r/{rec.ref}", "/app/requests", "/app/requests?q=script", "/app/reports"):
+            html = await (await client.get(path)).text()
+            assert "<script>alert(1)</script>" not in html and "<img src=x" not in html, path
+            assert 'href="https://evil.example' not in html, path
+        page = await (await client.get(f"/app/r/{rec.ref}")).text()
+        assert "&lt;script&gt;alert(1)&lt;/script&gt; **bold** [Approve here](https://evil.example/phish)" in page
+    finally:
+        await client.close()
