@@ -359,13 +359,10 @@ def verdict_view(v: Verdict, lang: Language, project: Project | None = None) -> 
         clause=shorten(v.clause, 400) if v.clause else "",
         explanation=verdict_explanation(v, lang),
         parts=tuple(parts),
-        # How sure the checker is that the item or exclusion it names is the one: an "unlisted" verdict
-        # names none, and its candidates say more to a PM than a probability would.
-        confidence=(
-            t(lang, "verdict.confidence", pct=round(v.confidence * 100))
-            if v.confidence > 0 and v.verdict is not VerdictKind.UNLISTED
-            else ""
-        ),
+        # How sure the checker is of its verdict (and of the item or exclusion it names). On "not in the
+        # scope" it tells a PM whether the request looked like new work or only lacked evidence, in which
+        # case the candidates below are worth a look.
+        confidence=(t(lang, "verdict.confidence", pct=round(v.confidence * 100)) if v.confidence > 0 else ""),
         candidates=candidates,
         second=second_opinion_lines(v, lang),
     )

@@ -273,9 +273,13 @@ def test_every_platform_shows_the_confidence_and_for_unlisted_the_closest_candid
     named = review_view(_rec(RequestStatus.IN_REVIEW, sure), PROJECT, Viewer.review_channel())
     view = review_view(_rec(RequestStatus.IN_REVIEW, unsure), PROJECT, Viewer.review_channel())
     assert named.verdict.confidence == "Confidence 87%" and named.verdict.candidates == ""
-    assert view.verdict.confidence == ""  # no item named: the candidates say more than a probability
+    assert view.verdict.confidence == "Confidence 62%"  # how sure it is that this is new work
     assert view.verdict.candidates == "Closest in the scope: mobile: Native apps, orders: Order history"
-    for v, line in ((named, "Confidence 87%"), (view, "Closest in the scope: mobile: Native apps")):
+    for v, line in (
+        (named, "Confidence 87%"),
+        (view, "Confidence 62%"),
+        (view, "Closest in the scope: mobile: Native apps"),
+    ):
         slack = str([b.to_dict() for b in bk.request_blocks(v)])
         teams = str(cards.request_card(v))
         terminal = messages.view_text(v)
