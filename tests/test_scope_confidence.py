@@ -141,6 +141,30 @@ def test_past_the_items_own_limit_is_new_work(judge: ScopeJudge, scope: Scope, t
     assert item in v.candidates
 
 
+def test_a_span_the_item_states_as_its_maximum_is_a_limit_however_the_request_says_it() -> None:
+    zh = item_limits("发货后通过短信提醒客户续订，最长 60 天；每单最多 4 箱。")
+    assert zh.longest == 60.0 and zh.counts["箱"] == 4
+    assert "六个月|60 天" in beyond(zh, "有的客户要用六个月，提醒能不能一直发到用完？")
+    assert beyond(zh, "这一单要 6 大箱")  # a size between the number and the measure word
+    assert not beyond(zh, "3月5日那一单的提醒没发出去")  # a date, not a length
+    assert not beyond(zh, "第二十天提醒就停了")  # within the maximum
+    en = item_limits("Follow-up e-mails for up to 14 days after the visit.")
+    assert en.longest == 14.0
+    assert beyond(en, "physios want the follow-ups to run for the whole 3 months of rehab")
+    assert not beyond(en, "the follow-up on day 3 never arrived")
+    plain = item_limits("Two training sessions per module; 2 weeks of on-site support after go-live.")
+    assert plain.longest == 0.0  # a span that is not said to be a maximum
+    assert not beyond(plain, "the last 3 months of tickets are missing from the report")
+
+
+def test_a_report_that_also_asks_past_the_limit_is_new_work(judge: ScopeJudge) -> None:
+    # "一直" reads as a report of what keeps happening; the request still asks past the item's own limit.
+    v = judge.check(DEPOT, "培训能不能一直做下去，每个模块做 5 场？")
+    assert v.verdict is NEW and "training" in v.candidates
+    # A report that only quotes a number within the item stays a report on it.
+    assert not beyond(item_limits("每个模块 2 场现场培训"), "第 2 场培训的签到表一直导不出来")
+
+
 def test_limits_read_from_titles_and_notes() -> None:
     lim = item_limits("经营分析报表（5 张）。每个模块 2 场现场培训；上线后 3 周驻场支持。采购申请需部门经理一级审批。")
     assert lim.counts["张"] == 5 and lim.counts["场"] == 2 and lim.counts["级"] == 1

@@ -69,6 +69,16 @@ project held out at a time and reports every set and language that way.
      same way and opened by nobody until the round's end. Measured once before the round (macro-F1 0.618,
      leak 11.5%, in-scope recall 0.56, out-of-scope recall 0.57) and once after it (0.606, 6.3%, 0.52, 0.55),
      aggregates only. It is spent now, and so far nothing was trained on it.
+   - `bench/scope/blind5-tune` and `bench/scope/blind5-heldout`: the seventh round's blind sets, eight
+     projects in domains none of the others share (a council's bin-collection app, a herbal pharmacy's
+     decoction and delivery service, a winery's wine club, business travel and expenses; an air-cargo
+     booking portal, a cemetery's visit and tomb-care mini-program, a ski resort's shop, a container
+     terminal's truck appointments), four English and four Chinese, 40 requests each, 80% hard cases.
+     Written by people who never saw the checker, from the shared README and one dev example only, and
+     labelled again, blind, by a second labeller (who agreed on all 320). `blind5-tune` was the half the
+     round could read; `blind5-heldout` was opened by nobody until the round's end and measured once
+     before and once after (macro-F1 0.660, leak 14.8%, in-scope recall 0.57, out-of-scope recall 0.64,
+     both times: the round's changes touched none of its requests). It is spent now.
 3. Latency on generated 12-item and 1,000-item scopes (median per request, one core), and the time to
    import the checker and give a first verdict in a fresh interpreter.
 """
@@ -106,6 +116,16 @@ SETS: tuple[tuple[str, Path, str], ...] = (
     ("blind4_tune", HERE / "blind4-tune", "blind projects of the sixth round, readable half (bench/scope/blind4-tune)"),
     ("blind4_tune2", HERE / "blind4-tune2", "more blind projects of the sixth round (bench/scope/blind4-tune2)"),
     ("blind4_heldout", HERE / "blind4-heldout", "the sixth round's unread half, spent (bench/scope/blind4-heldout)"),
+    (
+        "blind5_tune",
+        HERE / "blind5-tune",
+        "blind projects of the seventh round, readable half (bench/scope/blind5-tune)",
+    ),
+    (
+        "blind5_heldout",
+        HERE / "blind5-heldout",
+        "the seventh round's unread half, spent (bench/scope/blind5-heldout)",
+    ),
 )
 
 # --- latency --------------------------------------------------------------------------------------

@@ -766,7 +766,9 @@ class ScopeJudge:
         if a.again and all(in_doc.names(b) for b in a.again):
             a = replace(a, additive=False)  # "第二天再报工": the item's own action, done again
             x["additive"] = 0.0
-        past = [] if a.bug else lim.beyond(in_doc.limits, part, more=a.additive)
+        # A report of what happens may quote numbers within the item ("only 5 of the 8 wished days show");
+        # one that also asks for something ("能不能…", "could we…") may ask past the limit.
+        past = [] if a.bug and not x.get("cue_ask") else lim.beyond(in_doc.limits, part, more=a.additive)
         x["limit"] = float(bool(past))
         if past:
             # "再加一张" against "经营分析报表（8 张）", "一年的驻场" against "4 周驻场支持": past the item's own limit.

@@ -48,16 +48,21 @@ _EN_NUMBERS = {
 # Time units in days.
 _SPAN_ZH = {"天": 1.0, "日": 1.0, "周": 7.0, "星期": 7.0, "个月": 30.0, "月": 30.0, "年": 365.0}
 _SPAN_EN = {"day": 1.0, "week": 7.0, "month": 30.0, "year": 365.0}
-# Measure words that count things (not money, not weight).
-_MEASURE = "张场篇项个家台次级份条名位套种门节期"
+# Measure words that count things (not money, not weight). A size may stand between the number and the
+# measure word ("3 小袋").
+_MEASURE = "张场篇项个家台次级份条名位套种门节期袋瓶盒箱包辆间本册批轮档类笔"
 _NUM_ZH = r"(\d+(?:\.\d+)?|[一二两三四五六七八九十半]{1,3})"
-_COUNT_ZH = re.compile(_NUM_ZH + r"\s*([" + _MEASURE + r"])")
+_COUNT_ZH = re.compile(_NUM_ZH + r"\s*[小大]?([" + _MEASURE + r"])")
 _SPAN_ZH_RX = re.compile(_NUM_ZH + r"\s*(个月|星期|天|日|周|月|年)(?!度|底|初|中|级)")
 _NUM_EN = r"(\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|twelve)"
 _SPAN_EN_RX = re.compile(r"\b(" + _NUM_EN[1:-1] + r"|a|an)[\s-]+(days?|weeks?|months?|years?)\b")
 _COUNT_EN = re.compile(r"\b(?:up to |at most |maximum of |max\.? )?" + _NUM_EN + r"\s+([a-z][a-z-]{2,})\b")
 # "Management dashboards (up to 3)": the count after the noun, in brackets.
 _COUNT_EN_AFTER = re.compile(r"\b([a-z][a-z-]{2,})\s*\((?:up to |at most |max\.? )?(\d+)\)")
+# A span the item states as its maximum ("最长30天", "30 天以内", "for up to 14 days", "at most 2 weeks"): any
+# longer span a request names goes past it, however the request says it.
+_MAX_BEFORE = re.compile(r"(?:最长|最多|不超过|至多|上限|up to|at most|no more than|maximum of|max\.?)\s*$")
+_MAX_AFTER = re.compile(r"^\s*(?:以内|之内|内|为限|封顶)")
 # A span said as a length ("for a year", "another six months", "一年的驻场", "延长三个月"), not a date.
 _LENGTH_EN = re.compile(
     r"\b(?:for|another|extra|additional|further)\s+(?:a|an|one|\d+|two|three|four|five|six|twelve)\s+(?:days?|weeks?|months?|years?)\b"
@@ -101,6 +106,8 @@ class Limits:
     counts: dict[str, float]  # unit -> the largest count the item names of it
     spans: tuple[float, ...]  # every time span the item names, in days
     labels: dict[str, str]  # unit -> how the item says it ("8 张", "2 sessions")
+    longest: float = 0.0  # the longest span the item states as a maximum ("最长30天"), in days; 0 if none
+    span_label: str = ""  # how the item says its longest span ("30天", "14 days")
 
     @property
     def empty(self) -> bool:
@@ -112,15 +119,23 @@ def item_limits(text: str) -> Limits:
     counts: dict[str, float] = {}
     labels: dict[str, str] = {}
     spans: list[float] = []
+    maxima: list[float] = []
+    said: dict[float, str] = {}
     for m in _SPAN_ZH_RX.finditer(t):
         n = _zh_number(m.group(1))
         if n is not None:
             spans.append(n * _SPAN_ZH[m.group(2)])
+            said.setdefault(spans[-1], m.group(0).strip())
+            if _MAX_BEFORE.search(t[: m.start()]) or _MAX_AFTER.search(t[m.end() :]):
+                maxima.append(spans[-1])
     for m in _SPAN_EN_RX.finditer(t):
         n = _en_number(m.group(1))
         unit = m.group(2).rstrip("s")
         if n is not None:
             spans.append(n * _SPAN_EN[unit])
+            said.setdefault(spans[-1], m.group(0).strip())
+            if _MAX_BEFORE.search(t[: m.start()]):
+                maxima.append(spans[-1])
     for m in _COUNT_ZH.finditer(t):
         n = _zh_number(m.group(1))
         if n is None or (m.group(2) == "个" and t[m.end() : m.end() + 1] == "月"):
@@ -140,7 +155,7 @@ def item_limits(text: str) -> Limits:
         unit = tx.stem(word)
         if n > counts.get(unit, 0):
             counts[unit], labels[unit] = n, m.group(0).strip()
-    return Limits(counts, tuple(spans), labels)
+    return Limits(counts, tuple(spans), labels, max(maxima, default=0.0), said.get(max(spans, default=0.0), ""))
 
 
 _NEGATION = re.compile(
@@ -183,12 +198,14 @@ def _beyond(limits: Limits, t: str, more: bool) -> list[tuple[int, str, str]]:
         n, unit = _en_number(m.group(1)), tx.stem(m.group(2))
         if n is not None and unit in limits.counts and n > limits.counts[unit] and m.group(1) not in ("a", "an"):
             out.append((m.start(), m.group(0).strip(), limits.labels[unit]))
-    if limits.spans and (more or _LENGTH_EN.search(t) or _LENGTH_ZH.search(t)):
+    length = more or _LENGTH_EN.search(t) or _LENGTH_ZH.search(t)
+    if limits.spans and (length or limits.longest):
         longest = max(limits.spans)
         asked = [
             (m.start(), m.group(0), (n or 0) * _SPAN_ZH[m.group(2)])
             for m in _SPAN_ZH_RX.finditer(t)
-            if (n := _zh_number(m.group(1))) is not None
+            # Against a stated maximum alone, "3月" or "5日" is more likely a date than a length.
+            if (n := _zh_number(m.group(1))) is not None and (length or m.group(2) not in ("月", "日"))
         ]
         asked += [
             (m.start(), m.group(0), (n or 0) * _SPAN_EN[m.group(2).rstrip("s")])
@@ -197,7 +214,7 @@ def _beyond(limits: Limits, t: str, more: bool) -> list[tuple[int, str, str]]:
         ]
         for start, said, days in asked:
             if days > longest:
-                out.append((start, said.strip(), _days(longest)))
+                out.append((start, said.strip(), limits.span_label or _days(longest)))
     return out
 
 
