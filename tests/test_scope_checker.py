@@ -352,6 +352,72 @@ def test_an_everyday_word_is_not_corrected_into_a_scope_word(judge: ScopeJudge) 
     assert judge.check(scope, "Can we manage the warehouse stokc too?").verdict is OUT
 
 
+FLORIST = Scope(
+    project="bloom",
+    name="Bloom & Stem online florist",
+    language=Language.EN,
+    goals=("Sell bouquets online for same-day delivery",),
+    in_scope=(
+        ScopeItem("shop", "Responsive web shop", "Bouquets, add-on cards and vases; works in phone browsers."),
+        ScopeItem("checkout", "Checkout and payment", "Card payments and Apple Pay; discount codes."),
+        ScopeItem("delivery", "Delivery slots", "Same-day delivery slots in the city, chosen at checkout."),
+    ),
+    out_of_scope=(ScopeItem("apps", "Native iOS and Android apps"),),
+)
+GUQIN = Scope(
+    project="qinfang",
+    name="琴坊 课程预约小程序",
+    language=Language.ZH,
+    goals=("学员在微信小程序里约课",),
+    in_scope=(
+        ScopeItem("booking", "学员约课", "学员在微信小程序中选老师、选时段、取消预约。"),
+        ScopeItem("pay", "课时包购买", "微信支付购买课时包。"),
+    ),
+    out_of_scope=(ScopeItem("apps", "独立 iOS / Android App"),),
+)
+
+
+@pytest.mark.parametrize(
+    ("scope", "text", "item"),
+    [
+        (FLORIST, "On my iPhone the Apple Pay button never shows up when I pay.", "checkout"),
+        (FLORIST, "Does the shop work in Safari on an iPhone? Our older customers don't want an app.", "shop"),
+        (GUQIN, "约课页面在安卓手机上一直白屏，苹果的倒是正常。", "booking"),
+    ],
+)
+def test_a_phone_named_where_something_happens_is_not_an_ask_for_an_app(
+    judge: ScopeJudge, scope: Scope, text: str, item: str
+) -> None:
+    # The scope delivers through a browser or a mini-program: the phone is where the request comes from.
+    v = judge.check(scope, text)
+    assert v.verdict is not OUT, v
+    assert v.item_id == item or item in v.candidates, v
+
+
+@pytest.mark.parametrize(
+    ("scope", "text"),
+    [
+        (FLORIST, "Could the shop also be an app on my iPhone?"),
+        (FLORIST, "Customers keep asking for an Android app so they can reorder on their phones."),
+        (GUQIN, "能不能做个安卓版的App？学员说小程序老是找不到。"),
+    ],
+)
+def test_asking_for_an_app_on_a_phone_still_names_the_exclusion(judge: ScopeJudge, scope: Scope, text: str) -> None:
+    assert judge.check(scope, text).verdict is OUT
+
+
+def test_a_phone_is_not_only_context_when_no_item_is_a_browser_or_mini_program(judge: ScopeJudge) -> None:
+    scope = Scope(
+        project="tally",
+        name="Tally field app",
+        language=Language.EN,
+        goals=("Field staff log visits on their iPhones",),
+        in_scope=(ScopeItem("visits", "iPhone app for logging site visits", "Offline capture, photos, sync."),),
+        out_of_scope=(ScopeItem("android", "Android version"),),
+    )
+    assert judge.check(scope, "Half the crew are on Android phones, can they log visits too?").verdict is not IN
+
+
 def test_an_iphone_app_names_ios_even_when_an_item_mentions_some_app(judge: ScopeJudge) -> None:
     scope = Scope(
         project="portal",

@@ -137,6 +137,23 @@ def _numbers(text: str) -> list[str]:
     return out
 
 
+# Where something is used, not what is asked for: "on my iPhone", "in Safari on an iPad", "安卓手机都这样";
+# "苹果的倒是正常" only in a report of what happens. Never "an iPhone app" or "an Android version".
+_DEVICE_EN = re.compile(
+    r"\b(?:on|in|from|with|using)\s+(?:(?:my|his|her|our|their|your|the|an?|some|any|all|[a-z]+'s)\s+){0,2}"
+    r"(?:own\s+)?(iphones?|ipads?|android|ios|samsung|galaxy|pixel)\b(?!\s*(?:apps?|version|application)\b)"
+)
+_DEVICE_ZH = re.compile(
+    r"(安卓|苹果|华为|小米|iphone|ipad|ios)(?:手机|机|系统|平板|上)(?!.{0,3}(?:app|应用|客户端|版))"
+)
+# Once one device is where something happens, the others the request compares it with are too ("works fine
+# on my husband's Android", "苹果的倒是正常").
+_DEVICE_ANY = re.compile(
+    r"(iphones?|ipads?|android|samsung|galaxy|pixel|安卓|苹果|华为|小米)(?!.{0,3}(?:app|应用|客户端|版))"
+)
+_WEB_CHANNEL = re.compile(r"browser|website|web site|web ui|web app|responsive|网页|浏览器|小程序|\bh5\b|\bweb\b")
+
+
 def _plain(term: str) -> bool:
     """An everyday word ("system", "系统") names no excluded thing."""
     return term in _COMMON
@@ -166,6 +183,10 @@ class _Index:
     # Character n-grams per doc (tf-idf, unit length) and their postings: a view free of word boundaries.
     grams: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
     gram_idf: dict[str, float] = field(default_factory=dict)
+
+    # An item delivers the work through a browser or a mini-program ("responsive website", "微信小程序"): a
+    # phone named in a request is then where it is used, not a request for an app.
+    web_channel: bool = False
 
     def in_scope_has(self, term: str) -> bool:
         return term in self.in_scope_terms
@@ -285,6 +306,9 @@ class ScopeJudge:
         norm = [1.0 / (1 - b + b * ln / avg) if avg else 1.0 for ln in lengths]
         idx = _Index(docs, idf, max_idf, postings, context, deletes, cjk_scope, unit, norm)
         idx.in_scope_terms = frozenset(t for d in docs if not d.excluded for t in d.terms)
+        idx.web_channel = any(
+            _WEB_CHANNEL.search(f"{d.item.title} {d.item.notes}".lower()) for d in docs if not d.excluded
+        )
         for i, d in enumerate(docs):
             if d.excluded:
                 continue
@@ -561,6 +585,7 @@ class ScopeJudge:
         would give as each kind (the item, the exclusion, the extension), and the evidence as numbers."""
         p = self.params
         a = self._fix_typos(idx, self._split_words(idx, part, a))
+        a = self._device_as_context(idx, part, a)
         named_numbers = {n: 1.0 for n in _numbers(part) if n in idx.idf and n not in a.terms}
         if named_numbers:  # "our 1688 store" names the exclusion that says 1688
             a = replace(a, terms={**a.terms, **named_numbers})
@@ -914,6 +939,26 @@ class ScopeJudge:
             if n >= 2 and share >= self.params.exclusion_contained and (best is None or share > best[1]):
                 best = (idx.docs[i], share)
         return best
+
+    @staticmethod
+    def _device_as_context(idx: _Index, part: str, a: tx.Analysis) -> tx.Analysis:
+        """A phone or tablet named as where something is used or goes wrong ("the button never shows up on my
+        iPhone") is not a request for an app, when the scope delivers through a browser or a mini-program and
+        the request does not itself ask for an app."""
+        if not idx.web_channel:
+            return a
+        app = a.terms.get("#native_app", 0.0) >= 1.0 and "#native_app" not in a.negated
+        if app:
+            return a
+        t = part.lower().replace("’", "'")
+        if not (_DEVICE_EN.search(t) or _DEVICE_ZH.search(t)):
+            return a
+        drop = {k for m in _DEVICE_ANY.finditer(t) for k in tx.analyse(m.group(1)).terms}
+        if a.terms.get("#native_app", 0.0) < 1.0:
+            drop.add("#native_app")  # implied by the phone alone
+        terms = {k: v for k, v in a.terms.items() if k not in drop}
+        concepts = {c for c in a.concepts if "#" + c not in drop}
+        return replace(a, terms=terms, concepts=concepts)
 
     def _names_excluded_kind(self, idx: _Index, a: tx.Analysis, in_doc: _Doc | None) -> tuple[_Doc, float] | None:
         """A channel, platform, language… the request asks for that the closest item does not name, and an
