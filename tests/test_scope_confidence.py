@@ -157,6 +157,20 @@ def test_a_span_the_item_states_as_its_maximum_is_a_limit_however_the_request_sa
     assert not beyond(plain, "the last 3 months of tickets are missing from the report")
 
 
+def test_a_range_and_a_time_things_are_kept_state_a_maximum() -> None:
+    passes = item_limits("Ski passes for 1 to 5 days, sold online.")
+    assert passes.longest == 5.0
+    assert beyond(passes, "guests keep asking for a 10-day pass")
+    assert not beyond(passes, "the 3-day pass shows the wrong price")
+    # One longest span per item: a request is past it only when it is longer than every span the item names.
+    history = item_limits("Order history kept 18 months.")
+    assert beyond(history, "can we look up orders from 3 years ago?")
+    zh = item_limits("可预约 1-14 天内的场地；预约记录保留 6 个月。")
+    assert zh.longest == 180.0
+    assert beyond(zh, "审计要求记录保存两年，能查到吗？")
+    assert not beyond(zh, "上个月的预约记录查不到了")
+
+
 def test_a_report_that_also_asks_past_the_limit_is_new_work(judge: ScopeJudge) -> None:
     # "一直" reads as a report of what keeps happening; the request still asks past the item's own limit.
     v = judge.check(DEPOT, "培训能不能一直做下去，每个模块做 5 场？")

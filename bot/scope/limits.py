@@ -61,8 +61,13 @@ _COUNT_EN = re.compile(r"\b(?:up to |at most |maximum of |max\.? )?" + _NUM_EN +
 _COUNT_EN_AFTER = re.compile(r"\b([a-z][a-z-]{2,})\s*\((?:up to |at most |max\.? )?(\d+)\)")
 # A span the item states as its maximum ("最长30天", "30 天以内", "for up to 14 days", "at most 2 weeks"): any
 # longer span a request names goes past it, however the request says it.
-_MAX_BEFORE = re.compile(r"(?:最长|最多|不超过|至多|上限|up to|at most|no more than|maximum of|max\.?)\s*$")
-_MAX_AFTER = re.compile(r"^\s*(?:以内|之内|内|为限|封顶)")
+# A range ("1- to 7-day tickets", "1-7 天") and a time things are kept ("history kept 13 months", "数据保留24个月")
+# state a maximum too.
+_MAX_BEFORE = re.compile(
+    r"(?:最长|最多|不超过|至多|上限|保留|保存|up to|at most|no more than|maximum of|max\.?|"
+    r"\d+\s*-?\s*(?:to|-|–|~|～|至|到)|(?:kept|retained|stored|keep|retain)(?:\s+for)?)\s*$"
+)
+_MAX_AFTER = re.compile(r"^\s*(?:以内|之内|内|为限|封顶|only\b)")
 # A span said as a length ("for a year", "another six months", "一年的驻场", "延长三个月"), not a date.
 _LENGTH_EN = re.compile(
     r"\b(?:for|another|extra|additional|further)\s+(?:a|an|one|\d+|two|three|four|five|six|twelve)\s+(?:days?|weeks?|months?|years?)\b"
@@ -134,7 +139,7 @@ def item_limits(text: str) -> Limits:
         if n is not None:
             spans.append(n * _SPAN_EN[unit])
             said.setdefault(spans[-1], m.group(0).strip())
-            if _MAX_BEFORE.search(t[: m.start()]):
+            if _MAX_BEFORE.search(t[: m.start()]) or _MAX_AFTER.search(t[m.end() :]):
                 maxima.append(spans[-1])
     for m in _COUNT_ZH.finditer(t):
         n = _zh_number(m.group(1))
