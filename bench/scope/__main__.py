@@ -79,6 +79,13 @@ project held out at a time and reports every set and language that way.
      round could read; `blind5-heldout` was opened by nobody until the round's end and measured once
      before and once after (macro-F1 0.660, leak 14.8%, in-scope recall 0.57, out-of-scope recall 0.64,
      both times: the round's changes touched none of its requests). It is spent now.
+   - `bench/scope/blind6`: eight more blind projects written the same way after `blind5-heldout` was read
+     (rail season tickets and delay repay, a crafts studio's classes and kits, car sharing, public rental
+     housing, dog daycare, a staff canteen, a rowing club, lift maintenance alarms), four English and four
+     Chinese, 319 requests (the second labeller agreed on 319 of 320 and dropped the other as ambiguous).
+     Nobody read it until the round's end: measured once on the checker before the round (macro-F1 0.698,
+     leak 6.9%, in-scope recall 0.61, out-of-scope recall 0.67) and once after (0.705, 6.9%, 0.62, 0.67).
+     It is spent now.
 3. Latency on generated 12-item and 1,000-item scopes (median per request, one core), and the time to
    import the checker and give a first verdict in a fresh interpreter.
 """
@@ -126,6 +133,7 @@ SETS: tuple[tuple[str, Path, str], ...] = (
         HERE / "blind5-heldout",
         "the seventh round's unread half, spent (bench/scope/blind5-heldout)",
     ),
+    ("blind6", HERE / "blind6", "the seventh round's last blind set, spent (bench/scope/blind6)"),
 )
 
 # --- latency --------------------------------------------------------------------------------------
