@@ -401,6 +401,12 @@ class Schedule(ABC):
     @abstractmethod
     async def stats(self, now: datetime) -> ScheduleStats: ...
 
+    @abstractmethod
+    async def prune_finished(self, *, before: datetime, limit: int = 200) -> int:
+        """Delete up to `limit` steps that were done, skipped or cancelled before `before`; return how many
+        went. Failed steps, and steps not run yet, MUST stay. (A step is written for a time after its
+        writing, so the key of one finished before `before` is never written again.)"""
+
 
 class Store(ABC):
     @abstractmethod

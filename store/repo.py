@@ -38,6 +38,7 @@ from bot.domain import (
 )
 from bot.errors import StorageUnavailable
 from bot.ports import (
+    UPDATED_IN_PLACE,
     NewRequest,
     NewStep,
     Outbox,
@@ -49,7 +50,6 @@ from bot.ports import (
     ScheduleStats,
     ServerStore,
     Step,
-    UPDATED_IN_PLACE,
     Transaction,
 )
 
@@ -1206,6 +1206,9 @@ class SqlOutbox(Outbox):
         return OutboxStats(int(pending), int(failed), max(0.0, age))
 
 
+FINISHED_STEPS = ("done", "skipped", "cancelled")  # what pruning may delete (not "failed": kept to look into)
+
+
 class SqlSchedule(Schedule):
     """Scheduled steps, claimed like the outbox's rows: `FOR UPDATE SKIP LOCKED` on PostgreSQL, one writer
     at a time on SQLite, and a lease that another worker may take over once it has run out."""
@@ -1280,6 +1283,14 @@ class SqlSchedule(Schedule):
             pending, earliest = (await s.exec(stmt)).one()  # type: ignore[call-overload]
         late = (now - as_utc(earliest)).total_seconds() if earliest else 0.0
         return ScheduleStats(int(pending), max(0.0, late))
+
+    async def prune_finished(self, *, before: datetime, limit: int = 200) -> int:
+        st = table(ScheduledStep)
+        finished = st.c.status.in_(FINISHED_STEPS)
+        old = sa.select(st.c.id).where(finished, st.c.finished_at < before).order_by(st.c.id).limit(limit)
+        async with self.store.session() as s:
+            res = await s.exec(sa.delete(st).where(st.c.id.in_(old.scalar_subquery())))  # type: ignore[call-overload]
+            return int(res.rowcount or 0)
 
 
 # --- row → domain -------------------------------------------------------------------------------

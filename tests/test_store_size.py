@@ -72,7 +72,12 @@ async def test_a_letter_written_before_versions_reads_as_it_was_and_its_edit_add
     first = (await service.decline(await submit(service, "An Android app, please"), actor=PM, form=FORM)).letter
     assert first is not None
     ref = await submit(service)
-    drafted = {"subject": first.subject, "language": "en", "kind": first.kind, "tone": [t.to_dict() for t in first.tone]}
+    drafted = {
+        "subject": first.subject,
+        "language": "en",
+        "kind": first.kind,
+        "tone": [t.to_dict() for t in first.tone],
+    }
     async with store.session() as s:
         request_id = (await s.exec(sa.text("SELECT max(id) FROM requests"))).scalar_one()  # type: ignore[call-overload]
         await s.exec(sa.text("UPDATE requests SET status = 'letter_drafted' WHERE id = :id"), params={"id": request_id})  # type: ignore[call-overload]
@@ -120,7 +125,9 @@ async def test_a_letter_written_before_versions_reads_as_it_was_and_its_edit_add
 async def test_only_the_messages_updated_later_keep_where_they_were_posted(store: SqlStore) -> None:
     for key, kind in (("a", "review_card"), ("b", "requester_notice"), ("c", "letter_draft"), ("d", "card_update")):
         async with store.transaction() as tx:
-            await tx.add_notice(Notice(kind=kind, platform="slack", audience="x", text="t", ref="ACME-1", dedupe_key=key))
+            await tx.add_notice(
+                Notice(kind=kind, platform="slack", audience="x", text="t", ref="ACME-1", dedupe_key=key)
+            )
         [row] = await store.outbox.claim(["slack"], worker="w", limit=1, lease_seconds=60)
         assert await store.outbox.mark_sent(row.id, worker="w", result={"channel": "C1", "ts": f"{key}.1"})
     kept = await rows(store, "SELECT kind FROM posted_messages ORDER BY kind")
