@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
 from . import forms, messages
-from .digest import DIGEST_OPEN, ClientDigest, build_digest
+from .digest import DIGEST_OPEN, ClientDigest, DigestBuilder
 from .domain import (
     MAX_REQUEST_CHARS,
     SYSTEM,
@@ -1118,8 +1118,8 @@ class IntakeService:
         async with self.store.reading() as tx:
             project = await self._project(tx, slug)
             since = since or await self._last_digest(tx, project.slug, now)
-            recs = await _digest_requests(tx, project.slug, since)
-        return build_digest(project, recs, since=since, now=now)
+            digest = await _digest(tx, project, since, now)
+        return digest
 
     async def send_digest(
         self,
@@ -1144,8 +1144,7 @@ class IntakeService:
             if period is not None and not await tx.claim_key(f"digest:{project.slug}:{period}", at=now):
                 return None
             since = since or await self._last_digest(tx, project.slug, now)
-            recs = await _digest_requests(tx, project.slug, since)
-            digest = build_digest(project, recs, since=since, now=now)
+            digest = await _digest(tx, project, since, now)
             if skip_empty and digest.empty:
                 return None
             rcpt = digest_recipients(project)
@@ -1522,14 +1521,15 @@ def _checked(new: Submission) -> Submission:
     return replace(new, text=text, client_words=client_words)
 
 
-async def _digest_requests(tx: Transaction, slug: str, since: datetime) -> list[RequestRecord]:
-    """What a digest since `since` can show: the requests still open to the client and those changed since
-    then (a decision is a change), read page by page; never the project's whole history."""
-    return [
-        rec
-        async for page in tx.request_pages(project=slug, changed_since=since, unless=DIGEST_OPEN, with_events=True)
-        for rec in page
-    ]
+async def _digest(tx: Transaction, project: Project, since: datetime, now: datetime) -> ClientDigest:
+    """The digest since `since`, from what it can show: the requests still open to the client and those
+    changed since then (a decision is a change), read page by page and each page let go once its
+    entries are taken; never the project's whole history."""
+    builder = DigestBuilder(project, since=since)
+    pages = tx.request_pages(project=project.slug, changed_since=since, unless=DIGEST_OPEN, with_events=True)
+    async for page in pages:
+        builder.add(page)
+    return builder.build(now)
 
 
 def _awaits_model(rec: RequestRecord) -> bool:
