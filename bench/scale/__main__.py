@@ -127,8 +127,8 @@ async def prune_as_served(url: str, keep_days: float = 30.0) -> int:
         if not url.startswith("sqlite"):
             async with engine.connect() as conn:
                 conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-                for name in ("outbox", "schedule", "processed_keys"):
-                    await conn.execute(sa.text(f"VACUUM ANALYZE {name}"))
+                for name in ("outbox", "schedule", "processed_keys"):  # compacted, as SQLite's VACUUM does
+                    await conn.execute(sa.text(f"VACUUM FULL ANALYZE {name}"))
     finally:
         await engine.dispose()
     if url.startswith("sqlite"):
