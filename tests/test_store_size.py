@@ -6,15 +6,20 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from bot.domain import Notice
 from bot.letters.writer import text_to_html
 from bot.service import IntakeService
+from store.db import make_engine
+from store.migrate import upgrade
 from store.repo import SqlStore
 from tests.conftest import MEMBER, PM
+from tests.support.databases import PostgresDatabases, postgres_available, skip_or_fail
 from tests.test_lifecycle import FORM, submit
 
 EDIT = "Dear Jane,\n\nWe understand; it is out of scope for now.\n\n- a change request\n- a later phase\n\nKind regards"
@@ -141,3 +146,72 @@ async def test_json_is_stored_without_padding(service: IntakeService, store: Sql
         for text in (actor, verdict):
             assert '": ' not in text and '", "' not in text and "\\u" not in text
             assert json.loads(text)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database with no tables yet, of each kind."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'intake.db'}"
+    reason = postgres_available()
+    if reason:
+        skip_or_fail(reason)
+    dbs: PostgresDatabases = request.getfixturevalue("postgres_dbs")
+    return dbs.create()
+
+
+async def test_upgrading_leaves_the_letters_already_written_as_they_were(fresh_url: str) -> None:
+    await upgrade(fresh_url, "0009")
+    engine = make_engine(fresh_url)
+    now = datetime.now(UTC)
+    async with engine.begin() as conn:
+        await conn.execute(
+            sa.text(
+                "INSERT INTO projects (slug, ref_prefix, current_version, next_number, created_at, updated_at)"
+                " VALUES ('acme-portal', 'ACME', 1, 1, :at, :at)"
+            ),
+            {"at": now},
+        )
+        await conn.execute(
+            sa.text(
+                "INSERT INTO requests (id, ref, project, number, text, client_words, urgency, requester_platform,"
+                " requester_id, status, verdict, verdict_kind, scope_version, created_at, updated_at) VALUES"
+                " (1, 'ACME-1', 'acme-portal', 1, 'An app', '', '', 'console', 'sam', 'letter_drafted', :verdict,"
+                " 'out_of_scope', 1, :at, :at)"
+            ),
+            {"at": now, "verdict": json.dumps({"verdict": "out_of_scope", "item": None, "score": 0.9, "clause": ""})},
+        )
+        await conn.execute(
+            sa.text(
+                "INSERT INTO letters (request_id, subject, body_text, body_html, language, kind, tone, edited, status,"
+                " talking_points, updated_at) VALUES (1, 'Your request', 'Dear Jane', '<p>Dear Jane</p>', 'en',"
+                " 'decline', '[]', false, 'draft', '', :at)"
+            ),
+            {"at": now},
+        )
+        await conn.execute(
+            sa.text(
+                "INSERT INTO events (project, request_id, kind, at, actor, platform, text, data) VALUES ('acme-portal',"
+                " 1, 'letter_drafted', :at, :actor, 'console', 'Dear Jane', :data)"
+            ),
+            {"at": now, "actor": json.dumps(PM.to_dict()), "data": json.dumps({"subject": "Your request", "tone": []})},
+        )
+    await engine.dispose()
+
+    await upgrade(fresh_url)
+    store = SqlStore.from_url(fresh_url)
+    try:
+        async with store.reading() as tx:
+            rec = await tx.get_request("ACME-1")
+        assert rec is not None and rec.letter is not None
+        assert (rec.letter.subject, rec.letter.body_text, rec.letter.body_html) == (
+            "Your request",
+            "Dear Jane",
+            "<p>Dear Jane</p>",
+        )
+        [event] = [e for e in rec.events if e.kind == "letter_drafted"]
+        assert (event.text, event.data) == ("Dear Jane", {"subject": "Your request", "tone": []})
+        assert await rows(store, "SELECT body_text, version FROM letters") == [("Dear Jane", None)]
+        assert await rows(store, "SELECT version FROM letter_versions") == []
+    finally:
+        await store.close()
