@@ -1343,8 +1343,10 @@ def _copies_version(event: Event, content: dict[str, Any]) -> bool:
 
 def _event(e: EventRow, versions: dict[tuple[int, int], LetterVersionRow] | None = None) -> Event:
     text, data = e.text or "", dict(e.data or {})
-    if LETTER_VERSION in data and e.request_id is not None and versions:
-        v = versions[(e.request_id, data[LETTER_VERSION])]
+    v = None
+    if LETTER_VERSION in data and versions and e.request_id is not None:
+        v = versions.get((e.request_id, data[LETTER_VERSION]))  # a version is never deleted: always found
+    if v is not None:
         text, data = v.body_text, {k: getattr(v, k) for k in data[LETTER_FIELDS]}
     return Event(e.kind, as_utc(e.at), Actor.from_dict(e.actor), text, data)
 
