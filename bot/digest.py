@@ -174,53 +174,73 @@ def build_digest(
     project: Project, requests: Iterable[RequestRecord], *, since: datetime, now: datetime
 ) -> ClientDigest:
     """Build the client update: open requests, and those decided since `since`, in the project's language."""
-    lang = project.language
-    t = TEXT[lang]
-    open_entries: list[tuple[int, DigestEntry]] = []
-    decided_entries: list[tuple[datetime, int, DigestEntry]] = []
-    for rec in requests:
-        if rec.project != project.slug:
-            continue
-        key, decided_at, values = _situation(rec)
-        if decided_at is not None and decided_at < since:
-            continue
-        when = format_date(decided_at.date(), lang) if decided_at else ""
-        if "meeting" in values:
-            when = format_date(datetime.fromisoformat(values["meeting"]).date(), lang)
-        entry = DigestEntry(
-            ref=rec.ref,
-            words=shorten(rec.client_words or rec.text, MAX_WORDS),
-            raised_on=format_date(rec.created_at.date(), lang),
-            status=t[key].format(date=when),
-            next_step=t[f"{key}.next"].format(date=when),
-        )
-        if decided_at is None:
-            open_entries.append((rec.number, entry))
-        else:
-            decided_entries.append((decided_at, rec.number, entry))
-    opened = tuple(e for _, e in sorted(open_entries, key=lambda x: x[0]))
-    decided = tuple(e for _, _, e in sorted(decided_entries, key=lambda x: (x[0], x[1])))
+    builder = DigestBuilder(project, since=since)
+    builder.add(requests)
+    return builder.build(now)
 
-    today = format_date(now.date(), lang)
-    since_text = format_date(since.date(), lang)
-    subject = t["subject"].format(project=project.name, today=today)
-    sections: list[tuple[str, tuple[DigestEntry, ...]]] = []
-    if opened:
-        sections.append((t["open"], opened))
-    if decided:
-        sections.append((t["decided"].format(since=since_text), decided))
-    text = _render_text(project, lang, sections, today=today, since=since_text)
-    return ClientDigest(
-        project=project.slug,
-        language=lang,
-        since=since,
-        until=now,
-        subject=subject,
-        body_text=text,
-        body_html=_render_html(project, lang, sections, today=today, since=since_text),
-        open=opened,
-        decided=decided,
-    )
+
+class DigestBuilder:
+    """A client update built from requests handed over page by page: it keeps each one's entry (a few
+    lines of text), never the requests themselves, so reading a large project costs one page of them."""
+
+    def __init__(self, project: Project, *, since: datetime) -> None:
+        self.project = project
+        self.since = since
+        self.open_entries: list[tuple[int, DigestEntry]] = []
+        self.decided_entries: list[tuple[datetime, int, DigestEntry]] = []
+
+    def add(self, requests: Iterable[RequestRecord]) -> None:
+        project, since = self.project, self.since
+        lang = project.language
+        t = TEXT[lang]
+        for rec in requests:
+            if rec.project != project.slug:
+                continue
+            key, decided_at, values = _situation(rec)
+            if decided_at is not None and decided_at < since:
+                continue
+            when = format_date(decided_at.date(), lang) if decided_at else ""
+            if "meeting" in values:
+                when = format_date(datetime.fromisoformat(values["meeting"]).date(), lang)
+            entry = DigestEntry(
+                ref=rec.ref,
+                words=shorten(rec.client_words or rec.text, MAX_WORDS),
+                raised_on=format_date(rec.created_at.date(), lang),
+                status=t[key].format(date=when),
+                next_step=t[f"{key}.next"].format(date=when),
+            )
+            if decided_at is None:
+                self.open_entries.append((rec.number, entry))
+            else:
+                self.decided_entries.append((decided_at, rec.number, entry))
+
+    def build(self, now: datetime) -> ClientDigest:
+        project, since = self.project, self.since
+        lang = project.language
+        t = TEXT[lang]
+        opened = tuple(e for _, e in sorted(self.open_entries, key=lambda x: x[0]))
+        decided = tuple(e for _, _, e in sorted(self.decided_entries, key=lambda x: (x[0], x[1])))
+
+        today = format_date(now.date(), lang)
+        since_text = format_date(since.date(), lang)
+        subject = t["subject"].format(project=project.name, today=today)
+        sections: list[tuple[str, tuple[DigestEntry, ...]]] = []
+        if opened:
+            sections.append((t["open"], opened))
+        if decided:
+            sections.append((t["decided"].format(since=since_text), decided))
+        text = _render_text(project, lang, sections, today=today, since=since_text)
+        return ClientDigest(
+            project=project.slug,
+            language=lang,
+            since=since,
+            until=now,
+            subject=subject,
+            body_text=text,
+            body_html=_render_html(project, lang, sections, today=today, since=since_text),
+            open=opened,
+            decided=decided,
+        )
 
 
 def _heading(lang: Language, index: int, title: str, numbered: bool) -> str:

@@ -34,10 +34,17 @@ PRUNE_EVERY = 600.0  # seconds between two prunings in a server process
 
 async def prune_outbox(store: Store, *, keep: timedelta, now: datetime, batch: int = PRUNE_BATCH) -> int:
     """Delete the notices delivered more than `keep` before `now`, `batch` rows per transaction; return
-    how many went. Where their messages were posted outlives them (see `Outbox.delivery_result`)."""
+    how many went. Where their messages were posted outlives them (see `Outbox.delivery_result`). The
+    scheduled steps finished as long ago (reminders sent, clocks stopped) go the same way."""
+    total = await _in_batches(store.outbox.prune_delivered, before=now - keep, batch=batch)
+    await _in_batches(store.schedule.prune_finished, before=now - keep, batch=batch)
+    return total
+
+
+async def _in_batches(prune: Callable[..., Awaitable[int]], *, before: datetime, batch: int) -> int:
     total = 0
     while True:
-        n = await store.outbox.prune_delivered(before=now - keep, limit=batch)
+        n = await prune(before=before, limit=batch)
         total += n
         if n < batch:
             return total

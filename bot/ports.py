@@ -326,6 +326,11 @@ class Attempt:
         return f"{self.row_id}@{stamp}"
 
 
+# The kinds of message a later notice changes in place (a review card's update, the letter card's), so
+# where each was posted is kept after its outbox row is pruned. Other messages are never looked up again.
+UPDATED_IN_PLACE = frozenset({"review_card", "letter_draft"})
+
+
 @dataclass(frozen=True)
 class OutboxStats:
     pending: int
@@ -364,7 +369,8 @@ class Outbox(ABC):
 
     @abstractmethod
     async def delivery_result(self, ref: str, kind: str, platform: str) -> dict[str, Any] | None:
-        """Return what the adapter recorded when it delivered the last `kind` notice of a request."""
+        """Return what the adapter recorded when it delivered the last `kind` notice of a request. Only
+        the kinds in `UPDATED_IN_PLACE` MUST be answered once their rows are pruned."""
 
     @abstractmethod
     async def stats(self, now: datetime) -> OutboxStats: ...
@@ -394,6 +400,12 @@ class Schedule(ABC):
 
     @abstractmethod
     async def stats(self, now: datetime) -> ScheduleStats: ...
+
+    @abstractmethod
+    async def prune_finished(self, *, before: datetime, limit: int = 200) -> int:
+        """Delete up to `limit` steps that were done, skipped or cancelled before `before`; return how many
+        went. Failed steps, and steps not run yet, MUST stay. (A step is written for a time after its
+        writing, so the key of one finished before `before` is never written again.)"""
 
 
 class Store(ABC):

@@ -12,10 +12,9 @@ import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import forms, messages
-from .digest import DIGEST_OPEN, ClientDigest, build_digest
 from .domain import (
     MAX_REQUEST_CHARS,
     SYSTEM,
@@ -56,15 +55,6 @@ from .errors import (
 )
 from .forms import MAX_ANSWER_CHARS, MAX_LETTER_CHARS, Correction, FormSpec
 from .letters import default_empathy, default_reason, revise_letter, write_letter
-from .mailing import (
-    LetterRecipients,
-    OutgoingMail,
-    declining_pm,
-    digest_recipients,
-    letter_mail,
-    letter_recipients,
-    new_send_id,
-)
 from .ports import Clock, NewRequest, ProjectVersionInfo, Store, SystemClock, Transaction
 from .review import (
     DECIDERS,
@@ -79,9 +69,6 @@ from .review import (
     status_label,
 )
 from .scope import ScopeChecker, default_checker
-from .scope.llm import MODEL_PLATFORM, ModelJudge, ModelResult
-from .scope.llm import failed as model_failed
-from .scope.llm import pending as model_pending
 from .text import Day, Items, Phrase, When, language_for
 from .timekeeping import (
     CHAT_PLATFORMS,
@@ -96,6 +83,13 @@ from .timekeeping import (
     stop_clocks,
 )
 from .workdays import start_of_day, zone
+
+# Imported where used: a command that only reads the record (`intake request show`) does not pay for the
+# scope checker, the language model's client, e-mail or the digest.
+if TYPE_CHECKING:
+    from .digest import ClientDigest
+    from .mailing import LetterRecipients, OutgoingMail
+    from .scope.llm import ModelJudge, ModelResult
 
 T = TypeVar("T")
 
@@ -117,12 +111,27 @@ def content_hash(project: Project) -> str:
 class IntakeService:
     def __init__(self, store: Store, *, checker: ScopeChecker | None = None, clock: Clock | None = None) -> None:
         self.store = store
-        self.checker = checker or default_checker()
+        self._checker = checker
         self.clock = clock or SystemClock()
         # A checker that also asks a language model: requests are recorded with its offline verdict, and
         # the model is asked afterwards (`judge_with_model`, run by the outbox).
-        self.model: ModelJudge | None = self.checker if isinstance(self.checker, ModelJudge) else None
+        self.model: ModelJudge | None = None
+        if checker is not None:
+            from .scope.llm import ModelJudge
+
+            self.model = checker if isinstance(checker, ModelJudge) else None
         self._questions: dict[str, tuple[asyncio.Lock, int]] = {}  # questions for the model being asked here
+
+    @property
+    def checker(self) -> ScopeChecker:
+        """The scope checker (the default one is made on first use)."""
+        if self._checker is None:
+            self._checker = default_checker()
+        return self._checker
+
+    @checker.setter
+    def checker(self, checker: ScopeChecker) -> None:
+        self._checker = checker
 
     # --- projects ---------------------------------------------------------------------------
 
@@ -278,6 +287,8 @@ class IntakeService:
         actor, text, source, requested_date = new.actor, new.text, new.source, new.requested_date
         verdict = self.checker.check(proj.scope(examples), text)
         if self.model is not None:
+            from .scope.llm import pending as model_pending
+
             verdict = model_pending(verdict)
         number = await tx.next_request_number(proj.slug)
         ref = f"{proj.ref_prefix}-{number}"
@@ -333,6 +344,8 @@ class IntakeService:
         )
         await self._notify(tx, rec, "review_card", "review", self._review_text(rec, proj), dedupe=f"{ref}:review_card")
         if self.model is not None:
+            from .scope.llm import MODEL_PLATFORM
+
             # The question for the model, as a leased outbox row: whichever process takes it asks the
             # model, and one that dies on the way leaves it to another once its lease runs out.
             await tx.add_notice(
@@ -409,6 +422,8 @@ class IntakeService:
             data: dict[str, Any] = {"offline": offline.to_dict(), "applied": False}
             if result is None:
                 if self.model is None:
+                    from .scope.llm import failed as model_failed
+
                     verdict = model_failed(offline, "off")
                     text, data["outcome"] = "the language model is switched off; the checker's verdict stands", "off"
                 else:
@@ -916,6 +931,8 @@ class IntakeService:
         Raises the same refusals as `send_letter_email` (not a PM, no letter, already sent without `again`,
         already queued), so an adapter can refuse before it asks for confirmation.
         """
+        from .mailing import letter_recipients
+
         async with self.store.transaction() as tx:
             rec, project = await self._letter_access(tx, ref, actor, "letter.send")
             _check_sendable(rec, again=again, tz=project.timezone)
@@ -939,6 +956,8 @@ class IntakeService:
         written. A letter already sent (or queued) is not sent again unless `again` is given; `again`
         makes a new send with a new Message-ID.
         """
+        from .mailing import letter_mail, letter_recipients, new_send_id
+
         now = self.clock.now()
         async with self.store.transaction() as tx:
             rec, project = await self._letter_access(tx, ref, actor, "letter.send")
@@ -985,6 +1004,8 @@ class IntakeService:
         `actor` None is the local command line. If the letter was e-mailed, the last send's token is
         reused, so the file carries the Message-ID the client received.
         """
+        from .mailing import declining_pm, letter_mail, letter_recipients
+
         now = self.clock.now()
         async with self.store.transaction() as tx:
             if actor is None:
@@ -1118,8 +1139,8 @@ class IntakeService:
         async with self.store.reading() as tx:
             project = await self._project(tx, slug)
             since = since or await self._last_digest(tx, project.slug, now)
-            recs = await _digest_requests(tx, project.slug, since)
-        return build_digest(project, recs, since=since, now=now)
+            digest = await _digest(tx, project, since, now)
+        return digest
 
     async def send_digest(
         self,
@@ -1136,6 +1157,8 @@ class IntakeService:
         (the scheduler's), it is queued at most once per period: a second call returns None. With
         `skip_empty`, an update with nothing to report is not sent (returns None).
         """
+        from .mailing import OutgoingMail, digest_recipients
+
         now = self.clock.now()
         async with self.store.transaction() as tx:
             project = await self._project(tx, slug)
@@ -1144,8 +1167,7 @@ class IntakeService:
             if period is not None and not await tx.claim_key(f"digest:{project.slug}:{period}", at=now):
                 return None
             since = since or await self._last_digest(tx, project.slug, now)
-            recs = await _digest_requests(tx, project.slug, since)
-            digest = build_digest(project, recs, since=since, now=now)
+            digest = await _digest(tx, project, since, now)
             if skip_empty and digest.empty:
                 return None
             rcpt = digest_recipients(project)
@@ -1522,14 +1544,17 @@ def _checked(new: Submission) -> Submission:
     return replace(new, text=text, client_words=client_words)
 
 
-async def _digest_requests(tx: Transaction, slug: str, since: datetime) -> list[RequestRecord]:
-    """What a digest since `since` can show: the requests still open to the client and those changed since
-    then (a decision is a change), read page by page; never the project's whole history."""
-    return [
-        rec
-        async for page in tx.request_pages(project=slug, changed_since=since, unless=DIGEST_OPEN, with_events=True)
-        for rec in page
-    ]
+async def _digest(tx: Transaction, project: Project, since: datetime, now: datetime) -> ClientDigest:
+    """The digest since `since`, from what it can show: the requests still open to the client and those
+    changed since then (a decision is a change), read page by page and each page let go once its
+    entries are taken; never the project's whole history."""
+    from .digest import DIGEST_OPEN, DigestBuilder
+
+    builder = DigestBuilder(project, since=since)
+    pages = tx.request_pages(project=project.slug, changed_since=since, unless=DIGEST_OPEN, with_events=True)
+    async for page in pages:
+        builder.add(page)
+    return builder.build(now)
 
 
 def _awaits_model(rec: RequestRecord) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +27,14 @@ __all__ = [
 ]
 
 
+# JSON columns are written without the spaces after separators and with their characters as they are
+# (not as \u escapes): about a tenth less on disk for the same values. Older rows read the same.
+compact_json = partial(json.dumps, separators=(",", ":"), ensure_ascii=False)
+
+
 def make_engine(url: str, **kw: Any) -> AsyncEngine:
     url = normalize_url(url)
+    kw.setdefault("json_serializer", compact_json)
     if is_sqlite(url):
         return _sqlite_engine(url, **kw)
     kw.setdefault("pool_pre_ping", True)

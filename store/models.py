@@ -127,7 +127,8 @@ class DecisionRow(SQLModel, table=True):
 
 
 class LetterRow(SQLModel, table=True):
-    """The current letter of a declined request and its send status (each version is also an event)."""
+    """The current letter of a declined request and its send status. Its text is in `letter_versions`
+    (`version`); rows written before that table hold it here, with its HTML."""
 
     __tablename__ = "letters"
     request_id: int = Field(foreign_key="requests.id", primary_key=True)
@@ -145,6 +146,23 @@ class LetterRow(SQLModel, table=True):
     send_error: str | None = Field(default=None, sa_type=sa.Text)
     talking_points: str = Field(default="", sa_type=sa.Text)
     updated_at: datetime = Field(sa_type=TZ)
+    version: int | None = None  # the row of `letter_versions` with its text (migration 0010)
+
+
+class LetterVersionRow(SQLModel, table=True):
+    """Each version of a request's letter, written once: the letter and the events that drafted or edited
+    it refer to it rather than copy it. Its HTML is made from the text when needed."""
+
+    __tablename__ = "letter_versions"
+    request_id: int = Field(foreign_key="requests.id", primary_key=True)
+    version: int = Field(primary_key=True)
+    subject: str = Field(max_length=998)
+    body_text: str = Field(sa_type=sa.Text)
+    language: str = Field(max_length=8)
+    kind: str = Field(default="decline", max_length=32)
+    tone: list[dict[str, Any]] = _json(nullable=False)
+    edited: bool = False
+    at: datetime = Field(sa_type=TZ)
 
 
 class EventRow(SQLModel, table=True):

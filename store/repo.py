@@ -38,6 +38,7 @@ from bot.domain import (
 )
 from bot.errors import StorageUnavailable
 from bot.ports import (
+    UPDATED_IN_PLACE,
     NewRequest,
     NewStep,
     Outbox,
@@ -64,6 +65,7 @@ from .models import (
     IdentityBinding,
     JobRun,
     LetterRow,
+    LetterVersionRow,
     ModelAnswerRow,
     OutboxEntry,
     PostedMessage,
@@ -467,6 +469,8 @@ class SqlTransaction(Transaction):
         self._request_ids: dict[str, int] = {}
         self._projects = projects if projects is not None else {}
         self._counts: dict[tuple[str, str], int] = {}  # /metrics' counts changed, written at the end
+        # The letter version each request saved in this transaction: (its number, its text), for its event
+        self._letter_versions: dict[int, tuple[int, dict[str, Any]]] = {}
 
     # projects ----------------------------------------------------------------------------------
 
@@ -745,16 +749,28 @@ class SqlTransaction(Transaction):
             out.setdefault(d.request_id, []).append(d)
         return out
 
-    async def _letters(self, ids: Any) -> dict[int, LetterRow]:
-        stmt = select(LetterRow).where(col(LetterRow.request_id).in_(ids))
-        return {lt.request_id: lt for lt in (await self.s.exec(stmt)).all()}
+    async def _letters(self, ids: Any) -> dict[int, tuple[LetterRow, LetterVersionRow | None]]:
+        """The letters of the requests `ids` with the version each shows (None for a letter written
+        before `letter_versions`, which holds its text itself)."""
+        lv = LetterVersionRow
+        stmt = (
+            select(LetterRow, lv)
+            .outerjoin(lv, sa.and_(lv.request_id == LetterRow.request_id, lv.version == LetterRow.version))  # type: ignore[arg-type]
+            .where(col(LetterRow.request_id).in_(ids))
+        )
+        return {lt.request_id: (lt, v) for lt, v in (await self.s.exec(stmt)).all()}
 
-    async def _events(self, ids: Any) -> dict[int, list[EventRow]]:
-        out: dict[int, list[EventRow]] = {}
+    async def _events(self, ids: Any) -> dict[int, list[Event]]:
+        out: dict[int, list[Event]] = {}
         stmt = select(EventRow).where(col(EventRow.request_id).in_(ids)).order_by(col(EventRow.id))
-        for e in (await self.s.exec(stmt)).all():
+        rows = (await self.s.exec(stmt)).all()
+        versions: dict[tuple[int, int], LetterVersionRow] = {}
+        if any(e.data and LETTER_VERSION in e.data for e in rows):
+            q = select(LetterVersionRow).where(col(LetterVersionRow.request_id).in_(ids))
+            versions = {(v.request_id, v.version): v for v in (await self.s.exec(q)).all()}
+        for e in rows:
             if e.request_id is not None:
-                out.setdefault(e.request_id, []).append(e)
+                out.setdefault(e.request_id, []).append(_event(e, versions))
         return out
 
     async def set_status(self, ref: str, status: RequestStatus, *, at: datetime) -> None:
@@ -806,17 +822,24 @@ class SqlTransaction(Transaction):
         await self.s.flush()
 
     async def save_letter(self, ref: str, letter: Letter) -> None:
+        """Save the request's current letter. A text (subject, body, tone…) not saved before becomes a new
+        row of `letter_versions`, which the letter refers to; a change of send status alone writes none."""
         row = await self._row(ref)
         assert row.id is not None
         existing = await self.s.get(LetterRow, row.id)
-        values: dict[str, Any] = {
-            "subject": letter.subject,
-            "body_text": letter.body_text,
-            "body_html": letter.body_html,
-            "language": letter.language.value,
-            "kind": letter.kind,
-            "tone": [t.to_dict() for t in letter.tone],
-            "edited": letter.edited,
+        content = _version_content(letter)
+        values: dict[str, Any] = {}
+        shown = await self._version(existing) if existing is not None and existing.version else None
+        if existing is None or _shown_content(existing, shown) != content:
+            number = (existing.version or 0) + 1 if existing is not None else 1
+            self.s.add(LetterVersionRow(request_id=row.id, version=number, at=datetime.now(UTC), **content))
+            # The text lives in the version; the HTML is made from it when needed (`_letter`).
+            values = {"version": number, "subject": "", "body_text": "", "body_html": "", "tone": []}
+            values |= {"language": letter.language.value, "kind": letter.kind, "edited": letter.edited}
+            self._letter_versions[row.id] = (number, content)
+        elif existing.version is not None:
+            self._letter_versions[row.id] = (existing.version, content)
+        values |= {
             "status": letter.status,
             "sent_at": letter.sent_at,
             "sent_via": letter.sent_via,
@@ -848,6 +871,11 @@ class SqlTransaction(Transaction):
                 request_id = (await self._row(ref)).id
                 assert request_id is not None
                 self._request_ids[ref] = request_id
+        text, data = event.text, event.data or None
+        saved = self._letter_versions.get(request_id) if request_id is not None else None
+        if saved is not None and event.kind in LETTER_EVENTS and _copies_version(event, saved[1]):
+            # The event drafts or edits the version just saved: it refers to it rather than copy it.
+            text, data = "", {LETTER_VERSION: saved[0], LETTER_FIELDS: list(event.data)}
         self.s.add(
             EventRow(
                 project=project,
@@ -856,11 +884,16 @@ class SqlTransaction(Transaction):
                 at=event.at,
                 actor=event.actor.to_dict(),
                 platform=event.actor.platform,
-                text=event.text,
-                data=event.data or None,
+                text=text,
+                data=data,
             )
         )
         await self.s.flush()
+
+    async def _version(self, letter: LetterRow) -> LetterVersionRow | None:
+        if letter.version is None:
+            return None
+        return await self.s.get(LetterVersionRow, (letter.request_id, letter.version))
 
     async def project_events(self, project: str) -> list[Event]:
         stmt = (
@@ -1118,7 +1151,7 @@ class SqlOutbox(Outbox):
             if row is None:
                 return False
             ref, kind, platform = row
-            if ref and result:
+            if ref and result and kind in UPDATED_IN_PLACE:
                 ins = _insert(self.store.dialect, PostedMessage).values(
                     ref=ref, kind=kind, platform=platform, result=result, posted_at=now
                 )
@@ -1171,6 +1204,9 @@ class SqlOutbox(Outbox):
             oldest = (await s.exec(sa.select(sa.func.min(o.c.created_at)).where(unsent))).scalar_one()  # type: ignore[call-overload]
         age = (now - as_utc(oldest)).total_seconds() if oldest else 0.0
         return OutboxStats(int(pending), int(failed), max(0.0, age))
+
+
+FINISHED_STEPS = ("done", "skipped", "cancelled")  # what pruning may delete (not "failed": kept to look into)
 
 
 class SqlSchedule(Schedule):
@@ -1248,6 +1284,14 @@ class SqlSchedule(Schedule):
         late = (now - as_utc(earliest)).total_seconds() if earliest else 0.0
         return ScheduleStats(int(pending), max(0.0, late))
 
+    async def prune_finished(self, *, before: datetime, limit: int = 200) -> int:
+        st = table(ScheduledStep)
+        finished = st.c.status.in_(FINISHED_STEPS)
+        old = sa.select(st.c.id).where(finished, st.c.finished_at < before).order_by(st.c.id).limit(limit)
+        async with self.store.session() as s:
+            res = await s.exec(sa.delete(st).where(st.c.id.in_(old.scalar_subquery())))  # type: ignore[call-overload]
+            return int(res.rowcount or 0)
+
 
 # --- row → domain -------------------------------------------------------------------------------
 
@@ -1265,19 +1309,64 @@ def _absence(r: AbsenceRow) -> Absence:
     )
 
 
-def _event(e: EventRow) -> Event:
-    return Event(e.kind, as_utc(e.at), Actor.from_dict(e.actor), e.text or "", dict(e.data or {}))
+# A letter's events (drafted, edited) written since migration 0010 hold no copy of its text: their data is
+# {LETTER_VERSION: n, LETTER_FIELDS: [the keys of the data they stand for]}, read back from `letter_versions`.
+LETTER_EVENTS = ("letter_drafted", "letter_edited")
+LETTER_VERSION = "letter_version"
+LETTER_FIELDS = "fields"
+VERSION_FIELDS = ("subject", "body_text", "language", "kind", "tone", "edited")
 
 
-def _letter(lt: LetterRow) -> Letter:
+def _version_content(letter: Letter) -> dict[str, Any]:
+    return {
+        "subject": letter.subject,
+        "body_text": letter.body_text,
+        "language": letter.language.value,
+        "kind": letter.kind,
+        "tone": [t.to_dict() for t in letter.tone],
+        "edited": letter.edited,
+    }
+
+
+def _shown_content(lt: LetterRow, version: LetterVersionRow | None) -> dict[str, Any]:
+    """The text a letter row shows: its version's, or (written before versions) its own."""
+    src: Any = version if version is not None else lt
+    return {k: getattr(src, k) for k in VERSION_FIELDS}
+
+
+def _copies_version(event: Event, content: dict[str, Any]) -> bool:
+    data = event.data or {}
+    return event.text == content["body_text"] and all(
+        k in content and k != "body_text" and content[k] == v for k, v in data.items()
+    )
+
+
+def _event(e: EventRow, versions: dict[tuple[int, int], LetterVersionRow] | None = None) -> Event:
+    text, data = e.text or "", dict(e.data or {})
+    v = None
+    if LETTER_VERSION in data and versions and e.request_id is not None:
+        v = versions.get((e.request_id, data[LETTER_VERSION]))  # a version is never deleted: always found
+    if v is not None:
+        text, data = v.body_text, {k: getattr(v, k) for k in data[LETTER_FIELDS]}
+    return Event(e.kind, as_utc(e.at), Actor.from_dict(e.actor), text, data)
+
+
+def _letter(lt: LetterRow, version: LetterVersionRow | None = None) -> Letter:
+    if version is None:
+        src: Any = lt
+        body_html = lt.body_html
+    else:
+        from bot.letters.writer import text_to_html  # only where a versioned letter is read
+
+        src, body_html = version, text_to_html(version.body_text)
     return Letter(
-        subject=lt.subject,
-        body_text=lt.body_text,
-        body_html=lt.body_html,
-        language=Language(lt.language),
-        tone=tuple(ToneResult.from_dict(t) for t in lt.tone),
-        kind=lt.kind,
-        edited=lt.edited,
+        subject=src.subject,
+        body_text=src.body_text,
+        body_html=body_html,
+        language=Language(src.language),
+        tone=tuple(ToneResult.from_dict(t) for t in src.tone),
+        kind=src.kind,
+        edited=src.edited,
         status=lt.status,
         sent_at=utc(lt.sent_at),
         sent_via=lt.sent_via,
@@ -1288,7 +1377,10 @@ def _letter(lt: LetterRow) -> Letter:
 
 
 def _record(
-    row: RequestRow, decisions: list[DecisionRow], letter: LetterRow | None, events: list[EventRow]
+    row: RequestRow,
+    decisions: list[DecisionRow],
+    letter: tuple[LetterRow, LetterVersionRow | None] | None,
+    events: list[Event],
 ) -> RequestRecord:
     return RequestRecord(
         ref=row.ref,
@@ -1315,8 +1407,8 @@ def _record(
             )
             for d in decisions
         ),
-        letter=_letter(letter) if letter else None,
-        events=tuple(_event(e) for e in events),
+        letter=_letter(*letter) if letter else None,
+        events=tuple(events),
         decline_form=DeclineForm.from_dict(row.decline_form) if row.decline_form else None,
         due_at=utc(row.due_at),
     )

@@ -79,7 +79,7 @@ def postgres_url(postgres_dbs: PostgresDatabases) -> str:
     return url
 
 
-TABLES = "outbox, posted_messages, counts, events, letters, decisions, scope_examples, requests, project_versions, projects, processed_keys, conversation_refs, job_runs, scope_model_answers, schedule, absences, refusals, identity_bindings, web_sessions, web_signin_links"
+TABLES = "outbox, posted_messages, counts, events, letter_versions, letters, decisions, scope_examples, requests, project_versions, projects, processed_keys, conversation_refs, job_runs, scope_model_answers, schedule, absences, refusals, identity_bindings, web_sessions, web_signin_links"
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -11,6 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from adapters.slack.replay import COMMAND_PREFIX
 from bench.scale.history import PROJECTS_LOADED_AT, SHAPES, Planned, Recorder
 from bench.scale.seed import FORGOTTEN, TABLES, seed
 from store.models import CountRow, IdentityBinding, ProjectRow, ProjectVersionRow, table
@@ -63,6 +64,8 @@ async def dump(url: str) -> dict[str, list[str]]:
                         continue  # the Slack test harness's own project
                     if name == "processed_keys" and row["key"].startswith(FORGOTTEN):
                         continue  # forgotten a few minutes later, so never copied
+                    if name == "processed_keys" and row["key"].startswith(COMMAND_PREFIX):
+                        continue  # forgotten a week later: the route, its clock moving on, forgot the first ones
                     d = {}
                     for col, v in row.items():
                         if col == "id" or (hasattr(v, "isoformat") and col != "requested_date"):

@@ -27,7 +27,8 @@ print("\\n@@modules@@" + json.dumps(sorted(sys.modules)))
 PLATFORM_SDKS = ("slack_bolt", "slack_sdk", "botbuilder", "botframework", "msrest", "aiohttp", "openai")
 
 
-def loaded_by(*args: str, db: Path) -> tuple[str, set[str]]:
+def loaded_by(*args: str, db: Path, whole: bool = False) -> tuple[str, set[str]]:
+    """What `intake ARGS` printed, and the packages it loaded (with `whole`, every module by its name)."""
     res = subprocess.run(
         [sys.executable, "-c", PROBE, *args],
         capture_output=True,
@@ -38,7 +39,8 @@ def loaded_by(*args: str, db: Path) -> tuple[str, set[str]]:
     )
     out, _, modules = res.stdout.rpartition("\n@@modules@@")
     assert modules, res.stderr
-    return out + res.stderr, {m.split(".")[0] for m in json.loads(modules)}
+    names = json.loads(modules)
+    return out + res.stderr, set(names) if whole else {m.split(".")[0] for m in names}
 
 
 def test_help_loads_no_platform_sdk_and_no_database_layer(tmp_path: Path) -> None:
@@ -78,3 +80,22 @@ def test_showing_a_request_loads_no_chat_platform(tmp_path: Path) -> None:
     assert "There is no request ACME-1" in out  # it really opened the database and looked
     assert "sqlalchemy" in loaded
     assert loaded.isdisjoint(PLATFORM_SDKS), sorted(loaded & set(PLATFORM_SDKS))
+
+
+def test_showing_a_request_loads_no_scope_checker_mail_or_settings_validation(tmp_path: Path) -> None:
+    """It reads the record: the scope checker, the language model's client, e-mail, the digest, the
+    project-file parser and the settings' validation are for commands that use them."""
+    db = tmp_path / "intake.db"
+    res = subprocess.run(
+        [sys.executable, "-m", "adapters.cli", "db", "upgrade"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{db}"},
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert res.returncode == 0, res.stderr
+    out, loaded = loaded_by("request", "show", "ACME-1", db=db, whole=True)
+    assert "There is no request ACME-1" in out
+    unused = {"bot.scope.judge", "bot.scope.llm", "bot.mailing", "bot.digest", "bot.projectfile", "yaml", "jinja2"}
+    assert loaded.isdisjoint(unused | {"pydantic_settings", "adapters.settings"}), sorted(loaded & unused)

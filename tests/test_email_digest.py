@@ -98,6 +98,36 @@ async def test_the_update_lists_open_and_recently_decided_requests_in_the_client
     assert "<table" in d.body_html and "Our buyers are locked out" in d.body_html
 
 
+async def test_the_update_lets_each_page_of_requests_go_once_its_entries_are_taken(
+    store: SqlStore, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large project's update holds one page of its requests at a time, not all of them."""
+    import gc
+    import weakref
+
+    from bot.digest import DigestBuilder
+    from store.repo import SqlTransaction
+
+    svc = await weekly_service(store, clock)
+    refs = await a_mixed_record(svc, clock)
+    pages = SqlTransaction.request_pages
+    monkeypatch.setattr(SqlTransaction, "request_pages", lambda self, **kw: pages(self, **{**kw, "page_size": 2}))
+    seen: list[weakref.ref[object]] = []
+    add = DigestBuilder.add
+
+    def add_and_watch(self: DigestBuilder, requests: list[object]) -> None:
+        gc.collect()
+        assert [r for r in seen if r() is not None] == []  # the pages before are gone
+        assert len(requests) <= 2  # one page at a time
+        add(self, requests)  # type: ignore[arg-type]
+        seen.extend(weakref.ref(r) for r in requests)
+
+    monkeypatch.setattr(DigestBuilder, "add", add_and_watch)
+    d = await svc.build_digest("acme-portal")
+    assert len(seen) >= 4
+    assert [e.ref for e in d.open] == [refs["open"], refs["asked"], refs["declined_unsent"], refs["meeting"]]
+
+
 async def test_the_update_for_a_chinese_client_is_written_in_chinese(store: SqlStore, clock: FakeClock) -> None:
     svc = IntakeService(store, clock=clock)
     await svc.load_project(load_project_file(str(EXAMPLES / "lanting-crm.yaml")))

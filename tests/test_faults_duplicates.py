@@ -175,3 +175,21 @@ async def test_teams_forgets_activity_ids_a_day_old_and_keeps_the_rest(teams: Ha
     assert "teams:activity:19:old@thread.tacv2:1" not in keys
     assert "teams:activity:19:recent@thread.tacv2:2" in keys and "slack:sig:v0=keep-other-kinds" in keys
     assert sum(k.startswith("teams:activity:") for k in keys) == 2  # the recent one and the message just sent
+
+
+async def test_slack_forgets_the_keys_of_commands_recorded_a_week_ago(slack: SlackHarness) -> None:
+    """A `/request`'s key only ties its outbox row to its one recording; a week on it goes, the rest stays."""
+    from datetime import timedelta
+
+    now = slack.service.clock.now()
+    async with slack.store.transaction() as tx:
+        assert await tx.claim_key("slack:command:old", at=now - timedelta(days=8))
+        assert await tx.claim_key("slack:command:recent", at=now - timedelta(days=2))
+        assert await tx.claim_key("teams:activity:keep-other-kinds", at=now - timedelta(days=8))
+    await slack.command("/request", "Can the order history export to PDF?", user=MEMBER_ID)
+    await slack.settle()
+    async with slack.store.session() as s:
+        keys = [r[0] for r in (await s.exec(sa.text("SELECT key FROM processed_keys"))).all()]  # type: ignore[call-overload]
+    assert "slack:command:old" not in keys
+    assert "slack:command:recent" in keys and "teams:activity:keep-other-kinds" in keys
+    assert sum(k.startswith("slack:command:") for k in keys) == 2  # the recent one and the command just sent

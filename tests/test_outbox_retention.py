@@ -139,3 +139,32 @@ async def downgrade_to(url: str, revision: str) -> None:
         names = await conn.run_sync(lambda c: sa.inspect(c).get_table_names())
     await engine.dispose()
     assert "posted_messages" not in names and "outbox" in names
+
+
+async def test_pruning_deletes_steps_finished_long_ago_but_not_failed_or_waiting_ones(db_url: str) -> None:
+    from bot.ports import NewStep
+
+    store = SqlStore.from_url(db_url)
+    long_ago = datetime.now(UTC) - timedelta(days=40)
+    try:
+        async with store.transaction() as tx:
+            for key in ("done", "skipped", "cancelled", "failed", "pending", "recent"):
+                await tx.add_step(NewStep("decision_due", long_ago, f"decision_due:ACME-1:{key}", ref="ACME-1"))
+        async with store.session() as s:
+            await s.exec(  # type: ignore[call-overload]
+                sa.text(
+                    "UPDATE schedule SET status = substr(dedupe_key, 21), finished_at = :at"
+                    " WHERE dedupe_key NOT LIKE '%pending' AND dedupe_key NOT LIKE '%recent'"
+                ),
+                params={"at": long_ago},
+            )
+            await s.exec(  # type: ignore[call-overload]
+                sa.text("UPDATE schedule SET status = 'done', finished_at = :at WHERE dedupe_key LIKE '%recent'"),
+                params={"at": datetime.now(UTC)},
+            )
+        await prune_outbox(store, keep=timedelta(days=30), now=datetime.now(UTC), batch=1)
+        async with store.session() as s:
+            left = (await s.exec(sa.text("SELECT dedupe_key FROM schedule ORDER BY id"))).all()  # type: ignore[call-overload]
+        assert [k.rsplit(":", 1)[1] for (k,) in left] == ["failed", "pending", "recent"]
+    finally:
+        await store.close()

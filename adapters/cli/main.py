@@ -26,7 +26,6 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
     """Run a coroutine; turn the core's errors into a clear message and exit code 1."""
     import asyncio
 
-    from adapters.settings import ConfigError
     from bot.errors import IntakeError
 
     try:
@@ -34,29 +33,65 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
     except IntakeError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
-    except ConfigError as exc:
-        click.echo(f"configuration error: {exc}", err=True)
-        sys.exit(2)
+    except Exception as exc:
+        # Only a command that read the settings can meet a ConfigError: the others do not import them.
+        settings = sys.modules.get("adapters.settings")
+        if settings is not None and isinstance(exc, settings.ConfigError):
+            click.echo(f"configuration error: {exc}", err=True)
+            sys.exit(2)
+        raise
 
 
 def settings_from(ctx: click.Context) -> Settings:
-    settings: Settings = ctx.obj["settings"]
+    """The settings, read (and checked) on first use."""
+    obj = ctx.find_root().obj
+    if "settings" not in obj:
+        from adapters.settings import load_settings
+
+        try:
+            loaded = load_settings()
+        except Exception as exc:  # pydantic's ValidationError: show which variable is wrong, not a traceback
+            raise click.ClickException(f"configuration error: {exc}") from exc
+        if obj["database_url"]:
+            loaded = loaded.model_copy(update={"database_url": obj["database_url"]})
+            loaded.__dict__.pop("db_url", None)
+        obj["settings"] = loaded
+    settings: Settings = obj["settings"]
     return settings
 
 
+def db_url_from(ctx: click.Context) -> str:
+    """The database to use. Given by DATABASE_URL or --database-url, it needs none of the other settings
+    (a command that only reads the record does not load the settings' validation for them)."""
+    given = ctx.find_root().obj["database_url"]
+    if given:
+        from adapters.runtime import normalize_db_url
+
+        return normalize_db_url(given)
+    return settings_from(ctx).db_url
+
+
 async def with_runtime(
-    settings: Settings, fn: Callable[[Runtime], Awaitable[T]], *, migrate: bool = False, model: bool = False
+    settings: Settings | None,
+    fn: Callable[[Runtime], Awaitable[T]],
+    *,
+    migrate: bool = False,
+    model: bool = False,
+    db_url: str | None = None,
 ) -> T:
-    """Open the runtime, run `fn` on it, close it. With `model`, requests are also judged by the configured
-    language model (the commands that record requests)."""
+    """Open the runtime (on `db_url`, else the settings' database), run `fn` on it, close it. With `model`,
+    requests are also judged by the configured language model (the commands that record requests)."""
     from adapters.runtime import open_runtime
 
     checker = None
     if model:
         from adapters.llm import model_judge
 
+        assert settings is not None
         checker = model_judge(settings)
-    rt = await open_runtime(settings.db_url, migrate=migrate, checker=checker)
+    url = db_url or (settings.db_url if settings is not None else None)
+    assert url is not None
+    rt = await open_runtime(url, migrate=migrate, checker=checker)
     try:
         return await fn(rt)
     finally:
@@ -71,16 +106,7 @@ async def with_runtime(
 @click.pass_context
 def cli(ctx: click.Context, database_url: str | None) -> None:
     """intake-bot: record client requests, check them against the agreed scope, and answer them well."""
-    from adapters.settings import load_settings
-
-    try:
-        settings = load_settings()
-    except Exception as exc:  # pydantic's ValidationError: show which variable is wrong, not a traceback
-        raise click.ClickException(f"configuration error: {exc}") from exc
-    if database_url:
-        settings = settings.model_copy(update={"database_url": database_url})
-        settings.__dict__.pop("db_url", None)
-    ctx.obj = {"settings": settings}
+    ctx.obj = {"database_url": database_url}  # the settings are read when a command first needs them
 
 
 # --- db -----------------------------------------------------------------------------------------
@@ -216,7 +242,7 @@ def request_show(ctx: click.Context, ref: str, as_json: bool) -> None:
             now = rt.service.clock.now()
             click.echo(messages.timeline(rec, show_letter=True, tz=project.timezone, now=now))
 
-    run(with_runtime(settings_from(ctx), go))
+    run(with_runtime(None, go, db_url=db_url_from(ctx)))
 
 
 @request.command("list")

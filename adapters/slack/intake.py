@@ -33,7 +33,7 @@ from bot.text import language_for, t
 
 from .blocks import receipt_blocks
 from .context import SlackContext, log
-from .replay import first_sight, signature_key
+from .replay import COMMAND_PREFIX, first_sight, signature_key
 from .translate import PLATFORM, command_source, parse_project_prefix, user_id_of
 from .workspace import refuse
 
@@ -87,7 +87,7 @@ def command_work(body: dict[str, Any]) -> Notice:
     data = {k: body.get(k) for k in fields}
     # Slack never retries a slash command, so a fresh key per delivery is enough: it ties the row to its
     # one recording (the request's idempotency key), whichever process ends up recording it.
-    key = f"slack:command:{uuid.uuid4().hex}"
+    key = f"{COMMAND_PREFIX}{uuid.uuid4().hex}"
     return Notice(
         kind=COMMAND,
         platform=PLATFORM,

@@ -26,6 +26,10 @@ log = logging.getLogger("intake.slack")
 PREFIX = "slack:sig:"
 KEEP = timedelta(minutes=10)  # twice the window in which Slack's signatures are accepted at all
 PRUNE_EVERY = timedelta(minutes=1)
+# A `/request` command's key ties its outbox row to its one recording (adapters/slack/intake.py). The row
+# is gone once recorded, or given up after a day; a week on, nothing can record it again.
+COMMAND_PREFIX = "slack:command:"
+COMMAND_KEEP = timedelta(days=7)
 
 
 def signature_key(signature: str) -> str:
@@ -51,15 +55,17 @@ async def first_sight(ctx: SlackContext, signature: str, *, is_retry: bool) -> b
 
 def forget_old_signatures(ctx: SlackContext) -> None:
     """At most once per `PRUNE_EVERY`, clear signatures past their window (they can never be accepted
-    again), in the background: not on any acknowledgement's time."""
+    again), and the keys of commands recorded long ago, in the background: not on any acknowledgement's
+    time."""
     now = ctx.service.clock.now()
     if ctx.replay_pruned_at is None or now - ctx.replay_pruned_at >= PRUNE_EVERY:
         ctx.replay_pruned_at = now
-        ctx.spawn(_forget_old(ctx, before=now - KEEP), name="replay-prune")
+        ctx.spawn(_forget_old(ctx, now=now), name="replay-prune")
 
 
-async def _forget_old(ctx: SlackContext, *, before: datetime) -> None:
+async def _forget_old(ctx: SlackContext, *, now: datetime) -> None:
     try:
-        await ctx.acks.forget_keys(PREFIX, before=before)
+        await ctx.acks.forget_keys(PREFIX, before=now - KEEP)
+        await ctx.acks.forget_keys(COMMAND_PREFIX, before=now - COMMAND_KEEP)
     except StorageUnavailable as exc:
         log.warning("slack: could not clear old replay-guard keys (%s); trying again later", exc)

@@ -94,8 +94,9 @@ async def skip_past_steps(url: str) -> int:
 
 async def prune_as_served(url: str, keep_days: float = 30.0) -> int:
     """Delete the delivered notices older than the outbox's retention (INTAKE_OUTBOX_KEEP_DAYS, 30 days by
-    default), as a server running through that year would have, and compact the database as its reuse of
-    the freed space would; return how many went.
+    default), with the scheduled steps finished as long ago and the keys of `/request` commands recorded
+    more than a week ago, as a server running through that year would have, and compact the database as
+    its reuse of the freed space would; return how many notices went.
 
     The seed copies every notice a request's play delivered, dated across the year. Left in place, the
     server would start by pruning a year's backlog (a one-off after an upgrade, minutes of small deletes)
@@ -113,10 +114,21 @@ async def prune_as_served(url: str, keep_days: float = 30.0) -> int:
                 {"before": datetime.now(UTC) - timedelta(days=keep_days)},
             )
             gone = int(res.rowcount or 0)
+            await conn.execute(
+                sa.text(
+                    "DELETE FROM schedule WHERE status IN ('done', 'skipped', 'cancelled') AND finished_at < :before"
+                ),
+                {"before": datetime.now(UTC) - timedelta(days=keep_days)},
+            )
+            await conn.execute(
+                sa.text("DELETE FROM processed_keys WHERE key LIKE 'slack:command:%' AND at < :before"),
+                {"before": datetime.now(UTC) - timedelta(days=7)},
+            )
         if not url.startswith("sqlite"):
             async with engine.connect() as conn:
                 conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-                await conn.execute(sa.text("VACUUM ANALYZE outbox"))
+                for name in ("outbox", "schedule", "processed_keys"):  # compacted, as SQLite's VACUUM does
+                    await conn.execute(sa.text(f"VACUUM FULL ANALYZE {name}"))
     finally:
         await engine.dispose()
     if url.startswith("sqlite"):
