@@ -1209,13 +1209,44 @@ class IntakeService:
     async def _acting_for(self, tx: Transaction, actor: Actor, project: Project, now: datetime) -> Actor | None:
         if project.is_pm(actor):
             return None
-        for absence in await tx.absences(active_at=now):
-            if same_identity(absence.delegate, actor) and project.is_pm(absence.person):
-                return absence.person
-        return None
+        return _stands_in_for(actor, project, await tx.absences(active_at=now))
 
     async def _may_decide(self, tx: Transaction, actor: Actor, project: Project) -> bool:
         return project.is_pm(actor) or await self._acting_for(tx, actor, project, self.clock.now()) is not None
+
+    async def home(self, actor: Actor, *, queue: int, mine: int) -> Home:
+        """What `actor`'s home page shows, read in one transaction that only reads: the projects whose
+        requests they decide on (as a PM, or standing in for an away one), the oldest open requests of
+        those (at most `queue`, project by project) and how many there are, and the newest of their own
+        requests (at most `mine`) and how many there are."""
+        now = self.clock.now()
+        async with self.store.reading() as tx:
+            projects = await tx.list_projects()
+            absences = await tx.absences(active_at=now)
+            standing_in = {
+                p.slug: pm for p in projects if not p.is_pm(actor) and (pm := _stands_in_for(actor, p, absences))
+            }
+            deciding = [p for p in projects if p.is_pm(actor) or p.slug in standing_in]
+            open_statuses = [st for st in RequestStatus if st.is_open]
+            waiting: list[RequestRecord] = []
+            waiting_total = 0
+            for p in deciding:
+                if len(waiting) < queue:
+                    waiting += await tx.list_requests(
+                        project=p.slug, statuses=open_statuses, limit=queue - len(waiting)
+                    )
+                waiting_total += await tx.count_requests(project=p.slug, statuses=open_statuses)
+            own = await tx.list_requests(requester=actor, limit=mine, newest_first=True) if mine else []
+            own_total = await tx.count_requests(requester=actor)
+        return Home(
+            projects={p.slug: p for p in projects},
+            deciding=deciding,
+            standing_in=standing_in,
+            queue=waiting,
+            queue_total=waiting_total,
+            mine=own,
+            mine_total=own_total,
+        )
 
     async def visible_projects(self, actor: Actor) -> list[Project]:
         """The projects `actor` may look into: those whose team they are on (a PM, named in `escalate_to`,
@@ -1493,6 +1524,27 @@ _ATTEMPTS = {
     Action.CORRECT: "correct the verdict",
     Action.OUTCOME: "record the meeting's outcome",
 }
+
+
+@dataclass(frozen=True)
+class Home:
+    """What a person's home page shows (`IntakeService.home`)."""
+
+    projects: dict[str, Project]  # every project, by slug
+    deciding: list[Project]  # the projects whose requests the person decides on now
+    standing_in: dict[str, Actor]  # project slug → the away PM the person stands in for there
+    queue: list[RequestRecord]  # the oldest open requests of `deciding`
+    queue_total: int
+    mine: list[RequestRecord]  # the person's own requests, newest first
+    mine_total: int
+
+
+def _stands_in_for(actor: Actor, project: Project, absences: list[Absence]) -> Actor | None:
+    """The away PM of `project` whom `actor` stands in for, among `absences` (those running now)."""
+    for absence in absences:
+        if same_identity(absence.delegate, actor) and project.is_pm(absence.person):
+            return absence.person
+    return None
 
 
 @dataclass(frozen=True)

@@ -651,31 +651,23 @@ async def on_home_opened(ctx: SlackContext, body: dict[str, Any], ack: Ack) -> N
 async def publish_home(ctx: SlackContext, user_id: str) -> None:
     actor = await ctx.actor(user_id)
     try:
-        projects = {p.slug: p for p in await ctx.service.projects()}
-        # An away PM's delegate sees that PM's projects' queue, with the decide buttons.
-        standing_in = {p.slug: await ctx.service.acting_for(actor, p) for p in projects.values()}
-        mine_projects = [p for p in projects.values() if p.is_pm(actor) or standing_in[p.slug] is not None]
-        # Only what the page shows is read (the oldest open ones first, the person's newest), with counts.
-        queue: list[RequestRecord] = []
-        queue_total = 0
-        for p in mine_projects:
-            if len(queue) < HOME_QUEUE:
-                queue += await ctx.service.list_requests(project=p.slug, open_only=True, limit=HOME_QUEUE - len(queue))
-            queue_total += await ctx.service.count_requests(project=p.slug, open_only=True)
-        mine = await ctx.service.list_requests(requester=actor, limit=HOME_MINE, newest_first=True)
-        mine_total = await ctx.service.count_requests(requester=actor)
+        # Only what the page shows is read (the oldest open ones first, the person's newest), with counts,
+        # in one read that waits for no writer.
+        home = await ctx.service.home(actor, queue=HOME_QUEUE, mine=HOME_MINE)
     except StorageUnavailable as exc:
         log.error("slack: App Home not refreshed: %s", exc)
         return
-    lang = await ctx.language(actor, mine_projects[0] if len(mine_projects) == 1 else None)
+    lang = await ctx.language(actor, home.deciding[0] if len(home.deciding) == 1 else None)
     now = ctx.service.clock.now()
+    projects = home.projects
 
     def views(recs: list[RequestRecord], limit: int) -> list[Any]:
         return [
             review_view(
                 r,
                 projects[r.project],
-                Viewer.of(actor, r, projects[r.project], on_behalf_of=standing_in.get(r.project)),
+                # An away PM's delegate sees that PM's projects' queue, with the decide buttons.
+                Viewer.of(actor, r, projects[r.project], on_behalf_of=home.standing_in.get(r.project)),
                 language=lang,
                 now=now,
             )
@@ -685,11 +677,11 @@ async def publish_home(ctx: SlackContext, user_id: str) -> None:
 
     view = bk.home_view(
         lang,
-        queue=views(queue, HOME_QUEUE),
-        queue_total=queue_total,
-        mine=views(mine, HOME_MINE),
-        mine_total=mine_total,
-        is_pm=bool(mine_projects),
+        queue=views(home.queue, HOME_QUEUE),
+        queue_total=home.queue_total,
+        mine=views(home.mine, HOME_MINE),
+        mine_total=home.mine_total,
+        is_pm=bool(home.deciding),
     )
     try:
         await ctx.client.views_publish(user_id=user_id, view=view)
