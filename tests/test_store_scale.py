@@ -241,7 +241,9 @@ async def test_overdue_in_metrics_is_the_waiting_requests_past_their_due_date(
     late = [(await service.submit_request(project="acme-portal", actor=CLIENT, text=t)).ref for t in texts]
     await service.approve(late[1], actor=PM)  # decided: no longer waits
     await service.ask_details(late[2], actor=PM, question="Which customers asked for this?")  # waits for them
-    undated = (await service.submit_request(project="acme-portal", actor=CLIENT, text="Can login lock after 3 tries?")).ref
+    undated = (
+        await service.submit_request(project="acme-portal", actor=CLIENT, text="Can login lock after 3 tries?")
+    ).ref
     clock.advance(days=30)
     fresh = (await service.submit_request(project="acme-portal", actor=CLIENT, text="Export the orders as CSV")).ref
     async with store.session() as s:
