@@ -116,6 +116,21 @@ async def test_app_home_is_read_without_taking_the_write_lock(
     assert writes == [] and len(reads) == 1
 
 
+async def test_requests_is_read_in_transactions_that_only_read(
+    slack: SlackHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await slack.command("/request", IN_SCOPE, user=MEMBER_ID)
+    await slack.settle()
+    writes: list[int] = []
+    reads: list[int] = []
+    monkeypatch.setattr(slack.store, "transaction", _counting(slack.store.transaction, writes))
+    monkeypatch.setattr(slack.store, "reading", _counting(slack.store.reading, reads))
+    await slack.command("/requests", "", user=MEMBER_ID, channel="C0ELSEWHERE")
+    await slack.settle()
+    assert "ACME-1" in json.dumps(slack.fake.responses[-1]["blocks"])
+    assert writes == [] and len(reads) == 2  # which project, then what it lists
+
+
 def _counting(open_transaction: Any, opened: list[int]) -> Any:
     def counted() -> Any:
         opened.append(1)

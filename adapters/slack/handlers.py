@@ -146,41 +146,31 @@ async def on_requests_command(ctx: SlackContext, body: dict[str, Any], ack: Ack)
 
     async def work() -> None:
         actor = await ctx.actor(user_id_of(body))
-        lang = await ctx.language(actor)
         slug, _ = parse_project_prefix(body.get("text", ""))
         try:
-            try:
-                project = await ctx.service.resolve_project(actor, slug=slug, channel=body.get("channel_id"))
-                lang = language_for(project, actor)
-                slug = project.slug
-                title = t(lang, "list.open_in", project=project.name)
-            except InvalidInput as exc:
-                if exc.field != "project":
-                    raise
-                slug = None
-                title = t(lang, "list.open_all")
             # Only the oldest open requests that one message shows are read, and how many there are.
-            recs = await ctx.service.list_requests(project=slug, open_only=True, limit=LIST_SHOWN)
-            total = (
-                len(recs) if len(recs) < LIST_SHOWN else await ctx.service.count_requests(project=slug, open_only=True)
-            )
-            zones = {p.slug: p.timezone for p in await ctx.service.projects()}
+            found = await ctx.service.open_requests(actor, slug=slug, channel=body.get("channel_id"), limit=LIST_SHOWN)
         except StorageUnavailable:
-            await ctx.respond(body["response_url"], text=t(lang, "slack.unavailable"))
+            await ctx.respond(body["response_url"], text=t(await ctx.language(actor), "slack.unavailable"))
             return
         except IntakeError as exc:
-            await ctx.respond(body["response_url"], text=exc.say(lang))
+            await ctx.respond(body["response_url"], text=exc.say(await ctx.language(actor)))
             return
+        if found.project is not None:
+            lang = language_for(found.project, actor)
+            title = t(lang, "list.open_in", project=found.project.name)
+        else:
+            lang = await ctx.language(actor, house=found.house_language)
+            title = t(lang, "list.open_all")
+        recs, more = found.requests, found.total - len(found.requests)
+        zones = {p.slug: p.timezone for p in found.projects}
         now = ctx.service.clock.now()
+        blocks = bk.request_list_blocks(title, recs, lang, now=now, zones=zones, more=more)
         lines = [request_line(r, lang, tz=zones.get(r.project, "UTC"), now=now) for r in recs]
-        if total > len(recs):
-            lines.append(t(lang, "list.more", n=total - len(recs)))
+        if more > 0:
+            lines.append(t(lang, "list.more", n=more))
         text = "\n".join(lines) or t(lang, "list.none_open")
-        await ctx.respond(
-            body["response_url"],
-            text=f"{title}\n{text}",
-            blocks=bk.request_list_blocks(title, recs, lang, now=now, zones=zones, more=total - len(recs)),
-        )
+        await ctx.respond(body["response_url"], text=f"{title}\n{text}", blocks=blocks)
 
     ctx.spawn(work(), name="requests")
 
