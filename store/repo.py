@@ -665,6 +665,14 @@ class SqlTransaction(Transaction):
         statuses: list[RequestStatus] | None = None,
         requester: Actor | None = None,
     ) -> int:
+        if project is None and requester is None and statuses:
+            # Every project's: the counts kept by status (and this transaction's changes to them), not an
+            # index of every open request ever recorded.
+            c = table(CountRow)
+            keys = [st.value for st in statuses]
+            kept = sa.select(sa.func.coalesce(sa.func.sum(c.c.n), 0)).where(c.c.metric == "statuses", c.c.key.in_(keys))
+            pending = sum(n for (metric, key), n in self._counts.items() if metric == "statuses" and key in keys)
+            return int((await self.s.exec(kept)).scalar_one()) + pending  # type: ignore[call-overload]
         r = table(RequestRow)
         where = _request_filter(project=project, statuses=statuses, requester=requester)
         stmt = sa.select(sa.func.count()).select_from(r).where(*where)

@@ -298,3 +298,27 @@ async def test_the_outbox_is_never_read_whole_when_nearly_every_row_is_delivered
         for statement, parameters in statements:
             plan = [row[3] for row in db.execute("EXPLAIN QUERY PLAN " + statement, parameters)]
             assert not [step for step in plan if step.startswith("SCAN") and "INDEX" not in step], (statement, plan)
+
+
+async def test_open_requests_of_every_project_are_counted_from_the_kept_counts(
+    service: IntakeService, store: SqlStore
+) -> None:
+    """The open requests of every project (`/requests` with no project) are counted from the counts the
+    store keeps by status, with a transaction's own changes: the same number as counting the rows."""
+    texts = ("A native iOS app, please", "Filter the order history by date", "Pay by credit card in the portal")
+    refs = [(await service.submit_request(project="acme-portal", actor=CLIENT, text=t)).ref for t in texts]
+    await service.approve(refs[1], actor=PM)
+    await service.ask_details(refs[2], actor=PM, question="Which customers asked for this?")
+    open_statuses = [st for st in RequestStatus if st.is_open]
+    async with store.session() as s:
+        counted = (
+            await s.exec(  # type: ignore[call-overload]
+                sa.text("SELECT count(*) FROM requests WHERE status IN ('submitted', 'in_review', 'needs_info')")
+            )
+        ).scalar_one()
+    assert await service.count_requests(open_only=True) == counted == 2
+    async with store.transaction() as tx:
+        await tx.set_status(refs[0], RequestStatus.WITHDRAWN, at=service.clock.now())
+        assert await tx.count_requests(statuses=open_statuses) == 1
+        assert await tx.count_requests(project="acme-portal", statuses=open_statuses) == 1
+    assert await service.count_requests(open_only=True) == 1
