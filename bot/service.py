@@ -102,6 +102,43 @@ class LoadResult:
     created: bool
 
 
+def _house_language(projects: list[Project]) -> Language:
+    langs = {p.chat_language for p in projects}
+    return langs.pop() if len(langs) == 1 else Language.EN
+
+
+@dataclass(frozen=True)
+class OpenRequests:
+    """What `/requests` lists (`IntakeService.open_requests`)."""
+
+    project: Project | None  # None: every project
+    requests: list[RequestRecord]  # the oldest open ones
+    total: int
+    projects: list[Project]  # every project (their time zones, the house language)
+    house_language: Language
+
+
+@dataclass(frozen=True)
+class Home:
+    """What a person's home page shows (`IntakeService.home`)."""
+
+    projects: dict[str, Project]  # every project, by slug
+    deciding: list[Project]  # the projects whose requests the person decides on now
+    standing_in: dict[str, Actor]  # project slug → the away PM the person stands in for there
+    queue: list[RequestRecord]  # the oldest open requests of `deciding`
+    queue_total: int
+    mine: list[RequestRecord]  # the person's own requests, newest first
+    mine_total: int
+
+
+def _stands_in_for(actor: Actor, project: Project, absences: list[Absence]) -> Actor | None:
+    """The away PM of `project` whom `actor` stands in for, among `absences` (those running now)."""
+    for absence in absences:
+        if same_identity(absence.delegate, actor) and project.is_pm(absence.person):
+            return absence.person
+    return None
+
+
 def content_hash(project: Project) -> str:
     data = project.to_dict()
     data.pop("version", None)
@@ -188,10 +225,9 @@ class IntakeService:
         """The language to speak when no project is in question yet: the one every loaded project's team
         reads, or English when they differ (or the database cannot tell)."""
         try:
-            langs = {p.chat_language for p in await self.projects()}
+            return _house_language(await self.projects())
         except StorageUnavailable:
             return Language.EN
-        return langs.pop() if len(langs) == 1 else Language.EN
 
     async def _project(self, tx: Transaction, slug: str, *, lock: bool = False) -> Project:
         project = await tx.get_project(slug, lock=lock)
@@ -221,6 +257,25 @@ class IntakeService:
                 return mine[0]
             names = ", ".join(f"@{p.slug}" for p in projects)
             raise InvalidInput(Phrase("err.which_project", first=projects[0].slug, names=names), field="project")
+
+    async def open_requests(
+        self, actor: Actor, *, slug: str | None = None, channel: str | None = None, limit: int
+    ) -> OpenRequests:
+        """The open requests of the project `resolve_project` finds or, when it cannot tell which, of every
+        project: the oldest `limit` of them and how many there are, read in transactions that only read."""
+        try:
+            project: Project | None = await self.resolve_project(actor, slug=slug, channel=channel)
+        except InvalidInput as exc:
+            if exc.field != "project":
+                raise
+            project = None
+        which = project.slug if project else None
+        statuses = [st for st in RequestStatus if st.is_open]
+        async with self.store.reading() as tx:
+            recs = await tx.list_requests(project=which, statuses=statuses, limit=limit)
+            total = len(recs) if len(recs) < limit else await tx.count_requests(project=which, statuses=statuses)
+            projects = await tx.list_projects()
+        return OpenRequests(project, recs, total, projects, _house_language(projects))
 
     async def check_scope(self, slug: str, text: str) -> Verdict:
         """Judge a text against a project's current scope without recording anything."""
@@ -1231,13 +1286,44 @@ class IntakeService:
     async def _acting_for(self, tx: Transaction, actor: Actor, project: Project, now: datetime) -> Actor | None:
         if project.is_pm(actor):
             return None
-        for absence in await tx.absences(active_at=now):
-            if same_identity(absence.delegate, actor) and project.is_pm(absence.person):
-                return absence.person
-        return None
+        return _stands_in_for(actor, project, await tx.absences(active_at=now))
 
     async def _may_decide(self, tx: Transaction, actor: Actor, project: Project) -> bool:
         return project.is_pm(actor) or await self._acting_for(tx, actor, project, self.clock.now()) is not None
+
+    async def home(self, actor: Actor, *, queue: int, mine: int) -> Home:
+        """What `actor`'s home page shows, read in one transaction that only reads: the projects whose
+        requests they decide on (as a PM, or standing in for an away one), the oldest open requests of
+        those (at most `queue`, project by project) and how many there are, and the newest of their own
+        requests (at most `mine`) and how many there are."""
+        now = self.clock.now()
+        async with self.store.reading() as tx:
+            projects = await tx.list_projects()
+            absences = await tx.absences(active_at=now)
+            standing_in = {
+                p.slug: pm for p in projects if not p.is_pm(actor) and (pm := _stands_in_for(actor, p, absences))
+            }
+            deciding = [p for p in projects if p.is_pm(actor) or p.slug in standing_in]
+            open_statuses = [st for st in RequestStatus if st.is_open]
+            waiting: list[RequestRecord] = []
+            waiting_total = 0
+            for p in deciding:
+                if len(waiting) < queue:
+                    waiting += await tx.list_requests(
+                        project=p.slug, statuses=open_statuses, limit=queue - len(waiting)
+                    )
+                waiting_total += await tx.count_requests(project=p.slug, statuses=open_statuses)
+            own = await tx.list_requests(requester=actor, limit=mine, newest_first=True) if mine else []
+            own_total = await tx.count_requests(requester=actor)
+        return Home(
+            projects={p.slug: p for p in projects},
+            deciding=deciding,
+            standing_in=standing_in,
+            queue=waiting,
+            queue_total=waiting_total,
+            mine=own,
+            mine_total=own_total,
+        )
 
     async def visible_projects(self, actor: Actor) -> list[Project]:
         """The projects `actor` may look into: those whose team they are on (a PM, named in `escalate_to`,

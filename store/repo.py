@@ -79,7 +79,7 @@ from .models import (
     table,
     utc,
 )
-from .reports import SqlReports
+from .reports import AWAITING_DECISION, SqlReports
 from .webstore import WebTables
 
 log = logging.getLogger(__name__)
@@ -384,6 +384,9 @@ class WriterQueue:
         self._busy = False
 
 
+UNSENT = ("pending", "sending")  # the outbox rows not delivered yet (nor failed for good)
+
+
 def outbox_values(
     notice: Notice, *, available_at: datetime | None = None, available_in: timedelta | None = None
 ) -> dict[str, Any]:
@@ -666,6 +669,14 @@ class SqlTransaction(Transaction):
         statuses: list[RequestStatus] | None = None,
         requester: Actor | None = None,
     ) -> int:
+        if project is None and requester is None and statuses:
+            # Every project's: the counts kept by status (and this transaction's changes to them), not an
+            # index of every open request ever recorded.
+            c = table(CountRow)
+            keys = [st.value for st in statuses]
+            kept = sa.select(sa.func.coalesce(sa.func.sum(c.c.n), 0)).where(c.c.metric == "statuses", c.c.key.in_(keys))
+            pending = sum(n for (metric, key), n in self._counts.items() if metric == "statuses" and key in keys)
+            return int((await self.s.exec(kept)).scalar_one()) + pending  # type: ignore[call-overload]
         r = table(RequestRow)
         where = _request_filter(project=project, statuses=statuses, requester=requester)
         stmt = sa.select(sa.func.count()).select_from(r).where(*where)
@@ -1084,11 +1095,16 @@ class SqlOutbox(Outbox):
                 p.c.ref == o.c.ref,
                 p.c.platform == o.c.platform,
                 p.c.id < o.c.id,
-                p.c.status.in_(("pending", "sending")),
+                p.c.status.in_(UNSENT),
             )
             .exists()
         )
-        pick = sa.select(o.c.id).where(o.c.platform.in_(platforms), due, ~blocked).order_by(o.c.id).limit(limit)
+        # The rows not yet delivered are picked out through an index holding them (status first), never by
+        # reading the table in id order: statistics that say nearly every row is delivered (ANALYZE on a
+        # pruned outbox) would otherwise have SQLite read every row, in a write transaction, on every poll.
+        u = o.alias("unsent")
+        unsent = sa.select(u.c.id).where(u.c.status.in_(UNSENT), u.c.platform.in_(platforms))
+        pick = sa.select(o.c.id).where(o.c.id.in_(unsent), due, ~blocked).order_by(o.c.id).limit(limit)
         if self.store.dialect == "postgresql":
             pick = pick.with_for_update(skip_locked=True)
         stmt = (
@@ -1194,16 +1210,24 @@ class SqlOutbox(Outbox):
         return dict(row[0]) if row and row[0] else None
 
     async def stats(self, now: datetime) -> OutboxStats:
-        # Each count reads an index of the rows it counts (never the delivered ones, nearly all of them).
-        o = table(OutboxEntry)
-        unsent = o.c.status.in_(("pending", "sending"))
-        count = sa.select(sa.func.count()).select_from(o)
         async with self.store.read_session() as s:
-            pending = (await s.exec(count.where(unsent))).scalar_one()  # type: ignore[call-overload]
-            failed = (await s.exec(count.where(o.c.status == "failed"))).scalar_one()  # type: ignore[call-overload]
-            oldest = (await s.exec(sa.select(sa.func.min(o.c.created_at)).where(unsent))).scalar_one()  # type: ignore[call-overload]
-        age = (now - as_utc(oldest)).total_seconds() if oldest else 0.0
-        return OutboxStats(int(pending), int(failed), max(0.0, age))
+            return await outbox_stats(s, now)
+
+
+async def outbox_stats(s: AsyncSession, now: datetime) -> OutboxStats:
+    """How many notices wait and have failed, and how long the oldest has waited. Each reads only an index
+    of the rows it counts (never the delivered ones, nearly all of them): the oldest is looked up by the
+    ids of the undelivered rows, which an index holds, rather than by a scan for them whatever the
+    statistics say."""
+    o = table(OutboxEntry)
+    u = o.alias("unsent")
+    count = sa.select(sa.func.count()).select_from(o)
+    pending = (await s.exec(count.where(o.c.status.in_(UNSENT)))).scalar_one()  # type: ignore[call-overload]
+    failed = (await s.exec(count.where(o.c.status == "failed"))).scalar_one()  # type: ignore[call-overload]
+    unsent = sa.select(u.c.id).where(u.c.status.in_(UNSENT))
+    oldest = (await s.exec(sa.select(sa.func.min(o.c.created_at)).where(o.c.id.in_(unsent)))).scalar_one()  # type: ignore[call-overload]
+    age = (now - as_utc(oldest)).total_seconds() if oldest else 0.0
+    return OutboxStats(int(pending), int(failed), max(0.0, age))
 
 
 FINISHED_STEPS = ("done", "skipped", "cancelled")  # what pruning may delete (not "failed": kept to look into)
@@ -1276,13 +1300,17 @@ class SqlSchedule(Schedule):
         )
 
     async def stats(self, now: datetime) -> ScheduleStats:
-        st = table(ScheduledStep)
-        waiting = st.c.status.in_(("pending", "running"))
-        stmt = sa.select(sa.func.count(), sa.func.min(st.c.due_at)).where(waiting)
         async with self.store.read_session() as s:
-            pending, earliest = (await s.exec(stmt)).one()  # type: ignore[call-overload]
-        late = (now - as_utc(earliest)).total_seconds() if earliest else 0.0
-        return ScheduleStats(int(pending), max(0.0, late))
+            return await schedule_stats(s, now)
+
+
+async def schedule_stats(s: AsyncSession, now: datetime) -> ScheduleStats:
+    """How many steps wait, and how late the most overdue one is: one read of the (status, due_at) index."""
+    st = table(ScheduledStep)
+    stmt = sa.select(sa.func.count(), sa.func.min(st.c.due_at)).where(st.c.status.in_(("pending", "running")))
+    pending, earliest = (await s.exec(stmt)).one()  # type: ignore[call-overload]
+    late = (now - as_utc(earliest)).total_seconds() if earliest else 0.0
+    return ScheduleStats(int(pending), max(0.0, late))
 
     async def prune_finished(self, *, before: datetime, limit: int = 200) -> int:
         st = table(ScheduledStep)
@@ -1422,29 +1450,35 @@ async def metrics_snapshot(store: SqlStore, now: datetime | None = None) -> dict
     `SqlStore.metrics_snapshot`). `now`: the service's clock, for what is overdue."""
     now = now or datetime.now(UTC)
     r, c = table(RequestRow), table(CountRow)
-    # The counts the store keeps up to date (a few rows whatever the history), and the overdue requests
-    # through an index of (status, due_at): nothing here reads a whole table.
+    # One read transaction (one snapshot): the counts the store keeps up to date (a few rows whatever the
+    # history), and what the outbox and the schedule hold through indexes of the rows counted.
     async with store.read_session() as s:
         counts: dict[str, dict[str, int]] = {}
         for metric, key, n in (await s.exec(sa.select(c.c.metric, c.c.key, c.c.n))).all():  # type: ignore[call-overload]
             if n:
                 counts.setdefault(metric, {})[key] = int(n)
-        overdue = sa.select(sa.func.count()).where(
-            r.c.status.in_(("submitted", "in_review")), r.c.due_at.is_not(None), r.c.due_at <= now
+        # Overdue: the requests waiting for a decision (kept counts) less those not due yet or without a
+        # due date, which the (status, due_at) index finds among the recent ones, however many are late.
+        # (Two counts, each one range of the index: with an OR PostgreSQL reads every waiting request's entry.)
+        waiting = sa.select(sa.func.count()).select_from(r).where(r.c.status.in_(AWAITING_DECISION))
+        not_late = sa.select(
+            waiting.where(r.c.due_at > now).scalar_subquery() + waiting.where(r.c.due_at.is_(None)).scalar_subquery()
         )
-        overdue_n = (await s.exec(overdue)).scalar_one()  # type: ignore[call-overload]
+        not_late_n = (await s.exec(not_late)).scalar_one()  # type: ignore[call-overload]
+        statuses = counts.get("statuses", {})
+        overdue_n = max(0, sum(statuses.get(st, 0) for st in AWAITING_DECISION) - int(not_late_n))
+        outbox = await outbox_stats(s, datetime.now(UTC))
+        schedule = await schedule_stats(s, now)
     by_kind = {tuple(k.split(":", 1)): n for k, n in counts.get("requests", {}).items()}
-    stats = await store.outbox.stats(datetime.now(UTC))
-    schedule = await store.schedule.stats(now)
     return {
         "requests": by_kind,
         "decisions": counts.get("decisions", {}),
         "letters": counts.get("letters", {}),
-        "statuses": counts.get("statuses", {}),
-        "overdue": int(overdue_n),
-        "outbox_pending": stats.pending,
-        "outbox_failed": stats.failed,
-        "outbox_oldest_age": stats.oldest_pending_age,
+        "statuses": statuses,
+        "overdue": overdue_n,
+        "outbox_pending": outbox.pending,
+        "outbox_failed": outbox.failed,
+        "outbox_oldest_age": outbox.oldest_pending_age,
         "schedule_pending": schedule.pending,
         "schedule_late": schedule.late_seconds,
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -96,6 +97,46 @@ async def test_url_verification_is_answered(slack: SlackHarness) -> None:
     )
     assert resp.status == 200
     assert (await resp.json())["challenge"].startswith("3eZbrw")
+
+
+async def test_app_home_is_read_without_taking_the_write_lock(
+    slack: SlackHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """However many projects there are, App Home reads in one transaction that only reads: it never
+    queues behind writers nor holds one up."""
+    await slack.command("/request", IN_SCOPE, user=MEMBER_ID)
+    await slack.settle()
+    writes: list[int] = []
+    reads: list[int] = []
+    monkeypatch.setattr(slack.store, "transaction", _counting(slack.store.transaction, writes))
+    monkeypatch.setattr(slack.store, "reading", _counting(slack.store.reading, reads))
+    await slack.event(payload("app_home_opened.json"))
+    await slack.settle()
+    assert "queue:ACME-1" in json.dumps(slack.fake.calls_to("views.publish")[-1]["view"]["blocks"])
+    assert writes == [] and len(reads) == 1
+
+
+async def test_requests_is_read_in_transactions_that_only_read(
+    slack: SlackHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await slack.command("/request", IN_SCOPE, user=MEMBER_ID)
+    await slack.settle()
+    writes: list[int] = []
+    reads: list[int] = []
+    monkeypatch.setattr(slack.store, "transaction", _counting(slack.store.transaction, writes))
+    monkeypatch.setattr(slack.store, "reading", _counting(slack.store.reading, reads))
+    await slack.command("/requests", "", user=MEMBER_ID, channel="C0ELSEWHERE")
+    await slack.settle()
+    assert "ACME-1" in json.dumps(slack.fake.responses[-1]["blocks"])
+    assert writes == [] and len(reads) == 2  # which project, then what it lists
+
+
+def _counting(open_transaction: Any, opened: list[int]) -> Any:
+    def counted() -> Any:
+        opened.append(1)
+        return open_transaction()
+
+    return counted
 
 
 async def test_lists_read_only_what_they_show_and_count_the_rest(

@@ -227,3 +227,98 @@ async def test_the_counts_metrics_reads_follow_every_change(service: IntakeServi
     assert snap["statuses"] == statuses and len(statuses) == 4
     assert snap["decisions"] == decisions and sum(decisions.values()) == 3
     assert snap["letters"] == letters == {"sent": 1}
+
+
+async def test_overdue_in_metrics_is_the_waiting_requests_past_their_due_date(
+    service: IntakeService, store: SqlStore, clock: FakeClock
+) -> None:
+    """/metrics counts the overdue requests as those waiting for a decision (the kept counts) less those
+    not due yet or without a due date: the same number as counting the late ones, found by reading only
+    the recent ones."""
+    from store.repo import metrics_snapshot
+
+    texts = ("A native iOS app, please", "Filter the order history by date", "Pay by credit card in the portal")
+    late = [(await service.submit_request(project="acme-portal", actor=CLIENT, text=t)).ref for t in texts]
+    await service.approve(late[1], actor=PM)  # decided: no longer waits
+    await service.ask_details(late[2], actor=PM, question="Which customers asked for this?")  # waits for them
+    undated = (
+        await service.submit_request(project="acme-portal", actor=CLIENT, text="Can login lock after 3 tries?")
+    ).ref
+    clock.advance(days=30)
+    fresh = (await service.submit_request(project="acme-portal", actor=CLIENT, text="Export the orders as CSV")).ref
+    async with store.session() as s:
+        await s.exec(sa.text("UPDATE requests SET due_at = NULL WHERE ref = :ref").bindparams(ref=undated))  # type: ignore[call-overload]
+
+    snap = await metrics_snapshot(store, clock.now())
+    async with store.session() as s:
+        counted = (
+            await s.exec(  # type: ignore[call-overload]
+                sa.text(
+                    "SELECT count(*) FROM requests WHERE status IN ('submitted', 'in_review') AND due_at <= :now"
+                ).bindparams(now=clock.now())
+            )
+        ).scalar_one()
+    assert snap["overdue"] == counted == 1  # late[0]: not the approved, the one asked about, the undated, the fresh
+    assert (await service.get_request(fresh)).status in (RequestStatus.SUBMITTED, RequestStatus.IN_REVIEW)
+
+
+async def test_the_outbox_is_never_read_whole_when_nearly_every_row_is_delivered(sqlite_url: str) -> None:
+    """SQLite with statistics (ANALYZE) that say nearly every outbox row is delivered, as they do once it
+    has run a while: the dispatcher's claim (in a write transaction, every poll) and /metrics find the
+    undelivered rows through an index, never by reading the table."""
+    import sqlite3
+
+    from store.repo import metrics_snapshot
+
+    path = sqlite_url.split("///", 1)[1]
+    with sqlite3.connect(path) as db:
+        db.executemany(
+            "INSERT INTO outbox (created_at, platform, kind, audience, ref, text, status, attempts, available_at,"
+            " sent_at) VALUES ('2026-11-01 09:00:00.000000', 'slack', 'review_card', 'team', ?, 'x', ?, 1,"
+            " '2026-11-01 09:00:00.000000', '2026-11-01 09:00:01.000000')",
+            [(f"ACME-{i}", "sent" if i else "pending") for i in range(400)],
+        )
+        db.execute("ANALYZE")
+    store = SqlStore.from_url(sqlite_url)
+    statements: list[tuple[str, Any]] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+        if "outbox" in statement and not statement.lstrip().upper().startswith(("BEGIN", "COMMIT")):
+            statements.append((statement, parameters))
+
+    sa.event.listen(store.engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        claimed = await store.outbox.claim(["slack"], worker="w", limit=10, lease_seconds=60)
+        snap = await metrics_snapshot(store)
+    finally:
+        await store.close()
+    assert [r.notice.ref for r in claimed] == ["ACME-0"] and snap["outbox_pending"] == 1
+    assert len(statements) >= 4
+    with sqlite3.connect(path) as db:
+        for statement, parameters in statements:
+            plan = [row[3] for row in db.execute("EXPLAIN QUERY PLAN " + statement, parameters)]
+            assert not [step for step in plan if step.startswith("SCAN") and "INDEX" not in step], (statement, plan)
+
+
+async def test_open_requests_of_every_project_are_counted_from_the_kept_counts(
+    service: IntakeService, store: SqlStore
+) -> None:
+    """The open requests of every project (`/requests` with no project) are counted from the counts the
+    store keeps by status, with a transaction's own changes: the same number as counting the rows."""
+    texts = ("A native iOS app, please", "Filter the order history by date", "Pay by credit card in the portal")
+    refs = [(await service.submit_request(project="acme-portal", actor=CLIENT, text=t)).ref for t in texts]
+    await service.approve(refs[1], actor=PM)
+    await service.ask_details(refs[2], actor=PM, question="Which customers asked for this?")
+    open_statuses = [st for st in RequestStatus if st.is_open]
+    async with store.session() as s:
+        counted = (
+            await s.exec(  # type: ignore[call-overload]
+                sa.text("SELECT count(*) FROM requests WHERE status IN ('submitted', 'in_review', 'needs_info')")
+            )
+        ).scalar_one()
+    assert await service.count_requests(open_only=True) == counted == 2
+    async with store.transaction() as tx:
+        await tx.set_status(refs[0], RequestStatus.WITHDRAWN, at=service.clock.now())
+        assert await tx.count_requests(statuses=open_statuses) == 1
+        assert await tx.count_requests(project="acme-portal", statuses=open_statuses) == 1
+    assert await service.count_requests(open_only=True) == 1

@@ -148,6 +148,30 @@ async def test_a_pm_away_hands_reminders_and_decisions_to_a_delegate_until_the_d
     assert (await slack.service.get_request(ref2)).status is RequestStatus.IN_REVIEW
 
 
+async def test_a_delegate_s_app_home_shows_the_away_pm_s_queue_with_the_decide_buttons(slack: SlackHarness) -> None:
+    slack.fake.add_user(OTHER_ID, name="Lee Chen", email="lee@acme-team.example")
+    await record(slack, "Can we get a dark mode?", user=OTHER_ID)  # Lee is on the team: a requester
+    ref = await record(slack, IN_SCOPE)
+
+    def home_of(user: str, n: int) -> dict[str, Any]:
+        event = payload("app_home_opened.json")
+        event["event"]["user"], event["event_id"] = user, f"Ev0HOMEDELEGATE{n}"
+        return event
+
+    await slack.event(home_of(OTHER_ID, 1))
+    await slack.settle()
+    before = slack.fake.calls_to("views.publish")[-1]["view"]["blocks"]
+    assert f"queue:{ref}" not in json.dumps(before)
+
+    await slack.command("/intake", "away 2026-12-09 <@U0LEE|lee.chen>", user=PM_ID)
+    await slack.settle()
+    await slack.event(home_of(OTHER_ID, 2))
+    await slack.settle()
+    blocks = slack.fake.calls_to("views.publish")[-1]["view"]["blocks"]
+    queue = [b for b in blocks if b["type"] == "actions" and b["block_id"] == f"queue:{ref}"]
+    assert queue and buttons(queue) == ["Approve", "Decline", "Ask for details"]
+
+
 @pytest.mark.parametrize(
     ("text", "says"),
     [

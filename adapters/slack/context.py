@@ -159,15 +159,18 @@ class SlackContext:
         self.users[user_id] = (now, actor)
         return actor
 
-    async def language(self, actor: Actor | None, project: Project | None = None) -> Language:
+    async def language(
+        self, actor: Actor | None, project: Project | None = None, *, house: Language | None = None
+    ) -> Language:
         """The language to write to `actor` in: their own Slack language, else the project's team
-        language, else the language the teams of every loaded project share."""
+        language, else the language the teams of every loaded project share (`house`, when the caller has
+        read it already)."""
         own = from_locale(actor.locale) if actor is not None else None
         if own is not None:
             return own
         if project is not None:
             return project.chat_language
-        return await self.service.house_language()
+        return house if house is not None else await self.service.house_language()
 
     # --- talking back ---------------------------------------------------------------------------
 

@@ -146,41 +146,31 @@ async def on_requests_command(ctx: SlackContext, body: dict[str, Any], ack: Ack)
 
     async def work() -> None:
         actor = await ctx.actor(user_id_of(body))
-        lang = await ctx.language(actor)
         slug, _ = parse_project_prefix(body.get("text", ""))
         try:
-            try:
-                project = await ctx.service.resolve_project(actor, slug=slug, channel=body.get("channel_id"))
-                lang = language_for(project, actor)
-                slug = project.slug
-                title = t(lang, "list.open_in", project=project.name)
-            except InvalidInput as exc:
-                if exc.field != "project":
-                    raise
-                slug = None
-                title = t(lang, "list.open_all")
             # Only the oldest open requests that one message shows are read, and how many there are.
-            recs = await ctx.service.list_requests(project=slug, open_only=True, limit=LIST_SHOWN)
-            total = (
-                len(recs) if len(recs) < LIST_SHOWN else await ctx.service.count_requests(project=slug, open_only=True)
-            )
-            zones = {p.slug: p.timezone for p in await ctx.service.projects()}
+            found = await ctx.service.open_requests(actor, slug=slug, channel=body.get("channel_id"), limit=LIST_SHOWN)
         except StorageUnavailable:
-            await ctx.respond(body["response_url"], text=t(lang, "slack.unavailable"))
+            await ctx.respond(body["response_url"], text=t(await ctx.language(actor), "slack.unavailable"))
             return
         except IntakeError as exc:
-            await ctx.respond(body["response_url"], text=exc.say(lang))
+            await ctx.respond(body["response_url"], text=exc.say(await ctx.language(actor)))
             return
+        if found.project is not None:
+            lang = language_for(found.project, actor)
+            title = t(lang, "list.open_in", project=found.project.name)
+        else:
+            lang = await ctx.language(actor, house=found.house_language)
+            title = t(lang, "list.open_all")
+        recs, more = found.requests, found.total - len(found.requests)
+        zones = {p.slug: p.timezone for p in found.projects}
         now = ctx.service.clock.now()
+        blocks = bk.request_list_blocks(title, recs, lang, now=now, zones=zones, more=more)
         lines = [request_line(r, lang, tz=zones.get(r.project, "UTC"), now=now) for r in recs]
-        if total > len(recs):
-            lines.append(t(lang, "list.more", n=total - len(recs)))
+        if more > 0:
+            lines.append(t(lang, "list.more", n=more))
         text = "\n".join(lines) or t(lang, "list.none_open")
-        await ctx.respond(
-            body["response_url"],
-            text=f"{title}\n{text}",
-            blocks=bk.request_list_blocks(title, recs, lang, now=now, zones=zones, more=total - len(recs)),
-        )
+        await ctx.respond(body["response_url"], text=f"{title}\n{text}", blocks=blocks)
 
     ctx.spawn(work(), name="requests")
 
@@ -651,31 +641,23 @@ async def on_home_opened(ctx: SlackContext, body: dict[str, Any], ack: Ack) -> N
 async def publish_home(ctx: SlackContext, user_id: str) -> None:
     actor = await ctx.actor(user_id)
     try:
-        projects = {p.slug: p for p in await ctx.service.projects()}
-        # An away PM's delegate sees that PM's projects' queue, with the decide buttons.
-        standing_in = {p.slug: await ctx.service.acting_for(actor, p) for p in projects.values()}
-        mine_projects = [p for p in projects.values() if p.is_pm(actor) or standing_in[p.slug] is not None]
-        # Only what the page shows is read (the oldest open ones first, the person's newest), with counts.
-        queue: list[RequestRecord] = []
-        queue_total = 0
-        for p in mine_projects:
-            if len(queue) < HOME_QUEUE:
-                queue += await ctx.service.list_requests(project=p.slug, open_only=True, limit=HOME_QUEUE - len(queue))
-            queue_total += await ctx.service.count_requests(project=p.slug, open_only=True)
-        mine = await ctx.service.list_requests(requester=actor, limit=HOME_MINE, newest_first=True)
-        mine_total = await ctx.service.count_requests(requester=actor)
+        # Only what the page shows is read (the oldest open ones first, the person's newest), with counts,
+        # in one read that waits for no writer.
+        home = await ctx.service.home(actor, queue=HOME_QUEUE, mine=HOME_MINE)
     except StorageUnavailable as exc:
         log.error("slack: App Home not refreshed: %s", exc)
         return
-    lang = await ctx.language(actor, mine_projects[0] if len(mine_projects) == 1 else None)
+    lang = await ctx.language(actor, home.deciding[0] if len(home.deciding) == 1 else None)
     now = ctx.service.clock.now()
+    projects = home.projects
 
     def views(recs: list[RequestRecord], limit: int) -> list[Any]:
         return [
             review_view(
                 r,
                 projects[r.project],
-                Viewer.of(actor, r, projects[r.project], on_behalf_of=standing_in.get(r.project)),
+                # An away PM's delegate sees that PM's projects' queue, with the decide buttons.
+                Viewer.of(actor, r, projects[r.project], on_behalf_of=home.standing_in.get(r.project)),
                 language=lang,
                 now=now,
             )
@@ -685,11 +667,11 @@ async def publish_home(ctx: SlackContext, user_id: str) -> None:
 
     view = bk.home_view(
         lang,
-        queue=views(queue, HOME_QUEUE),
-        queue_total=queue_total,
-        mine=views(mine, HOME_MINE),
-        mine_total=mine_total,
-        is_pm=bool(mine_projects),
+        queue=views(home.queue, HOME_QUEUE),
+        queue_total=home.queue_total,
+        mine=views(home.mine, HOME_MINE),
+        mine_total=home.mine_total,
+        is_pm=bool(home.deciding),
     )
     try:
         await ctx.client.views_publish(user_id=user_id, view=view)

@@ -27,12 +27,15 @@ def stats(fake: FakeSlack) -> dict[str, object]:
             m = REF.search(str(c.args.get("text", "")))
             cards[m.group(0) if m else "?"] += 1
     methods = Counter(c.method for c in fake.calls)
+    last_at = {c.method: c.at for c in fake.calls}
     return {
         "review_cards": dict(cards),
         "methods": dict(methods),
+        "last_at": last_at,  # wall clock when the latest call of each method arrived
         "responses": len(fake.responses),
         "receipts": sum(1 for r in fake.responses if str(r.get("text", "")).startswith("Recorded ")),
         "last_response": str(fake.responses[-1].get("text", ""))[:300] if fake.responses else None,
+        "last_response_at": fake.responded_at[-1] if fake.responded_at else None,
     }
 
 

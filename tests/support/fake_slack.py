@@ -38,6 +38,7 @@ class Call:
     args: dict[str, Any]
     token: str | None = None
     ok: bool = True  # False when the fake failed the call: it had no effect
+    at: float = field(default_factory=time.time)  # wall clock when it arrived (benchmarks time servers by it)
 
 
 @dataclass
@@ -76,6 +77,7 @@ class FakeSlack:
     missing: set[str] = field(default_factory=set)  # user ids users.info does not know (user_not_found)
     calls: list[Call] = field(default_factory=list)
     responses: list[dict[str, Any]] = field(default_factory=list)  # posts to response_url
+    responded_at: list[float] = field(default_factory=list)  # wall clock when each of `responses` arrived
     uploads: dict[str, bytes] = field(default_factory=dict)
     failures: dict[str, list[Failure]] = field(default_factory=dict)
     base: str = ""
@@ -178,6 +180,7 @@ class FakeSlack:
     def clear(self) -> None:
         self.calls.clear()
         self.responses.clear()
+        self.responded_at.clear()
         self.messages.clear()
 
     # --- handlers -------------------------------------------------------------------------------
@@ -198,12 +201,13 @@ class FakeSlack:
         return args
 
     async def _api(self, request: web.Request) -> web.Response:
+        arrived = time.time()
         method = request.match_info["method"]
         args = await self._args(request)
         if self.delay:
             await asyncio.sleep(self.delay)
         auth = request.headers.get("Authorization", "")
-        self.calls.append(Call(method, args, auth.removeprefix("Bearer ") or None))
+        self.calls.append(Call(method, args, auth.removeprefix("Bearer ") or None, at=arrived))
         every = self.late_every.get(method)
         if every is not None:
             self._counts[method] = self._counts.get(method, 0) + 1
@@ -251,8 +255,10 @@ class FakeSlack:
         return web.json_response(result)
 
     async def _response_url(self, request: web.Request) -> web.Response:
+        arrived = time.time()
         body = await request.json()
         self.responses.append({"key": request.match_info["key"], **body})
+        self.responded_at.append(arrived)
         return web.Response(text="ok")
 
     async def _upload(self, request: web.Request) -> web.Response:
