@@ -1303,6 +1303,14 @@ class SqlSchedule(Schedule):
         async with self.store.read_session() as s:
             return await schedule_stats(s, now)
 
+    async def prune_finished(self, *, before: datetime, limit: int = 200) -> int:
+        st = table(ScheduledStep)
+        finished = st.c.status.in_(FINISHED_STEPS)
+        old = sa.select(st.c.id).where(finished, st.c.finished_at < before).order_by(st.c.id).limit(limit)
+        async with self.store.session() as s:
+            res = await s.exec(sa.delete(st).where(st.c.id.in_(old.scalar_subquery())))  # type: ignore[call-overload]
+            return int(res.rowcount or 0)
+
 
 async def schedule_stats(s: AsyncSession, now: datetime) -> ScheduleStats:
     """How many steps wait, and how late the most overdue one is: one read of the (status, due_at) index."""
@@ -1311,14 +1319,6 @@ async def schedule_stats(s: AsyncSession, now: datetime) -> ScheduleStats:
     pending, earliest = (await s.exec(stmt)).one()  # type: ignore[call-overload]
     late = (now - as_utc(earliest)).total_seconds() if earliest else 0.0
     return ScheduleStats(int(pending), max(0.0, late))
-
-    async def prune_finished(self, *, before: datetime, limit: int = 200) -> int:
-        st = table(ScheduledStep)
-        finished = st.c.status.in_(FINISHED_STEPS)
-        old = sa.select(st.c.id).where(finished, st.c.finished_at < before).order_by(st.c.id).limit(limit)
-        async with self.store.session() as s:
-            res = await s.exec(sa.delete(st).where(st.c.id.in_(old.scalar_subquery())))  # type: ignore[call-overload]
-            return int(res.rowcount or 0)
 
 
 # --- row → domain -------------------------------------------------------------------------------
