@@ -142,7 +142,7 @@ async def test_a_burst_is_recorded_in_batches_in_order_with_every_receipt(
     assert [r.ref for r in recs] == [f"ACME-{i + 1}" for i in range(11)]
     assert sum(batches) == 11 and max(batches) > 1  # recorded together, around the one refused
     assert max(resolved) > 1  # the projects are read once for a batch, not once per command
-    assert set(ahead) == {1}  # while recording, the review cards and receipts wait for it (adapters/web/pace.py)
+    assert set(ahead) == {1}  # while recording, the review cards wait for it (adapters/web/pace.py)
     assert await command_rows(slack) == []  # every accepted command's row went with its recording
     replies = [r.get("text", "") for r in slack.fake.responses]
     assert sum("ACME-" in r for r in replies) == 11

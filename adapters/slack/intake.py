@@ -42,7 +42,8 @@ WORKSPACE_WAIT = 2.0  # seconds a command's recording waits for auth.test to nam
 
 COMMAND = "slack_command"
 # How long an accepted command is left to the process that acked it. Long enough for that process to work
-# through a burst (2,000 commands take SQLite about a minute to record), short enough for a restart.
+# through a burst (2,000 commands are recorded within seconds, their cards within half a minute), short enough
+# for a restart.
 COMMAND_GRACE = timedelta(seconds=30)
 
 
@@ -182,7 +183,7 @@ async def _finish(ctx: SlackContext, key: str) -> None:
 class CommandRecorder:
     """Records accepted `/request` commands in this process, in the order they were acknowledged (so
     requests are numbered in that order), once the server has a quiet moment (see adapters/web/pace.py):
-    under a burst, the acknowledgements go first, and the receipts and review cards after the recording.
+    under a burst, the acknowledgements go first, and the review cards after the recording.
     The commands waiting are recorded together, up to `RECORD_BATCH` at a time: their projects are read
     once, their requests judged one by one with the acknowledgements that arrive meanwhile going first,
     and written in one transaction (which also drops their outbox rows), so a burst costs a commit and
@@ -195,8 +196,6 @@ class CommandRecorder:
         self.ctx = ctx
         self.queue: deque[tuple[datetime, Notice, asyncio.Future[Actor]]] = deque()
         self._task: asyncio.Task[Any] | None = None
-        self.receipts: list[tuple[str, str, Any]] = []  # (response_url, text, blocks) waiting to be sent
-        self._receipts_task: asyncio.Task[Any] | None = None
 
     def put(self, command: Notice, sender: asyncio.Future[Actor]) -> None:
         self.queue.append((datetime.now(UTC), command, sender))
@@ -314,19 +313,6 @@ class CommandRecorder:
             self._receipt(reply["url"], reply["text"], reply.get("blocks"))
 
     def _receipt(self, url: str, text: str, blocks: Any) -> None:
-        """Tell the requester what became of their command, once the recording ahead of it is done (or
-        the pacer's limit has passed): the receipts waiting go together, from one task."""
-        self.receipts.append((url, text, blocks))
-        if self._receipts_task is None or self._receipts_task.done():
-            self._receipts_task = self.ctx.spawn(self._send_receipts(), name="receipts")
-
-    async def _send_receipts(self) -> None:
-        while self.receipts:
-            await self.ctx.pacer().wait()
-            batch, self.receipts = self.receipts, []
-            sent = await asyncio.gather(
-                *(self.ctx.respond(url, text=text, blocks=blocks) for url, text, blocks in batch),
-                return_exceptions=True,
-            )
-            for failed in (r for r in sent if isinstance(r, BaseException)):
-                log.error("slack: a receipt could not be sent", exc_info=failed)
+        """Tell the requester what became of their command, right away: receipts held back for the
+        recording would go out together afterwards, and delay the acknowledgements of that moment."""
+        self.ctx.spawn(self.ctx.respond(url, text=text, blocks=blocks), name="receipt")
