@@ -138,10 +138,25 @@ class Transaction(ABC):
     async def next_request_number(self, slug: str) -> int:
         """Atomically allocate the next request number of a project. MUST never hand out a number twice."""
 
+    @abstractmethod
+    async def upcoming_request_number(self, slug: str) -> int:
+        """The number `next_request_number` would hand out now, without taking it: a guess to prepare
+        with (another transaction may take it first)."""
+
+    async def next_request_numbers(self, slug: str, count: int) -> list[int]:
+        """Allocate the project's next `count` request numbers, in order, as `next_request_number` does.
+        Implementations MAY take them in one statement."""
+        return [await self.next_request_number(slug) for _ in range(count)]
+
     # requests ----------------------------------------------------------------------------------
     @abstractmethod
     async def add_request(self, req: NewRequest) -> None:
         """Store a new request."""
+
+    async def add_requests(self, reqs: Sequence[NewRequest]) -> None:
+        """Store new requests, in order. Implementations MAY write them in one statement."""
+        for req in reqs:
+            await self.add_request(req)
 
     @abstractmethod
     async def get_request(self, ref: str, *, lock: bool = False) -> RequestRecord | None:
@@ -212,6 +227,12 @@ class Transaction(ABC):
     async def add_event(self, event: Event, *, project: str, ref: str | None) -> None:
         """Append one line to the record. Events MUST NOT be changed or deleted afterwards."""
 
+    async def add_events(self, entries: Sequence[tuple[Event, str, str | None]]) -> None:
+        """Append `(event, project, ref)` lines to the record, in order, as `add_event` does.
+        Implementations MAY write them in one statement."""
+        for event, project, ref in entries:
+            await self.add_event(event, project=project, ref=ref)
+
     @abstractmethod
     async def project_events(self, project: str) -> list[Event]:
         """Return the events not tied to a request (scope loads, digests), oldest first."""
@@ -223,10 +244,21 @@ class Transaction(ABC):
         before is ignored. The outbox runs on wall-clock time, whatever clock the service uses.
         """
 
+    async def add_notices(self, notices: Sequence[Notice]) -> None:
+        """Queue notices for delivery now, in order, as `add_notice` does. Implementations MAY write them in
+        one statement."""
+        for notice in notices:
+            await self.add_notice(notice)
+
     @abstractmethod
     async def drop_pending_notice(self, dedupe_key: str) -> bool:
         """Drop a pending notice (accepted work done here, see `AckLog.finish_work`). Return False if a
         dispatcher has already leased it."""
+
+    async def drop_pending_notices(self, dedupe_keys: Sequence[str]) -> None:
+        """Drop pending notices as `drop_pending_notice` does (those already leased stay)."""
+        for key in dedupe_keys:
+            await self.drop_pending_notice(key)
 
     # learning ----------------------------------------------------------------------------------
     @abstractmethod
@@ -255,6 +287,11 @@ class Transaction(ABC):
         Used to make platform retries (the same event id, a double click) have one effect.
         """
 
+    async def claim_keys(self, keys: Sequence[str], *, at: datetime) -> set[str]:
+        """Claim each key as `claim_key` does; return those that were new. Implementations MAY claim them
+        in one statement."""
+        return {key for key in keys if await self.claim_key(key, at=at)}
+
     # time: due dates, scheduled steps, PMs away -------------------------------------------------
     @abstractmethod
     async def set_due(self, ref: str, due_at: datetime | None) -> None:
@@ -263,6 +300,11 @@ class Transaction(ABC):
     @abstractmethod
     async def add_step(self, step: NewStep) -> bool:
         """Schedule a step. A step whose `dedupe_key` was written before is ignored (return False)."""
+
+    async def add_steps(self, steps: Sequence[NewStep]) -> None:
+        """Schedule steps as `add_step` does. Implementations MAY write them in one statement."""
+        for step in steps:
+            await self.add_step(step)
 
     @abstractmethod
     async def cancel_steps(

@@ -55,7 +55,7 @@ from .errors import (
 )
 from .forms import MAX_ANSWER_CHARS, MAX_LETTER_CHARS, Correction, FormSpec
 from .letters import default_empathy, default_reason, revise_letter, write_letter
-from .ports import Clock, NewRequest, ProjectVersionInfo, Store, SystemClock, Transaction
+from .ports import Clock, NewRequest, NewStep, ProjectVersionInfo, Store, SystemClock, Transaction
 from .review import (
     DECIDERS,
     RULES,
@@ -75,6 +75,7 @@ from .timekeeping import (
     away_end_step,
     away_phrase,
     decision_due_at,
+    decision_step,
     replan_daily_summary,
     same_identity,
     start_decision_clock,
@@ -237,26 +238,48 @@ class IntakeService:
 
     async def resolve_project(self, actor: Actor, *, slug: str | None = None, channel: str | None = None) -> Project:
         """Find the project a request belongs to: named, linked to the channel, the user's only one, or the only one."""
+        (found,) = await self.resolve_projects([(actor, slug, channel)])
+        if isinstance(found, IntakeError):
+            raise found
+        return found
+
+    async def resolve_projects(
+        self, asks: Sequence[tuple[Actor, str | None, str | None]]
+    ) -> list[Project | IntakeError]:
+        """`resolve_project` for each `(actor, slug, channel)`, reading the projects once for all of them:
+        each gets its project, or the error that says why there is none."""
+        out: list[Project | IntakeError] = []
+        if not asks:
+            return out
         async with self.store.reading() as tx:
-            if slug:
-                return await self._project(tx, slug)
-            projects = await tx.list_projects()
-            if not projects:
-                raise InvalidInput(Phrase("err.no_projects"))
-            if channel:
-                for p in projects:
-                    if channel in (p.platforms.get(actor.platform) or {}).get("intake_channels", ()):
-                        return p
-            if len(projects) == 1:
-                return projects[0]
-            mine = [p for p in projects if p.is_pm(actor)]
-            if not mine:
-                slugs = await tx.requester_projects(actor)
-                mine = [p for p in projects if p.slug in slugs]
-            if len(mine) == 1:
-                return mine[0]
-            names = ", ".join(f"@{p.slug}" for p in projects)
-            raise InvalidInput(Phrase("err.which_project", first=projects[0].slug, names=names), field="project")
+            seen = _SeenProjects(tx)
+            for actor, slug, channel in asks:
+                try:
+                    out.append(await self._resolve(seen, actor, slug, channel))
+                except IntakeError as exc:
+                    out.append(exc)
+        return out
+
+    async def _resolve(self, seen: _SeenProjects, actor: Actor, slug: str | None, channel: str | None) -> Project:
+        if slug:
+            return await seen.named(slug)
+        projects = await seen.every()
+        if not projects:
+            raise InvalidInput(Phrase("err.no_projects"))
+        if channel:
+            for p in projects:
+                if channel in (p.platforms.get(actor.platform) or {}).get("intake_channels", ()):
+                    return p
+        if len(projects) == 1:
+            return projects[0]
+        mine = [p for p in projects if p.is_pm(actor)]
+        if not mine:
+            slugs = await seen.asked_in(actor)
+            mine = [p for p in projects if p.slug in slugs]
+        if len(mine) == 1:
+            return mine[0]
+        names = ", ".join(f"@{p.slug}" for p in projects)
+        raise InvalidInput(Phrase("err.which_project", first=projects[0].slug, names=names), field="project")
 
     async def open_requests(
         self, actor: Actor, *, slug: str | None = None, channel: str | None = None, limit: int
@@ -300,52 +323,145 @@ class IntakeService:
     ) -> RequestRecord:
         """Record a client request, judge it against the current scope and send it to review."""
         new = Submission(project, actor, text, source, client_words, urgency, requested_date, idempotency_key)
-        new = _checked(new)
-        now = self.clock.now()
-        async with self.store.transaction() as tx:
-            return await self._record(tx, new, now)
+        (outcome,) = await self.submit_requests([new])
+        if isinstance(outcome, IntakeError):
+            raise outcome
+        return outcome
 
-    async def submit_requests(self, batch: Sequence[Submission]) -> list[RequestRecord | IntakeError]:
-        """Record several requests in one transaction, in order (a burst of accepted commands: one commit
-        for all of them). Each gets its record, or the error that refused it (a duplicate, an unknown
-        project, bad input), which then wrote nothing of it. Any other failure records none of them."""
+    async def submit_requests(
+        self, batch: Sequence[Submission], *, between: Callable[[], Awaitable[None]] | None = None
+    ) -> list[RequestRecord | IntakeError]:
+        """Record several requests in one transaction, numbered in order (a burst of accepted commands: one
+        commit, and a handful of statements, for all of them). Each gets its record, or the error that
+        refused it (a duplicate, an unknown project, bad input), which then wrote nothing of it. Any other
+        failure records none of them.
+
+        Each project is read once, and each request judged and drafted (its record, review card and
+        number), before the transaction, so that the writes are all the transaction does: on SQLite it
+        holds the one write lock every acknowledgement needs too. `between` is awaited after each request
+        is judged (a server answers what is waiting meanwhile: see adapters/web/pace.py). A scope loaded,
+        or a number taken, in between is noticed in the transaction, and those requests drafted again."""
         now = self.clock.now()
-        out: list[RequestRecord | IntakeError] = []
-        known: dict[str, tuple[Project, tuple[Example, ...]]] = {}  # read once per batch
-        async with self.store.transaction() as tx:
-            for item in batch:
-                try:
-                    out.append(await self._record(tx, _checked(item), now, known=known))
-                except IntakeError as exc:  # raised before anything of this request was written
-                    out.append(exc)
-                if item.done_key:  # its outcome is in the record now (or it is refused, for good)
-                    await tx.drop_pending_notice(item.done_key)
+        out: list[RequestRecord | IntakeError | None] = [None] * len(batch)
+        items: list[tuple[int, Submission]] = []
+        for i, item in enumerate(batch):
+            try:
+                items.append((i, _checked(item)))
+            except IntakeError as exc:  # bad input: nothing of it is written
+                out[i] = exc
+        scopes: dict[str, tuple[Project, tuple[Example, ...]]] = {}
+        upcoming: dict[str, int] = {}  # the number each project's next request is expected to get
+        missing: dict[str, ProjectNotFound] = {}
+        if items:
+            async with self.store.reading() as rtx:
+                for slug in dict.fromkeys(item.project for _, item in items):
+                    try:
+                        proj = await self._project(rtx, slug)
+                    except ProjectNotFound as exc:
+                        missing[slug] = exc
+                    else:
+                        scopes[slug] = (proj, await rtx.list_examples(slug))
+                        upcoming[slug] = await rtx.upcoming_request_number(slug)
+        drafts: list[_Draft] = []
+        for i, item in items:
+            if item.project in missing:
+                out[i] = missing[item.project]
+                continue
+            proj, examples = scopes[item.project]
+            verdict = self._judge(proj, examples, item.text)
+            drafts.append(self._draft_request(i, item, proj, verdict, upcoming[item.project], now))
+            upcoming[item.project] += 1
+            if between is not None:
+                await between()
+        done = [item.done_key for item in batch if item.done_key]
+        if drafts or done:
+            async with self.store.transaction() as tx:
+                for i, outcome in await self._write_drafts(tx, drafts, now):
+                    out[i] = outcome
+                # each one's outcome is in the record now (or it is refused, for good)
+                await tx.drop_pending_notices(done)
+        return [o for o in out if o is not None]
+
+    def _judge(self, project: Project, examples: tuple[Example, ...], text: str) -> Verdict:
+        verdict = self.checker.check(project.scope(examples), text)
+        if self.model is None:
+            return verdict
+        from .scope.llm import pending as model_pending
+
+        return model_pending(verdict)
+
+    def _draft_request(
+        self, index: int, item: Submission, proj: Project, verdict: Verdict, number: int, now: datetime
+    ) -> _Draft:
+        rec, req = self._new_request(proj, item, verdict, number, now)
+        notices = [
+            self._notice(rec, "review_card", "review", self._review_text(rec, proj), dedupe=f"{rec.ref}:review_card")
+        ]
+        if self.model is not None:
+            from .scope.llm import MODEL_PLATFORM
+
+            # The question for the model, as a leased outbox row: whichever process takes it asks the
+            # model, and one that dies on the way leaves it to another once its lease runs out.
+            notices.append(
+                Notice(
+                    kind="scope_model",
+                    platform=MODEL_PLATFORM,
+                    audience="system",
+                    text=f"ask the language model about {rec.ref}",
+                    ref=rec.ref,
+                    project=proj.slug,
+                    dedupe_key=f"{rec.ref}:scope_model",
+                )
+            )
+        return _Draft(index, item, proj, rec, req, decision_step(rec.ref, proj, req.due_at or now), notices)
+
+    async def _write_drafts(
+        self, tx: Transaction, drafts: list[_Draft], now: datetime
+    ) -> list[tuple[int, RequestRecord | IntakeError]]:
+        """Write the drafted requests: their claims, numbers, rows, decision clocks, events and notices, one
+        statement (or one per project) for each kind of row. A draft whose project has a new scope, or
+        whose number went to another request meanwhile, is drafted again here."""
+        out: list[tuple[int, RequestRecord | IntakeError]] = []
+        keys = [d.item.idempotency_key for d in drafts if d.item.idempotency_key]
+        claimed = await tx.claim_keys(keys, at=now) if keys else set()
+        fresh: list[_Draft] = []
+        for d in drafts:
+            key = d.item.idempotency_key
+            if key and key not in claimed:
+                out.append((d.index, Duplicate(key)))
+            else:
+                claimed.discard(key or "")  # the same key twice in one batch: the first records it
+                fresh.append(d)
+        numbers: dict[str, list[int]] = {}
+        rescoped: dict[str, tuple[Project, tuple[Example, ...]]] = {}
+        for slug in dict.fromkeys(d.project.slug for d in fresh):
+            mine = [d for d in fresh if d.project.slug == slug]
+            current = await self._project(tx, slug)
+            if current.version != mine[0].project.version:  # a scope loaded since they were judged
+                rescoped[slug] = (current, await tx.list_examples(slug))
+            numbers[slug] = await tx.next_request_numbers(slug, len(mine))
+        written: list[_Draft] = []
+        for d in fresh:
+            number = numbers[d.project.slug].pop(0)
+            if d.project.slug in rescoped:
+                proj, examples = rescoped[d.project.slug]
+                d = self._draft_request(d.index, d.item, proj, self._judge(proj, examples, d.item.text), number, now)
+            elif d.rec.number != number:
+                d = self._draft_request(d.index, d.item, d.project, d.rec.verdict, number, now)
+            written.append(d)
+            out.append((d.index, d.rec))
+        await tx.add_requests([d.req for d in written])
+        await tx.add_steps([d.step for d in written])
+        await tx.add_events([(event, d.project.slug, d.rec.ref) for d in written for event in d.rec.events])
+        await tx.add_notices([n for d in written for n in d.notices])
         return out
 
-    async def _record(
-        self,
-        tx: Transaction,
-        new: Submission,
-        now: datetime,
-        *,
-        known: dict[str, tuple[Project, tuple[Example, ...]]] | None = None,
-    ) -> RequestRecord:
-        if known is not None and new.project in known:
-            proj, examples = known[new.project]
-        else:
-            proj = await self._project(tx, new.project)
-            examples = await tx.list_examples(proj.slug)
-            if known is not None:
-                known[new.project] = (proj, examples)
-        if new.idempotency_key and not await tx.claim_key(new.idempotency_key, at=now):
-            raise Duplicate(new.idempotency_key)
-        actor, text, source, requested_date = new.actor, new.text, new.source, new.requested_date
-        verdict = self.checker.check(proj.scope(examples), text)
-        if self.model is not None:
-            from .scope.llm import pending as model_pending
-
-            verdict = model_pending(verdict)
-        number = await tx.next_request_number(proj.slug)
+    def _new_request(
+        self, proj: Project, new: Submission, verdict: Verdict, number: int, now: datetime
+    ) -> tuple[RequestRecord, NewRequest]:
+        """A new request as it is stored, and as its record reads (built from what is written rather than
+        read back: a new request has no decisions, letter or form yet)."""
+        actor, text, source = new.actor, new.text, new.source
         ref = f"{proj.ref_prefix}-{number}"
         due = decision_due_at(proj, now)
         req = NewRequest(
@@ -361,11 +477,9 @@ class IntakeService:
             source=source,
             client_words=new.client_words,
             urgency=new.urgency.strip(),
-            requested_date=requested_date,
+            requested_date=new.requested_date,
             due_at=due,
         )
-        await tx.add_request(req)
-        await start_decision_clock(tx, ref, proj, now, set_due=False)
         events = (
             Event("submitted", now, actor, text, {"source": source.to_dict() if source else None}),
             Event(
@@ -376,10 +490,6 @@ class IntakeService:
                 {"verdict": verdict.to_dict(), "scope_version": proj.version},
             ),
         )
-        for event in events:
-            await tx.add_event(event, project=proj.slug, ref=ref)
-        # Built from what was just written rather than read back: a new request has no decisions,
-        # letter or form yet, and the read would cost four more statements on the ack's hot path.
         rec = RequestRecord(
             ref=ref,
             project=proj.slug,
@@ -393,28 +503,11 @@ class IntakeService:
             source=source,
             client_words=req.client_words,
             urgency=req.urgency,
-            requested_date=requested_date,
+            requested_date=new.requested_date,
             events=events,
             due_at=due,
         )
-        await self._notify(tx, rec, "review_card", "review", self._review_text(rec, proj), dedupe=f"{ref}:review_card")
-        if self.model is not None:
-            from .scope.llm import MODEL_PLATFORM
-
-            # The question for the model, as a leased outbox row: whichever process takes it asks the
-            # model, and one that dies on the way leaves it to another once its lease runs out.
-            await tx.add_notice(
-                Notice(
-                    kind="scope_model",
-                    platform=MODEL_PLATFORM,
-                    audience="system",
-                    text=f"ask the language model about {ref}",
-                    ref=ref,
-                    project=proj.slug,
-                    dedupe_key=f"{ref}:scope_model",
-                )
-            )
-        return rec
+        return rec, req
 
     async def judge_with_model(self, ref: str) -> RequestRecord:
         """Ask the language model about a recorded request and show its opinion: the job that
@@ -1574,12 +1667,25 @@ class IntakeService:
         data: dict[str, Any] | None = None,
         dedupe: str | None = None,
     ) -> None:
+        await tx.add_notice(self._notice(rec, kind, audience, text, recipient=recipient, data=data, dedupe=dedupe))
+
+    def _notice(
+        self,
+        rec: RequestRecord,
+        kind: str,
+        audience: str,
+        text: str,
+        *,
+        recipient: Actor | None = None,
+        data: dict[str, Any] | None = None,
+        dedupe: str | None = None,
+    ) -> Notice:
         platform = (recipient.platform if recipient else None) or (
             rec.source.platform if rec.source else rec.requester.platform
         )
         # The letter goes to the PM privately (in `data`), never onto a card or to the requester.
         payload = {"request": rec.snapshot(), **(data or {})}
-        notice = Notice(
+        return Notice(
             kind=kind,
             platform=platform,
             audience=audience,
@@ -1590,7 +1696,49 @@ class IntakeService:
             data=payload,
             dedupe_key=dedupe,
         )
-        await tx.add_notice(notice)
+
+
+@dataclass(frozen=True)
+class _Draft:
+    """A request of a batch, judged and built under the number it is expected to get, ready to write."""
+
+    index: int  # its place in the batch
+    item: Submission
+    project: Project
+    rec: RequestRecord
+    req: NewRequest
+    step: NewStep
+    notices: list[Notice]
+
+
+class _SeenProjects:
+    """What resolving a batch of requests to their projects reads, read once for the batch."""
+
+    def __init__(self, tx: Transaction) -> None:
+        self.tx = tx
+        self._every: list[Project] | None = None
+        self._named: dict[str, Project] = {}
+        self._asked_in: dict[tuple[str, str], set[str]] = {}
+
+    async def every(self) -> list[Project]:
+        if self._every is None:
+            self._every = await self.tx.list_projects()
+        return self._every
+
+    async def named(self, slug: str) -> Project:
+        if slug not in self._named:
+            project = await self.tx.get_project(slug)
+            if project is None:
+                raise ProjectNotFound(slug, [p.slug for p in await self.every()])
+            self._named[slug] = project
+        return self._named[slug]
+
+    async def asked_in(self, requester: Actor) -> set[str]:
+        """The projects `requester` has asked in before."""
+        who = (requester.platform, requester.user_id)
+        if who not in self._asked_in:
+            self._asked_in[who] = await self.tx.requester_projects(requester)
+        return self._asked_in[who]
 
 
 # How a refused attempt reads in the record.

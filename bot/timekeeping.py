@@ -191,8 +191,14 @@ async def start_decision_clock(
     await tx.cancel_steps(kinds=REQUEST_STEPS, ref=ref, at=now)
     if set_due:
         await tx.set_due(ref, due)
-    await tx.add_step(_step(DECISION_DUE, due, ref=ref, project=project.slug))
+    await tx.add_step(decision_step(ref, project, due))
     return due
+
+
+def decision_step(ref: str, project: Project, due: datetime) -> NewStep:
+    """The step that reminds the PMs when the decision on `ref` falls due at `due`. A new request's clock
+    is this step alone (it has no earlier steps to cancel)."""
+    return _step(DECISION_DUE, due, ref=ref, project=project.slug)
 
 
 async def start_question_clock(tx: Transaction, ref: str, project: Project, now: datetime) -> datetime:

@@ -53,7 +53,15 @@ from bot.ports import (
     Transaction,
 )
 
-from .ackwrite import Busy, Entry, GroupCommit, PostgresAckWriter, SqliteAckWriter, sqlite_file, write_on
+from .ackwrite import (
+    Busy,
+    Entry,
+    GroupCommit,
+    PostgresAckWriter,
+    SqliteAckWriter,
+    sqlite_file,
+    write_on,
+)
 from .db import READ_ONLY, is_sqlite, make_engine, normalize_url, redact
 from .models import (
     AbsenceRow,
@@ -579,30 +587,25 @@ class SqlTransaction(Transaction):
         stmt = sa.update(t).where(t.c.slug == slug).values(next_number=t.c.next_number + 1).returning(t.c.next_number)
         return int((await self.s.exec(stmt)).scalar_one())  # type: ignore[call-overload]
 
+    async def upcoming_request_number(self, slug: str) -> int:
+        t = table(ProjectRow)
+        last = (await self.s.exec(sa.select(t.c.next_number).where(t.c.slug == slug))).scalar_one_or_none()  # type: ignore[call-overload]
+        return int(last or 0) + 1
+
+    async def next_request_numbers(self, slug: str, count: int) -> list[int]:
+        if count <= 0:
+            return []
+        t = table(ProjectRow)
+        stmt = (
+            sa.update(t).where(t.c.slug == slug).values(next_number=t.c.next_number + count).returning(t.c.next_number)
+        )
+        last = int((await self.s.exec(stmt)).scalar_one())  # type: ignore[call-overload]
+        return list(range(last - count + 1, last + 1))
+
     # requests ----------------------------------------------------------------------------------
 
     async def add_request(self, req: NewRequest) -> None:
-        row = RequestRow(
-            ref=req.ref,
-            project=req.project,
-            number=req.number,
-            text=req.text,
-            client_words=req.client_words,
-            urgency=req.urgency,
-            requested_date=req.requested_date,
-            requester_platform=req.requester.platform,
-            requester_id=req.requester.user_id,
-            requester_email=req.requester.email,
-            requester_name=req.requester.name,
-            source=req.source.to_dict() if req.source else None,
-            status=req.status.value,
-            verdict=req.verdict.to_dict(),
-            verdict_kind=req.verdict.verdict.value,
-            scope_version=req.scope_version,
-            created_at=req.created_at,
-            updated_at=req.created_at,
-            due_at=req.due_at,
-        )
+        row = RequestRow(**_request_values(req))
         self.s.add(row)
         await self.s.flush()
         assert row.id is not None
@@ -610,9 +613,22 @@ class SqlTransaction(Transaction):
         await self._count("requests", f"{row.requester_platform}:{row.verdict_kind}", 1)
         await self._count("statuses", row.status, 1)
 
+    async def add_requests(self, reqs: Sequence[NewRequest]) -> None:
+        """One multi-row INSERT for all of them, with the same column values the ORM writes for one."""
+        if not reqs:
+            return
+        t = table(RequestRow)
+        values = [_request_values(req) for req in reqs]
+        conn = await self.s.connection()
+        for rid, ref in (await conn.execute(sa.insert(t).returning(t.c.id, t.c.ref), values)).all():
+            self._request_ids[str(ref)] = int(rid)
+        for v in values:
+            await self._count("requests", f"{v['requester_platform']}:{v['verdict_kind']}", 1)
+            await self._count("statuses", v["status"], 1)
+
     async def _count(self, metric: str, key: str, delta: int) -> None:
         """Keep /metrics' count of `key` up to date (see `CountRow`): added up here, and written by
-        `write_counts` at the end of the transaction (one statement per count changed, however many
+        `write_counts` at the end of the transaction (one statement for every count changed, however many
         requests a batch records; on PostgreSQL the counts' rows are locked only for the commit)."""
         k = (metric, key[:64])
         self._counts[k] = self._counts.get(k, 0) + delta
@@ -622,11 +638,12 @@ class SqlTransaction(Transaction):
         c = table(CountRow)
         changed = sorted((k, n) for k, n in self._counts.items() if n)  # in order: no deadlock between two
         self._counts = {}
-        for (metric, key), delta in changed:
-            ins = _insert(self.dialect, CountRow).values(metric=metric, key=key, n=delta)
-            await self.s.exec(  # type: ignore[call-overload]
-                ins.on_conflict_do_update(index_elements=["metric", "key"], set_={"n": c.c.n + ins.excluded.n})
-            )
+        if not changed:
+            return
+        ins = _insert(self.dialect, CountRow)
+        upsert = ins.on_conflict_do_update(index_elements=["metric", "key"], set_={"n": c.c.n + ins.excluded.n})
+        rows = [{"metric": metric, "key": key, "n": delta} for (metric, key), delta in changed]
+        await (await self.s.connection()).execute(upsert, rows)
 
     async def _row(self, ref: str, *, lock: bool = False) -> RequestRow:
         stmt = select(RequestRow).where(RequestRow.ref == canonical_ref(ref))
@@ -874,32 +891,35 @@ class SqlTransaction(Transaction):
     # record ------------------------------------------------------------------------------------
 
     async def add_event(self, event: Event, *, project: str, ref: str | None) -> None:
-        request_id = None
-        if ref is not None:
-            ref = canonical_ref(ref)
-            request_id = self._request_ids.get(ref)
-            if request_id is None:
-                request_id = (await self._row(ref)).id
-                assert request_id is not None
-                self._request_ids[ref] = request_id
-        text, data = event.text, event.data or None
+        self.s.add(EventRow(**await self._event_columns(event, project, ref)))
+        await self.s.flush()
+
+    async def add_events(self, entries: Sequence[tuple[Event, str, str | None]]) -> None:
+        """One multi-row INSERT, with the same column values the ORM writes for one."""
+        if not entries:
+            return
+        values = [await self._event_columns(event, project, ref) for event, project, ref in entries]
+        await (await self.s.connection()).execute(sa.insert(table(EventRow)), values)
+
+    async def _event_columns(self, event: Event, project: str, ref: str | None) -> dict[str, Any]:
+        request_id = await self._request_id(ref)
+        values = _event_values(event, project, request_id)
         saved = self._letter_versions.get(request_id) if request_id is not None else None
         if saved is not None and event.kind in LETTER_EVENTS and _copies_version(event, saved[1]):
             # The event drafts or edits the version just saved: it refers to it rather than copy it.
-            text, data = "", {LETTER_VERSION: saved[0], LETTER_FIELDS: list(event.data)}
-        self.s.add(
-            EventRow(
-                project=project,
-                request_id=request_id,
-                kind=event.kind,
-                at=event.at,
-                actor=event.actor.to_dict(),
-                platform=event.actor.platform,
-                text=text,
-                data=data,
-            )
-        )
-        await self.s.flush()
+            values.update(text="", data={LETTER_VERSION: saved[0], LETTER_FIELDS: list(event.data)})
+        return values
+
+    async def _request_id(self, ref: str | None) -> int | None:
+        if ref is None:
+            return None
+        ref = canonical_ref(ref)
+        request_id = self._request_ids.get(ref)
+        if request_id is None:
+            request_id = (await self._row(ref)).id
+            assert request_id is not None
+            self._request_ids[ref] = request_id
+        return request_id
 
     async def _version(self, letter: LetterRow) -> LetterVersionRow | None:
         if letter.version is None:
@@ -923,11 +943,26 @@ class SqlTransaction(Transaction):
             ins = ins.on_conflict_do_nothing(index_elements=["dedupe_key"])
         await self.s.exec(ins)  # type: ignore[call-overload]
 
+    async def add_notices(self, notices: Sequence[Notice]) -> None:
+        """One statement for all of them (executemany)."""
+        if not notices:
+            return
+        ins = _insert(self.dialect, OutboxEntry).on_conflict_do_nothing(index_elements=["dedupe_key"])
+        await (await self.s.connection()).execute(ins, [outbox_values(n) for n in notices])
+
     async def drop_pending_notice(self, dedupe_key: str) -> bool:
         o = table(OutboxEntry)
         stmt = sa.delete(o).where(o.c.dedupe_key == dedupe_key, o.c.status == "pending")
         res = await self.s.exec(stmt)  # type: ignore[call-overload]
         return bool(res.rowcount)
+
+    async def drop_pending_notices(self, dedupe_keys: Sequence[str]) -> None:
+        """One statement for all of them (executemany)."""
+        if not dedupe_keys:
+            return
+        o = table(OutboxEntry)
+        stmt = sa.delete(o).where(o.c.dedupe_key == sa.bindparam("k"), o.c.status == "pending")
+        await (await self.s.connection()).execute(stmt, [{"k": k} for k in dedupe_keys])
 
     # learning ----------------------------------------------------------------------------------
 
@@ -975,6 +1010,16 @@ class SqlTransaction(Transaction):
         res = await self.s.exec(ins.returning(table(ProcessedKey).c.key))  # type: ignore[call-overload]
         return res.first() is not None
 
+    async def claim_keys(self, keys: Sequence[str], *, at: datetime) -> set[str]:
+        """One multi-row INSERT … ON CONFLICT DO NOTHING RETURNING for all of them."""
+        unique = list(dict.fromkeys(keys))
+        if not unique:
+            return set()
+        t = table(ProcessedKey)
+        ins = _insert(self.dialect, ProcessedKey).on_conflict_do_nothing(index_elements=["key"]).returning(t.c.key)
+        res = await (await self.s.connection()).execute(ins, [{"key": k, "at": at} for k in unique])
+        return {str(k) for (k,) in res.all()}
+
     # time --------------------------------------------------------------------------------------
 
     async def set_due(self, ref: str, due_at: datetime | None) -> None:
@@ -984,21 +1029,18 @@ class SqlTransaction(Transaction):
     async def add_step(self, step: NewStep) -> bool:
         ins = (
             _insert(self.dialect, ScheduledStep)
-            .values(
-                kind=step.kind,
-                due_at=step.due_at,
-                ref=step.ref,
-                project=step.project,
-                data=step.data or None,
-                dedupe_key=step.dedupe_key,
-                status="pending",
-                attempts=0,
-                created_at=datetime.now(UTC),
-            )
+            .values(**_step_values(step))
             .on_conflict_do_nothing(index_elements=["dedupe_key"])
         )
         res = await self.s.exec(ins.returning(table(ScheduledStep).c.id))  # type: ignore[call-overload]
         return res.first() is not None
+
+    async def add_steps(self, steps: Sequence[NewStep]) -> None:
+        """One statement for all of them (executemany)."""
+        if not steps:
+            return
+        ins = _insert(self.dialect, ScheduledStep).on_conflict_do_nothing(index_elements=["dedupe_key"])
+        await (await self.s.connection()).execute(ins, [_step_values(step) for step in steps])
 
     async def cancel_steps(
         self, *, kinds: Sequence[str], ref: str | None = None, project: str | None = None, at: datetime
@@ -1322,6 +1364,60 @@ async def schedule_stats(s: AsyncSession, now: datetime) -> ScheduleStats:
 
 
 # --- row → domain -------------------------------------------------------------------------------
+
+
+def _request_values(req: NewRequest) -> dict[str, Any]:
+    """A new request's columns (every one but the id, as the ORM writes them), for one row or many."""
+    return {
+        "ref": req.ref,
+        "project": req.project,
+        "number": req.number,
+        "text": req.text,
+        "client_words": req.client_words,
+        "urgency": req.urgency,
+        "requested_date": req.requested_date,
+        "requester_platform": req.requester.platform,
+        "requester_id": req.requester.user_id,
+        "requester_email": req.requester.email,
+        "requester_name": req.requester.name,
+        "source": req.source.to_dict() if req.source else None,
+        "status": req.status.value,
+        "verdict": req.verdict.to_dict(),
+        "verdict_kind": req.verdict.verdict.value,
+        "scope_version": req.scope_version,
+        "decline_form": None,
+        "created_at": req.created_at,
+        "updated_at": req.created_at,
+        "due_at": req.due_at,
+    }
+
+
+def _event_values(event: Event, project: str, request_id: int | None) -> dict[str, Any]:
+    """An event's columns (every one but the id, as the ORM writes them), for one row or many."""
+    return {
+        "project": project,
+        "request_id": request_id,
+        "kind": event.kind,
+        "at": event.at,
+        "actor": event.actor.to_dict(),
+        "platform": event.actor.platform,
+        "text": event.text,
+        "data": event.data or None,
+    }
+
+
+def _step_values(step: NewStep) -> dict[str, Any]:
+    return {
+        "kind": step.kind,
+        "due_at": step.due_at,
+        "ref": step.ref,
+        "project": step.project,
+        "data": step.data or None,
+        "dedupe_key": step.dedupe_key,
+        "status": "pending",
+        "attempts": 0,
+        "created_at": datetime.now(UTC),
+    }
 
 
 def _absence(r: AbsenceRow) -> Absence:

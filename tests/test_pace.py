@@ -98,6 +98,32 @@ async def test_background_steps_go_side_by_side_when_quiet_and_one_at_a_time_whi
         await client.close()
 
 
+async def test_recording_goes_ahead_of_the_rest_of_the_background_work_but_not_of_the_requests() -> None:
+    pacer, gate = Pacer(quiet=0.02, max_lag=30), asyncio.Event()
+    client = await serve(pacer, gate)
+    try:
+        with pacer.ahead():
+            await asyncio.wait_for(pacer.wait(ahead=True), timeout=1)  # the recording itself goes on
+            card = asyncio.create_task(pacer.wait())
+            await asyncio.sleep(0.1)
+            assert not card.done()  # a review card waits for the recording
+            request = asyncio.create_task(client.get("/slow"))
+            await client.app[ENTERED].wait()  # type: ignore[index]
+            recording = asyncio.create_task(pacer.wait(ahead=True))
+            await asyncio.sleep(0.1)
+            assert not recording.done()  # the recording waits for the request
+            gate.set()
+            await request
+            await asyncio.wait_for(recording, timeout=1)
+            assert not card.done()
+        await asyncio.wait_for(card, timeout=1)  # the recording is done: the card goes
+        late = Pacer(quiet=0.02, max_lag=0.1)
+        with late.ahead():
+            await asyncio.wait_for(late.wait(), timeout=1)  # and never waits longer than max_lag
+    finally:
+        await client.close()
+
+
 async def test_health_probes_are_not_load() -> None:
     pacer, gate = Pacer(quiet=0.01, max_lag=30), asyncio.Event()
     client = await serve(pacer, gate)

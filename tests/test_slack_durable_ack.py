@@ -116,11 +116,22 @@ async def test_a_burst_is_recorded_in_batches_in_order_with_every_receipt(
     batches: list[int] = []
     submit_requests = slack.service.submit_requests
 
-    async def spy(batch: Any) -> Any:
+    ahead: list[int] = []
+
+    async def spy(batch: Any, **kw: Any) -> Any:
         batches.append(len(batch))
-        return await submit_requests(batch)
+        ahead.append(slack.ctx.pacer().ahead_running)
+        return await submit_requests(batch, **kw)
+
+    resolved: list[int] = []
+    resolve_projects = slack.service.resolve_projects
+
+    async def resolve_spy(asks: Any) -> Any:
+        resolved.append(len(asks))
+        return await resolve_projects(asks)
 
     monkeypatch.setattr(slack.service, "submit_requests", spy)
+    monkeypatch.setattr(slack.service, "resolve_projects", resolve_spy)
     texts = [f"Request number {i + 1}: add report {i + 1}" for i in range(12)]
     texts[5] = "@nope Request number 6: for a project that does not exist"
     for i, text in enumerate(texts):
@@ -130,6 +141,8 @@ async def test_a_burst_is_recorded_in_batches_in_order_with_every_receipt(
     assert [r.text.split(":")[0] for r in recs] == [f"Request number {i + 1}" for i in range(12) if i != 5]
     assert [r.ref for r in recs] == [f"ACME-{i + 1}" for i in range(11)]
     assert sum(batches) == 11 and max(batches) > 1  # recorded together, around the one refused
+    assert max(resolved) > 1  # the projects are read once for a batch, not once per command
+    assert set(ahead) == {1}  # while recording, the review cards wait for it (adapters/web/pace.py)
     assert await command_rows(slack) == []  # every accepted command's row went with its recording
     replies = [r.get("text", "") for r in slack.fake.responses]
     assert sum("ACME-" in r for r in replies) == 11

@@ -4,7 +4,7 @@ scope versions, and clear errors when the database is away. Runs on SQLite and P
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 import pytest
@@ -43,7 +43,15 @@ class FailingNoticeStore(SqlStore):
                     raise Boom(kind)
                 await original(notice, available_at=available_at)
 
+            async def add_notices(notices: Sequence[Notice]) -> None:
+                for notice in notices:
+                    if notice.kind == kind:
+                        raise Boom(kind)
+                await original_many(notices)
+
+            original_many = tx.add_notices
             tx.add_notice = add_notice  # type: ignore[method-assign]
+            tx.add_notices = add_notices  # type: ignore[method-assign]
             yield tx
 
 

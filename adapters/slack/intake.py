@@ -42,7 +42,8 @@ WORKSPACE_WAIT = 2.0  # seconds a command's recording waits for auth.test to nam
 
 COMMAND = "slack_command"
 # How long an accepted command is left to the process that acked it. Long enough for that process to work
-# through a burst (2,000 commands take SQLite about a minute to record), short enough for a restart.
+# through a burst (2,000 commands are recorded within seconds, their cards within half a minute), short enough
+# for a restart.
 COMMAND_GRACE = timedelta(seconds=30)
 
 
@@ -182,9 +183,11 @@ async def _finish(ctx: SlackContext, key: str) -> None:
 class CommandRecorder:
     """Records accepted `/request` commands in this process, in the order they were acknowledged (so
     requests are numbered in that order), once the server has a quiet moment (see adapters/web/pace.py):
-    under a burst, the acknowledgements go first. The commands waiting are recorded together, up to
-    `RECORD_BATCH` in one transaction (which also drops their outbox rows), so a burst costs a commit
-    per batch rather than one per request.
+    under a burst, the acknowledgements go first, and the review cards after the recording.
+    The commands waiting are recorded together, up to `RECORD_BATCH` at a time: their projects are read
+    once, their requests judged one by one with the acknowledgements that arrive meanwhile going first,
+    and written in one transaction (which also drops their outbox rows), so a burst costs a commit and
+    a handful of statements per batch rather than a dozen statements per request.
 
     The queue is only a shortcut: every command in it is already an outbox row, which any dispatcher
     records once its grace has passed if this process dies first."""
@@ -200,47 +203,81 @@ class CommandRecorder:
             self._task = self.ctx.spawn(self._run(), name="request")
 
     async def _run(self) -> None:
-        while self.queue:
-            accepted, _, _ = self.queue[0]
-            await self.ctx.pacer().wait(accepted)
-            batch = [self.queue.popleft() for _ in range(min(RECORD_BATCH, len(self.queue)))]
-            try:
-                await self._record_batch(batch)
-            except Exception:  # a batch's failure must not stop the ones behind it
-                log.exception("slack: recording %d commands failed; the outbox tries them again", len(batch))
+        pacer = self.ctx.pacer()
+        with pacer.ahead():  # the review cards and the rest wait for the recording
+            while self.queue:
+                accepted, _, _ = self.queue[0]
+                await pacer.wait(accepted, ahead=True)
+                batch = [self.queue.popleft() for _ in range(min(RECORD_BATCH, len(self.queue)))]
+                try:
+                    await self._record_batch(batch)
+                except Exception:  # a batch's failure must not stop the ones behind it
+                    log.exception("slack: recording %d commands failed; the outbox tries them again", len(batch))
 
     async def _record_batch(self, batch: list[tuple[datetime, Notice, asyncio.Future[Actor]]]) -> None:
+        accepted = batch[0][0]
+        commands = [(command, await sender) for _, command, sender in batch]
         ready: list[tuple[Notice, Actor, Project, Submission]] = []
-        for _, command, sender in batch:
-            actor = await sender
-            prepared = await self._prepare(command, actor)
+        for (command, actor), prepared in zip(commands, await self._prepare(commands), strict=True):
             if prepared is None:  # the one-at-a-time path says why it is not recorded (or waits)
-                await self._flush(ready)
+                await self._flush(ready, accepted)
                 ready = []
                 await self._record(command, actor)
             else:
                 ready.append(prepared)
-        await self._flush(ready)
+        await self._flush(ready, accepted)
 
-    async def _prepare(self, command: Notice, actor: Actor) -> tuple[Notice, Actor, Project, Submission] | None:
-        """What recording `command` in a batch takes, or None when it needs the one-at-a-time path (the
-        workspace is not known or not served, or the project cannot be resolved)."""
-        body, key = command.data, command.dedupe_key or ""
-        if await self.ctx.workspace.known(within=WORKSPACE_WAIT) is None or self.ctx.workspace.allows(body) is False:
-            return None
-        slug, text = parse_project_prefix(str(body.get("text") or ""))
+    async def _prepare(
+        self, commands: list[tuple[Notice, Actor]]
+    ) -> list[tuple[Notice, Actor, Project, Submission] | None]:
+        """What recording each command in a batch takes, or None where it needs the one-at-a-time path
+        (the workspace is not known or not served, or the project cannot be resolved). The projects are
+        read once for the whole batch."""
+        asks: dict[int, tuple[Actor, str | None, str | None]] = {}
+        for i, (command, actor) in enumerate(commands):
+            body = command.data
+            if (
+                await self.ctx.workspace.known(within=WORKSPACE_WAIT) is None
+                or self.ctx.workspace.allows(body) is False
+            ):
+                continue
+            slug, _ = parse_project_prefix(str(body.get("text") or ""))
+            asks[i] = (actor, slug, body.get("channel_id"))
         try:
-            project = await self.ctx.service.resolve_project(actor, slug=slug, channel=body.get("channel_id"))
-        except Exception:
-            return None
-        source = command_source(body)
-        return command, actor, project, Submission(project.slug, actor, text, source, idempotency_key=key, done_key=key)
+            found = dict(zip(asks, await self.ctx.service.resolve_projects(list(asks.values())), strict=True))
+        except Exception:  # the one-at-a-time path says what went wrong, or leaves it to the outbox
+            found = {}
+        out: list[tuple[Notice, Actor, Project, Submission] | None] = []
+        for i, (command, actor) in enumerate(commands):
+            project = found.get(i)
+            if not isinstance(project, Project):
+                out.append(None)
+                continue
+            key = command.dedupe_key or ""
+            _, text = parse_project_prefix(str(command.data.get("text") or ""))
+            source = command_source(command.data)
+            out.append(
+                (
+                    command,
+                    actor,
+                    project,
+                    Submission(project.slug, actor, text, source, idempotency_key=key, done_key=key),
+                )
+            )
+        return out
 
-    async def _flush(self, ready: list[tuple[Notice, Actor, Project, Submission]]) -> None:
+    async def _flush(self, ready: list[tuple[Notice, Actor, Project, Submission]], accepted: datetime) -> None:
         if not ready:
             return
+
+        async def between() -> None:
+            """Between two requests being judged, the requests that arrived meanwhile are answered first
+            (within the pacer's limit, counted from when the batch's first command was accepted)."""
+            await asyncio.sleep(0)
+            await self.ctx.pacer().wait(accepted, ahead=True)
+
         try:
-            outcomes = await self.ctx.service.submit_requests([item for *_, item in ready])
+            outcomes = await self.ctx.service.submit_requests([item for *_, item in ready], between=between)
         except StorageUnavailable as exc:
             log.warning("slack: %d requests not recorded yet (%s); the outbox retries them", len(ready), exc)
             return
@@ -262,7 +299,7 @@ class CommandRecorder:
                 text = receipt(outcome, language_for(project, actor))
                 blocks = receipt_blocks(text)
             if url:
-                self.ctx.spawn(self.ctx.respond(url, text=text, blocks=blocks), name="receipt")
+                self._receipt(url, text, blocks)
         if recorded:
             self.ctx.wake()
 
@@ -273,6 +310,9 @@ class CommandRecorder:
             log.exception("slack: recording %s failed; the outbox tries it again", command.dedupe_key)
             return
         if reply is not None:
-            self.ctx.spawn(
-                self.ctx.respond(reply["url"], text=reply["text"], blocks=reply.get("blocks")), name="receipt"
-            )
+            self._receipt(reply["url"], reply["text"], reply.get("blocks"))
+
+    def _receipt(self, url: str, text: str, blocks: Any) -> None:
+        """Tell the requester what became of their command, right away: receipts held back for the
+        recording would go out together afterwards, and delay the acknowledgements of that moment."""
+        self.ctx.spawn(self.ctx.respond(url, text=text, blocks=blocks), name="receipt")

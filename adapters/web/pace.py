@@ -10,17 +10,23 @@ before each step: it goes on once no request has been in flight for `QUIET` seco
 work has waited `MAX_LAG` seconds since `due`, so a server that never falls quiet still gets its work
 done, one step between acknowledgements. Work that may run several steps at once (the outbox delivers
 notices of different requests side by side) takes `async with pacer.turn(due)` instead: in a quiet
-server the steps go together, while requests are being answered they go one at a time. Nothing waiting
-here is only in memory: what was acknowledged is already in the outbox, and another process records it
-if this one dies.
+server the steps go together, while requests are being answered they go one at a time.
+
+Recording what was acknowledged goes before the rest (the review cards it queues, the language model's
+questions): work that runs `with pacer.ahead()` waits only for the requests in flight (`wait(due,
+ahead=True)`), and other background work waits for it as it does for requests, within the same
+`MAX_LAG`. Under a burst the order is: the acknowledgements, then the recording, then the cards.
+
+Nothing waiting here is only in memory: what was acknowledged is already in the outbox, and another
+process records it if this one dies.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime
 
 from aiohttp import web
@@ -34,6 +40,7 @@ class Pacer:
         self.quiet = quiet
         self.max_lag = max_lag
         self.in_flight = 0
+        self.ahead_running = 0  # background work the rest waits for (see `ahead`)
         self._last_busy = 0.0  # monotonic time a request last started or finished
         self._busy_turn: asyncio.Lock | None = None  # one step at a time while requests are answered
 
@@ -51,17 +58,32 @@ class Pacer:
             self.in_flight -= 1
             self._last_busy = time.monotonic()
 
-    def idle_for(self) -> float:
-        """Seconds since the last request finished; 0 while one is in flight."""
-        return 0.0 if self.in_flight else time.monotonic() - self._last_busy
+    def idle_for(self, *, ahead: bool = False) -> float:
+        """Seconds since the last request (or, unless `ahead`, work going ahead) finished; 0 while one is
+        under way."""
+        if self.in_flight or (self.ahead_running and not ahead):
+            return 0.0
+        return time.monotonic() - self._last_busy
 
-    async def wait(self, due: datetime | None = None) -> None:
+    @contextmanager
+    def ahead(self) -> Iterator[None]:
+        """Run background work that goes before the rest: while it runs, other background work waits
+        for it as for a request in flight (at most `max_lag`)."""
+        self.ahead_running += 1
+        try:
+            yield
+        finally:
+            self.ahead_running -= 1
+            self._last_busy = time.monotonic()
+
+    async def wait(self, due: datetime | None = None, *, ahead: bool = False) -> None:
         """Return when the server is quiet, or when `due` (wall clock, when the work became due; now if
-        None) is `max_lag` seconds past."""
+        None) is `max_lag` seconds past. With `ahead` (work under `ahead()`), quiet means no request in
+        flight; otherwise also no work going ahead."""
         start = time.monotonic()
         lag = max(0.0, (datetime.now(UTC) - due).total_seconds()) if due is not None else 0.0
         while True:
-            idle = self.idle_for()
+            idle = self.idle_for(ahead=ahead)
             if idle >= self.quiet:
                 return
             left = self.max_lag - lag - (time.monotonic() - start)
