@@ -1011,8 +1011,10 @@ class SqlTransaction(Transaction):
         return res.first() is not None
 
     async def claim_keys(self, keys: Sequence[str], *, at: datetime) -> set[str]:
-        """One multi-row INSERT … ON CONFLICT DO NOTHING RETURNING for all of them."""
-        unique = list(dict.fromkeys(keys))
+        """One multi-row INSERT … ON CONFLICT DO NOTHING RETURNING for all of them, in sorted order: two
+        processes claiming overlapping keys (one recording what the other may have died holding) then take
+        their locks in the same order, and one waits for the other instead of deadlocking on PostgreSQL."""
+        unique = sorted(set(keys))
         if not unique:
             return set()
         t = table(ProcessedKey)
