@@ -66,6 +66,18 @@ def postgres_dbs() -> Iterator[PostgresDatabases]:
     dbs.drop_all()
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database with no tables yet, of each kind (for migration tests)."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'intake.db'}"
+    reason = postgres_available()
+    if reason:
+        skip_or_fail(reason)
+    dbs: PostgresDatabases = request.getfixturevalue("postgres_dbs")
+    return dbs.create()
+
+
 @pytest.fixture(scope="session")
 def postgres_url(postgres_dbs: PostgresDatabases) -> str:
     """One fresh, migrated PostgreSQL database for the run (tables are emptied between tests)."""

@@ -65,7 +65,8 @@ def test_help_loads_no_platform_sdk_and_no_database_layer(tmp_path: Path) -> Non
     assert "bot" not in loaded and "store" not in loaded
 
 
-def test_showing_a_request_loads_no_chat_platform(tmp_path: Path) -> None:
+def upgraded_database(tmp_path: Path) -> Path:
+    """A SQLite database with every migration applied, by the command a user runs."""
     db = tmp_path / "intake.db"
     res = subprocess.run(
         [sys.executable, "-m", "adapters.cli", "db", "upgrade"],
@@ -76,6 +77,11 @@ def test_showing_a_request_loads_no_chat_platform(tmp_path: Path) -> None:
         timeout=120,
     )
     assert res.returncode == 0, res.stderr
+    return db
+
+
+def test_showing_a_request_loads_no_chat_platform(tmp_path: Path) -> None:
+    db = upgraded_database(tmp_path)
     out, loaded = loaded_by("request", "show", "ACME-1", db=db)
     assert "There is no request ACME-1" in out  # it really opened the database and looked
     assert "sqlalchemy" in loaded
@@ -85,16 +91,7 @@ def test_showing_a_request_loads_no_chat_platform(tmp_path: Path) -> None:
 def test_showing_a_request_loads_no_scope_checker_mail_or_settings_validation(tmp_path: Path) -> None:
     """It reads the record: the scope checker, the language model's client, e-mail, the digest, the
     project-file parser and the settings' validation are for commands that use them."""
-    db = tmp_path / "intake.db"
-    res = subprocess.run(
-        [sys.executable, "-m", "adapters.cli", "db", "upgrade"],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{db}"},
-        cwd=ROOT,
-        timeout=120,
-    )
-    assert res.returncode == 0, res.stderr
+    db = upgraded_database(tmp_path)
     out, loaded = loaded_by("request", "show", "ACME-1", db=db, whole=True)
     assert "There is no request ACME-1" in out
     unused = {"bot.scope.judge", "bot.scope.llm", "bot.mailing", "bot.digest", "bot.projectfile", "yaml", "jinja2"}

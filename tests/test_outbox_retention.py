@@ -4,9 +4,7 @@ kept apart, so a card is still updated in place after its outbox row is gone."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 
 from bot.domain import Notice
@@ -14,7 +12,6 @@ from bot.outbox import prune_outbox
 from store.db import make_engine
 from store.migrate import alembic_config, upgrade
 from store.repo import SqlStore
-from tests.support.databases import PostgresDatabases, postgres_available, skip_or_fail
 from tests.support.slack_harness import MEMBER_ID, PM_ID, SlackHarness
 from tests.test_slack_decisions import IN_SCOPE, buttons
 
@@ -72,18 +69,6 @@ async def test_pruning_keeps_recent_and_undelivered_rows_and_the_latest_location
         assert await store.outbox.delivery_result("ACME-1", "letter_draft", "slack") is None
     finally:
         await store.close()
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """An empty database with no tables yet, of each kind."""
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'intake.db'}"
-    reason = postgres_available()
-    if reason:
-        skip_or_fail(reason)
-    dbs: PostgresDatabases = request.getfixturevalue("postgres_dbs")
-    return dbs.create()
 
 
 async def test_the_migration_keeps_where_delivered_messages_were_posted(fresh_url: str) -> None:

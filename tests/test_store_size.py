@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 
 from bot.domain import Notice
@@ -19,7 +17,6 @@ from store.db import make_engine
 from store.migrate import upgrade
 from store.repo import SqlStore
 from tests.conftest import MEMBER, PM
-from tests.support.databases import PostgresDatabases, postgres_available, skip_or_fail
 from tests.test_lifecycle import FORM, submit
 
 EDIT = "Dear Jane,\n\nWe understand; it is out of scope for now.\n\n- a change request\n- a later phase\n\nKind regards"
@@ -146,18 +143,6 @@ async def test_json_is_stored_without_padding(service: IntakeService, store: Sql
         for text in (actor, verdict):
             assert '": ' not in text and '", "' not in text and "\\u" not in text
             assert json.loads(text)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """An empty database with no tables yet, of each kind."""
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'intake.db'}"
-    reason = postgres_available()
-    if reason:
-        skip_or_fail(reason)
-    dbs: PostgresDatabases = request.getfixturevalue("postgres_dbs")
-    return dbs.create()
 
 
 async def test_upgrading_leaves_the_letters_already_written_as_they_were(fresh_url: str) -> None:
