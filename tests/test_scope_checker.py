@@ -112,6 +112,12 @@ def test_extension_names_what_is_extra(judge: ScopeJudge) -> None:
     assert v.verdict is NEW
     assert any(e.startswith("SMS") and "email" in e for e in v.extras), v.extras
     assert v.clause.startswith("Class reminders by e-mail")
+    # What is extra is named in the request's own words, in either language, not by the concept's name.
+    v = judge.check(GYM, "Could the class reminders also go out by text message?")
+    assert any(e.startswith("text message:") for e in v.extras), v.extras
+    v = judge.check(GUQIN, "学员约课以后能不能也在抖音上约？")
+    assert v.extras and all("douyin" not in e for e in v.extras), v.extras
+    assert any(e.startswith("抖音") for e in v.extras), v.extras
 
 
 def test_clause_quotes_title_and_deciding_note_sentence(judge: ScopeJudge) -> None:
@@ -435,7 +441,7 @@ def test_sending_by_a_channel_no_item_names_is_new_work(judge: ScopeJudge) -> No
     # The order list names no channel: texting customers about their parcels is more than the item.
     v = judge.check(SHOP, "物流状态更新的时候，能不能给顾客发个短信？")
     assert v.verdict is NEW, v
-    assert any(e.startswith("SMS") for e in v.extras), v.extras
+    assert any(e.startswith("短信") for e in v.extras), v.extras  # in the request's words
 
 
 POINTS = Scope(

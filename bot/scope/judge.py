@@ -1131,10 +1131,12 @@ class ScopeJudge:
                 continue  # "on my iPad, the checkout…": a place where it happens, not more than the item
             # ...but sending something by SMS, e-mail or WeChat is a way to reach people the item has not got,
             # and an English menu on a Chinese project is a translation the item has not got.
+            # Named in the request's own words ("抖音", not the concept's name "douyin").
+            said = a.word("#" + cid) if ("#" + cid) in a.words else c.label
             if covered:
-                extras.append(msg.extra_beyond(c.label, covered))
+                extras.append(msg.extra_beyond(said, covered))
             else:
-                extras.append(msg.extra_unnamed(c.label))
+                extras.append(msg.extra_unnamed(said))
         if not a.additive and coverage <= self.params.new_thing_coverage:
             # "Can patients rate their doctor?": a specific thing that no item or exclusion names at all,
             # in a request its closest item explains only in part.
