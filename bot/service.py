@@ -10,7 +10,7 @@ import hashlib
 import json
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -490,23 +490,8 @@ class IntakeService:
                 {"verdict": verdict.to_dict(), "scope_version": proj.version},
             ),
         )
-        rec = RequestRecord(
-            ref=ref,
-            project=proj.slug,
-            number=number,
-            status=req.status,
-            text=text,
-            requester=actor,
-            verdict=verdict,
-            scope_version=proj.version,
-            created_at=now,
-            source=source,
-            client_words=req.client_words,
-            urgency=req.urgency,
-            requested_date=new.requested_date,
-            events=events,
-            due_at=due,
-        )
+        # Every column written is a field of the record by the same name.
+        rec = RequestRecord(**{f.name: getattr(req, f.name) for f in fields(req)}, events=events)
         return rec, req
 
     async def judge_with_model(self, ref: str) -> RequestRecord:
