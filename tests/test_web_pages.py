@@ -364,6 +364,11 @@ async def test_approving_out_of_scope_work_lands_in_the_change_register(service:
         rows = list(csv.reader(io.StringIO((await resp.read()).decode("utf-8-sig"))))
         assert rows[0][:3] == ["ref", "project", "request"] and rows[1][0] == card and rows[1][5] == "3 person-days"
         assert rows[1][8] == "pm@acme.example" and rows[1][11] == "1"
+        # The item or exclusion the verdict named is shown with it, in the register and in the list.
+        approved = await service.get_request(card, actor=PM)
+        assert approved.verdict.item_id and rows[1][3:5] == [approved.verdict.verdict.value, approved.verdict.item_id]
+        listed = await (await client.get("/app/requests?q=password")).text()
+        assert login.verdict.item_id and f"In scope ({login.verdict.item_id})" in listed
     finally:
         await client.close()
 
