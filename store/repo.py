@@ -1258,20 +1258,30 @@ class SqlOutbox(Outbox):
             return await outbox_stats(s, now)
 
 
-async def outbox_stats(s: AsyncSession, now: datetime) -> OutboxStats:
-    """How many notices wait and have failed, and how long the oldest has waited. Each reads only an index
-    of the rows it counts (never the delivered ones, nearly all of them): the oldest is looked up by the
-    ids of the undelivered rows, which an index holds, rather than by a scan for them whatever the
-    statistics say."""
+def _outbox_figures() -> list[Any]:
+    """How many notices wait and have failed, and when the oldest waiting one was written: three scalar
+    sub-selects, each reading only an index of the rows it counts (never the delivered ones, nearly all of
+    them). The oldest is looked up by the ids of the undelivered rows, which an index holds, rather than
+    by a scan for them whatever the statistics say."""
     o = table(OutboxEntry)
     u = o.alias("unsent")
     count = sa.select(sa.func.count()).select_from(o)
-    pending = (await s.exec(count.where(o.c.status.in_(UNSENT)))).scalar_one()  # type: ignore[call-overload]
-    failed = (await s.exec(count.where(o.c.status == "failed"))).scalar_one()  # type: ignore[call-overload]
     unsent = sa.select(u.c.id).where(u.c.status.in_(UNSENT))
-    oldest = (await s.exec(sa.select(sa.func.min(o.c.created_at)).where(o.c.id.in_(unsent)))).scalar_one()  # type: ignore[call-overload]
+    return [
+        count.where(o.c.status.in_(UNSENT)).scalar_subquery(),
+        count.where(o.c.status == "failed").scalar_subquery(),
+        sa.select(sa.func.min(o.c.created_at)).where(o.c.id.in_(unsent)).scalar_subquery(),
+    ]
+
+
+def _outbox_stats(now: datetime, pending: Any, failed: Any, oldest: Any) -> OutboxStats:
     age = (now - as_utc(oldest)).total_seconds() if oldest else 0.0
     return OutboxStats(int(pending), int(failed), max(0.0, age))
+
+
+async def outbox_stats(s: AsyncSession, now: datetime) -> OutboxStats:
+    """How many notices wait and have failed, and how long the oldest has waited (one statement)."""
+    return _outbox_stats(now, *(await s.exec(sa.select(*_outbox_figures()))).one())  # type: ignore[call-overload]
 
 
 FINISHED_STEPS = ("done", "skipped", "cancelled")  # what pruning may delete (not "failed": kept to look into)
@@ -1356,13 +1366,22 @@ class SqlSchedule(Schedule):
             return int(res.rowcount or 0)
 
 
-async def schedule_stats(s: AsyncSession, now: datetime) -> ScheduleStats:
-    """How many steps wait, and how late the most overdue one is: one read of the (status, due_at) index."""
+def _schedule_figures() -> list[Any]:
+    """How many steps wait, and when the earliest is due: reads of the (status, due_at) index."""
     st = table(ScheduledStep)
-    stmt = sa.select(sa.func.count(), sa.func.min(st.c.due_at)).where(st.c.status.in_(("pending", "running")))
-    pending, earliest = (await s.exec(stmt)).one()  # type: ignore[call-overload]
+    waiting = sa.select(sa.func.count()).where(st.c.status.in_(("pending", "running")))
+    earliest = sa.select(sa.func.min(st.c.due_at)).where(st.c.status.in_(("pending", "running")))
+    return [waiting.scalar_subquery(), earliest.scalar_subquery()]
+
+
+def _schedule_stats(now: datetime, pending: Any, earliest: Any) -> ScheduleStats:
     late = (now - as_utc(earliest)).total_seconds() if earliest else 0.0
     return ScheduleStats(int(pending), max(0.0, late))
+
+
+async def schedule_stats(s: AsyncSession, now: datetime) -> ScheduleStats:
+    """How many steps wait, and how late the most overdue one is (one statement)."""
+    return _schedule_stats(now, *(await s.exec(sa.select(*_schedule_figures()))).one())  # type: ignore[call-overload]
 
 
 # --- row → domain -------------------------------------------------------------------------------
@@ -1558,15 +1577,17 @@ async def metrics_snapshot(store: SqlStore, now: datetime | None = None) -> dict
         # Overdue: the requests waiting for a decision (kept counts) less those not due yet or without a
         # due date, which the (status, due_at) index finds among the recent ones, however many are late.
         # (Two counts, each one range of the index: with an OR PostgreSQL reads every waiting request's entry.)
+        # The rest in one statement of scalar sub-selects: one round trip to the database, not six.
         waiting = sa.select(sa.func.count()).select_from(r).where(r.c.status.in_(AWAITING_DECISION))
-        not_late = sa.select(
+        not_late = (
             waiting.where(r.c.due_at > now).scalar_subquery() + waiting.where(r.c.due_at.is_(None)).scalar_subquery()
         )
-        not_late_n = (await s.exec(not_late)).scalar_one()  # type: ignore[call-overload]
+        figures = sa.select(not_late, *_outbox_figures(), *_schedule_figures())
+        not_late_n, *rest = (await s.exec(figures)).one()  # type: ignore[call-overload]
         statuses = counts.get("statuses", {})
         overdue_n = max(0, sum(statuses.get(st, 0) for st in AWAITING_DECISION) - int(not_late_n))
-        outbox = await outbox_stats(s, datetime.now(UTC))
-        schedule = await schedule_stats(s, now)
+        outbox = _outbox_stats(datetime.now(UTC), *rest[:3])
+        schedule = _schedule_stats(now, *rest[3:])
     by_kind = {tuple(k.split(":", 1)): n for k, n in counts.get("requests", {}).items()}
     return {
         "requests": by_kind,
