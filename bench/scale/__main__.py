@@ -68,11 +68,14 @@ async def database_size(url: str) -> int:
 
 
 async def skip_past_steps(url: str) -> int:
-    """Mark the scheduled steps that fell due before now as skipped; return how many.
+    """Mark the scheduled steps that fell due before now as skipped, finished when they fell due; return
+    how many.
 
     The seed copies what recording and deciding wrote, but does not replay a year of the timekeeper
     (reminders, expiries, follow-ups, daily summaries as each fell due). Left pending, the server would
-    spend the whole benchmark catching up on a year of them at once, which no running server does."""
+    spend the whole benchmark catching up on a year of them at once, which no running server does. A
+    running server finishes a step when it falls due, so that is when these are finished: those older
+    than the retention period are then pruned as the server would have pruned them."""
     import sqlalchemy as sa
 
     from store.db import make_engine, normalize_url
@@ -83,7 +86,7 @@ async def skip_past_steps(url: str) -> int:
             now = datetime.now(UTC)
             res = await conn.execute(
                 sa.text(
-                    "UPDATE schedule SET status = 'skipped', finished_at = :now WHERE status = 'pending' AND due_at < :now"
+                    "UPDATE schedule SET status = 'skipped', finished_at = due_at WHERE status = 'pending' AND due_at < :now"
                 ),
                 {"now": now},
             )
