@@ -229,7 +229,8 @@ class Transaction(ABC):
 
     async def add_events(self, entries: Sequence[tuple[Event, str, str | None]]) -> None:
         """Append `(event, project, ref)` lines to the record, in order, as `add_event` does.
-        Implementations MAY write them in one statement."""
+        Implementations MAY write them in one statement, and MAY keep a new request's first events in
+        fewer rows than one each, as long as they read back the same."""
         for event, project, ref in entries:
             await self.add_event(event, project=project, ref=ref)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -61,6 +62,19 @@ from .ackwrite import (
     SqliteAckWriter,
     sqlite_file,
     write_on,
+)
+from .compact import (
+    DECISION,
+    SUBMISSION,
+    actor_in,
+    decision_in,
+    refers_to_verdict,
+    source_in,
+    submission_in,
+    submission_out,
+    tone_in,
+    tone_out,
+    verdict_in,
 )
 from .db import READ_ONLY, is_sqlite, make_engine, normalize_url, redact
 from .models import (
@@ -478,6 +492,11 @@ class SqlTransaction(Transaction):
         self.s = session
         self.dialect = dialect
         self._request_ids: dict[str, int] = {}
+        # The text and source (as stored) of the requests written in this transaction, which their first
+        # event refers to instead of copying (see `store.compact.submission_in`).
+        self._new_requests: dict[str, tuple[str, dict[str, Any] | None, dict[str, Any]]] = {}
+        # The last decision written in this transaction on each request, which its event may refer to.
+        self._decided: dict[int, DecisionRow] = {}
         self._projects = projects if projects is not None else {}
         self._counts: dict[tuple[str, str], int] = {}  # /metrics' counts changed, written at the end
         # The letter version each request saved in this transaction: (its number, its text), for its event
@@ -610,6 +629,7 @@ class SqlTransaction(Transaction):
         await self.s.flush()
         assert row.id is not None
         self._request_ids[req.ref] = row.id
+        self._new_requests[req.ref] = (row.text, row.source, row.verdict)
         await self._count("requests", f"{row.requester_platform}:{row.verdict_kind}", 1)
         await self._count("statuses", row.status, 1)
 
@@ -623,6 +643,7 @@ class SqlTransaction(Transaction):
         for rid, ref in (await conn.execute(sa.insert(t).returning(t.c.id, t.c.ref), values)).all():
             self._request_ids[str(ref)] = int(rid)
         for v in values:
+            self._new_requests[v["ref"]] = (v["text"], v["source"], v["verdict"])
             await self._count("requests", f"{v['requester_platform']}:{v['verdict_kind']}", 1)
             await self._count("statuses", v["status"], 1)
 
@@ -662,7 +683,7 @@ class SqlTransaction(Transaction):
         assert row.id is not None
         decisions = await self._decisions([row.id])
         letters = await self._letters([row.id])
-        events = await self._events([row.id])
+        events = await self._events([row.id], {row.id: row}, decisions)
         return _record(row, decisions.get(row.id, []), letters.get(row.id), events.get(row.id, []))
 
     async def list_requests(
@@ -762,7 +783,8 @@ class SqlTransaction(Transaction):
         picked = chosen.scalar_subquery()
         decisions = await self._decisions(picked)
         letters = await self._letters(picked)
-        events = await self._events(picked) if with_events else {}
+        by_id = {r.id: r for r in rows if r.id is not None}
+        events = await self._events(picked, by_id, decisions) if with_events else {}
         out = [
             (r.id, _record(r, decisions.get(r.id, []), letters.get(r.id), events.get(r.id, [])))
             for r in rows
@@ -788,7 +810,11 @@ class SqlTransaction(Transaction):
         )
         return {lt.request_id: (lt, v) for lt, v in (await self.s.exec(stmt)).all()}
 
-    async def _events(self, ids: Any) -> dict[int, list[Event]]:
+    async def _events(
+        self, ids: Any, requests: dict[int, RequestRow], decisions: dict[int, list[DecisionRow]]
+    ) -> dict[int, list[Event]]:
+        """The events of the requests `ids`, whose rows (`requests`) and decisions (`decisions`, by request)
+        some of them refer to."""
         out: dict[int, list[Event]] = {}
         stmt = select(EventRow).where(col(EventRow.request_id).in_(ids)).order_by(col(EventRow.id))
         rows = (await self.s.exec(stmt)).all()
@@ -797,7 +823,19 @@ class SqlTransaction(Transaction):
             q = select(LetterVersionRow).where(col(LetterVersionRow.request_id).in_(ids))
             versions = {(v.request_id, v.version): v for v in (await self.s.exec(q)).all()}
         for e in rows:
-            if e.request_id is not None:
+            if e.request_id is None:
+                continue
+            if e.data and DECISION in e.data:
+                [d] = [d for d in decisions.get(e.request_id, ()) if d.id == e.data[DECISION]]
+                out.setdefault(e.request_id, []).append(
+                    Event(e.kind, as_utc(e.at), Actor.from_dict(e.actor), d.note or "", dict(d.form or {}))
+                )
+            elif e.data and SUBMISSION in e.data:
+                r = requests[e.request_id]
+                recorded = r.recorded_verdict or r.verdict
+                events = submission_out(as_utc(e.at), Actor.from_dict(e.actor), e.data, r.text, r.source, recorded)
+                out.setdefault(e.request_id, []).extend(events)
+            else:
                 out.setdefault(e.request_id, []).append(_event(e, versions))
         return out
 
@@ -813,13 +851,21 @@ class SqlTransaction(Transaction):
 
     async def set_verdict(self, ref: str, verdict: Verdict) -> None:
         row = await self._row(ref)
+        if row.recorded_verdict is None and await self._first_event_refers_to_verdict(row):
+            row.recorded_verdict = row.verdict  # what the request's first event reads as its scope check
         if row.verdict_kind != verdict.verdict.value:
             await self._count("requests", f"{row.requester_platform}:{row.verdict_kind}", -1)
             await self._count("requests", f"{row.requester_platform}:{verdict.verdict.value}", 1)
-        row.verdict = verdict.to_dict()
+        row.verdict = verdict_in(verdict.to_dict())
         row.verdict_kind = verdict.verdict.value
         self.s.add(row)
         await self.s.flush()
+
+    async def _first_event_refers_to_verdict(self, row: RequestRow) -> bool:
+        e = table(EventRow)
+        first = sa.select(e.c.data).where(e.c.request_id == row.id, e.c.kind == "submitted").order_by(e.c.id).limit(1)
+        data = (await self.s.exec(first)).scalar_one_or_none()  # type: ignore[call-overload]
+        return refers_to_verdict(json.loads(data) if isinstance(data, str) else data)
 
     async def add_decision(self, ref: str, decision: Decision) -> None:
         row = await self._row(ref)
@@ -828,20 +874,21 @@ class SqlTransaction(Transaction):
         earlier = (await self.s.exec(sa.select(d.c.id).where(d.c.request_id == row.id).limit(1))).first()  # type: ignore[call-overload]
         await self._count("decisions", decision.kind.value, 1)
         self.s.add(
-            DecisionRow(
+            decided := DecisionRow(
                 request_id=row.id,
                 kind=decision.kind.value,
-                actor=decision.actor.to_dict(),
+                actor=actor_in(decision.actor.to_dict()),
                 at=decision.at,
                 note=decision.note,
                 form=decision.form,
-                on_behalf_of=decision.on_behalf_of.to_dict() if decision.on_behalf_of else None,
+                on_behalf_of=actor_in(decision.on_behalf_of.to_dict()) if decision.on_behalf_of else None,
                 project=row.project,
                 verdict_kind=row.verdict_kind,
                 waited_seconds=None if earlier else (decision.at - as_utc(row.created_at)).total_seconds(),
             )
         )
         await self.s.flush()
+        self._decided[row.id] = decided
 
     async def save_decline_form(self, ref: str, form: DeclineForm) -> None:
         row = await self._row(ref)
@@ -860,7 +907,8 @@ class SqlTransaction(Transaction):
         shown = await self._version(existing) if existing is not None and existing.version else None
         if existing is None or _shown_content(existing, shown) != content:
             number = (existing.version or 0) + 1 if existing is not None else 1
-            self.s.add(LetterVersionRow(request_id=row.id, version=number, at=datetime.now(UTC), **content))
+            stored = content | {"tone": tone_in(content["tone"])}
+            self.s.add(LetterVersionRow(request_id=row.id, version=number, at=datetime.now(UTC), **stored))
             # The text lives in the version; the HTML is made from it when needed (`_letter`).
             values = {"version": number, "subject": "", "body_text": "", "body_html": "", "tone": []}
             values |= {"language": letter.language.value, "kind": letter.kind, "edited": letter.edited}
@@ -895,15 +943,42 @@ class SqlTransaction(Transaction):
         await self.s.flush()
 
     async def add_events(self, entries: Sequence[tuple[Event, str, str | None]]) -> None:
-        """One multi-row INSERT, with the same column values the ORM writes for one."""
+        """One multi-row INSERT, with the same column values the ORM writes for one. A new request's
+        `submitted` and `scope_checked`, one after the other, go into one row (`store.compact`)."""
         if not entries:
             return
-        values = [await self._event_columns(event, project, ref) for event, project, ref in entries]
+        values: list[dict[str, Any]] = []
+        i = 0
+        while i < len(entries):
+            event, project, ref = entries[i]
+            after = entries[i + 1] if i + 1 < len(entries) else None
+            if after is not None and after[2] == ref and (both := await self._submission(event, after[0], ref)):
+                values.append(both | {"project": project, "request_id": await self._request_id(ref)})
+                i += 2
+                continue
+            values.append(await self._event_columns(event, project, ref))
+            i += 1
         await (await self.s.connection()).execute(sa.insert(table(EventRow)), values)
+
+    async def _submission(self, submitted: Event, checked: Event | None, ref: str | None) -> dict[str, Any] | None:
+        """The columns of one row standing for a new request's first event (and its scope check), or None."""
+        new = self._new_requests.get(canonical_ref(ref)) if ref else None
+        data = submission_in(submitted, checked, *new) if new is not None else None
+        if data is None:
+            return None
+        return _event_values(submitted, "", None) | {"text": "", "data": data}
 
     async def _event_columns(self, event: Event, project: str, ref: str | None) -> dict[str, Any]:
         request_id = await self._request_id(ref)
         values = _event_values(event, project, request_id)
+        if event.kind == "submitted" and (alone := await self._submission(event, None, ref)):
+            return alone | {"project": project, "request_id": request_id}
+        decided = self._decided.get(request_id) if request_id is not None else None
+        if decided is not None and decided.id is not None and decided.on_behalf_of is None:
+            actor = Actor.from_dict(decided.actor)
+            same = as_utc(decided.at) == event.at
+            if same and (data := decision_in(event, decided.id, decided.kind, actor, decided.note, decided.form)):
+                return values | {"text": "", "data": data}
         saved = self._letter_versions.get(request_id) if request_id is not None else None
         if saved is not None and event.kind in LETTER_EVENTS and _copies_version(event, saved[1]):
             # The event drafts or edits the version just saved: it refers to it rather than copy it.
@@ -1197,13 +1272,24 @@ class SqlOutbox(Outbox):
 
     async def mark_sent(self, row_id: int, *, worker: str, result: dict[str, Any] | None) -> bool:
         """Mark the row delivered; where its message was posted (`result`) is also kept in
-        `posted_messages`, which outlives the row (delivered rows are pruned, see `prune_delivered`)."""
+        `posted_messages`, which outlives the row (delivered rows are pruned, see `prune_delivered`).
+        The card or form the notice carried (`data`) goes now: nothing reads it again (an update of the
+        message is a notice of its own, with its card made from the record), and a delivery is looked into
+        by its kind, text, recipient, times and result."""
         o = table(OutboxEntry)
         now = datetime.now(UTC)
         stmt = (
             sa.update(o)
             .where(o.c.id == row_id, o.c.lease_owner == worker, o.c.status == "sending")
-            .values(status="sent", sent_at=now, result=result, lease_owner=None, lease_until=None, last_error=None)
+            .values(
+                status="sent",
+                sent_at=now,
+                result=result,
+                data=sa.null(),
+                lease_owner=None,
+                lease_until=None,
+                last_error=None,
+            )
             .returning(o.c.ref, o.c.kind, o.c.platform)
         )
         async with self.store.session() as s:
@@ -1401,9 +1487,10 @@ def _request_values(req: NewRequest) -> dict[str, Any]:
         "requester_id": req.requester.user_id,
         "requester_email": req.requester.email,
         "requester_name": req.requester.name,
-        "source": req.source.to_dict() if req.source else None,
+        "source": source_in(req.source.to_dict()) if req.source else None,
         "status": req.status.value,
-        "verdict": req.verdict.to_dict(),
+        "verdict": verdict_in(req.verdict.to_dict()),
+        "recorded_verdict": None,
         "verdict_kind": req.verdict.verdict.value,
         "scope_version": req.scope_version,
         "decline_form": None,
@@ -1420,7 +1507,7 @@ def _event_values(event: Event, project: str, request_id: int | None) -> dict[st
         "request_id": request_id,
         "kind": event.kind,
         "at": event.at,
-        "actor": event.actor.to_dict(),
+        "actor": actor_in(event.actor.to_dict()),
         "platform": event.actor.platform,
         "text": event.text,
         "data": event.data or None,
@@ -1476,7 +1563,7 @@ def _version_content(letter: Letter) -> dict[str, Any]:
 def _shown_content(lt: LetterRow, version: LetterVersionRow | None) -> dict[str, Any]:
     """The text a letter row shows: its version's, or (written before versions) its own."""
     src: Any = version if version is not None else lt
-    return {k: getattr(src, k) for k in VERSION_FIELDS}
+    return {k: tone_out(getattr(src, k)) if k == "tone" else getattr(src, k) for k in VERSION_FIELDS}
 
 
 def _copies_version(event: Event, content: dict[str, Any]) -> bool:
@@ -1492,7 +1579,7 @@ def _event(e: EventRow, versions: dict[tuple[int, int], LetterVersionRow] | None
     if LETTER_VERSION in data and versions and e.request_id is not None:
         v = versions.get((e.request_id, data[LETTER_VERSION]))  # a version is never deleted: always found
     if v is not None:
-        text, data = v.body_text, {k: getattr(v, k) for k in data[LETTER_FIELDS]}
+        text, data = v.body_text, {k: tone_out(v.tone) if k == "tone" else getattr(v, k) for k in data[LETTER_FIELDS]}
     return Event(e.kind, as_utc(e.at), Actor.from_dict(e.actor), text, data)
 
 
@@ -1509,7 +1596,7 @@ def _letter(lt: LetterRow, version: LetterVersionRow | None = None) -> Letter:
         body_text=src.body_text,
         body_html=body_html,
         language=Language(src.language),
-        tone=tuple(ToneResult.from_dict(t) for t in src.tone),
+        tone=tuple(ToneResult.from_dict(t) for t in tone_out(src.tone)),
         kind=src.kind,
         edited=src.edited,
         status=lt.status,

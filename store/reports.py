@@ -8,7 +8,7 @@ reports read only these indexes:
     ix_requests_report   requests (created_at, project, verdict_kind, status, due_at)
     ix_decisions_report  decisions (at, project, kind, verdict_kind, waited_seconds)
     ix_decisions_waited  decisions (waited_seconds, at, project), first decisions only
-    ix_events_report     events (kind, at, project, request_id)
+    ix_events_letters    events (at, project, kind), letters sent and outcomes recorded only
 
 Weeks are counted with one aggregate per week over its range of the time index (the week bounds come from
 Python, so both databases share the SQL, and nothing is sorted); the rows read back are one per week, not
@@ -34,7 +34,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from bot.errors import StorageUnavailable
 from bot.ports import AgainstVerdict, ReportNumbers, ReportQuery, Reports, WeekCount
 
-from .models import DecisionRow, EventRow, ExampleRow, RequestRow, as_utc, table
+from .models import LETTER_EVENT_KINDS, DecisionRow, EventRow, ExampleRow, RequestRow, as_utc, table
 
 # The statuses of a request that waits for the PMs' decision (bot.review.AWAITING_DECISION).
 AWAITING_DECISION = ("submitted", "in_review")
@@ -338,16 +338,19 @@ async def _against_verdict(
 
 async def _letter_events(conn: AsyncConnection, query: ReportQuery) -> tuple[int, int]:
     """Letters sent (or answered in a meeting) and clients' outcomes recorded in the period."""
-    stmt = sa.select(
+    sent, outcomes = (await conn.execute(letter_events_query(query))).one()
+    return int(sent), int(outcomes)
+
+
+def letter_events_query(query: ReportQuery) -> Any:
+    return sa.select(
         _count(E.c.kind == "letter_sent"),
         _count(E.c.kind == "outcome_recorded"),
     ).where(
-        E.c.kind.in_(("letter_sent", "outcome_recorded")),
+        sa.text(LETTER_EVENT_KINDS),  # as the partial index's own condition reads, so that it is used
         *_in(E.c.at, query.start, query.end),
         *_of(E.c.project, query),
     )
-    sent, outcomes = (await conn.execute(stmt)).one()
-    return int(sent), int(outcomes)
 
 
 __all__ = ["SqlReports", "quantile", "week_bounds"]

@@ -72,13 +72,25 @@ WALL_CLOCK = {"outbox": ("created_at", "available_at"), "schedule": ("created_at
 
 
 async def dump(store: SqlStore) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row written, and the record's events as they read back. (A batch stores each new request's
+    `submitted` and `scope_checked` in one row, where one event at a time writes two: the same events.)"""
     out: dict[str, list[tuple[Any, ...]]] = {}
     async with store.session() as s:
-        for name in ("requests", "events", "outbox", "schedule", "counts", "processed_keys", "projects"):
+        for name in ("requests", "outbox", "schedule", "counts", "processed_keys", "projects"):
             res = await s.exec(sa.text(f"SELECT * FROM {name} ORDER BY 1, 2"))  # type: ignore[call-overload]
             rows = res.mappings().all()
             out[name] = [tuple(v for k, v in r.items() if k not in WALL_CLOCK.get(name, ())) for r in rows]
+    async with store.reading() as tx:
+        out["events"] = [
+            (rec.ref, json.dumps(rec.to_dict()["events"])) for rec in await tx.list_requests(with_events=True)
+        ]
+        out["project_events"] = [(e.kind, e.at, e.text) for e in await tx.project_events("acme-portal")]
     return out
+
+
+async def event_rows(store: SqlStore) -> int:
+    async with store.session() as s:
+        return int((await s.exec(sa.text("SELECT count(*) FROM events WHERE request_id IS NOT NULL"))).scalar_one())  # type: ignore[call-overload]
 
 
 async def record(store: SqlStore, batches: list[list[Submission]]) -> list[list[Any]]:
@@ -107,6 +119,7 @@ async def test_a_batch_writes_exactly_what_recording_one_by_one_writes(
     try:
         outcomes = await record(together, batches)
         expected = await dump(together)
+        rows_together = await event_rows(together)
     finally:
         await together.close()
     assert [type(o).__name__ for o in outcomes[1]] == [
@@ -124,6 +137,8 @@ async def test_a_batch_writes_exactly_what_recording_one_by_one_writes(
     try:
         again = await record(one_by_one, batches)
         assert await dump(one_by_one) == expected
+        recorded = len(expected["requests"])
+        assert recorded == 13 and await event_rows(one_by_one) == 2 * recorded == 2 * rows_together
     finally:
         await one_by_one.close()
     assert [[type(o) for o in b] for b in again] == [[type(o) for o in b] for b in outcomes]

@@ -97,7 +97,9 @@ async def test_events_are_append_only_in_the_database(service: IntakeService, st
         with pytest.raises((sa_exc.DBAPIError, sa_exc.IntegrityError), match="append-only"):
             async with store.session() as s:
                 await s.exec(sa.text(stmt))  # type: ignore[call-overload]
-    assert await count(store, "events WHERE request_id IS NOT NULL") == 2
+    assert await count(store, "events WHERE request_id IS NOT NULL") == 1  # submitted, with its scope check
+    rec = await service.get_request("ACME-1")
+    assert [e.kind for e in rec.events] == ["submitted", "scope_checked"]
 
 
 async def test_reloading_a_changed_file_keeps_the_old_scope_as_a_version(

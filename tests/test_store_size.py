@@ -1,5 +1,6 @@
 """What the record keeps, kept once: each letter version in one row that the letter and its events refer
-to, the HTML made from the text, JSON without padding, and only the posted messages a later update needs.
+to, the HTML made from the text, JSON without padding or what reading it back restores, no payload of a
+delivered notice, only the posted messages a later update needs, and no index another one serves.
 Runs on SQLite and PostgreSQL."""
 
 from __future__ import annotations
@@ -9,10 +10,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlmodel import SQLModel
 
-from bot.domain import Notice
+from bot.domain import Actor, Notice, Source, Verdict, VerdictKind
 from bot.letters.writer import text_to_html
+from bot.phrase import Phrase
 from bot.service import IntakeService
+from store.compact import tone_in, tone_out, verdict_in
 from store.db import make_engine
 from store.migrate import upgrade
 from store.repo import SqlStore
@@ -200,3 +204,170 @@ async def test_upgrading_leaves_the_letters_already_written_as_they_were(fresh_u
         assert await rows(store, "SELECT version FROM letter_versions") == []
     finally:
         await store.close()
+
+
+async def test_stored_json_leaves_out_what_reading_it_back_restores(service: IntakeService, store: SqlStore) -> None:
+    nameless = Actor("slack", "U0NONAME")  # no e-mail, no name
+    rec = await service.submit_request(
+        project="acme-portal", actor=nameless, text="Can we get a native iPhone app?", source=Source("slack", "C0IN")
+    )
+    declined = await service.decline(rec.ref, actor=PM, form=FORM)
+    assert declined.letter is not None and declined.letter.tone
+
+    [(verdict, source)] = await rows(store, "SELECT verdict, source FROM requests")
+    assert as_dict(source) == {"platform": "slack", "channel": "C0IN"}
+    stored = as_dict(verdict)
+    assert not {k for k, v in rec.verdict.to_dict().items() if v in ([], "", None)} & set(stored)
+    actors = [as_dict(a) for (a,) in await rows(store, "SELECT actor FROM events WHERE kind = 'submitted'")]
+    assert actors == [{"platform": "slack", "user_id": "U0NONAME"}]
+    [(tone,)] = await rows(store, "SELECT tone FROM letter_versions")
+    assert all(
+        "detail" not in t and "offending" not in t for t in as_dict(tone) if t.get("why") and not t.get("offending")
+    )
+
+    # Read back, every value is what was given.
+    again = await service.get_request(rec.ref, actor=PM)
+    assert again.verdict.to_dict() == rec.verdict.to_dict() and again.source == Source("slack", "C0IN")
+    assert again.events[0].actor.to_dict() == nameless.to_dict()
+    assert again.letter is not None
+    assert [t.to_dict() for t in again.letter.tone] == [t.to_dict() for t in declined.letter.tone]
+    [drafted] = [e for e in again.events if e.kind == "letter_drafted"]
+    assert drafted.data["tone"] == [t.to_dict() for t in declined.letter.tone]
+
+
+def test_a_value_that_would_not_read_back_the_same_is_stored_as_given() -> None:
+    why = Phrase("tone.none_found").to_dict()
+    rendered = Phrase("tone.none_found").render("en")
+    assert tone_in([{"rule": "no_promises", "passed": True, "detail": rendered, "offending": [], "why": why}]) == [
+        {"rule": "no_promises", "passed": True, "why": why}
+    ]
+    # A detail in other words (an earlier wording) stays; so do the words a rule found fault with.
+    worded = {"rule": "no_promises", "passed": True, "detail": "nothing found", "offending": [], "why": why}
+    assert tone_in([worded]) == [{"rule": "no_promises", "passed": True, "detail": "nothing found", "why": why}]
+    faulted = {"rule": "says_we", "passed": False, "detail": "x", "offending": ["I will"]}
+    assert tone_in([faulted]) == [faulted] and tone_out(tone_in([faulted])) == [faulted]
+    for given in (worded, faulted):
+        assert tone_out(tone_in([given])) == [given]
+    # A key its reader does not know stays; a verdict its reader cannot read is kept whole.
+    odd = {"verdict": "in_scope", "item": "orders", "score": 0.9, "clause": "", "parts": [], "future": 1}
+    assert verdict_in(odd) == {"verdict": "in_scope", "item": "orders", "score": 0.9, "future": 1}
+    unread = {"kind": "in_scope", "clause": "", "parts": []}
+    assert verdict_in(unread) == unread
+    plain = {"verdict": "unlisted", "item": None, "score": 0.1, "clause": "", "parts": [], "extras": []}
+    assert verdict_in(plain) == {"verdict": "unlisted", "score": 0.1}
+
+
+async def test_a_delivered_notice_keeps_no_payload(store: SqlStore) -> None:
+    for key in ("sent", "waiting"):
+        async with store.transaction() as tx:
+            await tx.add_notice(
+                Notice(
+                    kind="review_card", platform="slack", audience="x", text=key, data={"blocks": [1]}, dedupe_key=key
+                )
+            )
+    [row, _] = await store.outbox.claim(["slack"], worker="w", limit=2, lease_seconds=60)
+    assert await store.outbox.mark_sent(row.id, worker="w", result={"channel": "C1", "ts": "1.1"})
+    kept = await rows(store, "SELECT text, status, data IS NULL, result IS NULL FROM outbox ORDER BY id")
+    assert [tuple(r) for r in kept] == [("sent", "sent", True, False), ("waiting", "sending", False, True)]
+
+
+async def test_the_upgraded_schema_has_exactly_the_indexes_the_models_declare(fresh_url: str) -> None:
+    await upgrade(fresh_url)
+    engine = make_engine(fresh_url)
+    try:
+        async with engine.connect() as conn:
+
+            def names(sync: Any) -> dict[str, set[str]]:
+                inspector = sa.inspect(sync)
+                return {t: {i["name"] for i in inspector.get_indexes(t)} for t in SQLModel.metadata.tables}
+
+            found = await conn.run_sync(names)
+    finally:
+        await engine.dispose()
+    declared = {name: {i.name for i in t.indexes} for name, t in SQLModel.metadata.tables.items()}
+    assert {t: {n for n in found[t] if n.startswith("ix_")} for t in declared} == declared
+    assert "ix_requests_status" not in found["requests"] and "ix_events_project_at" in found["events"]
+
+
+async def test_a_new_requests_first_events_are_one_row_that_reads_its_verdict_from_the_request(
+    service: IntakeService, store: SqlStore
+) -> None:
+    rec = await service.submit_request(project="acme-portal", actor=MEMBER, text="Could we get a native Android app?")
+    [(text, data)] = await rows(store, "SELECT text, data FROM events WHERE request_id IS NOT NULL")
+    assert text == "" and as_dict(data) == {"from_request": 1, "check": {"scope_version": 1}}
+    first = await service.get_request(rec.ref, actor=PM)
+    assert [(e.kind, e.text) for e in first.events] == [(e.kind, e.text) for e in rec.events]
+    assert [e.data for e in first.events] == [e.data for e in rec.events]
+    assert first.events[1].data["verdict"] == rec.verdict.to_dict() and rec.verdict.clause in first.events[1].text
+
+    # The verdict changes: the record still shows the one the request was recorded with.
+    await service.correct_verdict(rec.ref, actor=PM, verdict=VerdictKind.UNLISTED, note="Let us look at it")
+    await service.correct_verdict(rec.ref, actor=PM, verdict=VerdictKind.IN_SCOPE, item_id="orders")
+    again = await service.get_request(rec.ref, actor=PM)
+    assert again.verdict.verdict is VerdictKind.IN_SCOPE and again.verdict.item_id == "orders"
+    assert [e.data for e in again.events[:2]] == [e.data for e in rec.events]
+    assert [e.text for e in again.events[:2]] == [e.text for e in rec.events]
+    [(kept,)] = await rows(store, "SELECT recorded_verdict FROM requests")
+    assert Verdict.from_dict(as_dict(kept)).to_dict() == rec.verdict.to_dict()
+    exported = [e.to_dict() for e in again.events]
+    assert [e["kind"] for e in exported] == ["submitted", "scope_checked", "verdict_corrected", "verdict_corrected"]
+
+
+async def test_a_request_recorded_before_keeps_its_two_events_as_written(
+    service: IntakeService, store: SqlStore
+) -> None:
+    rec = await service.submit_request(project="acme-portal", actor=MEMBER, text="Could we get a native Android app?")
+    old = "A native Android app (as an earlier version wrote it)"
+    columns = (
+        "project, text, client_words, urgency, requester_platform, requester_id, status, verdict, verdict_kind,"
+        " scope_version, created_at, updated_at"
+    )
+    async with store.session() as s:
+        await s.exec(  # type: ignore[call-overload]
+            sa.text(
+                f"INSERT INTO requests (id, ref, number, {columns}) SELECT 99, 'ACME-99', 99, {columns} FROM requests"
+            )
+        )
+        for kind, text, data in (
+            ("submitted", old, {"source": None}),
+            ("scope_checked", "out of scope (mobile)", {"verdict": rec.verdict.to_dict(), "scope_version": 1}),
+        ):
+            await s.exec(  # type: ignore[call-overload]
+                sa.text(
+                    "INSERT INTO events (project, request_id, kind, at, actor, platform, text, data) VALUES"
+                    " ('acme-portal', 99, :kind, :at, :actor, 'console', :text, :data)"
+                ),
+                params={
+                    "kind": kind,
+                    "at": rec.created_at,
+                    "actor": json.dumps(MEMBER.to_dict()),
+                    "text": text,
+                    "data": json.dumps(data),
+                },
+            )
+    await service.correct_verdict("ACME-99", actor=PM, verdict=VerdictKind.UNLISTED)
+    again = await service.get_request("ACME-99", actor=PM)
+    assert [(e.kind, e.text) for e in again.events[:2]] == [
+        ("submitted", old),
+        ("scope_checked", "out of scope (mobile)"),
+    ]
+    assert again.events[1].data["verdict"] == rec.verdict.to_dict()
+    assert await rows(store, "SELECT recorded_verdict IS NULL FROM requests WHERE id = 99") == [(True,)]
+
+
+async def test_a_decline_event_reads_its_reason_and_form_from_the_decision(
+    service: IntakeService, store: SqlStore
+) -> None:
+    ref = await submit(service)
+    declined = await service.decline(ref, actor=PM, form=FORM)
+    [event] = [e for e in declined.events if e.kind == "declined"]
+    [(text, data, decision_id)] = await rows(
+        store,
+        "SELECT e.text, e.data, d.id FROM events e JOIN decisions d ON d.request_id = e.request_id"
+        " WHERE e.kind = 'declined'",
+    )
+    assert text == "" and as_dict(data) == {"from_decision": decision_id}
+    again = await service.get_request(ref, actor=PM)
+    [read] = [e for e in again.events if e.kind == "declined"]
+    assert read == event and read.actor == PM and (read.text, read.data) == (FORM.reason_text.strip(), FORM.to_dict())
+    assert [e.to_dict() for e in again.events] == [e.to_dict() for e in declined.events]
