@@ -168,16 +168,17 @@ def submission_out(
 
 
 # A `declined` event repeats the decision written with it: its text is the decision's note and its data the
-# decline form. Stored with an empty text and the data {DECISION: <the decision's id>}, it is read back from
-# that row of `decisions`. (A delegate's decline, whose event also names the PM, keeps its own copy.)
+# decline form. Stored with an empty text and the data {DECISION: n}, n the decision's place among the
+# request's decisions (1 for its first), it is read back from that row of `decisions`. (A delegate's
+# decline, whose event also names the PM, keeps its own copy.)
 DECISION = "from_decision"
 DECISION_EVENTS = {"declined": "decline"}
 
 
-def decision_in(event: Event, decision_id: int, kind: str, actor: Actor, note: str, form: Any) -> dict[str, Any] | None:
+def decision_in(event: Event, place: int, kind: str, actor: Actor, note: str, form: Any) -> dict[str, Any] | None:
     """The data of a decision's event that refers to the decision, or None when it would not read back."""
     if DECISION_EVENTS.get(event.kind) != kind or not isinstance(form, dict):
         return None
     if event.actor != actor or event.actor.to_dict() != actor.to_dict():
         return None
-    return {DECISION: decision_id} if (event.text, event.data) == (note, form) else None
+    return {DECISION: place} if (event.text, event.data) == (note, form) else None

@@ -495,8 +495,9 @@ class SqlTransaction(Transaction):
         # The text and source (as stored) of the requests written in this transaction, which their first
         # event refers to instead of copying (see `store.compact.submission_in`).
         self._new_requests: dict[str, tuple[str, dict[str, Any] | None, dict[str, Any]]] = {}
-        # The last decision written in this transaction on each request, which its event may refer to.
-        self._decided: dict[int, DecisionRow] = {}
+        # The last decision written in this transaction on each request, which its event may refer to:
+        # (its place among the request's decisions, counted from 1; the row).
+        self._decided: dict[int, tuple[int, DecisionRow]] = {}
         self._projects = projects if projects is not None else {}
         self._counts: dict[tuple[str, str], int] = {}  # /metrics' counts changed, written at the end
         # The letter version each request saved in this transaction: (its number, its text), for its event
@@ -826,7 +827,7 @@ class SqlTransaction(Transaction):
             if e.request_id is None:
                 continue
             if e.data and DECISION in e.data:
-                [d] = [d for d in decisions.get(e.request_id, ()) if d.id == e.data[DECISION]]
+                d = decisions[e.request_id][e.data[DECISION] - 1]  # never deleted: always there
                 out.setdefault(e.request_id, []).append(
                     Event(e.kind, as_utc(e.at), Actor.from_dict(e.actor), d.note or "", dict(d.form or {}))
                 )
@@ -871,7 +872,7 @@ class SqlTransaction(Transaction):
         row = await self._row(ref)
         assert row.id is not None
         d = table(DecisionRow)
-        earlier = (await self.s.exec(sa.select(d.c.id).where(d.c.request_id == row.id).limit(1))).first()  # type: ignore[call-overload]
+        earlier = int((await self.s.exec(sa.select(sa.func.count()).where(d.c.request_id == row.id))).scalar_one())  # type: ignore[call-overload]
         await self._count("decisions", decision.kind.value, 1)
         self.s.add(
             decided := DecisionRow(
@@ -888,7 +889,7 @@ class SqlTransaction(Transaction):
             )
         )
         await self.s.flush()
-        self._decided[row.id] = decided
+        self._decided[row.id] = (earlier + 1, decided)
 
     async def save_decline_form(self, ref: str, form: DeclineForm) -> None:
         row = await self._row(ref)
@@ -973,11 +974,10 @@ class SqlTransaction(Transaction):
         values = _event_values(event, project, request_id)
         if event.kind == "submitted" and (alone := await self._submission(event, None, ref)):
             return alone | {"project": project, "request_id": request_id}
-        decided = self._decided.get(request_id) if request_id is not None else None
-        if decided is not None and decided.id is not None and decided.on_behalf_of is None:
+        place, decided = self._decided.get(request_id, (0, None)) if request_id is not None else (0, None)
+        if decided is not None and decided.on_behalf_of is None and as_utc(decided.at) == event.at:
             actor = Actor.from_dict(decided.actor)
-            same = as_utc(decided.at) == event.at
-            if same and (data := decision_in(event, decided.id, decided.kind, actor, decided.note, decided.form)):
+            if data := decision_in(event, place, decided.kind, actor, decided.note, decided.form):
                 return values | {"text": "", "data": data}
         saved = self._letter_versions.get(request_id) if request_id is not None else None
         if saved is not None and event.kind in LETTER_EVENTS and _copies_version(event, saved[1]):

@@ -98,3 +98,21 @@ async def test_the_bulk_seed_writes_what_the_slack_route_writes(
     assert {name: len(rows) for name, rows in bulk.items()} == {name: len(rows) for name, rows in route.items()}
     for name in route:
         assert [r for r in bulk[name] if r not in route[name]] == [], name
+    # And each request reads back as the route recorded it: what a row refers to (the request, its
+    # decisions, its letter's versions) is copied with it.
+    assert await records(db_url) == await records(route_url)
+
+
+async def records(url: str) -> dict[str, list[str]]:
+    """Each request's record as the store reads it back: its events' kinds, texts and data."""
+    store = SqlStore.from_url(url)
+    try:
+        async with store.reading() as tx:
+            recs = await tx.list_requests(with_events=True)
+    finally:
+        await store.close()
+    return {
+        r.ref: [json.dumps(normal([e.kind, e.text, e.data]), sort_keys=True, default=str) for e in r.events]
+        for r in recs
+        if r.project != "acme-portal"
+    }
