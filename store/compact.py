@@ -2,9 +2,14 @@
 
 A request's verdict, a person (`Actor`) and a request's source are always read back through their
 `from_dict`, which fills in what a value leaves out, so they are stored without their empty or default
-fields (`{"platform": "slack", "user_id": "U1"}` rather than the same with `"email": null, "name": null`).
+fields (`{"platform": "slack", "user_id": "U1"}` rather than the same with `"email": null, "name": null`);
+the person who did an event also without the platform, which the event's own column holds.
 A letter's tone check is stored without the English `detail` of each rule where that is exactly its
 phrase (`why`) rendered in English, and without an empty `offending` list; `tone_out` puts both back.
+
+Some events repeat what another row of the record holds: a new request's first two events (its text,
+source and verdict, in the request's row) and a decline's event (its reason and form, in the decision).
+They are stored as one short row that refers to the other (`SUBMISSION`, `DECISION` below).
 
 Each encoding is checked when it is written: a value that would not read back exactly as given is stored
 as given. Values written before these encodings are read as they always were.
@@ -15,7 +20,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bot.domain import Actor, Event, Source, Verdict
+from bot.domain import Actor, Event, Language, Source, Verdict
 from bot.phrase import Phrase
 
 # What `Verdict.from_dict` assumes for a key left out.
@@ -44,6 +49,20 @@ def verdict_in(d: dict[str, Any]) -> dict[str, Any]:
 
 def actor_in(d: dict[str, Any]) -> dict[str, Any]:
     return _checked(d, {k: v for k, v in d.items() if v is not None}, Actor)
+
+
+def event_actor_in(d: dict[str, Any]) -> dict[str, Any]:
+    """Who did an event, as stored beside the event's `platform` column: without the platform too."""
+    short = {k: v for k, v in d.items() if v is not None and k != "platform"}
+    try:
+        same = Actor.from_dict({"platform": d["platform"], **short}).to_dict() == Actor.from_dict(d).to_dict()
+    except (KeyError, TypeError, ValueError):
+        same = False
+    return short if same else d
+
+
+def event_actor_out(stored: dict[str, Any], platform: str) -> Actor:
+    return Actor.from_dict({"platform": platform, **stored})
 
 
 def source_in(d: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -150,8 +169,7 @@ def submission_out(
     events = [Event("submitted", at, actor, request_text, {"source": source.to_dict() if source else None})]
     check = data.get("check")
     if check:
-        from bot.domain import Language
-        from bot.review import verdict_line
+        from bot.review import verdict_line  # the reviews' wording, loaded where a record is read
 
         verdict = Verdict.from_dict(check.get("verdict", recorded_verdict))
         line = verdict_line(verdict, Language.EN)

@@ -32,7 +32,8 @@ def table(model: type[SQLModel]) -> sa.Table:
 
 
 def _json(**kw: Any) -> Any:
-    return Field(default=None, sa_column=sa.Column(sa.JSON, **kw))
+    # None is written as SQL NULL (no bytes), not as the JSON text 'null'; both read back as None.
+    return Field(default=None, sa_column=sa.Column(sa.JSON(none_as_null=True), **kw))
 
 
 class ProjectRow(SQLModel, table=True):

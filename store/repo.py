@@ -68,6 +68,8 @@ from .compact import (
     SUBMISSION,
     actor_in,
     decision_in,
+    event_actor_in,
+    event_actor_out,
     refers_to_verdict,
     source_in,
     submission_in,
@@ -406,6 +408,7 @@ class WriterQueue:
         self._busy = False
 
 
+SENT_TEXT_KEPT = 200  # characters of a delivered notice's text kept while the notice is (see `mark_sent`)
 UNSENT = ("pending", "sending")  # the outbox rows not delivered yet (nor failed for good)
 
 
@@ -829,12 +832,14 @@ class SqlTransaction(Transaction):
             if e.data and DECISION in e.data:
                 d = decisions[e.request_id][e.data[DECISION] - 1]  # never deleted: always there
                 out.setdefault(e.request_id, []).append(
-                    Event(e.kind, as_utc(e.at), Actor.from_dict(e.actor), d.note or "", dict(d.form or {}))
+                    Event(e.kind, as_utc(e.at), event_actor_out(e.actor, e.platform), d.note or "", dict(d.form or {}))
                 )
             elif e.data and SUBMISSION in e.data:
                 r = requests[e.request_id]
                 recorded = r.recorded_verdict or r.verdict
-                events = submission_out(as_utc(e.at), Actor.from_dict(e.actor), e.data, r.text, r.source, recorded)
+                events = submission_out(
+                    as_utc(e.at), event_actor_out(e.actor, e.platform), e.data, r.text, r.source, recorded
+                )
                 out.setdefault(e.request_id, []).extend(events)
             else:
                 out.setdefault(e.request_id, []).append(_event(e, versions))
@@ -893,7 +898,12 @@ class SqlTransaction(Transaction):
 
     async def save_decline_form(self, ref: str, form: DeclineForm) -> None:
         row = await self._row(ref)
-        row.decline_form = form.to_dict()
+        assert row.id is not None
+        place, decided = self._decided.get(row.id, (0, None))
+        given = form.to_dict()
+        # The form of the decline just written is its decision's: the request refers to it (`_record`).
+        same = decided is not None and decided.kind == "decline" and decided.form == given
+        row.decline_form = {DECISION: place} if same else given
         self.s.add(row)
         await self.s.flush()
 
@@ -1273,9 +1283,10 @@ class SqlOutbox(Outbox):
     async def mark_sent(self, row_id: int, *, worker: str, result: dict[str, Any] | None) -> bool:
         """Mark the row delivered; where its message was posted (`result`) is also kept in
         `posted_messages`, which outlives the row (delivered rows are pruned, see `prune_delivered`).
-        The card or form the notice carried (`data`) goes now: nothing reads it again (an update of the
-        message is a notice of its own, with its card made from the record), and a delivery is looked into
-        by its kind, text, recipient, times and result."""
+        The card or form the notice carried (`data`) goes now, and its text is cut to its first
+        `SENT_TEXT_KEPT` characters (a letter's notice holds the whole letter, which the record keeps):
+        nothing reads them again (an update of the message is a notice of its own, with its card made from
+        the record), and a delivery is looked into by its kind, recipient, times, result and first line."""
         o = table(OutboxEntry)
         now = datetime.now(UTC)
         stmt = (
@@ -1286,6 +1297,7 @@ class SqlOutbox(Outbox):
                 sent_at=now,
                 result=result,
                 data=sa.null(),
+                text=sa.func.substr(o.c.text, 1, SENT_TEXT_KEPT),
                 lease_owner=None,
                 lease_until=None,
                 last_error=None,
@@ -1507,7 +1519,7 @@ def _event_values(event: Event, project: str, request_id: int | None) -> dict[st
         "request_id": request_id,
         "kind": event.kind,
         "at": event.at,
-        "actor": actor_in(event.actor.to_dict()),
+        "actor": event_actor_in(event.actor.to_dict()),
         "platform": event.actor.platform,
         "text": event.text,
         "data": event.data or None,
@@ -1580,7 +1592,7 @@ def _event(e: EventRow, versions: dict[tuple[int, int], LetterVersionRow] | None
         v = versions.get((e.request_id, data[LETTER_VERSION]))  # a version is never deleted: always found
     if v is not None:
         text, data = v.body_text, {k: tone_out(v.tone) if k == "tone" else getattr(v, k) for k in data[LETTER_FIELDS]}
-    return Event(e.kind, as_utc(e.at), Actor.from_dict(e.actor), text, data)
+    return Event(e.kind, as_utc(e.at), event_actor_out(e.actor, e.platform), text, data)
 
 
 def _letter(lt: LetterRow, version: LetterVersionRow | None = None) -> Letter:
@@ -1606,6 +1618,14 @@ def _letter(lt: LetterRow, version: LetterVersionRow | None = None) -> Letter:
         send_error=lt.send_error,
         talking_points=lt.talking_points or "",
     )
+
+
+def _decline_form(row: RequestRow, decisions: list[DecisionRow]) -> DeclineForm | None:
+    """The request's decline form: its own, or (a decline's) the one its decision holds."""
+    form = row.decline_form
+    if form and DECISION in form:
+        form = decisions[form[DECISION] - 1].form  # a decision is never deleted: always there
+    return DeclineForm.from_dict(form) if form else None
 
 
 def _record(
@@ -1641,7 +1661,7 @@ def _record(
         ),
         letter=_letter(*letter) if letter else None,
         events=tuple(events),
-        decline_form=DeclineForm.from_dict(row.decline_form) if row.decline_form else None,
+        decline_form=_decline_form(row, decisions),
         due_at=utc(row.due_at),
     )
 

@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import SQLModel
 
-from bot.domain import Actor, Notice, Source, Verdict, VerdictKind
+from bot.domain import Actor, DeclineForm, Notice, Source, Verdict, VerdictKind
 from bot.letters.writer import text_to_html
 from bot.phrase import Phrase
 from bot.service import IntakeService
@@ -219,7 +219,7 @@ async def test_stored_json_leaves_out_what_reading_it_back_restores(service: Int
     stored = as_dict(verdict)
     assert not {k for k, v in rec.verdict.to_dict().items() if v in ([], "", None)} & set(stored)
     actors = [as_dict(a) for (a,) in await rows(store, "SELECT actor FROM events WHERE kind = 'submitted'")]
-    assert actors == [{"platform": "slack", "user_id": "U0NONAME"}]
+    assert actors == [{"user_id": "U0NONAME"}]  # the platform is the event's own column
     [(tone,)] = await rows(store, "SELECT tone FROM letter_versions")
     assert all(
         "detail" not in t and "offending" not in t for t in as_dict(tone) if t.get("why") and not t.get("offending")
@@ -257,18 +257,24 @@ def test_a_value_that_would_not_read_back_the_same_is_stored_as_given() -> None:
     assert verdict_in(plain) == {"verdict": "unlisted", "score": 0.1}
 
 
-async def test_a_delivered_notice_keeps_no_payload(store: SqlStore) -> None:
+async def test_a_delivered_notice_keeps_no_payload_and_the_start_of_its_text(store: SqlStore) -> None:
+    letter = "Dear Jane, thank you for asking. " + "We understand how much this matters to you. " * 40
     for key in ("sent", "waiting"):
         async with store.transaction() as tx:
             await tx.add_notice(
                 Notice(
-                    kind="review_card", platform="slack", audience="x", text=key, data={"blocks": [1]}, dedupe_key=key
+                    kind="letter_draft",
+                    platform="slack",
+                    audience="x",
+                    text=letter,
+                    data={"blocks": [1]},
+                    dedupe_key=key,
                 )
             )
     [row, _] = await store.outbox.claim(["slack"], worker="w", limit=2, lease_seconds=60)
     assert await store.outbox.mark_sent(row.id, worker="w", result={"channel": "C1", "ts": "1.1"})
     kept = await rows(store, "SELECT text, status, data IS NULL, result IS NULL FROM outbox ORDER BY id")
-    assert [tuple(r) for r in kept] == [("sent", "sent", True, False), ("waiting", "sending", False, True)]
+    assert [tuple(r) for r in kept] == [(letter[:200], "sent", True, False), (letter, "sending", False, True)]
 
 
 async def test_the_upgraded_schema_has_exactly_the_indexes_the_models_declare(fresh_url: str) -> None:
@@ -367,3 +373,21 @@ async def test_a_decline_event_reads_its_reason_and_form_from_the_decision(
     [read] = [e for e in again.events if e.kind == "declined"]
     assert read == event and read.actor == PM and (read.text, read.data) == (FORM.reason_text.strip(), FORM.to_dict())
     assert [e.to_dict() for e in again.events] == [e.to_dict() for e in declined.events]
+
+
+async def test_a_declined_requests_form_is_its_decisions_and_nothing_is_stored_as_json_null(
+    service: IntakeService, store: SqlStore
+) -> None:
+    ref = await submit(service)
+    await service.decline(ref, actor=PM, form=FORM)
+    [(form,)] = await rows(store, "SELECT decline_form FROM requests")
+    assert as_dict(form) == {"from_decision": 1}
+    rec = await service.get_request(ref, actor=PM)
+    assert rec.decline_form == FORM and rec.decline_form.to_dict() == FORM.to_dict()
+    # A new form for the letter is the request's own from then on; the decision keeps the first.
+    other = DeclineForm.from_dict(FORM.to_dict() | {"reason_text": "Our budget for this phase is spent."})
+    await service.draft_letter(ref, actor=PM, form=other)
+    rec = await service.get_request(ref, actor=PM)
+    assert rec.decline_form == other and rec.decisions[0].form == FORM.to_dict()
+    for table, column in (("requests", "recorded_verdict"), ("decisions", "on_behalf_of"), ("events", "data")):
+        assert await rows(store, f"SELECT count(*) FROM {table} WHERE CAST({column} AS TEXT) = 'null'") == [(0,)]
