@@ -408,7 +408,6 @@ class WriterQueue:
         self._busy = False
 
 
-SENT_TEXT_KEPT = 200  # characters of a delivered notice's text kept while the notice is (see `mark_sent`)
 UNSENT = ("pending", "sending")  # the outbox rows not delivered yet (nor failed for good)
 
 
@@ -1283,10 +1282,9 @@ class SqlOutbox(Outbox):
     async def mark_sent(self, row_id: int, *, worker: str, result: dict[str, Any] | None) -> bool:
         """Mark the row delivered; where its message was posted (`result`) is also kept in
         `posted_messages`, which outlives the row (delivered rows are pruned, see `prune_delivered`).
-        The card or form the notice carried (`data`) goes now, and its text is cut to its first
-        `SENT_TEXT_KEPT` characters (a letter's notice holds the whole letter, which the record keeps):
-        nothing reads them again (an update of the message is a notice of its own, with its card made from
-        the record), and a delivery is looked into by its kind, recipient, times, result and first line."""
+        The card or form the notice carried (`data`) goes now: nothing reads it again (an update of the
+        message is a notice of its own, with its card made from the record), and a delivery is looked into
+        by its kind, text, recipient, times and result."""
         o = table(OutboxEntry)
         now = datetime.now(UTC)
         stmt = (
@@ -1297,7 +1295,6 @@ class SqlOutbox(Outbox):
                 sent_at=now,
                 result=result,
                 data=sa.null(),
-                text=sa.func.substr(o.c.text, 1, SENT_TEXT_KEPT),
                 lease_owner=None,
                 lease_until=None,
                 last_error=None,

@@ -450,12 +450,13 @@ def test_the_commands_chart_choices_are_the_reports_charts() -> None:
 
 async def test_letters_and_outcomes_are_counted_from_their_own_small_index(store: SqlStore) -> None:
     """Only the two kinds of event the reports count have an entry in ix_events_letters, and the count
-    reads that index (on PostgreSQL with sequential scans off: a table this small is read whole anyway)."""
+    reads that index. (On PostgreSQL with sequential scans off, as a table this small is read whole anyway,
+    and over every project: for one project, on a handful of rows, it may as well take (project, at).)"""
     from bot.ports import ReportQuery
     from store.reports import letter_events_query
 
     start = datetime(2026, 11, 1, tzinfo=UTC)
-    for projects in (None, ("acme-portal",)):
+    for projects in (None, ("acme-portal",)) if store.dialect == "sqlite" else (None,):
         stmt = letter_events_query(ReportQuery(projects, start, start + timedelta(days=30), start))
         compiled = stmt.compile(store.engine, compile_kwargs={"literal_binds": True})
         async with store.session() as s:
