@@ -80,7 +80,8 @@ class Example:
     markdown: str
     question: str
     answer: str
-    reason: str
+    reason: str  # why the ordinary request is declined (by e-mail)
+    meeting_reason: str  # why the markdown one is declined (in a meeting)
     cards: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
 
@@ -105,7 +106,8 @@ EXAMPLES = {
         markdown="*urgent* **please**: 1. move the button 2. bigger font — see [this](https://example.com) <b>now</b>",
         question="Which clinics would need it first, and is it for all treatment types?",
         answer="The two pilot clinics first; all treatment types.",
-        reason="Online payment is listed as outside this project.",
+        reason="The agreed reminders are sent by e-mail only; text messages are not part of this project.",
+        meeting_reason="Layout changes now would move the launch date we agreed on.",
     ),
     "zh": Example(
         slug="lanting-crm",
@@ -121,6 +123,7 @@ EXAMPLES = {
         question="需要覆盖哪些门店？是否包括加盟店？",
         answer="先覆盖苏州的六家直营店，不包括加盟店。",
         reason="抖音小店不在本期项目范围之内。",
+        meeting_reason="现在改界面会影响我们约定的上线日期。",
     ),
 }
 
@@ -249,7 +252,7 @@ async def flow(lang: str, ex: Example, service: IntakeService, shots: Shots) -> 
     # Declined with a meeting: the invitation and the PM's talking points; the outcome form.
     meeting = DeclineForm(
         ReasonCategory.TIMELINE,
-        ex.reason,
+        ex.meeting_reason,
         (Alternative(AlternativeKind.PHASED),),
         "",
         Channel.MEETING,
