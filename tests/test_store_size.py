@@ -35,6 +35,26 @@ def as_dict(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
+async def written_before(
+    s: Any, request_id: int, kind: str, actor: Actor, text: str, data: dict[str, Any], *, at: datetime | None = None
+) -> None:
+    """An event row as an earlier version wrote it: the text, data and actor in the row itself."""
+    await s.exec(
+        sa.text(
+            "INSERT INTO events (project, request_id, kind, at, actor, platform, text, data) VALUES"
+            " ('acme-portal', :id, :kind, :at, :actor, 'console', :text, :data)"
+        ),
+        params={
+            "id": request_id,
+            "kind": kind,
+            "at": at or datetime.now(UTC),
+            "actor": json.dumps(actor.to_dict()),
+            "text": text,
+            "data": json.dumps(data),
+        },
+    )
+
+
 async def test_each_letter_version_is_stored_once_and_its_events_read_it_back(
     service: IntakeService, store: SqlStore
 ) -> None:
@@ -101,19 +121,7 @@ async def test_a_letter_written_before_versions_reads_as_it_was_and_its_edit_add
                 "at": datetime.now(UTC),
             },
         )
-        await s.exec(  # type: ignore[call-overload]
-            sa.text(
-                "INSERT INTO events (project, request_id, kind, at, actor, platform, text, data) VALUES"
-                " ('acme-portal', :id, 'letter_drafted', :at, :actor, 'console', :text, :data)"
-            ),
-            params={
-                "id": request_id,
-                "at": datetime.now(UTC),
-                "actor": json.dumps(PM.to_dict()),
-                "text": first.body_text,
-                "data": json.dumps(drafted),
-            },
-        )
+        await written_before(s, request_id, "letter_drafted", PM, first.body_text, drafted)
 
     rec = await service.get_request(ref, actor=PM)
     assert rec.letter is not None and rec.letter.body_html == "<p>as sent</p>"
@@ -338,19 +346,7 @@ async def test_a_request_recorded_before_keeps_its_two_events_as_written(
             ("submitted", old, {"source": None}),
             ("scope_checked", "out of scope (mobile)", {"verdict": rec.verdict.to_dict(), "scope_version": 1}),
         ):
-            await s.exec(  # type: ignore[call-overload]
-                sa.text(
-                    "INSERT INTO events (project, request_id, kind, at, actor, platform, text, data) VALUES"
-                    " ('acme-portal', 99, :kind, :at, :actor, 'console', :text, :data)"
-                ),
-                params={
-                    "kind": kind,
-                    "at": rec.created_at,
-                    "actor": json.dumps(MEMBER.to_dict()),
-                    "text": text,
-                    "data": json.dumps(data),
-                },
-            )
+            await written_before(s, 99, kind, MEMBER, text, data, at=rec.created_at)
     await service.correct_verdict("ACME-99", actor=PM, verdict=VerdictKind.UNLISTED)
     again = await service.get_request("ACME-99", actor=PM)
     assert [(e.kind, e.text) for e in again.events[:2]] == [
