@@ -6,7 +6,7 @@ Runs on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -387,3 +387,20 @@ async def test_a_declined_requests_form_is_its_decisions_and_nothing_is_stored_a
     assert rec.decline_form == other and rec.decisions[0].form == FORM.to_dict()
     for table, column in (("requests", "recorded_verdict"), ("decisions", "on_behalf_of"), ("events", "data")):
         assert await rows(store, f"SELECT count(*) FROM {table} WHERE CAST({column} AS TEXT) = 'null'") == [(0,)]
+
+
+async def test_a_delegates_decline_keeps_its_own_event_which_names_the_away_pm(
+    service: IntakeService, store: SqlStore
+) -> None:
+    ref = await submit(service)  # recorded by Sam, who is on the team from then on
+    delegate = Actor("console", MEMBER.user_id, email=MEMBER.email, name="Sam Reed")
+    await service.set_away(PM, until=(service.clock.now() + timedelta(days=5)).date(), delegate=delegate)
+    await service.decline(ref, actor=delegate, form=FORM)
+    [(text, data)] = await rows(store, "SELECT text, data FROM events WHERE kind = 'declined'")
+    assert text == f"{FORM.reason_text.strip()} (on behalf of Pat Morgan)" and as_dict(data) == FORM.to_dict() | {
+        "on_behalf_of": PM.to_dict()
+    }
+    rec = await service.get_request(ref, actor=PM)
+    [event] = [e for e in rec.events if e.kind == "declined"]
+    assert (event.actor, event.text) == (delegate, text) and rec.decline_form == FORM
+    assert rec.decisions[0].on_behalf_of == PM
