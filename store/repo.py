@@ -962,27 +962,33 @@ class SqlTransaction(Transaction):
         while i < len(entries):
             event, project, ref = entries[i]
             after = entries[i + 1] if i + 1 < len(entries) else None
-            if after is not None and after[2] == ref and (both := await self._submission(event, after[0], ref)):
-                values.append(both | {"project": project, "request_id": await self._request_id(ref)})
+            if (
+                after is not None
+                and after[2] == ref
+                and (both := await self._submission(event, after[0], project, ref))
+            ):
+                values.append(both)
                 i += 2
                 continue
             values.append(await self._event_columns(event, project, ref))
             i += 1
         await (await self.s.connection()).execute(sa.insert(table(EventRow)), values)
 
-    async def _submission(self, submitted: Event, checked: Event | None, ref: str | None) -> dict[str, Any] | None:
+    async def _submission(
+        self, submitted: Event, checked: Event | None, project: str, ref: str | None
+    ) -> dict[str, Any] | None:
         """The columns of one row standing for a new request's first event (and its scope check), or None."""
         new = self._new_requests.get(canonical_ref(ref)) if ref else None
         data = submission_in(submitted, checked, *new) if new is not None else None
         if data is None:
             return None
-        return _event_values(submitted, "", None) | {"text": "", "data": data}
+        return _event_values(submitted, project, await self._request_id(ref)) | {"text": "", "data": data}
 
     async def _event_columns(self, event: Event, project: str, ref: str | None) -> dict[str, Any]:
+        if event.kind == "submitted" and (alone := await self._submission(event, None, project, ref)):
+            return alone
         request_id = await self._request_id(ref)
         values = _event_values(event, project, request_id)
-        if event.kind == "submitted" and (alone := await self._submission(event, None, ref)):
-            return alone | {"project": project, "request_id": request_id}
         place, decided = self._decided.get(request_id, (0, None)) if request_id is not None else (0, None)
         if decided is not None and decided.on_behalf_of is None and as_utc(decided.at) == event.at:
             actor = Actor.from_dict(decided.actor)
