@@ -1191,7 +1191,9 @@ class ScopeJudge:
                     if t not in tx.STOP_EN and t not in a.names:
                         extras.append(msg.extra_audience(a.word(t)))
         doc_numbers = set(re.findall(r"\d+", (doc.item.title + " " + doc.item.notes).replace(",", "")))
-        for amount in sorted(a.amounts - a.years):
+        # A number goes past a limit only where the item sets one: "120 sheets every Monday" on an item that
+        # counts nothing says how much, not that it asks for more.
+        for amount in sorted(a.amounts - a.years) if doc_numbers - doc.years else ():
             digits = re.sub(r"\D", "", amount.split(".")[0])
             if digits and digits not in doc_numbers:
                 extras.append(msg.extra_quantity(amount.strip()))

@@ -40,6 +40,11 @@ CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
             "app|apps|native app|mobile app|iphone app|android app|ios app|application store|app store",
             "app|应用|手机端|移动端|客户端",
         ),
+        # A web app runs in the browser: "app" inside it is not a store app ("DonorLink is a web app only").
+        "web_app": (
+            "web app|web apps|web application|web applications|webapp|web-based app|browser-based app|progressive web app",
+            "网页版|网页端|web端",
+        ),
         "ios": ("ios|iphone|iphone app|ios app|iphone apps", "苹果|ios"),
         "android": ("android|android app|android apps", "安卓"),
         "tablet": ("tablet|ipad|tablets", "平板|ipad"),
@@ -92,6 +97,16 @@ CONCEPTS: dict[str, dict[str, tuple[str, str]]] = {
         "gbp": ("british pound|british pounds|gbp|sterling", "英镑"),
         "eur": ("eur|euro|euros", "欧元"),
         "cny": ("rmb|cny|yuan", "人民币"),
+        "jpy": ("jpy|japanese yen|yen", "日元"),
+        "hkd": ("hkd|hong kong dollar|hong kong dollars", "港币|港元"),
+        "aud": ("aud|australian dollar|australian dollars", "澳元"),
+        "cad": ("cad|canadian dollar|canadian dollars", "加元"),
+        "chf": ("chf|swiss franc|swiss francs", "瑞士法郎"),
+        "sgd": ("sgd|singapore dollar|singapore dollars", "新加坡元|新币"),
+        "other_currency": (
+            "krona|kronor|krone|kroner|zloty|rupee|rupees|baht|ringgit|peso|pesos|dirham|nzd|sek|nok|dkk|pln|inr|krw|thb|myr|mxn|aed",
+            "韩元|泰铢|卢布|新台币|澳门元",
+        ),
         "currency": ("currency|currencies|multi-currency", "币种|货币|多币种"),
     },
     "timing": {
@@ -931,7 +946,7 @@ QUALITIES = frozenset(
 # A concept that implies a broader one ("Spanish" is a language; "Alipay" is a way to pay).
 IMPLIES = {
     **{c: "translation" for c in CONCEPTS["language"] if c.startswith("lang_")},
-    **{c: "currency" for c in ("usd", "gbp", "eur", "cny")},
+    **{c: "currency" for c in ("usd", "gbp", "eur", "cny", "jpy", "hkd", "aud", "cad", "chf", "sgd", "other_currency")},
     **{c: "environment" for c in ("env_test", "env_dev", "env_prod")},
     **{c: "payment_method" for c in CONCEPTS["payment_method"]},
     **{c: "erp" for c in CONCEPTS["business_system"]},

@@ -21,7 +21,9 @@ _YEAR = re.compile(r"(?<![\d.,])(19[5-9]\d|20\d\d)(?![\d.,])")
 _AMOUNT = re.compile(
     r"(?:[€$£¥]\s?\d[\d,.]*\d"
     r"|(?<![\w.,-])\d{1,3}(?:,\d{3})+(?![\w.,-])"
-    r"|(?<![\w.,-])\d{2,}(?=\s+(?!(?:minutes?|hours?|days?|weeks?|months?|years?|am|pm|percent|per|of)\b)[a-z]))"
+    r"|(?<![\w.,-])\d{2,}(?=\s+(?!(?:minutes?|hours?|days?|weeks?|months?|years?|am|pm|percent|per|of"
+    r"|jan|january|feb|february|mar|march|apr|april|may|jun|june|jul|july|aug|august|sep|sept|september"
+    r"|oct|october|nov|november|dec|december)\b)[a-z]))"
 )
 
 STOP_EN = frozenset(
@@ -122,6 +124,7 @@ class _Lexicon:
     zh: list[tuple[str, Concept]] = field(default_factory=list)
     zh_first: dict[str, list[tuple[str, Concept]]] = field(default_factory=dict)  # by first character
     by_id: dict[str, Concept] = field(default_factory=dict)
+    words: set[str] = field(default_factory=set)  # one-word English forms of six letters or more
 
 
 def _label(concept_id: str, en_forms: str, zh_forms: str) -> str:
@@ -144,6 +147,8 @@ def _lex() -> _Lexicon:
                     continue
                 lex.en.setdefault(key, []).append(concept)
                 lex.en_first[key[0]] = max(lex.en_first.get(key[0], 0), len(key))
+                if len(key) == 1 and form.isalpha() and len(form) >= 6:
+                    lex.words.add(form.lower())
             for form in zh_forms.split("|"):
                 form = form.strip()
                 if form and not form.isascii():
@@ -152,6 +157,20 @@ def _lex() -> _Lexicon:
     for form, c in lex.zh:
         lex.zh_first.setdefault(form[0], []).append((form, c))
     return lex
+
+
+def _respell(word: str, lex: _Lexicon) -> str:
+    """A word the lexicon knows, typed with two letters swapped ("polsih" for "polish"), as it was meant.
+    Only words of six letters or more that are neither everyday English nor a phrase's start already."""
+    if len(word) < 6 or not word.isalpha() or not word.isascii() or word in lex.words:
+        return word
+    if word in STOP_EN or word in lexicon.COMMON_EN or stem(word) in lex.en_first:
+        return word
+    for i in range(len(word) - 1):
+        w = word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+        if w in lex.words:
+            return w
+    return word
 
 
 def concept(concept_id: str) -> Concept:
@@ -490,14 +509,18 @@ def _analyse(text: str, concepts_weight: float) -> Analysis:
     # English: phrase matching on the stems of every word (stop words included), then content terms.
     words = [(m.start(), m.group().strip("'-")) for m in _RUN.finditer(t) if not ("\u3400" <= m.group()[0] <= "\u9fff")]
     typed: dict[str, str] = {}  # term -> the words it came from, lower-cased
+    words = [(pos, _respell(w, lex)) for pos, w in words]
     stems = [stem(w) for _, w in words]
     consumed_words: set[int] = set()
     word_concepts: dict[int, set[str]] = {}
     i = 0
+    reach = 0  # end of the longest phrase found so far: a phrase inside it is part of it ("app" in "web app")
     while i < len(stems):
         longest = lex.en_first.get(stems[i], 0)
         matched = 0
         for n in range(min(longest, len(stems) - i), 0, -1):
+            if i + n <= reach:
+                break
             for c in lex.en.get(tuple(stems[i : i + n]), ()):
                 key = "#" + c.id
                 found.add(c.id)
@@ -513,6 +536,7 @@ def _analyse(text: str, concepts_weight: float) -> Analysis:
                 matched = n
             if matched:
                 consumed_words.update(range(i, i + n))
+                reach = max(reach, i + n)
                 break
         i += 1
     for k, ((pos, w), s) in enumerate(zip(words, stems, strict=True)):
