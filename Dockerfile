@@ -13,7 +13,9 @@ COPY store ./store
 COPY adapters ./adapters
 COPY examples ./examples
 # With the `llm` extra, so a language model is one setting away (INTAKE_LLM_URL; off by default).
-RUN pip install ".[llm]" \
+# `--build-arg EXTRAS=llm,semantic` adds the request embedding to the scope verdict (~170 MB more).
+ARG EXTRAS=llm
+RUN pip install ".[${EXTRAS}]" \
     && useradd --create-home --uid 10001 --shell /usr/sbin/nologin intake
 
 USER intake

@@ -88,6 +88,8 @@ class Settings(BaseSettings):
     llm_api_key: str | None = Field(None, validation_alias=_env("INTAKE_LLM_API_KEY"))
     llm_timeout: float = Field(8.0, gt=0, le=600, validation_alias=_env("INTAKE_LLM_TIMEOUT"))
     llm_max_concurrent: int = Field(4, ge=1, le=256, validation_alias=_env("INTAKE_LLM_MAX_CONCURRENT"))
+    # The request embedding of the optional [semantic] extra in scope verdicts: used when installed unless off.
+    scope_semantic: Literal["auto", "off"] = Field("auto", validation_alias=_env("INTAKE_SCOPE_SEMANTIC"))
 
     @cached_property
     def db_url(self) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -23,6 +24,11 @@ from tests.support.databases import (
 )
 
 pytest_plugins = ["tests.support.slack_harness", "tests.support.fake_llm"]
+
+# The words-and-rules checker, the one every install has, is what the tests pin down; the request embedding
+# of the optional [semantic] extra has its own tests (test_scope_semantic.py), which switch it on. Servers and
+# commands the tests start inherit this.
+os.environ.setdefault("INTAKE_SCOPE_SEMANTIC", "off")
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"

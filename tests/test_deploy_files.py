@@ -80,4 +80,6 @@ def test_the_image_is_slim_runs_as_a_user_and_serves() -> None:
     assert re.search(r"^USER intake$", DOCKERFILE, re.M)
     assert re.search(r"^HEALTHCHECK .*\n?.*/healthz", DOCKERFILE, re.M)
     assert 'CMD ["intake", "serve", "--host", "0.0.0.0", "--port", "3000"]' in DOCKERFILE
-    assert re.search(r'^RUN pip install "\.\[llm\]"', DOCKERFILE, re.M)  # the model client, used only when configured
+    # The model client by default (used only when configured); the request embedding when built with it.
+    assert re.search(r"^ARG EXTRAS=llm$", DOCKERFILE, re.M)
+    assert re.search(r'^RUN pip install "\.\[\$\{EXTRAS\}\]"', DOCKERFILE, re.M)

@@ -56,6 +56,9 @@ def settings_from(ctx: click.Context) -> Settings:
             loaded = loaded.model_copy(update={"database_url": obj["database_url"]})
             loaded.__dict__.pop("db_url", None)
         obj["settings"] = loaded
+        from bot.scope import semantic
+
+        semantic.configure(loaded.scope_semantic)  # INTAKE_SCOPE_SEMANTIC from an .env file too
     settings: Settings = obj["settings"]
     return settings
 

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from adapters.cli.scope import load_rows, load_scopes
-from bot.scope import model
+from bot.scope import model, semantic
 from bot.scope.evaluate import macro_f1
 from bot.scope.judge import PartEvidence, ScopeJudge
 
@@ -78,7 +78,15 @@ def load_cases() -> list[Case]:
 
 
 def feature_names(cases: list[Case]) -> list[str]:
-    return sorted({k for c in cases for p in c.parts for k in p.x})
+    """The words-and-rules evidence (the request's embedding, when there is one, comes after it)."""
+    return sorted({k for c in cases for p in c.parts for k in p.x if not k.startswith(semantic.PREFIX)})
+
+
+def semantic_names(cases: list[Case], features: list[str]) -> list[str]:
+    """The evidence with the request's embedding, or [] when the cases were judged without it."""
+    if not any(model.semantic_in(p.x) for c in cases for p in c.parts):
+        return []
+    return [*features, *(f"{semantic.PREFIX}{i}" for i in range(semantic.DIMS))]
 
 
 # --- training ------------------------------------------------------------------------------------
@@ -198,6 +206,73 @@ def fit(data: list[Sample], n_feat: int, k_n: int = 3, max_iter: int = 400, memo
 Weights = tuple[list[list[float]], list[float]]
 
 
+def fit_dense(data: list[Sample], n_feat: int, k_n: int = 3, max_iter: int = 500) -> list[float]:
+    """The same model as `fit`, with numpy (which the `semantic` extra brings), for the ~440 dense features of
+    the evidence with the request's embedding: the same loss, minimised by L-BFGS."""
+    import numpy as np
+
+    x = np.zeros((len(data), n_feat))
+    for r, (xs, _y, _w) in enumerate(data):
+        for j, v in xs:
+            x[r, j] = v
+    y = np.array([d[1] for d in data])
+    sw = np.array([d[2] for d in data])
+    onehot = np.eye(k_n)[y]
+
+    def loss_grad(theta: Any) -> tuple[float, Any]:
+        w = theta.reshape(k_n, n_feat + 1)
+        z = x @ w[:, :n_feat].T + w[:, n_feat]
+        m = z.max(axis=1, keepdims=True)
+        e = np.exp(z - m)
+        s = e.sum(axis=1, keepdims=True)
+        loss = float((sw * (np.log(s[:, 0]) + m[:, 0] - z[np.arange(len(y)), y])).sum())
+        g = sw[:, None] * (e / s - onehot)
+        grad = np.zeros_like(w)
+        grad[:, :n_feat] = g.T @ x + L2 * w[:, :n_feat]
+        grad[:, n_feat] = g.sum(axis=0)
+        loss += 0.5 * L2 * float((w[:, :n_feat] ** 2).sum())
+        return loss, grad.ravel()
+
+    theta = np.zeros(k_n * (n_feat + 1))
+    f, g = loss_grad(theta)
+    hist: list[tuple[Any, Any, float]] = []
+    for _ in range(max_iter):
+        q = g.copy()
+        alphas = []
+        for s_, y_, rho in reversed(hist):
+            a = rho * float(s_ @ q)
+            alphas.append(a)
+            q -= a * y_
+        if hist:
+            s_, y_, _ = hist[-1]
+            q *= float(s_ @ y_) / float(y_ @ y_)
+        for (s_, y_, rho), a in zip(hist, reversed(alphas), strict=True):
+            q += (a - rho * float(y_ @ q)) * s_
+        d = -q
+        slope = float(d @ g)
+        if slope >= 0:
+            hist.clear()
+            d, slope = -g, -float(g @ g)
+        step = 1.0 if hist else 1.0 / max(1.0, math.sqrt(-slope))
+        while True:
+            new = theta + step * d
+            f_new, g_new = loss_grad(new)
+            if f_new <= f + 1e-4 * step * slope or step < 1e-10:
+                break
+            step *= 0.5
+        s_, y_ = new - theta, g_new - g
+        sy = float(s_ @ y_)
+        if sy > 1e-10:
+            hist.append((s_, y_, 1.0 / sy))
+            if len(hist) > 10:
+                hist.pop(0)
+        done = abs(f - f_new) <= 1e-7 * max(1.0, abs(f))
+        theta, f, g = new, f_new, g_new
+        if done:
+            break
+    return [float(t) for t in theta]
+
+
 def unpack(theta: list[float], n_feat: int, k_n: int) -> Weights:
     stride = n_feat + 1
     coef = [theta[k * stride : k * stride + n_feat] for k in range(k_n)]
@@ -210,23 +285,43 @@ class Models:
     verdict: Weights
     item: Weights
     exclusion: Weights
+    semantic: Weights | None = None  # the verdict with the request's embedding (over `semantic_names`)
+    semantic_features: tuple[str, ...] = ()
 
 
-def train(cases: list[Case], features: list[str]) -> Models:
+def _fitter() -> Any:
+    """numpy's fit when numpy is there (the dev install has it), else the pure-Python one: the same model."""
+    try:
+        import numpy  # noqa: F401
+    except ImportError:
+        return fit
+    return fit_dense
+
+
+def train(cases: list[Case], features: list[str], sem_features: list[str] | None = None) -> Models:
     n = len(features)
-    return Models(
-        unpack(fit(samples(cases, features), n), n, 3),
-        unpack(fit(clause_samples(cases, features, "in_scope"), n, 2), n, 2),
-        unpack(fit(clause_samples(cases, features, "out_of_scope"), n, 2), n, 2),
+    fit_ = _fitter()
+    m = Models(
+        unpack(fit_(samples(cases, features), n), n, 3),
+        unpack(fit_(clause_samples(cases, features, "in_scope"), n, 2, max_iter=400), n, 2),
+        unpack(fit_(clause_samples(cases, features, "out_of_scope"), n, 2, max_iter=400), n, 2),
     )
+    if sem_features:
+        k = len(sem_features)
+        m.semantic = unpack(fit_dense(samples(cases, sem_features), k), k, 3)
+        m.semantic_features = tuple(sem_features)
+    return m
 
 
 # --- judging with a model -------------------------------------------------------------------------
 
 
-def judge_part(p: PartEvidence, m: Models, features: list[str]) -> tuple[str, str | None]:
+def judge_part(p: PartEvidence, m: Models, features: list[str], use_semantic: bool = False) -> tuple[str, str | None]:
     """The verdict of one part and the item or exclusion it names, as `ScopeJudge._decide` gives them."""
-    probs = model.probabilities(p.x, *m.verdict, features)
+    if use_semantic and m.semantic is not None and model.semantic_in(p.x):
+        probs = model.probabilities(p.x, *m.semantic, m.semantic_features)
+    else:
+        probs = model.probabilities(p.x, *m.verdict, features)
     item = model.probabilities(p.x, *m.item, features)[1]
     exclusion = model.probabilities(p.x, *m.exclusion, features)[1]
     if p.x.get("rule_excluded_named"):
@@ -244,9 +339,9 @@ def judge_part(p: PartEvidence, m: Models, features: list[str]) -> tuple[str, st
     return model.CLASSES[k], (p.item, p.exclusion, None)[k]
 
 
-def judge_case(c: Case, m: Models, features: list[str]) -> tuple[str, str | None]:
+def judge_case(c: Case, m: Models, features: list[str], use_semantic: bool = False) -> tuple[str, str | None]:
     """The verdict of a whole request: each part decided on its own, the riskiest part decides."""
-    kinds = [judge_part(p, m, features) for p in c.parts]
+    kinds = [judge_part(p, m, features, use_semantic) for p in c.parts]
     return max(kinds, key=lambda v: RISK[v[0]]) if kinds else ("unlisted", None)
 
 
@@ -261,17 +356,24 @@ def rules_case(c: Case) -> str:
     return max(kinds, key=lambda v: RISK[v]) if kinds else "unlisted"
 
 
-def leave_one_project_out(cases: list[Case], features: list[str], log: Any = None) -> dict[str, tuple[str, str | None]]:
+def leave_one_project_out(
+    cases: list[Case], features: list[str], log: Any = None, sem_features: list[str] | None = None
+) -> tuple[dict[str, tuple[str, str | None]], dict[str, tuple[str, str | None]]]:
+    """Each project judged by the decision trained on all the others: without and (when the cases have it)
+    with the request's embedding."""
     predicted: dict[str, tuple[str, str | None]] = {}
+    predicted_sem: dict[str, tuple[str, str | None]] = {}
     projects = sorted({c.project for c in cases})
     for n, project in enumerate(projects, 1):
-        m = train([c for c in cases if c.project != project], features)
+        m = train([c for c in cases if c.project != project], features, sem_features)
         for c in cases:
             if c.project == project:
                 predicted[c.set + "/" + c.id] = judge_case(c, m, features)
+                if m.semantic is not None:
+                    predicted_sem[c.set + "/" + c.id] = judge_case(c, m, features, use_semantic=True)
         if log:
             print(f"  fold {n}/{len(projects)} {project}", file=log, flush=True)
-    return predicted
+    return predicted, predicted_sem
 
 
 # --- measures -------------------------------------------------------------------------------------
@@ -301,7 +403,11 @@ def clause_right(cases: list[Case], predicted: dict[str, tuple[str, str | None]]
     return round(sum(v[1] == c.item for c, v in named) / len(named), 3) if named else 0.0
 
 
-def measure(cases: list[Case], predicted: dict[str, tuple[str, str | None]]) -> dict[str, Any]:
+def measure(
+    cases: list[Case],
+    predicted: dict[str, tuple[str, str | None]],
+    predicted_sem: dict[str, tuple[str, str | None]] | None = None,
+) -> dict[str, Any]:
     groups: dict[str, list[Case]] = defaultdict(list)
     for c in cases:
         for key in ("all", c.set, f"all/{c.lang}", f"{c.set}/{c.lang}"):
@@ -316,6 +422,11 @@ def measure(cases: list[Case], predicted: dict[str, tuple[str, str | None]]) -> 
                 "clause_right": clause_right(cs, predicted),
             },
         }
+        if predicted_sem:
+            out[key]["semantic_held_out"] = {
+                **summary([(c.label, predicted_sem[c.set + "/" + c.id][0]) for c in cs]),
+                "clause_right": clause_right(cs, predicted_sem),
+            }
     return out
 
 
@@ -364,6 +475,14 @@ def write_weights(features: list[str], m: Models, n_cases: int, path: Path = WEI
         *_rows(
             "EXCLUSION", m.exclusion, features, "Whether the exclusion found is the right one (no, yes), when excluded."
         ),
+        "# The verdict when the request's embedding is part of the evidence (`bot.scope.semantic`): the features",
+        "# above, then the embedding's components.",
+        f'SEMANTIC_FEATURES = FEATURES + tuple(f"sem{{i}}" for i in range({semantic.DIMS if m.semantic else 0}))',
+        *(
+            _rows("SEMANTIC", m.semantic, list(m.semantic_features), "One row per verdict, one weight per feature.")
+            if m.semantic is not None
+            else ["SEMANTIC_COEF: tuple[tuple[float, ...], ...] = ()", "SEMANTIC_BIAS: tuple[float, ...] = ()", ""]
+        ),
     ]
     path.write_text("\n".join(lines), encoding="utf-8")
 
@@ -377,12 +496,19 @@ def main(argv: list[str] | None = None) -> None:
     start = time.perf_counter()
     cases = load_cases()
     features = feature_names(cases)
+    sem_features = semantic_names(cases, features)
+    if not sem_features:
+        print(
+            "(the request's embedding is not in use: install the [semantic] extra, and leave INTAKE_SCOPE_SEMANTIC"
+            " unset, to learn and measure it too)",
+            file=sys.stderr,
+        )
     result: dict[str, Any] = {"requests": len(cases), "projects": len({c.project for c in cases})}
     if not args.no_lopo:
-        predicted = leave_one_project_out(cases, features, log=sys.stderr)
-        result["sets"] = measure(cases, predicted)
+        predicted, predicted_sem = leave_one_project_out(cases, features, log=sys.stderr, sem_features=sem_features)
+        result["sets"] = measure(cases, predicted, predicted_sem)
     if args.write:
-        write_weights(features, train(cases, features), len(cases))
+        write_weights(features, train(cases, features, sem_features), len(cases))
         result["written"] = str(WEIGHTS.relative_to(ROOT))
     result["seconds"] = round(time.perf_counter() - start, 1)
     if args.json:
@@ -395,6 +521,9 @@ def main(argv: list[str] | None = None) -> None:
             print(f"  {key:<18} n={s['rules']['n']:<5} rules: {_fmt(s['rules'])}")
             held = s["learned_held_out"]
             print(f"  {'':<18} {'':<7} held out: {_fmt(held)} clause right {held['clause_right']:.2f}")
+            if "semantic_held_out" in s:
+                sem = s["semantic_held_out"]
+                print(f"  {'':<18} {'':<7} semantic: {_fmt(sem)} clause right {sem['clause_right']:.2f}")
     if "written" in result:
         print(f"wrote {result['written']}")
     print(f"({result['seconds']} s)")

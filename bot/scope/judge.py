@@ -26,7 +26,7 @@ from typing import NamedTuple
 
 from ..domain import Example, Scope, ScopeItem, Verdict, VerdictKind, VerdictPart
 from ..phrase import Phrase
-from . import cues, lexicon, model
+from . import cues, lexicon, model, semantic
 from . import limits as lim
 from . import messages as msg
 from . import text as tx
@@ -519,7 +519,7 @@ class ScopeJudge:
         reliable: an exclusion whose title the request all but restates is named outright, and a request past
         a limit its item states is not in scope."""
         x = {**ev.x, "multi": float(multi)}
-        p = model.probabilities(x)
+        p = model.verdict_probabilities(x)
         item, exclusion = model.item_right(x), model.exclusion_right(x)
         if ev.out is not None and ev.out.path == "excluded_named":
             k = model.OUT
@@ -635,6 +635,7 @@ class ScopeJudge:
             "no_item": float(in_doc is None),
         }
         x.update(cues.cues(part))
+        x.update(semantic.features(part))
         sims = self._gram_sims(idx, part)
         char_in = max((s for i, s in sims.items() if not idx.docs[i].excluded), default=0.0)
         char_out = max((s for i, s in sims.items() if idx.docs[i].excluded), default=0.0)

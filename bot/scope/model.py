@@ -48,6 +48,18 @@ def probabilities(
     return [ek / s for ek in e]
 
 
+def verdict_probabilities(x: Mapping[str, float]) -> list[float]:
+    """P(in scope), P(out of scope), P(unlisted): with the weights learned for the request's embedding when the
+    evidence has one (`bot.scope.semantic`), else with the words-and-rules weights."""
+    if semantic_in(x) and weights.SEMANTIC_COEF:
+        return probabilities(x, weights.SEMANTIC_COEF, weights.SEMANTIC_BIAS, weights.SEMANTIC_FEATURES)
+    return probabilities(x)
+
+
+def semantic_in(x: Mapping[str, float]) -> bool:
+    return "sem0" in x
+
+
 def item_right(x: Mapping[str, float]) -> float:
     """How likely the closest item is the one a request in scope is about."""
     return probabilities(x, weights.ITEM_COEF, weights.ITEM_BIAS)[1]

