@@ -698,6 +698,11 @@ class ScopeJudge:
             )
         top_out = next((i for i in ranked if idx.docs[i].excluded), None)
         m_out = explained_pos.get(top_out, 0.0) if top_out is not None else 0.0
+        if top_out is not None and a.audience:
+            # Who the request is for ("so purchasing can use it") does not bring it closer to an exclusion.
+            out_terms = idx.docs[top_out].terms
+            m_out -= sum(weights[t] * out_terms[t] for t in a.audience if t in out_terms and t in weights)
+            m_out = max(m_out, 0.0)
         x["out_distinct"] = min(best_distinct / idx.unit, 4.0)
         x["out_share"] = best_distinct / (best_distinct + distinct_in) if best_distinct else 0.0
         x["out_title"] = min(title_hit / idx.unit, 4.0)
