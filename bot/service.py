@@ -68,7 +68,7 @@ from .review import (
     review_view,
     status_label,
 )
-from .scope import ScopeChecker, default_checker
+from .scope import ScopeChecker, default_checker, semantic
 from .text import Day, Items, Phrase, When, language_for
 from .timekeeping import (
     CHAT_PLATFORMS,
@@ -305,7 +305,9 @@ class IntakeService:
         async with self.store.reading() as tx:
             project = await self._project(tx, slug)
             examples = await tx.list_examples(slug)
-        return self.checker.check(project.scope(examples), _clean_text(text))
+        text = _clean_text(text)
+        await semantic.prepare([text])
+        return self.checker.check(project.scope(examples), text)
 
     # --- requests ---------------------------------------------------------------------------
 
@@ -362,6 +364,8 @@ class IntakeService:
                     else:
                         scopes[slug] = (proj, await rtx.list_examples(slug))
                         upcoming[slug] = await rtx.upcoming_request_number(slug)
+        # The request embedding (the optional [semantic] extra) is worked out off the event loop first.
+        await semantic.prepare(item.text for _, item in items if item.project not in missing)
         drafts: list[_Draft] = []
         for i, item in items:
             if item.project in missing:

@@ -175,3 +175,38 @@ def test_the_setting_switches_it_off_from_an_env_file(
     (tmp_path / ".env").write_text("INTAKE_SCOPE_SEMANTIC=maybe\n", encoding="utf-8")
     with pytest.raises(Exception, match="INTAKE_SCOPE_SEMANTIC"):
         load_settings()
+
+
+async def test_prepare_embeds_off_the_event_loop_what_the_check_will_ask_for(
+    semantic_on: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from bot.scope.text import split_parts
+
+    threads: list[str] = []
+    warm = semantic._warm
+
+    def spy(texts: list[str]) -> None:
+        threads.append(threading.current_thread().name)
+        warm(texts)
+
+    monkeypatch.setattr(semantic, "_warm", spy)
+    multi = "Two things: 1. the 7:40 sailing is missing from the timetable 2. could we sell café vouchers too?"
+    single = "Can passengers see last summer's tickets?"
+    await semantic.prepare([multi, single])
+    assert threads and threads[0] != threading.main_thread().name
+    parts = split_parts(multi)
+    assert len(parts) > 1
+    before = semantic.vector.cache_info()
+    for text in (*parts, single):
+        assert semantic.vector(text) is not None
+    assert semantic.vector.cache_info().hits == before.hits + len(parts) + 1  # all ready, none embedded again
+    # ...and the check on the loop then embeds nothing new.
+    ScopeJudge().check(FERRY, multi)
+    assert semantic.vector.cache_info().misses == before.misses
+
+
+async def test_prepare_does_nothing_when_switched_off(semantic_off: None) -> None:
+    await semantic.prepare(["anything at all"])
+    assert semantic.vector.cache_info().currsize == 0

@@ -14,8 +14,10 @@ on its words and rules alone. It costs about 30 ms a request on one core and ~0.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
+from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
@@ -88,3 +90,23 @@ def features(text: str) -> dict[str, float]:
     if v is None:
         return {}
     return {f"{PREFIX}{i}": SCALE * x for i, x in enumerate(v)}
+
+
+def _warm(texts: list[str]) -> None:
+    from .text import split_parts
+
+    if not enabled():
+        return
+    for text in texts:
+        parts = split_parts(text)
+        for part in parts if len(parts) > 1 else [text]:  # what the checker embeds: each part, or the whole
+            vector(part)
+
+
+async def prepare(texts: Iterable[str]) -> None:
+    """Embed, off the event loop, what checking these texts will embed, so that the checks that follow (which
+    run on the loop) find it ready: ~30 ms of work a request must not hold up the acknowledgements of others.
+    The engine releases the GIL while it runs. Nothing happens when the extra is not in use."""
+    wanted = list(texts)
+    if wanted and _engine is not False:
+        await asyncio.to_thread(_warm, wanted)
