@@ -418,7 +418,10 @@ def verdict_line(v: Verdict, lang: Language) -> str:
     if v.verdict is VerdictKind.UNLISTED and v.extras and (v.why is not None or v.explanation):
         return t(lang, "verdict.line_why", verdict=head, why=verdict_explanation(v, lang).rstrip(".。"))
     if v.clause:
-        return t(lang, "verdict.line_clause", verdict=head, clause=shorten(v.clause, 160))
+        # The quote ends where the sentence around it goes on ("…: “E-mail only”. The PMs will review it."):
+        # its own full stop would make two.
+        clause = shorten(v.clause, 160).rstrip().rstrip(".。")
+        return t(lang, "verdict.line_clause", verdict=head, clause=clause)
     return head
 
 

@@ -365,3 +365,15 @@ def test_due_dates_and_their_days_in_chinese() -> None:
     assert due is not None and (due.label, plain(due.value)) == ("决定期限", "11月5日（周四），已逾期")
     line = plain(review_view(STATES["approved_on_behalf"], zh, Viewer.review_channel()).status)
     assert line == "Lee Chen 于 2026年11月3日 10:30（CET） 批准（代 Pat Morgan 处理）"
+
+
+def test_a_quoted_clause_does_not_end_the_sentence_twice() -> None:
+    """A clause quoted from the scope's notes keeps its words but not its own full stop, in either language:
+    the receipt goes on after it."""
+    from bot.domain import Language, Verdict, VerdictKind
+    from bot.review import verdict_line
+
+    en = verdict_line(Verdict(VerdictKind.IN_SCOPE, "reminders", 0.9, "Reminders by e-mail: E-mail only."), Language.EN)
+    assert en == "in scope (reminders): “Reminders by e-mail: E-mail only”"
+    zh = verdict_line(Verdict(VerdictKind.OUT_OF_SCOPE, "app", 0.9, "独立App：只做小程序。"), Language.ZH)
+    assert zh.endswith("“独立App：只做小程序”")
