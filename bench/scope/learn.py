@@ -29,6 +29,7 @@ import math
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -159,8 +160,45 @@ def _loss_grad(theta: list[float], data: list[Sample], n_feat: int, k_n: int) ->
 def fit(data: list[Sample], n_feat: int, k_n: int = 3, max_iter: int = 400, memory: int = 10) -> list[float]:
     """Multinomial logistic regression with `k_n` classes by L-BFGS with a backtracking line search; the
     problem is convex, so the start does not matter."""
-    theta = [0.0] * (k_n * (n_feat + 1))
-    f, g = _loss_grad(theta, data, n_feat, k_n)
+    return _lbfgs(lambda theta: _loss_grad(theta, data, n_feat, k_n), k_n * (n_feat + 1), max_iter, memory)
+
+
+def fit_dense(data: list[Sample], n_feat: int, k_n: int = 3, max_iter: int = 400, memory: int = 10) -> list[float]:
+    """The same model as `fit`, its loss and gradient computed with numpy (which the `semantic` extra brings):
+    the ~440 dense features of the evidence with the request's embedding are too many for pure Python."""
+    import numpy as np
+
+    x = np.zeros((len(data), n_feat))
+    for r, (xs, _y, _w) in enumerate(data):
+        for j, v in xs:
+            x[r, j] = v
+    y = np.array([d[1] for d in data])
+    sw = np.array([d[2] for d in data])
+    onehot = np.eye(k_n)[y]
+
+    def loss_grad(theta: list[float]) -> tuple[float, list[float]]:
+        w = np.array(theta).reshape(k_n, n_feat + 1)
+        z = x @ w[:, :n_feat].T + w[:, n_feat]
+        m = z.max(axis=1, keepdims=True)
+        e = np.exp(z - m)
+        s = e.sum(axis=1, keepdims=True)
+        loss = float((sw * (np.log(s[:, 0]) + m[:, 0] - z[np.arange(len(y)), y])).sum())
+        g = sw[:, None] * (e / s - onehot)
+        grad = np.zeros_like(w)
+        grad[:, :n_feat] = g.T @ x + L2 * w[:, :n_feat]
+        grad[:, n_feat] = g.sum(axis=0)
+        loss += 0.5 * L2 * float((w[:, :n_feat] ** 2).sum())
+        return loss, grad.ravel().tolist()
+
+    return _lbfgs(loss_grad, k_n * (n_feat + 1), max_iter, memory)
+
+
+def _lbfgs(
+    loss_grad: Callable[[list[float]], tuple[float, list[float]]], size: int, max_iter: int, memory: int
+) -> list[float]:
+    """Minimise a convex loss from zero by L-BFGS with a backtracking line search."""
+    theta = [0.0] * size
+    f, g = loss_grad(theta)
     hist: list[tuple[list[float], list[float], float]] = []
     for _ in range(max_iter):
         q = list(g)
@@ -185,7 +223,7 @@ def fit(data: list[Sample], n_feat: int, k_n: int = 3, max_iter: int = 400, memo
         step = 1.0 if hist else 1.0 / max(1.0, math.sqrt(-slope))
         while True:
             new = [t + step * di for t, di in zip(theta, d, strict=True)]
-            f_new, g_new = _loss_grad(new, data, n_feat, k_n)
+            f_new, g_new = loss_grad(new)
             if f_new <= f + 1e-4 * step * slope or step < 1e-10:
                 break
             step *= 0.5
@@ -204,73 +242,6 @@ def fit(data: list[Sample], n_feat: int, k_n: int = 3, max_iter: int = 400, memo
 
 
 Weights = tuple[list[list[float]], list[float]]
-
-
-def fit_dense(data: list[Sample], n_feat: int, k_n: int = 3, max_iter: int = 500) -> list[float]:
-    """The same model as `fit`, with numpy (which the `semantic` extra brings), for the ~440 dense features of
-    the evidence with the request's embedding: the same loss, minimised by L-BFGS."""
-    import numpy as np
-
-    x = np.zeros((len(data), n_feat))
-    for r, (xs, _y, _w) in enumerate(data):
-        for j, v in xs:
-            x[r, j] = v
-    y = np.array([d[1] for d in data])
-    sw = np.array([d[2] for d in data])
-    onehot = np.eye(k_n)[y]
-
-    def loss_grad(theta: Any) -> tuple[float, Any]:
-        w = theta.reshape(k_n, n_feat + 1)
-        z = x @ w[:, :n_feat].T + w[:, n_feat]
-        m = z.max(axis=1, keepdims=True)
-        e = np.exp(z - m)
-        s = e.sum(axis=1, keepdims=True)
-        loss = float((sw * (np.log(s[:, 0]) + m[:, 0] - z[np.arange(len(y)), y])).sum())
-        g = sw[:, None] * (e / s - onehot)
-        grad = np.zeros_like(w)
-        grad[:, :n_feat] = g.T @ x + L2 * w[:, :n_feat]
-        grad[:, n_feat] = g.sum(axis=0)
-        loss += 0.5 * L2 * float((w[:, :n_feat] ** 2).sum())
-        return loss, grad.ravel()
-
-    theta = np.zeros(k_n * (n_feat + 1))
-    f, g = loss_grad(theta)
-    hist: list[tuple[Any, Any, float]] = []
-    for _ in range(max_iter):
-        q = g.copy()
-        alphas = []
-        for s_, y_, rho in reversed(hist):
-            a = rho * float(s_ @ q)
-            alphas.append(a)
-            q -= a * y_
-        if hist:
-            s_, y_, _ = hist[-1]
-            q *= float(s_ @ y_) / float(y_ @ y_)
-        for (s_, y_, rho), a in zip(hist, reversed(alphas), strict=True):
-            q += (a - rho * float(y_ @ q)) * s_
-        d = -q
-        slope = float(d @ g)
-        if slope >= 0:
-            hist.clear()
-            d, slope = -g, -float(g @ g)
-        step = 1.0 if hist else 1.0 / max(1.0, math.sqrt(-slope))
-        while True:
-            new = theta + step * d
-            f_new, g_new = loss_grad(new)
-            if f_new <= f + 1e-4 * step * slope or step < 1e-10:
-                break
-            step *= 0.5
-        s_, y_ = new - theta, g_new - g
-        sy = float(s_ @ y_)
-        if sy > 1e-10:
-            hist.append((s_, y_, 1.0 / sy))
-            if len(hist) > 10:
-                hist.pop(0)
-        done = abs(f - f_new) <= 1e-7 * max(1.0, abs(f))
-        theta, f, g = new, f_new, g_new
-        if done:
-            break
-    return [float(t) for t in theta]
 
 
 def unpack(theta: list[float], n_feat: int, k_n: int) -> Weights:
@@ -303,8 +274,8 @@ def train(cases: list[Case], features: list[str], sem_features: list[str] | None
     fit_ = _fitter()
     m = Models(
         unpack(fit_(samples(cases, features), n), n, 3),
-        unpack(fit_(clause_samples(cases, features, "in_scope"), n, 2, max_iter=400), n, 2),
-        unpack(fit_(clause_samples(cases, features, "out_of_scope"), n, 2, max_iter=400), n, 2),
+        unpack(fit_(clause_samples(cases, features, "in_scope"), n, 2), n, 2),
+        unpack(fit_(clause_samples(cases, features, "out_of_scope"), n, 2), n, 2),
     )
     if sem_features:
         k = len(sem_features)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
-from . import weights
+from . import semantic, weights
 
 CLASSES = ("in_scope", "out_of_scope", "unlisted")
 IN, OUT, UNLISTED = 0, 1, 2
@@ -57,7 +57,8 @@ def verdict_probabilities(x: Mapping[str, float]) -> list[float]:
 
 
 def semantic_in(x: Mapping[str, float]) -> bool:
-    return "sem0" in x
+    """Whether the evidence has the request's embedding."""
+    return f"{semantic.PREFIX}0" in x
 
 
 def item_right(x: Mapping[str, float]) -> float:
