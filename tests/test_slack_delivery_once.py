@@ -43,6 +43,10 @@ async def outbox_results(slack: SlackHarness, kind: str) -> list[dict[str, Any]]
     return [dict(r[0] or {}) for r in rows]
 
 
+async def _true(value: object) -> bool:
+    return bool(value)
+
+
 async def delivered(slack: SlackHarness, kind: str, n: int = 1) -> bool:
     o = OutboxEntry.__table__
     async with slack.store.session() as s:
@@ -92,18 +96,22 @@ async def test_a_rate_limit_pauses_its_method_for_every_notice_and_other_methods
     await slack.settle()
     # A pause long enough to outlast the checks below on a busy machine (they take well under a second).
     slack.fake.rate_limit("chat.postMessage", retry_after=6)
-    # Three more review cards come due, and the PM approves the first request (a card update, which is
+    # The next review card meets the 429.
+    await slack.command("/request", "Export the order history as CSV", user=MEMBER_ID)
+    await slack.settle_until(lambda: _true(slack.fake.refused("chat.postMessage")), within=10)
+    [limited] = slack.fake.refused("chat.postMessage")
+    assert limited.answered is not None
+    # Two more review cards come due, and the PM approves the first request (a card update, which is
     # chat.update, and a note to the requester, which is chat.postMessage again).
-    for text in ("Export the order history as CSV", IOS, "Reset passwords by e-mail"):
+    for text in (IOS, "Reset passwords by e-mail"):
         await slack.command("/request", text, user=MEMBER_ID)
     await slack.click("approve_request", "ACME-1", user=PM_ID)
     await slack.ctx.settle()
-    before = len(slack.fake.calls_to("chat.postMessage"))
     for _ in range(5):  # the dispatcher keeps trying during the pause
         await slack.dispatcher.drain()
         await asyncio.sleep(0.05)
-    during = slack.fake.calls_to("chat.postMessage")[before:]
-    assert len(during) == 1, "one post met the 429; no other was tried while the pause ran"
+    during = slack.fake.arrived_between("chat.postMessage", limited.answered, limited.answered + 6)
+    assert during == [], "no post was tried while the pause ran"
     assert len(slack.fake.delivered("chat.update")) == 1, "the card update went ahead meanwhile"
     # After the pause, everything goes out once.
     await slack.settle_until(lambda: delivered(slack, "review_card", 4), within=20)

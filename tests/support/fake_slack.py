@@ -39,6 +39,7 @@ class Call:
     token: str | None = None
     ok: bool = True  # False when the fake failed the call: it had no effect
     at: float = field(default_factory=time.time)  # wall clock when it arrived (benchmarks time servers by it)
+    answered: float | None = None  # wall clock when a failed call's answer went back (None: not yet, or ok)
 
 
 @dataclass
@@ -174,6 +175,13 @@ class FakeSlack:
     def calls_to(self, method: str) -> list[dict[str, Any]]:
         return [c.args for c in self.calls if c.method == method]
 
+    def refused(self, method: str) -> list[Call]:
+        """The calls of `method` the fake failed on purpose, with when each one's answer went back."""
+        return [c for c in self.calls if c.method == method and c.answered is not None]
+
+    def arrived_between(self, method: str, start: float, end: float) -> list[Call]:
+        return [c for c in self.calls if c.method == method and start < c.at < end]
+
     def methods(self) -> list[str]:
         return [c.method for c in self.calls]
 
@@ -230,6 +238,7 @@ class FakeSlack:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._closing.wait(), f.seconds)
             headers = {"Retry-After": str(f.retry_after)} if f.retry_after is not None else {}
+            self.calls[-1].answered = time.time()
             return web.json_response({"ok": False, "error": f.error}, status=f.status, headers=headers)
         if not (
             auth.startswith("Bearer xox") or (method == "apps.connections.open" and auth.startswith("Bearer xapp-"))
