@@ -76,7 +76,11 @@ class Params:
     generic_weight: float = 0.5  # everyday business concepts (customer, order, report…)
     notes_weight: float = 0.8
     exclusion_notes_weight: float = 0.6
-    example_min: float = 0.55  # similarity at which a PM-corrected example decides
+    # A PM-corrected example decides a request this similar to it (cosine)...
+    example_min: float = 0.55
+    # ...that says little the example does not (the share of its weight the example lacks): the same ask with
+    # something else on top ("...to a massage session", "...with a referral bonus") is judged on its own.
+    example_new: float = 0.2
     new_thing_coverage: float = 0.5  # a thing no item names is new work when the item explains at most this share
     related_weight: float = 0.5  # a concept that goes with one the item names ("login" for an item about users)
     candidate_share: float = 0.5  # a candidate explains at least this share of what the closest one does
@@ -553,14 +557,15 @@ class ScopeJudge:
         if not idx.examples or not a.terms:
             return None
         best, best_sim = None, 0.0
-        qn = math.sqrt(sum(self._weight(idx, t, w) ** 2 for t, w in a.terms.items()))
+        mine = {t: self._weight(idx, t, w) for t, w in a.terms.items()}
+        qn = math.sqrt(sum(w**2 for w in mine.values()))
+        total = sum(mine.values())
         for ex, terms in idx.examples:
-            dot = sum(
-                self._weight(idx, t, w) * self._weight(idx, t, terms[t]) for t, w in a.terms.items() if t in terms
-            )
+            dot = sum(w * self._weight(idx, t, terms[t]) for t, w in mine.items() if t in terms)
             en = math.sqrt(sum(self._weight(idx, t, w) ** 2 for t, w in terms.items()))
             sim = dot / (qn * en) if qn and en else 0.0
-            if sim > best_sim:
+            new = sum(w for t, w in mine.items() if t not in terms) / total if total else 1.0
+            if sim > best_sim and new <= self.params.example_new:
                 best, best_sim = ex, sim
         if best is None or best_sim < self.params.example_min:
             return None
