@@ -197,16 +197,22 @@ def test_an_example_does_not_decide_a_request_that_asks_for_more_than_it(judge: 
     learned = Scope(**{**GYM.__dict__, "examples": (Example(text, IN, "classes"),)})
     again = judge.check(learned, "Could a member bring a friend to a class for free, once a month?")
     assert (again.verdict, again.item_id) == (IN, "classes") and "corrected" in again.explanation
+    # Said with the item's own words ("book a place in a class"), it is still the same ask.
+    in_item_words = judge.check(
+        learned, "Once a month, members want to book a place in a class for a friend, for free."
+    )
+    assert (in_item_words.verdict, in_item_words.item_id) == (IN, "classes")
+    assert "corrected" in in_item_words.explanation
     for more in (
-        "Members want to bring a friend to a massage session for free once a month.",
+        "Members want to bring a friend to a massage or sauna session for free once a month.",
         "Members want to bring a friend to a class for free once a month, with a referral bonus.",
-        "Members want to bring a friend to a class for free once a week.",
+        "Members want to bring a friend to a class for free once a month; the friend then gets a loyalty card.",
     ):
         v = judge.check(learned, more)
         assert "corrected" not in v.explanation, more
         # Without the limit the example decides it: the test bites.
         assert "corrected" in ScopeJudge(Params(example_new=1.0)).check(learned, more).explanation, more
-    assert judge.check(learned, "Members want to bring a friend to a massage session for free.").verdict is not IN
+        assert v.verdict is not IN, more
 
 
 def test_deterministic_and_default(judge: ScopeJudge) -> None:

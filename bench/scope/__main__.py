@@ -2,6 +2,7 @@
 
     python -m bench.scope [--json] [--no-latency] [--only SET ...] [--skip SET ...] [--summary]
     python -m bench.scope.learn [--write]   # the learned decision, one project held out at a time
+    python -m bench.scope.corrections       # what a PM's corrections give as a project goes on
 
 Every set is reported the same way: confusion matrix, macro-F1, leak, per-class recall (in scope, out of
 scope, unlisted), per language, per project and per hard tag, how often a named clause is the right one,

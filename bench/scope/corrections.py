@@ -1,12 +1,17 @@
 """What a PM's corrections give on a project the checker has never seen.
 
-    python -m bench.scope.corrections [--only SET ...] [--seeds N] [--json]
+    python -m bench.scope.corrections [--only SET ...] [--seeds N] [--param NAME=VALUE ...] [--json]
 
 A project starts with no corrected examples. Its requests arrive one by one (in a shuffled order, one run per
 seed); each is judged with the corrections made so far, and when the verdict is wrong (the wrong kind, or the
 right kind naming the wrong item or exclusion) the PM corrects it, which is what the review card lets them
 do. Reported per set: the verdict with no corrections at all against the verdict as the project goes on, over
 the whole stream and over its second half, and how many corrections the PM made.
+
+The blind sets are written so that no two requests ask the same thing: near neighbours differ on purpose
+(the same export, "and to SAP every night"). Where a set has `repeats.jsonl` (the same asks sent again later,
+in other words, by other people: {"of": id, "text": ..., "distance": "close" | "far"}), those arrive after
+all the originals, and are reported apart: do the PM's corrections carry to the same ask said again?
 
 The learned decision is trained with the project held out (as `python -m bench.scope.learn` measures it), so
 the first request of each project is judged as on a project never seen. The request's embedding is used when
@@ -23,6 +28,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from adapters.cli.scope import load_rows, load_scopes
@@ -34,7 +40,16 @@ from bot.scope.judge import Params, ScopeJudge
 from .__main__ import DEV, SETS
 from .learn import Models, feature_names, load_cases, semantic_names, summary, train
 
-BLIND = ("blind4-tune", "blind4-tune2", "blind4-heldout", "blind5-tune", "blind5-heldout", "blind6")
+BLIND = (
+    "blind4-tune",
+    "blind4-tune2",
+    "blind4-heldout",
+    "blind5-tune",
+    "blind5-heldout",
+    "blind6",
+    "blind7-tune",
+    "blind7-heldout",
+)
 
 
 @contextmanager
@@ -73,11 +88,33 @@ def stream(judge: ScopeJudge, scope: Scope, rows: list[Row]) -> tuple[list[tuple
     return pairs, len(examples)
 
 
+def load_repeats(folder: Path, rows: list[Row]) -> list[Row]:
+    """The same asks sent again (`repeats.jsonl`), labelled as the request each one restates."""
+    path = folder / "repeats.jsonl"
+    if not path.is_file():
+        return []
+    by_id = {r.id: r for r in rows}
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            d = json.loads(line)
+            o = by_id[d["of"]]
+            out.append(replace(o, id=f"{o.id}~again", text=d["text"], note=d.get("distance", "")))
+    return out
+
+
+def _adder(pairs: dict[str, list[tuple[str, str]]]) -> Any:
+    def add(key: str, got: list[tuple[str, str]]) -> None:
+        pairs.setdefault(key, []).extend(got)
+
+    return add
+
+
 def run(sets: Sequence[str], seeds: int, params: Params | None = None, log: Any = None) -> dict[str, Any]:
     cases = load_cases()
     features = feature_names(cases)
     sem_features = semantic_names(cases, features)
-    folders = dict((folder.name, folder) for _k, folder, _t in SETS)
+    folders = {folder.name: folder for _k, folder, _t in SETS}
     if DEV.is_dir():
         folders["dev"] = DEV
     out: dict[str, Any] = {}
@@ -85,36 +122,40 @@ def run(sets: Sequence[str], seeds: int, params: Params | None = None, log: Any 
         folder = folders[name]
         scopes = load_scopes(str(folder))
         rows = [r for r in load_rows(str(folder / "requests.jsonl")) if r.project in scopes]
-        base: list[tuple[str, str]] = []
-        online: list[tuple[str, str]] = []
-        base_late: list[tuple[str, str]] = []
-        online_late: list[tuple[str, str]] = []
+        again = load_repeats(folder, rows)
+        pairs: dict[str, list[tuple[str, str]]] = {}
+        add = _adder(pairs)
+
         corrections = 0
         for project in sorted(scopes):
             m = train([c for c in cases if c.project != f"{name}/{project}"], features, sem_features)
             mine = [r for r in rows if r.project == project]
+            later = [r for r in again if r.project == project]
             with decision(m, features):
                 judge = ScopeJudge(params)
-                first = {r.id: judge.check(scopes[project], r.text).verdict.value for r in mine}
+                first = {r.id: judge.check(scopes[project], r.text).verdict.value for r in mine + later}
                 for seed in range(seeds):
-                    order = mine[:]
+                    order, order_again = mine[:], later[:]
                     random.Random(seed).shuffle(order)
-                    pairs, n = stream(judge, scopes[project], order)
-                    half = len(order) // 2
-                    base += [(r.label, first[r.id]) for r in order]
-                    online += pairs
-                    base_late += [(r.label, first[r.id]) for r in order[half:]]
-                    online_late += pairs[half:]
+                    random.Random(seed).shuffle(order_again)
+                    got, n = stream(judge, scopes[project], order + order_again)
                     corrections += n
+                    half = len(order) // 2
+                    add("none", [(r.label, first[r.id]) for r in order])
+                    add("with_corrections", got[: len(order)])
+                    add("second_half_none", [(r.label, first[r.id]) for r in order[half:]])
+                    add("second_half_with", got[half : len(order)])
+                    for r, g in zip(order_again, got[len(order) :], strict=True):
+                        for key in ("again", f"again_{r.note}"):
+                            add(f"{key}_none", [(r.label, first[r.id])])
+                            add(f"{key}_with", [g])
             if log:
                 print(f"  {name}/{project}", file=log, flush=True)
         out[name] = {
             "n": len(rows),
+            "n_again": len(again),
             "corrections_per_project": round(corrections / seeds / len(scopes), 1),
-            "none": summary(base),
-            "with_corrections": summary(online),
-            "second_half_none": summary(base_late),
-            "second_half_with": summary(online_late),
+            **{k: summary(v) for k, v in pairs.items()},
         }
     return out
 
@@ -145,6 +186,15 @@ def main(argv: list[str] | None = None) -> None:
         print(f"  corrected as it goes   {_fmt(s['with_corrections'])}")
         print(f"  second half, none      {_fmt(s['second_half_none'])}")
         print(f"  second half, corrected {_fmt(s['second_half_with'])}")
+        for key, title in (
+            ("again", "the same asks again"),
+            ("again_close", "  in close words"),
+            ("again_far", "  in other words"),
+        ):
+            if f"{key}_none" in s:
+                print(f"  {title} (n={s[f'{key}_none']['n']})")
+                print(f"    no corrections       {_fmt(s[f'{key}_none'])}")
+                print(f"    after corrections    {_fmt(s[f'{key}_with'])}")
     print(f"({time.perf_counter() - start:.0f} s)")
 
 

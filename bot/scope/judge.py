@@ -78,9 +78,10 @@ class Params:
     exclusion_notes_weight: float = 0.6
     # A PM-corrected example decides a request this similar to it (cosine)...
     example_min: float = 0.55
-    # ...that says little the example does not (the share of its weight the example lacks): the same ask with
-    # something else on top ("...to a massage session", "...with a referral bonus") is judged on its own.
-    example_new: float = 0.2
+    # ...that says little the example does not (the share of its weight in words neither the example nor its
+    # item has): the same ask with something else on top ("...to a massage session", "...with a referral
+    # bonus") is judged on its own, the same ask in the item's other words is not.
+    example_new: float = 0.4
     new_thing_coverage: float = 0.5  # a thing no item names is new work when the item explains at most this share
     related_weight: float = 0.5  # a concept that goes with one the item names ("login" for an item about users)
     candidate_share: float = 0.5  # a candidate explains at least this share of what the closest one does
@@ -564,7 +565,8 @@ class ScopeJudge:
             dot = sum(w * self._weight(idx, t, terms[t]) for t, w in mine.items() if t in terms)
             en = math.sqrt(sum(self._weight(idx, t, w) ** 2 for t, w in terms.items()))
             sim = dot / (qn * en) if qn and en else 0.0
-            new = sum(w for t, w in mine.items() if t not in terms) / total if total else 1.0
+            own = next((d.terms for d in idx.docs if d.item.id == ex.item_id), {}) if ex.item_id else {}
+            new = sum(w for t, w in mine.items() if t not in terms and t not in own) / total if total else 1.0
             if sim > best_sim and new <= self.params.example_new:
                 best, best_sim = ex, sim
         if best is None or best_sim < self.params.example_min:
