@@ -11,7 +11,8 @@
      timing or year the item does not, or says "also / another / 再 / 新增…" about words the item lacks;
    - it stays within the item when the item explains enough of the request; weak evidence means
      `unlisted`: the PM looks, rather than a guessed "in scope".
-3. PM corrections are examples: a request close enough to a corrected one takes the PM's verdict.
+3. PM corrections are examples: a request close enough to a corrected one, that adds little neither the
+   example nor its item says, takes the PM's verdict.
 
 Pure and deterministic: no I/O, the same answer for the same scope and text.
 """
@@ -561,11 +562,12 @@ class ScopeJudge:
         mine = {t: self._weight(idx, t, w) for t, w in a.terms.items()}
         qn = math.sqrt(sum(w**2 for w in mine.values()))
         total = sum(mine.values())
+        item_terms = {d.item.id: d.terms for d in idx.docs}
         for ex, terms in idx.examples:
             dot = sum(w * self._weight(idx, t, terms[t]) for t, w in mine.items() if t in terms)
             en = math.sqrt(sum(self._weight(idx, t, w) ** 2 for t, w in terms.items()))
             sim = dot / (qn * en) if qn and en else 0.0
-            own = next((d.terms for d in idx.docs if d.item.id == ex.item_id), {}) if ex.item_id else {}
+            own = item_terms.get(ex.item_id, {}) if ex.item_id else {}
             new = sum(w for t, w in mine.items() if t not in terms and t not in own) / total if total else 1.0
             if sim > best_sim and new <= self.params.example_new:
                 best, best_sim = ex, sim
