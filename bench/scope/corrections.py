@@ -25,6 +25,7 @@ import json
 import random
 import sys
 import time
+from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
@@ -103,13 +104,6 @@ def load_repeats(folder: Path, rows: list[Row]) -> list[Row]:
     return out
 
 
-def _adder(pairs: dict[str, list[tuple[str, str]]]) -> Any:
-    def add(key: str, got: list[tuple[str, str]]) -> None:
-        pairs.setdefault(key, []).extend(got)
-
-    return add
-
-
 def run(sets: Sequence[str], seeds: int, params: Params | None = None, log: Any = None) -> dict[str, Any]:
     cases = load_cases()
     features = feature_names(cases)
@@ -123,9 +117,7 @@ def run(sets: Sequence[str], seeds: int, params: Params | None = None, log: Any 
         scopes = load_scopes(str(folder))
         rows = [r for r in load_rows(str(folder / "requests.jsonl")) if r.project in scopes]
         again = load_repeats(folder, rows)
-        pairs: dict[str, list[tuple[str, str]]] = {}
-        add = _adder(pairs)
-
+        pairs: defaultdict[str, list[tuple[str, str]]] = defaultdict(list)
         corrections = 0
         for project in sorted(scopes):
             m = train([c for c in cases if c.project != f"{name}/{project}"], features, sem_features)
@@ -141,14 +133,14 @@ def run(sets: Sequence[str], seeds: int, params: Params | None = None, log: Any 
                     got, n = stream(judge, scopes[project], order + order_again)
                     corrections += n
                     half = len(order) // 2
-                    add("none", [(r.label, first[r.id]) for r in order])
-                    add("with_corrections", got[: len(order)])
-                    add("second_half_none", [(r.label, first[r.id]) for r in order[half:]])
-                    add("second_half_with", got[half : len(order)])
+                    pairs["none"] += [(r.label, first[r.id]) for r in order]
+                    pairs["with_corrections"] += got[: len(order)]
+                    pairs["second_half_none"] += [(r.label, first[r.id]) for r in order[half:]]
+                    pairs["second_half_with"] += got[half : len(order)]
                     for r, g in zip(order_again, got[len(order) :], strict=True):
                         for key in ("again", f"again_{r.note}"):
-                            add(f"{key}_none", [(r.label, first[r.id])])
-                            add(f"{key}_with", [g])
+                            pairs[f"{key}_none"].append((r.label, first[r.id]))
+                            pairs[f"{key}_with"].append(g)
             if log:
                 print(f"  {name}/{project}", file=log, flush=True)
         out[name] = {
