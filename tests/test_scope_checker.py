@@ -215,6 +215,38 @@ def test_an_example_does_not_decide_a_request_that_asks_for_more_than_it(judge: 
         assert v.verdict is not IN, more
 
 
+def test_an_example_does_not_decide_a_request_that_states_another_amount(judge: ScopeJudge) -> None:
+    # The PM approved a guest pass once a month. Once a week, or three friends, is not what the PM said yes to.
+    text = "Members want to bring a friend to a class for free once a month."
+    learned = Scope(**{**GYM.__dict__, "examples": (Example(text, IN, "classes"),)})
+    assert (
+        "corrected"
+        in judge.check(learned, "Could members bring a friend to a class for free once a month?").explanation
+    )
+    for other in (
+        "Could members bring a friend to a class for free once a week?",
+        "Could members bring 3 friends to a class for free once a month?",
+    ):
+        v = judge.check(learned, other)
+        assert "corrected" not in v.explanation, other
+        assert v.verdict is not IN, other
+    # The same with a count: the example's 2 sessions decide 2 sessions, not 5.
+    learned = Scope(
+        **{
+            **GYM.__dict__,
+            "examples": (Example("Add 2 sessions of personal training to the class timetable.", IN, "classes"),),
+        }
+    )
+    assert (
+        "corrected"
+        in judge.check(learned, "Add 2 sessions of personal training to the class timetable, please.").explanation
+    )
+    assert (
+        "corrected"
+        not in judge.check(learned, "Add 5 sessions of personal training to the class timetable, please.").explanation
+    )
+
+
 def test_deterministic_and_default(judge: ScopeJudge) -> None:
     assert isinstance(default_checker(), ScopeJudge)
     text = "Could the class reminders also go out by SMS? And the export is broken."

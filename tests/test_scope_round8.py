@@ -1,11 +1,13 @@
 """General reading fixes of the scope checker: a phrase inside a longer one is part of it ("app" in "web app"),
 a date is not a quantity, a number exceeds only a limit the item sets, a swapped pair of letters in a word the
-lexicon knows, and currencies by their codes. Examples written for these tests."""
+lexicon knows, currencies by their codes, and an ordinal ("第二天") that is neither a count nor a span. Examples
+written for these tests."""
 
 from __future__ import annotations
 
 from bot.domain import Language, Scope, ScopeItem, VerdictKind
 from bot.scope.judge import ScopeJudge
+from bot.scope.limits import item_limits
 from bot.scope.text import analyse
 
 IN, OUT, NEW = VerdictKind.IN_SCOPE, VerdictKind.OUT_OF_SCOPE, VerdictKind.UNLISTED
@@ -82,3 +84,11 @@ def test_two_swapped_letters_in_a_known_word() -> None:
 def test_currencies_by_their_codes_and_names() -> None:
     for text in ("pay in SGD", "prices in Hong Kong dollars", "settle in Swiss francs", "用港币付款"):
         assert "currency" in analyse(text).concepts, text
+
+
+def test_an_ordinal_is_not_a_count_or_a_span() -> None:
+    # "第二天" is the next day and "第3张" the third sheet: neither is two days or three sheets.
+    assert item_limits("她想前一天晚上把第二天的菜换掉").spans == (1.0,)
+    assert item_limits("第3张报表打不开").counts == {}
+    assert item_limits("十二天内").spans == (12.0,)
+    assert item_limits("每月3张报表").counts == {"张": 3.0}

@@ -12,7 +12,7 @@
    - it stays within the item when the item explains enough of the request; weak evidence means
      `unlisted`: the PM looks, rather than a guessed "in scope".
 3. PM corrections are examples: a request close enough to a corrected one, that adds little neither the
-   example nor its item says, takes the PM's verdict.
+   example nor its item says and states no count or time span the example does not, takes the PM's verdict.
 
 Pure and deterministic: no I/O, the same answer for the same scope and text.
 """
@@ -132,6 +132,22 @@ _OTHER_THAN = re.compile(r"other than|except|apart from|besides|beyond|any other
 _NUMBER = re.compile(r"(?<![\d.,])(?:\d{1,3}(?:,\d{3})+|\d{3,})(?![\d,]*\d)")
 
 
+def _states_no_other_amount(request: lim.Limits, example: lim.Limits) -> bool:
+    """Whether every count and time span the request states, the corrected example states too: "once a
+    week" is not the "once a month" a PM approved, nor are 5 sessions the 2 of the example. A count said in
+    words that the example has no count of ("two points from the pilot", "这两个商品") is how the message is
+    put, not an amount asked for."""
+    return set(request.spans) <= set(example.spans) and all(
+        n <= 1
+        or (
+            example.counts[unit] == n
+            if unit in example.counts
+            else not any(ch.isdigit() for ch in request.labels[unit])
+        )
+        for unit, n in request.counts.items()
+    )
+
+
 def _numbers(text: str) -> list[str]:
     """Numbers of three digits or more that are not years ("1688", "2,600"): a number the scope names
     identifies what it is about, as a rare word does. Kept as terms "n:1688"."""
@@ -176,7 +192,7 @@ class _Index:
     cjk_scope: bool  # the scope is written in Chinese: English words it lacks weigh less
     unit: float  # weight of a word only one item has
     norm: list[float]  # length normalisation per doc
-    examples: list[tuple[Example, dict[str, float]]] = field(default_factory=list)
+    examples: list[tuple[Example, dict[str, float], lim.Limits]] = field(default_factory=list)
     in_scope_terms: frozenset[str] = frozenset()
     # Stems of four letters' difference from a scope word sharing its start: 'reserv' (reserved) and
     # 'reservat' (reservation) are one word to a reader, if not to the suffix stripper.
@@ -349,7 +365,9 @@ class ScopeJudge:
                     idx.prefixes.setdefault(t[:k], t)
         self._index_grams(idx)
         for ex in scope.examples:
-            idx.examples.append((ex, tx.analyse(ex.text, concepts_weight=p.concept_weight).terms))
+            idx.examples.append(
+                (ex, tx.analyse(ex.text, concepts_weight=p.concept_weight).terms, lim.item_limits(ex.text))
+            )
         self._cache[key] = idx
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
@@ -460,7 +478,7 @@ class ScopeJudge:
     def check(self, scope: Scope, text: str) -> Verdict:
         idx = self._index(scope)
         whole = tx.analyse(text, concepts_weight=self.params.concept_weight)
-        example = self._example(scope, idx, whole)
+        example = self._example(scope, idx, whole, text)
         if example is not None:
             return example
         parts = self._parts(scope, idx, text, whole)
@@ -512,7 +530,7 @@ class ScopeJudge:
             a = tx.analyse(pt, concepts_weight=self.params.concept_weight)
             if not a.terms:
                 continue
-            ex = self._example(scope, idx, a)
+            ex = self._example(scope, idx, a, pt)
             if ex is not None:
                 doc = next((d for d in idx.docs if d.item.id == ex.item_id), None)
                 out.append(_PartResult(pt, ex.verdict, doc, ex.score, ex.clause, (), ex.why, confidence=ex.confidence))
@@ -555,21 +573,22 @@ class ScopeJudge:
 
     # --- examples ------------------------------------------------------------------------------
 
-    def _example(self, scope: Scope, idx: _Index, a: tx.Analysis) -> Verdict | None:
+    def _example(self, scope: Scope, idx: _Index, a: tx.Analysis, text: str) -> Verdict | None:
         if not idx.examples or not a.terms:
             return None
         best, best_sim = None, 0.0
+        stated = lim.item_limits(text)
         mine = {t: self._weight(idx, t, w) for t, w in a.terms.items()}
         qn = math.sqrt(sum(w**2 for w in mine.values()))
         total = sum(mine.values())
         item_terms = {d.item.id: d.terms for d in idx.docs}
-        for ex, terms in idx.examples:
+        for ex, terms, said in idx.examples:
             dot = sum(w * self._weight(idx, t, terms[t]) for t, w in mine.items() if t in terms)
             en = math.sqrt(sum(self._weight(idx, t, w) ** 2 for t, w in terms.items()))
             sim = dot / (qn * en) if qn and en else 0.0
             own = item_terms.get(ex.item_id, {}) if ex.item_id else {}
             new = sum(w for t, w in mine.items() if t not in terms and t not in own) / total if total else 1.0
-            if sim > best_sim and new <= self.params.example_new:
+            if sim > best_sim and new <= self.params.example_new and _states_no_other_amount(stated, said):
                 best, best_sim = ex, sim
         if best is None or best_sim < self.params.example_min:
             return None

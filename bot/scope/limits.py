@@ -51,7 +51,8 @@ _SPAN_EN = {"day": 1.0, "week": 7.0, "month": 30.0, "year": 365.0}
 # Measure words that count things (not money, not weight). A size may stand between the number and the
 # measure word ("3 小袋").
 _MEASURE = "张场篇项个家台次级份条名位套种门节期袋瓶盒箱包辆间本册批轮档类笔"
-_NUM_ZH = r"(\d+(?:\.\d+)?|[一二两三四五六七八九十半]{1,3})"
+# Not an ordinal: "第二天" is the next day, not two days; "第3张" the third sheet.
+_NUM_ZH = r"(?<![第\d.一二两三四五六七八九十半])(\d+(?:\.\d+)?|[一二两三四五六七八九十半]{1,3})"
 _COUNT_ZH = re.compile(_NUM_ZH + r"\s*[小大]?([" + _MEASURE + r"])")
 _SPAN_ZH_RX = re.compile(_NUM_ZH + r"\s*(个月|星期|天|日|周|月|年)(?!度|底|初|中|级)")
 _NUM_EN = r"(\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|twelve)"
