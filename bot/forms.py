@@ -32,7 +32,7 @@ from .domain import (
     VerdictKind,
 )
 from .errors import FormInvalid
-from .text import Phrase, t
+from .text import Items, Phrase, t
 
 MAX_ANSWER_CHARS = 4000
 MAX_LETTER_CHARS = 20000
@@ -410,7 +410,14 @@ def withdraw_form(rec: RequestRecord, lang: Language) -> FormSpec:
 
 
 def correct_form(rec: RequestRecord, project: Project, lang: Language) -> FormSpec:
-    items = tuple(Choice(it.id, f"{it.id}: {it.title}"[:75]) for it in (*project.in_scope, *project.out_of_scope))
+    # The closest candidates of a "not in the scope" verdict come first: a covered ask the checker was unsure
+    # of is, most of the time, about one of them.
+    every = (*project.in_scope, *project.out_of_scope)
+    known = {it.id for it in every}
+    closest = [c for c in rec.verdict.candidates if c in known]  # the scope may have changed since
+    first = {c: n for n, c in enumerate(closest)}
+    ordered = sorted(every, key=lambda it: first.get(it.id, len(first)))
+    items = tuple(Choice(it.id, f"{it.id}: {it.title}"[:75]) for it in ordered)
     fields = [
         Field(
             "verdict",
@@ -426,7 +433,13 @@ def correct_form(rec: RequestRecord, project: Project, lang: Language) -> FormSp
             t(lang, "form.correct.item"),
             default=rec.verdict.item_id,
             choices=items,
-            hint=t(lang, "form.correct.item_hint"),
+            hint=t(lang, "form.correct.item_hint")
+            + (
+                (" " if lang is not Language.ZH else "")
+                + t(lang, "form.correct.item_hint_closest", items=Items(closest))
+                if closest
+                else ""
+            ),
         ),
         Field("note", FieldKind.TEXT, t(lang, "form.correct.note"), max_length=500),
     ]
