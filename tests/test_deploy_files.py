@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import fnmatch
 import re
+import tomllib
 from pathlib import Path
 
 import yaml
@@ -83,3 +85,14 @@ def test_the_image_is_slim_runs_as_a_user_and_serves() -> None:
     # The model client by default (used only when configured); the request embedding when built with it.
     assert re.search(r"^ARG EXTRAS=llm$", DOCKERFILE, re.M)
     assert re.search(r'^RUN pip install "\.\[\$\{EXTRAS\}\]"', DOCKERFILE, re.M)
+
+
+def test_every_data_file_of_the_packages_is_installed_with_them() -> None:
+    # Files beside the code that are not Python (templates, the scope checker's neighbours, …) must be named
+    # in pyproject's package-data, or an installed server runs without them.
+    patterns = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["*"]
+    tracked = [p for pkg in ("bot", "store", "adapters") for p in (ROOT / pkg).rglob("*") if p.is_file()]
+    data = [p for p in tracked if p.suffix not in (".py", ".pyc") and "__pycache__" not in p.parts]
+    assert any(p.name == "neighbours.npz" for p in data)
+    missing = [str(p.relative_to(ROOT)) for p in data if not any(fnmatch.fnmatch(p.name, pat) for pat in patterns)]
+    assert missing == []

@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -64,7 +65,7 @@ def test_the_embedding_is_a_unit_vector_and_cached(semantic_on: None) -> None:
     assert abs(sum(x * x for x in v) - 1.0) < 1e-3
     assert semantic.vector("Can passengers see last summer's tickets?") is v  # one embedding per text
     f = semantic.features("Can passengers see last summer's tickets?")
-    assert set(f) == {f"sem{i}" for i in range(semantic.DIMS)}
+    assert set(f) == {f"sem{i}" for i in range(semantic.DIMS)} | set(semantic.VOTES)
     assert semantic.vector("   ") is None
 
 
@@ -76,7 +77,8 @@ def test_switched_off_there_is_no_embedding(semantic_off: None) -> None:
 def test_the_learned_weights_have_a_row_per_verdict_over_the_embedding() -> None:
     assert len(weights.SEMANTIC_COEF) == 3
     assert weights.SEMANTIC_FEATURES[: len(weights.FEATURES)] == weights.FEATURES
-    assert len(weights.SEMANTIC_FEATURES) == len(weights.FEATURES) + semantic.DIMS
+    assert len(weights.SEMANTIC_FEATURES) == len(weights.FEATURES) + semantic.DIMS + len(semantic.VOTES)
+    assert weights.SEMANTIC_FEATURES[-len(semantic.VOTES) :] == semantic.VOTES
     assert all(len(row) == len(weights.SEMANTIC_FEATURES) for row in weights.SEMANTIC_COEF)
     # ...and the embedding carries weight: the learned rows are not all zeros past the words-and-rules part.
     n = len(weights.FEATURES)
@@ -210,3 +212,89 @@ async def test_prepare_embeds_off_the_event_loop_what_the_check_will_ask_for(
 async def test_prepare_does_nothing_when_switched_off(semantic_off: None) -> None:
     await semantic.prepare(["anything at all"])
     assert semantic.vector.cache_info().currsize == 0
+
+
+# --- the votes of the nearest labelled requests -------------------------------------------------------
+
+
+def _unit(*xs: float) -> list[float]:
+    v = [*xs, *([0.0] * (semantic.DIMS - len(xs)))]
+    n = sum(x * x for x in v) ** 0.5
+    return [x / n for x in v]
+
+
+def test_the_votes_are_the_labels_of_the_nearest_requests_of_other_projects(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(semantic, "NEIGHBOURS", 3)
+    # Five labelled requests: three close to the first axis (two in scope on "shop", one unlisted on "clinic"),
+    # two close to the second (out of scope).
+    mem = semantic.Memory.build(
+        [
+            (_unit(1.0, 0.1), 0, "shop"),
+            (_unit(1.0, 0.2), 0, "shop"),
+            (_unit(1.0, 0.3), 2, "clinic"),
+            (_unit(0.1, 1.0), 1, "clinic"),
+            (_unit(0.2, 1.0), 1, "garage"),
+        ]
+    )
+    near_first = mem.similarities(_unit(1.0, 0.15))
+    assert mem.votes(near_first) == pytest.approx((2 / 3, 0.0, 1 / 3))
+    # The project being judged is left out: its own requests do not vote on it.
+    assert mem.votes(near_first, ("shop",)) == pytest.approx((0.0, 2 / 3, 1 / 3))
+    # Fewer requests than neighbours wanted: the shares are over those there are; none at all, no votes.
+    assert mem.votes(near_first, ("shop", "clinic")) == pytest.approx((0.0, 1.0, 0.0))
+    assert mem.votes(near_first, ("shop", "clinic", "garage")) == (0.0, 0.0, 0.0)
+
+
+def test_the_memory_is_kept_in_eight_bits_and_read_back(tmp_path: Path) -> None:
+    rows = [(_unit(1.0, 0.5, -0.25), 2, "clinic"), (_unit(-0.5, 1.0), 0, "shop")]
+    mem = semantic.Memory.build(rows)
+    path = tmp_path / "neighbours.npz"
+    mem.save(path)
+    back = semantic.Memory.load(path)
+    assert back is not None and back.projects == ("clinic", "shop")
+    assert back.labels.tolist() == [2, 0] and back.project.tolist() == [0, 1]
+    assert back.vectors.dtype.name == "int8" and back.vectors.shape == (2, semantic.DIMS)
+    # 8 bits lose little: the similarity of a request to itself stays ~1.
+    assert float(back.similarities(rows[0][0])[0]) == pytest.approx(1.0, abs=0.01)
+    assert semantic.Memory.load(tmp_path / "missing.npz") is None
+
+
+def test_the_shipped_memory_matches_the_weights_and_leaves_the_judged_project_out(semantic_on: None) -> None:
+    mem = semantic.memory()
+    assert mem is not None, (
+        "bot/scope/neighbours.npz is written with the weights by python -m bench.scope.learn --write"
+    )
+    assert len(mem.labels) > 1000 and set(mem.labels.tolist()) == {0, 1, 2}
+    assert "acme-portal" not in mem.projects  # the shared dev set stays beside the repository, not in it
+    # A request of a project in the memory is judged without that project's own labels.
+    text = "Could the crew rooms be booked by e-mailing the rooming list to the hotel?"
+    v = semantic.vector(text)
+    assert v is not None
+    sims = mem.similarities(v)
+    own = mem.projects[int(mem.project[int(sims.argmax())])]  # the project of its nearest labelled request
+    left_out = mem.votes(sims, (own,))
+    assert left_out != mem.votes(sims)
+    assert semantic.features(text, own)["knn_in"] == pytest.approx(semantic.SCALE * left_out[0])
+    # ...and the checker names the project it judges.
+    [part] = ScopeJudge().evidence(replace(FERRY, project=own), text)
+    assert [part.x[k] for k in semantic.VOTES] == pytest.approx([semantic.SCALE * s for s in left_out])
+    assert sum(semantic.features(text)[k] for k in semantic.VOTES) == pytest.approx(semantic.SCALE)
+
+
+def test_a_missing_or_broken_memory_leaves_the_votes_out(tmp_path: Path) -> None:
+    assert semantic.Memory.load(tmp_path / "none.npz") is None
+    broken = tmp_path / "broken.npz"
+    broken.write_bytes(b"not a zip file")
+    assert semantic.Memory.load(broken) is None
+    # The wrong shape (vectors of another model) is refused too.
+    import numpy as np
+
+    with open(tmp_path / "other.npz", "wb") as fh:
+        np.savez_compressed(
+            fh,
+            vectors=np.zeros((2, 8), np.int8),
+            labels=np.zeros(2, np.uint8),
+            project=np.zeros(2, np.int32),
+            projects=np.asarray(["a"]),
+        )
+    assert semantic.Memory.load(tmp_path / "other.npz") is None

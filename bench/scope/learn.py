@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 import sys
 import time
 from collections import defaultdict
@@ -35,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from adapters.cli.scope import load_rows, load_scopes
-from bot.scope import model, semantic
+from bot.scope import model, semantic, weights
 from bot.scope.evaluate import macro_f1
 from bot.scope.judge import PartEvidence, ScopeJudge
 
@@ -62,7 +63,15 @@ class Case:
 
 
 def load_cases() -> list[Case]:
-    """Every labelled request of every set (and of the shared dev set, read in place when it is there)."""
+    """Every labelled request of every set (and of the shared dev set, read in place when it is there), with
+    the votes of each part's nearest labelled requests of other projects (`with_votes`) when the request's
+    embedding is in use."""
+    cases = _load_cases()
+    mem = memory_of(cases)
+    return with_votes(cases, mem) if mem is not None else cases
+
+
+def _load_cases() -> list[Case]:
     folders = [(folder.name, folder) for _key, folder, _title in SETS]
     if DEV.is_dir():
         folders.append(("dev", DEV))
@@ -80,14 +89,73 @@ def load_cases() -> list[Case]:
 
 def feature_names(cases: list[Case]) -> list[str]:
     """The words-and-rules evidence (the request's embedding, when there is one, comes after it)."""
-    return sorted({k for c in cases for p in c.parts for k in p.x if not k.startswith(semantic.PREFIX)})
+    return sorted(
+        {
+            k
+            for c in cases
+            for p in c.parts
+            for k in p.x
+            if not k.startswith(semantic.PREFIX) and k not in semantic.VOTES
+        }
+    )
 
 
 def semantic_names(cases: list[Case], features: list[str]) -> list[str]:
-    """The evidence with the request's embedding, or [] when the cases were judged without it."""
+    """The evidence with the request's embedding and its neighbours' votes, or [] when the cases were judged
+    without it."""
     if not any(model.semantic_in(p.x) for c in cases for p in c.parts):
         return []
-    return [*features, *(f"{semantic.PREFIX}{i}" for i in range(semantic.DIMS))]
+    return [*features, *(f"{semantic.PREFIX}{i}" for i in range(semantic.DIMS)), *semantic.VOTES]
+
+
+def _slug(c: Case) -> str:
+    return c.project.split("/", 1)[1]
+
+
+def _unit(p: PartEvidence) -> list[float]:
+    return [p.x[f"{semantic.PREFIX}{i}"] / semantic.SCALE for i in range(semantic.DIMS)]
+
+
+def memory_of(cases: list[Case]) -> semantic.Memory | None:
+    """The labelled requests the votes are taken from: every one-part request of the sets in bench/scope
+    (not the shared dev set, which stays beside the repository), or None without the embedding."""
+    rows = [
+        (_unit(c.parts[0]), model.CLASSES.index(c.label), _slug(c))
+        for c in cases
+        if c.set != "dev" and len(c.parts) == 1 and model.semantic_in(c.parts[0].x)
+    ]
+    return semantic.Memory.build(rows) if rows else None
+
+
+Sims = dict[tuple[str, str, int], Any]  # (set, id, part) -> the part's similarities to the memory
+
+
+def similarities(cases: list[Case], mem: semantic.Memory) -> Sims:
+    return {
+        (c.set, c.id, n): mem.similarities(_unit(p))
+        for c in cases
+        for n, p in enumerate(c.parts)
+        if model.semantic_in(p.x)
+    }
+
+
+def with_votes(
+    cases: list[Case], mem: semantic.Memory, leave_out: str | None = None, sims: Sims | None = None
+) -> list[Case]:
+    """The cases with each part's neighbours' votes as the checker computes them: from the requests of other
+    projects than its own, and than `leave_out` (the project held out, whose labels the training must not
+    see)."""
+    sims = sims if sims is not None else similarities(cases, mem)
+    out = []
+    for c in cases:
+        parts = []
+        for n, p in enumerate(c.parts):
+            if (c.set, c.id, n) in sims:
+                votes = mem.votes(sims[(c.set, c.id, n)], (_slug(c), leave_out) if leave_out else (_slug(c),))
+                p = p._replace(x={**p.x, **dict(zip(semantic.VOTES, (semantic.SCALE * v for v in votes), strict=True))})
+            parts.append(p)
+        out.append(Case(c.set, c.id, c.project, c.lang, c.label, c.item, parts))
+    return out
 
 
 # --- training ------------------------------------------------------------------------------------
@@ -335,9 +403,12 @@ def leave_one_project_out(
     predicted: dict[str, tuple[str, str | None]] = {}
     predicted_sem: dict[str, tuple[str, str | None]] = {}
     projects = sorted({c.project for c in cases})
+    mem = memory_of(cases) if sem_features else None
+    sims = similarities(cases, mem) if mem is not None else None
     for n, project in enumerate(projects, 1):
-        m = train([c for c in cases if c.project != project], features, sem_features)
-        for c in cases:
+        fold = with_votes(cases, mem, project.split("/", 1)[1], sims) if mem is not None else cases
+        m = train([c for c in fold if c.project != project], features, sem_features)
+        for c in fold:
             if c.project == project:
                 predicted[c.set + "/" + c.id] = judge_case(c, m, features)
                 if m.semantic is not None:
@@ -423,14 +494,22 @@ def _rows(name: str, w: Weights, features: list[str], doc: str) -> list[str]:
     return [*lines, ")", f"{prefix}BIAS = ({', '.join(repr(round(b, 4)) for b in bias)})", ""]
 
 
-def write_weights(features: list[str], m: Models, n_cases: int, path: Path = WEIGHTS) -> None:
+def write_weights(
+    features: list[str], m: Models, n_cases: int, path: Path = WEIGHTS, n_words: int | None = None
+) -> None:
+    """Write the weights module. `n_words`: how many requests the words-and-rules rows were trained on, when
+    they were kept from an earlier training (`--write-semantic`); else `n_cases`, like the rest."""
+    n_words = n_cases if n_words is None else n_words
     lines = [
         '"""Weights of the learned scope decision (`bot.scope.model`). Written by `python -m bench.scope.learn',
-        f"--write` from {n_cases} labelled requests over every project in bench/scope and the shared dev set; do",
-        'not edit by hand: retrain."""',
+        "--write` (or `--write-semantic`, which retrains only the verdict with the request's embedding) from the",
+        "labelled requests over every project in bench/scope and the shared dev set; do not edit by hand: retrain.",
+        '"""',
         "",
         f"LEAK_COST = {LEAK_COST!r}",
         f"CLAUSE_MIN = {CLAUSE_MIN!r}",
+        f"WORDS_REQUESTS = {n_words}  # the labelled requests the words-and-rules rows were trained on",
+        f"SEMANTIC_REQUESTS = {n_cases if m.semantic else 0}  # ...and the verdict with the request's embedding",
         "",
         "FEATURES = (",
         *(f"    {json.dumps(f)}," for f in features),
@@ -447,8 +526,9 @@ def write_weights(features: list[str], m: Models, n_cases: int, path: Path = WEI
             "EXCLUSION", m.exclusion, features, "Whether the exclusion found is the right one (no, yes), when excluded."
         ),
         "# The verdict when the request's embedding is part of the evidence (`bot.scope.semantic`): the features",
-        "# above, then the embedding's components.",
-        f'SEMANTIC_FEATURES = FEATURES + tuple(f"sem{{i}}" for i in range({semantic.DIMS if m.semantic else 0}))',
+        "# above, then the embedding's components and the votes of its nearest labelled requests.",
+        f'SEMANTIC_FEATURES = FEATURES + tuple(f"sem{{i}}" for i in range({semantic.DIMS if m.semantic else 0}))'
+        + (" + (" + ", ".join(json.dumps(v) for v in semantic.VOTES) + ")" if m.semantic else ""),
         *(
             _rows("SEMANTIC", m.semantic, list(m.semantic_features), "One row per verdict, one weight per feature.")
             if m.semantic is not None
@@ -458,9 +538,40 @@ def write_weights(features: list[str], m: Models, n_cases: int, path: Path = WEI
     path.write_text("\n".join(lines), encoding="utf-8")
 
 
+def write_semantic(cases: list[Case], features: list[str], sem_features: list[str]) -> None:
+    """Retrain the verdict with the request's embedding on every project, and keep the words-and-rules rows
+    (the decision without the extra, and which item or exclusion is the right one) as they are."""
+    if not sem_features:
+        raise SystemExit("--write-semantic needs the request's embedding: install the [semantic] extra")
+    if tuple(features) != weights.FEATURES:
+        raise SystemExit("the evidence has changed since the words-and-rules rows were trained: use --write")
+    k = len(sem_features)
+    kept = Models(
+        ([list(r) for r in weights.COEF], list(weights.BIAS)),
+        ([list(r) for r in weights.ITEM_COEF], list(weights.ITEM_BIAS)),
+        ([list(r) for r in weights.EXCLUSION_COEF], list(weights.EXCLUSION_BIAS)),
+        unpack(fit_dense(samples(cases, sem_features), k), k, 3),
+        tuple(sem_features),
+    )
+    write_weights(features, kept, len(cases), n_words=getattr(weights, "WORDS_REQUESTS", None) or _trained_on())
+
+
+def _trained_on() -> int:
+    """How many requests the weights module says it was trained on (before it kept the count apart)."""
+    m = re.search(r"from (\d+) labelled requests", weights.__doc__ or "")
+    if m is None:
+        raise SystemExit("bot/scope/weights.py does not say how many requests it was trained on: use --write")
+    return int(m.group(1))
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(prog="python -m bench.scope.learn")
     ap.add_argument("--write", action="store_true", help="train on every project and write bot/scope/weights.py")
+    ap.add_argument(
+        "--write-semantic",
+        action="store_true",
+        help="...the verdict with the request's embedding and its neighbours only: the words-and-rules rows stay",
+    )
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--no-lopo", action="store_true", help="skip the leave-one-project-out measure")
     args = ap.parse_args(argv)
@@ -478,9 +589,16 @@ def main(argv: list[str] | None = None) -> None:
     if not args.no_lopo:
         predicted, predicted_sem = leave_one_project_out(cases, features, log=sys.stderr, sem_features=sem_features)
         result["sets"] = measure(cases, predicted, predicted_sem)
-    if args.write:
-        write_weights(features, train(cases, features, sem_features), len(cases))
+    if args.write or args.write_semantic:
+        if args.write:
+            write_weights(features, train(cases, features, sem_features), len(cases))
+        else:
+            write_semantic(cases, features, sem_features)
         result["written"] = str(WEIGHTS.relative_to(ROOT))
+        mem = memory_of(cases) if sem_features else None
+        if mem is not None:
+            mem.save()
+            result["written"] += f" and {semantic.MEMORY.relative_to(ROOT)} ({len(mem.labels)} requests)"
     result["seconds"] = round(time.perf_counter() - start, 1)
     if args.json:
         print(json.dumps(result, indent=2))

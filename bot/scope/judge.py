@@ -193,6 +193,7 @@ class _Index:
     unit: float  # weight of a word only one item has
     norm: list[float]  # length normalisation per doc
     examples: list[tuple[Example, dict[str, float], lim.Limits]] = field(default_factory=list)
+    project: str = ""  # the project's slug
     in_scope_terms: frozenset[str] = frozenset()
     # Stems of four letters' difference from a scope word sharing its start: 'reserv' (reserved) and
     # 'reservat' (reservation) are one word to a reader, if not to the suffix stripper.
@@ -326,7 +327,7 @@ class ScopeJudge:
         avg = sum(lengths) / len(lengths) if lengths else 1.0
         b = self.params.length_norm
         norm = [1.0 / (1 - b + b * ln / avg) if avg else 1.0 for ln in lengths]
-        idx = _Index(docs, idf, max_idf, postings, context, deletes, cjk_scope, unit, norm)
+        idx = _Index(docs, idf, max_idf, postings, context, deletes, cjk_scope, unit, norm, project=scope.project)
         idx.in_scope_terms = frozenset(t for d in docs if not d.excluded for t in d.terms)
         idx.web_channel = any(
             _WEB_CHANNEL.search(f"{d.item.title} {d.item.notes}".lower()) for d in docs if not d.excluded
@@ -663,7 +664,7 @@ class ScopeJudge:
             "no_item": float(in_doc is None),
         }
         x.update(cues.cues(part))
-        x.update(semantic.features(part))
+        x.update(semantic.features(part, idx.project))
         sims = self._gram_sims(idx, part)
         char_in = max((s for i, s in sims.items() if not idx.docs[i].excluded), default=0.0)
         char_out = max((s for i, s in sims.items() if idx.docs[i].excluded), default=0.0)
