@@ -2,6 +2,10 @@
 
     python -m bench.scope.learn            # leave-one-project-out numbers per set and language
     python -m bench.scope.learn --write    # ...then train on every project and write bot/scope/weights.py
+                                           # (and, with the [semantic] extra, bot/scope/neighbours.npz)
+    python -m bench.scope.learn --write-semantic --no-lopo
+                                           # retrain only the verdict with the request's embedding, and
+                                           # its neighbours; the words-and-rules rows stay as they are
     python -m bench.scope.learn --json     # the numbers as JSON
 
 The checker computes its evidence about each part of a request (`ScopeJudge.evidence`): general numbers
@@ -570,7 +574,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument(
         "--write-semantic",
         action="store_true",
-        help="...the verdict with the request's embedding and its neighbours only: the words-and-rules rows stay",
+        help="retrain only the verdict with the request's embedding, and its neighbours (the words-and-rules rows stay)",
     )
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--no-lopo", action="store_true", help="skip the leave-one-project-out measure")
