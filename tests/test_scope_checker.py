@@ -223,6 +223,9 @@ def test_an_example_does_not_decide_a_request_that_states_another_amount(judge: 
         "corrected"
         in judge.check(learned, "Could members bring a friend to a class for free once a month?").explanation
     )
+    # A count said in words, of something the example does not count, is how the message is put.
+    said = judge.check(learned, "Two points: members want to bring a friend to a class for free once a month.")
+    assert "corrected" in said.explanation
     for other in (
         "Could members bring a friend to a class for free once a week?",
         "Could members bring 3 friends to a class for free once a month?",
