@@ -433,13 +433,9 @@ def correct_form(rec: RequestRecord, project: Project, lang: Language) -> FormSp
             t(lang, "form.correct.item"),
             default=rec.verdict.item_id,
             choices=items,
-            hint=t(lang, "form.correct.item_hint")
-            + (
-                (" " if lang is not Language.ZH else "")
-                + t(lang, "form.correct.item_hint_closest", items=Items(closest))
-                if closest
-                else ""
-            ),
+            hint=t(lang, "form.correct.item_hint_closest", items=Items(closest))
+            if closest
+            else t(lang, "form.correct.item_hint"),
         ),
         Field("note", FieldKind.TEXT, t(lang, "form.correct.note"), max_length=500),
     ]

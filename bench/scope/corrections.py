@@ -39,7 +39,7 @@ from bot.scope.evaluate import Row
 from bot.scope.judge import Params, ScopeJudge
 
 from .__main__ import DEV, SETS
-from .learn import Models, feature_names, load_cases, semantic_names, summary, train
+from .learn import Models, feature_names, load_cases, semantic_names, summary, train, verdict_probabilities
 
 BLIND = (
     "blind4-tune",
@@ -57,13 +57,7 @@ BLIND = (
 def decision(m: Models, features: Sequence[str]) -> Iterator[None]:
     """The checker's learned decision replaced, for the block, by `m` (trained without the project)."""
     saved = (model.verdict_probabilities, model.item_right, model.exclusion_right)
-
-    def verdict(x: Any) -> list[float]:
-        if m.semantic is not None and model.semantic_in(x):
-            return model.probabilities(x, *m.semantic, m.semantic_features)
-        return model.probabilities(x, *m.verdict, features)
-
-    model.verdict_probabilities = verdict  # type: ignore[assignment]
+    model.verdict_probabilities = lambda x: verdict_probabilities(x, m, features)  # type: ignore[assignment]
     model.item_right = lambda x: model.probabilities(x, *m.item, features)[1]  # type: ignore[assignment]
     model.exclusion_right = lambda x: model.probabilities(x, *m.exclusion, features)[1]  # type: ignore[assignment]
     try:

@@ -30,11 +30,10 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import re
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -359,12 +358,18 @@ def train(cases: list[Case], features: list[str], sem_features: list[str] | None
 # --- judging with a model -------------------------------------------------------------------------
 
 
+def verdict_probabilities(
+    x: dict[str, float], m: Models, features: Sequence[str], use_semantic: bool = True
+) -> list[float]:
+    """As `bot.scope.model.verdict_probabilities`, with the weights `m`."""
+    if use_semantic and m.semantic is not None and model.semantic_in(x):
+        return model.probabilities(x, *m.semantic, m.semantic_features)
+    return model.probabilities(x, *m.verdict, features)
+
+
 def judge_part(p: PartEvidence, m: Models, features: list[str], use_semantic: bool = False) -> tuple[str, str | None]:
     """The verdict of one part and the item or exclusion it names, as `ScopeJudge._decide` gives them."""
-    if use_semantic and m.semantic is not None and model.semantic_in(p.x):
-        probs = model.probabilities(p.x, *m.semantic, m.semantic_features)
-    else:
-        probs = model.probabilities(p.x, *m.verdict, features)
+    probs = verdict_probabilities(p.x, m, features, use_semantic)
     item = model.probabilities(p.x, *m.item, features)[1]
     exclusion = model.probabilities(p.x, *m.exclusion, features)[1]
     if p.x.get("rule_excluded_named"):
@@ -557,15 +562,7 @@ def write_semantic(cases: list[Case], features: list[str], sem_features: list[st
         unpack(fit_dense(samples(cases, sem_features), k), k, 3),
         tuple(sem_features),
     )
-    write_weights(features, kept, len(cases), n_words=getattr(weights, "WORDS_REQUESTS", None) or _trained_on())
-
-
-def _trained_on() -> int:
-    """How many requests the weights module says it was trained on (before it kept the count apart)."""
-    m = re.search(r"from (\d+) labelled requests", weights.__doc__ or "")
-    if m is None:
-        raise SystemExit("bot/scope/weights.py does not say how many requests it was trained on: use --write")
-    return int(m.group(1))
+    write_weights(features, kept, len(cases), n_words=weights.WORDS_REQUESTS)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -137,15 +137,17 @@ def _states_no_other_amount(request: lim.Limits, example: lim.Limits) -> bool:
     week" is not the "once a month" a PM approved, nor are 5 sessions the 2 of the example. A count said in
     words that the example has no count of ("two points from the pilot", "这两个商品") is how the message is
     put, not an amount asked for."""
-    return set(request.spans) <= set(example.spans) and all(
-        n <= 1
-        or (
-            example.counts[unit] == n
-            if unit in example.counts
-            else not any(ch.isdigit() for ch in request.labels[unit])
-        )
-        for unit, n in request.counts.items()
-    )
+    if not set(request.spans) <= set(example.spans):
+        return False
+    for unit, n in request.counts.items():
+        if n <= 1:
+            continue
+        if unit in example.counts:
+            if example.counts[unit] != n:
+                return False
+        elif any(ch.isdigit() for ch in request.labels[unit]):
+            return False
+    return True
 
 
 def _numbers(text: str) -> list[str]:

@@ -228,7 +228,10 @@ TEXT: dict[str, str] = {
     "form.correct.verdict": "The right verdict",
     "form.correct.item": "Item or exclusion",
     "form.correct.item_hint": "An in-scope item for “in scope”, an exclusion for “out of scope”.",
-    "form.correct.item_hint_closest": "The ones closest to this request are listed first: {items}.",
+    "form.correct.item_hint_closest": (
+        "An in-scope item for “in scope”, an exclusion for “out of scope”. "
+        "The ones closest to this request are listed first: {items}."
+    ),
     "form.correct.note": "Note",
     "form.outcome.title": "Record the outcome of the meeting about {ref}",
     "form.outcome.short": "Outcome {ref}",

@@ -222,7 +222,7 @@ TEXT: dict[str, str] = {
     "form.correct.verdict": "正确的判定",
     "form.correct.item": "条目或排除项",
     "form.correct.item_hint": "“在范围内”请选范围内条目，“超出范围”请选排除项。",
-    "form.correct.item_hint_closest": "与这条需求最接近的已排在最前：{items}。",
+    "form.correct.item_hint_closest": "“在范围内”请选范围内条目，“超出范围”请选排除项。与这条需求最接近的已排在最前：{items}。",
     "form.correct.note": "备注",
     "form.outcome.title": "记录关于 {ref} 的会议结果",
     "form.outcome.short": "会议结果 {ref}",
